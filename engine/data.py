@@ -1,0 +1,67 @@
+"""The C and T glyphs and noisy data sets made from them.
+
+Pixels are integers 0 (black) … 255 (white), 4 rows × 3 columns, read row by
+row into x_1 … x_12 as on the slides. Strokes are white (255) on black, so
+that scaled to [0, 1] a clean glyph is the slides' 0/1 pattern (ink = 1).
+Targets are one-hot: t = (1, 0) for C (z_1 reacts to C), (0, 1) for T.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+LETTERS = ("C", "T")
+
+# The C is the one on the lecture's last slide.
+GLYPHS = {
+    "C": np.array([[0, 1, 1],
+                   [1, 0, 0],
+                   [1, 0, 0],
+                   [0, 1, 1]], dtype=np.uint8) * 255,
+    "T": np.array([[1, 1, 1],
+                   [0, 1, 0],
+                   [0, 1, 0],
+                   [0, 1, 0]], dtype=np.uint8) * 255,
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    X_train: np.ndarray  # [n_train, 12] float64
+    T_train: np.ndarray  # [n_train, 2] one-hot
+    X_test: np.ndarray
+    T_test: np.ndarray
+
+
+def glyphs(scale=True):
+    """The clean glyphs as inputs X [2, 12] and one-hot targets T [2, 2], C first."""
+    X = np.stack([GLYPHS[c].ravel() for c in LETTERS]).astype(np.float64)
+    return (X / 255.0 if scale else X), np.eye(2)
+
+
+def noisy_glyphs(n, flip, noise, rng, scale=True):
+    """n samples, letters balanced and shuffled: each pixel is inverted with
+    probability `flip`, then Gaussian noise of std `noise`·255 is added and the
+    value rounded and clipped back to an integer 0…255."""
+    labels = rng.permutation(np.arange(n) % 2)
+    clean = np.stack([GLYPHS[c].ravel() for c in LETTERS]).astype(np.float64)[labels]
+    flipped = np.where(rng.random(clean.shape) < flip, 255.0 - clean, clean)
+    pixels = np.clip(np.rint(flipped + rng.normal(0.0, noise * 255.0, clean.shape)), 0, 255)
+    return (pixels / 255.0 if scale else pixels), np.eye(2)[labels]
+
+
+def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, scale=True):
+    """A training and a held-out test set of noisy C/T images.
+
+    The two sets come from independent streams of `seed`, so the training set
+    does not change when n_test does (and vice versa).
+    """
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not 0.0 <= flip <= 1.0:
+        raise ValueError(f"flip must be a probability in [0, 1], got {flip!r}")
+    if not noise >= 0.0:
+        raise ValueError(f"noise must be >= 0 (a fraction of 255), got {noise!r}")
+    train = noisy_glyphs(n_train, flip, noise, np.random.default_rng([seed, 0]), scale)
+    test = noisy_glyphs(n_test, flip, noise, np.random.default_rng([seed, 1]), scale)
+    return Dataset(*train, *test)

@@ -1,0 +1,78 @@
+"""The flat parameter vector in the slides' order.
+
+Output units come first, then hidden units; each unit holds its incoming
+weights followed by its threshold θ (a weight on the constant input −1):
+
+    (w_11^O, w_21^O, w_31^O, θ_1^O,  w_12^O, w_22^O, w_32^O, θ_2^O,
+     w_11^H, …, w_12,1^H, θ_1^H,  …,  w_13^H, …, w_12,3^H, θ_3^H)
+
+so index l here is index l on the slides (47 numbers for 12-3-2).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _subscript(a, b):
+    # The slides write w_11 but w_12,1: a comma only where an index has two digits.
+    return f"{a}{b}" if a < 10 and b < 10 else f"{a},{b}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    n_in: int = 12
+    n_hidden: int = 3
+    n_out: int = 2
+
+    def __post_init__(self):
+        for name in ("n_in", "n_hidden", "n_out"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Layout: {name} must be a positive integer, got {value!r}")
+
+    @property
+    def hidden_offset(self):
+        """Index of w_11^H, the first hidden-layer number."""
+        return self.n_out * (self.n_hidden + 1)
+
+    @property
+    def size(self):
+        return self.hidden_offset + self.n_hidden * (self.n_in + 1)
+
+    @property
+    def names(self):
+        out = []
+        for k in range(1, self.n_out + 1):
+            out += [f"w_{_subscript(j, k)}^O" for j in range(1, self.n_hidden + 1)]
+            out.append(f"θ_{k}^O")
+        for i in range(1, self.n_hidden + 1):
+            out += [f"w_{_subscript(m, i)}^H" for m in range(1, self.n_in + 1)]
+            out.append(f"θ_{i}^H")
+        return out
+
+    @property
+    def is_threshold(self):
+        """Boolean mask over the flat vector: True where the number is a θ."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[self.n_hidden:self.hidden_offset:self.n_hidden + 1] = True
+        mask[self.hidden_offset + self.n_in::self.n_in + 1] = True
+        return mask
+
+    def unpack(self, theta):
+        """Flat vector(s) [..., size] -> (W_out[n_out, n_hidden], th_out[n_out],
+        W_hid[n_hidden, n_in], th_hid[n_hidden]), with any leading axes kept (views)."""
+        theta = np.asarray(theta)
+        if theta.shape[-1] != self.size:
+            raise ValueError(f"theta: last axis must have {self.size} numbers for {self}, got shape {theta.shape}")
+        lead = theta.shape[:-1]
+        out = theta[..., :self.hidden_offset].reshape(*lead, self.n_out, self.n_hidden + 1)
+        hid = theta[..., self.hidden_offset:].reshape(*lead, self.n_hidden, self.n_in + 1)
+        return out[..., :-1], out[..., -1], hid[..., :-1], hid[..., -1]
+
+    def pack(self, W_out, th_out, W_hid, th_hid):
+        """Inverse of unpack."""
+        W_out, th_out, W_hid, th_hid = map(np.asarray, (W_out, th_out, W_hid, th_hid))
+        lead = th_out.shape[:-1]
+        out = np.concatenate([W_out, th_out[..., None]], axis=-1).reshape(*lead, -1)
+        hid = np.concatenate([W_hid, th_hid[..., None]], axis=-1).reshape(*lead, -1)
+        return np.concatenate([out, hid], axis=-1)

@@ -1,0 +1,138 @@
+"""Names users pass, the integer codes the kernels see, and default settings.
+
+Kernels take categorical choices as small integers; the tables here are the
+only place where names meet codes, so a name is checked once, with a clear
+error, before anything is compiled or run.
+"""
+import difflib
+
+INITS = ("xavier", "he", "std0.01")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+OUTPUTS = ("softmax", "sigmoid")
+LOSSES = ("cross_entropy", "squared")
+REDUCTIONS = ("mean", "sum")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+SCHEDULES = ("constant", "inverse_time", "step", "armijo")
+DROPOUT_MODES = ("inverted", "scale")
+
+# Optimizer hyperparameters and their defaults (torch's and Kingma & Ba's
+# where they agree; rho = 0.99 as in torch's RMSprop and Saito's book).
+OPTIMIZER_PARAMS = {
+    "momentum": 0.9,   # μ of momentum and nesterov
+    "rho": 0.99,       # decay of RMSprop's running mean of g²
+    "beta1": 0.9,      # Adam
+    "beta2": 0.999,    # Adam
+    "eps": 1e-8,       # added to √h (AdaGrad, RMSprop) and √v̂ (Adam)
+}
+
+# Step-size schedule parameters: η_t = η / (1 + lr_decay·t) for inverse_time,
+# η · lr_gamma^⌊t / lr_step⌋ for step (t counts epochs); Armijo backtracking
+# starts each step at η and multiplies by armijo_beta until
+# E(w − η g) ≤ E(w) − armijo_c · η · |g|².
+SCHEDULE_PARAMS = {
+    "lr_decay": 1e-3,
+    "lr_step": 100,
+    "lr_gamma": 0.5,
+    "armijo_c": 1e-4,
+    "armijo_beta": 0.5,
+}
+
+
+def code(kind, table, name):
+    """The integer code of `name` in `table`, or a ValueError that names the
+    argument, the allowed values and the closest one."""
+    if name in table:
+        return table.index(name)
+    close = difflib.get_close_matches(str(name), table, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"{kind}: unknown value {name!r}; allowed: {', '.join(table)}{hint}")
+
+
+# Every setting of one training run and its default; train() and the
+# experiment files take exactly these names.
+TRAIN_DEFAULTS = {
+    "init": "xavier",
+    "optimizer": "sgd",
+    "lr": 0.1,
+    "activation": "sigmoid",
+    "output": "softmax",
+    "loss": "cross_entropy",
+    "reduction": "mean",
+    "epochs": 1000,
+    "batch_size": None,          # None: full batch
+    "weight_decay": 0.0,
+    "decay_thresholds": False,   # weight decay on θ too
+    "dropout": 0.0,
+    "dropout_mode": "inverted",
+    "target_loss": None,         # ε: stop when E < ε
+    "schedule": "constant",
+    **SCHEDULE_PARAMS,
+    **OPTIMIZER_PARAMS,
+}
+
+NAMED = {
+    "init": INITS, "optimizer": OPTIMIZERS, "activation": ACTIVATIONS,
+    "output": OUTPUTS, "loss": LOSSES, "reduction": REDUCTIONS,
+    "schedule": SCHEDULES, "dropout_mode": DROPOUT_MODES,
+}
+
+# (test, wording) for numeric settings; ints are accepted where floats are.
+_RANGES = {
+    "lr": (lambda x: x > 0, "a number > 0"),
+    "epochs": (lambda x: x >= 1, "an integer >= 1"),
+    "batch_size": (lambda x: x >= 1, "an integer >= 1 (or none for full batch)"),
+    "weight_decay": (lambda x: x >= 0, "a number >= 0"),
+    "dropout": (lambda x: 0 <= x < 1, "a ratio in [0, 1)"),
+    "target_loss": (lambda x: x > 0, "a number > 0 (or none)"),
+    "lr_decay": (lambda x: x >= 0, "a number >= 0"),
+    "lr_step": (lambda x: x >= 1, "an integer >= 1"),
+    "lr_gamma": (lambda x: 0 < x <= 1, "a number in (0, 1]"),
+    "armijo_c": (lambda x: 0 < x < 1, "a number in (0, 1)"),
+    "armijo_beta": (lambda x: 0 < x < 1, "a number in (0, 1)"),
+    "momentum": (lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    "rho": (lambda x: 0 < x < 1, "a number in (0, 1)"),
+    "beta1": (lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    "beta2": (lambda x: 0 < x < 1, "a number in (0, 1)"),
+    "eps": (lambda x: x > 0, "a number > 0"),
+}
+_INTEGER = {"epochs", "batch_size", "lr_step"}
+_OPTIONAL = {"batch_size", "target_loss"}
+
+
+def unknown_key(kind, key, allowed):
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ValueError(f"{kind}: unknown setting {key!r}{hint}")
+
+
+def check_setting(key, value):
+    """Return `value` normalised (floats as float, ints as int), or raise a
+    ValueError naming the setting and what is allowed."""
+    if key not in TRAIN_DEFAULTS:
+        raise unknown_key("setting", key, TRAIN_DEFAULTS)
+    if key in NAMED:
+        code(key, NAMED[key], value)
+        return value
+    if key == "decay_thresholds":
+        if not isinstance(value, bool):
+            raise ValueError(f"decay_thresholds: must be true or false, got {value!r}")
+        return value
+    if value is None and key in _OPTIONAL:
+        return None
+    test, wording = _RANGES[key]
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_number = is_int or isinstance(value, float)
+    if key in _INTEGER and not is_int or not is_number or not test(value):
+        raise ValueError(f"{key}: must be {wording}, got {value!r}")
+    return int(value) if key in _INTEGER else float(value)
+
+
+def check_settings(settings):
+    """All settings of one run, defaults filled in and each one checked."""
+    run = dict(TRAIN_DEFAULTS)
+    for key, value in settings.items():
+        run[key] = check_setting(key, value)
+    if run["schedule"] == "armijo" and (run["optimizer"] != "sgd" or run["batch_size"] is not None):
+        raise ValueError("schedule: 'armijo' backtracking needs optimizer 'sgd' and full batch "
+                         f"(batch_size none), got optimizer {run['optimizer']!r}, batch_size {run['batch_size']!r}")
+    return run
