@@ -1,0 +1,91 @@
+"""The network in plain numpy: forward pass, error E and its exact gradient.
+
+This is the readable statement of the model that the kernels must agree
+with (tests compare them). Shapes: theta [..., P] in slide order, X [n, n_in],
+T [n, n_out] one-hot; leading axes of theta are independent networks.
+"""
+import numpy as np
+
+from .layout import Layout
+from .options import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, code
+
+
+def sigmoid(s):
+    return 0.5 * (1.0 + np.tanh(0.5 * s))   # no overflow warnings for large |s|
+
+
+# a(s) and a'(s) written from the output y = a(s), as in the slides.
+ACTIVATION = {
+    "sigmoid": (sigmoid, lambda y: y * (1.0 - y)),
+    "tanh": (np.tanh, lambda y: 1.0 - y * y),
+    "relu": (lambda s: np.maximum(s, 0.0), lambda y: (y > 0).astype(y.dtype)),  # a'(0) = 0
+}
+
+
+def layout_for(theta, X, T=None):
+    theta, X = np.asarray(theta, dtype=np.float64), np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X: must be a 2-d array [samples, inputs], got shape {X.shape}")
+    n_out = 2 if T is None else np.shape(T)[-1]
+    n_hidden = (theta.shape[-1] - n_out) // (n_out + X.shape[1] + 1)
+    layout = Layout(X.shape[1], max(n_hidden, 1), n_out)
+    if layout.size != theta.shape[-1]:
+        raise ValueError(f"theta: {theta.shape[-1]} numbers fit no layout with {X.shape[1]} inputs and "
+                         f"{n_out} outputs (12-3-2 has 47)")
+    return layout, theta, X
+
+
+def forward(theta, X, activation="sigmoid", output="softmax", layout=None):
+    """Hidden outputs h [..., n, n_hidden] and network outputs z [..., n, n_out]."""
+    code("activation", ACTIVATIONS, activation)
+    code("output", OUTPUTS, output)
+    if layout is None:
+        layout, theta, X = layout_for(theta, X)
+    W_out, th_out, W_hid, th_hid = layout.unpack(theta)
+    s_hid = X @ np.swapaxes(W_hid, -1, -2) - th_hid[..., None, :]
+    h = ACTIVATION[activation][0](s_hid)
+    s_out = h @ np.swapaxes(W_out, -1, -2) - th_out[..., None, :]
+    if output == "softmax":
+        log_z = s_out - np.logaddexp.reduce(s_out, axis=-1, keepdims=True)
+    else:
+        log_z = -np.logaddexp(0.0, -s_out)
+    return h, np.exp(log_z), s_out, log_z
+
+
+def loss_grad(theta, X, T, activation="sigmoid", output="softmax", loss="cross_entropy",
+              reduction="mean", weight_decay=0.0, decay_thresholds=False):
+    """(E, grad) for flat vector(s) theta: E = Σ_p e_p (reduction 'sum', the
+    slides') or its mean over samples ('mean'), plus λ/2 Σ w² over the weights
+    (and the thresholds too if decay_thresholds)."""
+    code("loss", LOSSES, loss)
+    code("reduction", REDUCTIONS, reduction)
+    layout, theta, X = layout_for(theta, X, T)
+    T = np.asarray(T, dtype=np.float64)
+    h, z, s_out, log_z = forward(theta, X, activation, output, layout)
+    W_out, _, W_hid, _ = layout.unpack(theta)
+    scale = 1.0 / X.shape[0] if reduction == "mean" else 1.0
+
+    # e_p and δ^O = ∂e_p/∂s^O for each output × loss pair.
+    if loss == "cross_entropy":
+        e = -(T * log_z).sum(-1)
+        if output == "softmax":
+            delta_out = z * T.sum(-1, keepdims=True) - T
+        else:
+            delta_out = -T * (1.0 - z)
+    else:
+        e = 0.5 * ((T - z) ** 2).sum(-1)
+        if output == "softmax":
+            delta_out = z * ((z - T) - ((z - T) * z).sum(-1, keepdims=True))
+        else:
+            delta_out = (z - T) * z * (1.0 - z)
+    delta_out = delta_out * scale
+    delta_hid = (delta_out @ W_out) * ACTIVATION[activation][1](h)
+
+    # ∂s/∂w = input, ∂s/∂θ = −1.
+    grad = layout.pack(np.swapaxes(delta_out, -1, -2) @ h, -delta_out.sum(-2),
+                       np.swapaxes(delta_hid, -1, -2) @ X, -delta_hid.sum(-2))
+    E = e.sum(-1) * scale
+    decayed = np.ones(layout.size) if decay_thresholds else (~layout.is_threshold).astype(np.float64)
+    E = E + 0.5 * weight_decay * (decayed * theta ** 2).sum(-1)
+    grad = grad + weight_decay * decayed * theta
+    return E, grad
