@@ -70,6 +70,10 @@ TRAIN_DEFAULTS = {
     **OPTIMIZER_PARAMS,
 }
 
+# Per-run numbers the kernels take side by side, one row each.
+HYPER = ("lr", "weight_decay", "dropout", "lr_decay", "lr_step", "lr_gamma",
+         "armijo_c", "armijo_beta", "momentum", "rho", "beta1", "beta2", "eps")
+
 NAMED = {
     "init": INITS, "optimizer": OPTIMIZERS, "activation": ACTIVATIONS,
     "output": OUTPUTS, "loss": LOSSES, "reduction": REDUCTIONS,
@@ -132,7 +136,9 @@ def check_settings(settings):
     run = dict(TRAIN_DEFAULTS)
     for key, value in settings.items():
         run[key] = check_setting(key, value)
-    if run["schedule"] == "armijo" and (run["optimizer"] != "sgd" or run["batch_size"] is not None):
-        raise ValueError("schedule: 'armijo' backtracking needs optimizer 'sgd' and full batch "
-                         f"(batch_size none), got optimizer {run['optimizer']!r}, batch_size {run['batch_size']!r}")
+    if run["schedule"] == "armijo" and (run["optimizer"] != "sgd" or run["batch_size"] is not None
+                                        or run["dropout"] > 0):
+        raise ValueError("schedule: 'armijo' backtracking needs optimizer 'sgd', full batch (batch_size none) "
+                         f"and no dropout, got optimizer {run['optimizer']!r}, batch_size {run['batch_size']!r}, "
+                         f"dropout {run['dropout']!r}")
     return run

@@ -1,0 +1,250 @@
+"""One sample through many networks at once: forward pass, error, backprop.
+
+Every array here is [rows, lanes]: one independent network (run) per lane.
+Every innermost loop runs over lanes, so LLVM turns it into SIMD code; the
+choices (activation, output, loss) branch outside those loops. The lane
+count is read from the arrays at run time on purpose: a constant trip count
+gets the loops fully unrolled into scalar code before the vectoriser runs
+(numba leaves LLVM's SLP vectoriser off). Rows are passed as (array, row)
+rather than as views, which would cost reference counting per call.
+
+Flat vector offsets (slide order): output unit k starts at k·(H+1), hidden
+unit i at off_hid + i·(n_in+1); each unit's weights come first, θ last.
+"""
+import collections
+
+import numpy as np
+
+from ..options import ACTIVATIONS, LOSSES, OUTPUTS
+from .config import jit
+from .fastmath import exp_, log1p_
+
+LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loops
+              # are short, so longer ones amortise their set-up; w and g still fit L1/L2)
+
+SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
+SOFTMAX = OUTPUTS.index("softmax")
+CROSS_ENTROPY = LOSSES.index("cross_entropy")
+
+# A unit counts as dead when its slope a'(s) is below this on every input.
+DEAD_SLOPE = 1e-6
+
+Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
+Scratch = collections.namedtuple(
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid e_max j_max u log_sum")
+
+
+@jit
+def scratch(net, L):
+    H, K = net.n_hidden, net.n_out
+    return Scratch(np.empty((net.n_in, L)), np.empty((K, L)), np.empty(L, np.int64),
+                   np.empty((H, L)), np.empty((H, L)), np.ones((H, L)), np.empty((H, L)),
+                   np.empty((K, L)), np.empty((K, L)), np.empty((K, L)), np.empty((H, L)),
+                   np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L))
+
+
+@jit
+def load_samples(X, T, labels, order, q, shared, b):
+    """Copy sample order[q, r] into lane r of b.x, b.t, b.label; `shared`:
+    every lane takes sample order[q, 0] (a broadcast instead of a gather)."""
+    L = b.x.shape[1]
+    if shared:
+        p = order[q, 0]
+        for m in range(X.shape[1]):
+            b.x[m, :] = X[p, m]
+        for k in range(T.shape[1]):
+            b.t[k, :] = T[p, k]
+        b.label[:] = labels[p]
+        return
+    for m in range(X.shape[1]):
+        for r in range(L):
+            b.x[m, r] = X[order[q, r], m]
+    for k in range(T.shape[1]):
+        for r in range(L):
+            b.t[k, r] = T[order[q, r], k]
+    for r in range(L):
+        b.label[r] = labels[order[q, r]]
+
+
+@jit
+def activate(activation, s, y, i):
+    """y[i] = a(s[i]) across lanes."""
+    L = s.shape[1]
+    if activation == SIGMOID:
+        for r in range(L):
+            y[i, r] = 1.0 / (1.0 + exp_(-s[i, r]))
+    elif activation == TANH:
+        for r in range(L):
+            e = exp_(-2.0 * abs(s[i, r]))
+            y[i, r] = np.copysign((1.0 - e) / (1.0 + e), s[i, r])
+    else:
+        for r in range(L):
+            y[i, r] = s[i, r] if s[i, r] > 0.0 else 0.0
+
+
+@jit
+def times_slope(activation, y, d, i):
+    """d[i] *= a'(s[i]) across lanes, from y = a(s)."""
+    L = y.shape[1]
+    if activation == SIGMOID:
+        for r in range(L):
+            d[i, r] *= y[i, r] * (1.0 - y[i, r])
+    elif activation == TANH:
+        for r in range(L):
+            d[i, r] *= 1.0 - y[i, r] * y[i, r]
+    else:
+        for r in range(L):
+            d[i, r] = d[i, r] if y[i, r] > 0.0 else 0.0
+
+
+@jit
+def affine(w, start, n, inputs, s, row):
+    """s[row] = w_start..w_start+n-1 · inputs − θ (θ = w_start+n), per lane."""
+    L = w.shape[1]
+    for r in range(L):
+        s[row, r] = -w[start + n, r]
+    for m in range(n):
+        for r in range(L):
+            s[row, r] += w[start + m, r] * inputs[m, r]
+
+
+@jit
+def forward(net, w, b):
+    """Hidden outputs b.h (b.h_kept after dropout factors b.keep) and outputs b.z."""
+    for i in range(net.n_hidden):
+        affine(w, net.off_hid + i * (net.n_in + 1), net.n_in, b.x, b.s_hid, i)
+        activate(net.activation, b.s_hid, b.h, i)
+        for r in range(b.h.shape[1]):
+            b.h_kept[i, r] = b.h[i, r] * b.keep[i, r]
+    for k in range(net.n_out):
+        affine(w, k * (net.n_hidden + 1), net.n_hidden, b.h_kept, b.s_out, k)
+
+
+@jit
+def softmax_error(net, b, e, correct):
+    """z = softmax(s^O); add e_p to e and 1 to correct where argmax z = label.
+
+    log z_k = s_k − max − log(1 + u), u = Σ over the non-max k of e^(s_k − max),
+    so no logarithm of a rounded probability is taken."""
+    L = b.z.shape[1]
+    K = net.n_out
+    for r in range(L):
+        b.e_max[r] = b.s_out[0, r]
+        b.j_max[r] = 0
+    for k in range(1, K):
+        for r in range(L):
+            if b.s_out[k, r] > b.e_max[r]:
+                b.e_max[r] = b.s_out[k, r]
+                b.j_max[r] = k
+    for r in range(L):
+        b.u[r] = 0.0
+    for k in range(K):
+        for r in range(L):
+            b.z[k, r] = exp_(b.s_out[k, r] - b.e_max[r])
+            b.u[r] += 0.0 if k == b.j_max[r] else b.z[k, r]
+    for r in range(L):
+        correct[r] += 1.0 if b.j_max[r] == b.label[r] else 0.0
+        b.log_sum[r] = log1p_(b.u[r])
+    for k in range(K):
+        for r in range(L):
+            b.z[k, r] /= 1.0 + b.u[r]
+            if net.loss == CROSS_ENTROPY:
+                e[r] -= b.t[k, r] * (b.s_out[k, r] - b.e_max[r] - b.log_sum[r])
+            else:
+                e[r] += 0.5 * (b.t[k, r] - b.z[k, r]) ** 2
+
+
+@jit
+def sigmoid_error(net, b, e, correct):
+    """z_k = σ(s_k) each, from q = e^−|s_k| (no overflow either side);
+    −log z_k = softplus(−s_k) = max(−s_k, 0) + log(1 + q)."""
+    L = b.z.shape[1]
+    for r in range(L):
+        b.e_max[r] = b.s_out[0, r]
+        b.j_max[r] = 0
+    for k in range(net.n_out):
+        for r in range(L):
+            s = b.s_out[k, r]
+            if k > 0 and s > b.e_max[r]:
+                b.e_max[r] = s
+                b.j_max[r] = k
+            q = exp_(-abs(s))
+            b.z[k, r] = (1.0 if s >= 0.0 else q) / (1.0 + q)
+            if net.loss == CROSS_ENTROPY:
+                e[r] += b.t[k, r] * (max(-s, 0.0) + log1p_(q))
+            else:
+                e[r] += 0.5 * (b.t[k, r] - b.z[k, r]) ** 2
+    for r in range(L):
+        correct[r] += 1.0 if b.j_max[r] == b.label[r] else 0.0
+
+
+@jit
+def error(net, b, e, correct):
+    """Outputs z from s^O, adding each lane's e_p to e and hits to correct."""
+    if net.output == SOFTMAX:
+        softmax_error(net, b, e, correct)
+    else:
+        sigmoid_error(net, b, e, correct)
+
+
+@jit
+def output_delta(net, b, scale):
+    """δ^O = ∂e_p/∂s^O (times scale: 1/batch for mean errors), exact for
+    each output × loss pair (the slides print only the squared-error one)."""
+    L = b.z.shape[1]
+    K = net.n_out
+    softmax, cross_entropy = net.output == SOFTMAX, net.loss == CROSS_ENTROPY
+    if softmax and not cross_entropy:
+        # squared error through softmax: δ_k = z_k((z_k − t_k) − Σ_j (z_j − t_j) z_j)
+        for r in range(L):
+            b.u[r] = 0.0
+        for k in range(K):
+            for r in range(L):
+                b.u[r] += (b.z[k, r] - b.t[k, r]) * b.z[k, r]
+    for r in range(L):
+        b.e_max[r] = 0.0   # Σ_j t_j, for softmax + cross-entropy
+    for k in range(K):
+        for r in range(L):
+            b.e_max[r] += b.t[k, r]
+    for k in range(K):
+        for r in range(L):
+            z, t = b.z[k, r], b.t[k, r]
+            if softmax and cross_entropy:
+                d = z * b.e_max[r] - t
+            elif softmax:
+                d = z * ((z - t) - b.u[r])
+            elif cross_entropy:
+                d = -t * (1.0 - z)
+            else:
+                d = (z - t) * z * (1.0 - z)
+            b.delta_out[k, r] = d * scale
+
+
+@jit
+def backward(net, w, b, scale, g):
+    """Add ∂e_p/∂w (times scale) to the gradient g [P, lanes]: ∂s/∂w is the
+    input, ∂s/∂θ is −1."""
+    L = b.z.shape[1]
+    H, n_in = net.n_hidden, net.n_in
+    output_delta(net, b, scale)
+    for i in range(H):
+        for r in range(L):
+            b.delta_hid[i, r] = 0.0
+    for k in range(net.n_out):
+        start = k * (H + 1)
+        for i in range(H):
+            for r in range(L):
+                b.delta_hid[i, r] += b.delta_out[k, r] * w[start + i, r]
+                g[start + i, r] += b.delta_out[k, r] * b.h_kept[i, r]
+        for r in range(L):
+            g[start + H, r] -= b.delta_out[k, r]
+    for i in range(H):
+        start = net.off_hid + i * (n_in + 1)
+        for r in range(L):
+            b.delta_hid[i, r] *= b.keep[i, r]
+        times_slope(net.activation, b.h, b.delta_hid, i)
+        for m in range(n_in):
+            for r in range(L):
+                g[start + m, r] += b.delta_hid[i, r] * b.x[m, r]
+        for r in range(L):
+            g[start + n_in, r] -= b.delta_hid[i, r]

@@ -1,0 +1,248 @@
+"""The training loop: blocks of runs side by side, blocks spread over threads.
+
+Epoch t: E(w_t) is measured where it is needed (every epoch with a target ε,
+and at curve points), a run stops when E < ε, when it goes non-finite
+(diverged) or after `epochs`; otherwise one epoch of updates follows. With
+full batch and no dropout the gradient pass itself gives E(w_t) exactly.
+
+A run's numbers depend only on its own lane's inputs (parameters, per-run
+hyperparameters, seed): never on which block, lane or thread holds it.
+"""
+import collections
+
+import numpy as np
+from numba import prange
+
+from .. import rng
+from .config import jit, jit_parallel
+from .network import DEAD_SLOPE, backward, error, forward, load_samples, scratch, times_slope
+from .optimizers import (ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, LR, SGD, add_decay, penalty,
+                         step_size, update)
+
+Plan = collections.namedtuple(
+    "Plan", "epochs batch_size record_every optimizer schedule mean dropout scale_at_test target")
+STATS = ("train_loss", "train_acc", "test_loss", "test_acc", "epochs_to_target", "diverged",
+         "epochs_run", "grad_evals", "dead_units")
+TRAIN_LOSS, TRAIN_ACC, TEST_LOSS, TEST_ACC, TO_TARGET, DIVERGED, EPOCHS_RUN, GRAD_EVALS, DEAD = range(len(STATS))
+CURVE = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
+MAX_BACKTRACKS = 50
+INF = np.inf
+
+
+@jit
+def evaluate(net, w, X, T, labels, b, keep, e, correct, alive):
+    """Σ_p e_p and hits over all of X at w, hidden outputs scaled by keep
+    (1, or 1 − r for the book's dropout); alive[i] = 1 where unit i had a
+    slope ≥ DEAD_SLOPE on some sample."""
+    L = w.shape[1]
+    order = np.empty((1, L), np.int64)
+    for r in range(L):
+        e[r] = 0.0
+        correct[r] = 0.0
+        for i in range(net.n_hidden):
+            b.keep[i, r] = keep[r]
+            alive[i, r] = 0.0
+    for p in range(X.shape[0]):
+        order[0, :] = p
+        load_samples(X, T, labels, order, 0, True, b)
+        forward(net, w, b)
+        error(net, b, e, correct)
+        for i in range(net.n_hidden):
+            b.delta_hid[i, :] = 1.0
+            times_slope(net.activation, b.h, b.delta_hid, i)
+            for r in range(L):
+                if b.delta_hid[i, r] >= DEAD_SLOPE:
+                    alive[i, r] = 1.0
+
+
+@jit
+def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, b, g, e, correct):
+    """g = Σ over samples order[start:stop] of ∂e_p/∂w (mean: divided by the
+    batch size), with each lane's dropout masks; e and correct as in evaluate."""
+    H, n, L = net.n_hidden, X.shape[0], w.shape[1]
+    scale = 1.0 / (stop - start) if plan.mean else 1.0
+    g[:] = 0.0
+    e[:] = 0.0
+    correct[:] = 0.0
+    b.keep[:] = 1.0
+    for q in range(start, stop):
+        load_samples(X, T, labels, order, q, stop - start == n, b)
+        if plan.dropout:
+            for i in range(H):
+                for r in range(L):
+                    ratio = hyper[DROPOUT, r]
+                    u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
+                    kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
+                    b.keep[i, r] = kept if u >= ratio else 0.0
+        forward(net, w, b)
+        error(net, b, e, correct)
+        backward(net, w, b, scale, g)
+
+
+@jit
+def shuffle(order, seeds, epoch):
+    """Each lane's own permutation of the samples for this epoch (Fisher–Yates)."""
+    n, L = order.shape
+    for r in range(L):
+        for q in range(n):
+            order[q, r] = q
+        for q in range(n - 1, 0, -1):
+            j = int(rng.uniform(seeds[r], rng.SHUFFLE, epoch * n + q) * (q + 1))
+            order[q, r], order[j, r] = order[j, r], order[q, r]
+
+
+@jit
+def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, e, b, keep):
+    """w ← w − η g with η backtracked per lane until
+    E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; e holds Σ e_p at w)."""
+    P, L = w.shape
+    scale = 1.0 / X.shape[0] if plan.mean else 1.0
+    E0, E1, gg, pen = np.empty(L), np.empty(L), np.zeros(L), np.empty(L)
+    correct, alive = np.empty(L), np.empty((net.n_hidden, L))
+    trial = np.empty_like(w)
+    penalty(w, hyper, decayed, pen)
+    for r in range(L):
+        E0[r] = e[r] * scale + pen[r]
+    for l in range(P):
+        for r in range(L):
+            gg[r] += g[l, r] * g[l, r]
+    for _ in range(MAX_BACKTRACKS):
+        for l in range(P):
+            for r in range(L):
+                trial[l, r] = w[l, r] - eta[r] * g[l, r]
+        evaluate(net, trial, X, T, labels, b, keep, E1, correct, alive)
+        penalty(trial, hyper, decayed, pen)
+        done = True
+        for r in range(L):
+            if E1[r] * scale + pen[r] > E0[r] - hyper[ARMIJO_C, r] * eta[r] * gg[r]:
+                eta[r] *= hyper[ARMIJO_BETA, r]
+                done = False
+        if done:
+            break
+    w[:] = trial if done else w - eta * g
+
+
+@jit
+def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
+    """Stop lane r at this epoch: keep its parameters and counts."""
+    active[r] = False
+    params_out[:, r] = w[:, r]
+    stats[EPOCHS_RUN, r] = epoch
+    stats[GRAD_EVALS, r] = grad_evals
+    stats[DIVERGED, r] = 1.0 if diverged else 0.0
+
+
+@jit
+def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, curves):
+    """Train the runs whose parameters are w [P, lanes] in place; write
+    final parameters, stats [len(STATS), lanes] and curve points
+    curves [slot, len(CURVE), lanes] (epoch −1 = unused slot)."""
+    X, T, labels, X_test, T_test, labels_test = data
+    n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
+    b = scratch(net, L)
+    g, m1, m2 = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L))
+    e, correct, e_test, correct_test = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
+    alive, eta, keep = np.empty((H, L)), np.empty(L), np.empty(L)
+    for r in range(L):
+        keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
+    order = np.empty((n, L), np.int64)
+    for q in range(n):
+        order[q, :] = q
+    batch = min(plan.batch_size, n)
+    exact = batch == n and not plan.dropout
+    has_target = plan.target > 0.0
+    loss_scale = 1.0 / n if plan.mean else 1.0
+    active = np.ones(L, np.bool_)
+    n_points = np.zeros(L, np.int64)
+    stats[TO_TARGET, :] = -1.0
+    curves[:, 0, :] = -1.0
+    step, grad_evals = 0, 0
+    for epoch in range(plan.epochs + 1):
+        record = epoch % plan.record_every == 0
+        measured = exact or record or has_target
+        if exact:
+            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, b, g, e, correct)
+        elif measured:
+            evaluate(net, w, X, T, labels, b, keep, e, correct, alive)
+        for r in range(L):
+            E = e[r] * loss_scale
+            if not active[r]:
+                continue
+            if measured and not abs(E) < INF:
+                finish(r, epoch, True, grad_evals, w, params_out, stats, active)
+            elif has_target and measured and E < plan.target:
+                stats[TO_TARGET, r] = epoch
+                finish(r, epoch, False, grad_evals, w, params_out, stats, active)
+            elif epoch == plan.epochs:
+                finish(r, epoch, False, grad_evals, w, params_out, stats, active)
+        if not active.any():
+            break
+        if record:
+            if X_test.shape[0] > 0:
+                evaluate(net, w, X_test, T_test, labels_test, b, keep, e_test, correct_test, alive)
+            for r in range(L):
+                if active[r]:
+                    c = curves[n_points[r], :, r]
+                    c[0] = epoch
+                    c[1] = e[r] * loss_scale
+                    c[2] = correct[r] / n
+                    c[3] = e_test[r] * (1.0 / X_test.shape[0] if plan.mean else 1.0) if X_test.shape[0] > 0 else np.nan
+                    c[4] = correct_test[r] / X_test.shape[0] if X_test.shape[0] > 0 else np.nan
+                    n_points[r] += 1
+
+        step_size(plan.schedule, hyper, epoch, eta)
+        if not exact and batch < n:
+            shuffle(order, seeds, epoch)
+        for start in range(0, n, batch):
+            if not exact:
+                gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
+                              hyper, seeds, epoch, b, g, e, correct)
+            add_decay(g, w, hyper, decayed)
+            step += 1
+            grad_evals += 1
+            if plan.schedule == ARMIJO:
+                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, e, b, keep)
+            else:
+                update(plan.optimizer, w, g, m1, m2, eta, hyper, step)
+
+        for r in range(L):   # a dead ReLU can hide NaN weights from E
+            if active[r]:
+                finite = True
+                for l in range(P):
+                    finite = finite and abs(w[l, r]) < INF
+                if not finite:
+                    finish(r, epoch + 1, True, grad_evals, w, params_out, stats, active)
+
+    final_point(net, plan, data, params_out, keep, b, stats, curves, n_points, e, correct, alive)
+
+
+@jit
+def final_point(net, plan, data, w, keep, b, stats, curves, n_points, e, correct, alive):
+    """Errors, accuracies and dead units at each run's final parameters, also
+    as the last curve point."""
+    X, T, labels, X_test, T_test, labels_test = data
+    n, n_test, L = X.shape[0], X_test.shape[0], w.shape[1]
+    evaluate(net, w, X, T, labels, b, keep, e, correct, alive)
+    for r in range(L):
+        stats[TRAIN_LOSS, r] = e[r] / n if plan.mean else e[r]
+        stats[TRAIN_ACC, r] = correct[r] / n
+        stats[DEAD, r] = net.n_hidden - alive[:, r].sum()
+        stats[TEST_LOSS, r] = np.nan
+        stats[TEST_ACC, r] = np.nan
+    if n_test > 0:
+        evaluate(net, w, X_test, T_test, labels_test, b, keep, e, correct, alive)
+        for r in range(L):
+            stats[TEST_LOSS, r] = e[r] / n_test if plan.mean else e[r]
+            stats[TEST_ACC, r] = correct[r] / n_test
+    for r in range(L):
+        c = curves[n_points[r], :, r]
+        c[0] = stats[EPOCHS_RUN, r]
+        c[1:] = stats[TRAIN_LOSS:TEST_ACC + 1, r]
+
+
+@jit_parallel
+def train_blocks(net, plan, data, params, hyper, seeds, decayed, params_out, stats, curves):
+    """Train every block (params [blocks, P, lanes] in place), blocks in parallel."""
+    for k in prange(params.shape[0]):
+        train_block(net, plan, data, params[k], hyper[k], seeds[k], decayed,
+                    params_out[k], stats[k], curves[k])

@@ -1,0 +1,179 @@
+"""`train`: check the arguments, lay the runs out in blocks, call the kernel,
+return pandas tables."""
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pandas as pd
+
+from .init import check_seeds, initial_params
+from .kernels.network import LANES, Net
+from .kernels.train import CURVE, DEAD, STATS, Plan, TO_TARGET, train_blocks
+from .layout import Layout
+from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
+                      TRAIN_DEFAULTS, check_setting, check_settings, code, unknown_key)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    runs: pd.DataFrame     # one row per seed: final errors, accuracies, ε, divergence
+    params: np.ndarray     # [runs, P] final flat vectors in slide order
+    curves: pd.DataFrame   # long: seed, epoch, train/test loss and accuracy
+    layout: Layout
+
+
+def check_data(X, T, name_X="X", name_T="T", n_in=None):
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    T = np.ascontiguousarray(T, dtype=np.float64)
+    if X.ndim != 2 or (n_in is not None and X.shape[1] != n_in):
+        want = f"[samples, {n_in}]" if n_in else "[samples, inputs]"
+        raise ValueError(f"{name_X}: must be a 2-d array {want}, got shape {X.shape}")
+    if T.ndim != 2 or T.shape[0] != X.shape[0] or T.shape[1] < 2:
+        raise ValueError(f"{name_T}: must be one-hot targets [{X.shape[0]}, outputs ≥ 2] matching "
+                         f"{name_X}, got shape {T.shape}")
+    if not (np.isfinite(X).all() and np.isfinite(T).all()):
+        raise ValueError(f"{name_X}, {name_T}: must be finite numbers")
+    return X, T
+
+
+def per_run_hyper(settings, n_runs):
+    """[len(HYPER), n_runs]: each per-run number given once or once per run."""
+    rows = []
+    for key in HYPER:
+        values = np.atleast_1d(settings[key])
+        if values.size not in (1, n_runs):
+            raise ValueError(f"{key}: give one value or one per seed ({n_runs}), got {values.size}")
+        rows.append(np.broadcast_to([check_setting(key, float(v) if key != "lr_step" else int(v))
+                                     for v in values], n_runs))
+    return np.array(rows, dtype=np.float64)
+
+
+def in_blocks(a, block_size):
+    """[runs, ...] -> [blocks, ..., block_size], padding with copies of the last run."""
+    n_blocks = -(-a.shape[0] // block_size)
+    pad = n_blocks * block_size - a.shape[0]
+    a = np.concatenate([a, np.repeat(a[-1:], pad, axis=0)])
+    a = a.reshape(n_blocks, block_size, *a.shape[1:])
+    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+
+
+def out_of_blocks(a, n_runs):
+    """Inverse of in_blocks: [blocks, ..., block_size] -> [runs, ...]."""
+    a = np.moveaxis(a, -1, 1)
+    return a.reshape(-1, *a.shape[2:])[:n_runs]
+
+
+def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
+          record_every=None, threads=None, block_size=None, **settings):
+    """Train one network per seed, all in one compiled call.
+
+    Settings are those of options.TRAIN_DEFAULTS (init, optimizer, lr,
+    activation, output, loss, reduction, epochs, batch_size, weight_decay,
+    decay_thresholds, dropout, dropout_mode, target_loss, schedule and its
+    parameters, momentum, rho, beta1, beta2, eps). The numbers in
+    options.HYPER may also be given one per seed. params0 [runs, P] replaces
+    the initialisation. Curves get a point every `record_every` epochs
+    (default epochs // 100) and at each run's last epoch. Runs are trained
+    block_size side by side (SIMD lanes), blocks on `threads` numba threads;
+    neither changes any result.
+    """
+    seeds = check_seeds(seeds)
+    for key in settings:
+        if key not in TRAIN_DEFAULTS:
+            raise unknown_key("train", key, TRAIN_DEFAULTS)
+    scalar = {k: v for k, v in settings.items() if k not in HYPER}
+    run = {**check_settings(scalar), **{k: v for k, v in settings.items() if k in HYPER}}
+    hyper = per_run_hyper({**TRAIN_DEFAULTS, **run}, seeds.size)
+    if run["schedule"] == "armijo" and (run["optimizer"] != "sgd" or run["batch_size"] is not None
+                                        or (hyper[HYPER.index("dropout")] > 0).any()):
+        check_settings({**scalar, "dropout": float(hyper[HYPER.index("dropout")].max())})
+
+    X, T = check_data(X, T)
+    layout = Layout(X.shape[1], n_hidden, T.shape[1])
+    if X_test is None and T_test is None:
+        X_test, T_test = np.empty((0, layout.n_in)), np.empty((0, layout.n_out))
+    X_test, T_test = check_data(X_test, T_test, "X_test", "T_test", layout.n_in)
+    if params0 is None:
+        params0 = initial_params(layout, run["init"], seeds)
+    params0 = np.asarray(params0, dtype=np.float64)
+    if params0.shape != (seeds.size, layout.size):
+        raise ValueError(f"params0: must have shape (seeds, {layout.size}) = {(seeds.size, layout.size)}, "
+                         f"got {params0.shape}")
+    if record_every is None:
+        record_every = max(1, run["epochs"] // 100)
+    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ValueError(f"record_every: must be an integer >= 1, got {record_every!r}")
+
+    net = Net(layout.n_in, layout.n_hidden, layout.n_out, layout.hidden_offset,
+              code("activation", ACTIVATIONS, run["activation"]), code("output", OUTPUTS, run["output"]),
+              code("loss", LOSSES, run["loss"]))
+    plan = Plan(run["epochs"], run["batch_size"] or X.shape[0], record_every,
+                code("optimizer", OPTIMIZERS, run["optimizer"]), code("schedule", SCHEDULES, run["schedule"]),
+                run["reduction"] == "mean", bool((hyper[HYPER.index("dropout")] > 0).any()),
+                run["dropout_mode"] == "scale", float(run["target_loss"] or -1.0))
+    data = (X, T, T.argmax(1), X_test, T_test, T_test.argmax(1))
+    decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold
+
+    with numba_threads(threads):
+        if block_size is None:
+            block_size = auto_block_size(seeds.size)
+        if not isinstance(block_size, (int, np.integer)) or block_size < 1:
+            raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
+        params = in_blocks(params0, block_size)
+        n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
+        params_out = np.empty_like(params)
+        stats = np.empty((n_blocks, len(STATS), block_size))
+        curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
+        train_blocks(net, plan, data, params, in_blocks(hyper.T, block_size),
+                     in_blocks(seeds.astype(np.uint64), block_size), decayed, params_out, stats, curves)
+    return TrainResult(runs_table(seeds, out_of_blocks(stats, seeds.size)),
+                       out_of_blocks(params_out, seeds.size),
+                       curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
+
+
+def auto_block_size(n_runs):
+    """LANES runs side by side, or fewer (a multiple of 8) so that small
+    calls are not padded far beyond their size and every thread gets a block."""
+    per_thread = -(-n_runs // numba.get_num_threads())
+    return min(LANES, -(-per_thread // 8) * 8)
+
+
+class numba_threads:
+    """Run a block with n numba threads (None: leave as is)."""
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.before = numba.get_num_threads()
+        if self.n is not None:
+            if not 1 <= self.n <= numba.config.NUMBA_NUM_THREADS:
+                raise ValueError(f"threads: must be in 1..{numba.config.NUMBA_NUM_THREADS}, got {self.n!r}")
+            numba.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.before)
+
+
+def runs_table(seeds, stats):
+    runs = pd.DataFrame(stats, columns=STATS)
+    runs.insert(0, "seed", seeds)
+    reached = stats[:, TO_TARGET] >= 0
+    runs["epochs_to_target"] = pd.array(np.where(reached, stats[:, TO_TARGET], 0), dtype="Int64")
+    runs.loc[~reached, "epochs_to_target"] = pd.NA
+    runs["converged"] = reached
+    runs["diverged"] = runs["diverged"] > 0
+    for column in ("epochs_run", "grad_evals"):
+        runs[column] = runs[column].astype(np.int64)
+    runs["dead_units"] = stats[:, DEAD].astype(np.int64)
+    runs.loc[runs["diverged"], ["train_acc", "test_acc"]] = np.nan
+    return runs[["seed", "train_loss", "train_acc", "test_loss", "test_acc", "epochs_to_target",
+                 "converged", "diverged", "epochs_run", "grad_evals", "dead_units"]]
+
+
+def curves_table(seeds, curves):
+    """[runs, slots, CURVE] -> long DataFrame, unused slots (epoch −1) dropped."""
+    run, slot = np.nonzero(curves[:, :, 0] >= 0)
+    table = pd.DataFrame(curves[run, slot], columns=CURVE)
+    table.insert(0, "seed", seeds[run])
+    table["epoch"] = table["epoch"].astype(np.int64)
+    return table
