@@ -1,0 +1,393 @@
+"""Experiment files: a TOML file -> a validated grid of runs.
+
+An experiment is a grid of configurations, each trained once per seed on one
+data set. The whole file is checked before anything runs; every error is a
+SpecError whose message starts with the file's path and names the section,
+the key, what was given and what is allowed.
+
+    name = "default"         # optional; defaults to the file name's stem
+    description = "Which init, optimizer, activation and regulariser work best?"
+    seeds = 100              # a count (seeds 0..99) or a list of distinct ints >= 0
+    record_every = 10        # optional: epochs between learning-curve points
+                             # (default: largest epochs // 100, at least 1)
+
+    [data]                   # optional; the data set every run trains on
+    n_train = 32             # (defaults shown: those of engine.data.make_dataset)
+    n_test = 1000
+    flip = 0.05
+    noise = 0.1
+    seed = 0
+
+    [settings]               # fixed settings for every run: any key of
+    epochs = 2000            # options.TRAIN_DEFAULTS
+    target_loss = 0.01
+    batch_size = "full"      # "full" (or leaving it out) means full batch
+
+    [factors]                # the grid: the product of all factors
+    init = ["xavier", "he"]  # a plain factor: values of one setting
+    activation = ["sigmoid", "tanh", "relu"]
+
+    [factors.optimizer]      # a variant factor: each level names what it sets
+    sgd = { lr = 0.5 }
+    adam = { lr = [0.003, 0.01, 0.03] }   # a list expands into a sub-axis
+
+    [factors.regularization] # not a setting: a label column with the level name
+    none = {}
+    weight_decay = { weight_decay = 1e-3 }
+    dropout = { dropout = 0.2 }
+
+Rules:
+- Grid order is itertools.product over the factors in file order, the last
+  varying fastest. TOML puts the keys written right under [factors] before
+  the [factors.x] tables; dotted keys (`optimizer.sgd = { lr = 0.5 }` under
+  [factors]) place a variant factor anywhere.
+- Precedence: TRAIN_DEFAULTS < [settings] < factors. A key set both in
+  [settings] and by a factor, or by two factors, is an error.
+- A variant factor named after a setting (`optimizer`) sets that setting to
+  the level's name as well as the level's own settings; any other name
+  (`regularization`) becomes a label column holding the level's name. A label
+  may not look like a named setting (`optimiser` is taken for a typo).
+- A list inside a level gives one configuration per value, and that key
+  becomes a factor column after the variant's own (optimizer, lr, ...);
+  several lists in one level form their product.
+- Every configuration is checked whole by options.check_settings, and a
+  batch_size may not exceed n_train.
+"""
+import difflib
+import hashlib
+import inspect
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from engine import options
+from engine.data import make_dataset
+
+
+class SpecError(ValueError):
+    """A bad experiment file; the message starts with the file's path."""
+
+
+TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors")
+
+# make_dataset's own defaults, so the file format and the data module agree.
+DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items()
+                 if key != "scale"}
+_DATA_RULES = {
+    "n_train": (int, lambda x: x >= 1, "an integer >= 1"),
+    "n_test": (int, lambda x: x >= 1, "an integer >= 1"),
+    "flip": (float, lambda x: 0 <= x <= 1, "a probability in [0, 1]"),
+    "noise": (float, lambda x: x >= 0, "a number >= 0 (a fraction of 255)"),
+    "seed": (int, lambda x: x >= 0, "an integer >= 0"),
+}
+# The data seed is renamed in tables so it is not taken for the run's seed.
+DATA_COLUMNS = {"n_train": "n_train", "n_test": "n_test", "flip": "flip", "noise": "noise",
+                "seed": "data_seed"}
+# Labels may not shadow the columns that the results tables add.
+_RESERVED = ("config", "seed", *DATA_COLUMNS.values())
+# What TOML, which has no null, writes instead of None.
+_FILE_HINTS = {
+    "batch_size": ' (in a file, full batch is written "full")',
+    "target_loss": " (in a file, leave it out for none)",
+}
+# None (full batch, no target) becomes a missing value; batch sizes stay ints.
+_FRAME_DTYPES = {"batch_size": "Int64", "target_loss": "float64"}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    path: str
+    text: str = field(repr=False)
+    sha256: str
+    description: str
+    data: dict
+    seeds: tuple
+    record_every: int
+    factors: tuple   # columns that vary, in grid order
+    labels: tuple    # the factors that are labels, not settings
+    configs: tuple = field(repr=False)  # full run settings + labels, in grid order
+
+    @property
+    def n_runs(self):
+        return len(self.configs) * len(self.seeds)
+
+    def config_frame(self):
+        """One row per configuration: `config` (its index), labels, every
+        setting in TRAIN_DEFAULTS order, then the data columns."""
+        data = {column: self.data[key] for key, column in DATA_COLUMNS.items()}
+        columns = ["config", *self.labels, *options.TRAIN_DEFAULTS, *data]
+        rows = [{"config": i, **config, **data} for i, config in enumerate(self.configs)]
+        return pd.DataFrame(rows, columns=columns).astype(_FRAME_DTYPES)
+
+
+@dataclass(frozen=True)
+class _Factor:
+    name: str
+    is_label: bool
+    columns: tuple   # the factor's name, then its levels' sub-axis keys
+    points: list     # one dict of column/setting values per grid position
+    sets: dict       # every key it sets -> where in the file, for conflicts
+
+
+def load(path):
+    """Read, check and expand an experiment file; raise SpecError if it is bad."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read the file: {e.strerror}") from e
+    try:
+        return _experiment(str(path), raw)
+    except ValueError as e:   # TOML and UTF-8 errors are ValueErrors too
+        raise SpecError(f"{path}: {e}") from e
+
+
+def _experiment(path, raw):
+    text = _decode(raw)
+    doc = _parse(text)
+    for key in doc:
+        _known("top level", key, TOP_KEYS)
+    if "seeds" not in doc:
+        raise ValueError("seeds: missing; give a count (seeds = 100 means seeds 0..99) "
+                         "or a list of distinct integers >= 0")
+    data = _data(_table("[data]", doc.get("data", {})))
+    fixed = _fixed(_table("[settings]", doc.get("settings", {})))
+    factors = _factors(_table("[factors]", doc.get("factors", {})), fixed)
+    configs = _configs(fixed, factors, data)
+    return Experiment(
+        name=_name(doc.get("name", Path(path).stem)),
+        path=path,
+        text=text,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        description=_string("description", doc.get("description", "")),
+        data=data,
+        seeds=_seeds(doc["seeds"]),
+        record_every=_record_every(doc.get("record_every"), configs),
+        factors=tuple(column for factor in factors for column in factor.columns),
+        labels=tuple(factor.name for factor in factors if factor.is_label),
+        configs=tuple(configs),
+    )
+
+
+def _decode(raw):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 text (byte {e.start})") from e
+
+
+def _parse(text):
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"TOML syntax error: {e}") from e
+
+
+# --- small checks shared by the sections ----------------------------------
+
+def _known(section, key, allowed):
+    if key not in allowed:
+        raise ValueError(f"{options.unknown_key(section, key, allowed)} "
+                         f"(allowed: {', '.join(allowed)})")
+
+
+def _table(where, value):
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: must be a table, got {value!r}")
+    return value
+
+
+def _string(where, value):
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: must be a string, got {value!r}")
+    return value
+
+
+def _number(where, value, kind, test, wording):
+    """`value` as `kind` (int or float; ints count as floats, bools as neither)."""
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if not (is_int or kind is float and isinstance(value, float)) or not test(value):
+        raise ValueError(f"{where}: must be {wording}, got {value!r}")
+    return kind(value)
+
+
+def _distinct(where, values):
+    seen = []
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{where}: {value!r} is listed twice; each value may appear once")
+        seen.append(value)
+
+
+def _setting(section, key, value):
+    """One setting's value as written in a file, normalised by options.check_setting."""
+    if key == "batch_size" and value == "full":
+        return None
+    try:
+        return options.check_setting(key, value)
+    except ValueError as e:
+        raise ValueError(f"{section} {e}{_FILE_HINTS.get(key, '')}") from None
+
+
+def _values(section, key, values):
+    """A list of values of one setting: not empty, each valid, none repeated."""
+    if not values:
+        raise ValueError(f"{section} {key}: the list of values is empty; give at least one")
+    checked = [_setting(section, key, value) for value in values]
+    _distinct(f"{section} {key}", checked)
+    return checked
+
+
+# --- top-level keys and sections -------------------------------------------
+
+def _name(name):
+    # The name becomes the results folder, so it must be a plain file name.
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"name: must start with a letter or digit and hold only letters, digits, "
+                         f"'_', '-' and '.' (it names the results folder), got {name!r}; "
+                         f"set name = \"...\" in the file")
+    return name
+
+
+def _seeds(value):
+    if not isinstance(value, list):
+        count = _number("seeds", value, int, lambda x: x >= 1,
+                        "a count >= 1 or a list of distinct integers >= 0")
+        return tuple(range(count))
+    if not value:
+        raise ValueError("seeds: the list is empty; give at least one seed")
+    seeds = [_number("seeds", s, int, lambda x: x >= 0, "integers >= 0") for s in value]
+    _distinct("seeds", seeds)
+    return tuple(seeds)
+
+
+def _record_every(value, configs):
+    if value is None:
+        return max(1, max(config["epochs"] for config in configs) // 100)
+    return _number("record_every", value, int, lambda x: x >= 1, "an integer >= 1 (epochs)")
+
+
+def _data(table):
+    data = dict(DATA_DEFAULTS)
+    for key, value in table.items():
+        _known("[data]", key, DATA_DEFAULTS)
+        data[key] = _number(f"[data] {key}", value, *_DATA_RULES[key])
+    return data
+
+
+def _fixed(table):
+    settings = {}
+    for key, value in table.items():
+        _known("[settings]", key, options.TRAIN_DEFAULTS)
+        if isinstance(value, list):
+            raise ValueError(f"[settings] {key}: takes one value, got the list {value!r}; "
+                             f"lists of values belong in [factors]")
+        settings[key] = _setting("[settings]", key, value)
+    return settings
+
+
+# --- factors ----------------------------------------------------------------
+
+def _factors(table, fixed):
+    """The factors in file order; a key set in two places is an error."""
+    owners = dict.fromkeys(fixed, "[settings]")
+    factors = []
+    for name, value in table.items():
+        factor = _factor(name, value)
+        for key, place in factor.sets.items():
+            if key in owners:
+                raise ValueError(f"{place}: {key!r} is also set in {owners[key]}; "
+                                 f"set each setting in one place only")
+        owners.update(factor.sets)
+        factors.append(factor)
+    return factors
+
+
+def _factor(name, value):
+    if isinstance(value, list):
+        _known("[factors]", name, options.TRAIN_DEFAULTS)
+        points = [{name: v} for v in _values("[factors]", name, value)]
+        return _Factor(name, False, (name,), points, {name: f"[factors] {name}"})
+    if isinstance(value, dict):
+        return _variant(name, value)
+    raise ValueError(f"[factors] {name}: must be a list of values (a plain factor) or a table "
+                     f"of levels (a variant factor), got {value!r}")
+
+
+def _variant(name, levels):
+    section = f"[factors.{name}]"
+    if not levels:
+        raise ValueError(f"{section}: has no levels; give at least one, e.g. name = {{ lr = 0.1 }}")
+    is_label = name not in options.TRAIN_DEFAULTS
+    if is_label:
+        _check_label(section, name)
+    columns, points = [name], []
+    sets = {} if is_label else {name: section}
+    for level, table in levels.items():
+        where = f"[factors.{name}.{level}]"
+        if not isinstance(table, dict):
+            raise ValueError(f"{section} {level}: must be a table of settings such as "
+                             f"{level} = {{ lr = 0.1 }} (or {{}}), got {table!r}")
+        if name in table:
+            raise ValueError(f"{where}: sets {name!r}, which the level's name already sets")
+        head = {name: level if is_label else _setting(section, name, level)}
+        fixed, lists = _level(where, table)
+        columns += [key for key in lists if key not in columns]
+        points += [{**head, **fixed, **dict(zip(lists, combo))}
+                   for combo in itertools.product(*lists.values())]
+        sets.update({key: where for key in table if key not in sets})
+    return _Factor(name, is_label, tuple(columns), points, sets)
+
+
+def _check_label(section, name):
+    if name in _RESERVED:
+        raise ValueError(f"{section}: {name!r} is a column of the results tables; "
+                         f"choose another label name")
+    # A misspelt setting would silently become a label and vary nothing.
+    close = difflib.get_close_matches(name, options.NAMED, n=1, cutoff=0.8)
+    if close:
+        raise ValueError(f"{section}: {name!r} is not a setting, so it would be a label column; "
+                         f"did you mean the setting {close[0]!r}? (a label's name must not "
+                         f"resemble a setting's)")
+
+
+def _level(where, table):
+    """A level's settings, split into fixed values and lists (its sub-axes)."""
+    fixed, lists = {}, {}
+    for key, value in table.items():
+        _known(where, key, options.TRAIN_DEFAULTS)
+        if isinstance(value, list):
+            lists[key] = _values(where, key, value)
+        else:
+            fixed[key] = _setting(where, key, value)
+    return fixed, lists
+
+
+# --- the grid ---------------------------------------------------------------
+
+def _configs(fixed, factors, data):
+    """Every configuration, each checked whole; an error names its levels."""
+    labels = [factor.name for factor in factors if factor.is_label]
+    configs = []
+    for index, points in enumerate(itertools.product(*(factor.points for factor in factors))):
+        chosen = {key: value for point in points for key, value in point.items()}
+        try:
+            run = options.check_settings(
+                {**fixed, **{k: v for k, v in chosen.items() if k not in labels}})
+            _check_batch(run, data)
+        except ValueError as e:
+            levels = ", ".join(f"{k}={v!r}" for k, v in chosen.items()) or "no factors"
+            raise ValueError(f"configuration {index} ({levels}): {e}") from None
+        configs.append({**run, **{k: chosen[k] for k in labels}})
+    return configs
+
+
+def _check_batch(run, data):
+    if run["batch_size"] is not None and run["batch_size"] > data["n_train"]:
+        raise ValueError(f"batch_size: {run['batch_size']} is larger than the training set "
+                         f"([data] n_train = {data['n_train']})")
