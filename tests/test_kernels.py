@@ -1,0 +1,72 @@
+"""The compiled training loop against tests/naive.py, run by run."""
+import numpy as np
+import pytest
+
+import engine
+from engine.options import TRAIN_DEFAULTS
+from tests import naive
+
+
+@pytest.fixture(scope="module")
+def data():
+    return engine.make_dataset(12, 30, seed=2)
+
+
+def compare_with_naive(data, seeds=(0, 1), **settings):
+    s = {**TRAIN_DEFAULTS, **settings}
+    result = engine.train(data.X_train, data.T_train, list(seeds), X_test=data.X_test, T_test=data.T_test,
+                          record_every=1, **settings)
+    params0 = engine.initial_params(engine.Layout(), s["init"], list(seeds))
+    for i, seed in enumerate(seeds):
+        theta, epochs_run, to_target, history = naive.train(params0[i], data.X_train, data.T_train, seed, s)
+        np.testing.assert_allclose(result.params[i], theta, rtol=1e-9, atol=1e-12)
+        row = result.runs.iloc[i]
+        assert row.epochs_run == epochs_run
+        assert (pd_na(row.epochs_to_target) if to_target is None else row.epochs_to_target == to_target)
+        loss, acc = naive.data_error(theta, data.X_train, data.T_train, s)
+        assert row.train_loss == pytest.approx(loss, rel=1e-9) and row.train_acc == acc
+        test_loss, test_acc = naive.data_error(theta, data.X_test, data.T_test, s)
+        assert row.test_loss == pytest.approx(test_loss, rel=1e-9) and row.test_acc == test_acc
+        curve = result.curves[result.curves.seed == seed]
+        np.testing.assert_allclose(curve.train_loss.to_numpy(), history, rtol=1e-9)
+    return result
+
+
+def pd_na(value):
+    return value is None or value is np.nan or str(value) == "<NA>"
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_each_optimizer(data, optimizer):
+    compare_with_naive(data, optimizer=optimizer, lr=0.05, epochs=12, momentum=0.8, rho=0.9)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("output, loss", [("softmax", "cross_entropy"), ("softmax", "squared"),
+                                          ("sigmoid", "cross_entropy"), ("sigmoid", "squared")])
+def test_each_activation_output_and_loss(data, activation, output, loss):
+    compare_with_naive(data, activation=activation, output=output, loss=loss, init="he",
+                       lr=0.05, epochs=8, reduction="sum")
+
+
+@pytest.mark.parametrize("settings", [
+    dict(weight_decay=0.05),
+    dict(weight_decay=0.05, decay_thresholds=True, optimizer="adam", lr=0.01),
+    dict(batch_size=5, optimizer="momentum", lr=0.1),                  # last batch smaller
+    dict(batch_size=1, reduction="sum", lr=0.1),
+    dict(dropout=0.3, optimizer="adam", lr=0.02),
+    dict(dropout=0.3, dropout_mode="scale", batch_size=4, lr=0.5),
+    dict(schedule="inverse_time", lr_decay=0.5, lr=1.0),
+    dict(schedule="step", lr_step=3, lr_gamma=0.3, lr=1.0, optimizer="nesterov"),
+    dict(schedule="armijo", lr=50.0, reduction="sum", weight_decay=0.01),
+    dict(target_loss=0.6, lr=2.0, epochs=40),
+], ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
+def test_regularisers_batches_schedules_and_stopping(data, settings):
+    compare_with_naive(data, **{"epochs": 10, "lr": 0.5, **settings})
+
+
+def test_target_loss_stops_runs_at_different_epochs(data):
+    result = compare_with_naive(data, seeds=(0, 1, 2, 3), optimizer="adam", lr=0.05, epochs=200, target_loss=0.1)
+    runs = result.runs
+    assert runs.converged.all() and runs.epochs_to_target.nunique() > 1
+    assert (runs.train_loss < 0.1).all() and (runs.epochs_run == runs.epochs_to_target).all()
