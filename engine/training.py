@@ -18,7 +18,7 @@ from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES
 class TrainResult:
     runs: pd.DataFrame     # one row per seed: final errors, accuracies, ε, divergence
     params: np.ndarray     # [runs, P] final flat vectors in slide order
-    curves: pd.DataFrame   # long: seed, epoch, train/test loss and accuracy
+    curves: pd.DataFrame   # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
 
 
@@ -175,5 +175,6 @@ def curves_table(seeds, curves):
     run, slot = np.nonzero(curves[:, :, 0] >= 0)
     table = pd.DataFrame(curves[run, slot], columns=CURVE)
     table.insert(0, "seed", seeds[run])
+    table.insert(0, "run", run)
     table["epoch"] = table["epoch"].astype(np.int64)
     return table

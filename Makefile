@@ -1,0 +1,38 @@
+# nn47: `make sweep` runs the main experiment, `make test` the tests.
+# Every target installs what it needs into .venv first (Python 3.11+ and make suffice).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SPEC ?= experiments/default.toml
+NAME ?= $(basename $(notdir $(SPEC)))
+JOBS ?= 1
+
+.PHONY: install test sweep analyze bench bench-kernel clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -q
+
+sweep: $(INSTALLED)
+	$(BIN)/nn47 sweep $(SPEC) --jobs $(JOBS)
+	$(BIN)/nn47 analyze results/$(NAME)
+
+analyze: $(INSTALLED)
+	$(BIN)/nn47 analyze results/$(NAME)
+
+bench-kernel: $(INSTALLED)
+	$(BIN)/nn47 bench kernel
+
+bench: $(INSTALLED)
+	$(BIN)/nn47 bench all
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,119 @@
+"""The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .options import NAMED, TRAIN_DEFAULTS
+
+DATA_OPTIONS = {"n_train": 32, "n_test": 1000, "flip": 0.05, "noise": 0.1, "data_seed": 0}
+
+
+def _setting_type(key):
+    if key in ("batch_size", "lr_step", "epochs"):
+        return int
+    return str if key in NAMED else float
+
+
+def add_train_parser(commands):
+    p = commands.add_parser("train", help="train one configuration and show what it learned",
+                            description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
+    for key, default in TRAIN_DEFAULTS.items():
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(default, bool):
+            p.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=default)
+            continue
+        p.add_argument(flag, dest=key, type=_setting_type(key), choices=NAMED.get(key), default=default,
+                       help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""))
+    for key, default in DATA_OPTIONS.items():
+        p.add_argument(f"--{key.replace('_', '-')}", dest=key, type=type(default), default=default,
+                       help=f"data set; default: {default}")
+    p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
+    p.add_argument("--record-every", type=int, default=None, help="epochs between curve points")
+    p.set_defaults(run=cmd_train)
+
+
+def cmd_train(args):
+    from . import glyphs, make_dataset, train
+    from .data import LETTERS
+    settings = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
+    d = make_dataset(args.n_train, args.n_test, args.flip, args.noise, args.data_seed)
+    result = train(d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test,
+                   record_every=args.record_every, **settings)
+    run = result.runs.iloc[0]
+    print("Learning curve (E with reduction '%s'):" % settings["reduction"])
+    print(result.curves.drop(columns=["run", "seed"]).to_string(index=False, float_format="%.6g"))
+    status = ("diverged" if run.diverged else
+              f"reached E < {settings['target_loss']} at epoch {run.epochs_to_target}" if run.converged else
+              f"stopped after {run.epochs_run} epochs")
+    print(f"\nRun {status}; train accuracy {run.train_acc:.3f}, test accuracy {run.test_acc:.3f}, "
+          f"dead hidden units {run.dead_units}.")
+    print("\nFinal parameters in the slides' order:")
+    for l, (name, value) in enumerate(zip(result.layout.names, result.params[0])):
+        print(f"  {l:2d}  {name:10s} {value: .6f}")
+    from .model import forward
+    X, T = glyphs()
+    _, z, _, _ = forward(result.params[0], X, settings["activation"], settings["output"])
+    print("\nAnswers on the clean glyphs:")
+    for letter, zs in zip(LETTERS, z):
+        print(f"  {letter}: z1 (C) = {zs[0]:.4f}, z2 (T) = {zs[1]:.4f} -> {LETTERS[int(np.argmax(zs))]}")
+    return 0
+
+
+def add_sweep_parser(commands):
+    from .sweep import BACKENDS, CHUNK_RUNS
+    p = commands.add_parser("sweep", help="run an experiment file's grid into a results folder",
+                            description="Run every configuration × seed of an experiment file; results go to "
+                                        "OUT (default results/NAME): runs.csv, curves.csv, params.csv, "
+                                        "manifest.json. Re-running finishes an interrupted sweep.")
+    p.add_argument("spec", help="experiment file (experiments/*.toml)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1: one process, all cores)")
+    p.add_argument("--backend", choices=BACKENDS, default="loky")
+    p.add_argument("--scheduler", help="dask scheduler address tcp://HOST:PORT (backend dask)")
+    p.add_argument("--out", help="results folder (default results/NAME)")
+    p.add_argument("--overwrite", action="store_true", help="replace another experiment's results in OUT")
+    p.add_argument("--chunk-runs", type=int, default=CHUNK_RUNS, help="runs per kernel call")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_sweep)
+
+
+def cmd_sweep(args):
+    from . import spec
+    from .store import ResultsError
+    from .sweep import sweep
+    try:
+        experiment = spec.load(args.spec)
+        out = Path(args.out) if args.out else Path("results") / experiment.name
+        report = sweep(experiment, out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+                       overwrite=args.overwrite, quiet=args.quiet, chunk_runs=args.chunk_runs)
+    except (spec.SpecError, ResultsError, ValueError) as error:
+        print(f"nn47 sweep: {error}", file=sys.stderr)
+        return 2
+    for chunk, error in report.failures:
+        print(f"nn47 sweep: chunk {chunk.id} failed ({chunk.describe()}):\n{error}", file=sys.stderr)
+    if report.failures:
+        print(f"nn47 sweep: {len(report.failures)} chunk(s) failed; the others are saved in {out}/chunks. "
+              f"Fix the cause and run the same command again to finish.", file=sys.stderr)
+        return 1
+    rate = report.ran / report.seconds if report.seconds > 0 else float("nan")
+    print(f"{report.n_runs} runs ({report.ran} trained now, {rate:.0f} runs/s) -> {out}/runs.csv, "
+          f"{out}/curves.csv, {out}/params.csv")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="nn47", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_train_parser(commands)
+    add_sweep_parser(commands)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ValueError as error:
+        print(f"nn47 {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

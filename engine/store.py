@@ -1,0 +1,147 @@
+"""The results folder: one shard per finished chunk, the consolidated CSVs,
+and the manifest. Every file appears whole or not at all (written to a
+temporary name, then renamed), so a killed sweep leaves only finished
+chunks behind, and a re-run finishes the rest.
+
+    results/NAME/manifest.json   the experiment, its hash, versions, machine
+    results/NAME/chunks/         one pickle per finished chunk (runs, curves, params, seconds)
+    results/NAME/runs.csv        one row per configuration × seed
+    results/NAME/curves.csv      long learning curves
+    results/NAME/params.csv      final flat vectors, columns named as on the slides
+    results/NAME/chunks.csv      seconds per chunk (wall times live here only)
+"""
+import json
+import os
+import pickle
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .layout import Layout
+
+PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib")
+TABLES = ("runs", "curves", "params")
+
+
+class ResultsError(RuntimeError):
+    """The results folder cannot take this sweep."""
+
+
+def write_atomic(path, write):
+    """Call write(tmp_path), then rename tmp_path to path (atomic on POSIX)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def versions():
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def machine():
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count()}
+
+
+class Store:
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.chunks = self.folder / "chunks"
+
+    def claim(self, experiment, overwrite=False):
+        """Make the folder this experiment's: refuse one that holds another
+        experiment's results unless overwrite; keep finished chunks of the same one."""
+        manifest = self.folder / "manifest.json"
+        if manifest.exists():
+            try:
+                held = json.loads(manifest.read_text())
+            except json.JSONDecodeError as error:
+                held = {"spec": f"an unreadable manifest ({error})", "spec_sha256": None}
+            if held.get("spec_sha256") != experiment.sha256:
+                if not overwrite:
+                    raise ResultsError(
+                        f"{self.folder} holds the results of {held.get('spec')} "
+                        f"(sha256 {str(held.get('spec_sha256'))[:12]}…), not of {experiment.path} "
+                        f"(sha256 {experiment.sha256[:12]}…); pass --overwrite to replace them or "
+                        f"--out to write elsewhere")
+                self.clear()
+        self.chunks.mkdir(parents=True, exist_ok=True)
+        write_atomic(manifest, lambda tmp: Path(tmp).write_text(json.dumps(manifest_of(experiment), indent=2)))
+
+    def clear(self):
+        for name in (*(f"{t}.csv" for t in TABLES), "chunks.csv", "manifest.json"):
+            (self.folder / name).unlink(missing_ok=True)
+        if self.chunks.exists():
+            for shard in self.chunks.iterdir():
+                shard.unlink()
+
+    def shard(self, chunk_id):
+        return self.chunks / f"chunk-{chunk_id:06d}.pkl"
+
+    def done(self):
+        """Ids of the chunks whose shards are complete."""
+        if not self.chunks.exists():
+            return set()
+        return {int(p.stem.split("-")[1]) for p in self.chunks.glob("chunk-*.pkl")}
+
+    def save_chunk(self, chunk_id, tables, seconds):
+        def write(tmp):
+            with open(tmp, "wb") as f:
+                pickle.dump({**tables, "seconds": seconds}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(self.shard(chunk_id), write)
+
+    def consolidate(self, chunk_ids, configs):
+        """Join the shards, in (config, seed) order, into the CSV tables; runs
+        get every setting of their configuration (configs: one row per config)."""
+        shards = {}
+        for chunk_id in sorted(chunk_ids):
+            with open(self.shard(chunk_id), "rb") as f:
+                shards[chunk_id] = pickle.load(f)
+        for table in TABLES:
+            frame = pd.concat([s[table] for s in shards.values()], ignore_index=True)
+            keys = ["config", "seed", "epoch"] if table == "curves" else ["config", "seed"]
+            frame = frame.sort_values(keys, kind="stable", ignore_index=True)
+            if table == "runs":
+                outcomes = frame.columns.drop(["config", "seed"]).tolist()
+                frame = frame.merge(configs, on="config", how="left")
+                frame = frame[["config", "seed", *configs.columns.drop("config"), *outcomes]]
+            write_atomic(self.folder / f"{table}.csv", lambda tmp: frame.to_csv(tmp, index=False))
+        seconds = pd.DataFrame({"chunk": list(shards), "runs": [len(s["runs"]) for s in shards.values()],
+                                "seconds": [s["seconds"] for s in shards.values()]})
+        write_atomic(self.folder / "chunks.csv", lambda tmp: seconds.to_csv(tmp, index=False))
+
+
+def manifest_of(experiment):
+    layout = Layout()   # the layout every sweep trains
+    return {
+        "experiment": experiment.name,
+        "description": experiment.description,
+        "spec": str(experiment.path),
+        "spec_sha256": experiment.sha256,
+        "spec_text": experiment.text,
+        "factors": list(experiment.factors),
+        "labels": list(experiment.labels),
+        "n_configs": len(experiment.configs),
+        "n_runs": experiment.n_runs,
+        "seeds": list(experiment.seeds),
+        "record_every": experiment.record_every,
+        "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out},
+        "data": dict(experiment.data),
+        "versions": versions(),
+        "machine": machine(),
+    }
