@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SPEC ?= experiments/default.toml
 NAME ?= $(basename $(notdir $(SPEC)))
+OUT ?= results/$(NAME)
 JOBS ?= 1
 
 .PHONY: install test sweep analyze bench bench-kernel clean
@@ -22,11 +23,11 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest -q
 
 sweep: $(INSTALLED)
-	$(BIN)/nn47 sweep $(SPEC) --jobs $(JOBS)
-	$(BIN)/nn47 analyze results/$(NAME)
+	$(BIN)/nn47 sweep $(SPEC) --jobs $(JOBS) --out $(OUT)
+	$(BIN)/nn47 analyze $(OUT)
 
 analyze: $(INSTALLED)
-	$(BIN)/nn47 analyze results/$(NAME)
+	$(BIN)/nn47 analyze $(OUT)
 
 bench-kernel: $(INSTALLED)
 	$(BIN)/nn47 bench kernel

@@ -4,12 +4,14 @@ temporary name, then renamed), so a killed sweep leaves only finished
 chunks behind, and a re-run finishes the rest.
 
     results/NAME/manifest.json   the experiment, its hash, versions, machine
-    results/NAME/chunks/         one pickle per finished chunk (runs, curves, params, seconds)
+    results/NAME/chunks/         one pickle per finished chunk (runs, curves, params, seconds),
+                                 named by the chunk's id and a hash of its runs
     results/NAME/runs.csv        one row per configuration × seed
     results/NAME/curves.csv      long learning curves
     results/NAME/params.csv      final flat vectors, columns named as on the slides
     results/NAME/chunks.csv      seconds per chunk (wall times live here only)
 """
+import hashlib
 import json
 import os
 import pickle
@@ -90,28 +92,29 @@ class Store:
             for shard in self.chunks.iterdir():
                 shard.unlink()
 
-    def shard(self, chunk_id):
-        return self.chunks / f"chunk-{chunk_id:06d}.pkl"
+    def shard(self, chunk):
+        """A chunk's file; the hash of its runs keeps a chunk of another
+        chunking (say, another --chunk-runs) from being taken for this one."""
+        runs = hashlib.sha256(repr((chunk.configs, chunk.seeds)).encode()).hexdigest()[:12]
+        return self.chunks / f"chunk-{chunk.id:06d}-{runs}.pkl"
 
-    def done(self):
-        """Ids of the chunks whose shards are complete."""
-        if not self.chunks.exists():
-            return set()
-        return {int(p.stem.split("-")[1]) for p in self.chunks.glob("chunk-*.pkl")}
+    def is_done(self, chunk):
+        return self.shard(chunk).exists()
 
-    def save_chunk(self, chunk_id, tables, seconds):
+    def save_chunk(self, chunk, tables, seconds):
         def write(tmp):
             with open(tmp, "wb") as f:
                 pickle.dump({**tables, "seconds": seconds}, f, protocol=pickle.HIGHEST_PROTOCOL)
-        write_atomic(self.shard(chunk_id), write)
+        write_atomic(self.shard(chunk), write)
 
-    def consolidate(self, chunk_ids, configs):
-        """Join the shards, in (config, seed) order, into the CSV tables; runs
-        get every setting of their configuration (configs: one row per config)."""
+    def consolidate(self, chunks, configs):
+        """Join the chunks' shards, in (config, seed) order, into the CSV
+        tables; runs get every setting of their configuration (configs: one
+        row per config). Shards of no chunk here are stale and removed."""
         shards = {}
-        for chunk_id in sorted(chunk_ids):
-            with open(self.shard(chunk_id), "rb") as f:
-                shards[chunk_id] = pickle.load(f)
+        for chunk in chunks:
+            with open(self.shard(chunk), "rb") as f:
+                shards[chunk.id] = pickle.load(f)
         for table in TABLES:
             frame = pd.concat([s[table] for s in shards.values()], ignore_index=True)
             keys = ["config", "seed", "epoch"] if table == "curves" else ["config", "seed"]
@@ -124,6 +127,8 @@ class Store:
         seconds = pd.DataFrame({"chunk": list(shards), "runs": [len(s["runs"]) for s in shards.values()],
                                 "seconds": [s["seconds"] for s in shards.values()]})
         write_atomic(self.folder / "chunks.csv", lambda tmp: seconds.to_csv(tmp, index=False))
+        for stale in set(self.chunks.glob("chunk-*.pkl")) - {self.shard(c) for c in chunks}:
+            stale.unlink()
 
 
 def manifest_of(experiment):

@@ -146,14 +146,14 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
     store = Store(out)
     store.claim(experiment, overwrite)
     chunks = plan_chunks(experiment, chunk_runs)
-    todo = [c for c in chunks if c.id not in store.done()]
+    todo = [c for c in chunks if not store.is_done(c)]
     by_id = {c.id: c for c in todo}
     failures, start = [], time.perf_counter()
     with tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
               unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:
         for chunk_id, tables, seconds, error in execute(todo, jobs, backend, scheduler):
             if error is None:
-                store.save_chunk(chunk_id, tables, seconds)
+                store.save_chunk(by_id[chunk_id], tables, seconds)
             else:
                 failures.append((by_id[chunk_id], error))
             bar.update(len(by_id[chunk_id].seeds))
@@ -161,6 +161,6 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
         configs = experiment.config_frame()
         # full batch is written as the training-set size, so the column stays numeric
         configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
-        store.consolidate([c.id for c in chunks], configs)
+        store.consolidate(chunks, configs)
     return SweepReport(store.folder, experiment.n_runs, sum(len(c.seeds) for c in todo),
                        time.perf_counter() - start, failures)

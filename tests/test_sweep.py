@@ -1,0 +1,161 @@
+"""The sweep driver: chunking, tables, determinism across backends, resume
+after a crash, failures, and the command line."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine import spec
+from engine import sweep as sweep_module
+from engine.cli import main
+from engine.sweep import plan_chunks, sweep
+
+TINY = Path(__file__).parent / "tiny.toml"
+
+SMALL = """
+description = "Two optimizers x two learning rates x dropout or not."
+seeds = 5
+record_every = 10
+[data]
+n_train = 8
+n_test = 20
+[settings]
+epochs = 30
+target_loss = 0.3
+[factors.optimizer]
+sgd = { lr = [0.5, 2.0] }
+adam = { lr = 0.05 }
+[factors.regularization]
+none = {}
+dropout = { dropout = 0.2 }
+"""
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return spec.load(path)
+
+
+def test_chunks_share_call_settings_and_cover_every_run_once(small):
+    chunks = plan_chunks(small, chunk_runs=4)
+    runs = [(c, s) for chunk in chunks for c, s in zip(chunk.configs, chunk.seeds)]
+    assert sorted(runs) == [(c, s) for c in range(len(small.configs)) for s in small.seeds]
+    for chunk in chunks:
+        assert len(chunk.seeds) <= 4
+        keys = {sweep_module.call_key(small.configs[c]) for c in chunk.configs}
+        assert len(keys) == 1
+    # the two sgd learning rates share calls: lr is a per-run number
+    assert any(len(set(chunk.hyper["lr"])) == 2 for chunk in plan_chunks(small))
+    assert [c.id for c in chunks] == list(range(len(chunks)))
+
+
+def test_tables_have_a_row_per_run_with_every_setting(small, tmp_path):
+    report = sweep(small, tmp_path / "out", quiet=True, chunk_runs=7)
+    assert not report.failures and report.ran == small.n_runs == 30
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert len(runs) == 30 and list(runs[["config", "seed"]].itertuples(index=False)) == \
+        [(c, s) for c in range(6) for s in range(5)]
+    for column in ("optimizer", "lr", "regularization", "dropout", "n_train", "data_seed", "train_loss",
+                   "epochs_to_target", "converged", "diverged", "dead_units"):
+        assert column in runs.columns
+    assert (runs.batch_size == 8).all()
+    assert runs.groupby("config").lr.first().tolist() == [0.5, 0.5, 2.0, 2.0, 0.05, 0.05]
+    curves = pd.read_csv(tmp_path / "out" / "curves.csv")
+    assert set(curves.groupby(["config", "seed"]).size().index) == set(runs.set_index(["config", "seed"]).index)
+    params = pd.read_csv(tmp_path / "out" / "params.csv")
+    assert params.shape == (30, 2 + 47) and params.columns[2] == "w_11^O"
+
+
+def csv_bytes(folder):
+    return (Path(folder) / "runs.csv").read_bytes(), (Path(folder) / "curves.csv").read_bytes()
+
+
+def test_same_tables_whatever_the_jobs_and_backend(small, tmp_path):
+    reference = sweep(small, tmp_path / "serial", quiet=True, chunk_runs=4)
+    assert not reference.failures
+    for name, kwargs in {"loky2": dict(jobs=2), "threads": dict(jobs=2, backend="threading"),
+                         "dask": dict(jobs=2, backend="dask"), "big_chunks": dict(chunk_runs=512)}.items():
+        report = sweep(small, tmp_path / name, quiet=True, **{"chunk_runs": 4, **kwargs})
+        assert not report.failures
+        assert csv_bytes(tmp_path / name) == csv_bytes(tmp_path / "serial"), name
+
+
+def test_resume_finishes_only_missing_chunks_and_gives_the_same_tables(small, tmp_path):
+    out = tmp_path / "out"
+    sweep(small, out, quiet=True, chunk_runs=4)
+    whole = csv_bytes(out)
+    shards = sorted((out / "chunks").glob("chunk-*.pkl"))
+    # what a kill -9 leaves: some finished shards, a torn temporary file, no tables
+    for shard in shards[1::2]:
+        shard.unlink()
+    (out / "chunks" / f".{shards[1].name}.abc.tmp").write_bytes(b"torn")
+    for table in ("runs.csv", "curves.csv", "params.csv"):
+        (out / table).unlink()
+    report = sweep(small, out, quiet=True, chunk_runs=4)
+    assert report.ran == sum(len(c.seeds) for c in plan_chunks(small, 4)[1::2])
+    assert csv_bytes(out) == whole
+
+
+def test_a_killed_sweep_run_again_ends_with_the_uninterrupted_tables(tmp_path):
+    path = tmp_path / "long.toml"
+    path.write_text(SMALL.replace("seeds = 5", "seeds = 40").replace("epochs = 30", "epochs = 400"))
+    command = [sys.executable, "-m", "engine.cli", "sweep", str(path), "--quiet", "--chunk-runs", "2"]
+    killed = subprocess.Popen(command + ["--out", str(tmp_path / "killed")])
+    chunks = tmp_path / "killed" / "chunks"
+    while killed.poll() is None and len(list(chunks.glob("chunk-*.pkl"))) < 3:
+        time.sleep(0.005)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert len(list(chunks.glob("chunk-*.pkl"))) < 120 and not (tmp_path / "killed" / "runs.csv").exists()
+    subprocess.run(command + ["--out", str(tmp_path / "killed")], check=True)
+    subprocess.run(command + ["--out", str(tmp_path / "whole")], check=True)
+    assert csv_bytes(tmp_path / "killed") == csv_bytes(tmp_path / "whole")
+
+
+def test_a_failing_chunk_does_not_stop_the_others(small, tmp_path, monkeypatch, capsys):
+    real_train = sweep_module.train
+
+    def train(*args, **kwargs):
+        if kwargs["optimizer"] == "adam":
+            raise RuntimeError("simulated failure")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "train", train)
+    code = main(["sweep", str(small.path), "--out", str(tmp_path / "out"), "--quiet", "--chunk-runs", "5"])
+    err = capsys.readouterr().err
+    assert code == 1 and "simulated failure" in err and "optimizer=adam" in err
+    assert not (tmp_path / "out" / "runs.csv").exists()
+    saved = len(list((tmp_path / "out" / "chunks").glob("chunk-*.pkl")))
+    assert saved == 4   # the sgd chunks (2 lrs x 2 regularisations x 5 seeds / 5)
+    monkeypatch.setattr(sweep_module, "train", real_train)
+    assert main(["sweep", str(small.path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 30
+
+
+def test_another_experiment_is_refused_unless_overwrite(small, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    assert main(["sweep", str(small.path), "--out", out, "--quiet"]) == 0
+    assert main(["sweep", str(TINY), "--out", out, "--quiet"]) == 2
+    assert "holds the results of" in capsys.readouterr().err
+    assert main(["sweep", str(TINY), "--out", out, "--quiet", "--overwrite"]) == 0
+    assert len(pd.read_csv(Path(out) / "runs.csv")) == 6
+
+
+def test_a_bad_file_runs_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.replace("adam = { lr = 0.05 }", "adamm = { lr = 0.05 }"))
+    assert main(["sweep", str(bad), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "bad.toml" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args, message", [(["--jobs", "0"], "jobs"), (["--scheduler", "tcp://x:1"], "scheduler")])
+def test_bad_driver_options(args, message, tmp_path, capsys):
+    assert main(["sweep", str(TINY), "--out", str(tmp_path / "o"), "--quiet", *args]) == 2
+    assert message in capsys.readouterr().err
