@@ -1,4 +1,4 @@
-"""The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
+"""The `nn47` command: train one configuration, run a sweep, analyse it."""
 import argparse
 import sys
 from pathlib import Path
@@ -102,11 +102,32 @@ def cmd_sweep(args):
     return 0
 
 
+def add_analyze_parser(commands):
+    p = commands.add_parser("analyze", help="tables, figures and report.md for a results folder",
+                            description="Read a results folder (runs.csv, curves.csv, params.csv, manifest.json) "
+                                        "and write into it: summary.csv, main_effects.csv, paired_tests.csv "
+                                        "(lr_sensitivity.csv, lr_ranges.csv with an lr axis), PNG figures and "
+                                        "report.md.")
+    p.add_argument("path", help="results folder, e.g. results/default")
+    p.add_argument("--run", dest="chosen_run", metavar="CONFIG:SEED",
+                   help="the run whose learned hidden units are drawn (default: the best run)")
+    p.add_argument("--quiet", action="store_true", help="print no summary")
+    p.set_defaults(run=cmd_analyze)
+
+
+def cmd_analyze(args):
+    from .analyze import analyze
+    report = analyze(args.path, run=args.chosen_run, quiet=args.quiet)
+    print(f"report: {report}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="nn47", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     add_train_parser(commands)
     add_sweep_parser(commands)
+    add_analyze_parser(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

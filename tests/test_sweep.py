@@ -159,3 +159,17 @@ def test_a_bad_file_runs_nothing(tmp_path, capsys):
 def test_bad_driver_options(args, message, tmp_path, capsys):
     assert main(["sweep", str(TINY), "--out", str(tmp_path / "o"), "--quiet", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / ".installed").exists(), reason="needs the .venv that `make test` installs")
+def test_make_sweep_end_to_end(tmp_path):
+    out = tmp_path / "tiny"
+    done = subprocess.run(["make", "--no-print-directory", "sweep", "SPEC=tests/tiny.toml", f"OUT={out}"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"{out}/runs.csv" in done.stdout and "report" in done.stdout
+    assert len(pd.read_csv(out / "runs.csv")) == 6
+    assert (out / "report.md").exists() and (out / "summary.csv").exists()

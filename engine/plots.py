@@ -1,0 +1,403 @@
+"""Figures of a results folder (matplotlib, headless PNG).
+
+Each `plot_*` function returns a matplotlib Figure (usable in a notebook);
+`make_figures` draws every figure the experiment's factors allow and saves
+them at DPI. Figures are built with the object API (`Figure`), not pyplot, so
+drawing needs no display and never changes the caller's matplotlib backend.
+A factor that an experiment does not vary is pooled ("all runs").
+"""
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .analyze import KEY, censored_epochs, composite_levels, has_target, nested_factors
+from .data import glyphs, make_dataset
+from .init import initial_params
+from .model import forward
+
+DPI = 100
+FILES = {
+    "learning_curves": "learning_curves.png",
+    "epochs_ecdf": "epochs_ecdf.png",
+    "regularization": "regularization.png",
+    "success_heatmap": "success_heatmap.png",
+    "hidden_units": "hidden_units.png",
+    "init_activations": "init_activations.png",
+    "lr_sensitivity": "lr_sensitivity.png",
+}
+# Output ranges; h within SATURATED × the range of a bound counts as saturated.
+RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+SATURATED = 0.02
+REGULARIZERS = ("regularization", "weight_decay", "dropout")
+
+
+def _labels(runs, column):
+    """The levels of column as text, an ordered categorical; "all runs" when
+    the column is absent."""
+    if column not in runs:
+        return pd.Series(pd.Categorical(["all runs"] * len(runs)), index=runs.index, name=column)
+    values = runs[column].astype("category")
+    return values.cat.rename_categories([str(c) for c in values.cat.categories])
+
+
+def _groups(runs, column):
+    """(label, rows) per level of column present in runs, in level order."""
+    return list(runs.groupby(_labels(runs, column), observed=True, sort=True))
+
+
+def _colors(runs, column):
+    # The same level gets the same colour in every figure.
+    levels = _labels(runs, column).cat.categories
+    return {label: colormaps["tab10"](i % 10) for i, label in enumerate(levels)}
+
+
+def _single(runs, column):
+    values = runs[column].dropna().unique() if column in runs else []
+    return values[0] if len(values) == 1 else None
+
+
+def _loss_band(curves, runs):
+    """Quartiles of the training loss per epoch over runs. Between its records
+    a run's loss is interpolated; after its last one a run that stopped at ε
+    keeps its last loss and one that diverged counts as +∞, so the band does
+    not drop the runs that blew up."""
+    rows = curves.merge(runs[KEY], on=KEY)
+    rows = rows.assign(epoch=rows["epoch"].astype("int64"),
+                       train_loss=rows["train_loss"].where(np.isfinite(rows["train_loss"]), np.inf))
+    wide = rows.pivot(index="epoch", columns=KEY, values="train_loss")
+    ended = wide.isna() & wide.bfill().isna()
+    diverged = runs.set_index(KEY)["diverged"].reindex(wide.columns).to_numpy(bool)
+    wide = wide.interpolate(method="index", limit_area="inside").ffill()
+    wide = wide.mask(ended & diverged[None, :], np.inf).dropna(how="all")
+    # Nearest order statistic: interpolating towards +∞ gives NaN.
+    q = np.nanquantile(wide.to_numpy(float), [0.25, 0.5, 0.75], axis=1, method="nearest")
+    return wide.index.to_numpy(), np.where(np.isfinite(q), q, np.nan)
+
+
+def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
+    """Median training loss and interquartile band per `hue` level, one panel
+    per `facet` level, log-scaled loss."""
+    panels = _groups(runs, facet)
+    colors = _colors(runs, hue)
+    fig = Figure(figsize=(4.2 * len(panels) + 1.2, 4.2), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
+    target = _single(runs, "target_loss")
+    for ax, (panel, rows) in zip(axes[0], panels):
+        for label, group in _groups(rows, hue):
+            epoch, (q25, q50, q75) = _loss_band(curves, group)
+            ax.plot(epoch, q50, color=colors[label], label=f"{label} (n={len(group)})")
+            ax.fill_between(epoch, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
+        if target is not None and np.isfinite(target):
+            ax.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"ε = {target:g}")
+        ax.set_yscale("log")
+        # Most runs settle early in a long budget: log epochs, linear up to 1 so epoch 0 shows.
+        ax.set_xscale("symlog", linthresh=1, linscale=0.6)
+        ax.set_title(f"{facet} = {panel}" if facet in runs else panel)
+        ax.set_xlabel("epoch (log scale)")
+        ax.legend(fontsize="small", title=hue if hue in runs else None)
+    axes[0, 0].set_ylabel("training loss E (log scale)")
+    fig.suptitle("Learning curves: median and interquartile band of the training loss")
+    return fig
+
+
+def plot_epochs_ecdf(runs, *, hue="optimizer"):
+    """Fraction of runs that reached ε by epoch k, per `hue` level (censored
+    runs never count)."""
+    budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs["epochs_run"].max())
+    colors = _colors(runs, hue)
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.subplots()
+    for label, group in _groups(runs, hue):
+        t = np.sort(censored_epochs(group))
+        t = np.maximum(t[np.isfinite(t)], 1)  # epoch 0 sits at the left edge of the log axis
+        solved = np.arange(1, len(t) + 1) / len(group)
+        ax.step(np.r_[1, t, budget], np.r_[0, solved, solved[-1] if len(t) else 0], where="post",
+                color=colors[label], label=f"{label}: {len(t) / len(group):.0%} of {len(group)}")
+    target = _single(runs, "target_loss")
+    ax.set_title("Runs that reached ε" + (f" = {target:g}" if target is not None else "") + " by epoch k")
+    # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch k (log scale)")
+    ax.set_ylabel("fraction of runs with E < ε")
+    ax.set_xlim(1, max(budget, 2))
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(title=hue if hue in runs else None, loc="lower right", fontsize="small")
+    return fig
+
+
+def overfitting_gap(runs):
+    """Mean final train accuracy minus mean test accuracy."""
+    return runs["train_acc"].mean() - runs["test_acc"].mean()
+
+
+def plot_regularization(runs, *, factor="regularization"):
+    """Train and test accuracy per level of `factor`, side by side: the gap
+    between them is the overfitting."""
+    groups = _groups(runs, factor)
+    fig = Figure(figsize=(1.5 * len(groups) + 3.0, 4.4), layout="constrained")
+    ax = fig.subplots()
+    colors = {"train_acc": "tab:blue", "test_acc": "tab:orange"}
+    for i, (_, rows) in enumerate(groups):
+        for offset, column in ((-0.2, "train_acc"), (0.2, "test_acc")):
+            values = rows[column].dropna().to_numpy(float)
+            box = ax.boxplot([values], positions=[i + offset], widths=0.34, patch_artist=True)
+            box["boxes"][0].set(facecolor=colors[column], alpha=0.6)
+            box["medians"][0].set(color="black")
+        ax.annotate(f"gap {overfitting_gap(rows):+.3f}", (i, 1.0), xytext=(0, 4),
+                    textcoords="offset points", ha="center", va="bottom", fontsize="small")
+    long = max(len(label) for label, _ in groups) > 12
+    ax.set_xticks(range(len(groups)), [label for label, _ in groups],
+                  rotation=20 if long else 0, ha="right" if long else "center")
+    ax.set_xlabel(factor)
+    ax.set_ylabel("accuracy (fraction correct)")
+    bottom = ax.get_ylim()[0]
+    ax.set_ylim(bottom, 1 + 0.12 * (1 - bottom))  # room for the gap labels
+    ax.set_title("Train vs test accuracy by regularisation (gap = overfitting)")
+    ax.legend(handles=[Patch(facecolor=colors[c], alpha=0.6, label=c.replace("_acc", " accuracy"))
+                       for c in colors], loc="best", fontsize="small")
+    return fig
+
+
+def success_cells(runs, rows, cols):
+    """Success rate ("converged") and mean dead units per rows × cols cell;
+    empty cells are NaN."""
+    return runs[["converged", "dead_units"]].astype(float).groupby(
+        [_labels(runs, rows), _labels(runs, cols)], observed=False).mean()
+
+
+def plot_success_heatmap(runs, *, rows="init", cols="activation"):
+    """Success rate (reached ε) per `rows` × `cols` cell, annotated with the
+    mean number of dead hidden units."""
+    cells = success_cells(runs, rows, cols)
+    rate, dead = (cells[c].unstack() for c in ("converged", "dead_units"))
+    fig = Figure(figsize=(1.6 * rate.shape[1] + 3.4, 1.1 * rate.shape[0] + 2.0), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(rate, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(rate.to_numpy()):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.0%}\n{dead.iat[i, j]:.1f} dead", ha="center", va="center",
+                    color="white" if value < 0.6 else "black", fontsize="small")
+    ax.set_xticks(range(rate.shape[1]), rate.columns)
+    ax.set_yticks(range(rate.shape[0]), rate.index)
+    ax.set_xlabel(cols)
+    ax.set_ylabel(rows)
+    fig.colorbar(image, ax=ax, label="success rate (fraction reaching ε)")
+    ax.set_title(f"Success rate by {rows} × {cols}\n(text: success rate, mean dead hidden units per run)",
+                 fontsize="medium")
+    return fig
+
+
+def plot_hidden_units(theta, layout, *, title):
+    """The hidden units' incoming weights of one run as 4×3 images, beside the
+    C and T glyphs (white = ink)."""
+    W_out, _, W_hid, th_hid = layout.unpack(np.asarray(theta, dtype=float))
+    X, _ = glyphs()
+    n = 2 + layout.n_hidden
+    fig = Figure(figsize=(1.9 * n + 1.2, 3.6), layout="constrained")
+    axes = fig.subplots(1, n)
+    for ax, letter, x in zip(axes, "CT", X):
+        ax.imshow(x.reshape(4, 3), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"glyph {letter}")
+    finite = np.abs(W_hid[np.isfinite(W_hid)])  # a diverged run may have lost some
+    limit = finite.max() if finite.size and finite.max() > 0 else 1.0
+    for i, ax in enumerate(axes[2:]):
+        image = ax.imshow(W_hid[i].reshape(4, 3), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        votes = ", ".join(f"{c} {w:+.1f}" for c, w in zip("CT", W_out[:, i]))
+        ax.set_title(f"hidden {i + 1}\nθ = {th_hid[i]:+.2f}\nto {votes}", fontsize="small")
+    for ax in axes:
+        ax.set_xticks(range(3), [1, 2, 3])
+        ax.set_yticks(range(4), [1, 2, 3, 4])
+        ax.set_xlabel("pixel column")
+    axes[0].set_ylabel("pixel row")
+    fig.colorbar(image, ax=axes[2:], label="weight w (input pixel → hidden unit)", shrink=0.8)
+    fig.suptitle(title)
+    return fig
+
+
+def init_activations(runs, layout, data):
+    """{(init, activation): hidden outputs h} at initialisation on the training
+    inputs, over every seed of the runs."""
+    X = make_dataset(**data).X_train
+    seeds = np.sort(runs["seed"].unique())
+    inits = [label for label, _ in _groups(runs, "init")]
+    activations = [label for label, _ in _groups(runs, "activation")]
+    output = _single(runs, "output") or "softmax"
+    return {(init, a): forward(initial_params(layout, init, seeds), X, a, output)[0]
+            for init in inits for a in activations}
+
+
+def saturated(h, activation):
+    """Fraction of h where the unit passes (almost) no gradient back: a ReLU
+    output of 0, a sigmoid or tanh output near a bound."""
+    if activation == "relu":
+        return float(np.mean(h <= 0))
+    lo, hi = RANGES[activation]
+    return float(np.mean(np.minimum(h - lo, hi - h) <= SATURATED * (hi - lo)))
+
+
+def plot_init_activations(hidden):
+    """Histograms of hidden activations at initialisation, one panel per
+    init × activation (Saito, figs. 6-10 to 6-14)."""
+    inits = list(dict.fromkeys(i for i, _ in hidden))
+    activations = list(dict.fromkeys(a for _, a in hidden))
+    fig = Figure(figsize=(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0), layout="constrained")
+    axes = fig.subplots(len(inits), len(activations), squeeze=False, sharey=True)
+    for (i, init), (j, activation) in product(enumerate(inits), enumerate(activations)):
+        ax, h = axes[i, j], hidden[init, activation].ravel()
+        ax.hist(h, bins=30, range=RANGES.get(activation, (0.0, max(h.max(), 1e-3))),
+                weights=np.full(h.size, 1 / h.size), color="tab:purple")
+        ax.set_title(f"{init} · {activation}", fontsize="medium")
+        what = "h = 0" if activation == "relu" else "saturated"
+        ax.text(0.97, 0.95, f"{what}: {saturated(h, activation):.0%}", transform=ax.transAxes,
+                ha="right", va="top", fontsize="small")
+        if i == len(inits) - 1:
+            ax.set_xlabel("hidden activation h")
+        if j == 0:
+            ax.set_ylabel("share of values")
+    fig.suptitle("Hidden activations at initialisation on the training inputs")
+    return fig
+
+
+def plot_lr_sensitivity(table):
+    """Success rate and median final training loss against lr per optimizer;
+    a star marks each optimizer's best lr, filled markers its good range."""
+    fig = Figure(figsize=(11, 4.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    groups = _groups(table, "optimizer")
+    colors = _colors(table, "optimizer")
+    for label, rows in groups:
+        color = colors[label]
+        for ax, column in ((left, "success_rate"), (right, "train_loss_median")):
+            ax.plot(rows["lr"], rows[column], color=color, label=label)
+            ax.scatter(rows["lr"], rows[column], s=28, edgecolors=color,
+                       facecolors=[color if good else "white" for good in rows["good"]], zorder=3)
+            best = rows[rows["best"]]
+            ax.scatter(best["lr"], best[column], marker="*", s=180, color=color,
+                       edgecolors="black", zorder=4)
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate η (log scale)")
+        ax.grid(alpha=0.3)
+    left.set_ylabel("success rate (fraction reaching ε)")
+    left.set_ylim(-0.02, 1.02)
+    right.set_yscale("log")
+    right.set_ylabel("median final training loss (log scale)")
+    fig.legend(*left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)",
+               loc="outside right center", fontsize="small")
+    fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")
+    return fig
+
+
+@dataclass
+class Figures:
+    """What make_figures drew (key -> file name), what it skipped (key -> why)
+    and facts about the drawn figures for their captions (key -> text)."""
+    drawn: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+
+    def save(self, key, fig, outdir, fact=""):
+        fig.savefig(outdir / FILES[key], dpi=DPI)
+        self.drawn[key] = FILES[key]
+        if fact:
+            self.facts[key] = fact
+
+
+def best_run(runs, params):
+    """(config, seed) of the best run with saved weights: reached ε, then the
+    highest test accuracy, then the fewest epochs."""
+    keys = runs.merge(params[KEY], on=KEY)
+    order = keys.assign(_acc=keys["test_acc"].fillna(-1.0), _t=censored_epochs(keys))
+    top = order.sort_values(["converged", "_acc", "_t", "config", "seed"],
+                            ascending=[False, False, True, True, True]).iloc[0]
+    return int(top["config"]), int(top["seed"])
+
+
+def _data_settings(results):
+    """make_dataset arguments from the manifest, else from the runs' columns."""
+    if "data" in results.manifest:
+        return dict(results.manifest["data"])
+    kinds = {"n_train": int, "n_test": int, "flip": float, "noise": float, "data_seed": int}
+    values = {column: _single(results.runs, column) for column in kinds}
+    if any(v is None for v in values.values()):
+        return None
+    return {column.removeprefix("data_"): kinds[column](v) for column, v in values.items()}
+
+
+def _shares(pairs):
+    return ", ".join(f"{label} {value:.0%}" for label, value in pairs)
+
+
+def make_figures(results, tables, outdir, *, run=None):
+    """Draw every figure the experiment allows into outdir; returns Figures.
+    run: (config, seed) whose hidden units are drawn (default: best_run)."""
+    runs, factors, figures = results.runs, results.factors, Figures()
+
+    figures.save("learning_curves", plot_learning_curves(runs, results.curves), outdir)
+
+    if runs["converged"].any():
+        solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, "optimizer"))
+        figures.save("epochs_ecdf", plot_epochs_ecdf(runs), outdir,
+                     f"By the end of the budget these shares of runs reached ε: {solved}.")
+    else:
+        figures.skipped["epochs_ecdf"] = ("no run reached the target loss ε" if has_target(runs)
+                                          else "no target loss ε was set")
+
+    regularizer = next((f for f in REGULARIZERS if f in factors), None)
+    if regularizer:
+        # One box pair per strength too, where a regulariser has several (nested factors).
+        levels = runs.assign(**{regularizer: composite_levels(runs, regularizer,
+                                                              nested_factors(runs, factors, regularizer))})
+        gaps = ", ".join(f"{label} {overfitting_gap(rows):+.3f}"
+                         for label, rows in _groups(levels, regularizer))
+        figures.save("regularization", plot_regularization(levels, factor=regularizer), outdir,
+                     f"Mean train − test accuracy gap: {gaps}.")
+    else:
+        figures.skipped["regularization"] = "the experiment does not vary regularisation"
+
+    if "init" in factors or "activation" in factors:
+        rate = success_cells(runs, "init", "activation")["converged"].dropna()
+        best, worst = rate.idxmax(), rate.idxmin()
+        figures.save("success_heatmap", plot_success_heatmap(runs), outdir,
+                     f"Best cell: {' · '.join(best)} ({rate[best]:.0%}); "
+                     f"worst: {' · '.join(worst)} ({rate[worst]:.0%}).")
+    else:
+        figures.skipped["success_heatmap"] = "the experiment varies neither init nor activation"
+
+    if results.params is None:
+        figures.skipped["hidden_units"] = "params.csv is missing"
+    else:
+        config, seed = run or best_run(runs, results.params)
+        weights = results.params[(results.params["config"] == config) & (results.params["seed"] == seed)]
+        if weights.empty:
+            figures.skipped["hidden_units"] = f"params.csv has no row for config {config}, seed {seed}"
+        else:
+            row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
+            levels = ", ".join(f"{f} {row[f]}" for f in factors)
+            title = f"Learned hidden units of config {config}, seed {seed}\n({levels})"
+            theta = weights.iloc[0, len(KEY):].to_numpy(float)
+            figures.save("hidden_units", plot_hidden_units(theta, results.layout, title=title), outdir,
+                         f"The run drawn is config {config}, seed {seed} ({levels}; "
+                         f"test accuracy {row['test_acc']:.3f}).")
+
+    data = _data_settings(results)
+    if data is None:
+        figures.skipped["init_activations"] = "the data settings are unknown (no manifest.json data)"
+    else:
+        hidden = init_activations(runs, results.layout, data)
+        share = _shares((" · ".join(cell), saturated(h, cell[1])) for cell, h in hidden.items())
+        figures.save("init_activations", plot_init_activations(hidden), outdir,
+                     f"Share of hidden outputs saturated or zero: {share}.")
+
+    if tables.lr is not None:
+        best = ", ".join(f"{r.optimizer} {r.best_lr:g}" for r in tables.lr_ranges.itertuples())
+        figures.save("lr_sensitivity", plot_lr_sensitivity(tables.lr), outdir, f"Best lr: {best}.")
+    else:
+        figures.skipped["lr_sensitivity"] = "the experiment has no learning-rate axis"
+    return figures

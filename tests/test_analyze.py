@@ -1,0 +1,304 @@
+"""engine.analyze: loading, known-answer statistics, bad and partial inputs."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from results_fixture import make_results, write_runs
+from scipy import stats
+
+from engine.analyze import (ResultsError, analyze, censored_epochs, composite_levels, holm, load_results,
+                            lr_ranges, lr_sensitivity, main_effects, mean_ci, median_ci, nested_factors,
+                            paired_comparisons, parse_run, rank_biserial, summary_table)
+
+
+@pytest.fixture
+def handmade(tmp_path):
+    """Three configurations of four seeds with known epochs to ε (None: never)."""
+    epochs = {0: [10, 20, None, 40], 1: [10, None, None, None], 2: [10, 20, None, None]}
+    optimizer = {0: "sgd", 1: "adam", 2: "momentum"}
+    rows = [{"config": c, "seed": s, "optimizer": optimizer[c], "epochs_to_target": e,
+             "train_loss": [0.1, 0.2, 0.3, 0.4][s], "test_acc": [0.8, 0.9, 1.0, 0.9][s],
+             "dead_units": s % 2, "diverged": c == 1 and s == 3}
+            for c, seeds in epochs.items() for s, e in enumerate(seeds)]
+    write_runs(tmp_path, rows)
+    (tmp_path / "manifest.json").write_text(json.dumps({"experiment": "hand", "factors": ["optimizer"]}))
+    return tmp_path
+
+
+# ---------------------------------------------------------------- loading
+
+def test_load_results_dtypes(handmade):
+    results = load_results(handmade)
+    runs = results.runs
+    assert results.factors == ["optimizer"]
+    assert list(runs["optimizer"].cat.categories) == ["sgd", "adam", "momentum"]  # grid order
+    assert runs["epochs_to_target"].dtype == "Int64"
+    assert runs["epochs_to_target"].isna().sum() == 6
+    assert runs["converged"].dtype == bool and runs["diverged"].dtype == bool
+    assert runs["init"].dtype == "category"  # text settings too
+    assert runs["lr"].dtype == float  # numbers that are not factors stay numbers
+    assert results.curves["epoch"].dtype == "Int64"
+    assert results.params is None
+    assert any("params.csv" in note for note in results.notes)
+
+
+def test_numeric_factor_is_categorical_in_numeric_order(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0])
+    lr = load_results(tmp_path).runs["lr"]
+    assert lr.dtype == "category"
+    assert list(lr.cat.categories) == [0.001, 0.01, 0.1, 1.0]
+
+
+def test_factors_inferred_without_manifest(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "activation"), seeds=[0, 1], manifest=False)
+    results = load_results(tmp_path)
+    assert results.factors == ["optimizer", "activation"]
+    assert any("inferred" in note or "taken" in note for note in results.notes)
+
+
+def test_partial_sweep_names_missing_runs(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1, 2], drop=[(1, 2), (2, 0), (2, 1), (2, 2)])
+    results = load_results(tmp_path)
+    assert len(results.runs) == 5
+    note = next(n for n in results.notes if n.startswith("Partial sweep"))
+    assert "5 of 9" in note and "config 1 (seeds 2)" in note and "config 2 (all seeds)" in note
+
+
+# ---------------------------------------------------------------- bad input
+
+def _break(path, name, text):
+    (path / name).write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: (p / "runs.csv").unlink(), "runs.csv: file not found"),
+    (lambda p: (p / "curves.csv").unlink(), "curves.csv: file not found"),
+    (lambda p: _break(p, "runs.csv", ""), "runs.csv: file is empty"),
+    (lambda p: _break(p, "runs.csv", "config,seed,train_loss\n"), "runs.csv: has a header but no rows"),
+    (lambda p: _break(p, "runs.csv", "config,seed\n0,0\n"), "runs.csv: missing column(s) train_loss"),
+    (lambda p: _break(p, "curves.csv", "config,seed,epoch\n0,0,0\n"), "curves.csv: missing column(s) train_loss"),
+    (lambda p: _break(p, "runs.csv", 'a,b\n1,2\n3,4,5,6\n"x'), "runs.csv: not a valid CSV file"),
+    (lambda p: _break(p, "manifest.json", "{not json"), "manifest.json: not valid JSON"),
+    (lambda p: _break(p, "manifest.json", '{"factors": ["colour"]}'), "missing column(s) colour"),
+    (lambda p: _break(p, "params.csv", "config,seed,w\n0,0,1\n"),
+     "params.csv: expected columns config, seed and 47"),
+])
+def test_bad_files_name_the_file_and_problem(tmp_path, damage, message):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    damage(tmp_path)
+    with pytest.raises(ResultsError) as err:
+        load_results(tmp_path)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("column, value, kind", [
+    ("train_loss", "abc", "float"), ("epochs_to_target", "12.5", "int"), ("converged", "maybe", "bool"),
+])
+def test_bad_value_names_column_and_line(tmp_path, column, value, kind):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    runs = pd.read_csv(tmp_path / "runs.csv", dtype=str)
+    runs.loc[2, column] = value
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    message = rf"runs.csv: column '{column}' needs {kind} values; line 4 has '{value}'"
+    with pytest.raises(ResultsError, match=message):
+        load_results(tmp_path)
+
+
+def test_duplicate_run_is_an_error(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    pd.concat([runs, runs.iloc[[1]]]).to_csv(tmp_path / "runs.csv", index=False)
+    with pytest.raises(ResultsError, match=r"\(config, seed\) = \(0, 1\) appears more than once"):
+        load_results(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ResultsError, match="results folder not found"):
+        load_results(tmp_path / "nope")
+
+
+# ---------------------------------------------------------------- statistics
+
+def test_summary_known_answers(handmade):
+    results = load_results(handmade)
+    table = summary_table(results.runs, results.factors).set_index("config")
+    assert table["runs"].tolist() == [4, 4, 4]
+    assert table["success_rate"].tolist() == [0.75, 0.25, 0.5]
+    assert table["diverged"].tolist() == [0, 1, 0]
+    # Censored runs count as never: [10, 20, 40, ∞] has median 30; a quarter or
+    # exactly half reaching ε leaves the median at "never" (NaN).
+    assert table.loc[0, "epochs_median"] == 30
+    assert np.isnan(table.loc[1, "epochs_median"]) and np.isnan(table.loc[2, "epochs_median"])
+    assert np.isnan(table.loc[1, "epochs_hi"])
+    assert table.loc[0, "epochs_lo"] <= 30 and table.loc[0, "epochs_lo"] >= 10
+    assert table.loc[0, "train_loss_median"] == pytest.approx(0.25)
+    assert table.loc[0, "train_loss_iqr"] == pytest.approx(0.325 - 0.175)
+    half = stats.t.ppf(0.975, 3) * np.std([0.8, 0.9, 1.0, 0.9], ddof=1) / 2
+    assert table.loc[0, "test_acc_mean"] == pytest.approx(0.9)
+    assert table.loc[0, "test_acc_lo"] == pytest.approx(0.9 - half)
+    assert table.loc[0, "test_acc_hi"] == 1.0  # clipped to an accuracy
+    assert table.loc[0, "dead_units_mean"] == 0.5
+    assert table["optimizer"].tolist() == ["sgd", "adam", "momentum"]
+
+
+def test_summary_is_deterministic(handmade):
+    runs = load_results(handmade).runs
+    pd.testing.assert_frame_equal(summary_table(runs, ["optimizer"]), summary_table(runs, ["optimizer"]))
+
+
+def test_censored_epochs_are_infinite(handmade):
+    runs = load_results(handmade).runs
+    assert censored_epochs(runs.iloc[:4]).tolist() == [10, 20, np.inf, 40]
+
+
+def test_median_ci():
+    assert median_ci([5, 5, 5]) == (5, 5, 5)
+    median, lo, hi = median_ci([1, 2, 3, np.inf, np.inf])
+    assert median == 3 and lo == 1 and hi == np.inf
+    assert all(np.isnan(median_ci([])))
+
+
+def test_mean_ci_needs_two_values():
+    assert mean_ci([0.5])[0] == 0.5 and np.isnan(mean_ci([0.5])[1])
+    mean, lo, hi = mean_ci([1.0, 3.0, np.nan])
+    assert mean == 2 and hi - mean == pytest.approx(stats.t.ppf(0.975, 1) * np.sqrt(2) / np.sqrt(2))
+
+
+def test_holm():
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    np.testing.assert_allclose(holm([0.5, np.nan, 0.01]), [0.5, np.nan, 0.02])
+    assert holm([0.6, 0.7]).tolist() == [1.0, 1.0]
+
+
+def test_rank_biserial():
+    assert rank_biserial([1, 2, 3]) == 1
+    assert rank_biserial([-1, -2]) == -1
+    assert rank_biserial([1, -2, 3, 0]) == pytest.approx((1 + 3 - 2) / 6)
+    assert rank_biserial([0, 0]) == 0
+
+
+def test_main_effects_pool_over_other_factors(tmp_path):
+    make_results(tmp_path, factors=("init", "activation"), seeds=[0, 1])
+    effects = main_effects(load_results(tmp_path).runs, ["init", "activation"]).set_index(["factor", "level"])
+    # std0.01 fails only with relu: half its runs; relu fails only with std0.01: a third.
+    assert effects.loc[("init", "std0.01"), "success_rate"] == 0.5
+    assert effects.loc[("init", "xavier"), "success_rate"] == 1.0
+    assert effects.loc[("activation", "relu"), "success_rate"] == pytest.approx(2 / 3)
+    assert effects.loc[("activation", "relu"), "dead_units_mean"] == 1.0
+    assert effects.loc[("init", "xavier"), "runs"] == 4
+
+
+def test_paired_test_finds_the_obvious_winner(tmp_path):
+    # The seed dominates the epochs, adam is 10 epochs faster on every seed:
+    # only a paired test sees it. Exact two-sided p = 2 / 2^8.
+    rows = [{"config": c, "seed": s, "optimizer": opt, "epochs_to_target": 100 * s + 50 - 10 * c}
+            for c, opt in enumerate(["sgd", "adam"]) for s in range(8)]
+    runs = load_results(write_runs(tmp_path, rows)).runs
+    row = paired_comparisons(runs, ["optimizer"]).query("metric == 'epochs_to_target'").iloc[0]
+    assert (row["level_a"], row["level_b"], row["n_pairs"]) == ("sgd", "adam", 8)
+    assert row["b_wins"] == 1 and row["a_wins"] == 0 and row["ties"] == 0
+    assert row["effect_size"] == -1
+    assert row["p_value"] == pytest.approx(2 / 2 ** 8)
+    assert row["winner"] == "adam"
+    assert stats.mannwhitneyu(runs["epochs_to_target"][:8].astype(float),
+                              runs["epochs_to_target"][8:].astype(float)).pvalue > 0.5
+
+
+def test_paired_censored_and_holm(tmp_path):
+    # adam always reaches ε, momentum on half the seeds, sgd never.
+    reached = {"sgd": lambda s: None, "momentum": lambda s: 30 if s % 2 else None, "adam": lambda s: 20}
+    rows = [{"config": c, "seed": s, "optimizer": opt, "epochs_to_target": reached[opt](s)}
+            for c, opt in enumerate(reached) for s in range(10)]
+    runs = load_results(write_runs(tmp_path, rows)).runs
+    table = paired_comparisons(runs, ["optimizer"]).query("metric == 'epochs_to_target'")
+    table = table.set_index(["level_a", "level_b"])
+    assert table.loc[("sgd", "adam"), "winner"] == "adam"
+    assert table.loc[("sgd", "momentum"), "ties"] == 0.5  # both never reached ε: a tie
+    assert table.loc[("sgd", "momentum"), "b_wins"] == 0.5
+    p = table["p_value"].to_numpy()
+    np.testing.assert_allclose(table["p_holm"], holm(p))
+    assert (table["p_holm"] >= table["p_value"]).all()
+
+
+def test_paired_pairs_on_other_factors_and_seed(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "activation", "regularization"), seeds=[0, 1, 2])
+    table = paired_comparisons(load_results(tmp_path).runs, ["optimizer", "activation", "regularization"])
+    assert set(table["factor"]) == {"optimizer", "activation", "regularization"}
+    optimizer = table.query("factor == 'optimizer' and metric == 'epochs_to_target'")
+    assert optimizer["n_pairs"].tolist() == [2 * 3 * 3] * 3  # activation × regularization × seeds
+    assert "adam" in set(optimizer["winner"])
+
+
+def test_lr_sensitivity_best_and_range(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0, 1])
+    table = lr_sensitivity(load_results(tmp_path).runs)
+    ranges = lr_ranges(table).set_index("optimizer")
+    # sgd needs lr >= 0.1; adam diverges at 1; ties go to the smallest lr.
+    assert ranges.loc["sgd", "best_lr"] == 0.1
+    assert (ranges.loc["sgd", "good_lr_min"], ranges.loc["sgd", "good_lr_max"]) == (0.1, 1.0)
+    assert ranges.loc["sgd", "decades"] == pytest.approx(1)
+    assert ranges.loc["adam", "best_lr"] == 0.001
+    assert ranges.loc["adam", "good_lr_max"] == 0.1 and ranges.loc["adam", "decades"] == pytest.approx(2)
+    assert table.query("optimizer == 'adam' and lr == 1.0")["diverged"].item() == 2
+
+
+def test_parse_run():
+    assert parse_run("3:1") == (3, 1)
+    assert parse_run((3, 1)) == (3, 1)
+    with pytest.raises(ValueError, match="CONFIG:SEED"):
+        parse_run("3-1")
+
+
+# ---------------------------------------------------------------- entry point
+
+def test_analyze_writes_tables_and_prints_summary(tmp_path, capsys):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0, 1], params=False)
+    report = analyze(tmp_path)
+    assert report == tmp_path / "report.md" and report.is_file()
+    for name in ("summary.csv", "main_effects.csv", "paired_tests.csv", "lr_sensitivity.csv", "lr_ranges.csv"):
+        assert len(pd.read_csv(tmp_path / name)) > 0, name
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert len(summary) == 12 and summary.columns[:3].tolist() == ["config", "optimizer", "lr"]
+    out = capsys.readouterr().out
+    assert "demo: 24 runs" in out and "best lr: sgd 0.1" in out and "report.md" in out
+    assert "best: config 8 (optimizer adam, lr 0.001)" in out
+
+
+def test_analyze_quiet_and_bad_run(tmp_path, capsys):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    analyze(tmp_path, quiet=True, run="1:0")
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="no run with config 9 and seed 0"):
+        analyze(tmp_path, quiet=True, run="9:0")
+
+
+def _own_lrs(root):
+    """Each optimizer at two lrs of its own (a variant factor with an lr list)."""
+    make_results(root, factors=("optimizer", "lr"), seeds=range(8))
+    own = {"sgd": [0.1, 1.0], "momentum": [0.01, 0.1], "adam": [0.001, 0.01]}
+    runs = pd.read_csv(root / "runs.csv")
+    keep = [lr in own[opt] for opt, lr in zip(runs["optimizer"], runs["lr"])]
+    runs[keep].to_csv(root / "runs.csv", index=False)
+    (root / "manifest.json").unlink()
+    return load_results(root).runs
+
+
+def test_nested_factor_levels(tmp_path):
+    runs = _own_lrs(tmp_path)
+    assert nested_factors(runs, ["optimizer", "lr"], "optimizer") == ["lr"]
+    labels = composite_levels(runs, "optimizer", ["lr"])
+    assert list(labels.categories) == ["sgd (lr=0.1)", "sgd (lr=1.0)", "momentum (lr=0.01)",
+                                       "momentum (lr=0.1)", "adam (lr=0.001)", "adam (lr=0.01)"]
+
+
+def test_paired_nested_levels_enter_at_their_best(tmp_path):
+    runs = _own_lrs(tmp_path)
+    table = paired_comparisons(runs, ["optimizer", "lr"]).query("metric == 'epochs_to_target'")
+    # Ties between equally good lrs go to the first in grid order.
+    assert table[["level_a", "level_b"]].values.tolist() == [
+        ["sgd (lr=0.1)", "momentum (lr=0.01)"], ["sgd (lr=0.1)", "adam (lr=0.001)"],
+        ["momentum (lr=0.01)", "adam (lr=0.001)"]]
+    assert table["n_pairs"].tolist() == [8, 8, 8]
+    assert table["winner"].tolist() == ["momentum (lr=0.01)", "adam (lr=0.001)", "adam (lr=0.001)"]

@@ -1,0 +1,132 @@
+"""engine.plots: every figure is drawn, non-empty, of the expected size, and
+figures whose factor is absent are skipped with a reason."""
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from results_fixture import make_results
+
+from engine.analyze import compute_tables, load_results
+from engine.plots import (DPI, FILES, _loss_band, best_run, init_activations, make_figures,
+                          plot_hidden_units, saturated)
+
+# Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations)
+# and for the lr fixture; they follow from the figsize rules in engine.plots at DPI.
+FULL_SIZES = {
+    "learning_curves": (960, 420), "epochs_ecdf": (640, 440), "regularization": (750, 440),
+    "success_heatmap": (660, 530), "hidden_units": (1070, 360), "init_activations": (740, 790),
+}
+LR_SIZES = {"lr_sensitivity": (1100, 440)}
+
+
+def _draw(root, run=None, **fixture):
+    results = load_results(make_results(root, **fixture))
+    return results, make_figures(results, compute_tables(results), root, run=run)
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    root = tmp_path_factory.mktemp("full")
+    return root, *_draw(root, seeds=[0, 1])
+
+
+@pytest.fixture(scope="module")
+def lr_axis(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lr")
+    return root, *_draw(root, factors=("optimizer", "lr"), seeds=[0, 1], params=False)
+
+
+def _check_png(path, size):
+    assert path.stat().st_size > 5_000, path  # drawn, not blank
+    assert path.stat().st_size < 500_000, path  # and not bloated
+    with Image.open(path) as image:
+        assert image.size == size, path.name
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.std() > 10, path.name  # more than a background
+
+
+def test_full_experiment_draws_its_figures(full):
+    root, _, figures = full
+    assert set(figures.drawn) == set(FULL_SIZES)
+    assert set(figures.skipped) == {"lr_sensitivity"}
+    for key, size in FULL_SIZES.items():
+        _check_png(root / FILES[key], size)
+    assert not (root / FILES["lr_sensitivity"]).exists()
+
+
+def test_lr_experiment_adapts(lr_axis):
+    root, _, figures = lr_axis
+    for key, size in LR_SIZES.items():
+        _check_png(root / FILES[key], size)
+    assert figures.skipped.keys() == {"regularization", "success_heatmap", "hidden_units"}
+    assert "does not vary regularisation" in figures.skipped["regularization"]
+    assert "params.csv" in figures.skipped["hidden_units"]
+    # One learning-curve panel when activation is not a factor.
+    _check_png(root / FILES["learning_curves"], (540, 420))
+
+
+def test_no_run_reached_target_skips_the_ecdf(tmp_path):
+    make_results(tmp_path, factors=("init",), seeds=[0])
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs["converged"], runs["epochs_to_target"] = False, np.nan
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    results = load_results(tmp_path)
+    figures = make_figures(results, compute_tables(results), tmp_path)
+    assert "no run reached" in figures.skipped["epochs_ecdf"]
+    assert "success_heatmap" in figures.drawn  # init alone is enough
+
+
+def test_facts_name_the_drawn_run(full):
+    _, results, figures = full
+    config, seed = best_run(results.runs, results.params)
+    best = results.runs.set_index(["config", "seed"]).loc[(config, seed)]
+    assert best["converged"] and best["test_acc"] == results.runs["test_acc"].max()
+    assert f"config {config}, seed {seed}" in figures.facts["hidden_units"]
+    assert "worst: std0.01 · relu (0%)" in figures.facts["success_heatmap"]
+    none = results.runs[results.runs["regularization"] == "none"]
+    gap = none["train_acc"].mean() - none["test_acc"].mean()
+    assert gap > 0.15 and f"none {gap:+.3f}" in figures.facts["regularization"]
+
+
+def test_chosen_run_is_drawn(tmp_path):
+    _, figures = _draw(tmp_path, factors=("optimizer",), seeds=[0, 1], run=(2, 1))
+    assert "config 2, seed 1" in figures.facts["hidden_units"]
+
+
+def test_hidden_units_figure_size():
+    from engine.layout import Layout
+    fig = plot_hidden_units(np.arange(47.0), Layout(), title="t")
+    assert tuple(fig.get_size_inches() * DPI) == pytest.approx((1070, 360))
+    assert len(fig.axes) == 6  # C, T, three units, a colour bar
+
+
+def test_loss_band_keeps_stopped_runs():
+    # Run 0 reaches ε at epoch 10 and stops; run 1 diverges at epoch 10; run 2
+    # is recorded at epochs 0 and 20 only.
+    curves = pd.DataFrame({"config": [0, 0, 1, 1, 2, 2], "seed": 0, "epoch": [0, 10, 0, 10, 0, 20],
+                           "train_loss": [1.0, 0.01, 1.0, np.nan, 1.0, 0.4]})
+    runs = pd.DataFrame({"config": [0, 1, 2], "seed": 0, "diverged": [False, True, False]})
+    epoch, (q25, q50, q75) = _loss_band(curves, runs)
+    assert epoch.tolist() == [0, 10, 20]
+    # At 10: 0.01, ∞ (diverged), 0.7 (interpolated); at 20: 0.01 (kept), ∞, 0.4.
+    assert q50.tolist() == [1.0, 0.7, 0.4]
+    assert q25.tolist() == [1.0, 0.01, 0.01]
+    assert np.isnan(q75[1:]).all()  # +∞ is not drawn
+
+
+def test_saturated():
+    assert saturated(np.array([0.0, 0.0, 1.0, 2.0]), "relu") == 0.5
+    assert saturated(np.array([0.01, 0.5, 0.99]), "sigmoid") == pytest.approx(2 / 3)
+    assert saturated(np.array([-0.99, 0.0, 0.5, 0.97]), "tanh") == 0.5
+
+
+def test_init_activations_on_the_training_data(full):
+    _, results, _ = full
+    hidden = init_activations(results.runs, results.layout,
+                              {"n_train": 8, "n_test": 1, "flip": 0.0, "noise": 0.0, "seed": 0})
+    assert set(hidden) == {(i, a) for i in ("xavier", "he", "std0.01") for a in ("sigmoid", "relu")}
+    assert hidden["xavier", "sigmoid"].shape == (2, 8, 3)  # seeds × samples × hidden units
+    # std0.01 keeps sigmoid outputs at 0.5: the book's collapsed histogram.
+    assert np.allclose(hidden["std0.01", "sigmoid"], 0.5, atol=0.02)
+    # He is Xavier scaled by √2, so ReLU outputs scale by √2 (thresholds start at 0).
+    np.testing.assert_allclose(hidden["he", "relu"], np.sqrt(2) * hidden["xavier", "relu"])
