@@ -21,6 +21,11 @@ from .fastmath import exp_, log1p_
 
 LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loops
               # are short, so longer ones amortise their set-up; w and g still fit L1/L2)
+# Blocks hold a multiple of this many lanes, so that every lane runs through the
+# vectorised loop bodies and none through a scalar remainder loop: with FMA
+# contraction on (config.py) the two may round differently, and a run's bits
+# would depend on its place in the block. 64 covers 8-wide vectors interleaved 8 times.
+LANE_GRANULE = 64
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")
@@ -121,13 +126,10 @@ def forward(net, w, b):
 
 
 @jit
-def softmax_error(net, b, e, correct):
-    """z = softmax(s^O); add e_p to e and 1 to correct where argmax z = label.
-
-    log z_k = s_k − max − log(1 + u), u = Σ over the non-max k of e^(s_k − max),
-    so no logarithm of a rounded probability is taken."""
-    L = b.z.shape[1]
-    K = net.n_out
+def softmax_outputs(net, b):
+    """z = softmax(s^O), with b.e_max = max_k s_k (first argmax in b.j_max)
+    and b.u = Σ over the other k of e^(s_k − max), kept for the error."""
+    L, K = b.z.shape[1], net.n_out
     for r in range(L):
         b.e_max[r] = b.s_out[0, r]
         b.j_max[r] = 0
@@ -142,22 +144,14 @@ def softmax_error(net, b, e, correct):
         for r in range(L):
             b.z[k, r] = exp_(b.s_out[k, r] - b.e_max[r])
             b.u[r] += 0.0 if k == b.j_max[r] else b.z[k, r]
-    for r in range(L):
-        correct[r] += 1.0 if b.j_max[r] == b.label[r] else 0.0
-        b.log_sum[r] = log1p_(b.u[r])
     for k in range(K):
         for r in range(L):
             b.z[k, r] /= 1.0 + b.u[r]
-            if net.loss == CROSS_ENTROPY:
-                e[r] -= b.t[k, r] * (b.s_out[k, r] - b.e_max[r] - b.log_sum[r])
-            else:
-                e[r] += 0.5 * (b.t[k, r] - b.z[k, r]) ** 2
 
 
 @jit
-def sigmoid_error(net, b, e, correct):
-    """z_k = σ(s_k) each, from q = e^−|s_k| (no overflow either side);
-    −log z_k = softplus(−s_k) = max(−s_k, 0) + log(1 + q)."""
+def sigmoid_outputs(net, b):
+    """z_k = σ(s_k) each, from e^−|s_k| (no overflow either side); b.j_max = argmax."""
     L = b.z.shape[1]
     for r in range(L):
         b.e_max[r] = b.s_out[0, r]
@@ -170,21 +164,41 @@ def sigmoid_error(net, b, e, correct):
                 b.j_max[r] = k
             q = exp_(-abs(s))
             b.z[k, r] = (1.0 if s >= 0.0 else q) / (1.0 + q)
-            if net.loss == CROSS_ENTROPY:
-                e[r] += b.t[k, r] * (max(-s, 0.0) + log1p_(q))
-            else:
-                e[r] += 0.5 * (b.t[k, r] - b.z[k, r]) ** 2
-    for r in range(L):
-        correct[r] += 1.0 if b.j_max[r] == b.label[r] else 0.0
 
 
 @jit
-def error(net, b, e, correct):
-    """Outputs z from s^O, adding each lane's e_p to e and hits to correct."""
+def outputs(net, b):
     if net.output == SOFTMAX:
-        softmax_error(net, b, e, correct)
+        softmax_outputs(net, b)
     else:
-        sigmoid_error(net, b, e, correct)
+        sigmoid_outputs(net, b)
+
+
+@jit
+def add_error(net, b, e, correct):
+    """Add each lane's e_p to e and a hit to correct where argmax z = label.
+
+    Cross-entropy takes log z from s^O, never the log of a rounded z:
+    softmax log z_k = s_k − max − log(1 + u); sigmoid −log z_k = softplus(−s_k)
+    = max(−s_k, 0) + log(1 + e^−|s_k|)."""
+    L = b.z.shape[1]
+    for r in range(L):
+        correct[r] += 1.0 if b.j_max[r] == b.label[r] else 0.0
+    if net.loss != CROSS_ENTROPY:
+        for k in range(net.n_out):
+            for r in range(L):
+                e[r] += 0.5 * (b.t[k, r] - b.z[k, r]) ** 2
+    elif net.output == SOFTMAX:
+        for r in range(L):
+            b.log_sum[r] = log1p_(b.u[r])
+        for k in range(net.n_out):
+            for r in range(L):
+                e[r] -= b.t[k, r] * (b.s_out[k, r] - b.e_max[r] - b.log_sum[r])
+    else:
+        for k in range(net.n_out):
+            for r in range(L):
+                s = b.s_out[k, r]
+                e[r] += b.t[k, r] * (max(-s, 0.0) + log1p_(exp_(-abs(s))))
 
 
 @jit

@@ -15,7 +15,7 @@ from numba import prange
 
 from .. import rng
 from .config import jit, jit_parallel
-from .network import DEAD_SLOPE, backward, error, forward, load_samples, scratch, times_slope
+from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
 from .optimizers import (ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, LR, SGD, add_decay, penalty,
                          step_size, update)
 
@@ -46,7 +46,8 @@ def evaluate(net, w, X, T, labels, b, keep, e, correct, alive):
         order[0, :] = p
         load_samples(X, T, labels, order, 0, True, b)
         forward(net, w, b)
-        error(net, b, e, correct)
+        outputs(net, b)
+        add_error(net, b, e, correct)
         for i in range(net.n_hidden):
             b.delta_hid[i, :] = 1.0
             times_slope(net.activation, b.h, b.delta_hid, i)
@@ -56,9 +57,10 @@ def evaluate(net, w, X, T, labels, b, keep, e, correct, alive):
 
 
 @jit
-def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, b, g, e, correct):
+def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, measure, b, g, e, correct):
     """g = Σ over samples order[start:stop] of ∂e_p/∂w (mean: divided by the
-    batch size), with each lane's dropout masks; e and correct as in evaluate."""
+    batch size), with each lane's dropout masks; if measure, e and correct
+    as in evaluate (the logarithms cost time, so only when asked)."""
     H, n, L = net.n_hidden, X.shape[0], w.shape[1]
     scale = 1.0 / (stop - start) if plan.mean else 1.0
     g[:] = 0.0
@@ -75,7 +77,9 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
                     kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
                     b.keep[i, r] = kept if u >= ratio else 0.0
         forward(net, w, b)
-        error(net, b, e, correct)
+        outputs(net, b)
+        if measure:
+            add_error(net, b, e, correct)
         backward(net, w, b, scale, g)
 
 
@@ -159,16 +163,16 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     step, grad_evals = 0, 0
     for epoch in range(plan.epochs + 1):
         record = epoch % plan.record_every == 0
-        measured = exact or record or has_target
+        measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
         if exact:
-            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, b, g, e, correct)
+            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, b, g, e, correct)
         elif measured:
             evaluate(net, w, X, T, labels, b, keep, e, correct, alive)
         for r in range(L):
             E = e[r] * loss_scale
             if not active[r]:
                 continue
-            if measured and not abs(E) < INF:
+            if measured and not abs(E) < INF:   # NaN too
                 finish(r, epoch, True, grad_evals, w, params_out, stats, active)
             elif has_target and measured and E < plan.target:
                 stats[TO_TARGET, r] = epoch
@@ -196,7 +200,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         for start in range(0, n, batch):
             if not exact:
                 gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
-                              hyper, seeds, epoch, b, g, e, correct)
+                              hyper, seeds, epoch, False, b, g, e, correct)
             add_decay(g, w, hyper, decayed)
             step += 1
             grad_evals += 1
