@@ -5,6 +5,8 @@ scalar call per element, and the transcendental calls dominate training time.
 These use range reduction and a polynomial: a few ulp from libm, the same
 bits in a vector lane as in a scalar loop, and NaN in gives NaN out.
 """
+import math
+
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
@@ -42,6 +44,19 @@ INF = float("inf")
 ONE_BITS = 0x3FF0000000000000
 
 
+# e^r = Σ r^k / k!, k ≤ 13; atanh(t)/t = Σ t^2k / (2k+1), k ≤ 10 (highest power first)
+EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
+ATANH_SERIES = tuple(1.0 / (2 * k + 1) for k in range(10, -1, -1))
+
+
+@jit
+def horner(coefficients, x):
+    p = 0.0
+    for c in coefficients:
+        p = p * x + c
+    return p
+
+
 @jit
 def exp_(x):
     """e^x: x = k ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^13
@@ -52,20 +67,7 @@ def exp_(x):
     k = as_int64(k_rounded) - ROUND_BITS
     kf = k_rounded - ROUND
     r = (x - kf * LN2_HI) - kf * LN2_LO
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = horner(EXP_SERIES, r)
     return p * as_float64((k + 1023) << 52)
 
 
@@ -81,18 +83,7 @@ def log_(x):
         e = e + 1
     ef = as_float64(e + ROUND_BITS) - ROUND      # int64 -> float64 without cvtqq2pd
     t = (m - 1.0) / (m + 1.0)
-    t2 = t * t
-    p = 1.0 / 21.0
-    p = p * t2 + 1.0 / 19.0
-    p = p * t2 + 1.0 / 17.0
-    p = p * t2 + 1.0 / 15.0
-    p = p * t2 + 1.0 / 13.0
-    p = p * t2 + 1.0 / 11.0
-    p = p * t2 + 1.0 / 9.0
-    p = p * t2 + 1.0 / 7.0
-    p = p * t2 + 1.0 / 5.0
-    p = p * t2 + 1.0 / 3.0
-    p = p * t2 + 1.0
+    p = horner(ATANH_SERIES, t * t)
     y = ef * LN2_HI + (2.0 * t * p + ef * LN2_LO)
     return y if x < INF else x    # inf and NaN pass through
 
