@@ -43,8 +43,7 @@ def per_run_hyper(settings, n_runs):
         values = np.atleast_1d(settings[key])
         if values.size not in (1, n_runs):
             raise ValueError(f"{key}: give one value or one per seed ({n_runs}), got {values.size}")
-        rows.append(np.broadcast_to([check_setting(key, float(v) if key != "lr_step" else int(v))
-                                     for v in values], n_runs))
+        rows.append(np.broadcast_to([check_setting(key, v.item()) for v in values], n_runs))
     return np.array(rows, dtype=np.float64)
 
 
@@ -81,12 +80,10 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     for key in settings:
         if key not in TRAIN_DEFAULTS:
             raise unknown_key("train", key, TRAIN_DEFAULTS)
-    scalar = {k: v for k, v in settings.items() if k not in HYPER}
-    run = {**check_settings(scalar), **{k: v for k, v in settings.items() if k in HYPER}}
-    hyper = per_run_hyper({**TRAIN_DEFAULTS, **run}, seeds.size)
-    if run["schedule"] == "armijo" and (run["optimizer"] != "sgd" or run["batch_size"] is not None
-                                        or (hyper[HYPER.index("dropout")] > 0).any()):
-        check_settings({**scalar, "dropout": float(hyper[HYPER.index("dropout")].max())})
+    hyper = per_run_hyper({**TRAIN_DEFAULTS, **settings}, seeds.size)
+    dropout = hyper[HYPER.index("dropout")]
+    # the other settings, and combination rules against the largest per-run dropout
+    run = check_settings({**{k: v for k, v in settings.items() if k not in HYPER}, "dropout": dropout.max()})
 
     X, T = check_data(X, T)
     layout = Layout(X.shape[1], n_hidden, T.shape[1])
@@ -109,7 +106,7 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
               code("loss", LOSSES, run["loss"]))
     plan = Plan(run["epochs"], run["batch_size"] or X.shape[0], record_every,
                 code("optimizer", OPTIMIZERS, run["optimizer"]), code("schedule", SCHEDULES, run["schedule"]),
-                run["reduction"] == "mean", bool((hyper[HYPER.index("dropout")] > 0).any()),
+                run["reduction"] == "mean", bool((dropout > 0).any()),
                 run["dropout_mode"] == "scale", float(run["target_loss"] or -1.0))
     data = (X, T, T.argmax(1), X_test, T_test, T_test.argmax(1))
     decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold

@@ -91,6 +91,8 @@ def test_training_without_a_test_set_reports_nan(data):
     (dict(lr=0.0), r"lr: must be a number > 0"),
     (dict(lr=[0.1, -1.0]), r"lr: must be a number > 0, got -1.0"),
     (dict(lr=[0.1, 0.2, 0.3]), r"lr: give one value or one per seed \(2\)"),
+    (dict(lr=["fast", 0.1]), r"lr: must be a number > 0, got 'fast'"),
+    (dict(lr_step=2.5), r"lr_step: must be an integer >= 1, got 2.5"),
     (dict(dropout=1.0), r"dropout: must be a ratio in \[0, 1\)"),
     (dict(epochs=0), r"epochs: must be an integer >= 1"),
     (dict(learning_rate=0.1), r"unknown setting 'learning_rate'"),
