@@ -104,9 +104,10 @@ _OPTIONAL = {"batch_size", "target_loss"}
 
 
 def unknown_key(kind, key, allowed):
+    """The ValueError for a key that is not one of `allowed` (closest one named)."""
     close = difflib.get_close_matches(str(key), list(allowed), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return ValueError(f"{kind}: unknown setting {key!r}{hint}")
+    return ValueError(f"{kind}: unknown key {key!r}; allowed: {', '.join(allowed)}{hint}")
 
 
 def check_setting(key, value):

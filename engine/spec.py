@@ -192,8 +192,7 @@ def _parse(text):
 
 def _known(section, key, allowed):
     if key not in allowed:
-        raise ValueError(f"{options.unknown_key(section, key, allowed)} "
-                         f"(allowed: {', '.join(allowed)})")
+        raise options.unknown_key(section, key, allowed)
 
 
 def _table(where, value):
