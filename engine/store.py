@@ -32,6 +32,15 @@ class ResultsError(RuntimeError):
     """The results folder cannot take this sweep."""
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()   # what open() would give; mkstemp makes 0600
+
+
 def write_atomic(path, write):
     """Call write(tmp_path), then rename tmp_path to path (atomic on POSIX)."""
     path = Path(path)
@@ -39,6 +48,7 @@ def write_atomic(path, write):
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -173,3 +173,10 @@ def test_make_sweep_end_to_end(tmp_path):
     assert f"{out}/runs.csv" in done.stdout and "report" in done.stdout
     assert len(pd.read_csv(out / "runs.csv")) == 6
     assert (out / "report.md").exists() and (out / "summary.csv").exists()
+
+
+def test_result_files_get_the_usual_permissions(small, tmp_path):
+    sweep(small, tmp_path / "out", quiet=True)
+    expected = 0o666 & ~os.umask(os.umask(0))
+    for name in ("runs.csv", "curves.csv", "params.csv", "manifest.json", "chunks.csv"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == expected
