@@ -177,6 +177,8 @@ def test_make_sweep_end_to_end(tmp_path):
 
 def test_result_files_get_the_usual_permissions(small, tmp_path):
     sweep(small, tmp_path / "out", quiet=True)
-    expected = 0o666 & ~os.umask(os.umask(0))
+    mask = os.umask(0)
+    os.umask(mask)
+    expected = 0o666 & ~mask
     for name in ("runs.csv", "curves.csv", "params.csv", "manifest.json", "chunks.csv"):
         assert (tmp_path / "out" / name).stat().st_mode & 0o777 == expected
