@@ -10,8 +10,10 @@ chunks behind, and a re-run finishes the rest.
     results/NAME/curves.csv      long learning curves
     results/NAME/params.csv      final flat vectors, columns named as on the slides
     results/NAME/chunks.csv      seconds per chunk (wall times live here only)
+    results/NAME/*.parquet       the three tables again, when pyarrow is installed
 """
 import hashlib
+import importlib.util
 import json
 import os
 import pickle
@@ -24,7 +26,8 @@ import pandas as pd
 
 from .layout import Layout
 
-PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib")
+PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib",
+            "pyarrow")
 TABLES = ("runs", "curves", "params")
 
 
@@ -53,6 +56,10 @@ def write_atomic(path, write):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def parquet_engine():
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def versions():
@@ -96,7 +103,7 @@ class Store:
         write_atomic(manifest, lambda tmp: Path(tmp).write_text(json.dumps(manifest_of(experiment), indent=2)))
 
     def clear(self):
-        for name in (*(f"{t}.csv" for t in TABLES), "chunks.csv", "manifest.json"):
+        for name in (*(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")), "chunks.csv", "manifest.json"):
             (self.folder / name).unlink(missing_ok=True)
         if self.chunks.exists():
             for shard in self.chunks.iterdir():
@@ -134,6 +141,8 @@ class Store:
                 frame = frame.merge(configs, on="config", how="left")
                 frame = frame[["config", "seed", *configs.columns.drop("config"), *outcomes]]
             write_atomic(self.folder / f"{table}.csv", lambda tmp: frame.to_csv(tmp, index=False))
+            if parquet_engine():
+                write_atomic(self.folder / f"{table}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
         seconds = pd.DataFrame({"chunk": list(shards), "runs": [len(s["runs"]) for s in shards.values()],
                                 "seconds": [s["seconds"] for s in shards.values()]})
         write_atomic(self.folder / "chunks.csv", lambda tmp: seconds.to_csv(tmp, index=False))
