@@ -1,5 +1,6 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
+import contextlib
 from dataclasses import dataclass
 
 import numba
@@ -73,8 +74,9 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     options.HYPER may also be given one per seed. params0 [runs, P] replaces
     the initialisation. Curves get a point every `record_every` epochs
     (default epochs // 100) and at each run's last epoch. Runs are trained
-    block_size side by side (SIMD lanes), blocks on `threads` numba threads;
-    neither changes any result.
+    block_size side by side (SIMD lanes; a multiple of LANE_GRANULE, by
+    default up to LANES, fewer when that would leave a thread idle), blocks
+    on `threads` numba threads (default: numba's); neither changes any result.
     """
     seeds = check_seeds(seeds)
     for key in settings:
@@ -134,20 +136,18 @@ def auto_block_size(n_runs):
     return min(LANES, -(-per_thread // LANE_GRANULE) * LANE_GRANULE)
 
 
-class numba_threads:
-    """Run a block with n numba threads (None: leave as is)."""
-    def __init__(self, n):
-        self.n = n
-
-    def __enter__(self):
-        self.before = numba.get_num_threads()
-        if self.n is not None:
-            if not 1 <= self.n <= numba.config.NUMBA_NUM_THREADS:
-                raise ValueError(f"threads: must be in 1..{numba.config.NUMBA_NUM_THREADS}, got {self.n!r}")
-            numba.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.before)
+@contextlib.contextmanager
+def numba_threads(n):
+    """Run the block with n numba threads (None: as they are)."""
+    before = numba.get_num_threads()
+    if n is not None:
+        if not isinstance(n, (int, np.integer)) or not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"threads: must be an integer in 1..{numba.config.NUMBA_NUM_THREADS}, got {n!r}")
+        numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def runs_table(seeds, stats):
