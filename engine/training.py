@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .init import check_seeds, initial_params
-from .kernels.network import LANE_GRANULE, LANES, Net
+from .kernels.network import LANES, Net
 from .kernels.train import CURVE, DEAD, STATS, Plan, TO_TARGET, train_blocks
 from .layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
@@ -74,9 +74,9 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     options.HYPER may also be given one per seed. params0 [runs, P] replaces
     the initialisation. Curves get a point every `record_every` epochs
     (default epochs // 100) and at each run's last epoch. Runs are trained
-    block_size side by side (SIMD lanes; a multiple of LANE_GRANULE, by
-    default up to LANES, fewer when that would leave a thread idle), blocks
-    on `threads` numba threads (default: numba's); neither changes any result.
+    block_size side by side (SIMD lanes; by default up to LANES, fewer when
+    that would leave a thread idle), blocks on `threads` numba threads
+    (default: numba's); neither changes any result.
     """
     seeds = check_seeds(seeds)
     for key in settings:
@@ -116,8 +116,8 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     with numba_threads(threads):
         if block_size is None:
             block_size = auto_block_size(seeds.size)
-        if not isinstance(block_size, (int, np.integer)) or block_size < 1 or block_size % LANE_GRANULE:
-            raise ValueError(f"block_size: must be a positive multiple of {LANE_GRANULE}, got {block_size!r}")
+        if not isinstance(block_size, (int, np.integer)) or block_size < 1:
+            raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
         params = in_blocks(params0, block_size)
         n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
         params_out = np.empty_like(params)
@@ -131,9 +131,11 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
 
 
 def auto_block_size(n_runs):
-    """LANES runs side by side, or fewer so that every thread gets a block."""
+    """LANES runs side by side, or fewer (a multiple of 8, whole vectors) so
+    that small calls are not padded far beyond their size and every thread
+    gets a block."""
     per_thread = -(-n_runs // numba.get_num_threads())
-    return min(LANES, -(-per_thread // LANE_GRANULE) * LANE_GRANULE)
+    return min(LANES, -(-per_thread // 8) * 8)
 
 
 @contextlib.contextmanager

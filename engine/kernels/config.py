@@ -4,17 +4,19 @@
   start costs no compilation.
 - error_model="numpy": division by zero gives inf/nan instead of raising,
   which keeps the checks out of the inner loops so they vectorise.
-- fastmath only {"contract"}: a·b + c may become one FMA (about 1.2× faster).
-  Full fastmath makes isnan() false (divergence goes unseen) and
-  reassociation would make results depend on how runs are blocked.
-  (Contraction is why blocks come in multiples of network.LANE_GRANULE.)
+- no fastmath, not even {"contract"}: every operation rounds as IEEE says, so
+  a run's bits cannot depend on how LLVM compiled the code around it. FMA
+  contraction was measured 1.2× faster, but it made results differ between
+  a vectorised loop body and its scalar remainder, and between a kernel just
+  compiled and the same kernel loaded from the cache (inlining decides what
+  gets fused). Full fastmath also makes isnan() false (divergence unseen).
 
 The on-disk cache is keyed on each function's bytecode, not on these flags:
 after changing them, delete the *.nbi/*.nbc files under engine/kernels/__pycache__.
 """
 import numba
 
-OPTIONS = dict(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+OPTIONS = dict(cache=True, error_model="numpy", nogil=True)
 
 jit = numba.njit(**OPTIONS)
 jit_parallel = numba.njit(parallel=True, **OPTIONS)

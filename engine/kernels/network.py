@@ -21,11 +21,6 @@ from .fastmath import exp_, log1p_
 
 LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loops
               # are short, so longer ones amortise their set-up; w and g still fit L1/L2)
-# Blocks hold a multiple of this many lanes, so that every lane runs through the
-# vectorised loop bodies and none through a scalar remainder loop: with FMA
-# contraction on (config.py) the two may round differently, and a run's bits
-# would depend on its place in the block. 64 covers 8-wide vectors interleaved 8 times.
-LANE_GRANULE = 64
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")

@@ -1,0 +1,34 @@
+"""A kernel compiled in this process and the same kernel loaded from numba's
+on-disk cache must give the same bits (they do not when LLVM may fuse a·b + c
+differently depending on what it inlined; see engine/kernels/config.py)."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import engine
+
+SCRIPT = """
+import sys, numpy as np, engine
+d = engine.make_dataset(8, 20, seed=0)
+kw = dict(X_test=d.X_test, T_test=d.T_test, optimizer="adam", lr=0.05, epochs=30, record_every=10)
+full = engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, **kw)
+mini = engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw)
+np.save(sys.argv[1], np.concatenate([np.concatenate([r.runs[["train_loss", "test_loss"]].to_numpy().ravel(),
+                                                     r.params.ravel()]) for r in (full, mini)]))
+"""
+
+
+def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
+    # a copy of the package with no cache beside it: the first run compiles, the second loads
+    shutil.copytree(Path(engine.__file__).parent, tmp_path / "engine",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    for name in ("cold", "warm"):
+        subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / f"{name}.npy")], env=env, check=True,
+                       cwd=tmp_path)
+    assert any((tmp_path / "engine").rglob("*.nbc"))
+    assert np.array_equal(np.load(tmp_path / "cold.npy"), np.load(tmp_path / "warm.npy"))
