@@ -98,26 +98,34 @@ def times_slope(activation, y, d, i):
 
 
 @jit
-def affine(w, start, n, inputs, s, row):
-    """s[row] = w_start..w_start+n-1 · inputs − θ (θ = w_start+n), per lane."""
+def affine(w, start, n, inputs, s, row, shared):
+    """s[row] = w_start..w_start+n-1 · inputs − θ (θ = w_start+n), per lane;
+    `shared`: every lane has the same inputs, read once as a scalar (a
+    quarter faster: one load less per multiply-add)."""
     L = w.shape[1]
     for r in range(L):
         s[row, r] = -w[start + n, r]
     for m in range(n):
-        for r in range(L):
-            s[row, r] += w[start + m, r] * inputs[m, r]
+        if shared:
+            x = inputs[m, 0]
+            for r in range(L):
+                s[row, r] += w[start + m, r] * x
+        else:
+            for r in range(L):
+                s[row, r] += w[start + m, r] * inputs[m, r]
 
 
 @jit
-def forward(net, w, b):
-    """Hidden outputs b.h (b.h_kept after dropout factors b.keep) and outputs b.z."""
+def forward(net, w, b, shared):
+    """Hidden outputs b.h (b.h_kept after dropout factors b.keep) and outputs
+    b.s_out; `shared`: all lanes see the same sample."""
     for i in range(net.n_hidden):
-        affine(w, net.off_hid + i * (net.n_in + 1), net.n_in, b.x, b.s_hid, i)
+        affine(w, net.off_hid + i * (net.n_in + 1), net.n_in, b.x, b.s_hid, i, shared)
         activate(net.activation, b.s_hid, b.h, i)
         for r in range(b.h.shape[1]):
             b.h_kept[i, r] = b.h[i, r] * b.keep[i, r]
     for k in range(net.n_out):
-        affine(w, k * (net.n_hidden + 1), net.n_hidden, b.h_kept, b.s_out, k)
+        affine(w, k * (net.n_hidden + 1), net.n_hidden, b.h_kept, b.s_out, k, False)
 
 
 @jit
@@ -230,7 +238,7 @@ def output_delta(net, b, scale):
 
 
 @jit
-def backward(net, w, b, scale, g):
+def backward(net, w, b, scale, shared, g):
     """Add ∂e_p/∂w (times scale) to the gradient g [P, lanes]: ∂s/∂w is the
     input, ∂s/∂θ is −1."""
     L = b.z.shape[1]
@@ -253,7 +261,12 @@ def backward(net, w, b, scale, g):
             b.delta_hid[i, r] *= b.keep[i, r]
         times_slope(net.activation, b.h, b.delta_hid, i)
         for m in range(n_in):
-            for r in range(L):
-                g[start + m, r] += b.delta_hid[i, r] * b.x[m, r]
+            if shared:
+                x = b.x[m, 0]
+                for r in range(L):
+                    g[start + m, r] += b.delta_hid[i, r] * x
+            else:
+                for r in range(L):
+                    g[start + m, r] += b.delta_hid[i, r] * b.x[m, r]
         for r in range(L):
             g[start + n_in, r] -= b.delta_hid[i, r]

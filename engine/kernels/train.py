@@ -45,7 +45,7 @@ def evaluate(net, w, X, T, labels, b, keep, e, correct, alive):
     for p in range(X.shape[0]):
         order[0, :] = p
         load_samples(X, T, labels, order, 0, True, b)
-        forward(net, w, b)
+        forward(net, w, b, True)
         outputs(net, b)
         add_error(net, b, e, correct)
         for i in range(net.n_hidden):
@@ -63,12 +63,13 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
     as in evaluate (the logarithms cost time, so only when asked)."""
     H, n, L = net.n_hidden, X.shape[0], w.shape[1]
     scale = 1.0 / (stop - start) if plan.mean else 1.0
+    shared = stop - start == n   # full batch: every lane takes the samples in order
     g[:] = 0.0
     e[:] = 0.0
     correct[:] = 0.0
     b.keep[:] = 1.0
     for q in range(start, stop):
-        load_samples(X, T, labels, order, q, stop - start == n, b)
+        load_samples(X, T, labels, order, q, shared, b)
         if plan.dropout:
             for i in range(H):
                 for r in range(L):
@@ -76,11 +77,11 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
                     u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
                     kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
                     b.keep[i, r] = kept if u >= ratio else 0.0
-        forward(net, w, b)
+        forward(net, w, b, shared)
         outputs(net, b)
         if measure:
             add_error(net, b, e, correct)
-        backward(net, w, b, scale, g)
+        backward(net, w, b, scale, shared, g)
 
 
 @jit
