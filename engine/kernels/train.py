@@ -97,17 +97,16 @@ def shuffle(order, seeds, epoch):
 
 
 @jit
-def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, e, b, keep):
+def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, b, keep):
     """w ← w − η g with η backtracked per lane until
-    E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; e holds Σ e_p at w)."""
+    E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
     P, L = w.shape
-    scale = 1.0 / X.shape[0] if plan.mean else 1.0
     E0, E1, gg, pen = np.empty(L), np.empty(L), np.zeros(L), np.empty(L)
-    correct, alive = np.empty(L), np.empty((net.n_hidden, L))
+    acc, alive = np.empty(L), np.empty((net.n_hidden, L))
     trial = np.empty_like(w)
     penalty(w, hyper, decayed, pen)
     for r in range(L):
-        E0[r] = e[r] * scale + pen[r]
+        E0[r] = loss[r] + pen[r]
     for l in range(P):
         for r in range(L):
             gg[r] += g[l, r] * g[l, r]
@@ -115,11 +114,11 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, e, b, keep):
         for l in range(P):
             for r in range(L):
                 trial[l, r] = w[l, r] - eta[r] * g[l, r]
-        evaluate(net, trial, X, T, labels, b, keep, E1, correct, alive)
+        measure(net, plan, trial, X, T, labels, b, keep, E1, acc, alive)
         penalty(trial, hyper, decayed, pen)
         done = True
         for r in range(L):
-            if E1[r] * scale + pen[r] > E0[r] - hyper[ARMIJO_C, r] * eta[r] * gg[r]:
+            if E1[r] + pen[r] > E0[r] - hyper[ARMIJO_C, r] * eta[r] * gg[r]:
                 eta[r] *= hyper[ARMIJO_BETA, r]
                 done = False
         if done:
@@ -138,6 +137,33 @@ def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
 
 
 @jit
+def per_sample(plan, n, loss, hits):
+    """Sums over n samples -> E with the run's reduction, and accuracy."""
+    if plan.mean:
+        loss /= n
+    hits /= n
+
+
+@jit
+def measure(net, plan, w, X, T, labels, b, keep, loss, acc, alive):
+    """E (with the run's reduction) and accuracy on X at w, per lane; NaN for an empty set."""
+    n = X.shape[0]
+    if n == 0:
+        loss[:] = np.nan
+        acc[:] = np.nan
+        return
+    evaluate(net, w, X, T, labels, b, keep, loss, acc, alive)
+    per_sample(plan, n, loss, acc)
+
+
+@jit
+def add_point(curves, n_points, r, epoch, train_loss, train_acc, test_loss, test_acc):
+    c = curves[n_points[r], :, r]
+    c[0], c[1], c[2], c[3], c[4] = epoch, train_loss[r], train_acc[r], test_loss[r], test_acc[r]
+    n_points[r] += 1
+
+
+@jit
 def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, curves):
     """Train the runs whose parameters are w [P, lanes] in place; write
     final parameters, stats [len(STATS), lanes] and curve points
@@ -146,7 +172,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
     b = scratch(net, L)
     g, m1, m2 = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L))
-    e, correct, e_test, correct_test = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
+    loss, acc, test_loss, test_acc = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
     alive, eta, keep = np.empty((H, L)), np.empty(L), np.empty(L)
     for r in range(L):
         keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
@@ -156,7 +182,6 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     batch = min(plan.batch_size, n)
     exact = batch == n and not plan.dropout
     has_target = plan.target > 0.0
-    loss_scale = 1.0 / n if plan.mean else 1.0
     active = np.ones(L, np.bool_)
     n_points = np.zeros(L, np.int64)
     stats[TO_TARGET, :] = -1.0
@@ -166,16 +191,16 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         record = epoch % plan.record_every == 0
         measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
         if exact:
-            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, b, g, e, correct)
+            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, b, g, loss, acc)
+            per_sample(plan, n, loss, acc)
         elif measured:
-            evaluate(net, w, X, T, labels, b, keep, e, correct, alive)
+            measure(net, plan, w, X, T, labels, b, keep, loss, acc, alive)
         for r in range(L):
-            E = e[r] * loss_scale
             if not active[r]:
                 continue
-            if measured and not abs(E) < INF:   # NaN too
+            if measured and not abs(loss[r]) < INF:   # NaN too
                 finish(r, epoch, True, grad_evals, w, params_out, stats, active)
-            elif has_target and measured and E < plan.target:
+            elif has_target and measured and loss[r] < plan.target:
                 stats[TO_TARGET, r] = epoch
                 finish(r, epoch, False, grad_evals, w, params_out, stats, active)
             elif epoch == plan.epochs:
@@ -183,17 +208,10 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         if not active.any():
             break
         if record:
-            if X_test.shape[0] > 0:
-                evaluate(net, w, X_test, T_test, labels_test, b, keep, e_test, correct_test, alive)
+            measure(net, plan, w, X_test, T_test, labels_test, b, keep, test_loss, test_acc, alive)
             for r in range(L):
                 if active[r]:
-                    c = curves[n_points[r], :, r]
-                    c[0] = epoch
-                    c[1] = e[r] * loss_scale
-                    c[2] = correct[r] / n
-                    c[3] = e_test[r] * (1.0 / X_test.shape[0] if plan.mean else 1.0) if X_test.shape[0] > 0 else np.nan
-                    c[4] = correct_test[r] / X_test.shape[0] if X_test.shape[0] > 0 else np.nan
-                    n_points[r] += 1
+                    add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
 
         step_size(plan.schedule, hyper, epoch, eta)
         if not exact and batch < n:
@@ -201,48 +219,27 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         for start in range(0, n, batch):
             if not exact:
                 gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
-                              hyper, seeds, epoch, False, b, g, e, correct)
+                              hyper, seeds, epoch, False, b, g, loss, acc)
             add_decay(g, w, hyper, decayed)
             step += 1
             grad_evals += 1
             if plan.schedule == ARMIJO:
-                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, e, b, keep)
+                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, b, keep)
             else:
                 update(plan.optimizer, w, g, m1, m2, eta, hyper, step)
 
         for r in range(L):   # a dead ReLU can hide NaN weights from E
-            if active[r]:
-                finite = True
-                for l in range(P):
-                    finite = finite and abs(w[l, r]) < INF
-                if not finite:
-                    finish(r, epoch + 1, True, grad_evals, w, params_out, stats, active)
+            if active[r] and not np.isfinite(w[:, r]).all():
+                finish(r, epoch + 1, True, grad_evals, w, params_out, stats, active)
 
-    final_point(net, plan, data, params_out, keep, b, stats, curves, n_points, e, correct, alive)
-
-
-@jit
-def final_point(net, plan, data, w, keep, b, stats, curves, n_points, e, correct, alive):
-    """Errors, accuracies and dead units at each run's final parameters, also
-    as the last curve point."""
-    X, T, labels, X_test, T_test, labels_test = data
-    n, n_test, L = X.shape[0], X_test.shape[0], w.shape[1]
-    evaluate(net, w, X, T, labels, b, keep, e, correct, alive)
+    # each run's final parameters: errors, accuracies, dead units, last curve point
+    measure(net, plan, params_out, X_test, T_test, labels_test, b, keep, test_loss, test_acc, alive)
+    measure(net, plan, params_out, X, T, labels, b, keep, loss, acc, alive)
     for r in range(L):
-        stats[TRAIN_LOSS, r] = e[r] / n if plan.mean else e[r]
-        stats[TRAIN_ACC, r] = correct[r] / n
-        stats[DEAD, r] = net.n_hidden - alive[:, r].sum()
-        stats[TEST_LOSS, r] = np.nan
-        stats[TEST_ACC, r] = np.nan
-    if n_test > 0:
-        evaluate(net, w, X_test, T_test, labels_test, b, keep, e, correct, alive)
-        for r in range(L):
-            stats[TEST_LOSS, r] = e[r] / n_test if plan.mean else e[r]
-            stats[TEST_ACC, r] = correct[r] / n_test
-    for r in range(L):
-        c = curves[n_points[r], :, r]
-        c[0] = stats[EPOCHS_RUN, r]
-        c[1:] = stats[TRAIN_LOSS:TEST_ACC + 1, r]
+        stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
+        stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]
+        stats[DEAD, r] = H - alive[:, r].sum()
+        add_point(curves, n_points, r, stats[EPOCHS_RUN, r], loss, acc, test_loss, test_acc)
 
 
 @jit_parallel
