@@ -1,10 +1,11 @@
-"""The `nn47` command: train one configuration, run a sweep, analyse it."""
+"""The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
 import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .bench import add_bench_parser
 from .options import NAMED, TRAIN_DEFAULTS
 
 DATA_OPTIONS = {"n_train": 32, "n_test": 1000, "flip": 0.05, "noise": 0.1, "data_seed": 0}
@@ -128,6 +129,7 @@ def main(argv=None):
     add_train_parser(commands)
     add_sweep_parser(commands)
     add_analyze_parser(commands)
+    add_bench_parser(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

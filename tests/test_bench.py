@@ -1,0 +1,157 @@
+"""engine.bench: the quick benchmarks run and write consistent outputs, a wrong
+implementation is caught, and the performance profile gives known answers.
+No timing is asserted."""
+import argparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import bench, references
+
+
+def _bench(*argv):
+    parser = argparse.ArgumentParser(prog="nn47")
+    bench.add_bench_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["bench", *argv])
+    return args.run(args)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    assert _bench("all", "--quick", "--out", str(out)) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def throughput(out):
+    return pd.read_csv(out / "throughput.csv")
+
+
+@pytest.fixture(scope="module")
+def convergence_runs(out):
+    return pd.read_csv(out / "convergence_runs.csv")
+
+
+def test_outputs_have_the_documented_columns(out, throughput):
+    assert list(throughput.columns) == bench.THROUGHPUT_COLUMNS
+    assert list(pd.read_csv(out / "convergence.csv").columns) == bench.CONVERGENCE_COLUMNS
+    lr_columns = {"optimizer", "lr", "success_rate", "ert_epochs", "best", "tuned"}
+    assert lr_columns <= set(pd.read_csv(out / "convergence_lr.csv").columns)
+
+
+def test_figures_exist_and_the_report_links_them(out):
+    report = (out / "bench.md").read_text()
+    for name in ("performance_profile.png", "ecdf_tuned.png", "ecdf_default.png", "lr_sensitivity.png",
+                 "throughput.png"):
+        assert (out / name).stat().st_size > 10_000, name   # drawn, not blank
+        assert f"]({name})" in report
+    for heading in ("## Optimizer convergence", "## Engine throughput", "nn47 bench all --quick"):
+        assert heading in report
+
+
+def test_every_implementation_ran_and_agreed_with_the_engine(throughput):
+    speed = throughput[throughput["seconds_best"].notna()]
+    found = [name for name, ok in references.available().items() if ok]
+    assert set(speed.loc[speed["study"] == "implementations", "implementation"]) == {"engine", *found}
+    assert (speed["loss_rel_diff"] <= bench.LOSS_RTOL).all()
+    steps = speed["runs"] * speed["epochs"] * speed["samples"]
+    np.testing.assert_allclose(speed["sample_steps_per_s"], steps / speed["seconds_best"], rtol=1e-5)
+    engine = speed[speed["implementation"] == "engine"].set_index(["study", "runs", "epochs"])["seconds_best"]
+    engine_time = engine.loc[list(zip(speed["study"], speed["runs"], speed["epochs"]))].to_numpy()
+    np.testing.assert_allclose(speed["engine_speedup"], speed["seconds_best"] / engine_time, rtol=1e-5)
+    assert (speed["seconds_median"] >= speed["seconds_best"]).all()
+
+
+def test_studies_cover_the_sizes_asked_for(throughput):
+    sizes = bench.QUICK
+    engine = throughput[throughput["implementation"] == "engine"]
+    runs = engine.loc[engine["study"] == "runs_per_call", "runs"]
+    assert tuple(runs) == sizes.runs_per_call
+    assert tuple(throughput.loc[throughput["study"] == "epochs", "epochs"]) == sizes.epochs
+    assert throughput.loc[throughput["study"] == "float32", "note"].str.contains("no float32").all()
+    probes = throughput[throughput["study"].isin(["start", "memory"])]
+    assert len(probes) >= 3
+    assert (probes["peak_rss_mb"] >= probes["rss_after_import_mb"]).all()
+    assert (probes["process_s"] > probes["import_s"]).all()
+
+
+def test_convergence_summary_agrees_with_the_runs(out, convergence_runs):
+    runs, summary = convergence_runs, pd.read_csv(out / "convergence.csv")
+    lr_table = pd.read_csv(out / "convergence_lr.csv")
+    grid_points = sum(len(g) for g in bench.LR_GRID.values())
+    assert len(runs) == grid_points * len(bench.PROBLEMS) * bench.QUICK.seeds
+    # E < ε with mean cross-entropy and n ≤ 34 samples leaves no sample misclassified.
+    assert np.log(2) / bench.N_TRAIN > bench.TARGET
+    assert (runs.loc[runs["converged"] & ~runs["diverged"], "train_acc"] == 1).all()
+    assert (runs["success"] == (runs["converged"] & (runs["train_acc"] == 1))).all()
+    tuned = lr_table[lr_table["tuned"]].set_index("optimizer")["lr"]
+    for row in summary.itertuples():
+        lr = tuned[row.optimizer] if row.lr_choice == "tuned" else bench.DEFAULT_LR[row.optimizer]
+        assert row.lr == pytest.approx(lr)
+        chosen = runs[(runs["optimizer"] == row.optimizer) & np.isclose(runs["lr"], lr)]
+        assert row.runs == len(chosen) == len(bench.PROBLEMS) * bench.QUICK.seeds
+        assert row.success_rate == pytest.approx(chosen["success"].mean())
+        assert 0 <= row.profile_tau_1 <= row.profile_tau_2 <= row.profile_tau_10 <= row.success_rate + 1e-12
+
+
+def test_tuned_lr_has_the_lowest_expected_running_time(out, convergence_runs):
+    lr_table = pd.read_csv(out / "convergence_lr.csv")
+    for (optimizer, lr), rows in convergence_runs.groupby(["optimizer", "lr"]):
+        row = lr_table[(lr_table["optimizer"] == optimizer) & np.isclose(lr_table["lr"], lr)]
+        ert = rows["epochs_run"].sum() / rows["success"].sum() if rows["success"].any() else np.inf
+        assert row["ert_epochs"].item() == pytest.approx(ert, rel=1e-5)   # the CSV keeps 6 digits
+    for _, rows in lr_table.groupby("optimizer"):
+        assert rows["tuned"].sum() == rows["best"].sum() == 1
+        assert rows.loc[rows["tuned"], "ert_epochs"].item() == rows["ert_epochs"].min()
+        assert rows.loc[rows["best"], "success_rate"].item() == rows["success_rate"].max()
+
+
+def test_default_learning_rates_lie_on_the_grids():
+    assert set(bench.DEFAULT_LR) == set(bench.LR_GRID)
+    for optimizer, lr in bench.DEFAULT_LR.items():
+        assert lr in bench.LR_GRID[optimizer]
+
+
+def test_performance_profile_known_answers():
+    inf = np.inf
+    times = pd.DataFrame([[1.0, 2.0, inf],     # a fastest, b 2×, c failed
+                          [4.0, 2.0, 2.0],     # b and c tie for fastest, a 2×
+                          [inf, inf, inf],     # nobody solved it
+                          [10.0, 30.0, 50.0]], columns=["a", "b", "c"])
+    np.testing.assert_array_equal(bench.performance_ratios(times),
+                                  [[1, 2, inf], [2, 1, 1], [inf, inf, inf], [1, 3, 5]])
+    profile = bench.performance_profile(times, [1, 2, 3, 5, 1e9])
+    np.testing.assert_allclose(profile.to_numpy(), [[0.50, 0.25, 0.25],
+                                                    [0.75, 0.50, 0.25],
+                                                    [0.75, 0.75, 0.25],
+                                                    [0.75, 0.75, 0.50],
+                                                    [0.75, 0.75, 0.50]])
+    assert list(profile.columns) == ["a", "b", "c"]
+
+
+def test_loss_difference_flags_disagreement():
+    engine = np.array([0.5, 0.01, 1e-4])
+    assert bench.loss_difference("same", engine * (1 + 1e-12), engine) <= 1e-11
+    for wrong in (engine * (1 + 1e-6), np.r_[engine[:2], np.nan], engine[:2]):
+        with pytest.raises(bench.BenchError, match="wrong"):
+            bench.loss_difference("wrong", wrong, engine)
+
+
+def test_compare_stops_on_an_implementation_that_trains_differently():
+    def wrong_lr(params0, X, T, epochs, lr):
+        return bench.train_engine(params0, X, T, epochs, lr * 1.01)
+
+    rows = bench.compare("t", {"engine": bench.train_engine, "numpy_batched": references.train_adam_numpy_batched},
+                         4, 5, 8, 1)
+    assert [r["implementation"] for r in rows] == ["engine", "numpy_batched"]
+    with pytest.raises(bench.BenchError, match="wrong_lr ended at other losses"):
+        bench.compare("t", {"engine": bench.train_engine, "wrong_lr": wrong_lr}, 4, 5, 8, 1)
+
+
+def test_kernel_mode_prints_the_ratio_agreement_and_warm_start(capsys):
+    assert _bench("kernel", "--quick") == 0
+    printed = capsys.readouterr().out
+    for text in ("engine / numpy_batched:", "final losses agree", "warm start", "sample-steps/s"):
+        assert text in printed
