@@ -6,7 +6,7 @@ The hash is splitmix64's finaliser; streams keep the uses apart.
 """
 import numpy as np
 
-from .kernels.config import jit
+from .kernels.config import jit, jit_inline
 
 INIT, SHUFFLE, DROPOUT = 1, 2, 3
 
@@ -16,14 +16,14 @@ C2 = np.uint64(0x94D049BB133111EB)
 TO_UNIT = 1.0 / 9007199254740992.0   # 2^-53
 
 
-@jit
+@jit_inline
 def mix64(z):
     z = (z ^ (z >> np.uint64(30))) * C1
     z = (z ^ (z >> np.uint64(27))) * C2
     return z ^ (z >> np.uint64(31))
 
 
-@jit
+@jit_inline
 def uniform(seed, stream, counter):
     """A float64 in [0, 1) from 53 hashed bits."""
     key = mix64(np.uint64(seed) * GOLDEN + np.uint64(stream))

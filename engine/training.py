@@ -7,12 +7,17 @@ import numba
 import numpy as np
 import pandas as pd
 
+from . import rng
 from .init import check_seeds, initial_params
+from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
 from .kernels.train import CURVE, DEAD, STATS, Plan, TO_TARGET, train_blocks
 from .layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
                       TRAIN_DEFAULTS, check_setting, check_settings, code, unknown_key)
+
+
+drop_stale([train_blocks, rng.normals])   # the two folders numba caches kernels in
 
 
 @dataclass(frozen=True)

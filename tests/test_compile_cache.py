@@ -32,3 +32,28 @@ def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
                        cwd=tmp_path)
     assert any((tmp_path / "engine").rglob("*.nbc"))
     assert np.array_equal(np.load(tmp_path / "cold.npy"), np.load(tmp_path / "warm.npy"))
+
+
+def test_the_cache_is_emptied_when_a_kernel_source_changes(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    from engine.kernels import cache
+    source = tmp_path / "kernel.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(cache, "SOURCES", [source])
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    dispatcher = SimpleNamespace(_cache=SimpleNamespace(_cache_path=str(folder)))
+
+    def fill():
+        for name in ("f-1.py311.nbi", "f-1.py311.1.nbc"):
+            (folder / name).write_bytes(b"machine code")
+
+    fill()
+    cache.drop_stale([dispatcher])            # no stamp yet: emptied
+    assert not list(folder.glob("*.nb?"))
+    fill()
+    cache.drop_stale([dispatcher])            # same sources: kept
+    assert len(list(folder.glob("*.nb?"))) == 2
+    source.write_text("x = 2\n")
+    cache.drop_stale([dispatcher])            # a source changed: emptied
+    assert not list(folder.glob("*.nb?"))

@@ -11,7 +11,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from .config import jit
+from .config import jit_inline
 
 
 @intrinsic
@@ -49,7 +49,7 @@ EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
 ATANH_SERIES = tuple(1.0 / (2 * k + 1) for k in range(10, -1, -1))
 
 
-@jit
+@jit_inline
 def horner(coefficients, x):
     p = 0.0
     for c in coefficients:
@@ -57,7 +57,7 @@ def horner(coefficients, x):
     return p
 
 
-@jit
+@jit_inline
 def exp_(x):
     """e^x: x = k ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^13
     (error below 1e-17), times 2^k built from bits."""
@@ -71,7 +71,7 @@ def exp_(x):
     return p * as_float64((k + 1023) << 52)
 
 
-@jit
+@jit_inline
 def log_(x):
     """ln x for normal x > 0: x = 2^e·m with m in [√½, √2), then
     ln m = 2 atanh(t), t = (m−1)/(m+1), |t| ≤ 0.172, by its series to t^21."""
@@ -88,7 +88,7 @@ def log_(x):
     return y if x < INF else x    # inf and NaN pass through
 
 
-@jit
+@jit_inline
 def log1p_(u):
     """ln(1 + u) for u ≥ 0, accurate for tiny u (Goldberg's trick: the
     rounding of 1 + u is undone by the factor u / (w − 1))."""

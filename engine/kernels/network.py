@@ -16,7 +16,7 @@ import collections
 import numpy as np
 
 from ..options import ACTIVATIONS, LOSSES, OUTPUTS
-from .config import jit
+from .config import jit, jit_inline
 from .fastmath import exp_, log1p_
 
 LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loops
@@ -43,7 +43,7 @@ def scratch(net, L):
                    np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L))
 
 
-@jit
+@jit_inline
 def load_samples(X, T, labels, order, q, shared, b):
     """Copy sample order[q, r] into lane r of b.x, b.t, b.label; `shared`:
     every lane takes sample order[q, 0] (a broadcast instead of a gather)."""
@@ -66,7 +66,7 @@ def load_samples(X, T, labels, order, q, shared, b):
         b.label[r] = labels[order[q, r]]
 
 
-@jit
+@jit_inline
 def activate(activation, s, y, i):
     """y[i] = a(s[i]) across lanes."""
     L = s.shape[1]
@@ -82,7 +82,7 @@ def activate(activation, s, y, i):
             y[i, r] = s[i, r] if s[i, r] > 0.0 else 0.0
 
 
-@jit
+@jit_inline
 def times_slope(activation, y, d, i):
     """d[i] *= a'(s[i]) across lanes, from y = a(s)."""
     L = y.shape[1]
@@ -97,7 +97,7 @@ def times_slope(activation, y, d, i):
             d[i, r] = d[i, r] if y[i, r] > 0.0 else 0.0
 
 
-@jit
+@jit_inline
 def affine(w, start, n, inputs, s, row, shared):
     """s[row] = w_start..w_start+n-1 · inputs − θ (θ = w_start+n), per lane;
     `shared`: every lane has the same inputs, read once as a scalar (a
@@ -115,7 +115,7 @@ def affine(w, start, n, inputs, s, row, shared):
                 s[row, r] += w[start + m, r] * inputs[m, r]
 
 
-@jit
+@jit_inline
 def forward(net, w, b, shared):
     """Hidden outputs b.h (b.h_kept after dropout factors b.keep) and outputs
     b.s_out; `shared`: all lanes see the same sample."""
@@ -128,7 +128,7 @@ def forward(net, w, b, shared):
         affine(w, k * (net.n_hidden + 1), net.n_hidden, b.h_kept, b.s_out, k, False)
 
 
-@jit
+@jit_inline
 def softmax_outputs(net, b):
     """z = softmax(s^O), with b.e_max = max_k s_k (first argmax in b.j_max)
     and b.u = Σ over the other k of e^(s_k − max), kept for the error."""
@@ -152,7 +152,7 @@ def softmax_outputs(net, b):
             b.z[k, r] /= 1.0 + b.u[r]
 
 
-@jit
+@jit_inline
 def sigmoid_outputs(net, b):
     """z_k = σ(s_k) each, from e^−|s_k| (no overflow either side); b.j_max = argmax."""
     L = b.z.shape[1]
@@ -169,7 +169,7 @@ def sigmoid_outputs(net, b):
             b.z[k, r] = (1.0 if s >= 0.0 else q) / (1.0 + q)
 
 
-@jit
+@jit_inline
 def outputs(net, b):
     if net.output == SOFTMAX:
         softmax_outputs(net, b)
@@ -177,7 +177,7 @@ def outputs(net, b):
         sigmoid_outputs(net, b)
 
 
-@jit
+@jit_inline
 def add_error(net, b, e, correct):
     """Add each lane's e_p to e and a hit to correct where argmax z = label.
 
@@ -204,7 +204,7 @@ def add_error(net, b, e, correct):
                 e[r] += b.t[k, r] * (max(-s, 0.0) + log1p_(exp_(-abs(s))))
 
 
-@jit
+@jit_inline
 def output_delta(net, b, scale):
     """δ^O = ∂e_p/∂s^O (times scale: 1/batch for mean errors), exact for
     each output × loss pair (the slides print only the squared-error one)."""
@@ -237,7 +237,7 @@ def output_delta(net, b, scale):
             b.delta_out[k, r] = d * scale
 
 
-@jit
+@jit_inline
 def backward(net, w, b, scale, shared, g):
     """Add ∂e_p/∂w (times scale) to the gradient g [P, lanes]: ∂s/∂w is the
     input, ∂s/∂θ is −1."""

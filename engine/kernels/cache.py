@@ -1,0 +1,27 @@
+"""Keep numba's on-disk cache in step with the kernel sources.
+
+Numba checks a cached function against its own file only, so after an edit
+to a function it calls in another file (say fastmath.py under train.py), the
+stale machine code would still be loaded. A hash of every source the
+kernels read is kept beside the cache; when it changes, the cache is emptied.
+"""
+import hashlib
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent
+SOURCES = sorted((PACKAGE / "kernels").glob("*.py")) + [PACKAGE / "rng.py", PACKAGE / "options.py"]
+STAMP = "nn47-kernel-sources.sha256"
+
+
+def drop_stale(dispatchers):
+    """Empty the cache folders of these jitted functions if any kernel source
+    changed since it was filled."""
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES)).hexdigest()
+    for folder in {Path(d._cache._cache_path) for d in dispatchers}:
+        stamp = folder / STAMP
+        if stamp.exists() and stamp.read_text() == digest:
+            continue
+        for cached in (*folder.glob("*.nbi"), *folder.glob("*.nbc")):
+            cached.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
