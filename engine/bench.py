@@ -574,10 +574,8 @@ def write_markdown(path, sections, command):
     lines = ["# Benchmarks", "",
              f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
              + ", ".join(f"{k} {v}" for k, v in versions().items() if v) + ".", "",
-             "The machine is shared with other work, so timings vary between calls and between runs: "
-             "tables show the best and the median. When measured before, its two vCPUs gave about one "
-             "core of throughput in total (two processes each ran at half speed); the Jobs table shows "
-             "what this run saw.", ""]
+             "Other work on the machine makes timings vary between calls and between runs: tables "
+             "show the best and the median; the Jobs table shows how many cores this run had.", ""]
     path.write_text("\n".join(lines + [line for section in sections for line in section]), encoding="utf-8")
 
 
