@@ -11,7 +11,7 @@ from . import rng
 from .init import check_seeds, initial_params
 from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DEAD, STATS, Plan, TO_TARGET, train_blocks
+from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_blocks
 from .layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
                       TRAIN_DEFAULTS, check_setting, check_settings, code, unknown_key)
@@ -46,11 +46,14 @@ def per_run_hyper(settings, n_runs):
     """[len(HYPER), n_runs]: each per-run number given once or once per run."""
     rows = []
     for key in HYPER:
-        values = np.atleast_1d(settings[key])
-        if values.size not in (1, n_runs):
-            raise ValueError(f"{key}: give one value or one per seed ({n_runs}), got {values.size}")
-        rows.append(np.broadcast_to([check_setting(key, v.item()) for v in values], n_runs))
-    return np.array(rows, dtype=np.float64)
+        given = settings[key]
+        values = list(given) if np.ndim(given) else [given]
+        if len(values) not in (1, n_runs):
+            raise ValueError(f"{key}: give one value or one per seed ({n_runs}), got {len(values)}")
+        for value in dict.fromkeys(values):   # a sweep's chunk repeats a few values many times
+            check_setting(key, value.item() if isinstance(value, np.generic) else value)
+        rows.append(np.broadcast_to(np.asarray(values, dtype=np.float64), n_runs))
+    return np.array(rows)
 
 
 def in_blocks(a, block_size):
@@ -158,19 +161,23 @@ def numba_threads(n):
 
 
 def runs_table(seeds, stats):
-    runs = pd.DataFrame(stats, columns=STATS)
-    runs.insert(0, "seed", seeds)
+    """[runs, STATS] -> one row per run (built column by column: this runs
+    once per chunk of a sweep, where pandas' cell assignment showed up)."""
     reached = stats[:, TO_TARGET] >= 0
-    runs["epochs_to_target"] = pd.array(np.where(reached, stats[:, TO_TARGET], 0), dtype="Int64")
-    runs.loc[~reached, "epochs_to_target"] = pd.NA
-    runs["converged"] = reached
-    runs["diverged"] = runs["diverged"] > 0
-    for column in ("epochs_run", "grad_evals"):
-        runs[column] = runs[column].astype(np.int64)
-    runs["dead_units"] = stats[:, DEAD].astype(np.int64)
-    runs.loc[runs["diverged"], ["train_acc", "test_acc"]] = np.nan
-    return runs[["seed", "train_loss", "train_acc", "test_loss", "test_acc", "epochs_to_target",
-                 "converged", "diverged", "epochs_run", "grad_evals", "dead_units"]]
+    diverged = stats[:, DIVERGED] > 0
+    column = dict(zip(STATS, stats.T))
+    return pd.DataFrame({
+        "seed": seeds,
+        "train_loss": column["train_loss"],
+        "train_acc": np.where(diverged, np.nan, column["train_acc"]),
+        "test_loss": column["test_loss"],
+        "test_acc": np.where(diverged, np.nan, column["test_acc"]),
+        "epochs_to_target": pd.arrays.IntegerArray(np.where(reached, column["epochs_to_target"], 0)
+                                                   .astype(np.int64), ~reached),
+        "converged": reached,
+        "diverged": diverged,
+        **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals", "dead_units")},
+    })
 
 
 def curves_table(seeds, curves):
