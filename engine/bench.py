@@ -276,6 +276,7 @@ def kernel_text(table):
                           "median s": speed["seconds_median"].map("{:.3f}".format),
                           "sample-steps/s": speed["sample_steps_per_s"].map("{:.3g}".format)})
     ratio = speed.loc["numpy_batched", "seconds_best"] / speed.loc["engine", "seconds_best"]
+    warm = start["import_s"] + start["first_call_s"]
     return "\n".join([
         f"Kernel benchmark: {runs} runs × {epochs} epochs × {samples} samples, full-batch Adam, sigmoid, "
         f"softmax, cross-entropy, mean, float64; best and median of {speed['repeats'].iloc[0]} calls "
@@ -284,9 +285,10 @@ def kernel_text(table):
         f"engine / numpy_batched: {ratio:.1f}× the sample-steps per second",
         f"final losses agree: largest relative difference {speed['loss_rel_diff'].max():.2g} "
         f"(tolerance {LOSS_RTOL:g})",
-        f"warm start (fresh Python: import engine + a 1-run, 10-epoch train): {start['process_s']:.2f} s "
-        f"(import {start['import_s']:.2f} s, first call {start['first_call_s']:.2f} s); target < 2 s: "
-        f"{'met' if start['process_s'] < 2 else 'NOT met'}"])
+        f"warm start (fresh Python: import engine + a 1-run, 10-epoch train): {warm:.2f} s "
+        f"(import {start['import_s']:.2f} s, first call {start['first_call_s']:.2f} s; the probe's whole "
+        f"process, with the benchmark's own imports, {start['process_s']:.2f} s); target < 2 s: "
+        f"{'met' if warm < 2 else 'NOT met'}"])
 
 
 # ---------------------------------------------------------------- throughput benchmark
