@@ -31,7 +31,7 @@ DEAD_SLOPE = 1e-6
 
 Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
 Scratch = collections.namedtuple(
-    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid e_max j_max u log_sum")
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid e_max j_max u log_sum t_sum")
 
 
 @jit
@@ -40,7 +40,7 @@ def scratch(net, L):
     return Scratch(np.empty((net.n_in, L)), np.empty((K, L)), np.empty(L, np.int64),
                    np.empty((H, L)), np.empty((H, L)), np.ones((H, L)), np.empty((H, L)),
                    np.empty((K, L)), np.empty((K, L)), np.empty((K, L)), np.empty((H, L)),
-                   np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L))
+                   np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L), np.empty(L))
 
 
 @jit_inline
@@ -219,15 +219,15 @@ def output_delta(net, b, scale):
             for r in range(L):
                 b.u[r] += (b.z[k, r] - b.t[k, r]) * b.z[k, r]
     for r in range(L):
-        b.e_max[r] = 0.0   # Σ_j t_j, for softmax + cross-entropy
+        b.t_sum[r] = 0.0   # Σ_j t_j, for softmax + cross-entropy
     for k in range(K):
         for r in range(L):
-            b.e_max[r] += b.t[k, r]
+            b.t_sum[r] += b.t[k, r]
     for k in range(K):
         for r in range(L):
             z, t = b.z[k, r], b.t[k, r]
             if softmax and cross_entropy:
-                d = z * b.e_max[r] - t
+                d = z * b.t_sum[r] - t
             elif softmax:
                 d = z * ((z - t) - b.u[r])
             elif cross_entropy:
