@@ -81,14 +81,14 @@ def add_sweep_parser(commands):
 
 def cmd_sweep(args):
     from . import spec
-    from .store import ResultsError
+    from .store import ResultsFolderError
     from .sweep import sweep
     try:
         experiment = spec.load(args.spec)
         out = Path(args.out) if args.out else Path("results") / experiment.name
         report = sweep(experiment, out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
                        overwrite=args.overwrite, quiet=args.quiet, chunk_runs=args.chunk_runs)
-    except (spec.SpecError, ResultsError, ValueError) as error:
+    except (spec.SpecError, ResultsFolderError, ValueError) as error:
         print(f"nn47 sweep: {error}", file=sys.stderr)
         return 2
     for chunk, error in report.failures:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .kernels.cache import source_digest
 from .layout import Layout
 
 PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib",
@@ -31,7 +32,7 @@ PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed",
 TABLES = ("runs", "curves", "params")
 
 
-class ResultsError(RuntimeError):
+class ResultsFolderError(RuntimeError):
     """The results folder cannot take this sweep."""
 
 
@@ -84,36 +85,45 @@ class Store:
 
     def claim(self, experiment, overwrite=False):
         """Make the folder this experiment's: refuse one that holds another
-        experiment's results unless overwrite; keep finished chunks of the same one."""
+        experiment's results (or chunks of unknown origin) unless overwrite;
+        keep finished chunks of the same experiment and kernels."""
         manifest = self.folder / "manifest.json"
+        held = None
         if manifest.exists():
             try:
                 held = json.loads(manifest.read_text())
             except json.JSONDecodeError as error:
                 held = {"spec": f"an unreadable manifest ({error})", "spec_sha256": None}
-            if held.get("spec_sha256") != experiment.sha256:
-                if not overwrite:
-                    raise ResultsError(
-                        f"{self.folder} holds the results of {held.get('spec')} "
-                        f"(sha256 {str(held.get('spec_sha256'))[:12]}…), not of {experiment.path} "
-                        f"(sha256 {experiment.sha256[:12]}…); pass --overwrite to replace them or "
-                        f"--out to write elsewhere")
-                self.clear()
+        elif self.chunks.exists() and any(self.chunks.iterdir()):
+            held = {"spec": "chunks with no manifest", "spec_sha256": None}
+        if held is not None and held.get("spec_sha256") != experiment.sha256:
+            if not overwrite:
+                raise ResultsFolderError(
+                    f"{self.folder} holds the results of {held.get('spec')} "
+                    f"(sha256 {str(held.get('spec_sha256'))[:12]}…), not of {experiment.path} "
+                    f"(sha256 {experiment.sha256[:12]}…); pass --overwrite to replace them or "
+                    f"--out to write elsewhere")
+            self.clear()
+        # a shard is this experiment's under these kernels: an edited kernel retrains
+        self.key = experiment.sha256 + source_digest()
         self.chunks.mkdir(parents=True, exist_ok=True)
         write_atomic(manifest, lambda tmp: Path(tmp).write_text(json.dumps(manifest_of(experiment), indent=2)))
 
     def clear(self):
-        for name in (*(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")), "chunks.csv", "manifest.json"):
-            (self.folder / name).unlink(missing_ok=True)
+        """Remove the results, the manifest last: a kill part-way leaves a folder
+        that is still refused."""
         if self.chunks.exists():
             for shard in self.chunks.iterdir():
                 shard.unlink()
+        for name in (*(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")), "chunks.csv", "manifest.json"):
+            (self.folder / name).unlink(missing_ok=True)
 
     def shard(self, chunk):
-        """A chunk's file; the hash of its runs keeps a chunk of another
-        chunking (say, another --chunk-runs) from being taken for this one."""
-        runs = hashlib.sha256(repr((chunk.configs, chunk.seeds)).encode()).hexdigest()[:12]
-        return self.chunks / f"chunk-{chunk.id:06d}-{runs}.pkl"
+        """A chunk's file, named by a hash of the experiment, the kernels and
+        the chunk's runs: a chunk of another chunking (another --chunk-runs),
+        file or kernel version is never taken for this one."""
+        runs = repr((self.key, chunk.configs, chunk.seeds, chunk.settings, chunk.hyper))
+        return self.chunks / f"chunk-{chunk.id:06d}-{hashlib.sha256(runs.encode()).hexdigest()[:16]}.pkl"
 
     def is_done(self, chunk):
         return self.shard(chunk).exists()
@@ -157,6 +167,7 @@ def manifest_of(experiment):
         "description": experiment.description,
         "spec": str(experiment.path),
         "spec_sha256": experiment.sha256,
+        "kernel_sources_sha256": source_digest(),
         "spec_text": experiment.text,
         "factors": list(experiment.factors),
         "labels": list(experiment.labels),

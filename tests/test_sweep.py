@@ -191,3 +191,27 @@ def test_parquet_copies_match_the_csvs(small, tmp_path):
         from_csv = pd.read_csv(tmp_path / "out" / f"{table}.csv")
         from_parquet = pd.read_parquet(tmp_path / "out" / f"{table}.parquet")
         pd.testing.assert_frame_equal(from_parquet, from_csv, check_dtype=False)
+
+
+def test_chunks_without_a_manifest_are_refused_not_reused(small, tmp_path, capsys):
+    out = tmp_path / "out"
+    sweep(small, out, quiet=True)
+    (out / "manifest.json").unlink()       # e.g. a kill part-way through clearing the folder
+    other = tmp_path / "other.toml"
+    other.write_text(SMALL.replace("sgd = { lr = [0.5, 2.0] }", "sgd = { lr = [0.1, 2.0] }"))
+    assert main(["sweep", str(other), "--out", str(out), "--quiet"]) == 2
+    assert "chunks with no manifest" in capsys.readouterr().err
+    assert main(["sweep", str(other), "--out", str(out), "--quiet", "--overwrite"]) == 0
+    fresh = tmp_path / "fresh"
+    assert main(["sweep", str(other), "--out", str(fresh), "--quiet"]) == 0
+    assert csv_bytes(out) == csv_bytes(fresh)
+
+
+def test_shards_of_other_kernel_sources_are_retrained(small, tmp_path, monkeypatch):
+    from engine import store
+    out = tmp_path / "out"
+    sweep(small, out, quiet=True)
+    monkeypatch.setattr(store, "source_digest", lambda: "an edited kernel")
+    report = sweep(small, out, quiet=True)
+    assert report.ran == small.n_runs
+    assert len(list((out / "chunks").glob("chunk-*.pkl"))) == len(plan_chunks(small))   # stale ones removed

@@ -13,10 +13,15 @@ SOURCES = sorted((PACKAGE / "kernels").glob("*.py")) + [PACKAGE / "rng.py", PACK
 STAMP = "nn47-kernel-sources.sha256"
 
 
+def source_digest():
+    """sha256 of every source the kernels read: what their numbers depend on."""
+    return hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES)).hexdigest()
+
+
 def drop_stale(dispatchers):
     """Empty the cache folders of these jitted functions if any kernel source
     changed since it was filled."""
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES)).hexdigest()
+    digest = source_digest()
     for folder in {Path(d._cache._cache_path) for d in dispatchers}:
         stamp = folder / STAMP
         if stamp.exists() and stamp.read_text() == digest:
