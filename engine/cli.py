@@ -5,14 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import add_bench_parser
-from .options import NAMED, TRAIN_DEFAULTS
-
-DATA_OPTIONS = {"n_train": 32, "n_test": 1000, "flip": 0.05, "noise": 0.1, "data_seed": 0}
+from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS
+from .spec import DATA_COLUMNS, DATA_DEFAULTS
 
 
 def _setting_type(key):
-    if key in ("batch_size", "lr_step", "epochs"):
+    if key in INTEGER_SETTINGS:
         return int
     return str if key in NAMED else float
 
@@ -27,8 +25,9 @@ def add_train_parser(commands):
             continue
         p.add_argument(flag, dest=key, type=_setting_type(key), choices=NAMED.get(key), default=default,
                        help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""))
-    for key, default in DATA_OPTIONS.items():
-        p.add_argument(f"--{key.replace('_', '-')}", dest=key, type=type(default), default=default,
+    for key, default in DATA_DEFAULTS.items():
+        name = DATA_COLUMNS[key]   # the data seed is --data-seed, apart from the run's --seed
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default,
                        help=f"data set; default: {default}")
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
     p.add_argument("--record-every", type=int, default=None, help="epochs between curve points")
@@ -121,6 +120,24 @@ def cmd_analyze(args):
     report = analyze(args.path, run=args.chosen_run, quiet=args.quiet)
     print(f"report: {report}")
     return 0
+
+
+def add_bench_parser(commands):
+    p = commands.add_parser("bench", help="benchmarks: optimizer convergence and engine throughput",
+                            description="Benchmarks. kernel: the engine against batched numpy on one job, "
+                                        "and the warm-start cost (printed). convergence: success and time "
+                                        "to target per optimizer. throughput: one training job by every "
+                                        "implementation, scaling, compile time, memory. all: both, with "
+                                        "bench.md. Tables and figures go to OUT.")
+    p.add_argument("what", choices=("kernel", "convergence", "throughput", "all"))
+    p.add_argument("--quick", action="store_true", help="CI-sized smoke run (the numbers mean little)")
+    p.add_argument("--out", default="results/bench", help="output folder (default results/bench)")
+    p.set_defaults(run=cmd_bench)
+
+
+def cmd_bench(args):
+    from .bench import cmd_bench   # scipy and the references load only for benchmarks
+    return cmd_bench(args)
 
 
 def main(argv=None):

@@ -9,7 +9,6 @@ comparisons), and Xavier and He runs of a seed differ only by √2.
 import numpy as np
 
 from . import rng
-from .layout import Layout
 from .options import INITS, code
 
 STD = {

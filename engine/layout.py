@@ -30,6 +30,16 @@ class Layout:
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Layout: {name} must be a positive integer, got {value!r}")
 
+    @classmethod
+    def fit(cls, size, n_in, n_out, name="theta"):
+        """The layout whose flat vector has `size` numbers for these inputs and
+        outputs (size = n_hidden·(n_in + n_out + 1) + n_out), or a ValueError."""
+        n_hidden, rest = divmod(size - n_out, n_in + n_out + 1)
+        if rest or n_hidden < 1:
+            raise ValueError(f"{name}: {size} numbers fit no layout with {n_in} inputs and {n_out} "
+                             f"outputs (12-3-2 has 47)")
+        return cls(n_in, int(n_hidden), n_out)
+
     @property
     def hidden_offset(self):
         """Index of w_11^H, the first hidden-layer number."""

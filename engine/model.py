@@ -27,16 +27,12 @@ def layout_for(theta, X, T=None):
     if X.ndim != 2:
         raise ValueError(f"X: must be a 2-d array [samples, inputs], got shape {X.shape}")
     n_out = 2 if T is None else np.shape(T)[-1]
-    n_hidden = (theta.shape[-1] - n_out) // (n_out + X.shape[1] + 1)
-    layout = Layout(X.shape[1], max(n_hidden, 1), n_out)
-    if layout.size != theta.shape[-1]:
-        raise ValueError(f"theta: {theta.shape[-1]} numbers fit no layout with {X.shape[1]} inputs and "
-                         f"{n_out} outputs (12-3-2 has 47)")
-    return layout, theta, X
+    return Layout.fit(theta.shape[-1], X.shape[1], n_out), theta, X
 
 
 def forward(theta, X, activation="sigmoid", output="softmax", layout=None):
-    """Hidden outputs h [..., n, n_hidden] and network outputs z [..., n, n_out]."""
+    """(h, z, s_out, log_z): hidden outputs h [..., n, n_hidden], network
+    outputs z [..., n, n_out], their inputs s^O and log z (taken from s^O)."""
     code("activation", ACTIVATIONS, activation)
     code("output", OUTPUTS, output)
     if layout is None:

@@ -99,7 +99,7 @@ _RANGES = {
     "beta2": (lambda x: 0 < x < 1, "a number in (0, 1)"),
     "eps": (lambda x: x > 0, "a number > 0"),
 }
-_INTEGER = {"epochs", "batch_size", "lr_step"}
+INTEGER_SETTINGS = {"epochs", "batch_size", "lr_step"}
 _OPTIONAL = {"batch_size", "target_loss"}
 
 
@@ -127,9 +127,9 @@ def check_setting(key, value):
     test, wording = _RANGES[key]
     is_int = isinstance(value, int) and not isinstance(value, bool)
     is_number = is_int or isinstance(value, float)
-    if key in _INTEGER and not is_int or not is_number or not test(value):
+    if key in INTEGER_SETTINGS and not is_int or not is_number or not test(value):
         raise ValueError(f"{key}: must be {wording}, got {value!r}")
-    return int(value) if key in _INTEGER else float(value)
+    return int(value) if key in INTEGER_SETTINGS else float(value)
 
 
 def check_settings(settings):

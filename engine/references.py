@@ -89,14 +89,10 @@ def _check(params0, X, T, epochs, dtype):
     if params0.ndim != 2 or X.ndim != 2 or T.ndim != 2 or X.shape[0] != T.shape[0]:
         raise ValueError(f"expected params0 [R, P], X [n, n_in], T [n, n_out]; got shapes "
                          f"{params0.shape}, {X.shape}, {T.shape}")
-    n_in, n_out = X.shape[1], T.shape[1]
-    n_hidden, rest = divmod(params0.shape[1] - n_out, n_in + n_out + 1)
-    if rest or n_hidden < 1:
-        raise ValueError(f"params0: {params0.shape[1]} numbers fit no layout with {n_in} inputs "
-                         f"and {n_out} outputs (12-3-2 has 47)")
+    layout = Layout.fit(params0.shape[1], X.shape[1], T.shape[1], "params0")
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs: must be a non-negative integer, got {epochs!r}")
-    return params0, X, T, Layout(n_in, int(n_hidden), n_out)
+    return params0, X, T, layout
 
 
 def loss_grad_batched(params, X, T):

@@ -176,7 +176,9 @@ def runs_table(seeds, stats):
                                                    .astype(np.int64), ~reached),
         "converged": reached,
         "diverged": diverged,
-        **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals", "dead_units")},
+        **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals")},
+        # NaN weights have no slope, so every unit of a diverged run would look dead
+        "dead_units": pd.arrays.IntegerArray(column["dead_units"].astype(np.int64), diverged),
     })
 
 

@@ -1,20 +1,16 @@
 """engine.bench: the quick benchmarks run and write consistent outputs, a wrong
 implementation is caught, and the performance profile gives known answers.
 No timing is asserted."""
-import argparse
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from engine import bench, references
+from engine.cli import main
 
 
 def _bench(*argv):
-    parser = argparse.ArgumentParser(prog="nn47")
-    bench.add_bench_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["bench", *argv])
-    return args.run(args)
+    return main(["bench", *argv])
 
 
 @pytest.fixture(scope="module")

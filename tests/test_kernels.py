@@ -1,5 +1,6 @@
 """The compiled training loop against tests/naive.py, run by run."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import engine
@@ -22,7 +23,7 @@ def compare_with_naive(data, seeds=(0, 1), **settings):
         np.testing.assert_allclose(result.params[i], theta, rtol=1e-9, atol=1e-12)
         row = result.runs.iloc[i]
         assert row.epochs_run == epochs_run
-        assert (pd_na(row.epochs_to_target) if to_target is None else row.epochs_to_target == to_target)
+        assert (pd.isna(row.epochs_to_target) if to_target is None else row.epochs_to_target == to_target)
         loss, acc = naive.data_error(theta, data.X_train, data.T_train, s)
         assert row.train_loss == pytest.approx(loss, rel=1e-9) and row.train_acc == acc
         test_loss, test_acc = naive.data_error(theta, data.X_test, data.T_test, s)
@@ -30,10 +31,6 @@ def compare_with_naive(data, seeds=(0, 1), **settings):
         curve = result.curves[result.curves.seed == seed]
         np.testing.assert_allclose(curve.train_loss.to_numpy(), history, rtol=1e-9)
     return result
-
-
-def pd_na(value):
-    return value is None or value is np.nan or str(value) == "<NA>"
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])

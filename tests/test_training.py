@@ -58,6 +58,7 @@ def test_a_diverging_run_stops_and_the_others_go_on(data):
     mixed = fit(data, [0, 1], lr=[1e10, 0.01], **kwargs)
     assert mixed.runs.diverged.tolist() == [True, False]
     assert mixed.runs.epochs_run[0] < 60 and np.isnan(mixed.runs.train_acc[0])
+    assert pd.isna(mixed.runs.dead_units[0]) and mixed.runs.dead_units[1] == 0
     assert not np.isfinite(mixed.params[0]).all()
     assert np.array_equal(mixed.params[1], fit(data, [1], lr=0.01, **kwargs).params[0])
 
@@ -130,7 +131,8 @@ def one_step(optimizer, w, g, m1, m2, lr, step, **params):
     hyper = dict(zip(HYPER, [0.0] * len(HYPER)), lr=lr, **{**OPTIMIZER_PARAMS, **params})
     hyper = np.array([[hyper[k]] * w.shape[1] for k in HYPER])
     w, m1, m2 = w.copy(), m1.copy(), m2.copy()
-    k_opt.update(k_opt.OPTIMIZERS.index(optimizer), w, g, m1, m2, np.full(w.shape[1], lr), hyper, step)
+    k_opt.update(k_opt.OPTIMIZERS.index(optimizer), w, g, m1, m2, np.empty((2, w.shape[1])),
+                 np.full(w.shape[1], lr), hyper, step)
     return w, m1, m2
 
 

@@ -31,7 +31,7 @@ DEAD_SLOPE = 1e-6
 
 Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
 Scratch = collections.namedtuple(
-    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid e_max j_max u log_sum t_sum")
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid e_max j_max u log_sum t_sum order")
 
 
 @jit
@@ -40,7 +40,8 @@ def scratch(net, L):
     return Scratch(np.empty((net.n_in, L)), np.empty((K, L)), np.empty(L, np.int64),
                    np.empty((H, L)), np.empty((H, L)), np.ones((H, L)), np.empty((H, L)),
                    np.empty((K, L)), np.empty((K, L)), np.empty((K, L)), np.empty((H, L)),
-                   np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L), np.empty(L))
+                   np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L), np.empty(L),
+                   np.empty((1, L), np.int64))
 
 
 @jit_inline

@@ -52,7 +52,8 @@ def penalty(w, hyper, decayed, out):
 
 
 @jit
-def update(optimizer, w, g, m1, m2, eta, hyper, step):
+def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
+    """One step of the optimizer; bias [2, lanes] is room for Adam's 1 − β^t."""
     L = hyper.shape[1]
     P = w.shape[0]
     if optimizer == SGD:                       # w ← w − η g
@@ -81,16 +82,14 @@ def update(optimizer, w, g, m1, m2, eta, hyper, step):
                 m2[l, r] = rho * m2[l, r] + (1.0 - rho) * g[l, r] * g[l, r]
                 w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
     else:                                      # Adam, Kingma & Ba Algorithm 1
-        bias1 = np.empty(L)
-        bias2 = np.empty(L)
         for r in range(L):
-            bias1[r] = 1.0 - hyper[BETA1, r] ** step
-            bias2[r] = 1.0 - hyper[BETA2, r] ** step
+            bias[0, r] = 1.0 - hyper[BETA1, r] ** step
+            bias[1, r] = 1.0 - hyper[BETA2, r] ** step
         for l in range(P):
             for r in range(L):
                 beta1, beta2 = hyper[BETA1, r], hyper[BETA2, r]
                 m1[l, r] = beta1 * m1[l, r] + (1.0 - beta1) * g[l, r]
                 m2[l, r] = beta2 * m2[l, r] + (1.0 - beta2) * g[l, r] * g[l, r]
-                m_hat = m1[l, r] / bias1[r]
-                v_hat = m2[l, r] / bias2[r]
+                m_hat = m1[l, r] / bias[0, r]
+                v_hat = m2[l, r] / bias[1, r]
                 w[l, r] -= eta[r] * m_hat / (np.sqrt(v_hat) + hyper[EPS, r])

@@ -16,8 +16,7 @@ from numba import prange
 from .. import rng
 from .config import jit, jit_parallel
 from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
-from .optimizers import (ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, LR, SGD, add_decay, penalty,
-                         step_size, update)
+from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
 Plan = collections.namedtuple(
     "Plan", "epochs batch_size record_every optimizer schedule mean dropout scale_at_test target")
@@ -30,24 +29,25 @@ INF = np.inf
 
 
 @jit
-def evaluate(net, w, X, T, labels, b, keep, e, correct, alive):
+def evaluate(net, w, X, T, labels, b, keep, e, correct, alive, count_dead):
     """Σ_p e_p and hits over all of X at w, hidden outputs scaled by keep
-    (1, or 1 − r for the book's dropout); alive[i] = 1 where unit i had a
-    slope ≥ DEAD_SLOPE on some sample."""
+    (1, or 1 − r for the book's dropout); if count_dead, alive[i] = 1 where
+    unit i had a slope ≥ DEAD_SLOPE on some sample."""
     L = w.shape[1]
-    order = np.empty((1, L), np.int64)
     for r in range(L):
         e[r] = 0.0
         correct[r] = 0.0
         for i in range(net.n_hidden):
             b.keep[i, r] = keep[r]
-            alive[i, r] = 0.0
+    alive[:] = 0.0
     for p in range(X.shape[0]):
-        order[0, :] = p
-        load_samples(X, T, labels, order, 0, True, b)
+        b.order[0, :] = p
+        load_samples(X, T, labels, b.order, 0, True, b)
         forward(net, w, b, True)
         outputs(net, b)
         add_error(net, b, e, correct)
+        if not count_dead:
+            continue
         for i in range(net.n_hidden):
             b.delta_hid[i, :] = 1.0
             times_slope(net.activation, b.h, b.delta_hid, i)
@@ -145,14 +145,14 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit
-def measure(net, plan, w, X, T, labels, b, keep, loss, acc, alive):
+def measure(net, plan, w, X, T, labels, b, keep, loss, acc, alive, count_dead=False):
     """E (with the run's reduction) and accuracy on X at w, per lane; NaN for an empty set."""
     n = X.shape[0]
     if n == 0:
         loss[:] = np.nan
         acc[:] = np.nan
         return
-    evaluate(net, w, X, T, labels, b, keep, loss, acc, alive)
+    evaluate(net, w, X, T, labels, b, keep, loss, acc, alive, count_dead)
     per_sample(plan, n, loss, acc)
 
 
@@ -171,7 +171,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     X, T, labels, X_test, T_test, labels_test = data
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
     b = scratch(net, L)
-    g, m1, m2 = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L))
+    g, m1, m2, bias = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L)), np.empty((2, L))
     loss, acc, test_loss, test_acc = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
     alive, eta, keep = np.empty((H, L)), np.empty(L), np.empty(L)
     for r in range(L):
@@ -186,7 +186,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     n_points = np.zeros(L, np.int64)
     stats[TO_TARGET, :] = -1.0
     curves[:, 0, :] = -1.0
-    step, grad_evals = 0, 0
+    step = 0   # updates so far: Adam's t, and the gradient evaluations reported
     for epoch in range(plan.epochs + 1):
         record = epoch % plan.record_every == 0
         measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
@@ -199,12 +199,12 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
             if not active[r]:
                 continue
             if measured and not abs(loss[r]) < INF:   # NaN too
-                finish(r, epoch, True, grad_evals, w, params_out, stats, active)
+                finish(r, epoch, True, step, w, params_out, stats, active)
             elif has_target and measured and loss[r] < plan.target:
                 stats[TO_TARGET, r] = epoch
-                finish(r, epoch, False, grad_evals, w, params_out, stats, active)
+                finish(r, epoch, False, step, w, params_out, stats, active)
             elif epoch == plan.epochs:
-                finish(r, epoch, False, grad_evals, w, params_out, stats, active)
+                finish(r, epoch, False, step, w, params_out, stats, active)
         if not active.any():
             break
         if record:
@@ -214,7 +214,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
                     add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
 
         step_size(plan.schedule, hyper, epoch, eta)
-        if not exact and batch < n:
+        if batch < n:
             shuffle(order, seeds, epoch)
         for start in range(0, n, batch):
             if not exact:
@@ -222,19 +222,18 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
                               hyper, seeds, epoch, False, b, g, loss, acc)
             add_decay(g, w, hyper, decayed)
             step += 1
-            grad_evals += 1
             if plan.schedule == ARMIJO:
                 armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, b, keep)
             else:
-                update(plan.optimizer, w, g, m1, m2, eta, hyper, step)
+                update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
 
         for r in range(L):   # a dead ReLU can hide NaN weights from E
             if active[r] and not np.isfinite(w[:, r]).all():
-                finish(r, epoch + 1, True, grad_evals, w, params_out, stats, active)
+                finish(r, epoch + 1, True, step, w, params_out, stats, active)
 
     # each run's final parameters: errors, accuracies, dead units, last curve point
     measure(net, plan, params_out, X_test, T_test, labels_test, b, keep, test_loss, test_acc, alive)
-    measure(net, plan, params_out, X, T, labels, b, keep, loss, acc, alive)
+    measure(net, plan, params_out, X, T, labels, b, keep, loss, acc, alive, True)
     for r in range(L):
         stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
         stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]
