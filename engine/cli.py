@@ -97,8 +97,9 @@ def cmd_sweep(args):
               f"Fix the cause and run the same command again to finish.", file=sys.stderr)
         return 1
     rate = report.ran / report.seconds if report.seconds > 0 else float("nan")
-    print(f"{report.n_runs} runs ({report.ran} trained now, {rate:.0f} runs/s) -> {out}/runs.csv, "
-          f"{out}/curves.csv, {out}/params.csv")
+    print(f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:.0f} runs/s; "
+          f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "
+          f"{out}/runs.csv, {out}/curves.csv, {out}/params.csv")
     return 0
 
 

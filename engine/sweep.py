@@ -75,8 +75,8 @@ def dataset(n_train, n_test, flip, noise, seed):
 
 def run_chunk(chunk, threads=1):
     """Train one chunk. Returns (chunk id, tables keyed by config and seed,
-    seconds, error text or None): a failure is reported, not raised, so the
-    other chunks go on."""
+    seconds in train(), error text or None): a failure is reported, not
+    raised, so the other chunks go on."""
     start = time.perf_counter()
     try:
         d = dataset(**chunk.data)
@@ -84,6 +84,7 @@ def run_chunk(chunk, threads=1):
                        record_every=chunk.record_every, threads=threads, **chunk.settings, **chunk.hyper)
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
+    seconds = time.perf_counter() - start
     configs = np.array(chunk.configs)
     runs = result.runs
     runs.insert(0, "config", configs)
@@ -92,7 +93,7 @@ def run_chunk(chunk, threads=1):
     params = pd.DataFrame(result.params, columns=result.layout.names)
     params.insert(0, "seed", np.array(chunk.seeds))
     params.insert(0, "config", configs)
-    return chunk.id, {"runs": runs, "curves": curves, "params": params}, time.perf_counter() - start, None
+    return chunk.id, {"runs": runs, "curves": curves, "params": params}, seconds, None
 
 
 @contextlib.contextmanager
@@ -130,7 +131,9 @@ class SweepReport:
     folder: object
     n_runs: int
     ran: int           # runs trained by this call (the rest were done already)
-    seconds: float
+    seconds: float     # wall time of this call, tables written
+    train_seconds: float   # of which inside train() (summed over workers)
+    write_seconds: float   # of which writing the tables
     failures: list     # (chunk, error text)
 
 
@@ -148,10 +151,11 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
     chunks = plan_chunks(experiment, chunk_runs)
     todo = [c for c in chunks if not store.is_done(c)]
     by_id = {c.id: c for c in todo}
-    failures, start = [], time.perf_counter()
+    failures, start, train_seconds, write_seconds = [], time.perf_counter(), 0.0, 0.0
     with tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
               unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:
         for chunk_id, tables, seconds, error in execute(todo, jobs, backend, scheduler):
+            train_seconds += seconds
             if error is None:
                 store.save_chunk(by_id[chunk_id], tables, seconds)
             else:
@@ -161,6 +165,8 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
         configs = experiment.config_frame()
         # full batch is written as the training-set size, so the column stays numeric
         configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
+        writing = time.perf_counter()
         store.consolidate(chunks, configs)
+        write_seconds = time.perf_counter() - writing
     return SweepReport(store.folder, experiment.n_runs, sum(len(c.seeds) for c in todo),
-                       time.perf_counter() - start, failures)
+                       time.perf_counter() - start, train_seconds, write_seconds, failures)
