@@ -448,21 +448,8 @@ def convergence_tables(sizes=FULL):
 
 # ---------------------------------------------------------------- bench.md
 
-def _cell(x, fmt="{:.3g}"):
-    return "–" if x is None or pd.isna(x) else fmt.format(x)
-
-
-def _epochs(x):
-    """Epochs as text; NaN or +∞ is a target never reached."""
-    return "never" if pd.isna(x) or np.isinf(x) else f"{x:.5g}"
-
-
-def _interval(median, lo, hi):
-    return f"{_epochs(median)} [{_epochs(lo)}, {_epochs(hi)}]"
-
-
 def convergence_section(runs, lr_table, summary, figures, sizes):
-    from .report import markdown_table   # report imports matplotlib: only when writing
+    from .report import epochs_interval, markdown_table, never   # report imports matplotlib: only when writing
     budget = runs["epochs"].iloc[0]
     by_rule = lr_table.set_index("optimizer")
     best, tuned = by_rule[by_rule["best"]], by_rule[by_rule["tuned"]]
@@ -472,9 +459,9 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
               "grad evals, median [95% CI]", *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS)]
     tables = []
     for choice, group in summary.groupby("lr_choice", sort=False):
-        rows = [[r.optimizer, f"{r.lr:g}", r.runs, f"{r.success_rate:.0%}", _epochs(r.ert_epochs), r.diverged,
-                 _interval(r.epochs_median, r.epochs_lo, r.epochs_hi),
-                 _interval(r.grad_evals_median, r.grad_evals_lo, r.grad_evals_hi),
+        rows = [[r.optimizer, f"{r.lr:g}", r.runs, f"{r.success_rate:.0%}", never(r.ert_epochs), r.diverged,
+                 epochs_interval(r.epochs_median, r.epochs_lo, r.epochs_hi),
+                 epochs_interval(r.grad_evals_median, r.grad_evals_lo, r.grad_evals_hi),
                  *(f"{getattr(r, f'profile_tau_{tau:g}'):.0%}" for tau in PROFILE_TAUS)]
                 for r in group.itertuples()]
         tables += [f"**Learning rate {choice}**" + (" (the grid's lr of lowest ERT)" if choice == "tuned" else
@@ -512,7 +499,7 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
 
 
 def throughput_section(table, figure, sizes):
-    from .report import markdown_table
+    from .report import markdown_table, num
     def rows_of(study):
         return table[table["study"] == study]
 
@@ -554,7 +541,7 @@ def throughput_section(table, figure, sizes):
         + ", ".join(f"{n} {m:,}" for n, m in REFERENCE_MAX_RUNS.items()) + " runs: beyond, a call takes "
         "too long here)", "",
         markdown_table(["runs", *scaling.columns],
-                       [[f"{n:,}", *(_cell(v) for v in row)] for n, row in scaling.iterrows()]), "",
+                       [[f"{n:,}", *(num(v) for v in row)] for n, row in scaling.iterrows()]), "",
         "**Scaling with epochs** (engine; the per-call cost shows at few epochs)", "",
         markdown_table(speed_header, speed_rows("epochs")), "",
         f"**Jobs**: the same runs in one process with {numba.get_num_threads()} numba threads (engine) or 1, "

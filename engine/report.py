@@ -39,35 +39,35 @@ CAPTIONS = {
 
 # ---------------------------------------------------------------- formatting
 
-def _missing(x):
+def missing(x):
     return x is None or (isinstance(x, float) and not np.isfinite(x)) or pd.isna(x)
 
 
-def _num(x, digits=3):
-    return "–" if _missing(x) else f"{x:.{digits}g}"
+def num(x, digits=3):
+    return "–" if missing(x) else f"{x:.{digits}g}"
 
 
-def _pct(x):
-    return "–" if _missing(x) else f"{x:.0%}"
+def pct(x):
+    return "–" if missing(x) else f"{x:.0%}"
 
 
-def _never(epochs):
+def never(epochs):
     # A missing epoch count means "never reached ε" (censored), see engine.analyze.
-    return "never" if _missing(epochs) else f"{epochs:g}"
+    return "never" if missing(epochs) else f"{epochs:g}"
 
 
-def _epochs(median, lo, hi):
-    return f"{_never(median)} [{_never(lo)}, {_never(hi)}]"
+def epochs_interval(median, lo, hi):
+    return f"{never(median)} [{never(lo)}, {never(hi)}]"
 
 
 def _median_iqr(median, iqr):
-    return f"{_num(median)} ({_num(iqr, 2)})"
+    return f"{num(median)} ({num(iqr, 2)})"
 
 
 def _mean_ci(mean, lo, hi):
     def one(x):
-        return "–" if _missing(x) else f"{x:.3f}"
-    return "–" if _missing(mean) else f"{one(mean)} [{one(lo)}, {one(hi)}]"
+        return "–" if missing(x) else f"{x:.3f}"
+    return "–" if missing(mean) else f"{one(mean)} [{one(lo)}, {one(hi)}]"
 
 
 def _count(n, noun):
@@ -75,7 +75,7 @@ def _count(n, noun):
 
 
 def _p(p):
-    return "–" if _missing(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
+    return "–" if missing(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def markdown_table(header, rows):
@@ -87,11 +87,11 @@ def markdown_table(header, rows):
 
 def _outcome_cells(r):
     """Table cells of one `engine.analyze.describe` row (a dict)."""
-    return [r["runs"], _pct(r["success_rate"]), r["diverged"],
-            _epochs(r["epochs_median"], r["epochs_lo"], r["epochs_hi"]),
+    return [r["runs"], pct(r["success_rate"]), r["diverged"],
+            epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"]),
             _median_iqr(r["train_loss_median"], r["train_loss_iqr"]),
             _median_iqr(r["test_loss_median"], r["test_loss_iqr"]),
-            _mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"]), _num(r["dead_units_mean"], 2)]
+            _mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"]), num(r["dead_units_mean"], 2)]
 
 
 OUTCOME_HEADER = ["runs", "reached ε", "diverged", "epochs to ε, median [95% CI]",
@@ -172,7 +172,7 @@ def _paired_section(tables):
     if paired.empty:
         return []
     rows = [[r["factor"], METRIC_NAMES[r["metric"]], f"{r['level_a']} vs {r['level_b']}", r["n_pairs"],
-             " / ".join(_pct(r[c]) for c in ("a_wins", "b_wins", "ties")), f"{r['effect_size']:+.2f}",
+             " / ".join(pct(r[c]) for c in ("a_wins", "b_wins", "ties")), f"{r['effect_size']:+.2f}",
              _p(r["p_value"]), _p(r["p_holm"]), r["winner"] or "–"] for r in paired.to_dict("records")]
     return ["## Paired comparisons", "",
             "Two levels of a factor compared on runs that agree on every other factor and on the seed "
@@ -191,9 +191,9 @@ def _paired_section(tables):
 def _lr_section(tables):
     if tables.lr_ranges is None:
         return []
-    rows = [[r["optimizer"], f"{r['best_lr']:g}", _pct(r["success_rate"]), _never(r["epochs_median"]),
-             "–" if _missing(r["good_lr_min"]) else f"{r['good_lr_min']:g} – {r['good_lr_max']:g}",
-             r["good_levels"], _num(r["decades"], 2)] for r in tables.lr_ranges.to_dict("records")]
+    rows = [[r["optimizer"], f"{r['best_lr']:g}", pct(r["success_rate"]), never(r["epochs_median"]),
+             "–" if missing(r["good_lr_min"]) else f"{r['good_lr_min']:g} – {r['good_lr_max']:g}",
+             r["good_levels"], num(r["decades"], 2)] for r in tables.lr_ranges.to_dict("records")]
     return ["## Learning-rate sensitivity", "",
             "Per optimizer, pooled over the other factors and seeds: the best lr (highest share "
             "reaching ε, then fewest epochs, then lowest final loss) and the good range, the lrs whose "
@@ -252,7 +252,7 @@ def text_summary(results, tables, figures, report_path):
     # Without a target loss every run trains to the end: test accuracy says more.
     target = has_target(runs)
     for factor, rows in tables.main_effects.groupby("factor", sort=False):
-        levels = ", ".join(f"{r['level']} " + (_pct(r["success_rate"]) if target else f"{r['test_acc_mean']:.3f}")
+        levels = ", ".join(f"{r['level']} " + (pct(r["success_rate"]) if target else f"{r['test_acc_mean']:.3f}")
                            for r in rows.to_dict("records"))
         lines.append(f"  {factor}: {'reached ε' if target else 'test accuracy'} {levels}")
     winners = tables.paired[(tables.paired["winner"] != "") & (tables.paired["metric"] == "epochs_to_target")]
@@ -265,8 +265,8 @@ def text_summary(results, tables, figures, report_path):
                                                 for r in tables.lr_ranges.to_dict("records")))
     best = ranked(tables.summary).iloc[0]
     levels = ", ".join(f"{f} {best[f]}" for f in results.factors)
-    outcome = (f"reached ε {_pct(best['success_rate'])}, median epochs "
-               f"{_epochs(best['epochs_median'], best['epochs_lo'], best['epochs_hi'])}" if target else
+    outcome = (f"reached ε {pct(best['success_rate'])}, median epochs "
+               f"{epochs_interval(best['epochs_median'], best['epochs_lo'], best['epochs_hi'])}" if target else
                f"test accuracy {_mean_ci(best['test_acc_mean'], best['test_acc_lo'], best['test_acc_hi'])}")
     lines.append(f"  best: config {int(best['config'])}" + (f" ({levels})" if levels else "") + f": {outcome}")
     lines.append(f"wrote {len(tables.files())} tables, {len(figures.drawn)} figures and {report_path}")

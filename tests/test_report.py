@@ -7,7 +7,7 @@ from results_fixture import make_results
 
 from engine.analyze import analyze
 from engine.plots import FILES
-from engine.report import _epochs, markdown_table
+from engine.report import epochs_interval, markdown_table
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
@@ -68,4 +68,4 @@ def test_markdown_table_escapes_pipes():
 
 
 def test_censored_epochs_read_never():
-    assert _epochs(30.0, 10.0, float("nan")) == "30 [10, never]"
+    assert epochs_interval(30.0, 10.0, float("nan")) == "30 [10, never]"
