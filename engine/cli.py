@@ -5,8 +5,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .model.data import LETTERS, glyphs, make_dataset
+from .model.equations import forward
 from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS
-from .spec import DATA_COLUMNS, DATA_DEFAULTS
+from .sweep import spec
+from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
+from .sweep.store import ResultsFolderError
+
+# Commands import what loads numba, scipy or matplotlib when they run, so that
+# `nn47 --help` and a mistyped option answer at once.
 
 
 def _setting_type(key):
@@ -35,8 +42,7 @@ def add_train_parser(commands):
 
 
 def cmd_train(args):
-    from . import glyphs, make_dataset, train
-    from .data import LETTERS
+    from .training import train   # numba
     settings = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
     d = make_dataset(args.n_train, args.n_test, args.flip, args.noise, args.data_seed)
     result = train(d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test,
@@ -52,7 +58,6 @@ def cmd_train(args):
     print("\nFinal parameters in the slides' order:")
     for l, (name, value) in enumerate(zip(result.layout.names, result.params[0])):
         print(f"  {l:2d}  {name:10s} {value: .6f}")
-    from .model import forward
     X, T = glyphs()
     _, z, _, _ = forward(result.params[0], X, settings["activation"], settings["output"])
     print("\nAnswers on the clean glyphs:")
@@ -62,7 +67,7 @@ def cmd_train(args):
 
 
 def add_sweep_parser(commands):
-    from .sweep import BACKENDS, CHUNK_RUNS
+    from .sweep.driver import BACKENDS, CHUNK_RUNS   # numba
     p = commands.add_parser("sweep", help="run an experiment file's grid into a results folder",
                             description="Run every configuration × seed of an experiment file; results go to "
                                         "OUT (default results/NAME): runs.csv, curves.csv, params.csv, "
@@ -79,9 +84,7 @@ def add_sweep_parser(commands):
 
 
 def cmd_sweep(args):
-    from . import spec
-    from .store import ResultsFolderError
-    from .sweep import sweep
+    from .sweep.driver import sweep   # numba
     try:
         experiment = spec.load(args.spec)
         out = Path(args.out) if args.out else Path("results") / experiment.name
@@ -117,7 +120,7 @@ def add_analyze_parser(commands):
 
 
 def cmd_analyze(args):
-    from .analyze import analyze
+    from .analysis.analyze import analyze   # scipy, matplotlib
     report = analyze(args.path, run=args.chosen_run, quiet=args.quiet)
     print(f"report: {report}")
     return 0
@@ -137,7 +140,7 @@ def add_bench_parser(commands):
 
 
 def cmd_bench(args):
-    from .bench import cmd_bench   # scipy and the references load only for benchmarks
+    from .bench.command import cmd_bench   # numba, scipy, matplotlib
     return cmd_bench(args)
 
 

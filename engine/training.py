@@ -1,23 +1,29 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
 import contextlib
+import functools
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import pandas as pd
 
-from . import rng
-from .init import check_seeds, initial_params
 from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
 from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_blocks
-from .layout import Layout
+from .model.initial import check_seeds, initial_params
+from .model.layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
                       TRAIN_DEFAULTS, check_setting, check_settings, code, unknown_key)
 
 
-drop_stale([train_blocks, rng.normals])   # the two folders numba caches kernels in
+
+@functools.cache
+def fresh_kernel_cache():
+    """Once per process, before the first kernel call: empty numba's cache if a
+    kernel source changed (see kernels/cache.py). rng.normals, which
+    initial_params may call first, reads only its own file, which numba checks."""
+    drop_stale([train_blocks])
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     that would leave a thread idle), blocks on `threads` numba threads
     (default: numba's); neither changes any result.
     """
+    fresh_kernel_cache()
     seeds = check_seeds(seeds)
     for key in settings:
         if key not in TRAIN_DEFAULTS:

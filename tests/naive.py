@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from engine import rng
+from engine.kernels import rng
 
 
 def act(name, s):

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from engine.layout import Layout
+from engine import Layout
 
 SETTINGS = {  # the sweep's setting columns and a default value for each
     "init": "xavier", "optimizer": "sgd", "lr": 0.1, "activation": "sigmoid",

@@ -1,4 +1,4 @@
-"""engine.analyze: loading, known-answer statistics, bad and partial inputs."""
+"""engine.analysis: loading, known-answer statistics, bad and partial inputs."""
 import json
 
 import numpy as np
@@ -7,9 +7,11 @@ import pytest
 from results_fixture import make_results, write_runs
 from scipy import stats
 
-from engine.analyze import (ResultsError, analyze, censored_epochs, composite_levels, holm, load_results,
-                            lr_ranges, lr_sensitivity, main_effects, mean_ci, median_ci, nested_factors,
-                            paired_comparisons, parse_run, rank_biserial, summary_table)
+from engine.analysis.analyze import analyze, parse_run
+from engine.analysis.load import ResultsError, load_results
+from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, rank_biserial
+from engine.analysis.tables import (composite_levels, lr_ranges, lr_sensitivity, main_effects, nested_factors,
+                                    paired_comparisons, summary_table)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import bench, references
+from engine.bench import convergence, references, sizes, throughput
 from engine.cli import main
 
 
@@ -21,7 +21,7 @@ def out(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def throughput(out):
+def throughput_csv(out):
     return pd.read_csv(out / "throughput.csv")
 
 
@@ -30,9 +30,9 @@ def convergence_runs(out):
     return pd.read_csv(out / "convergence_runs.csv")
 
 
-def test_outputs_have_the_documented_columns(out, throughput):
-    assert list(throughput.columns) == bench.THROUGHPUT_COLUMNS
-    assert list(pd.read_csv(out / "convergence.csv").columns) == bench.CONVERGENCE_COLUMNS
+def test_outputs_have_the_documented_columns(out, throughput_csv):
+    assert list(throughput_csv.columns) == throughput.THROUGHPUT_COLUMNS
+    assert list(pd.read_csv(out / "convergence.csv").columns) == convergence.CONVERGENCE_COLUMNS
     lr_columns = {"optimizer", "lr", "success_rate", "ert_epochs", "best", "tuned"}
     assert lr_columns <= set(pd.read_csv(out / "convergence_lr.csv").columns)
 
@@ -47,11 +47,11 @@ def test_figures_exist_and_the_report_links_them(out):
         assert heading in report
 
 
-def test_every_implementation_ran_and_agreed_with_the_engine(throughput):
-    speed = throughput[throughput["seconds_best"].notna()]
+def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
+    speed = throughput_csv[throughput_csv["seconds_best"].notna()]
     found = [name for name, ok in references.available().items() if ok]
     assert set(speed.loc[speed["study"] == "implementations", "implementation"]) == {"engine", *found}
-    assert (speed["loss_rel_diff"] <= bench.LOSS_RTOL).all()
+    assert (speed["loss_rel_diff"] <= throughput.LOSS_RTOL).all()
     steps = speed["runs"] * speed["epochs"] * speed["samples"]
     np.testing.assert_allclose(speed["sample_steps_per_s"], steps / speed["seconds_best"], rtol=1e-5)
     engine = speed[speed["implementation"] == "engine"].set_index(["study", "runs", "epochs"])["seconds_best"]
@@ -60,14 +60,14 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput):
     assert (speed["seconds_median"] >= speed["seconds_best"]).all()
 
 
-def test_studies_cover_the_sizes_asked_for(throughput):
-    sizes = bench.QUICK
-    engine = throughput[throughput["implementation"] == "engine"]
+def test_studies_cover_the_sizes_asked_for(throughput_csv):
+    quick = sizes.QUICK
+    engine = throughput_csv[throughput_csv["implementation"] == "engine"]
     runs = engine.loc[engine["study"] == "runs_per_call", "runs"]
-    assert tuple(runs) == sizes.runs_per_call
-    assert tuple(throughput.loc[throughput["study"] == "epochs", "epochs"]) == sizes.epochs
-    assert throughput.loc[throughput["study"] == "float32", "note"].str.contains("no float32").all()
-    probes = throughput[throughput["study"].isin(["start", "memory"])]
+    assert tuple(runs) == quick.runs_per_call
+    assert tuple(throughput_csv.loc[throughput_csv["study"] == "epochs", "epochs"]) == quick.epochs
+    assert throughput_csv.loc[throughput_csv["study"] == "float32", "note"].str.contains("no float32").all()
+    probes = throughput_csv[throughput_csv["study"].isin(["start", "memory"])]
     assert len(probes) >= 3
     assert (probes["peak_rss_mb"] >= probes["rss_after_import_mb"]).all()
     assert (probes["process_s"] > probes["import_s"]).all()
@@ -76,18 +76,18 @@ def test_studies_cover_the_sizes_asked_for(throughput):
 def test_convergence_summary_agrees_with_the_runs(out, convergence_runs):
     runs, summary = convergence_runs, pd.read_csv(out / "convergence.csv")
     lr_table = pd.read_csv(out / "convergence_lr.csv")
-    grid_points = sum(len(g) for g in bench.LR_GRID.values())
-    assert len(runs) == grid_points * len(bench.PROBLEMS) * bench.QUICK.seeds
+    grid_points = sum(len(g) for g in convergence.LR_GRID.values())
+    assert len(runs) == grid_points * len(convergence.PROBLEMS) * sizes.QUICK.seeds
     # E < ε with mean cross-entropy and n ≤ 34 samples leaves no sample misclassified.
-    assert np.log(2) / bench.N_TRAIN > bench.TARGET
+    assert np.log(2) / convergence.N_TRAIN > convergence.TARGET
     assert (runs.loc[runs["converged"] & ~runs["diverged"], "train_acc"] == 1).all()
     assert (runs["success"] == (runs["converged"] & (runs["train_acc"] == 1))).all()
     tuned = lr_table[lr_table["tuned"]].set_index("optimizer")["lr"]
     for row in summary.itertuples():
-        lr = tuned[row.optimizer] if row.lr_choice == "tuned" else bench.DEFAULT_LR[row.optimizer]
+        lr = tuned[row.optimizer] if row.lr_choice == "tuned" else convergence.DEFAULT_LR[row.optimizer]
         assert row.lr == pytest.approx(lr)
         chosen = runs[(runs["optimizer"] == row.optimizer) & np.isclose(runs["lr"], lr)]
-        assert row.runs == len(chosen) == len(bench.PROBLEMS) * bench.QUICK.seeds
+        assert row.runs == len(chosen) == len(convergence.PROBLEMS) * sizes.QUICK.seeds
         assert row.success_rate == pytest.approx(chosen["success"].mean())
         assert 0 <= row.profile_tau_1 <= row.profile_tau_2 <= row.profile_tau_10 <= row.success_rate + 1e-12
 
@@ -105,9 +105,9 @@ def test_tuned_lr_has_the_lowest_expected_running_time(out, convergence_runs):
 
 
 def test_default_learning_rates_lie_on_the_grids():
-    assert set(bench.DEFAULT_LR) == set(bench.LR_GRID)
-    for optimizer, lr in bench.DEFAULT_LR.items():
-        assert lr in bench.LR_GRID[optimizer]
+    assert set(convergence.DEFAULT_LR) == set(convergence.LR_GRID)
+    for optimizer, lr in convergence.DEFAULT_LR.items():
+        assert lr in convergence.LR_GRID[optimizer]
 
 
 def test_performance_profile_known_answers():
@@ -116,9 +116,9 @@ def test_performance_profile_known_answers():
                           [4.0, 2.0, 2.0],     # b and c tie for fastest, a 2×
                           [inf, inf, inf],     # nobody solved it
                           [10.0, 30.0, 50.0]], columns=["a", "b", "c"])
-    np.testing.assert_array_equal(bench.performance_ratios(times),
+    np.testing.assert_array_equal(convergence.performance_ratios(times),
                                   [[1, 2, inf], [2, 1, 1], [inf, inf, inf], [1, 3, 5]])
-    profile = bench.performance_profile(times, [1, 2, 3, 5, 1e9])
+    profile = convergence.performance_profile(times, [1, 2, 3, 5, 1e9])
     np.testing.assert_allclose(profile.to_numpy(), [[0.50, 0.25, 0.25],
                                                     [0.75, 0.50, 0.25],
                                                     [0.75, 0.75, 0.25],
@@ -129,21 +129,21 @@ def test_performance_profile_known_answers():
 
 def test_loss_difference_flags_disagreement():
     engine = np.array([0.5, 0.01, 1e-4])
-    assert bench.loss_difference("same", engine * (1 + 1e-12), engine) <= 1e-11
+    assert throughput.loss_difference("same", engine * (1 + 1e-12), engine) <= 1e-11
     for wrong in (engine * (1 + 1e-6), np.r_[engine[:2], np.nan], engine[:2]):
-        with pytest.raises(bench.BenchError, match="wrong"):
-            bench.loss_difference("wrong", wrong, engine)
+        with pytest.raises(sizes.BenchError, match="wrong"):
+            throughput.loss_difference("wrong", wrong, engine)
 
 
 def test_compare_stops_on_an_implementation_that_trains_differently():
     def wrong_lr(params0, X, T, epochs, lr):
-        return bench.train_engine(params0, X, T, epochs, lr * 1.01)
+        return throughput.train_engine(params0, X, T, epochs, lr * 1.01)
 
-    rows = bench.compare("t", {"engine": bench.train_engine, "numpy_batched": references.train_adam_numpy_batched},
+    rows = throughput.compare("t", {"engine": throughput.train_engine, "numpy_batched": references.train_adam_numpy_batched},
                          4, 5, 8, 1)
     assert [r["implementation"] for r in rows] == ["engine", "numpy_batched"]
-    with pytest.raises(bench.BenchError, match="wrong_lr ended at other losses"):
-        bench.compare("t", {"engine": bench.train_engine, "wrong_lr": wrong_lr}, 4, 5, 8, 1)
+    with pytest.raises(sizes.BenchError, match="wrong_lr ended at other losses"):
+        throughput.compare("t", {"engine": throughput.train_engine, "wrong_lr": wrong_lr}, 4, 5, 8, 1)
 
 
 def test_kernel_mode_prints_the_ratio_agreement_and_warm_start(capsys):

@@ -2,7 +2,7 @@
 import pytest
 
 from engine.cli import main
-from engine.layout import Layout
+from engine import Layout
 
 
 def test_train_prints_curve_parameters_and_answers(capsys):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.data import GLYPHS, glyphs, make_dataset
+from engine.model.data import GLYPHS, glyphs, make_dataset
 
 
 def test_glyphs_are_the_slides_patterns():

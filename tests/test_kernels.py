@@ -5,7 +5,7 @@ import pytest
 
 import engine
 from engine.options import TRAIN_DEFAULTS
-from tests import naive
+import naive
 
 
 @pytest.fixture(scope="module")

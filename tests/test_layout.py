@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.layout import Layout
+from engine import Layout
 
 
 def test_lecture_layout_has_47_numbers_in_slide_order():

@@ -7,7 +7,7 @@ import pytest
 
 import engine
 from engine import Layout, loss_grad
-from tests import naive
+import naive
 
 COMBOS = list(itertools.product(("sigmoid", "tanh", "relu"), ("softmax", "sigmoid"),
                                 ("cross_entropy", "squared")))

@@ -1,4 +1,4 @@
-"""engine.plots: every figure is drawn, non-empty, of the expected size, and
+"""engine.analysis.figures: every figure is drawn, non-empty, of the expected size, and
 figures whose factor is absent are skipped with a reason."""
 import numpy as np
 import pandas as pd
@@ -6,12 +6,13 @@ import pytest
 from PIL import Image
 from results_fixture import make_results
 
-from engine.analyze import compute_tables, load_results
-from engine.plots import (DPI, FILES, _loss_band, best_run, init_activations, make_figures,
+from engine import load_results
+from engine.analysis.tables import compute_tables
+from engine.analysis.figures import (DPI, FILES, _loss_band, best_run, init_activations, make_figures,
                           plot_hidden_units, saturated)
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations)
-# and for the lr fixture; they follow from the figsize rules in engine.plots at DPI.
+# and for the lr fixture; they follow from the figsize rules in engine.analysis.figures at DPI.
 FULL_SIZES = {
     "learning_curves": (960, 420), "epochs_ecdf": (640, 440), "regularization": (750, 440),
     "success_heatmap": (660, 530), "hidden_units": (1070, 360), "init_activations": (740, 790),
@@ -94,7 +95,7 @@ def test_chosen_run_is_drawn(tmp_path):
 
 
 def test_hidden_units_figure_size():
-    from engine.layout import Layout
+    from engine import Layout
     fig = plot_hidden_units(np.arange(47.0), Layout(), title="t")
     assert tuple(fig.get_size_inches() * DPI) == pytest.approx((1070, 360))
     assert len(fig.axes) == 6  # C, T, three units, a colour bar

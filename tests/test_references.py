@@ -4,10 +4,9 @@ import sys
 import numpy as np
 import pytest
 
-from engine import model, references
-from engine.data import make_dataset
-from engine.init import initial_params
-from engine.layout import Layout
+from engine import Layout, initial_params, make_dataset
+from engine.bench import references
+from engine.model import equations as model
 
 R, EPOCHS, LR = 4, 200, 0.01
 

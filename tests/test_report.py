@@ -1,13 +1,13 @@
-"""engine.report: report.md links only files that exist, shows every drawn
+"""engine.analysis.report: report.md links only files that exist, shows every drawn
 figure, says why the others are missing, and renders as Markdown tables."""
 import re
 
 import pytest
 from results_fixture import make_results
 
-from engine.analyze import analyze
-from engine.plots import FILES
-from engine.report import epochs_interval, markdown_table
+from engine.analysis.analyze import analyze
+from engine.analysis.figures import FILES
+from engine.analysis.format import epochs_interval, markdown_table
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import options, spec
-from engine.data import make_dataset
+from engine import make_dataset, options
+from engine.sweep import spec
 
 ROOT = Path(__file__).resolve().parent.parent
 

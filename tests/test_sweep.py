@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine import spec
-from engine import sweep as sweep_module
+from engine.sweep import driver as sweep_module
+from engine.sweep import spec
 from engine.cli import main
-from engine.sweep import plan_chunks, sweep
+from engine.sweep.driver import plan_chunks, sweep
 
 TINY = Path(__file__).parent / "tiny.toml"
 
@@ -210,7 +210,7 @@ def test_chunks_without_a_manifest_are_refused_not_reused(small, tmp_path, capsy
 
 
 def test_shards_of_other_kernel_sources_are_retrained(small, tmp_path, monkeypatch):
-    from engine import store
+    from engine.sweep import store
     out = tmp_path / "out"
     sweep(small, out, quiet=True)
     monkeypatch.setattr(store, "source_digest", lambda: "an edited kernel")

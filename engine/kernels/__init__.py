@@ -1,0 +1,2 @@
+"""numba only: counter-based random numbers, fast exp/log, one sample across
+many runs (SIMD lanes), the optimizers, and the training loop."""

@@ -8,8 +8,9 @@ kernels read is kept beside the cache; when it changes, the cache is emptied.
 import hashlib
 from pathlib import Path
 
-PACKAGE = Path(__file__).parent.parent
-SOURCES = sorted((PACKAGE / "kernels").glob("*.py")) + [PACKAGE / "rng.py", PACKAGE / "options.py"]
+KERNELS = Path(__file__).parent
+# every kernel module, and the option tables whose codes they compare against
+SOURCES = sorted(KERNELS.glob("*.py")) + [KERNELS.parent / "options.py"]
 STAMP = "nn47-kernel-sources.sha256"
 
 

@@ -30,8 +30,10 @@ CROSS_ENTROPY = LOSSES.index("cross_entropy")
 DEAD_SLOPE = 1e-6
 
 Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
+# One sample's pass for every lane of a block: inputs, targets, s, h, z, δ
+# (passed around as `buf`). s_max is max_k s_k^O, j_max its first argmax.
 Scratch = collections.namedtuple(
-    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid e_max j_max u log_sum t_sum order")
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order")
 
 
 @jit
@@ -45,26 +47,26 @@ def scratch(net, L):
 
 
 @jit_inline
-def load_samples(X, T, labels, order, q, shared, b):
-    """Copy sample order[q, r] into lane r of b.x, b.t, b.label; `shared`:
+def load_samples(X, T, labels, order, q, shared, buf):
+    """Copy sample order[q, r] into lane r of buf.x, buf.t, buf.label; `shared`:
     every lane takes sample order[q, 0] (a broadcast instead of a gather)."""
-    L = b.x.shape[1]
+    L = buf.x.shape[1]
     if shared:
         p = order[q, 0]
         for m in range(X.shape[1]):
-            b.x[m, :] = X[p, m]
+            buf.x[m, :] = X[p, m]
         for k in range(T.shape[1]):
-            b.t[k, :] = T[p, k]
-        b.label[:] = labels[p]
+            buf.t[k, :] = T[p, k]
+        buf.label[:] = labels[p]
         return
     for m in range(X.shape[1]):
         for r in range(L):
-            b.x[m, r] = X[order[q, r], m]
+            buf.x[m, r] = X[order[q, r], m]
     for k in range(T.shape[1]):
         for r in range(L):
-            b.t[k, r] = T[order[q, r], k]
+            buf.t[k, r] = T[order[q, r], k]
     for r in range(L):
-        b.label[r] = labels[order[q, r]]
+        buf.label[r] = labels[order[q, r]]
 
 
 @jit_inline
@@ -117,157 +119,157 @@ def affine(w, start, n, inputs, s, row, shared):
 
 
 @jit_inline
-def forward(net, w, b, shared):
-    """Hidden outputs b.h (b.h_kept after dropout factors b.keep) and outputs
-    b.s_out; `shared`: all lanes see the same sample."""
+def forward(net, w, buf, shared):
+    """Hidden outputs buf.h (buf.h_kept after dropout factors buf.keep) and outputs
+    buf.s_out; `shared`: all lanes see the same sample."""
     for i in range(net.n_hidden):
-        affine(w, net.off_hid + i * (net.n_in + 1), net.n_in, b.x, b.s_hid, i, shared)
-        activate(net.activation, b.s_hid, b.h, i)
-        for r in range(b.h.shape[1]):
-            b.h_kept[i, r] = b.h[i, r] * b.keep[i, r]
+        affine(w, net.off_hid + i * (net.n_in + 1), net.n_in, buf.x, buf.s_hid, i, shared)
+        activate(net.activation, buf.s_hid, buf.h, i)
+        for r in range(buf.h.shape[1]):
+            buf.h_kept[i, r] = buf.h[i, r] * buf.keep[i, r]
     for k in range(net.n_out):
-        affine(w, k * (net.n_hidden + 1), net.n_hidden, b.h_kept, b.s_out, k, False)
+        affine(w, k * (net.n_hidden + 1), net.n_hidden, buf.h_kept, buf.s_out, k, False)
 
 
 @jit_inline
-def softmax_outputs(net, b):
-    """z = softmax(s^O), with b.e_max = max_k s_k (first argmax in b.j_max)
-    and b.u = Σ over the other k of e^(s_k − max), kept for the error."""
-    L, K = b.z.shape[1], net.n_out
+def softmax_outputs(net, buf):
+    """z = softmax(s^O), with buf.s_max = max_k s_k (first argmax in buf.j_max)
+    and buf.u = Σ over the other k of e^(s_k − max), kept for the error."""
+    L, K = buf.z.shape[1], net.n_out
     for r in range(L):
-        b.e_max[r] = b.s_out[0, r]
-        b.j_max[r] = 0
+        buf.s_max[r] = buf.s_out[0, r]
+        buf.j_max[r] = 0
     for k in range(1, K):
         for r in range(L):
-            if b.s_out[k, r] > b.e_max[r]:
-                b.e_max[r] = b.s_out[k, r]
-                b.j_max[r] = k
+            if buf.s_out[k, r] > buf.s_max[r]:
+                buf.s_max[r] = buf.s_out[k, r]
+                buf.j_max[r] = k
     for r in range(L):
-        b.u[r] = 0.0
+        buf.u[r] = 0.0
     for k in range(K):
         for r in range(L):
-            b.z[k, r] = exp_(b.s_out[k, r] - b.e_max[r])
-            b.u[r] += 0.0 if k == b.j_max[r] else b.z[k, r]
+            buf.z[k, r] = exp_(buf.s_out[k, r] - buf.s_max[r])
+            buf.u[r] += 0.0 if k == buf.j_max[r] else buf.z[k, r]
     for k in range(K):
         for r in range(L):
-            b.z[k, r] /= 1.0 + b.u[r]
+            buf.z[k, r] /= 1.0 + buf.u[r]
 
 
 @jit_inline
-def sigmoid_outputs(net, b):
-    """z_k = σ(s_k) each, from e^−|s_k| (no overflow either side); b.j_max = argmax."""
-    L = b.z.shape[1]
+def sigmoid_outputs(net, buf):
+    """z_k = σ(s_k) each, from e^−|s_k| (no overflow either side); buf.j_max = argmax."""
+    L = buf.z.shape[1]
     for r in range(L):
-        b.e_max[r] = b.s_out[0, r]
-        b.j_max[r] = 0
+        buf.s_max[r] = buf.s_out[0, r]
+        buf.j_max[r] = 0
     for k in range(net.n_out):
         for r in range(L):
-            s = b.s_out[k, r]
-            if k > 0 and s > b.e_max[r]:
-                b.e_max[r] = s
-                b.j_max[r] = k
+            s = buf.s_out[k, r]
+            if k > 0 and s > buf.s_max[r]:
+                buf.s_max[r] = s
+                buf.j_max[r] = k
             q = exp_(-abs(s))
-            b.z[k, r] = (1.0 if s >= 0.0 else q) / (1.0 + q)
+            buf.z[k, r] = (1.0 if s >= 0.0 else q) / (1.0 + q)
 
 
 @jit_inline
-def outputs(net, b):
+def outputs(net, buf):
     if net.output == SOFTMAX:
-        softmax_outputs(net, b)
+        softmax_outputs(net, buf)
     else:
-        sigmoid_outputs(net, b)
+        sigmoid_outputs(net, buf)
 
 
 @jit_inline
-def add_error(net, b, e, correct):
+def add_error(net, buf, e, correct):
     """Add each lane's e_p to e and a hit to correct where argmax z = label.
 
     Cross-entropy takes log z from s^O, never the log of a rounded z:
     softmax log z_k = s_k − max − log(1 + u); sigmoid −log z_k = softplus(−s_k)
     = max(−s_k, 0) + log(1 + e^−|s_k|)."""
-    L = b.z.shape[1]
+    L = buf.z.shape[1]
     for r in range(L):
-        correct[r] += 1.0 if b.j_max[r] == b.label[r] else 0.0
+        correct[r] += 1.0 if buf.j_max[r] == buf.label[r] else 0.0
     if net.loss != CROSS_ENTROPY:
         for k in range(net.n_out):
             for r in range(L):
-                e[r] += 0.5 * (b.t[k, r] - b.z[k, r]) ** 2
+                e[r] += 0.5 * (buf.t[k, r] - buf.z[k, r]) ** 2
     elif net.output == SOFTMAX:
         for r in range(L):
-            b.log_sum[r] = log1p_(b.u[r])
+            buf.log_sum[r] = log1p_(buf.u[r])
         for k in range(net.n_out):
             for r in range(L):
-                e[r] -= b.t[k, r] * (b.s_out[k, r] - b.e_max[r] - b.log_sum[r])
+                e[r] -= buf.t[k, r] * (buf.s_out[k, r] - buf.s_max[r] - buf.log_sum[r])
     else:
         for k in range(net.n_out):
             for r in range(L):
-                s = b.s_out[k, r]
-                e[r] += b.t[k, r] * (max(-s, 0.0) + log1p_(exp_(-abs(s))))
+                s = buf.s_out[k, r]
+                e[r] += buf.t[k, r] * (max(-s, 0.0) + log1p_(exp_(-abs(s))))
 
 
 @jit_inline
-def output_delta(net, b, scale):
+def output_delta(net, buf, scale):
     """δ^O = ∂e_p/∂s^O (times scale: 1/batch for mean errors), exact for
     each output × loss pair (the slides print only the squared-error one)."""
-    L = b.z.shape[1]
+    L = buf.z.shape[1]
     K = net.n_out
     softmax, cross_entropy = net.output == SOFTMAX, net.loss == CROSS_ENTROPY
     if softmax and not cross_entropy:
         # squared error through softmax: δ_k = z_k((z_k − t_k) − Σ_j (z_j − t_j) z_j)
         for r in range(L):
-            b.u[r] = 0.0
+            buf.u[r] = 0.0
         for k in range(K):
             for r in range(L):
-                b.u[r] += (b.z[k, r] - b.t[k, r]) * b.z[k, r]
+                buf.u[r] += (buf.z[k, r] - buf.t[k, r]) * buf.z[k, r]
     for r in range(L):
-        b.t_sum[r] = 0.0   # Σ_j t_j, for softmax + cross-entropy
+        buf.t_sum[r] = 0.0   # Σ_j t_j, for softmax + cross-entropy
     for k in range(K):
         for r in range(L):
-            b.t_sum[r] += b.t[k, r]
+            buf.t_sum[r] += buf.t[k, r]
     for k in range(K):
         for r in range(L):
-            z, t = b.z[k, r], b.t[k, r]
+            z, t = buf.z[k, r], buf.t[k, r]
             if softmax and cross_entropy:
-                d = z * b.t_sum[r] - t
+                d = z * buf.t_sum[r] - t
             elif softmax:
-                d = z * ((z - t) - b.u[r])
+                d = z * ((z - t) - buf.u[r])
             elif cross_entropy:
                 d = -t * (1.0 - z)
             else:
                 d = (z - t) * z * (1.0 - z)
-            b.delta_out[k, r] = d * scale
+            buf.delta_out[k, r] = d * scale
 
 
 @jit_inline
-def backward(net, w, b, scale, shared, g):
+def backward(net, w, buf, scale, shared, g):
     """Add ∂e_p/∂w (times scale) to the gradient g [P, lanes]: ∂s/∂w is the
     input, ∂s/∂θ is −1."""
-    L = b.z.shape[1]
+    L = buf.z.shape[1]
     H, n_in = net.n_hidden, net.n_in
-    output_delta(net, b, scale)
+    output_delta(net, buf, scale)
     for i in range(H):
         for r in range(L):
-            b.delta_hid[i, r] = 0.0
+            buf.delta_hid[i, r] = 0.0
     for k in range(net.n_out):
         start = k * (H + 1)
         for i in range(H):
             for r in range(L):
-                b.delta_hid[i, r] += b.delta_out[k, r] * w[start + i, r]
-                g[start + i, r] += b.delta_out[k, r] * b.h_kept[i, r]
+                buf.delta_hid[i, r] += buf.delta_out[k, r] * w[start + i, r]
+                g[start + i, r] += buf.delta_out[k, r] * buf.h_kept[i, r]
         for r in range(L):
-            g[start + H, r] -= b.delta_out[k, r]
+            g[start + H, r] -= buf.delta_out[k, r]
     for i in range(H):
         start = net.off_hid + i * (n_in + 1)
         for r in range(L):
-            b.delta_hid[i, r] *= b.keep[i, r]
-        times_slope(net.activation, b.h, b.delta_hid, i)
+            buf.delta_hid[i, r] *= buf.keep[i, r]
+        times_slope(net.activation, buf.h, buf.delta_hid, i)
         for m in range(n_in):
             if shared:
-                x = b.x[m, 0]
+                x = buf.x[m, 0]
                 for r in range(L):
-                    g[start + m, r] += b.delta_hid[i, r] * x
+                    g[start + m, r] += buf.delta_hid[i, r] * x
             else:
                 for r in range(L):
-                    g[start + m, r] += b.delta_hid[i, r] * b.x[m, r]
+                    g[start + m, r] += buf.delta_hid[i, r] * buf.x[m, r]
         for r in range(L):
-            g[start + n_in, r] -= b.delta_hid[i, r]
+            g[start + n_in, r] -= buf.delta_hid[i, r]

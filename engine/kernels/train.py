@@ -13,7 +13,7 @@ import collections
 import numpy as np
 from numba import prange
 
-from .. import rng
+from . import rng
 from .config import jit, jit_parallel
 from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
@@ -29,7 +29,7 @@ INF = np.inf
 
 
 @jit
-def evaluate(net, w, X, T, labels, b, keep, e, correct, alive, count_dead):
+def evaluate(net, w, X, T, labels, buf, keep, e, correct, alive, count_dead):
     """Σ_p e_p and hits over all of X at w, hidden outputs scaled by keep
     (1, or 1 − r for the book's dropout); if count_dead, alive[i] = 1 where
     unit i had a slope ≥ DEAD_SLOPE on some sample."""
@@ -38,28 +38,28 @@ def evaluate(net, w, X, T, labels, b, keep, e, correct, alive, count_dead):
         e[r] = 0.0
         correct[r] = 0.0
         for i in range(net.n_hidden):
-            b.keep[i, r] = keep[r]
+            buf.keep[i, r] = keep[r]
     alive[:] = 0.0
     for p in range(X.shape[0]):
-        b.order[0, :] = p
-        load_samples(X, T, labels, b.order, 0, True, b)
-        forward(net, w, b, True)
-        outputs(net, b)
-        add_error(net, b, e, correct)
+        buf.order[0, :] = p
+        load_samples(X, T, labels, buf.order, 0, True, buf)
+        forward(net, w, buf, True)
+        outputs(net, buf)
+        add_error(net, buf, e, correct)
         if not count_dead:
             continue
         for i in range(net.n_hidden):
-            b.delta_hid[i, :] = 1.0
-            times_slope(net.activation, b.h, b.delta_hid, i)
+            buf.delta_hid[i, :] = 1.0
+            times_slope(net.activation, buf.h, buf.delta_hid, i)
             for r in range(L):
-                if b.delta_hid[i, r] >= DEAD_SLOPE:
+                if buf.delta_hid[i, r] >= DEAD_SLOPE:
                     alive[i, r] = 1.0
 
 
 @jit
-def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, measure, b, g, e, correct):
+def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, with_loss, buf, g, e, correct):
     """g = Σ over samples order[start:stop] of ∂e_p/∂w (mean: divided by the
-    batch size), with each lane's dropout masks; if measure, e and correct
+    batch size), with each lane's dropout masks; if with_loss, e and correct
     as in evaluate (the logarithms cost time, so only when asked)."""
     H, n, L = net.n_hidden, X.shape[0], w.shape[1]
     scale = 1.0 / (stop - start) if plan.mean else 1.0
@@ -67,21 +67,21 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
     g[:] = 0.0
     e[:] = 0.0
     correct[:] = 0.0
-    b.keep[:] = 1.0
+    buf.keep[:] = 1.0
     for q in range(start, stop):
-        load_samples(X, T, labels, order, q, shared, b)
+        load_samples(X, T, labels, order, q, shared, buf)
         if plan.dropout:
             for i in range(H):
                 for r in range(L):
                     ratio = hyper[DROPOUT, r]
                     u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
                     kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
-                    b.keep[i, r] = kept if u >= ratio else 0.0
-        forward(net, w, b, shared)
-        outputs(net, b)
-        if measure:
-            add_error(net, b, e, correct)
-        backward(net, w, b, scale, shared, g)
+                    buf.keep[i, r] = kept if u >= ratio else 0.0
+        forward(net, w, buf, shared)
+        outputs(net, buf)
+        if with_loss:
+            add_error(net, buf, e, correct)
+        backward(net, w, buf, scale, shared, g)
 
 
 @jit
@@ -97,7 +97,7 @@ def shuffle(order, seeds, epoch):
 
 
 @jit
-def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, b, keep):
+def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, keep):
     """w ← w − η g with η backtracked per lane until
     E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
     P, L = w.shape
@@ -114,7 +114,7 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, b, kee
         for l in range(P):
             for r in range(L):
                 trial[l, r] = w[l, r] - eta[r] * g[l, r]
-        measure(net, plan, trial, X, T, labels, b, keep, E1, acc, alive)
+        measure(net, plan, trial, X, T, labels, buf, keep, E1, acc, alive)
         penalty(trial, hyper, decayed, pen)
         done = True
         for r in range(L):
@@ -145,14 +145,14 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit
-def measure(net, plan, w, X, T, labels, b, keep, loss, acc, alive, count_dead=False):
+def measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, count_dead=False):
     """E (with the run's reduction) and accuracy on X at w, per lane; NaN for an empty set."""
     n = X.shape[0]
     if n == 0:
         loss[:] = np.nan
         acc[:] = np.nan
         return
-    evaluate(net, w, X, T, labels, b, keep, loss, acc, alive, count_dead)
+    evaluate(net, w, X, T, labels, buf, keep, loss, acc, alive, count_dead)
     per_sample(plan, n, loss, acc)
 
 
@@ -170,7 +170,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     curves [slot, len(CURVE), lanes] (epoch −1 = unused slot)."""
     X, T, labels, X_test, T_test, labels_test = data
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
-    b = scratch(net, L)
+    buf = scratch(net, L)
     g, m1, m2, bias = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L)), np.empty((2, L))
     loss, acc, test_loss, test_acc = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
     alive, eta, keep = np.empty((H, L)), np.empty(L), np.empty(L)
@@ -191,10 +191,10 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         record = epoch % plan.record_every == 0
         measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
         if exact:
-            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, b, g, loss, acc)
+            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, buf, g, loss, acc)
             per_sample(plan, n, loss, acc)
         elif measured:
-            measure(net, plan, w, X, T, labels, b, keep, loss, acc, alive)
+            measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive)
         for r in range(L):
             if not active[r]:
                 continue
@@ -208,7 +208,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         if not active.any():
             break
         if record:
-            measure(net, plan, w, X_test, T_test, labels_test, b, keep, test_loss, test_acc, alive)
+            measure(net, plan, w, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive)
             for r in range(L):
                 if active[r]:
                     add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
@@ -219,11 +219,11 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         for start in range(0, n, batch):
             if not exact:
                 gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
-                              hyper, seeds, epoch, False, b, g, loss, acc)
+                              hyper, seeds, epoch, False, buf, g, loss, acc)
             add_decay(g, w, hyper, decayed)
             step += 1
             if plan.schedule == ARMIJO:
-                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, b, keep)
+                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, keep)
             else:
                 update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
 
@@ -232,8 +232,8 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
                 finish(r, epoch + 1, True, step, w, params_out, stats, active)
 
     # each run's final parameters: errors, accuracies, dead units, last curve point
-    measure(net, plan, params_out, X_test, T_test, labels_test, b, keep, test_loss, test_acc, alive)
-    measure(net, plan, params_out, X, T, labels, b, keep, loss, acc, alive, True)
+    measure(net, plan, params_out, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive)
+    measure(net, plan, params_out, X, T, labels, buf, keep, loss, acc, alive, True)
     for r in range(L):
         stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
         stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]

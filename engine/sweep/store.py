@@ -17,18 +17,14 @@ import importlib.util
 import json
 import os
 import pickle
-import platform
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
-from .kernels.cache import source_digest
-from .layout import Layout
+from ..kernels.cache import source_digest
+from .provenance import manifest_of
 
-PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib",
-            "pyarrow")
 TABLES = ("runs", "curves", "params")
 
 
@@ -61,21 +57,6 @@ def write_atomic(path, write):
 
 def parquet_engine():
     return importlib.util.find_spec("pyarrow") is not None
-
-
-def versions():
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def machine():
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count()}
 
 
 class Store:
@@ -158,25 +139,3 @@ class Store:
         write_atomic(self.folder / "chunks.csv", lambda tmp: seconds.to_csv(tmp, index=False))
         for stale in set(self.chunks.glob("chunk-*.pkl")) - {self.shard(c) for c in chunks}:
             stale.unlink()
-
-
-def manifest_of(experiment):
-    layout = Layout()   # the layout every sweep trains
-    return {
-        "experiment": experiment.name,
-        "description": experiment.description,
-        "spec": str(experiment.path),
-        "spec_sha256": experiment.sha256,
-        "kernel_sources_sha256": source_digest(),
-        "spec_text": experiment.text,
-        "factors": list(experiment.factors),
-        "labels": list(experiment.labels),
-        "n_configs": len(experiment.configs),
-        "n_runs": experiment.n_runs,
-        "seeds": list(experiment.seeds),
-        "record_every": experiment.record_every,
-        "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out},
-        "data": dict(experiment.data),
-        "versions": versions(),
-        "machine": machine(),
-    }

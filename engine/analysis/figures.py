@@ -15,10 +15,12 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .analyze import KEY, censored_epochs, composite_levels, has_target, nested_factors
-from .data import glyphs, make_dataset
-from .init import initial_params
-from .model import forward
+from ..model.data import glyphs, make_dataset
+from ..model.equations import forward
+from ..model.initial import initial_params
+from .load import KEY
+from .stats import censored_epochs, has_target
+from .tables import composite_levels, nested_factors
 
 DPI = 100
 FILES = {

@@ -1,9 +1,9 @@
-"""Figures of the benchmarks (headless, matplotlib's object API as in engine.plots)."""
+"""Figures of the benchmarks (headless, matplotlib's object API as in engine.analysis.figures)."""
 import numpy as np
 from matplotlib.figure import Figure
 
-from .bench import as_success, chosen_runs, performance_ratios, problem_times
-from .plots import DPI, plot_epochs_ecdf, plot_lr_sensitivity
+from ..analysis.figures import DPI, plot_epochs_ecdf, plot_lr_sensitivity
+from .convergence import as_success, chosen_runs, performance_ratios, problem_times
 
 CHOICES = ("tuned", "default")
 

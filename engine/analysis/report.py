@@ -1,9 +1,9 @@
 """report.md (renders on a Git host as is) and the short printed summary."""
 import numpy as np
-import pandas as pd
 
-from .analyze import has_target
-from .plots import FILES
+from .figures import FILES
+from .format import epochs_interval, markdown_table, missing, never, num, pct
+from .stats import has_target
 
 TOP = 10  # configurations shown in the report; summary.csv has them all
 CAPTIONS = {
@@ -37,29 +37,6 @@ CAPTIONS = {
 }
 
 
-# ---------------------------------------------------------------- formatting
-
-def missing(x):
-    return x is None or (isinstance(x, float) and not np.isfinite(x)) or pd.isna(x)
-
-
-def num(x, digits=3):
-    return "–" if missing(x) else f"{x:.{digits}g}"
-
-
-def pct(x):
-    return "–" if missing(x) else f"{x:.0%}"
-
-
-def never(epochs):
-    # A missing epoch count means "never reached ε" (censored), see engine.analyze.
-    return "never" if missing(epochs) else f"{epochs:g}"
-
-
-def epochs_interval(median, lo, hi):
-    return f"{never(median)} [{never(lo)}, {never(hi)}]"
-
-
 def _median_iqr(median, iqr):
     return f"{num(median)} ({num(iqr, 2)})"
 
@@ -78,15 +55,8 @@ def _p(p):
     return "–" if missing(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
-def markdown_table(header, rows):
-    """A GitHub-flavoured Markdown table; '|' inside cells is escaped."""
-    def line(cells):
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-    return "\n".join([line(header), line(["---"] * len(header)), *map(line, rows)])
-
-
 def _outcome_cells(r):
-    """Table cells of one `engine.analyze.describe` row (a dict)."""
+    """Table cells of one `engine.analysis.tables.describe` row (a dict)."""
     return [r["runs"], pct(r["success_rate"]), r["diverged"],
             epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"]),
             _median_iqr(r["train_loss_median"], r["train_loss_iqr"]),

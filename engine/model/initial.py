@@ -8,8 +8,8 @@ comparisons), and Xavier and He runs of a seed differ only by √2.
 """
 import numpy as np
 
-from . import rng
-from .options import INITS, code
+from ..kernels import rng
+from ..options import INITS, code
 
 STD = {
     "xavier": lambda fan_in: np.sqrt(1.0 / fan_in),

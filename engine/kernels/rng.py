@@ -6,7 +6,7 @@ The hash is splitmix64's finaliser; streams keep the uses apart.
 """
 import numpy as np
 
-from .kernels.config import jit, jit_inline
+from .config import jit, jit_inline
 
 INIT, SHUFFLE, DROPOUT = 1, 2, 3
 

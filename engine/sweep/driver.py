@@ -18,10 +18,10 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from .data import make_dataset
-from .options import HYPER
+from ..model.data import make_dataset
+from ..options import HYPER
+from ..training import train
 from .store import Store
-from .training import train
 
 BACKENDS = ("loky", "threading", "dask")
 CHUNK_RUNS = 512   # runs per kernel call: four blocks of 128 lanes
@@ -100,7 +100,7 @@ def run_chunk(chunk, threads=1):
 def dask_client(scheduler, jobs):
     """A client of the cluster at `scheduler`, or of a local cluster of
     `jobs` single-threaded worker processes."""
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster   # heavy and optional: only for --backend dask
     if scheduler:
         with Client(scheduler) as client:
             yield client
@@ -113,7 +113,7 @@ def dask_client(scheduler, jobs):
 def execute(chunks, jobs, backend, scheduler):
     """Yield run_chunk results as chunks finish, on the chosen backend."""
     if backend == "dask":
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed   # as above
         with dask_client(scheduler, jobs) as client:
             # numba threads: one per worker, set in the task (dask workers do not set it)
             futures = client.map(run_chunk, chunks, threads=1, pure=False)

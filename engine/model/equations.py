@@ -7,7 +7,7 @@ T [n, n_out] one-hot; leading axes of theta are independent networks.
 import numpy as np
 
 from .layout import Layout
-from .options import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, code
+from ..options import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, code
 
 
 def sigmoid(s):

@@ -12,7 +12,7 @@ the key, what was given and what is allowed.
                              # (default: largest epochs // 100, at least 1)
 
     [data]                   # optional; the data set every run trains on
-    n_train = 32             # (defaults shown: those of engine.data.make_dataset)
+    n_train = 32             # (defaults shown: those of engine.make_dataset)
     n_test = 1000
     flip = 0.05
     noise = 0.1
@@ -64,8 +64,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import options
-from engine.data import make_dataset
+from .. import options
+from ..model.data import make_dataset
 
 
 class SpecError(ValueError):

@@ -17,7 +17,7 @@ import importlib
 
 import numpy as np
 
-from .layout import Layout
+from ..model.layout import Layout
 
 
 def _loss_grad(xp, w, X, T, index):

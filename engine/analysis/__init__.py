@@ -1,0 +1,1 @@
+"""A results folder in; tables, statistics, figures and report.md out."""

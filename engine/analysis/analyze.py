@@ -1,0 +1,39 @@
+"""`analyze`: a results folder in, its tables, figures and report.md out."""
+from .figures import make_figures
+from .load import load_results
+from .report import text_summary, write_report
+from .tables import compute_tables
+
+
+def parse_run(run):
+    """'CONFIG:SEED' (or a (config, seed) pair) -> (int, int)."""
+    if isinstance(run, str):
+        parts = run.split(":")
+        if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+            raise ValueError(f"run: expected CONFIG:SEED such as 3:0, got {run!r}")
+        return int(parts[0]), int(parts[1])
+    config, seed = run
+    return int(config), int(seed)
+
+
+def analyze(path, *, run=None, quiet=False):
+    """Analyse a results folder and write tables, figures and report.md into it.
+
+    run: the run whose learned hidden units are drawn, 'CONFIG:SEED' or a pair
+    (default: the best run). Prints a short summary unless quiet; returns the
+    path of report.md.
+    """
+    results = load_results(path)
+    if run is not None:
+        run = parse_run(run)
+        if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
+            raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} "
+                             f"in {results.path / 'runs.csv'}")
+    tables = compute_tables(results)
+    for name, table in tables.files().items():
+        table.to_csv(results.path / name, index=False, float_format="%.6g")
+    figures = make_figures(results, tables, results.path, run=run)
+    report_path = write_report(results, tables, figures, results.path / "report.md")
+    if not quiet:
+        print(text_summary(results, tables, figures, report_path))
+    return report_path

@@ -1,0 +1,198 @@
+"""Reading a results folder (runs.csv, curves.csv, params.csv, manifest.json)
+into pandas tables with proper dtypes. Only the files a sweep leaves behind are
+read, so results copied from another machine work too."""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..model.layout import Layout
+
+KEY = ["config", "seed"]
+OUTCOMES = {  # column -> kind
+    "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float",
+    "epochs_to_target": "int", "converged": "bool", "diverged": "bool",
+    "epochs_run": "int", "grad_evals": "int", "dead_units": "int",
+}
+CURVE_COLUMNS = {"epoch": "int", "train_loss": "float", "train_acc": "float",
+                 "test_loss": "float", "test_acc": "float"}
+
+
+class ResultsError(ValueError):
+    """A results file is missing, empty or malformed; the message names it."""
+
+
+@dataclass
+class Results:
+    """A loaded results folder. `runs` and `curves` have proper dtypes: factors
+    and other text settings are categorical (levels in grid order), censored
+    epochs are nullable integers, flags are booleans."""
+    path: Path
+    runs: pd.DataFrame
+    curves: pd.DataFrame
+    params: pd.DataFrame | None
+    manifest: dict
+    factors: list
+    layout: Layout = field(default_factory=Layout)
+    notes: list = field(default_factory=list)
+
+    @property
+    def experiment(self):
+        return self.manifest.get("experiment", self.path.name)
+
+
+
+def _read_csv(path):
+    if not path.is_file():
+        raise ResultsError(f"{path}: file not found")
+    try:
+        df = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ResultsError(f"{path}: file is empty (expected a header row and data)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path}: not a valid CSV file ({err})") from None
+    if df.empty:
+        raise ResultsError(f"{path}: has a header but no rows")
+    return df
+
+
+def _require(df, columns, path):
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ResultsError(f"{path}: missing column(s) {', '.join(missing)}")
+
+
+def _as_kind(df, column, kind, path):
+    """Convert one column, or raise naming the first bad row (line numbers
+    count the header as line 1)."""
+    raw = df[column]
+    if kind == "bool":
+        words = raw.astype("string").str.strip().str.lower()
+        out = words.map({"true": True, "1": True, "1.0": True,
+                         "false": False, "0": False, "0.0": False})
+        bad = out.isna()
+        out = out.astype(bool) if not bad.any() else out
+    else:
+        out = pd.to_numeric(raw, errors="coerce")
+        bad = out.isna() & raw.notna()
+        if kind == "int":
+            bad |= out.notna() & (out != out.round())
+            out = out.astype("Int64") if not bad.any() else out
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        value = raw.iloc[row]
+        shown = "an empty value" if pd.isna(value) else repr(str(value))
+        raise ResultsError(f"{path}: column {column!r} needs {kind} values; line {row + 2} has {shown}")
+    return out
+
+
+def _categorical(values, numeric):
+    # Levels in grid order: numbers sorted, text in order of first appearance
+    # (the runs are sorted by config, which follows the experiment file).
+    levels = sorted(values.dropna().unique()) if numeric else list(values.dropna().unique())
+    return pd.Categorical(values, categories=levels)
+
+
+def _read_manifest(path):
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(manifest, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    factors = manifest.get("factors", [])
+    if not isinstance(factors, list) or not all(isinstance(f, str) for f in factors):
+        raise ResultsError(f"{path}: 'factors' must be a list of column names")
+    return manifest
+
+
+def _missing_runs(runs, manifest):
+    """Notes on runs the manifest promises but runs.csv lacks."""
+    expected = manifest.get("n_runs")
+    if expected is None or len(runs) >= expected:
+        return []
+    note = f"Partial sweep: runs.csv has {len(runs)} of {expected} expected runs."
+    if "n_configs" in manifest and "seeds" in manifest:
+        present = set(zip(runs["config"], runs["seed"]))
+        lacking = {}
+        for config in range(manifest["n_configs"]):
+            seeds = [s for s in manifest["seeds"] if (config, s) not in present]
+            if seeds:
+                lacking[config] = "all seeds" if len(seeds) == len(manifest["seeds"]) else \
+                    "seeds " + ", ".join(map(str, seeds))
+        shown = "; ".join(f"config {c} ({s})" for c, s in list(lacking.items())[:8])
+        more = f"; and {len(lacking) - 8} more configs" if len(lacking) > 8 else ""
+        note += f" Missing: {shown}{more}."
+    return [note]
+
+
+def load_results(path):
+    """Load a results folder into a `Results` (runs, curves, params, manifest).
+
+    runs.csv and curves.csv are required; manifest.json names the factors (they
+    are inferred as the setting columns that vary when it is absent) and
+    params.csv (final weights) is optional. Raises ResultsError with the file
+    and the problem when something is missing, empty or malformed.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ResultsError(f"{path}: results folder not found")
+    notes = []
+    manifest = _read_manifest(path / "manifest.json")
+
+    runs_path = path / "runs.csv"
+    runs = _read_csv(runs_path)
+    _require(runs, KEY + list(OUTCOMES), runs_path)
+    for column in KEY:
+        runs[column] = _as_kind(runs, column, "int", runs_path)
+        if runs[column].isna().any():
+            raise ResultsError(f"{runs_path}: column {column!r} has empty values")
+        runs[column] = runs[column].astype("int64")
+    if runs.duplicated(KEY).any():
+        config, seed = runs.loc[runs.duplicated(KEY), KEY].iloc[0]
+        raise ResultsError(f"{runs_path}: (config, seed) = ({config}, {seed}) appears more than once")
+    for column, kind in OUTCOMES.items():
+        runs[column] = _as_kind(runs, column, kind, runs_path)
+    runs = runs.sort_values(KEY, ignore_index=True)
+
+    settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES]
+    if "factors" in manifest:
+        factors = manifest["factors"]
+    else:
+        factors = [c for c in settings if runs[c].nunique(dropna=False) > 1]
+        notes.append("manifest.json is missing or names no factors: the factors were taken "
+                     f"to be the setting columns that vary ({', '.join(factors) or 'none'}).")
+    _require(runs, factors, f"{runs_path} (factors listed in manifest.json)")
+    for column in settings:
+        numeric = pd.api.types.is_numeric_dtype(runs[column])
+        if column in factors or not numeric:
+            runs[column] = _categorical(runs[column], numeric)
+
+    curves_path = path / "curves.csv"
+    curves = _read_csv(curves_path)
+    _require(curves, KEY + list(CURVE_COLUMNS), curves_path)
+    for column, kind in {"config": "int", "seed": "int", **CURVE_COLUMNS}.items():
+        curves[column] = _as_kind(curves, column, kind, curves_path)
+    curves = curves.sort_values(KEY + ["epoch"], ignore_index=True)
+
+    layout = Layout(**manifest["layout"]) if "layout" in manifest else Layout()
+    params_path = path / "params.csv"
+    params = None
+    if params_path.is_file():
+        params = _read_csv(params_path)
+        if params.shape[1] != len(KEY) + layout.size or list(params.columns[:2]) != KEY:
+            raise ResultsError(f"{params_path}: expected columns config, seed and {layout.size} "
+                               f"parameters, got {params.shape[1]} columns")
+    else:
+        notes.append("No params.csv: the learned hidden units are not drawn.")
+
+    notes += _missing_runs(runs, manifest)
+    lacking = len(runs.merge(curves[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)
+                  .query("_merge == 'left_only'"))
+    if lacking:
+        notes.append(f"curves.csv has no rows for {lacking} of the {len(runs)} runs.")
+    return Results(path, runs, curves, params, manifest, list(factors), layout, notes)

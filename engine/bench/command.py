@@ -1,0 +1,60 @@
+"""`nn47 bench kernel|convergence|throughput|all`: run the benchmarks, write
+their tables, figures and bench.md."""
+import sys
+import time
+from pathlib import Path
+
+from . import figures
+from .convergence import convergence_tables
+from .markdown import convergence_section, throughput_section, write_markdown
+from .sizes import FULL, QUICK, BenchError
+from .throughput import kernel_benchmark, kernel_text, throughput_table
+
+
+def run_convergence(out, sizes):
+    runs, lr_table, summary = convergence_tables(sizes)
+    runs.to_csv(out / "convergence_runs.csv", index=False)
+    lr_table.to_csv(out / "convergence_lr.csv", index=False, float_format="%.6g")
+    summary.to_csv(out / "convergence.csv", index=False, float_format="%.6g")
+    drawn = figures.convergence_figures(runs, lr_table, out)
+    tuned = ", ".join(f"{r.optimizer} {r.lr:g} ({r.success_rate:.0%})"
+                      for r in summary[summary["lr_choice"] == "tuned"].itertuples())
+    print(f"convergence: {len(runs)} runs; tuned lr (success): {tuned}")
+    return convergence_section(runs, lr_table, summary, drawn, sizes)
+
+
+def run_throughput(out, sizes):
+    table = throughput_table(sizes)
+    table.to_csv(out / "throughput.csv", index=False, float_format="%.6g")
+    figure = figures.throughput_figure(table, out)
+    main = table[table["study"] == "implementations"]
+    print("throughput (sample-steps/s): " + ", ".join(
+        f"{r.implementation} {r.sample_steps_per_s:.3g}" for r in main.itertuples()))
+    return throughput_section(table, figure, sizes)
+
+
+STUDIES = {"convergence": run_convergence, "throughput": run_throughput}
+
+
+def cmd_bench(args):
+    sizes = QUICK if args.quick else FULL
+    command = "nn47 bench " + args.what + (" --quick" if args.quick else "")
+    try:
+        if args.what == "kernel":
+            print(kernel_text(kernel_benchmark(sizes)))
+            return 0
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        sections = []
+        for name, run in STUDIES.items():
+            if args.what in (name, "all"):
+                start = time.perf_counter()
+                sections.append(run(out, sizes))
+                print(f"{name}: {time.perf_counter() - start:.0f} s")
+    except BenchError as error:
+        print(f"nn47 bench: {error}", file=sys.stderr)
+        return 1
+    if args.what == "all":   # bench.md holds both studies; one alone leaves it as it was
+        write_markdown(out / "bench.md", sections, command)
+        print(f"wrote {out / 'bench.md'}")
+    return 0

@@ -1,0 +1,128 @@
+"""bench.md: the tables and figures of one `nn47 bench all`, with the words
+around them written from the same constants the benchmarks use."""
+import numba
+import numpy as np
+
+from ..analysis.format import epochs_interval, markdown_table, never, num
+from ..sweep.provenance import machine, versions
+from . import references
+from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, chosen_runs
+from .throughput import JOB_LR, LOSS_RTOL, REFERENCE_MAX_RUNS
+
+
+def convergence_section(runs, lr_table, summary, figures, sizes):
+    budget = runs["epochs"].iloc[0]
+    by_rule = lr_table.set_index("optimizer")
+    best, tuned = by_rule[by_rule["best"]], by_rule[by_rule["tuned"]]
+    slower = (best["ert_epochs"] / tuned["ert_epochs"]).max()
+    gain = (best["success_rate"] - tuned["success_rate"]).max()
+    header = ["optimizer", "lr", "runs", "success", "ERT epochs", "diverged", "epochs to target, median [95% CI]",
+              "grad evals, median [95% CI]", *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS)]
+    tables = []
+    for choice, group in summary.groupby("lr_choice", sort=False):
+        rows = [[r.optimizer, f"{r.lr:g}", r.runs, f"{r.success_rate:.0%}", never(r.ert_epochs), r.diverged,
+                 epochs_interval(r.epochs_median, r.epochs_lo, r.epochs_hi),
+                 epochs_interval(r.grad_evals_median, r.grad_evals_lo, r.grad_evals_hi),
+                 *(f"{getattr(r, f'profile_tau_{tau:g}'):.0%}" for tau in PROFILE_TAUS)]
+                for r in group.itertuples()]
+        tables += [f"**Learning rate {choice}**" + (" (the grid's lr of lowest ERT)" if choice == "tuned" else
+                                                    " (Saito's book)"), "", markdown_table(header, rows), ""]
+    tuned = chosen_runs(runs, lr_table, "tuned")
+    per_problem = (tuned.assign(problem=tuned["activation"] + " · " + tuned["init"])
+                   .pivot_table(index="optimizer", columns="problem", values="success", observed=True, sort=False))
+    grid = "; ".join(f"{o} {', '.join(f'{lr:g}' for lr in g)}" for o, g in LR_GRID.items())
+    return [
+        "## Optimizer convergence", "",
+        f"Each optimizer trains {sizes.seeds} seeds (the same initial weights for every optimizer and lr: "
+        f"paired) on each of {len(PROBLEMS)} problems, activation × init "
+        f"({', '.join(f'{a} · {i}' for a, i in PROBLEMS)}), at each lr of its grid ({grid}), on the "
+        f"noisy C/T training set of {N_TRAIN} images: full batch, mean cross-entropy, softmax outputs, "
+        f"at most {budget} epochs. Success: E < ε = {TARGET:g} and 100 % training accuracy (with the "
+        f"mean cross-entropy a misclassified sample alone gives E ≥ log 2 / {N_TRAIN} = "
+        f"{np.log(2) / N_TRAIN:.4f}, so E < ε implies it; it is checked anyway). Time to target counts "
+        f"epochs and gradient evaluations (the same here: one full-batch gradient per epoch); a run that "
+        f"never succeeded counts as never, so a median is 'never' unless more than half succeeded; "
+        f"intervals are percentile-bootstrap 95 %. ERT, COCO's expected running time, is the epochs run "
+        f"by all runs, successful or not, per success: the cost of one success when failed runs are "
+        f"restarted. The tuned lr is the grid's lr of lowest ERT (`tuned` in `convergence_lr.csv`; "
+        f"`best` there ranks by success rate first, as `nn47 analyze` does: its lrs have up to "
+        f"{slower:.3g}× the tuned ERT here, for success rates that differ by "
+        f"{gain:.1%} at most). ρ(τ) is the Dolan–Moré performance profile among "
+        f"the six optimizers at the same lr choice: the share of (problem, seed) pairs on which the "
+        f"optimizer succeeded within τ × the fastest optimizer's epochs (ρ(1): it was the fastest).", "",
+        *tables,
+        "**Success rate per problem at the tuned lr**", "",
+        markdown_table(["optimizer", *per_problem.columns],
+                       [[o, *(f"{v:.0%}" for v in values)] for o, values in per_problem.iterrows()]), "",
+        *(f"![{caption}]({name})" for name, caption in figures.items()), "",
+        "Tables: `convergence.csv` (the rows above), `convergence_lr.csv` (every optimizer × lr, "
+        "pooled over problems and seeds), `convergence_runs.csv` (every run).", ""]
+
+
+def throughput_section(table, figure, sizes):
+    def rows_of(study):
+        return table[table["study"] == study]
+
+    def speed_rows(study):
+        return [[r.implementation, r.runs, r.epochs, f"{r.seconds_best:.3f}", f"{r.seconds_median:.3f}",
+                 f"{r.sample_steps_per_s:.3g}", f"{r.engine_speedup:.3g}", f"{r.loss_rel_diff:.1e}"]
+                for r in rows_of(study).itertuples()]
+
+    speed_header = ["implementation", "runs", "epochs", "best s", "median s", "sample-steps/s",
+                    "time ÷ engine's", "loss rel. diff."]
+    runs, epochs, samples = sizes.job
+    scaling = rows_of("runs_per_call").pivot(index="runs", columns="implementation", values="sample_steps_per_s")
+    scaling = scaling[rows_of("runs_per_call")["implementation"].unique()]
+    probe_header = ["study", "implementation", "runs", "epochs", "process s", "import s", "first call s",
+                    "RSS after import MiB", "peak RSS MiB", "note"]
+    probes = [[r.study, r.implementation, r.runs, r.epochs, f"{r.process_s:.2f}", f"{r.import_s:.2f}",
+               f"{r.first_call_s:.2f}", f"{r.rss_after_import_mb:.0f}", f"{r.peak_rss_mb:.0f}", r.note]
+              for r in table[table["study"].isin(["start", "memory"])].itertuples()]
+    absent = [name for name, ok in references.available().items() if not ok]
+    return [
+        "## Engine throughput", "",
+        f"The job: {runs} runs × {epochs} epochs × {samples} samples of full-batch Adam (lr {JOB_LR:g}), "
+        f"sigmoid hidden units, softmax, cross-entropy, mean, float64, every run from its own Xavier "
+        f"weights. Implementations: the engine's kernel ({numba.get_num_threads()} numba threads); "
+        f"`engine.bench.references`: plain numpy batched across runs, numpy one run at a time, PyTorch "
+        f"batched with the gradient written out, and `jax.jit(jax.vmap(...))`, the last two where "
+        f"installed. numpy runs on OpenBLAS's default threads, torch on one thread: the threads of "
+        f"both spin-wait, and on this shared machine the batched job took 0.35–3.8 s in numpy between "
+        f"runs of this benchmark, and 0.4–20 s in torch on its default threads"
+        + (f" (not installed here: {', '.join(absent)})" if absent else "") + ". "
+        f"Sample-steps/s = runs · samples · epochs / best seconds; 'time ÷ engine's' is the best time "
+        f"over the engine's on the same job; every implementation must end at the engine's final losses "
+        f"(largest relative difference shown; the benchmark stops above {LOSS_RTOL:g}). Each point: a "
+        f"one-epoch warm-up call, then the best and median of {sizes.repeats} calls, all in one process.", "",
+        "**The same job, every implementation**", "", markdown_table(speed_header, speed_rows("implementations")),
+        "",
+        "**Scaling with runs per call** (sample-steps/s; epochs chosen so that a point is about "
+        f"{sizes.work:.0e} sample-steps, at most {sizes.max_epochs}; references only up to "
+        + ", ".join(f"{n} {m:,}" for n, m in REFERENCE_MAX_RUNS.items()) + " runs: beyond, a call takes "
+        "too long here)", "",
+        markdown_table(["runs", *scaling.columns],
+                       [[f"{n:,}", *(num(v) for v in row)] for n, row in scaling.iterrows()]), "",
+        "**Scaling with epochs** (engine; the per-call cost shows at few epochs)", "",
+        markdown_table(speed_header, speed_rows("epochs")), "",
+        f"**Jobs**: the same runs in one process with {numba.get_num_threads()} numba threads (engine) or 1, "
+        "or split over 2 loky processes with 1 thread each", "",
+        markdown_table(speed_header, speed_rows("parallel")), "",
+        "**float32**: " + rows_of("float32")["note"].iloc[0] + ".", "",
+        "**Start-up, compilation and peak memory**, each in a fresh Python process: process s is the whole "
+        "process from the parent's side, import s the time to import the engine, first call s the first "
+        "training call (numba compilation or loading its cache; importing torch or jax and JAX's "
+        "compilation for the references), memory the process's peak resident set size "
+        "(VmHWM of `/proc/self/status`), after the imports and at the end. Target for a warm start: "
+        "under 2 s" + ("" if sizes.cold_compile else "; the cold compilation is skipped in --quick mode")
+        + ".", "", markdown_table(probe_header, probes), "",
+        f"![Throughput]({figure})", "", "Table: `throughput.csv` (every row above).", ""]
+
+
+def write_markdown(path, sections, command):
+    info = machine()
+    lines = ["# Benchmarks", "",
+             f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
+             + ", ".join(f"{k} {v}" for k, v in versions().items() if v) + ".", "",
+             "Other work on the machine makes timings vary between calls and between runs: tables "
+             "show the best and the median; the Jobs table shows how many cores this run had.", ""]
+    path.write_text("\n".join(lines + [line for section in sections for line in section]), encoding="utf-8")

@@ -1,0 +1,30 @@
+"""How big each benchmark is: the full run of `make bench` and the CI-sized --quick."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    seeds: int              # convergence: seeds per optimizer × lr × problem
+    budget: int             # convergence: epoch budget
+    repeats: int            # throughput: timed calls per point
+    job: tuple              # throughput: (runs, epochs, samples) every implementation trains
+    runs_per_call: tuple    # engine scaling with runs per call ...
+    work: float             # ... each point about this many sample-steps,
+    max_epochs: int         # ... with at most this many epochs
+    epochs: tuple           # engine scaling with epochs, at job's runs and samples
+    parallel_job: tuple     # (runs, epochs, samples) for 1 or 2 threads or processes
+    cold_compile: bool      # time a compilation from an empty cache (about 30 s)
+    memory_of: tuple        # implementations whose peak memory is measured (None: all available)
+
+
+FULL = Sizes(seeds=50, budget=2000, repeats=3, job=(256, 500, 64),
+             runs_per_call=(1, 10, 100, 1000, 10_000, 100_000), work=3e7, max_epochs=5000,
+             epochs=(1, 10, 100, 1000, 3000), parallel_job=(512, 500, 64), cold_compile=True,
+             memory_of=None)
+QUICK = Sizes(seeds=3, budget=300, repeats=1, job=(64, 50, 64), runs_per_call=(1, 100, 1000),
+              work=2e6, max_epochs=200, epochs=(1, 10, 50), parallel_job=(128, 50, 64),
+              cold_compile=False, memory_of=("engine", "numpy_batched"))
+
+
+class BenchError(RuntimeError):
+    """An implementation ended at other losses than the engine, or a probe failed."""

@@ -1,0 +1,263 @@
+"""How fast the engine trains one job compared with other ways to run it
+(numpy, PyTorch, JAX), how that scales, and what a start costs.
+
+Speed is reported as sample-steps per second: runs · samples · epochs / seconds
+(one forward and backward pass of one sample in one run is one sample-step).
+Every timed call follows a one-epoch warm-up call (compilation, caches, thread
+pools) and is repeated; tables give the best and the median. Every
+implementation starts from the same weights and must end at the engine's
+losses (BenchError otherwise), so the numbers compare the same work.
+"""
+import functools
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from ..model.data import make_dataset
+from ..model.initial import initial_params
+from ..model.layout import Layout
+from ..training import train
+from . import references
+from .sizes import FULL, BenchError
+
+# The throughput job: full-batch Adam on sigmoid hidden units, softmax, cross-entropy, mean.
+JOB_SETTINGS = dict(optimizer="adam", activation="sigmoid", output="softmax", loss="cross_entropy",
+                    reduction="mean")
+JOB_LR = 0.01
+LOSS_RTOL = 1e-9
+MEMORY_EPOCHS = 10   # memory peaks within the first epoch; more epochs would only cost time
+# The largest runs per call each reference is timed at: beyond, one call takes too long here.
+REFERENCE_MAX_RUNS = {"numpy_loop": 10, "numpy_batched": 1000, "torch_batched": 1000,
+                      "jax_batched": 10000}
+
+
+@functools.cache
+def job_data(samples):
+    d = make_dataset(n_train=samples, n_test=1, seed=0)
+    return d.X_train, d.T_train
+
+
+def job_params(runs):
+    return initial_params(Layout(), "xavier", np.arange(runs))
+
+
+def train_engine(params0, X, T, epochs, lr, threads=None):
+    """The job in the engine, with the references' signature and return values."""
+    result = train(X, T, np.arange(len(params0)), params0=params0, lr=lr, epochs=epochs,
+                   record_every=max(epochs, 1), threads=threads, **JOB_SETTINGS)
+    return result.params, result.runs["train_loss"].to_numpy()
+
+
+def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
+    """The job split over `jobs` loky processes with one numba thread each (as `nn47 sweep --jobs`)."""
+    parts = Parallel(n_jobs=jobs, backend="loky")(
+        delayed(train_engine)(part, X, T, epochs, lr, threads=1) for part in np.array_split(params0, jobs))
+    return np.concatenate([w for w, _ in parts]), np.concatenate([E for _, E in parts])
+
+
+def train_torch_one_thread(params0, X, T, epochs, lr):
+    """references' torch_batched on one intra-op thread. With torch's default (one
+    per core) its OpenMP threads spin-wait, and on this shared machine the same call
+    took anywhere from 0.4 s to 20 s."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return references.train_adam_torch_batched(params0, X, T, epochs, lr)
+    finally:
+        torch.set_num_threads(threads)
+
+
+TRAINERS = {"engine": train_engine, **references.TRAINERS, "torch_batched": train_torch_one_thread}
+
+
+def implementations():
+    """name -> trainer for the engine and every reference whose library imports here."""
+    found = references.available()
+    return {name: t for name, t in TRAINERS.items() if found.get(name, True)}
+
+
+@dataclass(frozen=True)
+class Timing:
+    best: float
+    median: float
+    loss: np.ndarray
+
+
+def measure(trainer, runs, epochs, samples, repeats):
+    """Seconds of `repeats` calls of the job after a one-epoch warm-up call."""
+    X, T = job_data(samples)
+    params0 = job_params(runs)
+    trainer(params0, X, T, 1, JOB_LR)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _, loss = trainer(params0, X, T, epochs, JOB_LR)
+        seconds.append(time.perf_counter() - start)
+    return Timing(min(seconds), float(np.median(seconds)), np.asarray(loss, dtype=float))
+
+
+def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
+    """Largest relative difference of final losses from the engine's; BenchError above rtol."""
+    if loss.shape != engine_loss.shape:
+        raise BenchError(f"{name}: {loss.shape} final losses, the engine has {engine_loss.shape}")
+    difference = float(np.max(np.abs(loss - engine_loss) / np.abs(engine_loss)))
+    if not difference <= rtol:   # NaN fails too
+        worst = int(np.nanargmax(np.abs(loss - engine_loss))) if np.isfinite(difference) else 0
+        raise BenchError(f"{name} ended at other losses than the engine: relative difference "
+                         f"{difference:.3g} > {rtol:g} (run {worst}: {loss[worst]!r} vs {engine_loss[worst]!r})")
+    return difference
+
+
+def compare(study, trainers, runs, epochs, samples, repeats):
+    """Rows of one job trained by each trainer (name -> function; "engine" first), with
+    throughput, speed relative to the engine, and a check of the final losses."""
+    timings = {name: measure(trainer, runs, epochs, samples, repeats) for name, trainer in trainers.items()}
+    engine = timings["engine"]
+    return [{"study": study, "implementation": name, "runs": runs, "epochs": epochs, "samples": samples,
+             "repeats": repeats, "seconds_best": t.best, "seconds_median": t.median,
+             "sample_steps_per_s": runs * epochs * samples / t.best, "engine_speedup": t.best / engine.best,
+             "loss_rel_diff": loss_difference(name, t.loss, engine.loss)}
+            for name, t in timings.items()]
+
+
+THROUGHPUT_COLUMNS = ["study", "implementation", "runs", "epochs", "samples", "repeats", "seconds_best",
+                      "seconds_median", "sample_steps_per_s", "engine_speedup", "loss_rel_diff", "process_s",
+                      "import_s", "first_call_s", "rss_after_import_mb", "peak_rss_mb", "note"]
+
+
+def throughput_frame(rows):
+    counts = {column: "Int64" for column in ("runs", "epochs", "samples", "repeats")}
+    return pd.DataFrame(rows, columns=THROUGHPUT_COLUMNS).astype(counts)
+
+
+# ---------------------------------------------------------------- fresh-process probes
+
+PROBE = """
+import json, sys, time
+start = time.perf_counter()
+import engine
+imported = time.perf_counter()
+from engine.bench import throughput
+print(json.dumps(throughput.probe(start, imported, *map(int, sys.argv[2:]), name=sys.argv[1])))
+"""
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process so far: VmHWM on Linux, where ru_maxrss
+    would carry the parent's peak over fork and exec; ru_maxrss (bytes) elsewhere."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        return int(re.search(r"VmHWM:\s*(\d+) kB", status.read_text())[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def probe(start, imported, runs, epochs, samples, name):
+    """Run inside a fresh process: the time to import engine, the first call's time
+    (compilation or cache loading included, and importing torch or jax), peak memory."""
+    rss_after_import = peak_rss_mb()
+    X, T = job_data(samples)
+    call = time.perf_counter()
+    TRAINERS[name](job_params(runs), X, T, epochs, JOB_LR)   # imports only what this one needs
+    return {"import_s": imported - start, "first_call_s": time.perf_counter() - call,
+            "rss_after_import_mb": rss_after_import, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_probe(study, name, runs, epochs, samples, env=None, note=""):
+    """A row measured by `probe` in a fresh Python; process_s is its whole wall time."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PROBE, name, str(runs), str(epochs), str(samples)],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise BenchError(f"probe of {name} failed:\n{done.stderr[-2000:]}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"study": study, "implementation": name, "runs": runs, "epochs": epochs, "samples": samples,
+            "process_s": seconds, **measured, "note": note}
+
+
+def start_rows(cold):
+    """A tiny engine train in a fresh process, from the warm on-disk cache and,
+    if cold, from an empty one (NUMBA_CACHE_DIR pointed at a new folder)."""
+    tiny = (1, 10, 32)   # runs, epochs, samples: the smallest real call
+    rows = [run_probe("start", "engine", *tiny, note="warm cache: import + first call")]
+    if cold:
+        with tempfile.TemporaryDirectory() as empty:
+            rows.append(run_probe("start", "engine", *tiny, env={"NUMBA_CACHE_DIR": empty},
+                                  note="cold: empty NUMBA_CACHE_DIR, first call compiles"))
+    return rows
+
+
+# ---------------------------------------------------------------- kernel benchmark
+
+def kernel_benchmark(sizes=FULL):
+    """The engine and batched numpy on sizes.job, and the warm-start cost."""
+    trainers = {name: TRAINERS[name] for name in ("engine", "numpy_batched")}
+    return throughput_frame(compare("kernel", trainers, *sizes.job, sizes.repeats) + start_rows(cold=False))
+
+
+def kernel_text(table):
+    speed = table[table["study"] == "kernel"].set_index("implementation")
+    runs, epochs, samples = speed.iloc[0][["runs", "epochs", "samples"]].astype(int)
+    start = table[table["study"] == "start"].iloc[0]
+    shown = pd.DataFrame({"best s": speed["seconds_best"].map("{:.3f}".format),
+                          "median s": speed["seconds_median"].map("{:.3f}".format),
+                          "sample-steps/s": speed["sample_steps_per_s"].map("{:.3g}".format)})
+    ratio = speed.loc["numpy_batched", "seconds_best"] / speed.loc["engine", "seconds_best"]
+    warm = start["import_s"] + start["first_call_s"]
+    return "\n".join([
+        f"Kernel benchmark: {runs} runs × {epochs} epochs × {samples} samples, full-batch Adam, sigmoid, "
+        f"softmax, cross-entropy, mean, float64; best and median of {speed['repeats'].iloc[0]} calls "
+        f"after a warm-up; {numba.get_num_threads()} numba threads",
+        shown.to_string(), "",
+        f"engine / numpy_batched: {ratio:.1f}× the sample-steps per second",
+        f"final losses agree: largest relative difference {speed['loss_rel_diff'].max():.2g} "
+        f"(tolerance {LOSS_RTOL:g})",
+        f"warm start (fresh Python: import engine + a 1-run, 10-epoch train): {warm:.2f} s "
+        f"(import {start['import_s']:.2f} s, first call {start['first_call_s']:.2f} s; the probe's whole "
+        f"process, with the benchmark's own imports, {start['process_s']:.2f} s); target < 2 s: "
+        f"{'met' if warm < 2 else 'NOT met'}"])
+
+
+# ---------------------------------------------------------------- throughput benchmark
+
+def epochs_for(runs, sizes):
+    """Epochs that give a runs-per-call point about sizes.work sample-steps."""
+    samples = sizes.job[2]
+    return int(np.clip(sizes.work // (runs * samples), 5, sizes.max_epochs))
+
+
+def throughput_table(sizes=FULL):
+    """Every measurement of the throughput benchmark, one row each (THROUGHPUT_COLUMNS)."""
+    trainers = implementations()
+    runs, _, samples = sizes.job
+    rows = compare("implementations", trainers, *sizes.job, sizes.repeats)
+    for n in sizes.runs_per_call:
+        timed = {name: t for name, t in trainers.items() if n <= REFERENCE_MAX_RUNS.get(name, np.inf)}
+        rows += compare("runs_per_call", timed, n, epochs_for(n, sizes), samples, sizes.repeats)
+    for epochs in sizes.epochs:
+        rows += compare("epochs", {"engine": train_engine}, runs, epochs, samples, sizes.repeats)
+    rows += compare("parallel", {
+        "engine": train_engine,
+        "engine, 1 thread": functools.partial(train_engine, threads=1),
+        "engine, 2 processes × 1 thread": train_engine_processes}, *sizes.parallel_job, sizes.repeats)
+    rows.append({"study": "float32", "implementation": "engine",
+                 "note": "the engine has no float32 mode yet: every number here is float64"})
+    rows += start_rows(sizes.cold_compile)
+    note = "one call in a fresh process"
+    for name in sizes.memory_of or trainers:
+        rows.append(run_probe("memory", name, runs, MEMORY_EPOCHS, samples, note=note))
+    rows.append(run_probe("memory", "engine", max(sizes.runs_per_call), MEMORY_EPOCHS, samples, note=note))
+    return throughput_frame(rows)
