@@ -9,7 +9,7 @@ NAME ?= $(basename $(notdir $(SPEC)))
 OUT ?= results/$(NAME)
 JOBS ?= 1
 
-.PHONY: install test sweep analyze bench bench-kernel clean
+.PHONY: install test test-fast test-lowest sweep analyze bench bench-kernel clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,19 @@ install: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -q
+
+# Everything but the tests marked slow (subprocesses, parallel backends, compilation).
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# The lowest versions pyproject allows (uv's lowest-direct resolution) in a venv
+# of their own, with their own numba cache, and the fast tests on them.
+LOWEST := .venv-lowest
+test-lowest:
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet uv
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[test]"
+	NUMBA_CACHE_DIR=$(LOWEST)/numba-cache $(LOWEST)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
 
 sweep: $(INSTALLED)
 	$(BIN)/nn47 sweep $(SPEC) --jobs $(JOBS) --out $(OUT)
@@ -36,4 +49,4 @@ bench: $(INSTALLED)
 	$(BIN)/nn47 bench all
 
 clean:
-	rm -rf $(VENV) results/*/ .pytest_cache
+	rm -rf $(VENV) $(LOWEST) results/*/ .pytest_cache

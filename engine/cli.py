@@ -1,5 +1,6 @@
 """The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -157,6 +158,11 @@ def main(argv=None):
     except ValueError as error:
         print(f"nn47 {args.command}: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (nn47 train | head): stop quietly, as Unix tools do.
+        # stdout goes to /dev/null so that Python's flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

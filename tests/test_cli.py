@@ -1,4 +1,7 @@
 """nn47 train: what it prints, and its errors."""
+import subprocess
+import sys
+
 import pytest
 
 from engine.cli import main
@@ -22,3 +25,14 @@ def test_bad_values_are_named(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["train", "--optimizer", "adamm"])
     assert exit_.value.code == 2 and "invalid choice: 'adamm'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_ends_quietly():
+    # 3000 curve lines overflow the pipe's buffer, so the writes after the close fail
+    train = subprocess.Popen([sys.executable, "-m", "engine.cli", "train", "--epochs", "3000", "--record-every", "1",
+                              "--n-test", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert train.stdout.readline().startswith(b"Learning curve")
+    train.stdout.close()
+    assert train.wait(timeout=300) == 0
+    assert train.stderr.read() == b""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import engine
 
@@ -22,6 +23,7 @@ np.save(sys.argv[1], np.concatenate([np.concatenate([r.runs[["train_loss", "test
 """
 
 
+@pytest.mark.slow
 def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
     # a copy of the package with no cache beside it: the first run compiles, the second loads
     shutil.copytree(Path(engine.__file__).parent, tmp_path / "engine",

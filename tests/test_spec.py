@@ -273,10 +273,6 @@ def test_bad_file_raises_spec_error_naming_file_key_and_allowed(tmp_path, text, 
         assert fragment in message
 
 
-def test_spec_error_is_a_value_error():
-    assert issubclass(spec.SpecError, ValueError)
-
-
 def test_unreadable_files(tmp_path):
     with pytest.raises(spec.SpecError, match="missing.toml: cannot read"):
         spec.load(tmp_path / "missing.toml")

@@ -79,6 +79,7 @@ def csv_bytes(folder):
     return (Path(folder) / "runs.csv").read_bytes(), (Path(folder) / "curves.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_same_tables_whatever_the_jobs_and_backend(small, tmp_path):
     reference = sweep(small, tmp_path / "serial", quiet=True, chunk_runs=4)
     assert not reference.failures
@@ -105,6 +106,7 @@ def test_resume_finishes_only_missing_chunks_and_gives_the_same_tables(small, tm
     assert csv_bytes(out) == whole
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_run_again_ends_with_the_uninterrupted_tables(tmp_path):
     path = tmp_path / "long.toml"
     path.write_text(SMALL.replace("seeds = 5", "seeds = 40").replace("epochs = 30", "epochs = 400"))
@@ -166,6 +168,7 @@ def test_bad_driver_options(args, message, tmp_path, capsys):
 ROOT = Path(__file__).parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / ".venv" / ".installed").exists(), reason="needs the .venv that `make test` installs")
 def test_make_sweep_end_to_end(tmp_path):
     out = tmp_path / "tiny"
