@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .lecture.cli import add_workbook_parser
 from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS
 from .spec import DATA_COLUMNS, DATA_DEFAULTS
 
@@ -15,20 +16,26 @@ def _setting_type(key):
     return str if key in NAMED else float
 
 
-def add_train_parser(commands):
-    p = commands.add_parser("train", help="train one configuration and show what it learned",
-                            description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
-    for key, default in TRAIN_DEFAULTS.items():
+def add_setting_options(p, settings=TRAIN_DEFAULTS, data=tuple(DATA_DEFAULTS)):
+    """Add a --flag for each training setting in `settings` (name -> default
+    shown) and for each data-set key in `data`; nn47 train and workbook share it."""
+    for key, default in settings.items():
         flag = f"--{key.replace('_', '-')}"
-        if isinstance(default, bool):
+        if isinstance(TRAIN_DEFAULTS[key], bool):
             p.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=default)
             continue
         p.add_argument(flag, dest=key, type=_setting_type(key), choices=NAMED.get(key), default=default,
                        help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""))
-    for key, default in DATA_DEFAULTS.items():
-        name = DATA_COLUMNS[key]   # the data seed is --data-seed, apart from the run's --seed
+    for key in data:
+        name, default = DATA_COLUMNS[key], DATA_DEFAULTS[key]   # the data seed is --data-seed, apart from --seed
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default,
                        help=f"data set; default: {default}")
+
+
+def add_train_parser(commands):
+    p = commands.add_parser("train", help="train one configuration and show what it learned",
+                            description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
+    add_setting_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
     p.add_argument("--record-every", type=int, default=None, help="epochs between curve points")
     p.set_defaults(run=cmd_train)
@@ -148,6 +155,7 @@ def main(argv=None):
     add_sweep_parser(commands)
     add_analyze_parser(commands)
     add_bench_parser(commands)
+    add_workbook_parser(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
