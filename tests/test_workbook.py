@@ -4,6 +4,7 @@ import csv
 import itertools
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -116,6 +117,17 @@ def test_params_file_from_a_results_folder(tmp_path, capsys):
     assert np.allclose(weights(ws), thetas[1], rtol=1e-15, atol=0)
     assert main(["workbook", "--params", str(path), "--run", "2:7", "--out", str(tmp_path / "v.xlsx")]) == 2
     assert "no row with config '2' and seed '7'" in capsys.readouterr().err
+
+
+def test_a_failed_save_leaves_no_file(tmp_path, monkeypatch):
+    def half_written(book, path):
+        Path(path).write_bytes(b"PK")
+        raise OSError("disk full")
+    monkeypatch.setattr(openpyxl.Workbook, "save", half_written)
+    (tmp_path / "w.xlsx").write_bytes(b"before")
+    with pytest.raises(OSError, match="disk full"):
+        workbook(tmp_path / "w.xlsx", theta_of(0), *data(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["w.xlsx"] and (tmp_path / "w.xlsx").read_bytes() == b"before"
 
 
 def test_python_errors():

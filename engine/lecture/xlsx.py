@@ -10,7 +10,6 @@ Sheets:
            s^O, z, e_p, δ^O, δ^H and the 47 ∂e_p/∂w, each a formula.
 """
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from engine import Layout, options
 
 from . import SLIDE_DEFAULTS, WORKBOOK_SETTINGS, formulas
+from .notation import derivative, roles
 
 MAX_IMAGES = 256        # one sheet each; keeps the summing formulas far below Excel's 8192 characters
 FIRST_ROW = 9           # of the symbol list on an image's sheet, below the pixel grid
@@ -70,8 +70,7 @@ def workbook(out, theta, pixels, T, notes=(), **settings):
     for p in range(len(pixels)):
         rows = image_sheet(book.create_sheet(f"p{p + 1}"), p, len(pixels), pixels[p], T[p], run)
     weights_sheet(book.active, theta, len(pixels), rows, run, notes)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")   # beside out, so the rename is atomic
     try:
         book.save(tmp)
         os.replace(tmp, out)
@@ -87,15 +86,6 @@ def weight_cell(l):
 
 def weight_range(first, last):
     return f"weights!$B${first + 2}:$B${last + 2}"
-
-
-def roles(layout):
-    """(layer 'O' or 'H', unit, input index or None for θ) of each parameter, 0-based."""
-    out = [("O", k, j if j < layout.n_hidden else None)
-           for k in range(layout.n_out) for j in range(layout.n_hidden + 1)]
-    hid = [("H", i, m if m < layout.n_in else None)
-           for i in range(layout.n_hidden) for m in range(layout.n_in + 1)]
-    return out + hid
 
 
 def image_sheet(ws, p, n, pixels, t, run):
@@ -153,11 +143,9 @@ def image_sheet(ws, p, n, pixels, t, run):
         d_hid.append(add(f"δ_{i + 1}^H", f"=({back})*({formulas.slope(act, h[i])})",
                          f"Σ_k δ_k^O w_{i + 1}k^O · a'(s_{i + 1}^H), a' = {act_text[1]}"))
     for name, (layer, unit, source) in zip(layout.names, roles(layout)):
-        delta, inputs, symbol = (d_out, h, "h") if layer == "O" else (d_hid, x, "x")
-        if source is None:   # a threshold: ∂s/∂θ = −1
-            add(f"∂e_p/∂{name}", f"=-{delta[unit]}", f"−δ_{unit + 1}^{layer}")
-        else:
-            add(f"∂e_p/∂{name}", f"={delta[unit]}*{inputs[source]}", f"δ_{unit + 1}^{layer} {symbol}_{source + 1}")
+        delta, inputs = (d_out, h) if layer == "O" else (d_hid, x)
+        value = f"=-{delta[unit]}" if source is None else f"={delta[unit]}*{inputs[source]}"
+        add(f"∂e_p/∂{name}", value, derivative(layer, unit, source))
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 22
     ws.column_dimensions["C"].width = 44
