@@ -98,7 +98,8 @@ def markdown():
         *(f"| δ_{i + 1}^H | (δ_1^O w_{i + 1}1^O + δ_2^O w_{i + 1}2^O) a′(s_{i + 1}^H) | {num(v)} |"
           for i, v in enumerate(q["delta_hid"])),
         "",
-        "The 47 partial derivatives (∂s/∂w is the unit's input, ∂s/∂θ = −1) and one step of steepest descent:",
+        "The 47 partial derivatives (∂s/∂w is the unit's input, ∂s/∂θ = −1) and one step of steepest "
+        "descent:",
         "",
         "| l | parameter | w | ∂e/∂w | = | w − η ∂e/∂w |",
         "|---|---|---|---|---|---|",

@@ -25,7 +25,6 @@ from .notation import derivative, roles
 
 MAX_IMAGES = 256        # one sheet each; keeps the summing formulas far below Excel's 8192 characters
 FIRST_ROW = 9           # of the symbol list on an image's sheet, below the pixel grid
-SETTINGS_ROWS = {"eta": 2, "weight_decay": 3, "E": 4}   # rows of column G on the weights sheet
 
 
 def check(theta, pixels, T, settings):
@@ -66,7 +65,7 @@ def workbook(out, theta, pixels, T, notes=(), **settings):
     if not out.parent.is_dir():
         raise ValueError(f"out: folder {str(out.parent)!r} does not exist")
     book = Workbook()
-    rows = None
+    rows = None   # the same on every image's sheet
     for p in range(len(pixels)):
         rows = image_sheet(book.create_sheet(f"p{p + 1}"), p, len(pixels), pixels[p], T[p], run)
     weights_sheet(book.active, theta, len(pixels), rows, run, notes)
@@ -177,10 +176,14 @@ def weights_sheet(ws, theta, n, rows, run, notes):
     squares = ",".join(f"B{a + 2}:B{b + 1}" for a, b in zip(edges[::2], edges[1::2]))
     reduced = "Σ_p e_p / N" if mean else "Σ_p e_p"
     over = "weights and thresholds" if run["decay_thresholds"] else "weights, not thresholds"
+    named = [   # defined names, so that formulas read eta*C2
+        ("eta", "η", run["lr"], "step size"),
+        ("weight_decay", "λ", run["weight_decay"], f"weight decay, over the {over}"),
+        ("E", "E", f"={over_images(rows['e_p'])}+weight_decay/2*SUMSQ({squares})",
+         f"error = {reduced} + λ/2 Σ w²"),
+    ]
     table = [
-        ("η", run["lr"], "step size (name eta)"),
-        ("λ", run["weight_decay"], f"weight decay (name weight_decay), over the {over}"),
-        ("E", f"={over_images(rows['e_p'])}+weight_decay/2*SUMSQ({squares})", f"error (name E) = {reduced} + λ/2 Σ w²"),
+        *((symbol, value, f"{meaning} (name {name})") for name, symbol, value, meaning in named),
         (None, None, None),
         ("activation", run["activation"], "hidden units h = a(s^H)"),
         ("output", run["output"], "z from s^O"),
@@ -189,12 +192,12 @@ def weights_sheet(ws, theta, n, rows, run, notes):
         ("N", n, "training images, sheets p1 … pN"),
         *((None, None, note) for note in notes),
     ]
-    for col, header in zip("FGH", ("name", "value", "meaning")):
+    for col, header in zip("FGH", ("symbol", "value", "meaning")):
         ws[f"{col}1"] = header
         ws[f"{col}1"].font = Font(bold=True)
-    for r, (name, value, meaning) in enumerate(table, start=2):
-        ws[f"F{r}"], ws[f"G{r}"], ws[f"H{r}"] = name, value, meaning
-    for name, row in SETTINGS_ROWS.items():
-        ws.parent.defined_names[name] = DefinedName(name, attr_text=f"weights!$G${row}")
+    for r, (symbol, value, meaning) in enumerate(table, start=2):
+        ws[f"F{r}"], ws[f"G{r}"], ws[f"H{r}"] = symbol, value, meaning
+    for r, (name, *_) in enumerate(named, start=2):
+        ws.parent.defined_names[name] = DefinedName(name, attr_text=f"weights!$G${r}")
     for col, width in zip("ABCDEFGH", (12, 22, 22, 22, 3, 12, 22, 50)):
         ws.column_dimensions[col].width = width
