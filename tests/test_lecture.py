@@ -1,11 +1,13 @@
-"""The README's worked example: computed as the slides write it, equal to
-the engine, and the README's copy is the generated one."""
+"""The lecture: the README's worked example (computed as the slides write it, equal to
+the engine, the README's copy the generated one) and experiments/lecture.toml."""
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import engine
+from engine.lecture import SLIDE_DEFAULTS
 from engine.lecture import worked_example as we
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -48,3 +50,14 @@ def test_replace_block_needs_one_block():
     with pytest.raises(ValueError, match="expected one"):
         we.replace_block("no markers", "x\n")
     assert we.replace_block(f"a\n{we.BEGIN}\nold\n{we.END}\nb", "new\n") == f"a\n{we.BEGIN}\nnew\n{we.END}\nb"
+
+
+def test_lecture_experiment_is_the_slides_setting():
+    spec = tomllib.loads((README.parent / "experiments" / "lecture.toml").read_text(encoding="utf-8"))
+    settings, factors = spec["settings"], spec["factors"]
+    assert {k: settings[k] for k in ("output", "loss", "reduction")} == {
+        k: v for k, v in SLIDE_DEFAULTS.items() if k != "activation"}
+    assert settings["optimizer"] == "sgd" and settings["target_loss"] > 0   # steepest descent, stop at E < ε
+    assert set(factors["schedule"]) == {"constant", "armijo"}
+    assert set(factors["init"]) == {"std0.01", "xavier", "he"}
+    assert set(factors["activation"]) == {"sigmoid", "tanh", "relu"}
