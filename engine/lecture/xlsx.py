@@ -159,7 +159,7 @@ def weights_sheet(ws, theta, n, rows, run, notes):
     mean = run["reduction"] == "mean"
 
     def over_images(row):
-        total = "+".join(f"p{q + 1}!B{row}" for q in range(n))
+        total = "+".join(f"'p{q + 1}'!B{row}" for q in range(n))   # quoted: Excel reads p1 as a cell
         return f"({total})/{n}" if mean else total
 
     for col, header in zip("ABCD", ("parameter", "w", "∂E/∂w", "w − η ∂E/∂w")):
