@@ -117,6 +117,8 @@ def test_params_file_from_a_results_folder(tmp_path, capsys):
     assert np.allclose(weights(ws), thetas[1], rtol=1e-15, atol=0)
     assert main(["workbook", "--params", str(path), "--run", "2:7", "--out", str(tmp_path / "v.xlsx")]) == 2
     assert "no row with config '2' and seed '7'" in capsys.readouterr().err
+    assert main(["workbook", "--params", str(path), "--run", "7", "--out", str(tmp_path / "v.xlsx")]) == 2
+    assert "run: expected CONFIG:SEED such as 3:0, got '7'" in capsys.readouterr().err
 
 
 def test_a_failed_save_leaves_no_file(tmp_path, monkeypatch):

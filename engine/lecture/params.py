@@ -60,7 +60,9 @@ def _pick(path, ids, body, run):
         return _whole(path, body[0], ids)
     if ids != list(ID_COLUMNS):
         raise ValueError(f"params: {path} has no config and seed columns to choose run {run!r} by")
-    config, _, seed = str(run).partition(":")
+    config, colon, seed = str(run).partition(":")
+    if not colon:
+        raise ValueError(f"run: expected CONFIG:SEED such as 3:0, got {run!r}")
     for row in body:
         if _whole(path, row, ids)[:2] == [config.strip(), seed.strip()]:
             return row
@@ -69,5 +71,6 @@ def _pick(path, ids, body, run):
 
 def _whole(path, row, ids):
     if len(row) != len(ids) + len(Layout().names):
-        raise ValueError(f"params: {path}: a row has {len(row)} columns, the header {len(ids) + len(Layout().names)}")
+        raise ValueError(f"params: {path}: a row has {len(row)} columns, the header "
+                         f"{len(ids) + len(Layout().names)}")
     return row
