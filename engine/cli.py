@@ -6,8 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .lecture.settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
+from .lecture.params import read_params
 from .model.data import LETTERS, glyphs, make_dataset
 from .model.equations import forward
+from .model.initial import initial_params
+from .model.layout import Layout
 from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS
 from .sweep import spec
 from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
@@ -23,20 +27,26 @@ def _setting_type(key):
     return str if key in NAMED else float
 
 
-def add_train_parser(commands):
-    p = commands.add_parser("train", help="train one configuration and show what it learned",
-                            description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
-    for key, default in TRAIN_DEFAULTS.items():
+def add_setting_options(p, settings=TRAIN_DEFAULTS, data=tuple(DATA_DEFAULTS)):
+    """Add a --flag for each training setting in `settings` (name -> default
+    shown) and for each data-set key in `data`; nn47 train and workbook share it."""
+    for key, default in settings.items():
         flag = f"--{key.replace('_', '-')}"
-        if isinstance(default, bool):
+        if isinstance(TRAIN_DEFAULTS[key], bool):
             p.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=default)
             continue
         p.add_argument(flag, dest=key, type=_setting_type(key), choices=NAMED.get(key), default=default,
                        help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""))
-    for key, default in DATA_DEFAULTS.items():
-        name = DATA_COLUMNS[key]   # the data seed is --data-seed, apart from the run's --seed
+    for key in data:
+        name, default = DATA_COLUMNS[key], DATA_DEFAULTS[key]   # the data seed is --data-seed, apart from --seed
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default,
                        help=f"data set; default: {default}")
+
+
+def add_train_parser(commands):
+    p = commands.add_parser("train", help="train one configuration and show what it learned",
+                            description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
+    add_setting_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
     p.add_argument("--record-every", type=int, default=None, help="epochs between curve points")
     p.set_defaults(run=cmd_train)
@@ -64,6 +74,44 @@ def cmd_train(args):
     print("\nAnswers on the clean glyphs:")
     for letter, zs in zip(LETTERS, z):
         print(f"  {letter}: z1 (C) = {zs[0]:.4f}, z2 (T) = {zs[1]:.4f} -> {LETTERS[int(np.argmax(zs))]}")
+    return 0
+
+
+def add_workbook_parser(commands):
+    p = commands.add_parser(
+        "workbook", help="write the network as a live spreadsheet (.xlsx)",
+        description="Write an .xlsx in which the forward pass, the error E and every ∂E/∂w over the training "
+                    "images are spreadsheet formulas: sheet 'weights' (the 47 parameters, ∂E/∂w, one "
+                    "steepest-descent step, η, λ, E) and one sheet per image. Defaults are the slides' own: "
+                    "sigmoid hidden and output units, squared error, E = Σ_p e_p.")
+    add_setting_options(p, {key: SLIDE_DEFAULTS.get(key, TRAIN_DEFAULTS[key])
+                            for key in ("init", *WORKBOOK_SETTINGS)},
+                        data=("n_train", "flip", "noise", "seed"))
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--seed", type=int, default=0, help="initial weights of this seed with --init (default 0)")
+    weights.add_argument("--params", metavar="FILE",
+                         help="weights from a CSV: a header of the 47 slide names (optionally after config, "
+                              "seed), as a results folder's params.csv")
+    p.add_argument("--run", dest="chosen_run", metavar="CONFIG:SEED", help="the row of a --params file with many")
+    p.add_argument("--out", default="workbook.xlsx", help="the .xlsx to write (default workbook.xlsx)")
+    p.set_defaults(run=cmd_workbook)
+
+
+def cmd_workbook(args):
+    from .lecture.xlsx import workbook   # openpyxl
+    if args.params:
+        theta = read_params(args.params, args.chosen_run)
+        source = f"weights: {args.params}" + (f", run {args.chosen_run}" if args.chosen_run else "")
+    elif args.chosen_run:
+        raise ValueError("--run: chooses a row of a --params file; give --params too")
+    else:
+        theta = initial_params(Layout(), args.init, [args.seed])[0]
+        source = f"weights: initial, init {args.init}, seed {args.seed}"
+    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # the test set goes unused
+    data = f"data: {args.n_train} images, flip {args.flip}, noise {args.noise}, data seed {args.data_seed}"
+    out = workbook(args.out, theta, d.X_train, d.T_train, notes=(source, data),
+                   **{key: getattr(args, key) for key in WORKBOOK_SETTINGS})
+    print(f"workbook: {out} (sheets weights, p1 … p{args.n_train})")
     return 0
 
 
@@ -152,6 +200,7 @@ def main(argv=None):
     add_sweep_parser(commands)
     add_analyze_parser(commands)
     add_bench_parser(commands)
+    add_workbook_parser(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -290,6 +290,7 @@ SIZES = {  # file: (configurations, runs)
     "overfitting.toml": (7, 700),
     "lr_sensitivity.toml": (42, 4200),
     "batch.toml": (8, 800),
+    "lecture.toml": (18, 900),
     "scale.toml": (24, 1000008),
 }
 
