@@ -31,8 +31,19 @@ def layout_for(theta, X, T=None):
 
 
 def forward(theta, X, activation="sigmoid", output="softmax", layout=None):
-    """(h, z, s_out, log_z): hidden outputs h [..., n, n_hidden], network
-    outputs z [..., n, n_out], their inputs s^O and log z (taken from s^O)."""
+    """The forward pass of flat vector(s) theta [..., P] on inputs X [n, n_in].
+
+    Returns
+    -------
+    h : array [..., n, n_hidden]
+        Hidden outputs a(s^H).
+    z : array [..., n, n_out]
+        Network outputs.
+    s_out : array [..., n, n_out]
+        The output units' inputs s^O.
+    log_z : array [..., n, n_out]
+        log z, computed from s^O (no log of a rounded z).
+    """
     code("activation", ACTIVATIONS, activation)
     code("output", OUTPUTS, output)
     if layout is None:
@@ -50,9 +61,35 @@ def forward(theta, X, activation="sigmoid", output="softmax", layout=None):
 
 def loss_grad(theta, X, T, activation="sigmoid", output="softmax", loss="cross_entropy",
               reduction="mean", weight_decay=0.0, decay_thresholds=False):
-    """(E, grad) for flat vector(s) theta: E = Σ_p e_p (reduction 'sum', the
-    slides') or its mean over samples ('mean'), plus λ/2 Σ w² over the weights
-    (and the thresholds too if decay_thresholds)."""
+    """The error E and its exact gradient ∂E/∂w, in plain numpy.
+
+    Parameters
+    ----------
+    theta : array [..., P]
+        Flat parameter vector(s) in the slides' order (P = 47 for 12-3-2);
+        leading axes are kept, so many networks are evaluated at once.
+    X : array [n, n_in]
+        Inputs, one row per sample (pixels scaled to [0, 1]).
+    T : array [n, n_out]
+        One-hot targets.
+    activation : {'sigmoid', 'tanh', 'relu'}
+        Hidden units' a(s); relu's a'(0) is taken as 0.
+    output : {'softmax', 'sigmoid'}
+    loss : {'cross_entropy', 'squared'}
+        e_p = −Σ t log z, or ½ Σ (t − z)².
+    reduction : {'mean', 'sum'}
+        E = Σ_p e_p (the slides') or its mean over the samples.
+    weight_decay : float
+        λ: adds λ/2 Σ w² over the weights to E.
+    decay_thresholds : bool
+        Whether the thresholds θ are decayed too.
+
+    Returns
+    -------
+    E : float or array [...]
+    grad : array [..., P]
+        ∂E/∂w in the same order as theta.
+    """
     code("loss", LOSSES, loss)
     code("reduction", REDUCTIONS, reduction)
     layout, theta, X = layout_for(theta, X, T)

@@ -20,6 +20,27 @@ def _subscript(a, b):
 
 @dataclass(frozen=True)
 class Layout:
+    """Sizes, offsets and slide names of the flat parameter vector.
+
+    Parameters
+    ----------
+    n_in, n_hidden, n_out : int
+        Units per layer; the lecture's network is 12-3-2 (size 47).
+
+    Attributes
+    ----------
+    size : int
+        Numbers in the flat vector: n_out·(n_hidden + 1) + n_hidden·(n_in + 1).
+    names : list of str
+        The slides' name of each number ('w_11^O', …, 'θ_3^H').
+    is_threshold : bool array [size]
+        True where the number is a threshold θ.
+
+    Examples
+    --------
+    >>> Layout().names[:4]
+    ['w_11^O', 'w_21^O', 'w_31^O', 'θ_1^O']
+    """
     n_in: int = 12
     n_hidden: int = 3
     n_out: int = 2
