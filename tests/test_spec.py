@@ -148,8 +148,8 @@ dropout = { dropout = 0.2 }
 
 def test_data_defaults_are_make_datasets(tmp_path):
     e = load(tmp_path, "seeds = 1\n[data]\nflip = 0\n")
-    defaults = make_dataset.__defaults__[:5]
-    assert list(e.data) == ["n_train", "n_test", "flip", "noise", "seed"]
+    defaults = make_dataset.__defaults__[:6]
+    assert list(e.data) == ["n_train", "n_test", "flip", "noise", "seed", "n_val"]
     assert e.data == {**dict(zip(e.data, defaults)), "flip": 0.0}
     assert isinstance(e.data["flip"], float)
 
