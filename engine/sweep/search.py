@@ -146,6 +146,12 @@ def order(objectives, higher_is_better):
     return np.argsort(key, kind="stable")
 
 
+def survivors(alive, objectives, keep, higher_is_better):
+    """The `keep` best of the trials `alive` (their objectives in the same
+    order), best first: the trials successive halving trains on."""
+    return [alive[i] for i in order(objectives, higher_is_better)[:keep]]
+
+
 # --- reading the section ------------------------------------------------------
 
 def parse(table, columns, configs, explicit, owners, seeds, data):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import driver
-from .search import order, rung_epochs, rungs, samples
+from .search import order, rung_epochs, rungs, samples, survivors
 from .store import Store, write_atomic
 
 TUNING_TABLE = "tuning.csv"
@@ -58,7 +58,7 @@ def sweep(experiment, out, *, overwrite=False, **options):
     table = []
     for k, (keep, fraction) in enumerate(rungs(tune.trials, tune.halving)):
         trials = ([list(range(tune.trials))] * len(tune.groups) if trials is None else
-                  [[alive[i] for i in order(objective, tune.higher_is_better)[:keep]]
+                  [survivors(alive, objective, keep, tune.higher_is_better)
                    for alive, objective in zip(trials, objectives)])
         rung = rung_experiment(experiment, points, trials, k, fraction)
         reports.append(driver.sweep(rung, out / TUNING_FOLDER / f"rung-{k}", overwrite=overwrite, **options))
