@@ -299,3 +299,25 @@ def test_runs_tables_keep_their_columns_without_a_validation_set(tmp_path):
     e = load(tmp_path, "seeds = 1\n")
     assert "n_val" not in e.config_frame().columns
     assert load(tmp_path, "seeds = 1\n[data]\nn_val = 5\n").config_frame()["n_val"].tolist() == [5]
+
+
+# --- the report's section -------------------------------------------------------------
+
+def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_path):
+    from engine.analysis.tuning import edge_warnings, tuning_section
+    lines = tuning_section(tuned)
+    text = "\n".join(lines)
+    assert lines[0] == "## Tuning"
+    for words in ("8 trials per combination", "8 trials at 8 epochs", "1 trial at 60 epochs",
+                  "optimizer sgd: lr log [0.01, 30]", "optimizer adam: lr log [0.001, 1], beta1 uniform [0.5, 0.99]",
+                  "tuning seeds, 3 seeds (3…5)", "evaluation seeds, 3 seeds (0…2)", "expected running time"):
+        assert words in text, words
+    figures = [line for line in lines if line.startswith("![")]
+    assert len(figures) == 2 and (tuned / "tuning_optimizer-adam.png").exists()
+    manifest = json.loads((tuned / "manifest.json").read_text())["tuning"]
+    group = manifest["groups"][0]
+    at_edge = {**manifest, "groups": [{**group, "space": {"lr": ["log", group["chosen"]["lr"], 100.0]}}]}
+    assert len(edge_warnings(at_edge)) == 1 and "low edge" in edge_warnings(at_edge)[0]
+    inside = {**manifest, "groups": [{**group, "space": {"lr": ["log", group["chosen"]["lr"] / 10, 100.0]}}]}
+    assert edge_warnings(inside) == []
+    assert tuning_section(tmp_path) == []
