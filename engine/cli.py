@@ -33,6 +33,8 @@ def add_train_parser(commands):
         p.add_argument(flag, dest=key, type=_setting_type(key), choices=NAMED.get(key), default=default,
                        help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""))
     for key, default in DATA_DEFAULTS.items():
+        if key == "n_val":   # a validation set serves tuning, which one training does not do
+            continue
         name = DATA_COLUMNS[key]   # the data seed is --data-seed, apart from the run's --seed
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default,
                        help=f"data set; default: {default}")

@@ -56,7 +56,18 @@ def figure_name(group):
 def plot_tuning(table, group, objective):
     """The objective of each trial against each tuned setting of one group:
     a trial at the last rung it reached (colour: its epoch budget), trials
-    with no finite objective along the top edge, the chosen trial starred."""
+    with no finite objective along the top edge, the chosen trial starred.
+
+    Parameters
+    ----------
+    table : DataFrame, the group's rows of tuning.csv
+    group : dict, the group's entry of manifest.json's tuning["groups"]
+    objective : str, tuning["objective"]
+
+    Returns
+    -------
+    matplotlib Figure
+    """
     last = table.sort_values("rung", kind="stable").groupby("trial").tail(1)
     settings = list(group["space"])
     fig = Figure(figsize=(3.2 * len(settings), 3.0), layout="constrained")

@@ -117,9 +117,20 @@ class Tune:
 # --- the search ---------------------------------------------------------------
 
 def samples(space, trials, sampler_seed, group_index):
-    """`trials` points of the space (setting -> array of values), the first
-    points of a scrambled Sobol sequence seeded by (sampler_seed, group):
-    the same points on every machine, a different scramble per group."""
+    """The trials of one group: the first points of a scrambled Sobol sequence
+    seeded by (sampler_seed, group), the same on every machine, a different
+    scramble per group.
+
+    Parameters
+    ----------
+    space : dict, setting -> Range
+    trials : int, how many points
+    sampler_seed, group_index : int, the seed of the scramble
+
+    Returns
+    -------
+    dict, setting -> array of `trials` values inside its range
+    """
     sobol = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([sampler_seed, group_index]))
     u = sobol.random_base2(max(0, math.ceil(math.log2(trials))))[:trials]   # whole powers of two: balanced
     return {key: r.at(u[:, j]) for j, (key, r) in enumerate(space.items())}

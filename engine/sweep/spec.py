@@ -17,6 +17,7 @@ the key, what was given and what is allowed.
     flip = 0.05
     noise = 0.1
     seed = 0
+    n_val = 0                # validation images, for tuning (0: none)
 
     [settings]               # fixed settings for every run: any key of
     epochs = 2000            # options.TRAIN_DEFAULTS
@@ -52,6 +53,8 @@ Rules:
   several lists in one level form their product.
 - Every configuration is checked whole by options.check_settings, and a
   batch_size may not exceed n_train.
+- An optional [tune] section (engine.sweep.search) tunes each combination of
+  the levels of the factors it names before the comparison.
 """
 import difflib
 import hashlib

@@ -74,6 +74,9 @@ def sweep(experiment, out, *, overwrite=False, **options):
     chosen = {g: trials[g][order(objectives[g], tune.higher_is_better)[0]] for g in range(len(tune.groups))}
     table["chosen"] = (table["rung"] == k) & (table["trial"] == table["group"].map(chosen))
     write_atomic(out / TUNING_TABLE, lambda tmp: table.to_csv(tmp, index=False))
+    for folder in (out / TUNING_FOLDER).glob("rung-*"):   # rungs left by an overwritten experiment
+        if folder.name not in {f"rung-{i}" for i in range(k + 1)}:
+            shutil.rmtree(folder)
     final = tuned_experiment(experiment, points, chosen, table)
     reports.append(driver.sweep(final, out, overwrite=overwrite, **options))
     return reports
