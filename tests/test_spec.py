@@ -326,7 +326,7 @@ def test_default_experiment_tunes_each_optimizer_per_activation_on_other_seeds()
     for group in e.tune.groups:
         optimizer = dict(group.levels)["optimizer"]
         assert len(group.configs) == 6 and group.space == default_space(optimizer)
-    assert e.tune.seeds == tuple(range(100, 108)) and not set(e.tune.seeds) & set(e.seeds)
+    assert e.tune.seeds == tuple(range(100, 116)) and not set(e.tune.seeds) & set(e.seeds)
 
 
 def test_tiny_experiment_for_end_to_end_tests():

@@ -16,7 +16,7 @@ class Sizes:
     cold_compile: bool      # time a compilation from an empty cache (about 30 s)
     memory_of: tuple        # implementations whose peak memory is measured (None: all available)
     tune_trials: int = 27   # convergence, tuned half: trials per optimizer (as experiments/default.toml)
-    tune_seeds: int = 8     # ... and tuning seeds
+    tune_seeds: int = 16    # ... and tuning seeds
 
 
 FULL = Sizes(seeds=50, budget=2000, repeats=3, job=(256, 500, 64),

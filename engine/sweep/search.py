@@ -49,9 +49,9 @@ TUNABLE = tuple(key for key in options.HYPER if key not in options.INTEGER_SETTI
 # task, and the usual ranges of the optimizers' own hyperparameters.
 DEFAULT_LR = {"sgd": (0.01, 30.0), "momentum": (0.001, 3.0), "nesterov": (0.001, 3.0),
               "adagrad": (0.003, 10.0), "rmsprop": (0.0003, 1.0), "adam": (0.0003, 1.0)}
-DEFAULT_OWN = {"momentum": ("uniform", 0.5, 0.99), "rho": ("uniform", 0.8, 0.999),
+DEFAULT_OWN = {"momentum": ("uniform", 0.5, 0.999), "rho": ("uniform", 0.8, 0.999),
                "beta1": ("uniform", 0.5, 0.99), "beta2": ("uniform", 0.9, 0.9999),
-               "eps": ("log", 1e-10, 1e-4)}
+               "eps": ("log", 1e-10, 1e-2)}
 
 
 @dataclass(frozen=True)
