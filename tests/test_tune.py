@@ -321,3 +321,9 @@ def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_pa
     inside = {**manifest, "groups": [{**group, "space": {"lr": ["log", group["chosen"]["lr"] / 10, 100.0]}}]}
     assert edge_warnings(inside) == []
     assert tuning_section(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_same_tables_with_two_processes(tuned, tmp_path):
+    sweep(spec.load(TINY), tmp_path / "loky", quiet=True, jobs=2, chunk_runs=7)
+    assert table_bytes(tmp_path / "loky") == table_bytes(tuned)
