@@ -171,11 +171,10 @@ def tuned_experiment(experiment, points, chosen, table):
         groups.append({"levels": dict(group.levels), "configs": list(group.configs),
                        "space": {key: [r.scale, r.low, r.high] for key, r in group.space.items()},
                        "trial": int(chosen[g]), "chosen": settings, "value": float(best["value"])})
-    first_rung = rungs(tune.trials, tune.halving)
     tuning = {"method": "scrambled Sobol random search" + (
                   f" with successive halving (η = {tune.halving})" if tune.halving else ""),
               "factors": list(tune.factors), "trials": tune.trials, "objective": tune.objective,
-              "halving": tune.halving, "rungs": [[keep, fraction] for keep, fraction in first_rung],
+              "halving": tune.halving, "rungs": [list(rung) for rung in rungs(tune.trials, tune.halving)],
               "sampler_seed": tune.sampler_seed, "seeds": list(tune.seeds),
               "evaluation_seeds": list(experiment.seeds), "groups": groups}
     return dataclasses.replace(experiment, configs=tuple(configs), tuning=tuning)
