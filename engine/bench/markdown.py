@@ -3,7 +3,7 @@ around them written from the same constants the benchmarks use."""
 import numba
 import numpy as np
 
-from ..analysis.format import epochs_interval, markdown_table, never, num
+from ..analysis.format import epochs_interval, markdown_table, num
 from ..sweep.provenance import machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
