@@ -27,7 +27,11 @@ def _setting_type(key):
     return str if key in NAMED else float
 
 
-def add_setting_options(p, settings=TRAIN_DEFAULTS, data=tuple(DATA_DEFAULTS)):
+# A validation set serves tuning, which one training does not do.
+TRAIN_DATA = tuple(key for key in DATA_DEFAULTS if key != "n_val")
+
+
+def add_setting_options(p, settings=TRAIN_DEFAULTS, data=TRAIN_DATA):
     """Add a --flag for each training setting in `settings` (name -> default
     shown) and for each data-set key in `data`; nn47 train and workbook share it."""
     for key, default in settings.items():
@@ -133,21 +137,25 @@ def add_sweep_parser(commands):
 
 
 def cmd_sweep(args):
-    from .sweep.driver import sweep   # numba
+    from .sweep.tune import sweep   # numba
     try:
         experiment = spec.load(args.spec)
         out = Path(args.out) if args.out else Path("results") / experiment.name
-        report = sweep(experiment, out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
-                       overwrite=args.overwrite, quiet=args.quiet, chunk_runs=args.chunk_runs)
+        *tuning, report = sweep(experiment, out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+                                overwrite=args.overwrite, quiet=args.quiet, chunk_runs=args.chunk_runs)
     except (spec.SpecError, ResultsFolderError, ValueError) as error:
         print(f"nn47 sweep: {error}", file=sys.stderr)
         return 2
     for chunk, error in report.failures:
         print(f"nn47 sweep: chunk {chunk.id} failed ({chunk.describe()}):\n{error}", file=sys.stderr)
-    if report.failures:
-        print(f"nn47 sweep: {len(report.failures)} chunk(s) failed; the others are saved in {out}/chunks. "
+    if report.failures:   # report.folder: OUT, or the tuning rung's folder inside it
+        print(f"nn47 sweep: {len(report.failures)} chunk(s) failed; the others are saved in {report.folder}/chunks. "
               f"Fix the cause and run the same command again to finish.", file=sys.stderr)
         return 1
+    if tuning:
+        print(f"tuning: {sum(r.n_runs for r in tuning)} runs in {len(tuning)} rung(s) "
+              f"({sum(r.ran for r in tuning)} trained now in {sum(r.seconds for r in tuning):.1f} s) "
+              f"-> {out}/tuning.csv")
     rate = report.ran / report.seconds if report.seconds > 0 else float("nan")
     print(f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:.0f} runs/s; "
           f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "

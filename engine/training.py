@@ -11,6 +11,7 @@ import pandas as pd
 from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
 from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_blocks
+from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
@@ -77,7 +78,7 @@ def out_of_blocks(a, n_runs):
     return a.reshape(-1, *a.shape[2:])[:n_runs]
 
 
-def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
+def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_val=None, n_hidden=3,
           record_every=None, threads=None, block_size=None, **settings):
     """Train one network per seed, all in one compiled call.
 
@@ -86,7 +87,9 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     decay_thresholds, dropout, dropout_mode, target_loss, schedule and its
     parameters, momentum, rho, beta1, beta2, eps). The numbers in
     options.HYPER may also be given one per seed. params0 [runs, P] replaces
-    the initialisation. Curves get a point every `record_every` epochs
+    the initialisation. With X_val, T_val (a validation set, for tuning) the
+    runs table gets val_loss and val_acc at the final parameters, after the
+    test columns. Curves get a point every `record_every` epochs
     (default epochs // 100) and at each run's last epoch. Runs are trained
     block_size side by side (SIMD lanes; by default up to LANES, fewer when
     that would leave a thread idle), blocks on `threads` numba threads
@@ -107,6 +110,8 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     if X_test is None and T_test is None:
         X_test, T_test = np.empty((0, layout.n_in)), np.empty((0, layout.n_out))
     X_test, T_test = check_data(X_test, T_test, "X_test", "T_test", layout.n_in)
+    if X_val is not None or T_val is not None:
+        X_val, T_val = check_data(X_val, T_val, "X_val", "T_val", layout.n_in)
     if params0 is None:
         params0 = initial_params(layout, run["init"], seeds)
     params0 = np.asarray(params0, dtype=np.float64)
@@ -140,9 +145,27 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
         curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
         train_blocks(net, plan, data, params, in_blocks(hyper.T, block_size),
                      in_blocks(seeds.astype(np.uint64), block_size), decayed, params_out, stats, curves)
-    return TrainResult(runs_table(seeds, out_of_blocks(stats, seeds.size)),
-                       out_of_blocks(params_out, seeds.size),
-                       curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
+    runs, params = runs_table(seeds, out_of_blocks(stats, seeds.size)), out_of_blocks(params_out, seeds.size)
+    if X_val is not None:
+        val_loss, val_acc = validation(params, X_val, T_val, run, dropout, layout)
+        at = runs.columns.get_loc("test_acc") + 1
+        runs.insert(at, "val_acc", np.where(runs["diverged"], np.nan, val_acc))
+        runs.insert(at, "val_loss", val_loss)
+    return TrainResult(runs, params, curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
+
+
+def validation(params, X, T, run, dropout, layout):
+    """E (the run's loss and reduction, no penalty) and accuracy on X at the final
+    parameters, by the numpy model. The book's dropout scales the hidden outputs
+    by 1 − r at evaluation: the same as scaling the output weights."""
+    if run["dropout_mode"] == "scale":
+        w_out = np.arange(layout.hidden_offset).reshape(layout.n_out, -1)[:, :-1].ravel()   # not θ^O
+        params = params.copy()
+        params[:, w_out] *= (1.0 - dropout)[:, None]
+    with np.errstate(all="ignore"):   # a diverged run's non-finite weights give NaN, as in the kernel
+        E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
+        _, z, _, _ = forward(params, X, run["activation"], run["output"])
+    return E, (z.argmax(-1) == T.argmax(-1)).mean(-1)
 
 
 def auto_block_size(n_runs):

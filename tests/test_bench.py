@@ -1,6 +1,10 @@
 """engine.bench: the quick benchmarks run and write consistent outputs, a wrong
 implementation is caught, and the performance profile gives known answers.
 No timing is asserted."""
+import json
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +38,7 @@ def convergence_runs(out):
 def test_outputs_have_the_documented_columns(out, throughput_csv):
     assert list(throughput_csv.columns) == throughput.THROUGHPUT_COLUMNS
     assert list(pd.read_csv(out / "convergence.csv").columns) == convergence.CONVERGENCE_COLUMNS
-    lr_columns = {"optimizer", "lr", "success_rate", "ert_epochs", "best", "tuned"}
+    lr_columns = {"optimizer", "lr", "success_rate", "ert_epochs", "best", "lowest_ert", "epochs_lo", "epochs_hi"}
     assert lr_columns <= set(pd.read_csv(out / "convergence_lr.csv").columns)
 
 
@@ -78,33 +82,53 @@ def test_studies_cover_the_sizes_asked_for(throughput_csv):
 @pytest.mark.slow   # `bench all --quick`, once per module
 def test_convergence_summary_agrees_with_the_runs(out, convergence_runs):
     runs, summary = convergence_runs, pd.read_csv(out / "convergence.csv")
-    lr_table = pd.read_csv(out / "convergence_lr.csv")
     grid_points = sum(len(g) for g in convergence.LR_GRID.values())
-    assert len(runs) == grid_points * len(convergence.PROBLEMS) * sizes.QUICK.seeds
+    per_setting = len(convergence.PROBLEMS) * sizes.QUICK.seeds
+    assert (runs["lr_choice"] == "grid").sum() == grid_points * per_setting
+    assert (runs["lr_choice"] == "tuned").sum() == len(convergence.LR_GRID) * per_setting
     # E < ε with mean cross-entropy and n ≤ 34 samples leaves no sample misclassified.
     assert (runs.loc[runs["converged"] & ~runs["diverged"], "train_acc"] == 1).all()
     assert (runs["success"] == (runs["converged"] & (runs["train_acc"] == 1))).all()
-    tuned = lr_table[lr_table["tuned"]].set_index("optimizer")["lr"]
+    tuning = json.loads((out / "convergence_tuning" / "manifest.json").read_text())["tuning"]
+    tuned = {group["levels"]["optimizer"]: group["chosen"]["lr"] for group in tuning["groups"]}
+    assert not set(tuning["seeds"]) & set(runs["seed"])   # chosen on other seeds than it is measured on
     for row in summary.itertuples():
         lr = tuned[row.optimizer] if row.lr_choice == "tuned" else convergence.DEFAULT_LR[row.optimizer]
         assert row.lr == pytest.approx(lr)
-        chosen = runs[(runs["optimizer"] == row.optimizer) & np.isclose(runs["lr"], lr)]
-        assert row.runs == len(chosen) == len(convergence.PROBLEMS) * sizes.QUICK.seeds
+        chosen = runs[(runs["optimizer"] == row.optimizer) & np.isclose(runs["lr"], lr)
+                      & (runs["lr_choice"] == ("tuned" if row.lr_choice == "tuned" else "grid"))]
+        assert row.runs == len(chosen) == per_setting
         assert row.success_rate == pytest.approx(chosen["success"].mean())
+        half = sizes.QUICK.budget // 2
+        within = chosen["success"] & (chosen["epochs_to_target"] <= half)
+        ert_half = chosen["epochs_run"].clip(upper=half).sum() / within.sum() if within.any() else np.inf
+        assert row.ert_epochs_half_budget == pytest.approx(ert_half, rel=1e-5)
         assert 0 <= row.profile_tau_1 <= row.profile_tau_2 <= row.profile_tau_10 <= row.success_rate + 1e-12
 
 
 @pytest.mark.slow   # `bench all --quick`, once per module
-def test_tuned_lr_has_the_lowest_expected_running_time(out, convergence_runs):
+def test_grid_marks_the_lr_of_lowest_expected_running_time_with_real_intervals(out, convergence_runs):
     lr_table = pd.read_csv(out / "convergence_lr.csv")
-    for (optimizer, lr), rows in convergence_runs.groupby(["optimizer", "lr"]):
+    grid = convergence_runs[convergence_runs["lr_choice"] == "grid"]
+    for (optimizer, lr), rows in grid.groupby(["optimizer", "lr"]):
         row = lr_table[(lr_table["optimizer"] == optimizer) & np.isclose(lr_table["lr"], lr)]
         ert = rows["epochs_run"].sum() / rows["success"].sum() if rows["success"].any() else np.inf
         assert row["ert_epochs"].item() == pytest.approx(ert, rel=1e-5)   # the CSV keeps 6 digits
     for _, rows in lr_table.groupby("optimizer"):
-        assert rows["tuned"].sum() == rows["best"].sum() == 1
-        assert rows.loc[rows["tuned"], "ert_epochs"].item() == rows["ert_epochs"].min()
+        assert rows["lowest_ert"].sum() == rows["best"].sum() == 1
+        assert rows.loc[rows["lowest_ert"], "ert_epochs"].item() == rows["ert_epochs"].min()
         assert rows.loc[rows["best"], "success_rate"].item() == rows["success_rate"].max()
+    reached = lr_table["epochs_median"].notna()
+    assert (lr_table.loc[reached, "epochs_lo"] <= lr_table.loc[reached, "epochs_median"]).all()
+    assert (lr_table["epochs_hi"].fillna(np.inf) >= lr_table["epochs_median"].fillna(np.inf)).all()
+    assert (lr_table["epochs_lo"] < lr_table["epochs_hi"]).any()   # not low = high = median everywhere
+
+
+def test_bench_tunes_by_the_protocol_of_make_sweep():
+    tune = tomllib.loads((Path(__file__).resolve().parent.parent / "experiments" / "default.toml").read_text())["tune"]
+    assert (tune["trials"], tune["seeds"], tune["halving"], tune["objective"]) == (
+        sizes.FULL.tune_trials, sizes.FULL.tune_seeds, convergence.TUNE_HALVING, convergence.TUNE_OBJECTIVE)
+    assert "space" not in tune   # the default ranges, as the bench uses
 
 
 def test_default_learning_rates_lie_on_the_grids():

@@ -6,6 +6,7 @@ import pytest
 
 from engine import make_dataset, options
 from engine.sweep import spec
+from engine.sweep.search import default_space
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,8 +149,8 @@ dropout = { dropout = 0.2 }
 
 def test_data_defaults_are_make_datasets(tmp_path):
     e = load(tmp_path, "seeds = 1\n[data]\nflip = 0\n")
-    defaults = make_dataset.__defaults__[:5]
-    assert list(e.data) == ["n_train", "n_test", "flip", "noise", "seed"]
+    defaults = make_dataset.__defaults__[:6]
+    assert list(e.data) == ["n_train", "n_test", "flip", "noise", "seed", "n_val"]
     assert e.data == {**dict(zip(e.data, defaults)), "flip": 0.0}
     assert isinstance(e.data["flip"], float)
 
@@ -314,6 +315,15 @@ def test_default_experiment_grid():
     assert set(column(e, "optimizer")) == {"sgd", "momentum", "adagrad", "adam"}
     assert set(column(e, "epochs")) == {2000} and set(column(e, "target_loss")) == {0.02}
     assert e.data["n_train"] == 32 and e.data["n_test"] == 1000
+
+
+def test_default_experiment_tunes_each_optimizer_per_activation_on_other_seeds():
+    e = spec.load(ROOT / "experiments" / "default.toml")
+    assert e.tune.factors == ("optimizer", "activation") and len(e.tune.groups) == 12
+    for group in e.tune.groups:
+        optimizer = dict(group.levels)["optimizer"]
+        assert len(group.configs) == 6 and group.space == default_space(optimizer)
+    assert e.tune.seeds == tuple(range(100, 116)) and not set(e.tune.seeds) & set(e.seeds)
 
 
 def test_tiny_experiment_for_end_to_end_tests():

@@ -12,14 +12,14 @@ from .throughput import kernel_benchmark, kernel_text, throughput_table
 
 
 def run_convergence(out, sizes):
-    runs, lr_table, summary = convergence_tables(sizes)
+    runs, lr_table, summary = convergence_tables(out, sizes)
     runs.to_csv(out / "convergence_runs.csv", index=False)
     lr_table.to_csv(out / "convergence_lr.csv", index=False, float_format="%.6g")
     summary.to_csv(out / "convergence.csv", index=False, float_format="%.6g")
     drawn = figures.convergence_figures(runs, lr_table, out)
     tuned = ", ".join(f"{r.optimizer} {r.lr:g} ({r.success_rate:.0%})"
                       for r in summary[summary["lr_choice"] == "tuned"].itertuples())
-    print(f"convergence: {len(runs)} runs; tuned lr (success): {tuned}")
+    print(f"convergence: {len(runs)} runs; tuned lr (success on the evaluation seeds): {tuned}")
     return convergence_section(runs, lr_table, summary, drawn, sizes)
 
 

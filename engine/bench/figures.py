@@ -3,16 +3,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..analysis.figures import DPI, plot_epochs_ecdf, plot_lr_sensitivity
-from .convergence import as_success, chosen_runs, performance_ratios, problem_times
-
-CHOICES = ("tuned", "default")
+from .convergence import CHOICES, as_success, chosen_runs, performance_ratios, problem_times
 
 
-def plot_performance_profiles(runs, lr_table):
+def plot_performance_profiles(runs):
     """Dolan–Moré profiles ρ_s(τ) of epochs to target, one panel per lr choice."""
     fig = Figure(figsize=(11, 4.4), layout="constrained")
     for ax, choice in zip(fig.subplots(1, len(CHOICES), sharey=True), CHOICES):
-        times = problem_times(chosen_runs(runs, lr_table, choice))
+        times = problem_times(chosen_runs(runs, choice))
         ratios = performance_ratios(times)
         finite = ratios[np.isfinite(ratios)]
         right = max(finite.max() if finite.size else 1.0, 1.0) * 1.5
@@ -35,14 +33,14 @@ def plot_performance_profiles(runs, lr_table):
 
 def convergence_figures(runs, lr_table, out):
     """Draw the convergence figures into out; returns file name -> caption."""
-    figures = {"performance_profile.png": ("Performance profiles", plot_performance_profiles(runs, lr_table))}
+    figures = {"performance_profile.png": ("Performance profiles", plot_performance_profiles(runs))}
     for choice in CHOICES:
-        fig = plot_epochs_ecdf(as_success(chosen_runs(runs, lr_table, choice)))
+        fig = plot_epochs_ecdf(as_success(chosen_runs(runs, choice)))
         fig.suptitle(f"ECDF of epochs to target, lr {choice}, pooled over activation × init and seeds")
         figures[f"ecdf_{choice}.png"] = (f"ECDF, lr {choice}", fig)
-    # The star marks the lr the benchmark tunes to (lowest ERT), not analyze's `best`.
-    figures["lr_sensitivity.png"] = ("Learning-rate sensitivity (★ tuned lr)",
-                                     plot_lr_sensitivity(lr_table.assign(best=lr_table["tuned"])))
+    # The star marks the grid's lr of lowest ERT, not analyze's `best`.
+    figures["lr_sensitivity.png"] = ("Learning-rate sensitivity (★ the grid's lr of lowest ERT)",
+                                     plot_lr_sensitivity(lr_table.assign(best=lr_table["lowest_ert"])))
     for name, (_, fig) in figures.items():
         fig.savefig(out / name, dpi=DPI)
     return {name: caption for name, (caption, _) in figures.items()}

@@ -3,60 +3,90 @@ around them written from the same constants the benchmarks use."""
 import numba
 import numpy as np
 
-from ..analysis.format import epochs_interval, markdown_table, never, num
+from ..analysis.format import epochs_interval, markdown_table, num
 from ..sweep.provenance import machine, versions
 from . import references
-from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, chosen_runs
+from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
 from .throughput import JOB_LR, LOSS_RTOL, REFERENCE_MAX_RUNS
+
+
+def ert_text(ert):
+    return "never" if not np.isfinite(ert) else f"{ert:.4g}"
+
+
+def ert_ranking(group, column):
+    """Optimizers from lowest to highest ERT in `column` ('never' without a success)."""
+    ranked = group.sort_values([column, "optimizer"], kind="stable")
+    return " < ".join(f"{r.optimizer} {ert_text(getattr(r, column))}" for r in ranked.itertuples())
 
 
 def convergence_section(runs, lr_table, summary, figures, sizes):
     budget = runs["epochs"].iloc[0]
     by_rule = lr_table.set_index("optimizer")
-    best, tuned = by_rule[by_rule["best"]], by_rule[by_rule["tuned"]]
-    slower = (best["ert_epochs"] / tuned["ert_epochs"]).max()
-    gain = (best["success_rate"] - tuned["success_rate"]).max()
-    header = ["optimizer", "lr", "runs", "success", "ERT epochs", "diverged", "epochs to target, median [95% CI]",
-              "grad evals, median [95% CI]", *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS)]
-    tables = []
+    best, fastest = by_rule[by_rule["best"]], by_rule[by_rule["lowest_ert"]]
+    slower = (best["ert_epochs"] / fastest["ert_epochs"]).max()
+    gain = (best["success_rate"] - fastest["success_rate"]).max()
+    header = ["optimizer", "settings", "runs", "success", "ERT epochs", f"ERT at {budget // 2} epochs", "diverged",
+              "epochs to target, median [95% CI]", "grad evals, median [95% CI]",
+              *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS)]
+    tables, rankings = [], []
     for choice, group in summary.groupby("lr_choice", sort=False):
-        rows = [[r.optimizer, f"{r.lr:g}", r.runs, f"{r.success_rate:.0%}", never(r.ert_epochs), r.diverged,
+        rows = [[r.optimizer, r.settings, r.runs, f"{r.success_rate:.0%}", ert_text(r.ert_epochs),
+                 ert_text(r.ert_epochs_half_budget), r.diverged,
                  epochs_interval(r.epochs_median, r.epochs_lo, r.epochs_hi),
                  epochs_interval(r.grad_evals_median, r.grad_evals_lo, r.grad_evals_hi),
                  *(f"{getattr(r, f'profile_tau_{tau:g}'):.0%}" for tau in PROFILE_TAUS)]
                 for r in group.itertuples()]
-        tables += [f"**Learning rate {choice}**" + (" (the grid's lr of lowest ERT)" if choice == "tuned" else
-                                                    " (Saito's book)"), "", markdown_table(header, rows), ""]
-    tuned = chosen_runs(runs, lr_table, "tuned")
+        tables += [f"**{'Tuned' if choice == 'tuned' else 'Default'} settings**"
+                   + (" (tuned on the tuning seeds, measured on the evaluation seeds)" if choice == "tuned" else
+                      " (Saito's book: lr, and the optimizers' usual hyperparameters)"),
+                   "", markdown_table(header, rows), ""]
+        rankings.append(f"- {choice}: at {budget} epochs {ert_ranking(group, 'ert_epochs')}; at {budget // 2} "
+                        f"epochs {ert_ranking(group, 'ert_epochs_half_budget')}")
+    tuned = chosen_runs(runs, "tuned")
     per_problem = (tuned.assign(problem=tuned["activation"] + " · " + tuned["init"])
                    .pivot_table(index="optimizer", columns="problem", values="success", observed=True, sort=False))
     grid = "; ".join(f"{o} {', '.join(f'{lr:g}' for lr in g)}" for o, g in LR_GRID.items())
     return [
         "## Optimizer convergence", "",
-        f"Each optimizer trains {sizes.seeds} seeds (the same initial weights for every optimizer and lr: "
-        f"paired) on each of {len(PROBLEMS)} problems, activation × init "
-        f"({', '.join(f'{a} · {i}' for a, i in PROBLEMS)}), at each lr of its grid ({grid}), on the "
-        f"noisy C/T training set of {N_TRAIN} images: full batch, mean cross-entropy, softmax outputs, "
-        f"at most {budget} epochs. Success: E < ε = {TARGET:g} and 100 % training accuracy (with the "
-        f"mean cross-entropy a misclassified sample alone gives E ≥ log 2 / {N_TRAIN} = "
-        f"{np.log(2) / N_TRAIN:.4f}, so E < ε implies it; it is checked anyway). Time to target counts "
-        f"epochs and gradient evaluations (the same here: one full-batch gradient per epoch); a run that "
-        f"never succeeded counts as never, so a median is 'never' unless more than half succeeded; "
-        f"intervals are percentile-bootstrap 95 %. ERT, COCO's expected running time, is the epochs run "
-        f"by all runs, successful or not, per success: the cost of one success when failed runs are "
-        f"restarted. The tuned lr is the grid's lr of lowest ERT (`tuned` in `convergence_lr.csv`; "
-        f"`best` there ranks by success rate first, as `nn47 analyze` does: its lrs have up to "
-        f"{slower:.3g}× the tuned ERT here, for success rates that differ by "
-        f"{gain:.1%} at most). ρ(τ) is the Dolan–Moré performance profile among "
-        f"the six optimizers at the same lr choice: the share of (problem, seed) pairs on which the "
-        f"optimizer succeeded within τ × the fastest optimizer's epochs (ρ(1): it was the fastest).", "",
+        f"Each optimizer trains {sizes.seeds} evaluation seeds (the same initial weights for every optimizer "
+        f"and setting: paired) on each of {len(PROBLEMS)} problems, activation × init "
+        f"({', '.join(f'{a} · {i}' for a, i in PROBLEMS)}), on the noisy C/T training set of {N_TRAIN} images: "
+        f"full batch, mean cross-entropy, softmax outputs, at most {budget} epochs. Success: E < ε = {TARGET:g} "
+        f"and 100 % training accuracy (with the mean cross-entropy a misclassified sample alone gives "
+        f"E ≥ log 2 / {N_TRAIN} = {np.log(2) / N_TRAIN:.4f}, so E < ε implies it; it is checked anyway). "
+        f"Time to target counts epochs and gradient evaluations (the same here: one full-batch gradient per "
+        f"epoch); a run that never succeeded counts as never, so a median is 'never' unless more than half "
+        f"succeeded; intervals are percentile-bootstrap 95 %. ERT, COCO's expected running time, is the epochs "
+        f"run by all runs, successful or not, per success: the cost of one success when failed runs are "
+        f"restarted.", "",
+        f"**Tuned** is the protocol of `make sweep` (experiments/default.toml's `[tune]`): per optimizer, "
+        f"{sizes.tune_trials} points of a scrambled Sobol sequence over its lr and its own hyperparameters "
+        f"(the default ranges of `engine.sweep.search`), successive halving with η = {TUNE_HALVING}, objective "
+        f"the ERT over the six problems on {sizes.tune_seeds} tuning seeds that follow the evaluation seeds; "
+        f"the setting chosen there is then measured on the evaluation seeds (the tuning sweep is kept in "
+        f"`convergence_tuning/`, its experiment file in `convergence_tuning.toml`). **Default** is the lr of "
+        f"Saito's book with the usual hyperparameters. ρ(τ) is the Dolan–Moré performance profile among the "
+        f"six optimizers at the same choice: the share of (problem, seed) pairs on which the optimizer "
+        f"succeeded within τ × the fastest optimizer's epochs (ρ(1): among the fastest; optimizers that tie "
+        f"for fastest all count).", "",
         *tables,
-        "**Success rate per problem at the tuned lr**", "",
+        "**ERT and the budget.** Much of an ERT can come from a few runs that never succeed and spend the "
+        "whole budget, so the ranking depends on it. The ERT the same runs give if they had stopped at half "
+        "the budget (a run stops at success, so the epochs before are the same):", "",
+        *rankings, "",
+        "**Success rate per problem at the tuned settings**", "",
         markdown_table(["optimizer", *per_problem.columns],
                        [[o, *(f"{v:.0%}" for v in values)] for o, values in per_problem.iterrows()]), "",
+        f"**Learning-rate grids** (sensitivity, on the evaluation seeds: {grid}). `convergence_lr.csv` holds "
+        f"every optimizer × lr pooled over problems and seeds, epochs to target with its median and bootstrap "
+        f"interval; `lowest_ert` marks the grid's lr of lowest ERT, `best` the lr `nn47 analyze` would pick "
+        f"(highest success rate first: its lrs have up to {slower:.3g}× the lowest ERT here, for success "
+        f"rates that differ by {gain:.1%} at most). Both are measured on the evaluation seeds, so neither "
+        f"is a fair choice; the tuned settings above are.", "",
         *(f"![{caption}]({name})" for name, caption in figures.items()), "",
-        "Tables: `convergence.csv` (the rows above), `convergence_lr.csv` (every optimizer × lr, "
-        "pooled over problems and seeds), `convergence_runs.csv` (every run).", ""]
+        "Tables: `convergence.csv` (the rows above), `convergence_lr.csv` (the grids), `convergence_runs.csv` "
+        "(every run: `lr_choice` grid or tuned).", ""]
 
 
 def throughput_section(table, figure, sizes):

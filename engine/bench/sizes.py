@@ -15,6 +15,8 @@ class Sizes:
     parallel_job: tuple     # (runs, epochs, samples) for 1 or 2 threads or processes
     cold_compile: bool      # time a compilation from an empty cache (about 30 s)
     memory_of: tuple        # implementations whose peak memory is measured (None: all available)
+    tune_trials: int = 27   # convergence, tuned half: trials per optimizer (as experiments/default.toml)
+    tune_seeds: int = 16    # ... and tuning seeds
 
 
 FULL = Sizes(seeds=50, budget=2000, repeats=3, job=(256, 500, 64),
@@ -23,7 +25,7 @@ FULL = Sizes(seeds=50, budget=2000, repeats=3, job=(256, 500, 64),
              memory_of=None)
 QUICK = Sizes(seeds=3, budget=300, repeats=1, job=(64, 50, 64), runs_per_call=(1, 100, 1000),
               work=2e6, max_epochs=200, epochs=(1, 10, 50), parallel_job=(128, 50, 64),
-              cold_compile=False, memory_of=("engine", "numpy_batched"))
+              cold_compile=False, memory_of=("engine", "numpy_batched"), tune_trials=4, tune_seeds=2)
 
 
 class BenchError(RuntimeError):

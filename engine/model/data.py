@@ -30,6 +30,8 @@ class Dataset:
     T_train: np.ndarray  # [n_train, 2] one-hot
     X_test: np.ndarray
     T_test: np.ndarray
+    X_val: np.ndarray | None = None   # [n_val, 12], None without a validation set
+    T_val: np.ndarray | None = None
 
 
 def glyphs(scale=True):
@@ -49,19 +51,22 @@ def noisy_glyphs(n, flip, noise, rng, scale=True):
     return (pixels / 255.0 if scale else pixels), np.eye(2)[labels]
 
 
-def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, scale=True):
-    """A training and a held-out test set of noisy C/T images.
+def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, n_val=0, scale=True):
+    """A training set, a held-out test set and, if n_val > 0, a validation set
+    of noisy C/T images (for tuning: drawn like the training images).
 
-    The two sets come from independent streams of `seed`, so the training set
-    does not change when n_test does (and vice versa).
+    The sets come from independent streams of `seed`, so none changes when
+    another's size does: adding a validation set leaves the training and test
+    images bit for bit as they were.
     """
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, value, least in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_val", n_val, 0)):
+        if not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
     if not 0.0 <= flip <= 1.0:
         raise ValueError(f"flip must be a probability in [0, 1], got {flip!r}")
     if not noise >= 0.0:
         raise ValueError(f"noise must be >= 0 (a fraction of 255), got {noise!r}")
     train = noisy_glyphs(n_train, flip, noise, np.random.default_rng([seed, 0]), scale)
     test = noisy_glyphs(n_test, flip, noise, np.random.default_rng([seed, 1]), scale)
-    return Dataset(*train, *test)
+    val = noisy_glyphs(n_val, flip, noise, np.random.default_rng([seed, 2]), scale) if n_val else (None, None)
+    return Dataset(*train, *test, *val)

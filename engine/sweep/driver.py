@@ -69,8 +69,8 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
 
 
 @functools.lru_cache(maxsize=4)
-def dataset(n_train, n_test, flip, noise, seed):
-    return make_dataset(n_train, n_test, flip, noise, seed)
+def dataset(n_train, n_test, flip, noise, seed, n_val=0):
+    return make_dataset(n_train, n_test, flip, noise, seed, n_val)
 
 
 def run_chunk(chunk, threads=1):
@@ -81,6 +81,7 @@ def run_chunk(chunk, threads=1):
     try:
         d = dataset(**chunk.data)
         result = train(d.X_train, d.T_train, list(chunk.seeds), X_test=d.X_test, T_test=d.T_test,
+                       X_val=d.X_val, T_val=d.T_val,
                        record_every=chunk.record_every, threads=threads, **chunk.settings, **chunk.hyper)
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()

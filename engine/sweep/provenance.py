@@ -43,6 +43,7 @@ def manifest_of(experiment):
         "record_every": experiment.record_every,
         "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out},
         "data": dict(experiment.data),
+        **({"tuning": experiment.tuning} if experiment.tuning else {}),   # what [tune] chose
         "versions": versions(),
         "machine": machine(),
     }

@@ -17,6 +17,7 @@ the key, what was given and what is allowed.
     flip = 0.05
     noise = 0.1
     seed = 0
+    n_val = 0                # validation images, for tuning (0: none)
 
     [settings]               # fixed settings for every run: any key of
     epochs = 2000            # options.TRAIN_DEFAULTS
@@ -52,6 +53,8 @@ Rules:
   several lists in one level form their product.
 - Every configuration is checked whole by options.check_settings, and a
   batch_size may not exceed n_train.
+- An optional [tune] section (engine.sweep.search) tunes each combination of
+  the levels of the factors it names before the comparison.
 """
 import difflib
 import hashlib
@@ -66,13 +69,14 @@ import pandas as pd
 
 from .. import options
 from ..model.data import make_dataset
+from . import search
 
 
 class SpecError(ValueError):
     """A bad experiment file; the message starts with the file's path."""
 
 
-TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors")
+TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune")
 
 # make_dataset's own defaults, so the file format and the data module agree.
 DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items()
@@ -83,10 +87,11 @@ _DATA_RULES = {
     "flip": (float, lambda x: 0 <= x <= 1, "a probability in [0, 1]"),
     "noise": (float, lambda x: x >= 0, "a number >= 0 (a fraction of 255)"),
     "seed": (int, lambda x: x >= 0, "an integer >= 0"),
+    "n_val": (int, lambda x: x >= 0, "an integer >= 0 (0: no validation set)"),
 }
 # The data seed is renamed in tables so it is not taken for the run's seed.
 DATA_COLUMNS = {"n_train": "n_train", "n_test": "n_test", "flip": "flip", "noise": "noise",
-                "seed": "data_seed"}
+                "seed": "data_seed", "n_val": "n_val"}
 # Labels may not shadow the columns that the results tables add.
 _RESERVED = ("config", "seed", *DATA_COLUMNS.values())
 # What TOML, which has no null, writes instead of None.
@@ -112,6 +117,8 @@ class Experiment:
     factors: tuple   # columns that vary, in grid order
     labels: tuple    # the factors that are labels, not settings
     configs: tuple = field(repr=False)  # full run settings + labels, in grid order
+    tune: object = None     # the [tune] section (search.Tune), None without one
+    tuning: dict = None     # what tuning chose (engine.sweep.tune), for the manifest
 
     @property
     def n_runs(self):
@@ -120,7 +127,9 @@ class Experiment:
     def config_frame(self):
         """One row per configuration: `config` (its index), labels, every
         setting in TRAIN_DEFAULTS order, then the data columns."""
-        data = {column: self.data[key] for key, column in DATA_COLUMNS.items()}
+        # n_val only with a validation set, so older tables keep their columns
+        data = {column: self.data[key] for key, column in DATA_COLUMNS.items()
+                if key != "n_val" or self.data[key] > 0}
         columns = ["config", *self.labels, *options.TRAIN_DEFAULTS, *data]
         rows = [{"config": i, **config, **data} for i, config in enumerate(self.configs)]
         return pd.DataFrame(rows, columns=columns).astype(_FRAME_DTYPES)
@@ -157,8 +166,13 @@ def _experiment(path, raw):
                          "or a list of distinct integers >= 0")
     data = _data(_table("[data]", doc.get("data", {})))
     fixed = _fixed(_table("[settings]", doc.get("settings", {})))
-    factors = _factors(_table("[factors]", doc.get("factors", {})), fixed)
-    configs = _configs(fixed, factors, data)
+    factors, owners = _factors(_table("[factors]", doc.get("factors", {})), fixed)
+    configs, explicit = _configs(fixed, factors, data)
+    seeds = _seeds(doc["seeds"])
+    columns = tuple(column for factor in factors for column in factor.columns)
+    tune = None
+    if "tune" in doc:
+        tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data)
     return Experiment(
         name=_name(doc.get("name", Path(path).stem)),
         path=path,
@@ -166,11 +180,12 @@ def _experiment(path, raw):
         sha256=hashlib.sha256(raw).hexdigest(),
         description=_string("description", doc.get("description", "")),
         data=data,
-        seeds=_seeds(doc["seeds"]),
+        seeds=seeds,
         record_every=_record_every(doc.get("record_every"), configs),
-        factors=tuple(column for factor in factors for column in factor.columns),
+        factors=columns,
         labels=tuple(factor.name for factor in factors if factor.is_label),
         configs=tuple(configs),
+        tune=tune,
     )
 
 
@@ -293,7 +308,8 @@ def _fixed(table):
 # --- factors ----------------------------------------------------------------
 
 def _factors(table, fixed):
-    """The factors in file order; a key set in two places is an error."""
+    """The factors in file order and where each key is set; a key set in two
+    places is an error."""
     owners = dict.fromkeys(fixed, "[settings]")
     factors = []
     for name, value in table.items():
@@ -304,7 +320,7 @@ def _factors(table, fixed):
                                  f"set each setting in one place only")
         owners.update(factor.sets)
         factors.append(factor)
-    return factors
+    return factors, owners
 
 
 def _factor(name, value):
@@ -370,9 +386,10 @@ def _level(where, table):
 # --- the grid ---------------------------------------------------------------
 
 def _configs(fixed, factors, data):
-    """Every configuration, each checked whole; an error names its levels."""
+    """Every configuration, each checked whole (an error names its levels),
+    and the settings each one sets in the file rather than by default."""
     labels = [factor.name for factor in factors if factor.is_label]
-    configs = []
+    configs, explicit = [], []
     for index, points in enumerate(itertools.product(*(factor.points for factor in factors))):
         chosen = {key: value for point in points for key, value in point.items()}
         try:
@@ -383,7 +400,8 @@ def _configs(fixed, factors, data):
             levels = ", ".join(f"{k}={v!r}" for k, v in chosen.items()) or "no factors"
             raise ValueError(f"configuration {index} ({levels}): {e}") from None
         configs.append({**run, **{k: chosen[k] for k in labels}})
-    return configs
+        explicit.append(frozenset(fixed) | frozenset(chosen).difference(labels))
+    return configs, explicit
 
 
 def _check_batch(run, data):

@@ -1,0 +1,190 @@
+"""What tuning did, for report.md: one figure per tuned combination of levels
+(the objective against each tuned setting, the chosen trial marked) and a
+paragraph that states the protocol and warns when a choice sits on the edge
+of its range. Reads tuning.csv and manifest.json's "tuning" (engine.sweep.tune)."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .format import markdown_table, num
+
+TABLE = "tuning.csv"
+DPI = 100
+# A choice within this share of its range (on the range's scale) of a bound is
+# "on the edge": the best setting may lie outside the range.
+EDGE = 0.05
+OBJECTIVE_WORDS = {
+    "ert": ("expected running time to ε on the training set (all epochs run by a trial's runs per run "
+            "that reached ε; +∞ without one), lower is better", "ERT (epochs)"),
+    "val_loss": ("median validation loss over the trial's runs (a diverged run counts as +∞), lower is "
+                 "better", "median validation loss"),
+    "val_acc": ("mean validation accuracy over the trial's runs (a diverged run counts as 0), higher is "
+                "better", "mean validation accuracy"),
+}
+
+
+def load_tuning(results_folder):
+    """(tuning.csv as a DataFrame, the manifest's "tuning"), or None when the
+    experiment was not tuned."""
+    folder = Path(results_folder)
+    if not (folder / TABLE).exists():
+        return None
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return pd.read_csv(folder / TABLE), manifest["tuning"]
+
+
+def position(value, scale, low, high):
+    """Where value sits in [low, high], 0 … 1, on the range's scale."""
+    if scale == "log":
+        return (np.log(value) - np.log(low)) / (np.log(high) - np.log(low))
+    return (value - low) / (high - low)
+
+
+def group_name(group):
+    return ", ".join(f"{factor} {value}" for factor, value in group["levels"].items())
+
+
+def figure_name(group):
+    text = "_".join(f"{factor}-{value}" for factor, value in group["levels"].items())
+    return "tuning_" + re.sub(r"[^A-Za-z0-9_.-]", "-", text) + ".png"
+
+
+def plot_tuning(table, group, objective):
+    """The objective of each trial against each tuned setting of one group:
+    a trial at the last rung it reached (colour: its epoch budget), trials
+    with no finite objective along the top edge, the chosen trial starred.
+
+    Parameters
+    ----------
+    table : DataFrame, the group's rows of tuning.csv
+    group : dict, the group's entry of manifest.json's tuning["groups"]
+    objective : str, tuning["objective"]
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    last = table.sort_values("rung", kind="stable").groupby("trial").tail(1)
+    settings = list(group["space"])
+    fig = Figure(figsize=(3.2 * len(settings), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(settings), squeeze=False)[0]
+    value = last["value"].to_numpy(float)
+    finite = np.isfinite(value)
+    top = value[finite].max() * 1.1 if finite.any() else 1.0
+    budgets = sorted(last["epochs"].unique())
+    colors = {epochs: f"C{i}" for i, epochs in enumerate(budgets)}
+    chosen = last[last["chosen"]]
+    for ax, key in zip(axes, settings):
+        scale, low, high = group["space"][key]
+        for epochs in budgets:
+            at = (last["epochs"] == epochs).to_numpy()
+            ax.scatter(last[key][at & finite], value[at & finite], s=16, color=colors[epochs],
+                       label=f"{epochs} epochs")
+            ax.scatter(last[key][at & ~finite], np.full((at & ~finite).sum(), top), s=16, marker="^",
+                       color=colors[epochs])
+        ax.scatter(chosen[key], chosen["value"], s=160, marker="*", color="black", zorder=3, label="chosen")
+        ax.axvspan(low, high, color="0.93", zorder=0)
+        ax.set_xscale("log" if scale == "log" else "linear")
+        margin = (high / low) ** 0.03 if scale == "log" else 0.03 * (high - low)
+        ax.set_xlim(*((low / margin, high * margin) if scale == "log" else (low - margin, high + margin)))
+        ax.set_xlabel(key)
+        ax.set_ylabel(OBJECTIVE_WORDS[objective][1])
+    axes[0].legend(fontsize=7, title="▲ = no finite value", title_fontsize=7)
+    fig.suptitle(group_name(group), fontsize=10)
+    return fig
+
+
+def make_tuning_figures(results_folder):
+    """Draw every group's figure into the folder; returns {file name: caption}."""
+    loaded = load_tuning(results_folder)
+    if loaded is None:
+        return {}
+    table, tuning = loaded
+    drawn = {}
+    for g, group in enumerate(tuning["groups"]):
+        name = figure_name(group)
+        plot_tuning(table[table["group"] == g], group, tuning["objective"]).savefig(
+            Path(results_folder) / name, dpi=DPI)
+        drawn[name] = f"Tuning: {group_name(group)}"
+    return drawn
+
+
+def edge_warnings(tuning):
+    """One line per chosen setting within EDGE of a bound of its range."""
+    lines = []
+    for group in tuning["groups"]:
+        for key, (scale, low, high) in group["space"].items():
+            at = position(group["chosen"][key], scale, low, high)
+            if at <= EDGE or at >= 1 - EDGE:
+                bound = "low" if at <= EDGE else "high"
+                lines.append(f"- **Warning**: {group_name(group)}: {key} = {group['chosen'][key]:g} sits at the "
+                             f"{bound} edge of its range [{low:g}, {high:g}]; the best value may lie outside it.")
+    return lines
+
+
+def range_texts(groups):
+    """Each distinct search space once, named by the levels that all the
+    combinations holding it share (optimizer sgd: lr log [0.01, 30])."""
+    spaces = {}
+    for group in groups:
+        spaces.setdefault(json.dumps(group["space"]), []).append(group["levels"])
+    texts = []
+    for space, levels in spaces.items():
+        shared = [f"{f} {v}" for f, v in levels[0].items() if all(other[f] == v for other in levels)]
+        ranges = ", ".join(f"{key} {scale} [{low:g}, {high:g}]" for key, (scale, low, high) in json.loads(space).items())
+        texts.append(f"{', '.join(shared) or 'every combination'}: {ranges}")
+    return texts
+
+
+def _seeds(seeds):
+    seeds = list(seeds)
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{len(seeds)} seeds ({seeds[0]}…{seeds[-1]})" if len(seeds) > 1 else f"seed {seeds[0]}"
+    return f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+
+
+def tuning_section(results_folder):
+    """report.md's section on tuning: the protocol in one paragraph, the
+    chosen settings, edge-of-range warnings and the figures (drawn into the
+    folder by make_tuning_figures). [] when the experiment was not tuned.
+
+    Parameters
+    ----------
+    results_folder : path of a results folder
+
+    Returns
+    -------
+    list of str: Markdown lines
+    """
+    loaded = load_tuning(results_folder)
+    if loaded is None:
+        return []
+    table, tuning = loaded
+    figures = make_tuning_figures(results_folder)
+    epochs = table.groupby("rung")["epochs"].max()
+    budget = (f"{tuning['trials']} trials per combination, every one at the full epoch budget" if len(epochs) == 1
+              else f"{tuning['trials']} trials per combination, by successive halving: "
+              + ", ".join(f"{keep} trial{'s' * (keep > 1)} at {epochs[k]} epochs" for k, (keep, _) in enumerate(tuning["rungs"]))
+              + f" (the best 1/{tuning['halving']} of a rung go on with {tuning['halving']}× the epochs)")
+    configs = {len(group["configs"]) for group in tuning["groups"]}
+    protocol = (
+        f"Before the comparison, each combination of {', '.join(tuning['factors'])} was tuned apart, with the "
+        f"same budget: random search over a scrambled Sobol sequence (scipy.stats.qmc.Sobol, sampler seed "
+        f"{tuning['sampler_seed']}; samples rounded to 4 significant digits), {budget}. Ranges "
+        f"(log: uniform in the logarithm): {'; '.join(range_texts(tuning['groups']))}. A trial trains each of its combination's "
+        f"{' or '.join(map(str, sorted(configs)))} configuration(s) on the tuning seeds, "
+        f"{_seeds(tuning['seeds'])}; its objective is the {OBJECTIVE_WORDS[tuning['objective']][0]}; ties go to "
+        f"the earlier trial. The comparison then ran each combination at its best trial's settings on the "
+        f"evaluation seeds, {_seeds(tuning['evaluation_seeds'])}, none of them a tuning seed, so the "
+        f"choice is not fitted to the seeds it is judged on. Every trial: [tuning.csv](tuning.csv).")
+    settings = list(dict.fromkeys(key for group in tuning["groups"] for key in group["space"]))
+    rows = [[group_name(group), *(num(group["chosen"][k], 4) if k in group["chosen"] else "–" for k in settings),
+             num(group["value"], 4)] for group in tuning["groups"]]
+    return ["## Tuning", "", protocol, "",
+            markdown_table(["combination", *settings, OBJECTIVE_WORDS[tuning["objective"]][1]], rows), "",
+            *edge_warnings(tuning), *([""] if edge_warnings(tuning) else []),
+            *(f"![{caption}]({name})" for name, caption in figures.items()), ""]
