@@ -1,5 +1,7 @@
 """engine.analysis: loading, known-answer statistics, bad and partial inputs."""
+import hashlib
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,7 @@ from scipy import stats
 
 from engine.analysis.analyze import analyze, parse_run
 from engine.analysis.load import ResultsError, load_results
-from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, rank_biserial
+from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, median_ranks, rank_biserial
 from engine.analysis.tables import (composite_levels, lr_ranges, lr_sensitivity, main_effects, nested_factors,
                                     paired_comparisons, summary_table)
 
@@ -65,6 +67,64 @@ def test_partial_sweep_names_missing_runs(tmp_path):
     assert len(results.runs) == 5
     note = next(n for n in results.notes if n.startswith("Partial sweep"))
     assert "5 of 9" in note and "config 1 (seeds 2)" in note and "config 2 (all seeds)" in note
+
+
+def _as_parquet(root, names=("runs", "curves", "params")):
+    """Write NAME.parquet beside NAME.csv from the CSV, as the sweep writes both."""
+    for name in names:
+        frame = pd.read_csv(root / f"{name}.csv")
+        if name == "runs":
+            frame["epochs_to_target"] = frame["epochs_to_target"].astype("Int64")
+        frame.to_parquet(root / f"{name}.parquet", index=False)
+
+
+def test_parquet_and_csv_give_the_same_tables(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0, 1])
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs.loc[0, "target_loss"] = np.nan  # a missing value survives both ways
+    runs["batch_size"] = None  # an option left unset: an all-empty column
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    from_csv = load_results(tmp_path)
+    _as_parquet(tmp_path)
+    from_parquet = load_results(tmp_path)
+    assert from_parquet.source["file"] == "runs.parquet" and from_csv.source["file"] == "runs.csv"
+    for table in ("runs", "curves", "params"):
+        pd.testing.assert_frame_equal(getattr(from_csv, table), getattr(from_parquet, table), obj=table)
+    assert from_csv.factors == from_parquet.factors and from_csv.notes == from_parquet.notes
+
+
+def test_load_reads_only_the_curve_columns_asked_for(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    _as_parquet(tmp_path, ["curves"])
+    for name in ("curves.parquet", "curves.csv"):
+        results = load_results(tmp_path, curve_columns=["train_loss"])
+        assert results.curves.columns.tolist() == ["config", "seed", "epoch", "train_loss"], name
+        (tmp_path / "curves.parquet").unlink(missing_ok=True)
+
+
+def test_csv_edited_after_the_parquet_copy_wins(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    _as_parquet(tmp_path, ["runs"])
+    runs = pd.read_csv(tmp_path / "runs.csv").iloc[:-1]
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    newer = (tmp_path / "runs.parquet").stat().st_mtime + 10
+    os.utime(tmp_path / "runs.csv", (newer, newer))
+    results = load_results(tmp_path)
+    assert len(results.runs) == 5 and results.source["file"] == "runs.csv"
+
+
+def test_source_records_size_and_hash(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    data = (tmp_path / "runs.csv").read_bytes()
+    assert load_results(tmp_path).source == {"file": "runs.csv", "bytes": len(data),
+                                              "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_damaged_parquet_is_named(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    (tmp_path / "runs.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(ResultsError, match="runs.parquet: not a valid Parquet file"):
+        load_results(tmp_path)
 
 
 # ---------------------------------------------------------------- bad input
@@ -157,9 +217,46 @@ def test_censored_epochs_are_infinite(handmade):
 
 def test_median_ci():
     assert median_ci([5, 5, 5]) == (5, 5, 5)
-    median, lo, hi = median_ci([1, 2, 3, np.inf, np.inf])
+    median, lo, hi = median_ci([1, 2, 3, np.inf, np.inf])  # too few for 95 %: the range
     assert median == 3 and lo == 1 and hi == np.inf
     assert all(np.isnan(median_ci([])))
+    # The textbook interval for n = 100 at 95 %: order statistics 40 and 61 (from 1).
+    assert median_ranks(100) == (39, 60)
+    assert median_ci(np.arange(1.0, 101.0)) == (50.5, 40.0, 61.0)
+
+
+def _median_ranks_slow(n, level):
+    """The widest-first search for the narrowest symmetric interval, coverage
+    summed term by term from the binomial probabilities."""
+    from math import comb
+    best = 0
+    for j in range(n // 2 + 1):
+        below = sum(comb(n, k) for k in range(j + 1)) / 2 ** n  # P(B ≤ j)
+        if 1 - 2 * below >= level:
+            best = j
+    return best, n - 1 - best
+
+
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_median_ranks_against_slow_and_scipy(level):
+    for n in range(1, 160):
+        j, k = median_ranks(n, level=level)
+        assert (j, k) == _median_ranks_slow(n, level), n
+        if j > 0 or 1 - 2 * stats.binom.cdf(0, n, 0.5) >= level:
+            coverage = stats.binom.cdf(k, n, 0.5) - stats.binom.cdf(j, n, 0.5)
+            assert coverage >= level - 1e-12, n  # P(j < B ≤ k) with B ~ Binomial(n, ½)
+            narrower = stats.binom.cdf(k - 1, n, 0.5) - stats.binom.cdf(j + 1, n, 0.5)
+            assert j + 1 > k - 1 or narrower < level, n  # the next narrower one misses
+
+
+def test_median_ci_coverage():
+    # Exact coverage ≥ 95 % for any continuous distribution: check on skewed
+    # data, with censoring at +∞ above the median (it changes no rank).
+    rng = np.random.default_rng(1)
+    x = rng.exponential(size=(4000, 25))
+    x[x > 2.5] = np.inf
+    covered = [lo <= np.log(2) <= hi for _, lo, hi in map(median_ci, x)]
+    assert np.mean(covered) >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / 4000)
 
 
 def test_mean_ci_needs_two_values():
