@@ -296,7 +296,7 @@ def test_paired_test_finds_the_obvious_winner(tmp_path):
             for c, opt in enumerate(["sgd", "adam"]) for s in range(8)]
     runs = load_results(write_runs(tmp_path, rows)).runs
     row = paired_comparisons(runs, ["optimizer"]).query("metric == 'epochs_to_target'").iloc[0]
-    assert (row["level_a"], row["level_b"], row["n_pairs"]) == ("sgd", "adam", 8)
+    assert (row["level_a"], row["level_b"], row["seeds"], row["blocks"]) == ("sgd", "adam", 8, 8)
     assert row["b_wins"] == 1 and row["a_wins"] == 0 and row["ties"] == 0
     assert row["effect_size"] == -1
     assert row["p_value"] == pytest.approx(2 / 2 ** 8)
@@ -322,11 +322,12 @@ def test_paired_censored_and_holm(tmp_path):
 
 
 def test_paired_pairs_on_other_factors_and_seed(tmp_path):
-    make_results(tmp_path, factors=("optimizer", "activation", "regularization"), seeds=[0, 1, 2])
+    make_results(tmp_path, factors=("optimizer", "activation", "regularization"), seeds=range(8))
     table = paired_comparisons(load_results(tmp_path).runs, ["optimizer", "activation", "regularization"])
     assert set(table["factor"]) == {"optimizer", "activation", "regularization"}
     optimizer = table.query("factor == 'optimizer' and metric == 'epochs_to_target'")
-    assert optimizer["n_pairs"].tolist() == [2 * 3 * 3] * 3  # activation × regularization × seeds
+    assert optimizer["blocks"].tolist() == [2 * 3 * 8] * 3  # activation × regularization × seeds
+    assert optimizer["seeds"].tolist() == [8] * 3  # n is the number of seeds
     assert "adam" in set(optimizer["winner"])
 
 
@@ -361,7 +362,8 @@ def test_analyze_writes_tables_and_prints_summary(tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == 12 and summary.columns[:3].tolist() == ["config", "optimizer", "lr"]
     out = capsys.readouterr().out
-    assert "demo: 24 runs" in out and "best lr: sgd 0.1" in out and "report.md" in out
+    assert "demo: 24 runs" in out and "best lr (chosen on the tuning seeds): sgd 0.1" in out
+    assert "report.md" in out
     assert "best: config 8 (optimizer adam, lr 0.001)" in out
 
 
@@ -375,7 +377,7 @@ def test_analyze_quiet_and_bad_run(tmp_path, capsys):
 
 def _own_lrs(root):
     """Each optimizer at two lrs of its own (a variant factor with an lr list)."""
-    make_results(root, factors=("optimizer", "lr"), seeds=range(8))
+    make_results(root, factors=("optimizer", "lr"), seeds=range(16))
     own = {"sgd": [0.1, 1.0], "momentum": [0.01, 0.1], "adam": [0.001, 0.01]}
     runs = pd.read_csv(root / "runs.csv")
     keep = [lr in own[opt] for opt, lr in zip(runs["optimizer"], runs["lr"])]
@@ -399,5 +401,5 @@ def test_paired_nested_levels_enter_at_their_best(tmp_path):
     assert table[["level_a", "level_b"]].values.tolist() == [
         ["sgd (lr=0.1)", "momentum (lr=0.01)"], ["sgd (lr=0.1)", "adam (lr=0.001)"],
         ["momentum (lr=0.01)", "adam (lr=0.001)"]]
-    assert table["n_pairs"].tolist() == [8, 8, 8]
+    assert table["seeds"].tolist() == [8, 8, 8]  # the evaluation seeds: the others chose the lrs
     assert table["winner"].tolist() == ["momentum (lr=0.01)", "adam (lr=0.001)", "adam (lr=0.001)"]

@@ -11,10 +11,11 @@ from engine.analysis.tables import compute_tables
 from engine.analysis.figures import (DPI, FILES, _loss_band, best_run, init_activations, make_figures,
                           plot_hidden_units, saturated)
 
-# Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations)
-# and for the lr fixture; they follow from the figsize rules in engine.analysis.figures at DPI.
+# Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
+# coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
+# figsize rules in engine.analysis.figures at DPI.
 FULL_SIZES = {
-    "learning_curves": (960, 420), "epochs_ecdf": (640, 440), "regularization": (750, 440),
+    "learning_curves": (1380, 420), "epochs_ecdf": (1480, 440), "regularization": (750, 440),
     "success_heatmap": (660, 530), "hidden_units": (1070, 360), "init_activations": (740, 790),
 }
 LR_SIZES = {"lr_sensitivity": (1100, 440)}

@@ -19,8 +19,9 @@ from ..model.data import glyphs, make_dataset
 from ..model.equations import forward
 from ..model.initial import initial_params
 from .load import KEY
+from .format import never
 from .stats import censored_epochs, has_target
-from .tables import composite_levels, nested_factors
+from .tables import composite_levels, describe, nested_factors, ranked
 
 DPI = 100
 FILES = {
@@ -107,29 +108,34 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     return fig
 
 
-def plot_epochs_ecdf(runs, *, hue="optimizer"):
-    """Fraction of runs that reached ε by epoch k, per `hue` level (censored
-    runs never count)."""
+def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
+    """Fraction of runs that reached ε by epoch k, per `hue` level, one panel
+    per `facet` level (one panel when facet is None); censored runs never
+    count."""
     budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs["epochs_run"].max())
     colors = _colors(runs, hue)
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    ax = fig.subplots()
-    for label, group in _groups(runs, hue):
-        t = np.sort(censored_epochs(group))
-        t = np.maximum(t[np.isfinite(t)], 1)  # epoch 0 sits at the left edge of the log axis
-        solved = np.arange(1, len(t) + 1) / len(group)
-        ax.step(np.r_[1, t, budget], np.r_[0, solved, solved[-1] if len(t) else 0], where="post",
-                color=colors[label], label=f"{label}: {len(t) / len(group):.0%} of {len(group)}")
+    panels = _groups(runs, facet) if facet else [(None, runs)]
+    fig = Figure(figsize=(4.2 * len(panels) + 2.2, 4.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
-    ax.set_title("Runs that reached ε" + (f" = {target:g}" if target is not None else "") + " by epoch k")
-    # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
-    ax.set_xscale("log")
-    ax.set_xlabel("epoch k (log scale)")
-    ax.set_ylabel("fraction of runs with E < ε")
-    ax.set_xlim(1, max(budget, 2))
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(title=hue if hue in runs else None, loc="lower right", fontsize="small")
+    for ax, (panel, rows) in zip(axes[0], panels):
+        for label, group in _groups(rows, hue):
+            t = np.sort(censored_epochs(group))
+            t = np.maximum(t[np.isfinite(t)], 1)  # epoch 0 sits at the left edge of the log axis
+            solved = np.arange(1, len(t) + 1) / len(group)
+            ax.step(np.r_[1, t, budget], np.r_[0, solved, solved[-1] if len(t) else 0], where="post",
+                    color=colors[label], label=f"{label}: {len(t) / len(group):.0%} of {len(group)}")
+        # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch k (log scale)")
+        ax.set_xlim(1, max(budget, 2))
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        if panel is not None:
+            ax.set_title(f"{facet} = {panel}" if facet in runs else panel)
+        ax.legend(title=hue if hue in runs else None, loc="lower right", fontsize="small")
+    axes[0, 0].set_ylabel("fraction of runs with E < ε")
+    fig.suptitle("Runs that reached ε" + (f" = {target:g}" if target is not None else "") + " by epoch k")
     return fig
 
 
@@ -303,6 +309,8 @@ class Figures:
     drawn: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    hue: str | None = None  # the factors the curve and ECDF figures follow
+    facet: str | None = None
 
     def save(self, key, fig, outdir, fact=""):
         fig.savefig(outdir / FILES[key], dpi=DPI)
@@ -336,16 +344,52 @@ def _shares(pairs):
     return ", ".join(f"{label} {value:.0%}" for label, value in pairs)
 
 
+def figure_factors(results):
+    """(hue, facet) of the learning-curve and ECDF figures: the manifest's
+    report choice ({"report": {"hue": ..., "facet": ...}}) where it names
+    columns of the runs, else the first text factor that varies and the next
+    one (facet None when there is none; hue None when no text factor varies)."""
+    runs = results.runs
+    choice = results.manifest.get("report", {}) if isinstance(results.manifest.get("report"), dict) else {}
+    varying = [f for f in results.factors
+               if runs[f].nunique() > 1 and not pd.api.types.is_numeric_dtype(runs[f].cat.categories)]
+    hue = choice.get("hue") if choice.get("hue") in runs else (varying[0] if varying else None)
+    rest = [f for f in varying if f != hue]
+    facet = choice.get("facet") if choice.get("facet") in runs else (rest[0] if rest else None)
+    return hue, (facet if facet != hue else None)
+
+
+def _best_cells(runs):
+    """The heat map's caption fact: its best cells under the rule for "best"
+    (success rate, then median epochs, then test accuracy; ties named), and
+    its worst by success rate."""
+    cells = [{"cell": " · ".join(map(str, key)), **describe(rows)}
+             for key, rows in runs.groupby([_labels(runs, "init"), _labels(runs, "activation")],
+                                           observed=True, sort=True)]
+    order = ranked(pd.DataFrame(cells))
+    best = order[order["rank"] == 1]
+    worst = order.sort_values("success_rate", kind="stable").iloc[0]
+
+    def outcome(r):
+        return f"{r['success_rate']:.0%}, median epochs {never(r['epochs_median'])}, " \
+               f"test accuracy {r['test_acc_mean']:.3f}"
+    tied = f" (tied with {', '.join(best['cell'].iloc[1:])})" if len(best) > 1 else ""
+    return (f"Best cell: {best.iloc[0]['cell']} ({outcome(best.iloc[0])}){tied}; "
+            f"worst: {worst['cell']} ({worst['success_rate']:.0%}).")
+
+
 def make_figures(results, tables, outdir, *, run=None):
     """Draw every figure the experiment allows into outdir; returns Figures.
     run: (config, seed) whose hidden units are drawn (default: best_run)."""
     runs, factors, figures = results.runs, results.factors, Figures()
+    hue, facet = figure_factors(results)
+    figures.hue, figures.facet = hue, facet
 
-    figures.save("learning_curves", plot_learning_curves(runs, results.curves), outdir)
+    figures.save("learning_curves", plot_learning_curves(runs, results.curves, hue=hue, facet=facet), outdir)
 
     if runs["converged"].any():
-        solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, "optimizer"))
-        figures.save("epochs_ecdf", plot_epochs_ecdf(runs), outdir,
+        solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, hue))
+        figures.save("epochs_ecdf", plot_epochs_ecdf(runs, hue=hue, facet=facet), outdir,
                      f"By the end of the budget these shares of runs reached ε: {solved}.")
     else:
         figures.skipped["epochs_ecdf"] = ("no run reached the target loss ε" if has_target(runs)
@@ -364,11 +408,7 @@ def make_figures(results, tables, outdir, *, run=None):
         figures.skipped["regularization"] = "the experiment does not vary regularisation"
 
     if "init" in factors or "activation" in factors:
-        rate = success_cells(runs, "init", "activation")["converged"].dropna()
-        best, worst = rate.idxmax(), rate.idxmin()
-        figures.save("success_heatmap", plot_success_heatmap(runs), outdir,
-                     f"Best cell: {' · '.join(best)} ({rate[best]:.0%}); "
-                     f"worst: {' · '.join(worst)} ({rate[worst]:.0%}).")
+        figures.save("success_heatmap", plot_success_heatmap(runs), outdir, _best_cells(runs))
     else:
         figures.skipped["success_heatmap"] = "the experiment varies neither init nor activation"
 
