@@ -12,8 +12,9 @@ from scipy import stats
 from engine.analysis.analyze import analyze, parse_run
 from engine.analysis.load import ResultsError, load_results
 from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, median_ranks, rank_biserial
-from engine.analysis.tables import (composite_levels, lr_ranges, lr_sensitivity, main_effects, nested_factors,
-                                    paired_comparisons, summary_table)
+from engine.analysis.tables import (composite_levels, level_settings, lr_ranges, lr_sensitivity, main_effects,
+                                    nested_factors, paired_comparisons, per_level_settings, pooled_factors, ranked,
+                                    split_seeds, summary_table)
 
 
 @pytest.fixture
@@ -403,3 +404,116 @@ def test_paired_nested_levels_enter_at_their_best(tmp_path):
         ["momentum (lr=0.01)", "adam (lr=0.001)"]]
     assert table["seeds"].tolist() == [8, 8, 8]  # the evaluation seeds: the others chose the lrs
     assert table["winner"].tolist() == ["momentum (lr=0.01)", "adam (lr=0.001)", "adam (lr=0.001)"]
+
+
+# ---------------------------------------------------------------- fair comparisons (issue 10)
+
+def _blocks(root, outcomes):
+    """optimizer sgd vs adam over `variant` blocks: outcomes[seed] lists, per
+    block, +1 where sgd is faster, -1 where adam is, 0 for a tie."""
+    rows = []
+    for seed, signs in enumerate(outcomes):
+        for block, sign in enumerate(signs):
+            for config, opt in enumerate(["sgd", "adam"]):
+                faster = (sign > 0) == (opt == "sgd") and sign != 0
+                rows.append({"config": 2 * block + config, "seed": seed, "optimizer": opt,
+                             "init": f"v{block}", "epochs_to_target": 50 if faster else 60})
+    write_runs(root, rows)
+    (root / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "init"]}))
+    return load_results(root).runs
+
+
+def test_paired_tests_replicate_over_seeds_not_blocks(tmp_path):
+    # Adam wins every block of four seeds, sgd every block of two: 120 blocks to
+    # 60, which a test over blocks calls decisive; over six seeds it is not.
+    runs = _blocks(tmp_path, [[-1] * 30] * 4 + [[1] * 30] * 2)
+    row = paired_comparisons(runs, ["optimizer", "init"]).query(
+        "factor == 'optimizer' and metric == 'epochs_to_target'").iloc[0]
+    assert (row["seeds"], row["blocks"]) == (6, 180)
+    assert row["b_wins"] == pytest.approx(2 / 3)
+    assert stats.wilcoxon(np.r_[-np.ones(120), np.ones(60)]).pvalue < 1e-4  # the blocks' verdict
+    assert row["p_value"] == pytest.approx(stats.wilcoxon([-1, -1, -1, -1, 1, 1], zero_method="pratt").pvalue)
+    assert row["p_value"] > 0.5 and row["winner"] == ""
+
+
+def test_winner_that_loses_most_blocks_is_flagged(tmp_path):
+    # 40 seeds where sgd wins 6 of 10 blocks, 9 where adam wins all 10: sgd wins
+    # most seeds (the Wilcoxon verdict) but adam wins more blocks (250 to 240).
+    runs = _blocks(tmp_path, [[1] * 6 + [-1] * 4] * 40 + [[-1] * 10] * 9)
+    row = paired_comparisons(runs, ["optimizer", "init"]).query(
+        "factor == 'optimizer' and metric == 'epochs_to_target'").iloc[0]
+    assert row["a_wins"] * row["blocks"] == 240 and row["b_wins"] * row["blocks"] == 250
+    assert row["winner"] == "sgd" and row["note"] == "the other level wins more blocks"
+    assert row["score_lo"] > 0
+
+
+def test_no_winner_when_the_median_seed_ties(tmp_path):
+    # Adam wins on 9 of 30 seeds and ties on the rest: the signed-rank test sees a
+    # shift, but the median seed is a tie, so no level is named.
+    runs = _blocks(tmp_path, [[-1]] * 9 + [[0]] * 21)
+    row = paired_comparisons(runs, ["optimizer", "init"]).query("metric == 'epochs_to_target'").iloc[0]
+    assert row["p_holm"] < 0.05 and row["score_median"] == 0 and row["score_hi"] == 0
+    assert row["winner"] == ""
+
+
+def test_train_loss_is_compared_only_without_a_target(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    runs = load_results(tmp_path).runs
+    assert set(paired_comparisons(runs, ["optimizer"])["metric"]) == {"epochs_to_target", "test_acc"}
+    untargeted = runs.assign(target_loss=np.nan, converged=False, epochs_to_target=pd.NA)
+    assert set(paired_comparisons(untargeted, ["optimizer"])["metric"]) == {"test_acc", "train_loss"}
+
+
+def test_rank_ties_differences_inside_the_intervals(tmp_path):
+    # Same success and median epochs; test accuracies 0.99788 and 0.99787 (±0.0003)
+    # tie, 0.9950 is outside the first one's interval.
+    acc = {0: 0.99788, 1: 0.99787, 2: 0.9950}
+    rows = [{"config": c, "seed": s, "optimizer": ["sgd", "momentum", "adam"][c], "epochs_to_target": 20,
+             "test_acc": acc[c] + 0.0003 * (-1) ** s} for c in acc for s in range(10)]
+    runs = load_results(write_runs(tmp_path, rows)).runs
+    summary = summary_table(runs, ["optimizer"]).set_index("config")
+    assert summary["rank"].tolist() == [1, 1, 3]
+    assert ranked(summary)["rank"].tolist() == [1, 1, 3]
+
+
+def test_best_lr_is_chosen_on_the_tuning_seeds(tmp_path):
+    # lr 0.1 fails on the even seeds (tuning), lr 1.0 on the odd ones: the tuning
+    # seeds pick 1.0, and its outcomes come from the odd seeds, where it fails.
+    rows = [{"config": c, "seed": s, "optimizer": "sgd", "lr": lr,
+             "epochs_to_target": None if (s % 2 == 0) == (lr == 0.1) else 30 + s}
+            for c, lr in enumerate([0.1, 1.0]) for s in range(8)]
+    write_runs(tmp_path, rows)
+    (tmp_path / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "lr"]}))
+    runs = load_results(tmp_path).runs
+    tuning, evaluation = split_seeds(runs)
+    assert sorted(runs["seed"][tuning].unique()) == [0, 2, 4, 6] and not (tuning & evaluation).any()
+    table = lr_sensitivity(runs, tuning=tuning).set_index("lr")
+    assert table.loc[1.0, "best"] and not table.loc[0.1, "best"]
+    assert table.loc[1.0, "success_rate"] == 0 and table.loc[1.0, "runs"] == 4
+    assert lr_ranges(table.reset_index())["success_rate"].item() == 0
+
+
+def test_lr_sensitivity_has_real_intervals(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=range(8))
+    table = lr_sensitivity(load_results(tmp_path).runs)
+    reached = table[table["success_rate"] == 1]
+    assert (reached["epochs_lo"] < reached["epochs_median"]).all()
+    assert (reached["epochs_median"] < reached["epochs_hi"]).all()
+
+
+def test_no_lr_main_effect_across_optimizers(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0])
+    runs = load_results(tmp_path).runs
+    assert pooled_factors(runs, ["optimizer", "lr"]) == ["optimizer"]
+    assert set(main_effects(runs, ["optimizer", "lr"])["factor"]) == {"optimizer"}
+    assert pooled_factors(runs[runs["optimizer"] == "sgd"], ["lr"]) == ["lr"]  # one optimizer: fine
+
+
+def test_per_level_settings_in_the_summary(tmp_path):
+    runs = _own_lrs(tmp_path)
+    assert level_settings(runs, ["optimizer"]) == ["lr"]
+    summary = summary_table(runs, ["optimizer"])
+    assert "lr" in summary and summary.groupby("optimizer", observed=True)["lr"].nunique().tolist() == [2, 2, 2]
+    settings = per_level_settings(runs.query("lr in [0.01, 0.1]"), ["optimizer"]).set_index("level")
+    assert settings.loc["adam", "settings"] == "lr 0.01, beta1 0.9, beta2 0.999, eps 1e-08"
+    assert settings.loc["momentum", "settings"] == "momentum 0.9"  # two lrs: in the summary rows

@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from results_fixture import make_results
+from results_fixture import make_results, write_runs
 
 from engine import load_results
 from engine.analysis.tables import compute_tables
-from engine.analysis.figures import (DPI, FILES, _loss_band, best_run, init_activations, make_figures,
-                          plot_hidden_units, saturated)
+from engine.analysis.figures import (DPI, FILES, _loss_band, best_run, figure_factors, init_activations,
+                                     make_figures, plot_hidden_units, plot_learning_curves, saturated)
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
 # coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
@@ -132,3 +132,30 @@ def test_init_activations_on_the_training_data(full):
     assert np.allclose(hidden["std0.01", "sigmoid"], 0.5, atol=0.02)
     # He is Xavier scaled by √2, so ReLU outputs scale by √2 (thresholds start at 0).
     np.testing.assert_allclose(hidden["he", "relu"], np.sqrt(2) * hidden["xavier", "relu"])
+
+
+def test_figures_follow_the_experiments_factors(tmp_path):
+    make_results(tmp_path, factors=("init", "activation"), seeds=[0])
+    results = load_results(tmp_path)
+    assert figure_factors(results) == ("init", "activation")
+    results.manifest["report"] = {"hue": "activation", "facet": "init"}
+    assert figure_factors(results) == ("activation", "init")
+    fig = plot_learning_curves(results.runs, results.curves, hue="init", facet="activation")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:3] == ["xavier (n=1)", "he (n=1)", "std0.01 (n=1)"]
+    assert len(fig.axes) == 2  # one panel per activation
+    (tmp_path / "one").mkdir()
+    _, figures = _draw(tmp_path / "one", factors=("optimizer",), seeds=[0])
+    assert (figures.hue, figures.facet) == ("optimizer", None)
+
+
+def test_best_cell_breaks_ties_by_epochs(tmp_path):
+    # Every cell reaches ε on every seed; xavier · tanh is the fastest, he · sigmoid
+    # the slowest, so "best" must not be the first cell with 100 %.
+    epochs = {("he", "sigmoid"): 90, ("he", "tanh"): 40, ("xavier", "sigmoid"): 60, ("xavier", "tanh"): 20}
+    rows = [{"config": c, "seed": s, "init": i, "activation": a, "epochs_to_target": e + s}
+            for c, ((i, a), e) in enumerate(epochs.items()) for s in range(3)]
+    write_runs(tmp_path, rows)
+    results = load_results(tmp_path)
+    figures = make_figures(results, compute_tables(results), tmp_path)
+    assert figures.facts["success_heatmap"].startswith("Best cell: xavier · tanh (100%, median epochs 21")

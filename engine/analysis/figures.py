@@ -407,7 +407,9 @@ def make_figures(results, tables, outdir, *, run=None):
     else:
         figures.skipped["regularization"] = "the experiment does not vary regularisation"
 
-    if "init" in factors or "activation" in factors:
+    if not has_target(runs):
+        figures.skipped["success_heatmap"] = "no target loss ε was set, so there is no success rate to map"
+    elif "init" in factors or "activation" in factors:
         figures.save("success_heatmap", plot_success_heatmap(runs), outdir, _best_cells(runs))
     else:
         figures.skipped["success_heatmap"] = "the experiment varies neither init nor activation"
