@@ -8,8 +8,9 @@ from results_fixture import make_results, write_runs
 
 from engine import load_results
 from engine.analysis.tables import compute_tables
-from engine.analysis.figures import (DPI, FILES, _loss_band, best_run, figure_factors, init_activations,
-                                     make_figures, plot_hidden_units, plot_learning_curves, saturated)
+from engine.analysis.figures import (BIN_WIDTH, DPI, FILES, best_run, figure_factors, init_activations,
+                                     loss_bands, make_figures, plot_hidden_units, plot_learning_curves,
+                                     saturated)
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
 # coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
@@ -108,12 +109,45 @@ def test_loss_band_keeps_stopped_runs():
     curves = pd.DataFrame({"config": [0, 0, 1, 1, 2, 2], "seed": 0, "epoch": [0, 10, 0, 10, 0, 20],
                            "train_loss": [1.0, 0.01, 1.0, np.nan, 1.0, 0.4]})
     runs = pd.DataFrame({"config": [0, 1, 2], "seed": 0, "diverged": [False, True, False]})
-    epoch, (q25, q50, q75) = _loss_band(curves, runs)
-    assert epoch.tolist() == [0, 10, 20]
+    grid, q = loss_bands(curves, runs, np.zeros(3, int))
+    (q25, q50, q75), at = q[0], [list(grid).index(e) for e in (0, 10, 20)]
+    assert grid[0] == 0 and grid[-1] == 20
     # At 10: 0.01, ∞ (diverged), 0.7 (interpolated); at 20: 0.01 (kept), ∞, 0.4.
-    assert q50.tolist() == [1.0, 0.7, 0.4]
-    assert q25.tolist() == [1.0, 0.01, 0.01]
-    assert np.isnan(q75[1:]).all()  # +∞ is not drawn
+    half_bin = 10 ** (BIN_WIDTH / 2)
+    np.testing.assert_allclose(q50[at], [1.0, 0.7, 0.4], rtol=half_bin - 1)
+    np.testing.assert_allclose(q25[at], [1.0, 0.01, 0.01], rtol=half_bin - 1)
+    assert np.isnan(q75[at[1:]]).all()  # +∞ is not drawn
+
+
+def _bands_slow(curves, runs, grid):
+    """Exact quartiles from a full (epochs × runs) table, one run at a time."""
+    values = []
+    for (config, seed), rows in curves.groupby(["config", "seed"]):
+        run = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
+        y = np.interp(grid, rows["epoch"], rows["train_loss"])
+        y[grid > rows["epoch"].max()] = np.inf if run["diverged"] else rows["train_loss"].iloc[-1]
+        values.append(y)
+    q = np.quantile(np.array(values), [0.25, 0.5, 0.75], axis=0, method="inverted_cdf")
+    return np.where(np.isfinite(q), q, np.nan)
+
+
+def test_loss_bands_match_exact_quantiles_chunk_by_chunk():
+    rng = np.random.default_rng(3)
+    rows, runs = [], []
+    for config in range(40):
+        last = int(rng.integers(5, 300))
+        epochs = np.r_[np.arange(0, last, 20), last]
+        rows.append(pd.DataFrame({"config": config, "seed": 0, "epoch": epochs,
+                                  "train_loss": np.exp(-rng.uniform(0.01, 0.05) * epochs)}))
+        runs.append({"config": config, "seed": 0, "diverged": config % 7 == 0})
+    curves, runs = pd.concat(rows, ignore_index=True), pd.DataFrame(runs)
+    groups = np.arange(40) % 2
+    grid, q = loss_bands(curves, runs, groups)
+    _, chunked = loss_bands(curves, runs, groups, chunk_runs=3)
+    np.testing.assert_array_equal(q, chunked)  # the chunk size changes nothing
+    for g in (0, 1):
+        exact = _bands_slow(curves[curves["config"] % 2 == g], runs[runs["config"] % 2 == g], grid)
+        np.testing.assert_allclose(q[g], exact, rtol=10 ** (BIN_WIDTH / 2) - 1)
 
 
 def test_saturated():

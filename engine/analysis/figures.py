@@ -37,6 +37,12 @@ FILES = {
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
 REGULARIZERS = ("regularization", "weight_decay", "dropout")
+# Learning-curve bands: grid epochs, log10-loss histogram bins, runs per chunk.
+BAND_POINTS = 200
+BIN_WIDTH = 0.005  # decades: quantiles exact to about ±0.6 %
+LOSS_BINS = np.arange(-12.0, 6.0 + BIN_WIDTH / 2, BIN_WIDTH)
+N_BINS = len(LOSS_BINS) - 1
+CHUNK_RUNS = 20_000
 
 
 def _labels(runs, column):
@@ -64,22 +70,76 @@ def _single(runs, column):
     return values[0] if len(values) == 1 else None
 
 
-def _loss_band(curves, runs):
-    """Quartiles of the training loss per epoch over runs. Between its records
-    a run's loss is interpolated; after its last one a run that stopped at ε
-    keeps its last loss and one that diverged counts as +∞, so the band does
-    not drop the runs that blew up."""
-    rows = curves.merge(runs[KEY], on=KEY)
-    rows = rows.assign(epoch=rows["epoch"].astype("int64"),
-                       train_loss=rows["train_loss"].where(np.isfinite(rows["train_loss"]), np.inf))
-    wide = rows.pivot(index="epoch", columns=KEY, values="train_loss")
-    ended = wide.isna() & wide.bfill().isna()
-    diverged = runs.set_index(KEY)["diverged"].reindex(wide.columns).to_numpy(bool)
-    wide = wide.interpolate(method="index", limit_area="inside").ffill()
-    wide = wide.mask(ended & diverged[None, :], np.inf).dropna(how="all")
-    # Nearest order statistic: interpolating towards +∞ gives NaN.
-    q = np.nanquantile(wide.to_numpy(float), [0.25, 0.5, 0.75], axis=1, method="nearest")
-    return wide.index.to_numpy(), np.where(np.isfinite(q), q, np.nan)
+def band_epochs(last):
+    """The epochs at which learning-curve bands are drawn: 0, then about
+    BAND_POINTS steps spaced evenly on the figures' log axis up to `last`."""
+    return np.unique(np.r_[0, np.geomspace(1, max(last, 1), BAND_POINTS - 1).round()]).astype(np.int64)
+
+
+def _losses_at(epoch, loss, run, stops, diverged, grid):
+    """The training loss of each run (rows of one chunk, sorted by run then
+    epoch; runs numbered 0…n−1) at each grid epoch: linear between records,
+    the first record's loss before it; after its last record the last loss
+    for a run that stopped and +∞ for one that diverged. Shape (n, len(grid))."""
+    n, span = len(stops), int(max(epoch.max(), grid.max())) + 2
+    keys = run * span + epoch
+    owner = np.repeat(np.arange(n), len(grid))
+    at = np.searchsorted(keys, owner * span + np.tile(grid, n), side="right") - 1  # last record ≤ epoch
+    at = np.maximum(at, np.searchsorted(keys, np.arange(n) * span)[owner])  # not before the run's first
+    nxt = np.minimum(at + 1, len(keys) - 1)
+    inside = (nxt > at) & (run[nxt] == owner)
+    g = np.tile(grid, n)
+    t = np.where(inside, np.clip((g - epoch[at]) / np.maximum(epoch[nxt] - epoch[at], 1), 0, 1), 0.0)
+    with np.errstate(invalid="ignore"):  # inf − inf where a diverged run's records are +∞
+        value = np.where(t > 0, loss[at] + t * (loss[nxt] - loss[at]), loss[at])
+    value = np.where(~inside & (g > stops[owner]) & diverged[owner], np.inf, value)
+    return value.reshape(n, len(grid))
+
+
+def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
+    """Quartiles of the training loss per group of runs at `band_epochs`,
+    with memory bounded by the chunk and the histogram, not by the runs.
+
+    curves: config, seed, epoch, train_loss rows, sorted by them; runs: config,
+    seed, diverged; group: a group number (0…k−1) per run. Each run's loss at
+    the grid epochs (`_losses_at`) is counted into LOSS_BINS (log10 bins of
+    width BIN_WIDTH; a non-finite loss counts as +∞, so the band does not drop
+    the runs that blew up), chunk by chunk; a quantile is the centre of the
+    bin that holds it (exact to half a bin), NaN where it is +∞.
+
+    Returns (grid, q) with q of shape (k, 3, len(grid)) for the quartiles.
+    """
+    keyed = runs[KEY].assign(_group=np.asarray(group), _diverged=runs["diverged"].to_numpy(bool))
+    rows = curves[KEY + ["epoch", "train_loss"]].merge(keyed, on=KEY)
+    key = rows[KEY].to_numpy(np.int64)
+    run = np.cumsum(np.r_[True, (key[1:] != key[:-1]).any(axis=1)]) - 1  # rows are sorted by KEY
+    epoch = rows["epoch"].to_numpy(np.int64)
+    loss = rows["train_loss"].to_numpy(float)
+    loss = np.where(np.isfinite(loss), loss, np.inf)
+    last = np.flatnonzero(np.r_[run[1:] != run[:-1], True])  # each run's last record
+    grid = band_epochs(epoch.max() if len(epoch) else 0)
+    k = int(np.max(group)) + 1 if len(group) else 0
+    counts = np.zeros(k * len(grid) * (N_BINS + 1), np.int64)
+    first = np.r_[0, last[:-1] + 1]
+    for start in range(0, len(last), chunk_runs):
+        runs_in = slice(start, start + chunk_runs)
+        lo, hi = first[runs_in][0], last[runs_in][-1] + 1
+        values = _losses_at(epoch[lo:hi], loss[lo:hi], run[lo:hi] - start, epoch[last[runs_in]],
+                            rows["_diverged"].to_numpy()[last[runs_in]], grid)
+        with np.errstate(divide="ignore"):
+            b = np.floor((np.log10(np.maximum(values, 0)) - LOSS_BINS[0]) / BIN_WIDTH)
+        b = np.where(np.isfinite(values), np.clip(np.nan_to_num(b, neginf=0), 0, N_BINS - 1), N_BINS)
+        cell = rows["_group"].to_numpy()[last[runs_in]][:, None] * len(grid) + np.arange(len(grid))[None, :]
+        counts += np.bincount((cell * (N_BINS + 1) + b.astype(np.int64)).ravel(), minlength=counts.size)
+    cumulative = counts.reshape(k, len(grid), N_BINS + 1).cumsum(axis=2)
+    total = cumulative[:, :, -1:]
+    q = np.empty((k, 3, len(grid)))
+    for i, share in enumerate((0.25, 0.5, 0.75)):
+        # The order statistic of rank ⌈share·n⌉ (at least the first).
+        b = np.argmax(cumulative >= np.maximum(np.ceil(share * total), 1), axis=2)
+        centre = 10.0 ** (LOSS_BINS[0] + (b + 0.5) * BIN_WIDTH)
+        q[:, i] = np.where((b < N_BINS) & (total[:, :, 0] > 0), centre, np.nan)
+    return grid, q
 
 
 def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
@@ -90,11 +150,14 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     fig = Figure(figsize=(4.2 * len(panels) + 1.2, 4.2), layout="constrained")
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
+    cells = pd.Series(list(zip(_labels(runs, facet), _labels(runs, hue))), index=runs.index)
+    names = list(dict.fromkeys(cells))
+    grid, q = loss_bands(curves, runs, cells.map({c: i for i, c in enumerate(names)}).to_numpy())
     for ax, (panel, rows) in zip(axes[0], panels):
         for label, group in _groups(rows, hue):
-            epoch, (q25, q50, q75) = _loss_band(curves, group)
-            ax.plot(epoch, q50, color=colors[label], label=f"{label} (n={len(group)})")
-            ax.fill_between(epoch, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
+            q25, q50, q75 = q[names.index((panel, label))]
+            ax.plot(grid, q50, color=colors[label], label=f"{label} (n={len(group)})")
+            ax.fill_between(grid, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
         if target is not None and np.isfinite(target):
             ax.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"ε = {target:g}")
         ax.set_yscale("log")
