@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+from math import comb
 
 import numpy as np
 import pandas as pd
@@ -229,7 +230,6 @@ def test_median_ci():
 def _median_ranks_slow(n, level):
     """The widest-first search for the narrowest symmetric interval, coverage
     summed term by term from the binomial probabilities."""
-    from math import comb
     best = 0
     for j in range(n // 2 + 1):
         below = sum(comb(n, k) for k in range(j + 1)) / 2 ** n  # P(B ≤ j)

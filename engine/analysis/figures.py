@@ -358,7 +358,7 @@ def plot_lr_sensitivity(table):
     left.set_ylabel("success rate (fraction reaching ε)")
     left.set_ylim(-0.02, 1.02)
     right.set_yscale("log")
-    right.set_ylabel("median final training loss (log scale)")
+    right.set_ylabel("median training loss at stop (log scale)")
     fig.legend(*left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)",
                loc="outside right center", fontsize="small")
     fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")

@@ -47,7 +47,7 @@ def captions(hue, facet, target):
                              "over all seeds, per init × activation, as Saito's book shows for Xavier and "
                              "He; values piled at a bound (or at 0 for ReLU) pass no gradient back."),
         "lr_sensitivity": ("Learning-rate sensitivity",
-                           "Success rate and median final training loss against the learning rate per "
+                           "Success rate and median training loss at stop against the learning rate per "
                            "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
                            "tuning seeds), filled markers the good range (success rate at least "
                            f"{percent(GOOD)} of the best's)."),
