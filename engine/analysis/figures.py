@@ -299,8 +299,8 @@ def init_activations(runs, layout, data):
     inits = [label for label, _ in _groups(runs, "init")]
     activations = [label for label, _ in _groups(runs, "activation")]
     output = _single(runs, "output") or "softmax"
-    return {(init, a): forward(initial_params(layout, init, seeds), X, a, output)[0]
-            for init in inits for a in activations}
+    theta = {init: initial_params(layout, init, seeds) for init in inits}  # one draw per init
+    return {(init, a): forward(theta[init], X, a, output)[0] for init in inits for a in activations}
 
 
 def saturated(h, activation):

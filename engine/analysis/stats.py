@@ -12,6 +12,8 @@
 - A test is significant when its p value (Holm-adjusted within its family) is
   below ALPHA.
 """
+import functools
+
 import numpy as np
 from scipy import stats
 
@@ -30,6 +32,7 @@ def censored_epochs(runs):
     return runs["epochs_to_target"].to_numpy(dtype=float, na_value=np.inf)
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of group sizes, asked for again and again
 def median_ranks(n, *, level=LEVEL):
     """0-based ranks (j, n−1−j) of the order statistics that bound the median
     of n values with coverage ≥ level. With B ~ Binomial(n, 1/2) the number of

@@ -190,17 +190,22 @@ def composite_levels(runs, factor, nested):
     """Levels of `factor` as text, refined by the nested factors that vary
     within a level ("adam (lr=0.01)"; "weight_decay=0.001" for a level named
     after the setting it varies); a categorical in grid order."""
-    details = [np.where(runs.groupby(factor, observed=True)[other].transform("nunique") > 1,
-                        other + "=" + runs[other].astype(str), "") for other in nested]
+    columns = [factor, *nested]
+    # Labels per distinct combination, then mapped to the runs: no loop over runs.
+    combos = runs[columns].drop_duplicates().reset_index(drop=True)
+    varies = [combos.groupby(factor, observed=True)[other].transform("nunique").to_numpy() > 1
+              for other in nested]
     labels = []
-    for level, *parts in zip(runs[factor].astype(str), *details):
-        parts = [part for part in parts if part]
-        if len(parts) == 1 and parts[0].startswith(level + "="):
+    for i, (level, *values) in enumerate(combos.itertuples(index=False)):
+        parts = [f"{other}={value}" for other, value, vary in zip(nested, values, varies) if vary[i]]
+        if len(parts) == 1 and parts[0].startswith(f"{level}="):
             labels.append(parts[0])
         else:
-            labels.append(f"{level} ({', '.join(parts)})" if parts else level)
-    labels = pd.Series(labels, index=runs.index)
-    return pd.Categorical(labels, categories=labels.unique())
+            labels.append(f"{level} ({', '.join(parts)})" if parts else str(level))
+    label = pd.Series(pd.MultiIndex.from_frame(runs[columns]).map(
+        dict(zip(pd.MultiIndex.from_frame(combos), labels))), index=runs.index) if nested else \
+        runs[factor].astype(str)
+    return pd.Categorical(label, categories=pd.unique(label))
 
 
 def best_sublevels(runs, factor, levels, tuning):
