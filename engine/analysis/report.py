@@ -64,6 +64,14 @@ def _mean_ci(mean, lo, hi):
     return "–" if missing(mean) else f"{one(mean)} [{one(lo)}, {one(hi)}]"
 
 
+def _signed(x):
+    return "–" if missing(x) else f"{x:+.2f}"
+
+
+def _signed_interval(median, lo, hi):
+    return "–" if missing(median) else f"{_signed(median)} [{_signed(lo)}, {_signed(hi)}]"
+
+
 def _count(n, noun):
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -228,8 +236,7 @@ def _paired_section(tables, target):
         return (r["winner"] or "–") + (f" ({r['note']})" if r["note"] else "")
     rows = [[r["factor"], names[r["metric"]], f"{r['level_a']} vs {r['level_b']}", r["seeds"], r["blocks"],
              " / ".join(pct(r[c]) for c in ("a_wins", "b_wins", "ties")),
-             f"{r['score_median']:+.2f} [{r['score_lo']:+.2f}, {r['score_hi']:+.2f}]",
-             f"{r['effect_size']:+.2f}", _p(r["p_value"]), _p(r["p_holm"]), verdict(r)]
+             _signed_interval(r["score_median"], r["score_lo"], r["score_hi"]), _signed(r["effect_size"]), _p(r["p_value"]), _p(r["p_holm"]), verdict(r)]
             for r in paired.to_dict("records")]
     return ["## Paired comparisons", "",
             "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
@@ -243,8 +250,11 @@ def _paired_section(tables, target):
 def _lr_section(tables, target):
     if tables.lr_ranges is None:
         return []
-    rows = [[r["optimizer"], f"{r['best_lr']:g}", pct(r["success_rate"]),
-             epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"]),
+    outcome = (["reached ε", f"epochs to ε, median [{_ci_label()}]"] if target else
+               [f"test acc, mean [{_ci_label()}]"])
+    rows = [[r["optimizer"], f"{r['best_lr']:g}",
+             *([pct(r["success_rate"]), epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"])]
+               if target else [_mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"])]),
              "–" if missing(r["good_lr_min"]) else f"{r['good_lr_min']:g} – {r['good_lr_max']:g}",
              r["good_levels"], num(r["decades"], 2)] for r in tables.lr_ranges.to_dict("records")]
     return ["## Learning-rate sensitivity", "",
@@ -253,8 +263,7 @@ def _lr_section(tables, target):
             f"whose success rate on the evaluation seeds is at least {percent(GOOD)} of the best's; its "
             "width is in decades (powers of ten) "
             "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).", "",
-            markdown_table(["optimizer", "best lr", "reached ε", f"epochs to ε, median [{_ci_label()}]",
-                            "good range", "good levels", "decades"], rows), ""]
+            markdown_table(["optimizer", "best lr", *outcome, "good range", "good levels", "decades"], rows), ""]
 
 
 def _figures_section(figures, target):

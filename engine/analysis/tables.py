@@ -267,7 +267,7 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
             values = chosen.assign(_x=_paired_values(chosen, metric), _level=tested)
             # One row per block; mean() only guards against factors that miss a setting.
             wide = values.groupby(others + ["_level"], observed=True)["_x"].mean().unstack("_level")
-            rows = [_paired_row(factor, metric, a, b, wide, alpha) for a, b in combinations(wide.columns, 2)]
+            rows = [_paired_row(factor, metric, a, b, wide) for a, b in combinations(wide.columns, 2)]
             table = pd.DataFrame(rows)
             table["p_holm"] = holm(table["p_value"])
             better = np.where(table["effect_size"] > 0, table["level_a"], table["level_b"])
@@ -284,7 +284,7 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
     return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
 
 
-def _paired_row(factor, metric, a, b, wide, alpha):
+def _paired_row(factor, metric, a, b, wide):
     scores, blocks, shares = seed_scores(wide, a, b)
     if np.count_nonzero(scores):
         test = stats.wilcoxon(scores, zero_method=ZERO_METHOD)
@@ -343,7 +343,8 @@ def lr_ranges(table):
         lrs = g.loc[g["good"], "lr"]
         rows.append({"optimizer": key, "best_lr": best["lr"], "success_rate": best["success_rate"],
                      "epochs_median": best["epochs_median"], "epochs_lo": best["epochs_lo"],
-                     "epochs_hi": best["epochs_hi"],
+                     "epochs_hi": best["epochs_hi"], "test_acc_mean": best["test_acc_mean"],
+                     "test_acc_lo": best["test_acc_lo"], "test_acc_hi": best["test_acc_hi"],
                      "good_lr_min": lrs.min() if len(lrs) else np.nan,
                      "good_lr_max": lrs.max() if len(lrs) else np.nan,
                      "good_levels": len(lrs),
