@@ -11,7 +11,8 @@ from results_fixture import make_results, write_runs
 from scipy import stats
 
 from engine.analysis.analyze import analyze, parse_run
-from engine.analysis.load import ResultsError, load_results
+from engine.analysis import load
+from engine.analysis.load import ResultsError, load_results, run_weights
 from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, median_ranks, rank_biserial
 from engine.analysis.tables import (composite_levels, level_settings, lr_ranges, lr_sensitivity, main_effects,
                                     nested_factors, paired_comparisons, per_level_settings, pooled_factors, ranked,
@@ -517,3 +518,16 @@ def test_per_level_settings_in_the_summary(tmp_path):
     settings = per_level_settings(runs.query("lr in [0.01, 0.1]"), ["optimizer"]).set_index("level")
     assert settings.loc["adam", "settings"] == "lr 0.01, beta1 0.9, beta2 0.999, eps 1e-08"
     assert settings.loc["momentum", "settings"] == "momentum 0.9"  # two lrs: in the summary rows
+
+
+def test_run_weights_without_loading_every_run(tmp_path, monkeypatch):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1, 2])
+    full = load_results(tmp_path).params.set_index(["config", "seed"])
+    monkeypatch.setattr(load, "CSV_CHUNK_ROWS", 2)  # the row sits in a later chunk
+    for fmt in ("csv", "parquet"):
+        if fmt == "parquet":
+            _as_parquet(tmp_path, ["params"])
+        keys_only = load_results(tmp_path, weights=False)
+        assert keys_only.params.columns.tolist() == ["config", "seed"] and len(keys_only.params) == 9
+        np.testing.assert_array_equal(run_weights(keys_only, 2, 1), full.loc[(2, 1)].to_numpy())
+        assert run_weights(keys_only, 9, 9) is None

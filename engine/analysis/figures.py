@@ -18,7 +18,7 @@ from matplotlib.patches import Patch
 from ..model.data import glyphs, make_dataset
 from ..model.equations import forward
 from ..model.initial import initial_params
-from .load import KEY
+from .load import KEY, run_weights
 from .format import never
 from .stats import censored_epochs, has_target
 from .tables import composite_levels, describe, nested_factors, ranked
@@ -481,14 +481,13 @@ def make_figures(results, tables, outdir, *, run=None):
         figures.skipped["hidden_units"] = "params.csv is missing"
     else:
         config, seed = run or best_run(runs, results.params)
-        weights = results.params[(results.params["config"] == config) & (results.params["seed"] == seed)]
-        if weights.empty:
+        theta = run_weights(results, config, seed)
+        if theta is None:
             figures.skipped["hidden_units"] = f"params.csv has no row for config {config}, seed {seed}"
         else:
             row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
             levels = ", ".join(f"{f} {row[f]}" for f in factors)
             title = f"Learned hidden units of config {config}, seed {seed}\n({levels})"
-            theta = weights.iloc[0, len(KEY):].to_numpy(float)
             figures.save("hidden_units", plot_hidden_units(theta, results.layout, title=title), outdir,
                          f"The run drawn is config {config}, seed {seed} ({levels}; "
                          f"test accuracy {row['test_acc']:.3f}).")

@@ -19,6 +19,7 @@ import pyarrow.parquet
 from ..model.layout import Layout
 
 KEY = ["config", "seed"]
+CSV_CHUNK_ROWS = 100_000  # rows of params.csv read at a time when looking for one run
 OUTCOMES = {  # column -> kind
     "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float",
     "epochs_to_target": "int", "converged": "bool", "diverged": "bool",
@@ -79,6 +80,18 @@ def _read_parquet(path, columns=None):
         return pd.read_parquet(path, columns=None if columns is None else [c for c in names if c in columns])
     except (pyarrow.ArrowException, OSError) as err:
         raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
+
+
+def _header(path):
+    """The column names of a table file, read without its rows."""
+    try:
+        if path.suffix == ".parquet":
+            return pyarrow.parquet.read_schema(path).names
+        return pd.read_csv(path, nrows=0).columns.tolist()
+    except (pyarrow.ArrowException, OSError) as err:
+        raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
+    except pd.errors.EmptyDataError:
+        raise ResultsError(f"{path}: file is empty (expected a header row and data)") from None
 
 
 def read_table(folder, name, columns=None):
@@ -175,7 +188,7 @@ def file_digest(path):
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def load_results(path, *, curve_columns=None):
+def load_results(path, *, curve_columns=None, weights=True):
     """Load a results folder into a `Results` (runs, curves, params, manifest).
 
     Parameters
@@ -188,6 +201,10 @@ def load_results(path, *, curve_columns=None):
     curve_columns : list of str, optional
         The curve columns to read besides config, seed and epoch (default:
         all of train_loss, train_acc, test_loss, test_acc).
+    weights : bool
+        Whether `params` holds every run's parameters (True) or only the
+        config and seed of the runs that have them (False: a large sweep's
+        weights stay on disk; `run_weights` reads one run's).
 
     Returns
     -------
@@ -243,10 +260,11 @@ def load_results(path, *, curve_columns=None):
     params = None
     params_path = table_path(path, "params")
     if params_path.is_file():
-        params_path, params = read_table(path, "params")
-        if params.shape[1] != len(KEY) + layout.size or list(params.columns[:2]) != KEY:
+        columns = _header(params_path)
+        if len(columns) != len(KEY) + layout.size or columns[:2] != KEY:
             raise ResultsError(f"{params_path}: expected columns config, seed and {layout.size} "
-                               f"parameters, got {params.shape[1]} columns")
+                               f"parameters, got {len(columns)} columns")
+        params_path, params = read_table(path, "params", None if weights else KEY)
     else:
         notes.append("No params.csv or params.parquet: the learned hidden units are not drawn.")
 
@@ -257,3 +275,22 @@ def load_results(path, *, curve_columns=None):
         notes.append(f"{curves_path.name} has no rows for {lacking} of the {len(runs)} runs.")
     return Results(path, runs, curves, params, manifest, list(factors), layout, notes,
                    file_digest(runs_path))
+
+
+def run_weights(results, config, seed):
+    """The final parameter vector of run (config, seed), or None when the
+    params table has no row for it; read from the file, a chunk at a time,
+    when `results` holds no weights (load_results(..., weights=False))."""
+    params = results.params
+    if params is None:
+        return None
+    if params.shape[1] > len(KEY):
+        rows = params[(params["config"] == config) & (params["seed"] == seed)]
+    else:
+        path = table_path(results.path, "params")
+        if path.suffix == ".parquet":
+            rows = pd.read_parquet(path, filters=[("config", "==", config), ("seed", "==", seed)])
+        else:
+            rows = pd.concat(chunk[(chunk["config"] == config) & (chunk["seed"] == seed)]
+                             for chunk in pd.read_csv(path, chunksize=CSV_CHUNK_ROWS))
+    return None if rows.empty else rows.iloc[0, len(KEY):].to_numpy(float)
