@@ -42,7 +42,7 @@ BAND_POINTS = 200
 BIN_WIDTH = 0.005  # decades: quantiles exact to about ±0.6 %
 LOSS_BINS = np.arange(-12.0, 6.0 + BIN_WIDTH / 2, BIN_WIDTH)
 N_BINS = len(LOSS_BINS) - 1
-CHUNK_RUNS = 20_000
+CHUNK_RUNS = 4096  # × BAND_POINTS values per temporary array: a few MB each
 
 
 def _labels(runs, column):
@@ -109,13 +109,18 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
 
     Returns (grid, q) with q of shape (k, 3, len(grid)) for the quartiles.
     """
-    keyed = runs[KEY].assign(_group=np.asarray(group), _diverged=runs["diverged"].to_numpy(bool))
-    rows = curves[KEY + ["epoch", "train_loss"]].merge(keyed, on=KEY)
-    key = rows[KEY].to_numpy(np.int64)
-    run = np.cumsum(np.r_[True, (key[1:] != key[:-1]).any(axis=1)]) - 1  # rows are sorted by KEY
-    epoch = rows["epoch"].to_numpy(np.int64)
-    loss = rows["train_loss"].to_numpy(float)
+    key = curves[KEY].to_numpy(np.int64)
+    starts = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
+    # Each curve run's row in runs (curves are sorted by KEY); runs not in `runs` are left out.
+    row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(pd.MultiIndex.from_arrays(key[starts].T))
+    kept = (row_of >= 0)[np.cumsum(starts) - 1]
+    row_of = row_of[row_of >= 0]
+    run = np.cumsum(starts[kept]) - 1
+    epoch = curves["epoch"].to_numpy(np.int64)[kept]
+    loss = curves["train_loss"].to_numpy(float, na_value=np.nan)[kept]
     loss = np.where(np.isfinite(loss), loss, np.inf)
+    group_of = np.asarray(group)[row_of]
+    diverged_of = runs["diverged"].to_numpy(bool)[row_of]
     last = np.flatnonzero(np.r_[run[1:] != run[:-1], True])  # each run's last record
     grid = band_epochs(epoch.max() if len(epoch) else 0)
     k = int(np.max(group)) + 1 if len(group) else 0
@@ -125,11 +130,11 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
         runs_in = slice(start, start + chunk_runs)
         lo, hi = first[runs_in][0], last[runs_in][-1] + 1
         values = _losses_at(epoch[lo:hi], loss[lo:hi], run[lo:hi] - start, epoch[last[runs_in]],
-                            rows["_diverged"].to_numpy()[last[runs_in]], grid)
+                            diverged_of[runs_in], grid)
         with np.errstate(divide="ignore"):
             b = np.floor((np.log10(np.maximum(values, 0)) - LOSS_BINS[0]) / BIN_WIDTH)
         b = np.where(np.isfinite(values), np.clip(np.nan_to_num(b, neginf=0), 0, N_BINS - 1), N_BINS)
-        cell = rows["_group"].to_numpy()[last[runs_in]][:, None] * len(grid) + np.arange(len(grid))[None, :]
+        cell = group_of[runs_in][:, None] * len(grid) + np.arange(len(grid))[None, :]
         counts += np.bincount((cell * (N_BINS + 1) + b.astype(np.int64)).ravel(), minlength=counts.size)
     cumulative = counts.reshape(k, len(grid), N_BINS + 1).cumsum(axis=2)
     total = cumulative[:, :, -1:]

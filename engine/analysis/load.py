@@ -76,8 +76,12 @@ def _read_csv(path, columns=None):
 
 def _read_parquet(path, columns=None):
     try:
-        names = pyarrow.parquet.read_schema(path).names
-        return pd.read_parquet(path, columns=None if columns is None else [c for c in names if c in columns])
+        schema = pyarrow.parquet.read_schema(path)
+        names = [c for c in schema.names if columns is None or c in columns]
+        # Text columns as dictionaries: they arrive categorical, without a string per row.
+        text = [f.name for f in schema if f.name in names and pyarrow.types.is_string(f.type)]
+        table = pyarrow.parquet.read_table(path, columns=names, read_dictionary=text)
+        return table.to_pandas(self_destruct=True)
     except (pyarrow.ArrowException, OSError) as err:
         raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
 
@@ -117,6 +121,11 @@ def _as_kind(df, column, kind, path):
     """Convert one column, or raise naming the first bad row (line numbers
     count the header as line 1)."""
     raw = df[column]
+    # Columns a Parquet file typed already need no parsing.
+    if kind == "float" and pd.api.types.is_float_dtype(raw) or kind == "bool" and pd.api.types.is_bool_dtype(raw):
+        return raw
+    if kind == "int" and pd.api.types.is_integer_dtype(raw):
+        return raw.astype("Int64")
     if kind == "bool":
         words = raw.astype("string").str.strip().str.lower()
         out = words.map({"true": True, "1": True, "1.0": True,
@@ -135,6 +144,16 @@ def _as_kind(df, column, kind, path):
         shown = "an empty value" if pd.isna(value) else repr(str(value))
         raise ResultsError(f"{path}: column {column!r} needs {kind} values; line {row + 2} has {shown}")
     return out
+
+
+def _sorted(frame, keys):
+    """frame sorted by the integer columns keys; a sweep writes its tables
+    sorted, so the check (one pass) usually spares the copy a sort makes."""
+    later = np.zeros(max(len(frame) - 1, 0), bool)
+    for column in reversed(keys):  # lexicographic: the first key that differs decides
+        step = np.diff(frame[column].to_numpy(np.int64))
+        later = np.where(step != 0, step > 0, later)
+    return frame if later.all() else frame.sort_values(keys, ignore_index=True)
 
 
 def _categorical(values, numeric):
@@ -231,7 +250,7 @@ def load_results(path, *, curve_columns=None, weights=True):
         raise ResultsError(f"{runs_path}: (config, seed) = ({config}, {seed}) appears more than once")
     for column, kind in OUTCOMES.items():
         runs[column] = _as_kind(runs, column, kind, runs_path)
-    runs = runs.sort_values(KEY, ignore_index=True)
+    runs = _sorted(runs, KEY)
 
     settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES]
     if "factors" in manifest:
@@ -254,7 +273,7 @@ def load_results(path, *, curve_columns=None, weights=True):
     _require(curves, KEY + list(wanted), curves_path)
     for column, kind in {"config": "int", "seed": "int", **wanted}.items():
         curves[column] = _as_kind(curves, column, kind, curves_path)
-    curves = curves.sort_values(KEY + ["epoch"], ignore_index=True)
+    curves = _sorted(curves, KEY + ["epoch"])
 
     layout = Layout(**manifest["layout"]) if "layout" in manifest else Layout()
     params = None
@@ -269,8 +288,9 @@ def load_results(path, *, curve_columns=None, weights=True):
         notes.append("No params.csv or params.parquet: the learned hidden units are not drawn.")
 
     notes += _missing_runs(runs, manifest)
-    lacking = len(runs.merge(curves[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)
-                  .query("_merge == 'left_only'"))
+    key = curves[KEY].to_numpy(np.int64)  # sorted: each run's rows are together
+    first = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
+    lacking = int((~pd.MultiIndex.from_frame(runs[KEY]).isin(pd.MultiIndex.from_arrays(key[first].T))).sum())
     if lacking:
         notes.append(f"{curves_path.name} has no rows for {lacking} of the {len(runs)} runs.")
     return Results(path, runs, curves, params, manifest, list(factors), layout, notes,
