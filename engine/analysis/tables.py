@@ -70,8 +70,8 @@ def describe(runs):
 
 def rank(table):
     """Competition ranks (1, 1, 3, …) of `describe` rows under the rule for
-    "best" (module notes), as a Series on table's index; table sorted by
-    `ranked` order is table.loc[rank(table).sort_values(kind='stable').index]."""
+    "best" (module notes): a Series indexed like table, best first (ties in
+    table order)."""
     order = table.assign(_t=table["epochs_median"].fillna(np.inf), _acc=table["test_acc_mean"].fillna(-1.0))
     order = order.sort_values(["success_rate", "_t", "_acc"], ascending=[False, True, False], kind="stable")
     ranks, lead = {}, None
@@ -270,9 +270,12 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
             rows = [_paired_row(factor, metric, a, b, wide) for a, b in combinations(wide.columns, 2)]
             table = pd.DataFrame(rows)
             table["p_holm"] = holm(table["p_value"])
-            better = np.where(table["effect_size"] > 0, table["level_a"], table["level_b"])
-            clear = (table["score_lo"] > 0) | (table["score_hi"] < 0)
-            table["winner"] = np.where((table["p_holm"] < alpha) & clear, better, "")
+            # The test and the median seed must agree on the side.
+            a_better = (table["score_lo"] > 0) & (table["effect_size"] > 0)
+            b_better = (table["score_hi"] < 0) & (table["effect_size"] < 0)
+            significant = table["p_holm"] < alpha
+            table["winner"] = np.where(significant & a_better, table["level_a"],
+                                       np.where(significant & b_better, table["level_b"], ""))
             loser_wins = np.where(table["winner"] == table["level_a"], table["b_wins"], table["a_wins"])
             winner_wins = np.where(table["winner"] == table["level_a"], table["a_wins"], table["b_wins"])
             table["note"] = np.where((table["winner"] != "") & (loser_wins > winner_wins),
