@@ -175,7 +175,9 @@ def _methods(results):
             "fixed number of epochs, and the paired tests compare it.")
         agree = "the other criteria"
     text = METHODS.read_text(encoding="utf-8").format(
-        level=percent(LEVEL), alpha=f"{ALPHA:g}", censoring=censoring, ranking=ranking, agree=agree,
+        level=percent(LEVEL), alpha=f"{ALPHA:g}", censoring=censoring,
+        # The range of n runs covers the median with probability 1 − 2^(1−n).
+        few=int(np.ceil(1 + np.log2(1 / (1 - LEVEL)) - 1e-9)), ranking=ranking, agree=agree,
         tuning=_seed_list(np.unique(runs["seed"][tuning])),
         evaluation=_seed_list(np.unique(runs["seed"][evaluation])),
         blocks=blocks, zero_method=ZERO_METHOD, loss_name=loss_name, loss_note=loss_note)
