@@ -531,3 +531,14 @@ def test_run_weights_without_loading_every_run(tmp_path, monkeypatch):
         assert keys_only.params.columns.tolist() == ["config", "seed"] and len(keys_only.params) == 9
         np.testing.assert_array_equal(run_weights(keys_only, 2, 1), full.loc[(2, 1)].to_numpy())
         assert run_weights(keys_only, 9, 9) is None
+
+
+def test_unsorted_tables_are_sorted_slice_by_slice(tmp_path, monkeypatch):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1, 2])
+    expected = load_results(tmp_path)
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    swapped = curves.index.to_numpy().copy()
+    swapped[[40, 41]] = swapped[[41, 40]]  # one pair out of order, far from the first slice
+    curves.iloc[swapped].to_csv(tmp_path / "curves.csv", index=False)
+    monkeypatch.setattr(load, "SORT_CHECK_ROWS", 7)
+    pd.testing.assert_frame_equal(load_results(tmp_path).curves, expected.curves)

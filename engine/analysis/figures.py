@@ -38,10 +38,11 @@ RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
 REGULARIZERS = ("regularization", "weight_decay", "dropout")
 # Learning-curve bands: grid epochs, log10-loss histogram bins, runs per chunk.
-BAND_POINTS = 200
+BAND_POINTS = 120
 BIN_WIDTH = 0.005  # decades: quantiles exact to about ±0.6 %
 LOSS_BINS = np.arange(-12.0, 6.0 + BIN_WIDTH / 2, BIN_WIDTH)
 N_BINS = len(LOSS_BINS) - 1
+INIT_SEEDS = 1000  # seeds whose initial activations are drawn: plenty for a histogram
 CHUNK_RUNS = 4096  # × BAND_POINTS values per temporary array: a few MB each
 
 
@@ -109,16 +110,17 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
 
     Returns (grid, q) with q of shape (k, 3, len(grid)) for the quartiles.
     """
-    key = curves[KEY].to_numpy(np.int64)
-    starts = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
-    # Each curve run's row in runs (curves are sorted by KEY); runs not in `runs` are left out.
-    row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(pd.MultiIndex.from_arrays(key[starts].T))
-    kept = (row_of >= 0)[np.cumsum(starts) - 1]
-    row_of = row_of[row_of >= 0]
-    run = np.cumsum(starts[kept]) - 1
-    epoch = curves["epoch"].to_numpy(np.int64)[kept]
-    loss = curves["train_loss"].to_numpy(float, na_value=np.nan)[kept]
-    loss = np.where(np.isfinite(loss), loss, np.inf)
+    config, seed = (curves[c].to_numpy(np.int64) for c in KEY)
+    starts = np.ones(len(config), bool)  # a run's first row (curves are sorted by KEY)
+    starts[1:] = (config[1:] != config[:-1]) | (seed[1:] != seed[:-1])
+    row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(
+        pd.MultiIndex.from_arrays([config[starts], seed[starts]]))
+    epoch = curves["epoch"].to_numpy(np.int64)
+    loss = curves["train_loss"].to_numpy(float, na_value=np.nan)
+    if (row_of < 0).any():  # runs that are not in `runs` are left out
+        kept = (row_of >= 0)[np.cumsum(starts) - 1]
+        row_of, starts, epoch, loss = row_of[row_of >= 0], starts[kept], epoch[kept], loss[kept]
+    run = np.cumsum(starts) - 1
     group_of = np.asarray(group)[row_of]
     diverged_of = runs["diverged"].to_numpy(bool)[row_of]
     last = np.flatnonzero(np.r_[run[1:] != run[:-1], True])  # each run's last record
@@ -129,8 +131,9 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
     for start in range(0, len(last), chunk_runs):
         runs_in = slice(start, start + chunk_runs)
         lo, hi = first[runs_in][0], last[runs_in][-1] + 1
-        values = _losses_at(epoch[lo:hi], loss[lo:hi], run[lo:hi] - start, epoch[last[runs_in]],
-                            diverged_of[runs_in], grid)
+        part = loss[lo:hi]
+        values = _losses_at(epoch[lo:hi], np.where(np.isfinite(part), part, np.inf), run[lo:hi] - start,
+                            epoch[last[runs_in]], diverged_of[runs_in], grid)
         with np.errstate(divide="ignore"):
             b = np.floor((np.log10(np.maximum(values, 0)) - LOSS_BINS[0]) / BIN_WIDTH)
         b = np.where(np.isfinite(values), np.clip(np.nan_to_num(b, neginf=0), 0, N_BINS - 1), N_BINS)
@@ -155,12 +158,13 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     fig = Figure(figsize=(4.2 * len(panels) + 1.2, 4.2), layout="constrained")
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
-    cells = pd.Series(list(zip(_labels(runs, facet), _labels(runs, hue))), index=runs.index)
-    names = list(dict.fromkeys(cells))
-    grid, q = loss_bands(curves, runs, cells.map({c: i for i, c in enumerate(names)}).to_numpy())
+    panel_of, hue_of = _labels(runs, facet), _labels(runs, hue)
+    hues = list(hue_of.cat.categories)
+    cell = panel_of.cat.codes.to_numpy(np.int64) * len(hues) + hue_of.cat.codes.to_numpy(np.int64)
+    grid, q = loss_bands(curves, runs, cell)
     for ax, (panel, rows) in zip(axes[0], panels):
         for label, group in _groups(rows, hue):
-            q25, q50, q75 = q[names.index((panel, label))]
+            q25, q50, q75 = q[list(panel_of.cat.categories).index(panel) * len(hues) + hues.index(label)]
             ax.plot(grid, q50, color=colors[label], label=f"{label} (n={len(group)})")
             ax.fill_between(grid, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
         if target is not None and np.isfinite(target):
@@ -298,9 +302,9 @@ def plot_hidden_units(theta, layout, *, title):
 
 def init_activations(runs, layout, data):
     """{(init, activation): hidden outputs h} at initialisation on the training
-    inputs, over every seed of the runs."""
+    inputs, over the runs' first INIT_SEEDS seeds."""
     X = make_dataset(**data).X_train
-    seeds = np.sort(runs["seed"].unique())
+    seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
     inits = [label for label, _ in _groups(runs, "init")]
     activations = [label for label, _ in _groups(runs, "activation")]
     output = _single(runs, "output") or "softmax"

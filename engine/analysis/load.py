@@ -19,7 +19,8 @@ import pyarrow.parquet
 from ..model.layout import Layout
 
 KEY = ["config", "seed"]
-CSV_CHUNK_ROWS = 100_000  # rows of params.csv read at a time when looking for one run
+CSV_CHUNK_ROWS = 100_000  # rows of the params table read at a time when looking for one run
+SORT_CHECK_ROWS = 1 << 20  # rows checked at a time for order
 OUTCOMES = {  # column -> kind
     "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float",
     "epochs_to_target": "int", "converged": "bool", "diverged": "bool",
@@ -81,7 +82,8 @@ def _read_parquet(path, columns=None):
         # Text columns as dictionaries: they arrive categorical, without a string per row.
         text = [f.name for f in schema if f.name in names and pyarrow.types.is_string(f.type)]
         table = pyarrow.parquet.read_table(path, columns=names, read_dictionary=text)
-        return table.to_pandas(self_destruct=True)
+        # Column by column into pandas, freeing each Arrow column as it goes.
+        return table.to_pandas(self_destruct=True, split_blocks=True)
     except (pyarrow.ArrowException, OSError) as err:
         raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
 
@@ -149,11 +151,16 @@ def _as_kind(df, column, kind, path):
 def _sorted(frame, keys):
     """frame sorted by the integer columns keys; a sweep writes its tables
     sorted, so the check (one pass) usually spares the copy a sort makes."""
-    later = np.zeros(max(len(frame) - 1, 0), bool)
-    for column in reversed(keys):  # lexicographic: the first key that differs decides
-        step = np.diff(frame[column].to_numpy(np.int64))
-        later = np.where(step != 0, step > 0, later)
-    return frame if later.all() else frame.sort_values(keys, ignore_index=True)
+    values = [frame[column].to_numpy(np.int64) for column in keys]
+    for start in range(0, max(len(frame) - 1, 0), SORT_CHECK_ROWS):  # in slices: little memory
+        part = slice(start, start + SORT_CHECK_ROWS + 1)
+        later = np.zeros(len(values[0][part]) - 1, bool)
+        for v in reversed(values):  # lexicographic: the first key that differs decides
+            step = np.diff(v[part])
+            later = np.where(step != 0, step > 0, later)
+        if not later.all():
+            return frame.sort_values(keys, ignore_index=True)
+    return frame
 
 
 def _categorical(values, numeric):
@@ -308,9 +315,8 @@ def run_weights(results, config, seed):
         rows = params[(params["config"] == config) & (params["seed"] == seed)]
     else:
         path = table_path(results.path, "params")
-        if path.suffix == ".parquet":
-            rows = pd.read_parquet(path, filters=[("config", "==", config), ("seed", "==", seed)])
-        else:
-            rows = pd.concat(chunk[(chunk["config"] == config) & (chunk["seed"] == seed)]
-                             for chunk in pd.read_csv(path, chunksize=CSV_CHUNK_ROWS))
+        chunks = (pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=CSV_CHUNK_ROWS)
+                  if path.suffix == ".parquet" else pd.read_csv(path, chunksize=CSV_CHUNK_ROWS))
+        rows = pd.concat(chunk[(chunk["config"] == config) & (chunk["seed"] == seed)]
+                         for chunk in (c if isinstance(c, pd.DataFrame) else c.to_pandas() for c in chunks))
     return None if rows.empty else rows.iloc[0, len(KEY):].to_numpy(float)

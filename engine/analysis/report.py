@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import FILES
+from .figures import FILES, INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
 from .tables import GOOD, ZERO_METHOD, level_settings, pooled_factors, ranked, split_seeds
@@ -44,8 +44,9 @@ def captions(hue, facet, target):
                          "weights to the C and T outputs."),
         "init_activations": ("Hidden activations at initialisation",
                              "Histograms of the hidden outputs h on the training inputs at initialisation, "
-                             "over all seeds, per init × activation, as Saito's book shows for Xavier and "
-                             "He; values piled at a bound (or at 0 for ReLU) pass no gradient back."),
+                             f"over the runs' seeds (the first {INIT_SEEDS} at most), per init × activation, "
+                             "as Saito's book shows for Xavier and He; values piled at a bound (or at 0 for "
+                             "ReLU) pass no gradient back."),
         "lr_sensitivity": ("Learning-rate sensitivity",
                            "Success rate and median training loss at stop against the learning rate per "
                            "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
@@ -238,7 +239,8 @@ def _paired_section(tables, target):
         return (r["winner"] or "–") + (f" ({r['note']})" if r["note"] else "")
     rows = [[r["factor"], names[r["metric"]], f"{r['level_a']} vs {r['level_b']}", r["seeds"], r["blocks"],
              " / ".join(pct(r[c]) for c in ("a_wins", "b_wins", "ties")),
-             _signed_interval(r["score_median"], r["score_lo"], r["score_hi"]), _signed(r["effect_size"]), _p(r["p_value"]), _p(r["p_holm"]), verdict(r)]
+             _signed_interval(r["score_median"], r["score_lo"], r["score_hi"]), _signed(r["effect_size"]),
+             _p(r["p_value"]), _p(r["p_holm"]), verdict(r)]
             for r in paired.to_dict("records")]
     return ["## Paired comparisons", "",
             "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
