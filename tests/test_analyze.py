@@ -1,5 +1,8 @@
 """engine.analysis: loading, known-answer statistics, bad and partial inputs."""
+import hashlib
 import json
+import os
+from math import comb
 
 import numpy as np
 import pandas as pd
@@ -8,10 +11,12 @@ from results_fixture import make_results, write_runs
 from scipy import stats
 
 from engine.analysis.analyze import analyze, parse_run
-from engine.analysis.load import ResultsError, load_results
-from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, rank_biserial
-from engine.analysis.tables import (composite_levels, lr_ranges, lr_sensitivity, main_effects, nested_factors,
-                                    paired_comparisons, summary_table)
+from engine.analysis import load
+from engine.analysis.load import ResultsError, load_results, run_weights
+from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, median_ranks, rank_biserial
+from engine.analysis.tables import (composite_levels, level_settings, lr_ranges, lr_sensitivity, main_effects,
+                                    nested_factors, paired_comparisons, per_level_settings, pooled_factors, ranked,
+                                    split_seeds, summary_table)
 
 
 @pytest.fixture
@@ -65,6 +70,64 @@ def test_partial_sweep_names_missing_runs(tmp_path):
     assert len(results.runs) == 5
     note = next(n for n in results.notes if n.startswith("Partial sweep"))
     assert "5 of 9" in note and "config 1 (seeds 2)" in note and "config 2 (all seeds)" in note
+
+
+def _as_parquet(root, names=("runs", "curves", "params")):
+    """Write NAME.parquet beside NAME.csv from the CSV, as the sweep writes both."""
+    for name in names:
+        frame = pd.read_csv(root / f"{name}.csv")
+        if name == "runs":
+            frame["epochs_to_target"] = frame["epochs_to_target"].astype("Int64")
+        frame.to_parquet(root / f"{name}.parquet", index=False)
+
+
+def test_parquet_and_csv_give_the_same_tables(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0, 1])
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs.loc[0, "target_loss"] = np.nan  # a missing value survives both ways
+    runs["batch_size"] = None  # an option left unset: an all-empty column
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    from_csv = load_results(tmp_path)
+    _as_parquet(tmp_path)
+    from_parquet = load_results(tmp_path)
+    assert from_parquet.source["file"] == "runs.parquet" and from_csv.source["file"] == "runs.csv"
+    for table in ("runs", "curves", "params"):
+        pd.testing.assert_frame_equal(getattr(from_csv, table), getattr(from_parquet, table), obj=table)
+    assert from_csv.factors == from_parquet.factors and from_csv.notes == from_parquet.notes
+
+
+def test_load_reads_only_the_curve_columns_asked_for(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    _as_parquet(tmp_path, ["curves"])
+    for name in ("curves.parquet", "curves.csv"):
+        results = load_results(tmp_path, curve_columns=["train_loss"])
+        assert results.curves.columns.tolist() == ["config", "seed", "epoch", "train_loss"], name
+        (tmp_path / "curves.parquet").unlink(missing_ok=True)
+
+
+def test_csv_edited_after_the_parquet_copy_wins(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    _as_parquet(tmp_path, ["runs"])
+    runs = pd.read_csv(tmp_path / "runs.csv").iloc[:-1]
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    newer = (tmp_path / "runs.parquet").stat().st_mtime + 10
+    os.utime(tmp_path / "runs.csv", (newer, newer))
+    results = load_results(tmp_path)
+    assert len(results.runs) == 5 and results.source["file"] == "runs.csv"
+
+
+def test_source_records_size_and_hash(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    data = (tmp_path / "runs.csv").read_bytes()
+    assert load_results(tmp_path).source == {"file": "runs.csv", "bytes": len(data),
+                                              "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_damaged_parquet_is_named(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0])
+    (tmp_path / "runs.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(ResultsError, match="runs.parquet: not a valid Parquet file"):
+        load_results(tmp_path)
 
 
 # ---------------------------------------------------------------- bad input
@@ -158,9 +221,45 @@ def test_censored_epochs_are_infinite(handmade):
 
 def test_median_ci():
     assert median_ci([5, 5, 5]) == (5, 5, 5)
-    median, lo, hi = median_ci([1, 2, 3, np.inf, np.inf])
+    median, lo, hi = median_ci([1, 2, 3, np.inf, np.inf])  # too few for 95 %: the range
     assert median == 3 and lo == 1 and hi == np.inf
     assert all(np.isnan(median_ci([])))
+    # The textbook interval for n = 100 at 95 %: order statistics 40 and 61 (from 1).
+    assert median_ranks(100) == (39, 60)
+    assert median_ci(np.arange(1.0, 101.0)) == (50.5, 40.0, 61.0)
+
+
+def _median_ranks_slow(n, level):
+    """The widest-first search for the narrowest symmetric interval, coverage
+    summed term by term from the binomial probabilities."""
+    best = 0
+    for j in range(n // 2 + 1):
+        below = sum(comb(n, k) for k in range(j + 1)) / 2 ** n  # P(B ≤ j)
+        if 1 - 2 * below >= level:
+            best = j
+    return best, n - 1 - best
+
+
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_median_ranks_against_slow_and_scipy(level):
+    for n in range(1, 160):
+        j, k = median_ranks(n, level=level)
+        assert (j, k) == _median_ranks_slow(n, level), n
+        if j > 0 or 1 - 2 * stats.binom.cdf(0, n, 0.5) >= level:
+            coverage = stats.binom.cdf(k, n, 0.5) - stats.binom.cdf(j, n, 0.5)
+            assert coverage >= level - 1e-12, n  # P(j < B ≤ k) with B ~ Binomial(n, ½)
+            narrower = stats.binom.cdf(k - 1, n, 0.5) - stats.binom.cdf(j + 1, n, 0.5)
+            assert j + 1 > k - 1 or narrower < level, n  # the next narrower one misses
+
+
+def test_median_ci_coverage():
+    # Exact coverage ≥ 95 % for any continuous distribution: check on skewed
+    # data, with censoring at +∞ above the median (it changes no rank).
+    rng = np.random.default_rng(1)
+    x = rng.exponential(size=(4000, 25))
+    x[x > 2.5] = np.inf
+    covered = [lo <= np.log(2) <= hi for _, lo, hi in map(median_ci, x)]
+    assert np.mean(covered) >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / 4000)
 
 
 def test_mean_ci_needs_two_values():
@@ -200,7 +299,7 @@ def test_paired_test_finds_the_obvious_winner(tmp_path):
             for c, opt in enumerate(["sgd", "adam"]) for s in range(8)]
     runs = load_results(write_runs(tmp_path, rows)).runs
     row = paired_comparisons(runs, ["optimizer"]).query("metric == 'epochs_to_target'").iloc[0]
-    assert (row["level_a"], row["level_b"], row["n_pairs"]) == ("sgd", "adam", 8)
+    assert (row["level_a"], row["level_b"], row["seeds"], row["blocks"]) == ("sgd", "adam", 8, 8)
     assert row["b_wins"] == 1 and row["a_wins"] == 0 and row["ties"] == 0
     assert row["effect_size"] == -1
     assert row["p_value"] == pytest.approx(2 / 2 ** 8)
@@ -226,11 +325,12 @@ def test_paired_censored_and_holm(tmp_path):
 
 
 def test_paired_pairs_on_other_factors_and_seed(tmp_path):
-    make_results(tmp_path, factors=("optimizer", "activation", "regularization"), seeds=[0, 1, 2])
+    make_results(tmp_path, factors=("optimizer", "activation", "regularization"), seeds=range(8))
     table = paired_comparisons(load_results(tmp_path).runs, ["optimizer", "activation", "regularization"])
     assert set(table["factor"]) == {"optimizer", "activation", "regularization"}
     optimizer = table.query("factor == 'optimizer' and metric == 'epochs_to_target'")
-    assert optimizer["n_pairs"].tolist() == [2 * 3 * 3] * 3  # activation × regularization × seeds
+    assert optimizer["blocks"].tolist() == [2 * 3 * 8] * 3  # activation × regularization × seeds
+    assert optimizer["seeds"].tolist() == [8] * 3  # n is the number of seeds
     assert "adam" in set(optimizer["winner"])
 
 
@@ -265,7 +365,8 @@ def test_analyze_writes_tables_and_prints_summary(tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == 12 and summary.columns[:3].tolist() == ["config", "optimizer", "lr"]
     out = capsys.readouterr().out
-    assert "demo: 24 runs" in out and "best lr: sgd 0.1" in out and "report.md" in out
+    assert "demo: 24 runs" in out and "best lr (chosen on the tuning seeds): sgd 0.1" in out
+    assert "report.md" in out
     assert "best: config 8 (optimizer adam, lr 0.001)" in out
 
 
@@ -279,7 +380,7 @@ def test_analyze_quiet_and_bad_run(tmp_path, capsys):
 
 def _own_lrs(root):
     """Each optimizer at two lrs of its own (a variant factor with an lr list)."""
-    make_results(root, factors=("optimizer", "lr"), seeds=range(8))
+    make_results(root, factors=("optimizer", "lr"), seeds=range(16))
     own = {"sgd": [0.1, 1.0], "momentum": [0.01, 0.1], "adam": [0.001, 0.01]}
     runs = pd.read_csv(root / "runs.csv")
     keep = [lr in own[opt] for opt, lr in zip(runs["optimizer"], runs["lr"])]
@@ -303,5 +404,142 @@ def test_paired_nested_levels_enter_at_their_best(tmp_path):
     assert table[["level_a", "level_b"]].values.tolist() == [
         ["sgd (lr=0.1)", "momentum (lr=0.01)"], ["sgd (lr=0.1)", "adam (lr=0.001)"],
         ["momentum (lr=0.01)", "adam (lr=0.001)"]]
-    assert table["n_pairs"].tolist() == [8, 8, 8]
+    assert table["seeds"].tolist() == [8, 8, 8]  # the evaluation seeds: the others chose the lrs
     assert table["winner"].tolist() == ["momentum (lr=0.01)", "adam (lr=0.001)", "adam (lr=0.001)"]
+
+
+# ---------------------------------------------------------------- fair comparisons (issue 10)
+
+def _blocks(root, outcomes):
+    """optimizer sgd vs adam over `variant` blocks: outcomes[seed] lists, per
+    block, +1 where sgd is faster, -1 where adam is, 0 for a tie."""
+    rows = []
+    for seed, signs in enumerate(outcomes):
+        for block, sign in enumerate(signs):
+            for config, opt in enumerate(["sgd", "adam"]):
+                faster = (sign > 0) == (opt == "sgd") and sign != 0
+                rows.append({"config": 2 * block + config, "seed": seed, "optimizer": opt,
+                             "init": f"v{block}", "epochs_to_target": 50 if faster else 60})
+    write_runs(root, rows)
+    (root / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "init"]}))
+    return load_results(root).runs
+
+
+def test_paired_tests_replicate_over_seeds_not_blocks(tmp_path):
+    # Adam wins every block of four seeds, sgd every block of two: 120 blocks to
+    # 60, which a test over blocks calls decisive; over six seeds it is not.
+    runs = _blocks(tmp_path, [[-1] * 30] * 4 + [[1] * 30] * 2)
+    row = paired_comparisons(runs, ["optimizer", "init"]).query(
+        "factor == 'optimizer' and metric == 'epochs_to_target'").iloc[0]
+    assert (row["seeds"], row["blocks"]) == (6, 180)
+    assert row["b_wins"] == pytest.approx(2 / 3)
+    assert stats.wilcoxon(np.r_[-np.ones(120), np.ones(60)]).pvalue < 1e-4  # the blocks' verdict
+    assert row["p_value"] == pytest.approx(stats.wilcoxon([-1, -1, -1, -1, 1, 1], zero_method="pratt").pvalue)
+    assert row["p_value"] > 0.5 and row["winner"] == ""
+
+
+def test_winner_that_loses_most_blocks_is_flagged(tmp_path):
+    # 40 seeds where sgd wins 6 of 10 blocks, 9 where adam wins all 10: sgd wins
+    # most seeds (the Wilcoxon verdict) but adam wins more blocks (250 to 240).
+    runs = _blocks(tmp_path, [[1] * 6 + [-1] * 4] * 40 + [[-1] * 10] * 9)
+    row = paired_comparisons(runs, ["optimizer", "init"]).query(
+        "factor == 'optimizer' and metric == 'epochs_to_target'").iloc[0]
+    assert row["a_wins"] * row["blocks"] == 240 and row["b_wins"] * row["blocks"] == 250
+    assert row["winner"] == "sgd" and row["note"] == "the other level wins more blocks"
+    assert row["score_lo"] > 0
+
+
+def test_no_winner_when_the_median_seed_ties(tmp_path):
+    # Adam wins on 9 of 30 seeds and ties on the rest: the signed-rank test sees a
+    # shift, but the median seed is a tie, so no level is named.
+    runs = _blocks(tmp_path, [[-1]] * 9 + [[0]] * 21)
+    row = paired_comparisons(runs, ["optimizer", "init"]).query("metric == 'epochs_to_target'").iloc[0]
+    assert row["p_holm"] < 0.05 and row["score_median"] == 0 and row["score_hi"] == 0
+    assert row["winner"] == ""
+
+
+def test_train_loss_is_compared_only_without_a_target(tmp_path):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
+    runs = load_results(tmp_path).runs
+    assert set(paired_comparisons(runs, ["optimizer"])["metric"]) == {"epochs_to_target", "test_acc"}
+    untargeted = runs.assign(target_loss=np.nan, converged=False, epochs_to_target=pd.NA)
+    assert set(paired_comparisons(untargeted, ["optimizer"])["metric"]) == {"test_acc", "train_loss"}
+
+
+def test_rank_ties_differences_inside_the_intervals(tmp_path):
+    # Same success and median epochs; test accuracies 0.99788 and 0.99787 (±0.0003)
+    # tie, 0.9950 is outside the first one's interval.
+    acc = {0: 0.99788, 1: 0.99787, 2: 0.9950}
+    rows = [{"config": c, "seed": s, "optimizer": ["sgd", "momentum", "adam"][c], "epochs_to_target": 20,
+             "test_acc": acc[c] + 0.0003 * (-1) ** s} for c in acc for s in range(10)]
+    runs = load_results(write_runs(tmp_path, rows)).runs
+    summary = summary_table(runs, ["optimizer"]).set_index("config")
+    assert summary["rank"].tolist() == [1, 1, 3]
+    assert ranked(summary)["rank"].tolist() == [1, 1, 3]
+
+
+def test_best_lr_is_chosen_on_the_tuning_seeds(tmp_path):
+    # lr 0.1 fails on the even seeds (tuning), lr 1.0 on the odd ones: the tuning
+    # seeds pick 1.0, and its outcomes come from the odd seeds, where it fails.
+    rows = [{"config": c, "seed": s, "optimizer": "sgd", "lr": lr,
+             "epochs_to_target": None if (s % 2 == 0) == (lr == 0.1) else 30 + s}
+            for c, lr in enumerate([0.1, 1.0]) for s in range(8)]
+    write_runs(tmp_path, rows)
+    (tmp_path / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "lr"]}))
+    runs = load_results(tmp_path).runs
+    tuning, evaluation = split_seeds(runs)
+    assert sorted(runs["seed"][tuning].unique()) == [0, 2, 4, 6] and not (tuning & evaluation).any()
+    table = lr_sensitivity(runs, tuning=tuning).set_index("lr")
+    assert table.loc[1.0, "best"] and not table.loc[0.1, "best"]
+    assert table.loc[1.0, "success_rate"] == 0 and table.loc[1.0, "runs"] == 4
+    assert lr_ranges(table.reset_index())["success_rate"].item() == 0
+
+
+def test_lr_sensitivity_has_real_intervals(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=range(8))
+    table = lr_sensitivity(load_results(tmp_path).runs)
+    reached = table[table["success_rate"] == 1]
+    assert (reached["epochs_lo"] < reached["epochs_median"]).all()
+    assert (reached["epochs_median"] < reached["epochs_hi"]).all()
+
+
+def test_no_lr_main_effect_across_optimizers(tmp_path):
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0])
+    runs = load_results(tmp_path).runs
+    assert pooled_factors(runs, ["optimizer", "lr"]) == ["optimizer"]
+    assert set(main_effects(runs, ["optimizer", "lr"])["factor"]) == {"optimizer"}
+    assert pooled_factors(runs[runs["optimizer"] == "sgd"], ["lr"]) == ["lr"]  # one optimizer: fine
+
+
+def test_per_level_settings_in_the_summary(tmp_path):
+    runs = _own_lrs(tmp_path)
+    assert level_settings(runs, ["optimizer"]) == ["lr"]
+    summary = summary_table(runs, ["optimizer"])
+    assert "lr" in summary and summary.groupby("optimizer", observed=True)["lr"].nunique().tolist() == [2, 2, 2]
+    settings = per_level_settings(runs.query("lr in [0.01, 0.1]"), ["optimizer"]).set_index("level")
+    assert settings.loc["adam", "settings"] == "lr 0.01, beta1 0.9, beta2 0.999, eps 1e-08"
+    assert settings.loc["momentum", "settings"] == "momentum 0.9"  # two lrs: in the summary rows
+
+
+def test_run_weights_without_loading_every_run(tmp_path, monkeypatch):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1, 2])
+    full = load_results(tmp_path).params.set_index(["config", "seed"])
+    monkeypatch.setattr(load, "CSV_CHUNK_ROWS", 2)  # the row sits in a later chunk
+    for fmt in ("csv", "parquet"):
+        if fmt == "parquet":
+            _as_parquet(tmp_path, ["params"])
+        keys_only = load_results(tmp_path, weights=False)
+        assert keys_only.params.columns.tolist() == ["config", "seed"] and len(keys_only.params) == 9
+        np.testing.assert_array_equal(run_weights(keys_only, 2, 1), full.loc[(2, 1)].to_numpy())
+        assert run_weights(keys_only, 9, 9) is None
+
+
+def test_unsorted_tables_are_sorted_slice_by_slice(tmp_path, monkeypatch):
+    make_results(tmp_path, factors=("optimizer",), seeds=[0, 1, 2])
+    expected = load_results(tmp_path)
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    swapped = curves.index.to_numpy().copy()
+    swapped[[40, 41]] = swapped[[41, 40]]  # one pair out of order, far from the first slice
+    curves.iloc[swapped].to_csv(tmp_path / "curves.csv", index=False)
+    monkeypatch.setattr(load, "SORT_CHECK_ROWS", 7)
+    pd.testing.assert_frame_equal(load_results(tmp_path).curves, expected.curves)

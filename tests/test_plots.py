@@ -4,17 +4,19 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from results_fixture import make_results
+from results_fixture import make_results, write_runs
 
 from engine import load_results
 from engine.analysis.tables import compute_tables
-from engine.analysis.figures import (DPI, FILES, _loss_band, best_run, init_activations, make_figures,
-                          plot_hidden_units, saturated)
+from engine.analysis.figures import (BIN_WIDTH, DPI, FILES, best_run, figure_factors, init_activations,
+                                     loss_bands, make_figures, plot_hidden_units, plot_learning_curves,
+                                     saturated)
 
-# Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations)
-# and for the lr fixture; they follow from the figsize rules in engine.analysis.figures at DPI.
+# Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
+# coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
+# figsize rules in engine.analysis.figures at DPI.
 FULL_SIZES = {
-    "learning_curves": (960, 420), "epochs_ecdf": (640, 440), "regularization": (750, 440),
+    "learning_curves": (1380, 420), "epochs_ecdf": (1480, 440), "regularization": (750, 440),
     "success_heatmap": (660, 530), "hidden_units": (1070, 360), "init_activations": (740, 790),
 }
 LR_SIZES = {"lr_sensitivity": (1100, 440)}
@@ -107,12 +109,45 @@ def test_loss_band_keeps_stopped_runs():
     curves = pd.DataFrame({"config": [0, 0, 1, 1, 2, 2], "seed": 0, "epoch": [0, 10, 0, 10, 0, 20],
                            "train_loss": [1.0, 0.01, 1.0, np.nan, 1.0, 0.4]})
     runs = pd.DataFrame({"config": [0, 1, 2], "seed": 0, "diverged": [False, True, False]})
-    epoch, (q25, q50, q75) = _loss_band(curves, runs)
-    assert epoch.tolist() == [0, 10, 20]
+    grid, q = loss_bands(curves, runs, np.zeros(3, int))
+    (q25, q50, q75), at = q[0], [list(grid).index(e) for e in (0, 10, 20)]
+    assert grid[0] == 0 and grid[-1] == 20
     # At 10: 0.01, ∞ (diverged), 0.7 (interpolated); at 20: 0.01 (kept), ∞, 0.4.
-    assert q50.tolist() == [1.0, 0.7, 0.4]
-    assert q25.tolist() == [1.0, 0.01, 0.01]
-    assert np.isnan(q75[1:]).all()  # +∞ is not drawn
+    half_bin = 10 ** (BIN_WIDTH / 2)
+    np.testing.assert_allclose(q50[at], [1.0, 0.7, 0.4], rtol=half_bin - 1)
+    np.testing.assert_allclose(q25[at], [1.0, 0.01, 0.01], rtol=half_bin - 1)
+    assert np.isnan(q75[at[1:]]).all()  # +∞ is not drawn
+
+
+def _bands_slow(curves, runs, grid):
+    """Exact quartiles from a full (epochs × runs) table, one run at a time."""
+    values = []
+    for (config, seed), rows in curves.groupby(["config", "seed"]):
+        run = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
+        y = np.interp(grid, rows["epoch"], rows["train_loss"])
+        y[grid > rows["epoch"].max()] = np.inf if run["diverged"] else rows["train_loss"].iloc[-1]
+        values.append(y)
+    q = np.quantile(np.array(values), [0.25, 0.5, 0.75], axis=0, method="inverted_cdf")
+    return np.where(np.isfinite(q), q, np.nan)
+
+
+def test_loss_bands_match_exact_quantiles_chunk_by_chunk():
+    rng = np.random.default_rng(3)
+    rows, runs = [], []
+    for config in range(40):
+        last = int(rng.integers(5, 300))
+        epochs = np.r_[np.arange(0, last, 20), last]
+        rows.append(pd.DataFrame({"config": config, "seed": 0, "epoch": epochs,
+                                  "train_loss": np.exp(-rng.uniform(0.01, 0.05) * epochs)}))
+        runs.append({"config": config, "seed": 0, "diverged": config % 7 == 0})
+    curves, runs = pd.concat(rows, ignore_index=True), pd.DataFrame(runs)
+    groups = np.arange(40) % 2
+    grid, q = loss_bands(curves, runs, groups)
+    _, chunked = loss_bands(curves, runs, groups, chunk_runs=3)
+    np.testing.assert_array_equal(q, chunked)  # the chunk size changes nothing
+    for g in (0, 1):
+        exact = _bands_slow(curves[curves["config"] % 2 == g], runs[runs["config"] % 2 == g], grid)
+        np.testing.assert_allclose(q[g], exact, rtol=10 ** (BIN_WIDTH / 2) - 1)
 
 
 def test_saturated():
@@ -131,3 +166,30 @@ def test_init_activations_on_the_training_data(full):
     assert np.allclose(hidden["std0.01", "sigmoid"], 0.5, atol=0.02)
     # He is Xavier scaled by √2, so ReLU outputs scale by √2 (thresholds start at 0).
     np.testing.assert_allclose(hidden["he", "relu"], np.sqrt(2) * hidden["xavier", "relu"])
+
+
+def test_figures_follow_the_experiments_factors(tmp_path):
+    make_results(tmp_path, factors=("init", "activation"), seeds=[0])
+    results = load_results(tmp_path)
+    assert figure_factors(results) == ("init", "activation")
+    results.manifest["report"] = {"hue": "activation", "facet": "init"}
+    assert figure_factors(results) == ("activation", "init")
+    fig = plot_learning_curves(results.runs, results.curves, hue="init", facet="activation")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:3] == ["xavier (n=1)", "he (n=1)", "std0.01 (n=1)"]
+    assert len(fig.axes) == 2  # one panel per activation
+    (tmp_path / "one").mkdir()
+    _, figures = _draw(tmp_path / "one", factors=("optimizer",), seeds=[0])
+    assert (figures.hue, figures.facet) == ("optimizer", None)
+
+
+def test_best_cell_breaks_ties_by_epochs(tmp_path):
+    # Every cell reaches ε on every seed; xavier · tanh is the fastest, he · sigmoid
+    # the slowest, so "best" must not be the first cell with 100 %.
+    epochs = {("he", "sigmoid"): 90, ("he", "tanh"): 40, ("xavier", "sigmoid"): 60, ("xavier", "tanh"): 20}
+    rows = [{"config": c, "seed": s, "init": i, "activation": a, "epochs_to_target": e + s}
+            for c, ((i, a), e) in enumerate(epochs.items()) for s in range(3)]
+    write_runs(tmp_path, rows)
+    results = load_results(tmp_path)
+    figures = make_figures(results, compute_tables(results), tmp_path)
+    assert figures.facts["success_heatmap"].startswith("Best cell: xavier · tanh (100%, median epochs 21")

@@ -23,7 +23,8 @@ def analyze(path, *, run=None, quiet=False):
     (default: the best run). Prints a short summary unless quiet; returns the
     path of report.md.
     """
-    results = load_results(path)
+    # Only what the figures draw: the training loss of the curves, one run's weights.
+    results = load_results(path, curve_columns=["train_loss"], weights=False)
     if run is not None:
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():

@@ -18,9 +18,10 @@ from matplotlib.patches import Patch
 from ..model.data import glyphs, make_dataset
 from ..model.equations import forward
 from ..model.initial import initial_params
-from .load import KEY
+from .load import KEY, run_weights
+from .format import never
 from .stats import censored_epochs, has_target
-from .tables import composite_levels, nested_factors
+from .tables import composite_levels, describe, nested_factors, ranked
 
 DPI = 100
 FILES = {
@@ -36,6 +37,13 @@ FILES = {
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
 REGULARIZERS = ("regularization", "weight_decay", "dropout")
+# Learning-curve bands: grid epochs, log10-loss histogram bins, runs per chunk.
+BAND_POINTS = 120
+BIN_WIDTH = 0.005  # decades: quantiles exact to about ±0.6 %
+LOSS_BINS = np.arange(-12.0, 6.0 + BIN_WIDTH / 2, BIN_WIDTH)
+N_BINS = len(LOSS_BINS) - 1
+INIT_SEEDS = 1000  # seeds whose initial activations are drawn: plenty for a histogram
+CHUNK_RUNS = 4096  # × BAND_POINTS values per temporary array: a few MB each
 
 
 def _labels(runs, column):
@@ -63,22 +71,83 @@ def _single(runs, column):
     return values[0] if len(values) == 1 else None
 
 
-def _loss_band(curves, runs):
-    """Quartiles of the training loss per epoch over runs. Between its records
-    a run's loss is interpolated; after its last one a run that stopped at ε
-    keeps its last loss and one that diverged counts as +∞, so the band does
-    not drop the runs that blew up."""
-    rows = curves.merge(runs[KEY], on=KEY)
-    rows = rows.assign(epoch=rows["epoch"].astype("int64"),
-                       train_loss=rows["train_loss"].where(np.isfinite(rows["train_loss"]), np.inf))
-    wide = rows.pivot(index="epoch", columns=KEY, values="train_loss")
-    ended = wide.isna() & wide.bfill().isna()
-    diverged = runs.set_index(KEY)["diverged"].reindex(wide.columns).to_numpy(bool)
-    wide = wide.interpolate(method="index", limit_area="inside").ffill()
-    wide = wide.mask(ended & diverged[None, :], np.inf).dropna(how="all")
-    # Nearest order statistic: interpolating towards +∞ gives NaN.
-    q = np.nanquantile(wide.to_numpy(float), [0.25, 0.5, 0.75], axis=1, method="nearest")
-    return wide.index.to_numpy(), np.where(np.isfinite(q), q, np.nan)
+def band_epochs(last):
+    """The epochs at which learning-curve bands are drawn: 0, then about
+    BAND_POINTS steps spaced evenly on the figures' log axis up to `last`."""
+    return np.unique(np.r_[0, np.geomspace(1, max(last, 1), BAND_POINTS - 1).round()]).astype(np.int64)
+
+
+def _losses_at(epoch, loss, run, stops, diverged, grid):
+    """The training loss of each run (rows of one chunk, sorted by run then
+    epoch; runs numbered 0…n−1) at each grid epoch: linear between records,
+    the first record's loss before it; after its last record the last loss
+    for a run that stopped and +∞ for one that diverged. Shape (n, len(grid))."""
+    n, span = len(stops), int(max(epoch.max(), grid.max())) + 2
+    keys = run * span + epoch
+    owner = np.repeat(np.arange(n), len(grid))
+    at = np.searchsorted(keys, owner * span + np.tile(grid, n), side="right") - 1  # last record ≤ epoch
+    at = np.maximum(at, np.searchsorted(keys, np.arange(n) * span)[owner])  # not before the run's first
+    nxt = np.minimum(at + 1, len(keys) - 1)
+    inside = (nxt > at) & (run[nxt] == owner)
+    g = np.tile(grid, n)
+    t = np.where(inside, np.clip((g - epoch[at]) / np.maximum(epoch[nxt] - epoch[at], 1), 0, 1), 0.0)
+    with np.errstate(invalid="ignore"):  # inf − inf where a diverged run's records are +∞
+        value = np.where(t > 0, loss[at] + t * (loss[nxt] - loss[at]), loss[at])
+    value = np.where(~inside & (g > stops[owner]) & diverged[owner], np.inf, value)
+    return value.reshape(n, len(grid))
+
+
+def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
+    """Quartiles of the training loss per group of runs at `band_epochs`,
+    with memory bounded by the chunk and the histogram, not by the runs.
+
+    curves: config, seed, epoch, train_loss rows, sorted by them; runs: config,
+    seed, diverged; group: a group number (0…k−1) per run. Each run's loss at
+    the grid epochs (`_losses_at`) is counted into LOSS_BINS (log10 bins of
+    width BIN_WIDTH; a non-finite loss counts as +∞, so the band does not drop
+    the runs that blew up), chunk by chunk; a quantile is the centre of the
+    bin that holds it (exact to half a bin), NaN where it is +∞.
+
+    Returns (grid, q) with q of shape (k, 3, len(grid)) for the quartiles.
+    """
+    config, seed = (curves[c].to_numpy(np.int64) for c in KEY)
+    starts = np.ones(len(config), bool)  # a run's first row (curves are sorted by KEY)
+    starts[1:] = (config[1:] != config[:-1]) | (seed[1:] != seed[:-1])
+    row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(
+        pd.MultiIndex.from_arrays([config[starts], seed[starts]]))
+    epoch = curves["epoch"].to_numpy(np.int64)
+    loss = curves["train_loss"].to_numpy(float, na_value=np.nan)
+    if (row_of < 0).any():  # runs that are not in `runs` are left out
+        kept = (row_of >= 0)[np.cumsum(starts) - 1]
+        row_of, starts, epoch, loss = row_of[row_of >= 0], starts[kept], epoch[kept], loss[kept]
+    run = np.cumsum(starts) - 1
+    group_of = np.asarray(group)[row_of]
+    diverged_of = runs["diverged"].to_numpy(bool)[row_of]
+    last = np.flatnonzero(np.r_[run[1:] != run[:-1], True])  # each run's last record
+    grid = band_epochs(epoch.max() if len(epoch) else 0)
+    k = int(np.max(group)) + 1 if len(group) else 0
+    counts = np.zeros(k * len(grid) * (N_BINS + 1), np.int64)
+    first = np.r_[0, last[:-1] + 1]
+    for start in range(0, len(last), chunk_runs):
+        runs_in = slice(start, start + chunk_runs)
+        lo, hi = first[runs_in][0], last[runs_in][-1] + 1
+        part = loss[lo:hi]
+        values = _losses_at(epoch[lo:hi], np.where(np.isfinite(part), part, np.inf), run[lo:hi] - start,
+                            epoch[last[runs_in]], diverged_of[runs_in], grid)
+        with np.errstate(divide="ignore"):
+            b = np.floor((np.log10(np.maximum(values, 0)) - LOSS_BINS[0]) / BIN_WIDTH)
+        b = np.where(np.isfinite(values), np.clip(np.nan_to_num(b, neginf=0), 0, N_BINS - 1), N_BINS)
+        cell = group_of[runs_in][:, None] * len(grid) + np.arange(len(grid))[None, :]
+        counts += np.bincount((cell * (N_BINS + 1) + b.astype(np.int64)).ravel(), minlength=counts.size)
+    cumulative = counts.reshape(k, len(grid), N_BINS + 1).cumsum(axis=2)
+    total = cumulative[:, :, -1:]
+    q = np.empty((k, 3, len(grid)))
+    for i, share in enumerate((0.25, 0.5, 0.75)):
+        # The order statistic of rank ⌈share·n⌉ (at least the first).
+        b = np.argmax(cumulative >= np.maximum(np.ceil(share * total), 1), axis=2)
+        centre = 10.0 ** (LOSS_BINS[0] + (b + 0.5) * BIN_WIDTH)
+        q[:, i] = np.where((b < N_BINS) & (total[:, :, 0] > 0), centre, np.nan)
+    return grid, q
 
 
 def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
@@ -89,11 +158,15 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     fig = Figure(figsize=(4.2 * len(panels) + 1.2, 4.2), layout="constrained")
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
+    panel_of, hue_of = _labels(runs, facet), _labels(runs, hue)
+    hues = list(hue_of.cat.categories)
+    cell = panel_of.cat.codes.to_numpy(np.int64) * len(hues) + hue_of.cat.codes.to_numpy(np.int64)
+    grid, q = loss_bands(curves, runs, cell)
     for ax, (panel, rows) in zip(axes[0], panels):
         for label, group in _groups(rows, hue):
-            epoch, (q25, q50, q75) = _loss_band(curves, group)
-            ax.plot(epoch, q50, color=colors[label], label=f"{label} (n={len(group)})")
-            ax.fill_between(epoch, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
+            q25, q50, q75 = q[list(panel_of.cat.categories).index(panel) * len(hues) + hues.index(label)]
+            ax.plot(grid, q50, color=colors[label], label=f"{label} (n={len(group)})")
+            ax.fill_between(grid, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
         if target is not None and np.isfinite(target):
             ax.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"ε = {target:g}")
         ax.set_yscale("log")
@@ -107,29 +180,34 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     return fig
 
 
-def plot_epochs_ecdf(runs, *, hue="optimizer"):
-    """Fraction of runs that reached ε by epoch k, per `hue` level (censored
-    runs never count)."""
+def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
+    """Fraction of runs that reached ε by epoch k, per `hue` level, one panel
+    per `facet` level (one panel when facet is None); censored runs never
+    count."""
     budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs["epochs_run"].max())
     colors = _colors(runs, hue)
-    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
-    ax = fig.subplots()
-    for label, group in _groups(runs, hue):
-        t = np.sort(censored_epochs(group))
-        t = np.maximum(t[np.isfinite(t)], 1)  # epoch 0 sits at the left edge of the log axis
-        solved = np.arange(1, len(t) + 1) / len(group)
-        ax.step(np.r_[1, t, budget], np.r_[0, solved, solved[-1] if len(t) else 0], where="post",
-                color=colors[label], label=f"{label}: {len(t) / len(group):.0%} of {len(group)}")
+    panels = _groups(runs, facet) if facet else [(None, runs)]
+    fig = Figure(figsize=(4.2 * len(panels) + 2.2, 4.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
-    ax.set_title("Runs that reached ε" + (f" = {target:g}" if target is not None else "") + " by epoch k")
-    # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
-    ax.set_xscale("log")
-    ax.set_xlabel("epoch k (log scale)")
-    ax.set_ylabel("fraction of runs with E < ε")
-    ax.set_xlim(1, max(budget, 2))
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(title=hue if hue in runs else None, loc="lower right", fontsize="small")
+    for ax, (panel, rows) in zip(axes[0], panels):
+        for label, group in _groups(rows, hue):
+            t = np.sort(censored_epochs(group))
+            t = np.maximum(t[np.isfinite(t)], 1)  # epoch 0 sits at the left edge of the log axis
+            solved = np.arange(1, len(t) + 1) / len(group)
+            ax.step(np.r_[1, t, budget], np.r_[0, solved, solved[-1] if len(t) else 0], where="post",
+                    color=colors[label], label=f"{label}: {len(t) / len(group):.0%} of {len(group)}")
+        # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch k (log scale)")
+        ax.set_xlim(1, max(budget, 2))
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        if panel is not None:
+            ax.set_title(f"{facet} = {panel}" if facet in runs else panel)
+        ax.legend(title=hue if hue in runs else None, loc="lower right", fontsize="small")
+    axes[0, 0].set_ylabel("fraction of runs with E < ε")
+    fig.suptitle("Runs that reached ε" + (f" = {target:g}" if target is not None else "") + " by epoch k")
     return fig
 
 
@@ -224,14 +302,14 @@ def plot_hidden_units(theta, layout, *, title):
 
 def init_activations(runs, layout, data):
     """{(init, activation): hidden outputs h} at initialisation on the training
-    inputs, over every seed of the runs."""
+    inputs, over the runs' first INIT_SEEDS seeds."""
     X = make_dataset(**data).X_train
-    seeds = np.sort(runs["seed"].unique())
+    seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
     inits = [label for label, _ in _groups(runs, "init")]
     activations = [label for label, _ in _groups(runs, "activation")]
     output = _single(runs, "output") or "softmax"
-    return {(init, a): forward(initial_params(layout, init, seeds), X, a, output)[0]
-            for init in inits for a in activations}
+    theta = {init: initial_params(layout, init, seeds) for init in inits}  # one draw per init
+    return {(init, a): forward(theta[init], X, a, output)[0] for init in inits for a in activations}
 
 
 def saturated(h, activation):
@@ -289,7 +367,7 @@ def plot_lr_sensitivity(table):
     left.set_ylabel("success rate (fraction reaching ε)")
     left.set_ylim(-0.02, 1.02)
     right.set_yscale("log")
-    right.set_ylabel("median final training loss (log scale)")
+    right.set_ylabel("median training loss at stop (log scale)")
     fig.legend(*left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)",
                loc="outside right center", fontsize="small")
     fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")
@@ -303,6 +381,8 @@ class Figures:
     drawn: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    hue: str | None = None  # the factors the curve and ECDF figures follow
+    facet: str | None = None
 
     def save(self, key, fig, outdir, fact=""):
         fig.savefig(outdir / FILES[key], dpi=DPI)
@@ -336,16 +416,52 @@ def _shares(pairs):
     return ", ".join(f"{label} {value:.0%}" for label, value in pairs)
 
 
+def figure_factors(results):
+    """(hue, facet) of the learning-curve and ECDF figures: the manifest's
+    report choice ({"report": {"hue": ..., "facet": ...}}) where it names
+    columns of the runs, else the first text factor that varies and the next
+    one (facet None when there is none; hue None when no text factor varies)."""
+    runs = results.runs
+    choice = results.manifest.get("report", {}) if isinstance(results.manifest.get("report"), dict) else {}
+    varying = [f for f in results.factors
+               if runs[f].nunique() > 1 and not pd.api.types.is_numeric_dtype(runs[f].cat.categories)]
+    hue = choice.get("hue") if choice.get("hue") in runs else (varying[0] if varying else None)
+    rest = [f for f in varying if f != hue]
+    facet = choice.get("facet") if choice.get("facet") in runs else (rest[0] if rest else None)
+    return hue, (facet if facet != hue else None)
+
+
+def _best_cells(runs):
+    """The heat map's caption fact: its best cells under the rule for "best"
+    (success rate, then median epochs, then test accuracy; ties named), and
+    its worst by success rate."""
+    cells = [{"cell": " · ".join(map(str, key)), **describe(rows)}
+             for key, rows in runs.groupby([_labels(runs, "init"), _labels(runs, "activation")],
+                                           observed=True, sort=True)]
+    order = ranked(pd.DataFrame(cells))
+    best = order[order["rank"] == 1]
+    worst = order.sort_values("success_rate", kind="stable").iloc[0]
+
+    def outcome(r):
+        return f"{r['success_rate']:.0%}, median epochs {never(r['epochs_median'])}, " \
+               f"test accuracy {r['test_acc_mean']:.3f}"
+    tied = f" (tied with {', '.join(best['cell'].iloc[1:])})" if len(best) > 1 else ""
+    return (f"Best cell: {best.iloc[0]['cell']} ({outcome(best.iloc[0])}){tied}; "
+            f"worst: {worst['cell']} ({worst['success_rate']:.0%}).")
+
+
 def make_figures(results, tables, outdir, *, run=None):
     """Draw every figure the experiment allows into outdir; returns Figures.
     run: (config, seed) whose hidden units are drawn (default: best_run)."""
     runs, factors, figures = results.runs, results.factors, Figures()
+    hue, facet = figure_factors(results)
+    figures.hue, figures.facet = hue, facet
 
-    figures.save("learning_curves", plot_learning_curves(runs, results.curves), outdir)
+    figures.save("learning_curves", plot_learning_curves(runs, results.curves, hue=hue, facet=facet), outdir)
 
     if runs["converged"].any():
-        solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, "optimizer"))
-        figures.save("epochs_ecdf", plot_epochs_ecdf(runs), outdir,
+        solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, hue))
+        figures.save("epochs_ecdf", plot_epochs_ecdf(runs, hue=hue, facet=facet), outdir,
                      f"By the end of the budget these shares of runs reached ε: {solved}.")
     else:
         figures.skipped["epochs_ecdf"] = ("no run reached the target loss ε" if has_target(runs)
@@ -363,12 +479,10 @@ def make_figures(results, tables, outdir, *, run=None):
     else:
         figures.skipped["regularization"] = "the experiment does not vary regularisation"
 
-    if "init" in factors or "activation" in factors:
-        rate = success_cells(runs, "init", "activation")["converged"].dropna()
-        best, worst = rate.idxmax(), rate.idxmin()
-        figures.save("success_heatmap", plot_success_heatmap(runs), outdir,
-                     f"Best cell: {' · '.join(best)} ({rate[best]:.0%}); "
-                     f"worst: {' · '.join(worst)} ({rate[worst]:.0%}).")
+    if not has_target(runs):
+        figures.skipped["success_heatmap"] = "no target loss ε was set, so there is no success rate to map"
+    elif "init" in factors or "activation" in factors:
+        figures.save("success_heatmap", plot_success_heatmap(runs), outdir, _best_cells(runs))
     else:
         figures.skipped["success_heatmap"] = "the experiment varies neither init nor activation"
 
@@ -376,14 +490,13 @@ def make_figures(results, tables, outdir, *, run=None):
         figures.skipped["hidden_units"] = "params.csv is missing"
     else:
         config, seed = run or best_run(runs, results.params)
-        weights = results.params[(results.params["config"] == config) & (results.params["seed"] == seed)]
-        if weights.empty:
+        theta = run_weights(results, config, seed)
+        if theta is None:
             figures.skipped["hidden_units"] = f"params.csv has no row for config {config}, seed {seed}"
         else:
             row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
             levels = ", ".join(f"{f} {row[f]}" for f in factors)
             title = f"Learned hidden units of config {config}, seed {seed}\n({levels})"
-            theta = weights.iloc[0, len(KEY):].to_numpy(float)
             figures.save("hidden_units", plot_hidden_units(theta, results.layout, title=title), outdir,
                          f"The run drawn is config {config}, seed {seed} ({levels}; "
                          f"test accuracy {row['test_acc']:.3f}).")

@@ -22,6 +22,27 @@ def never(epochs):
     return "never" if missing(epochs) else f"{epochs:g}"
 
 
+def p_value(p, alpha):
+    """p with two significant digits, more where rounding would move it to
+    the other side of alpha or onto it (0.0497 -> "0.0497", never "0.05"
+    beside a win at alpha 0.05); "<0.001" below 0.001 when alpha is above."""
+    if missing(p):
+        return "–"
+    if p < 0.001 < alpha:
+        return "<0.001"
+    for digits in range(2, 17):
+        text = f"{p:.{digits}g}"
+        shown = float(text)
+        if (shown < alpha) == (p < alpha) and (shown != alpha or p == alpha):
+            return text
+    return repr(float(p))
+
+
+def percent(x):
+    """A fraction in (0, 1] as the report's text writes it: 0.95 -> "95 %"."""
+    return f"{100 * x:g} %"
+
+
 def epochs_interval(median, lo, hi):
     return f"{never(median)} [{never(lo)}, {never(hi)}]"
 

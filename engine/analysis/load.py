@@ -1,16 +1,26 @@
-"""Reading a results folder (runs.csv, curves.csv, params.csv, manifest.json)
-into pandas tables with proper dtypes. Only the files a sweep leaves behind are
-read, so results copied from another machine work too."""
+"""Reading a results folder (runs, curves, params, manifest.json) into pandas
+tables with proper dtypes. Only the files a sweep leaves behind are read, so
+results copied from another machine work too.
+
+Each table is read from its Parquet copy (NAME.parquet) when there is one at
+least as new as NAME.csv, else from NAME.csv (a runs.csv edited by hand is
+newer than its Parquet copy, and wins); both give the same tables. Only the
+columns asked for are read."""
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.parquet
 
 from ..model.layout import Layout
 
 KEY = ["config", "seed"]
+CSV_CHUNK_ROWS = 100_000  # rows of the params table read at a time when looking for one run
+SORT_CHECK_ROWS = 1 << 20  # rows checked at a time for order
 OUTCOMES = {  # column -> kind
     "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float",
     "epochs_to_target": "int", "converged": "bool", "diverged": "bool",
@@ -37,6 +47,7 @@ class Results:
     factors: list
     layout: Layout = field(default_factory=Layout)
     notes: list = field(default_factory=list)
+    source: dict = field(default_factory=dict)  # the runs table read: file, bytes, sha256
 
     @property
     def experiment(self):
@@ -44,18 +55,62 @@ class Results:
 
 
 
-def _read_csv(path):
-    if not path.is_file():
-        raise ResultsError(f"{path}: file not found")
+def table_path(folder, name):
+    """NAME.parquet when it exists and is at least as new as NAME.csv, else
+    NAME.csv (which may not exist)."""
+    csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
+    if parquet.is_file() and (not csv.is_file() or parquet.stat().st_mtime >= csv.stat().st_mtime):
+        return parquet
+    return csv
+
+
+def _read_csv(path, columns=None):
     try:
-        df = pd.read_csv(path)
+        # usecols as a callable: columns the file lacks are reported by _require.
+        df = pd.read_csv(path, usecols=None if columns is None else lambda c: c in columns)
     except pd.errors.EmptyDataError:
         raise ResultsError(f"{path}: file is empty (expected a header row and data)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise ResultsError(f"{path}: not a valid CSV file ({err})") from None
+    return df
+
+
+def _read_parquet(path, columns=None):
+    try:
+        schema = pyarrow.parquet.read_schema(path)
+        names = [c for c in schema.names if columns is None or c in columns]
+        # Text columns as dictionaries: they arrive categorical, without a string per row.
+        text = [f.name for f in schema if f.name in names and pyarrow.types.is_string(f.type)]
+        table = pyarrow.parquet.read_table(path, columns=names, read_dictionary=text)
+        # Column by column into pandas, freeing each Arrow column as it goes.
+        return table.to_pandas(self_destruct=True, split_blocks=True)
+    except (pyarrow.ArrowException, OSError) as err:
+        raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
+
+
+def _header(path):
+    """The column names of a table file, read without its rows."""
+    try:
+        if path.suffix == ".parquet":
+            return pyarrow.parquet.read_schema(path).names
+        return pd.read_csv(path, nrows=0).columns.tolist()
+    except (pyarrow.ArrowException, OSError) as err:
+        raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
+    except pd.errors.EmptyDataError:
+        raise ResultsError(f"{path}: file is empty (expected a header row and data)") from None
+
+
+def read_table(folder, name, columns=None):
+    """Table NAME of a results folder as a DataFrame (see the module notes);
+    columns: the names to read (those present), None for all. Raises
+    ResultsError when it is missing, empty or unreadable."""
+    path = table_path(folder, name)
+    if not path.is_file():
+        raise ResultsError(f"{path}: file not found")
+    df = (_read_parquet if path.suffix == ".parquet" else _read_csv)(path, columns)
     if df.empty:
         raise ResultsError(f"{path}: has a header but no rows")
-    return df
+    return path, df
 
 
 def _require(df, columns, path):
@@ -68,6 +123,11 @@ def _as_kind(df, column, kind, path):
     """Convert one column, or raise naming the first bad row (line numbers
     count the header as line 1)."""
     raw = df[column]
+    # Columns a Parquet file typed already need no parsing.
+    if kind == "float" and pd.api.types.is_float_dtype(raw) or kind == "bool" and pd.api.types.is_bool_dtype(raw):
+        return raw
+    if kind == "int" and pd.api.types.is_integer_dtype(raw):
+        return raw.astype("Int64")
     if kind == "bool":
         words = raw.astype("string").str.strip().str.lower()
         out = words.map({"true": True, "1": True, "1.0": True,
@@ -86,6 +146,21 @@ def _as_kind(df, column, kind, path):
         shown = "an empty value" if pd.isna(value) else repr(str(value))
         raise ResultsError(f"{path}: column {column!r} needs {kind} values; line {row + 2} has {shown}")
     return out
+
+
+def _sorted(frame, keys):
+    """frame sorted by the integer columns keys; a sweep writes its tables
+    sorted, so the check (one pass) usually spares the copy a sort makes."""
+    values = [frame[column].to_numpy(np.int64) for column in keys]
+    for start in range(0, max(len(frame) - 1, 0), SORT_CHECK_ROWS):  # in slices: little memory
+        part = slice(start, start + SORT_CHECK_ROWS + 1)
+        later = np.zeros(len(values[0][part]) - 1, bool)
+        for v in reversed(values):  # lexicographic: the first key that differs decides
+            step = np.diff(v[part])
+            later = np.where(step != 0, step > 0, later)
+        if not later.all():
+            return frame.sort_values(keys, ignore_index=True)
+    return frame
 
 
 def _categorical(values, numeric):
@@ -130,13 +205,39 @@ def _missing_runs(runs, manifest):
     return [note]
 
 
-def load_results(path):
+def file_digest(path):
+    """{'file', 'bytes', 'sha256'} of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def load_results(path, *, curve_columns=None, weights=True):
     """Load a results folder into a `Results` (runs, curves, params, manifest).
 
-    runs.csv and curves.csv are required; manifest.json names the factors (they
-    are inferred as the setting columns that vary when it is absent) and
-    params.csv (final weights) is optional. Raises ResultsError with the file
-    and the problem when something is missing, empty or malformed.
+    Parameters
+    ----------
+    path : str or Path
+        The results folder. The runs and curves tables are required (Parquet
+        or CSV, see the module notes); manifest.json names the factors (they
+        are inferred as the setting columns that vary when it is absent) and
+        the params table (final weights) is optional.
+    curve_columns : list of str, optional
+        The curve columns to read besides config, seed and epoch (default:
+        all of train_loss, train_acc, test_loss, test_acc).
+    weights : bool
+        Whether `params` holds every run's parameters (True) or only the
+        config and seed of the runs that have them (False: a large sweep's
+        weights stay on disk; `run_weights` reads one run's).
+
+    Returns
+    -------
+    Results
+
+    Raises ResultsError with the file and the problem when something is
+    missing, empty or malformed.
     """
     path = Path(path)
     if not path.is_dir():
@@ -144,8 +245,7 @@ def load_results(path):
     notes = []
     manifest = _read_manifest(path / "manifest.json")
 
-    runs_path = path / "runs.csv"
-    runs = _read_csv(runs_path)
+    runs_path, runs = read_table(path, "runs")
     _require(runs, KEY + list(OUTCOMES), runs_path)
     for column in KEY:
         runs[column] = _as_kind(runs, column, "int", runs_path)
@@ -157,7 +257,7 @@ def load_results(path):
         raise ResultsError(f"{runs_path}: (config, seed) = ({config}, {seed}) appears more than once")
     for column, kind in OUTCOMES.items():
         runs[column] = _as_kind(runs, column, kind, runs_path)
-    runs = runs.sort_values(KEY, ignore_index=True)
+    runs = _sorted(runs, KEY)
 
     settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES]
     if "factors" in manifest:
@@ -168,31 +268,55 @@ def load_results(path):
                      f"to be the setting columns that vary ({', '.join(factors) or 'none'}).")
     _require(runs, factors, f"{runs_path} (factors listed in manifest.json)")
     for column in settings:
+        if runs[column].isna().all():
+            runs[column] = runs[column].astype(float)  # an unset option (None): CSV reads it as NaN
         numeric = pd.api.types.is_numeric_dtype(runs[column])
         if column in factors or not numeric:
             runs[column] = _categorical(runs[column], numeric)
 
-    curves_path = path / "curves.csv"
-    curves = _read_csv(curves_path)
-    _require(curves, KEY + list(CURVE_COLUMNS), curves_path)
-    for column, kind in {"config": "int", "seed": "int", **CURVE_COLUMNS}.items():
+    wanted = {"epoch": "int"} | {c: k for c, k in CURVE_COLUMNS.items()
+                                 if c != "epoch" and (curve_columns is None or c in curve_columns)}
+    curves_path, curves = read_table(path, "curves", KEY + list(wanted))
+    _require(curves, KEY + list(wanted), curves_path)
+    for column, kind in {"config": "int", "seed": "int", **wanted}.items():
         curves[column] = _as_kind(curves, column, kind, curves_path)
-    curves = curves.sort_values(KEY + ["epoch"], ignore_index=True)
+    curves = _sorted(curves, KEY + ["epoch"])
 
     layout = Layout(**manifest["layout"]) if "layout" in manifest else Layout()
-    params_path = path / "params.csv"
     params = None
+    params_path = table_path(path, "params")
     if params_path.is_file():
-        params = _read_csv(params_path)
-        if params.shape[1] != len(KEY) + layout.size or list(params.columns[:2]) != KEY:
+        columns = _header(params_path)
+        if len(columns) != len(KEY) + layout.size or columns[:2] != KEY:
             raise ResultsError(f"{params_path}: expected columns config, seed and {layout.size} "
-                               f"parameters, got {params.shape[1]} columns")
+                               f"parameters, got {len(columns)} columns")
+        params_path, params = read_table(path, "params", None if weights else KEY)
     else:
-        notes.append("No params.csv: the learned hidden units are not drawn.")
+        notes.append("No params.csv or params.parquet: the learned hidden units are not drawn.")
 
     notes += _missing_runs(runs, manifest)
-    lacking = len(runs.merge(curves[KEY].drop_duplicates(), on=KEY, how="left", indicator=True)
-                  .query("_merge == 'left_only'"))
+    key = curves[KEY].to_numpy(np.int64)  # sorted: each run's rows are together
+    first = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
+    lacking = int((~pd.MultiIndex.from_frame(runs[KEY]).isin(pd.MultiIndex.from_arrays(key[first].T))).sum())
     if lacking:
-        notes.append(f"curves.csv has no rows for {lacking} of the {len(runs)} runs.")
-    return Results(path, runs, curves, params, manifest, list(factors), layout, notes)
+        notes.append(f"{curves_path.name} has no rows for {lacking} of the {len(runs)} runs.")
+    return Results(path, runs, curves, params, manifest, list(factors), layout, notes,
+                   file_digest(runs_path))
+
+
+def run_weights(results, config, seed):
+    """The final parameter vector of run (config, seed), or None when the
+    params table has no row for it; read from the file, a chunk at a time,
+    when `results` holds no weights (load_results(..., weights=False))."""
+    params = results.params
+    if params is None:
+        return None
+    if params.shape[1] > len(KEY):
+        rows = params[(params["config"] == config) & (params["seed"] == seed)]
+    else:
+        path = table_path(results.path, "params")
+        chunks = (pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=CSV_CHUNK_ROWS)
+                  if path.suffix == ".parquet" else pd.read_csv(path, chunksize=CSV_CHUNK_ROWS))
+        rows = pd.concat(chunk[(chunk["config"] == config) & (chunk["seed"] == seed)]
+                         for chunk in (c if isinstance(c, pd.DataFrame) else c.to_pandas() for c in chunks))
+    return None if rows.empty else rows.iloc[0, len(KEY):].to_numpy(float)

@@ -1,7 +1,19 @@
 """The tables of an analysis: one row per configuration, main effects, paired
-tests, learning-rate sensitivity. Paired comparisons match runs of two levels
-of one factor that agree on every other factor and on the seed (a seed fixes
-the initial weights)."""
+tests, learning-rate sensitivity.
+
+Rules the report states (from the constants here and in .stats):
+
+- **Best.** Groups of runs are ranked by success rate (share reaching ε), then
+  median epochs to ε, then mean test accuracy (`RANK_BY`). A group ties the
+  group above it when both have the same success rate and median epochs and
+  its mean test accuracy lies inside the 95 % interval of the first group of
+  its tie (a difference far inside the intervals decides nothing).
+- **Held-out seeds.** Where a best level is chosen (each optimizer's lr), it is
+  chosen on the tuning seeds (every other seed in sorted order, starting with
+  the first) and reported and tested on the evaluation seeds (the others).
+- **Paired tests, per seed.** The seed is the unit of replication: runs that
+  share a seed share their initial weights and are strongly correlated.
+"""
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -9,14 +21,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .stats import ALPHA, censored_epochs, holm, mean_ci, median_ci, rank_biserial
-# Metrics the paired tests compare, and which direction is better.
-PAIRED_METRICS = {"epochs_to_target": "lower", "train_loss": "lower", "test_acc": "higher"}
+from .load import KEY, OUTCOMES
+from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial
 
-
-def _never(x):
-    return np.where(np.isinf(x), np.nan, x)
-
+# Paired-test metrics and the better direction. The final train loss is the
+# loss at stop: with a target ε runs stop as soon as E < ε, so it measures how
+# far the last step overshot (rewarding large steps); it is compared only
+# when there is no ε and every run trains for the whole budget.
+PAIRED_METRICS = {"epochs_to_target": "lower", "test_acc": "higher", "train_loss": "lower"}
+ZERO_METHOD = "pratt"  # Wilcoxon: zero per-seed scores are ranked, then dropped (Pratt 1959)
+GOOD = 0.9  # an lr is good when its success rate is at least GOOD × the best one's
+RANK_BY = ("success_rate", "epochs_median", "test_acc_mean")
+# Each optimizer's own hyperparameters (the settings of engine.options it reads).
+OPTIMIZER_OWN = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "adagrad": ("eps",),
+                 "rmsprop": ("rho", "eps"), "adam": ("beta1", "beta2", "eps")}
 
 DESCRIBE_COLUMNS = [
     "runs", "success_rate", "diverged", "epochs_median", "epochs_lo", "epochs_hi",
@@ -24,12 +42,16 @@ DESCRIBE_COLUMNS = [
     "test_acc_mean", "test_acc_lo", "test_acc_hi", "dead_units_mean"]
 
 
-def describe(runs, *, ci=True):
+def _never(x):
+    return np.where(np.isinf(x), np.nan, x)
+
+
+def describe(runs):
     """Outcomes of a group of runs as one row (a dict with DESCRIBE_COLUMNS):
-    success and divergence counts, epochs to ε (median, bootstrap interval when
-    ci), final losses (median, IQR, diverged runs left out), test accuracy
-    (mean, t interval), dead hidden units (mean)."""
-    epochs = median_ci(censored_epochs(runs)) if ci else (np.median(censored_epochs(runs)),) * 3
+    success and divergence counts, epochs to ε (median and its order-statistic
+    interval), final losses (median, IQR, diverged runs left out), test
+    accuracy (mean, t interval), dead hidden units (mean)."""
+    epochs = median_ci(censored_epochs(runs))
     acc = np.clip(mean_ci(runs["test_acc"].to_numpy(float)), 0, 1)
     row = {
         "runs": len(runs),
@@ -46,17 +68,66 @@ def describe(runs, *, ci=True):
     return {k: (_never(v).item() if k.startswith("epochs_") else v) for k, v in row.items()}
 
 
+def rank(table):
+    """Competition ranks (1, 1, 3, …) of `describe` rows under the rule for
+    "best" (module notes): a Series indexed like table, best first (ties in
+    table order)."""
+    order = table.assign(_t=table["epochs_median"].fillna(np.inf), _acc=table["test_acc_mean"].fillna(-1.0))
+    order = order.sort_values(["success_rate", "_t", "_acc"], ascending=[False, True, False], kind="stable")
+    ranks, lead = {}, None
+    for position, (index, row) in enumerate(order.iterrows(), start=1):
+        tied = lead is not None and row["success_rate"] == lead["success_rate"] and row["_t"] == lead["_t"] \
+            and (row["_acc"] == lead["_acc"] or lead["test_acc_lo"] <= row["_acc"] <= lead["test_acc_hi"])
+        if not tied:
+            lead, lead_rank = row, position
+        ranks[index] = lead_rank
+    return pd.Series(ranks, name="rank").reindex(order.index)
+
+
+def ranked(table):
+    """table (of `describe` rows) best first with its `rank` column."""
+    ranks = rank(table)
+    return table.loc[ranks.index].assign(rank=ranks.to_numpy())
+
+
+def level_settings(runs, factors):
+    """The setting columns that vary between configurations but not within
+    one (each optimizer's lr, a regulariser's strength), in runs order."""
+    settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES and c not in factors]
+    per_config = runs.groupby("config", observed=True)
+    return [c for c in settings
+            if runs[c].nunique() > 1 and (per_config[c].nunique(dropna=False) == 1).all()]
+
+
 def summary_table(runs, factors):
-    """One row per configuration: its factor levels and `describe` outcomes."""
-    rows = [{"config": config, **{f: group[f].iloc[0] for f in factors}, **describe(group)}
+    """One row per configuration: its factor levels, the settings that differ
+    between configurations (`level_settings`), `describe` outcomes and its
+    `rank` under the rule for "best"."""
+    settings = level_settings(runs, factors)
+    rows = [{"config": config, **{f: group[f].iloc[0] for f in factors + settings}, **describe(group)}
             for config, group in runs.groupby("config", sort=True)]
-    return _with_levels(pd.DataFrame(rows), runs, factors)
+    table = pd.DataFrame(rows)
+    table["rank"] = rank(table).reindex(table.index)
+    return _with_levels(table, runs, factors)
+
+
+def pooled_factors(runs, factors):
+    """The factors whose main effect means something when pooled: not lr when
+    the optimizer varies (the same lr is a different step for each optimizer),
+    and no numeric factor whose levels differ between the levels of a text
+    factor (each optimizer's own lrs)."""
+    text = [f for f in factors if not pd.api.types.is_numeric_dtype(runs[f].cat.categories)]
+    def nested_in_text(f):
+        return f not in text and any(f in nested_factors(runs, factors, t) for t in text)
+    varies = "optimizer" in factors and runs["optimizer"].nunique() > 1
+    return [f for f in factors if not (f == "lr" and varies) and not nested_in_text(f)]
 
 
 def main_effects(runs, factors):
-    """Each level of each factor, pooled (averaged) over the other factors and seeds."""
+    """Each level of each `pooled_factors` factor, pooled (averaged) over the
+    other factors and seeds."""
     rows = [{"factor": f, "level": level, **describe(group)}
-            for f in factors
+            for f in pooled_factors(runs, factors)
             for level, group in runs.groupby(f, observed=True, sort=True)]
     return pd.DataFrame(rows, columns=["factor", "level", *DESCRIBE_COLUMNS])
 
@@ -69,10 +140,34 @@ def _with_levels(table, runs, columns):
     return table
 
 
+def split_seeds(runs):
+    """(tuning, evaluation): boolean masks of runs, every other seed in sorted
+    order (the 1st, 3rd, … seeds tune, the 2nd, 4th, … evaluate). With one
+    seed both are every run."""
+    seeds = np.sort(runs["seed"].unique())
+    if len(seeds) < 2:
+        everything = np.ones(len(runs), bool)
+        return everything, everything
+    tuning = runs["seed"].isin(seeds[::2]).to_numpy()
+    return tuning, ~tuning
+
+
+def paired_metrics(runs):
+    """The metrics compared in paired tests (see PAIRED_METRICS)."""
+    target = has_target(runs)
+    metrics = []
+    if target and runs["converged"].any():  # nothing reached ε: all ties
+        metrics.append("epochs_to_target")
+    metrics.append("test_acc")
+    if not target:
+        metrics.append("train_loss")
+    return metrics
+
+
 def _paired_values(runs, metric):
     """The metric per run, oriented so that larger is better, ready for pairing.
     Censored epochs become the budget + 1 (ties when neither run reached ε);
-    NaN (a diverged run's loss) drops that pair."""
+    NaN (a diverged run's loss or accuracy) drops that pair."""
     if metric == "epochs_to_target":
         budget = runs["epochs"] if "epochs" in runs else runs["epochs_run"].max()
         x = np.where(runs["converged"], runs["epochs_to_target"].to_numpy(float, na_value=np.nan),
@@ -95,28 +190,65 @@ def composite_levels(runs, factor, nested):
     """Levels of `factor` as text, refined by the nested factors that vary
     within a level ("adam (lr=0.01)"; "weight_decay=0.001" for a level named
     after the setting it varies); a categorical in grid order."""
-    details = [np.where(runs.groupby(factor, observed=True)[other].transform("nunique") > 1,
-                        other + "=" + runs[other].astype(str), "") for other in nested]
+    columns = [factor, *nested]
+    # Labels per distinct combination, then mapped to the runs: no loop over runs.
+    combos = runs[columns].drop_duplicates().reset_index(drop=True)
+    varies = [combos.groupby(factor, observed=True)[other].transform("nunique").to_numpy() > 1
+              for other in nested]
     labels = []
-    for level, *parts in zip(runs[factor].astype(str), *details):
-        parts = [part for part in parts if part]
-        if len(parts) == 1 and parts[0].startswith(level + "="):
+    for i, (level, *values) in enumerate(combos.itertuples(index=False)):
+        parts = [f"{other}={value}" for other, value, vary in zip(nested, values, varies) if vary[i]]
+        if len(parts) == 1 and parts[0].startswith(f"{level}="):
             labels.append(parts[0])
         else:
-            labels.append(f"{level} ({', '.join(parts)})" if parts else level)
-    labels = pd.Series(labels, index=runs.index)
-    return pd.Categorical(labels, categories=labels.unique())
+            labels.append(f"{level} ({', '.join(parts)})" if parts else str(level))
+    label = pd.Series(pd.MultiIndex.from_frame(runs[columns]).map(
+        dict(zip(pd.MultiIndex.from_frame(combos), labels))), index=runs.index) if nested else \
+        runs[factor].astype(str)
+    return pd.Categorical(label, categories=pd.unique(label))
+
+
+def best_sublevels(runs, factor, levels, tuning):
+    """Per level of `factor`, its best composite level (a sub-level such as
+    an lr) under the rule for "best", chosen on the tuning runs; ties go to
+    the first in grid order."""
+    rows = runs[tuning].assign(_level=levels[tuning])
+    chosen = []
+    for _, group in rows.groupby(factor, observed=True):
+        table = pd.DataFrame([{"level": level, **describe(g)}
+                              for level, g in group.groupby("_level", observed=True, sort=True)])
+        chosen.append(ranked(table)["level"].iloc[0])
+    return chosen
+
+
+def seed_scores(wide, a, b):
+    """Per seed, the net win share of level a over b: the mean over the
+    seed's blocks (runs agreeing on every other factor) of sign(x_a − x_b),
+    in [−1, 1]; and the block-level shares (a wins, b wins, ties)."""
+    both = wide[[a, b]].dropna()
+    sign = np.sign(both[a] - both[b])
+    per_seed = sign.groupby(level="seed").mean()
+    shares = [np.mean(sign > 0), np.mean(sign < 0), np.mean(sign == 0)] if len(sign) else [np.nan] * 3
+    return per_seed.to_numpy(), len(sign), shares
 
 
 def paired_comparisons(runs, factors, *, alpha=ALPHA):
-    """Wilcoxon signed-rank tests between every two levels of each text factor,
-    on runs that agree on the other factors and the seed; Holm-corrected within
-    each (factor, metric). effect_size is the matched-pairs rank-biserial
-    correlation, +1 when level_a is better in every pair that differs.
+    """Seed-level paired tests between every two levels of each text factor.
+
+    Within each block (the other factors' levels × one seed) the two levels'
+    runs are compared (censored epochs count as budget + 1, so two runs that
+    never reached ε tie); each seed's blocks give its net win share (a wins −
+    b wins, over its blocks), and a Wilcoxon signed-rank test across seeds
+    (zero_method ZERO_METHOD) tests whether it is centred at 0: n is the
+    number of seeds. Holm corrects within each (factor, metric). effect_size is
+    the rank-biserial correlation of the per-seed scores (+1: level_a better on
+    every seed that differs). A winner is named when p_holm < alpha and the
+    order-statistic 95 % interval of the median per-seed score excludes 0;
+    `note` flags a winner that loses most blocks.
 
     A level with a sub-axis of its own (nested factors: adam's lrs, each
-    regulariser's strengths) enters at its best sub-level for the metric, by
-    median, and is named with it: "adam (lr=0.01)".
+    regulariser's strengths) enters at its best sub-level (`best_sublevels`,
+    chosen on the tuning seeds) and is tested on the evaluation seeds only.
     """
     tables = []
     for factor in factors:
@@ -124,91 +256,125 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
             continue
         nested = nested_factors(runs, factors, factor)
         others = [f for f in factors if f != factor and f not in nested] + ["seed"]
-        levels = composite_levels(runs, factor, nested)
-        for metric in PAIRED_METRICS:
-            if metric == "epochs_to_target" and not runs["converged"].any():
-                continue  # nothing reached ε: the comparison would be all ties
-            values = runs.assign(_x=_paired_values(runs, metric), _level=levels)
-            if nested:
-                median = values.groupby([factor, "_level"], observed=True)["_x"].median().fillna(-np.inf)
-                best = [level for _, level in median.groupby(level=0, observed=True).idxmax()]
-                values = values[values["_level"].isin(best)]
-            # One row per pair key; mean() only guards against factors that miss a setting.
+        levels = pd.Series(composite_levels(runs, factor, nested), index=runs.index)
+        chosen, tested = runs, levels
+        if nested:
+            tuning, evaluation = split_seeds(runs)
+            best = best_sublevels(runs, factor, levels, tuning)
+            keep = evaluation & levels.isin(best).to_numpy()
+            chosen, tested = runs[keep], levels[keep]
+        for metric in paired_metrics(runs):
+            values = chosen.assign(_x=_paired_values(chosen, metric), _level=tested)
+            # One row per block; mean() only guards against factors that miss a setting.
             wide = values.groupby(others + ["_level"], observed=True)["_x"].mean().unstack("_level")
             rows = [_paired_row(factor, metric, a, b, wide) for a, b in combinations(wide.columns, 2)]
             table = pd.DataFrame(rows)
             table["p_holm"] = holm(table["p_value"])
-            better = np.where(table["effect_size"] > 0, table["level_a"], table["level_b"])
-            table["winner"] = np.where(table["p_holm"] < alpha, better, "")
+            # The test and the median seed must agree on the side.
+            a_better = (table["score_lo"] > 0) & (table["effect_size"] > 0)
+            b_better = (table["score_hi"] < 0) & (table["effect_size"] < 0)
+            significant = table["p_holm"] < alpha
+            table["winner"] = np.where(significant & a_better, table["level_a"],
+                                       np.where(significant & b_better, table["level_b"], ""))
+            loser_wins = np.where(table["winner"] == table["level_a"], table["b_wins"], table["a_wins"])
+            winner_wins = np.where(table["winner"] == table["level_a"], table["a_wins"], table["b_wins"])
+            table["note"] = np.where((table["winner"] != "") & (loser_wins > winner_wins),
+                                     "the other level wins more blocks", "")
             tables.append(table)
-    columns = ["factor", "metric", "level_a", "level_b", "n_pairs", "a_wins", "b_wins", "ties",
-               "effect_size", "statistic", "p_value", "p_holm", "winner"]
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    columns = ["factor", "metric", "level_a", "level_b", "seeds", "blocks", "a_wins", "b_wins", "ties",
+               "score_median", "score_lo", "score_hi", "effect_size", "statistic", "p_value", "p_holm",
+               "winner", "note"]
+    return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
 
 
 def _paired_row(factor, metric, a, b, wide):
-    both = wide[[a, b]].dropna()
-    d = (both[a] - both[b]).to_numpy()
-    n = len(d)
-    if np.count_nonzero(d):
-        test = stats.wilcoxon(d)
+    scores, blocks, shares = seed_scores(wide, a, b)
+    if np.count_nonzero(scores):
+        test = stats.wilcoxon(scores, zero_method=ZERO_METHOD)
         statistic, p = float(test.statistic), float(test.pvalue)
     else:
-        statistic, p = np.nan, (1.0 if n else np.nan)
-    wins = [np.mean(d > 0), np.mean(d < 0), np.mean(d == 0)] if n else [np.nan] * 3
-    return {"factor": factor, "metric": metric, "level_a": a, "level_b": b, "n_pairs": n,
-            "a_wins": wins[0], "b_wins": wins[1], "ties": wins[2],
-            "effect_size": rank_biserial(d), "statistic": statistic, "p_value": p}
+        statistic, p = np.nan, (1.0 if len(scores) else np.nan)
+    median, lo, hi = median_ci(scores)
+    return {"factor": factor, "metric": metric, "level_a": a, "level_b": b, "seeds": len(scores),
+            "blocks": blocks, "a_wins": shares[0], "b_wins": shares[1], "ties": shares[2],
+            "score_median": median, "score_lo": lo, "score_hi": hi,
+            "effect_size": rank_biserial(scores), "statistic": statistic, "p_value": p}
 
 
 def has_lr_axis(runs, factors):
     return "lr" in factors and runs["lr"].nunique() > 1
 
 
-def lr_sensitivity(runs, *, good=0.9):
+def lr_sensitivity(runs, *, good=GOOD, tuning=None):
     """Outcomes per (optimizer, lr), pooled over the other factors and seeds.
 
-    Per optimizer the best lr has the highest success rate, then the smallest
-    median epochs to ε, then the smallest median final train loss; an lr is
-    "good" when its success rate is at least `good` × the best one (no lr is
-    good for an optimizer that never reached ε).
+    Per optimizer the `best` lr is chosen under the rule for "best" (success
+    rate, then median epochs to ε, then test accuracy; ties go to the smallest
+    lr) on the runs of the boolean mask `tuning` (default: every run); the
+    outcomes in the table are those of the other runs (every run when tuning
+    is None). An lr is "good" when its success rate is at least `good` × the
+    best one's (no lr is good for an optimizer that never reached ε).
     """
+    tuning = np.ones(len(runs), bool) if tuning is None else np.asarray(tuning)
+    held_out = ~tuning if (~tuning).any() else tuning
     data = runs.assign(lr=runs["lr"].astype(float))
     group = "optimizer" if "optimizer" in runs else None
     keys = [group, "lr"] if group else ["lr"]
-    rows = [{**dict(zip(keys, key)), **describe(g, ci=False)}
-            for key, g in data.groupby(keys, observed=True, sort=True)]
-    table = pd.DataFrame(rows)
-    order = ["success_rate", "epochs_rank", "train_loss_rank"]
-    table["epochs_rank"] = -table["epochs_median"].fillna(np.inf)
-    table["train_loss_rank"] = -table["train_loss_median"].fillna(np.inf)
-    by = table.groupby(group, observed=True, sort=False) if group else [(None, table)]
+
+    def table_of(rows):
+        return pd.DataFrame([{**dict(zip(keys, key)), **describe(g)}
+                             for key, g in rows.groupby(keys, observed=True, sort=True)])
+    table, chooser = table_of(data[held_out]), table_of(data[tuning])
     table["best"] = False
     table["good"] = False
-    for _, g in by:
-        best = g.sort_values(order, ascending=False, kind="stable").index[0]  # ties: smallest lr
-        table.loc[best, "best"] = True
-        top = g["success_rate"].max()
+    for key, g in (table.groupby(group, observed=True, sort=False) if group else [(None, table)]):
+        options = chooser[chooser[group] == key] if group else chooser
+        best_lr = ranked(options)["lr"].iloc[0]
+        table.loc[g.index[g["lr"] == best_lr], "best"] = True
+        top = g.loc[g["lr"] == best_lr, "success_rate"].max()
         table.loc[g.index, "good"] = (g["success_rate"] >= good * top) & (top > 0)
-    table = table.drop(columns=["epochs_rank", "train_loss_rank"])
     return _with_levels(table, runs, [group] if group else [])
 
 
 def lr_ranges(table):
-    """Per optimizer: the best lr and the span of good lrs (in decades)."""
+    """Per optimizer: the best lr with its outcomes and the span of good lrs
+    (in decades)."""
     group = "optimizer" if "optimizer" in table else None
     rows = []
     for key, g in (table.groupby(group, observed=True, sort=True) if group else [("all", table)]):
         best = g[g["best"]].iloc[0]
         lrs = g.loc[g["good"], "lr"]
         rows.append({"optimizer": key, "best_lr": best["lr"], "success_rate": best["success_rate"],
-                     "epochs_median": best["epochs_median"],
+                     "epochs_median": best["epochs_median"], "epochs_lo": best["epochs_lo"],
+                     "epochs_hi": best["epochs_hi"], "test_acc_mean": best["test_acc_mean"],
+                     "test_acc_lo": best["test_acc_lo"], "test_acc_hi": best["test_acc_hi"],
                      "good_lr_min": lrs.min() if len(lrs) else np.nan,
                      "good_lr_max": lrs.max() if len(lrs) else np.nan,
                      "good_levels": len(lrs),
                      "decades": np.log10(lrs.max() / lrs.min()) if len(lrs) else np.nan})
     return pd.DataFrame(rows)
 
+
+def per_level_settings(runs, factors):
+    """(factor, level, settings text) for the levels of the text factors that
+    set something of their own: the settings constant within the level but
+    not across the runs, and an optimizer's own hyperparameters ("adam": lr
+    0.03, beta1 0.9, beta2 0.999, eps 1e-08)."""
+    varying = level_settings(runs, factors)
+    rows = []
+    for factor in factors:
+        if pd.api.types.is_numeric_dtype(runs[factor].cat.categories):
+            continue
+        for level, group in runs.groupby(factor, observed=True, sort=True):
+            own = OPTIMIZER_OWN.get(str(level), ()) if factor == "optimizer" else ()
+            columns = [c for c in varying if group[c].nunique(dropna=False) == 1] + \
+                      [c for c in own if c in group and c not in varying]
+            settings = ", ".join(f"{c} {group[c].iloc[0]:g}" if isinstance(group[c].iloc[0], float)
+                                 else f"{c} {group[c].iloc[0]}" for c in columns
+                                 if group[c].nunique(dropna=False) == 1)
+            if settings:
+                rows.append({"factor": factor, "level": level, "settings": settings})
+    return pd.DataFrame(rows, columns=["factor", "level", "settings"])
 
 
 @dataclass
@@ -218,6 +384,7 @@ class Tables:
     paired: pd.DataFrame
     lr: pd.DataFrame | None = None
     lr_ranges: pd.DataFrame | None = None
+    settings: pd.DataFrame | None = None
 
     def files(self):
         """File name -> table, for the tables that exist."""
@@ -229,6 +396,7 @@ class Tables:
 
 def compute_tables(results):
     runs, factors = results.runs, results.factors
-    lr = lr_sensitivity(runs) if has_lr_axis(runs, factors) else None
+    lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
     return Tables(summary_table(runs, factors), main_effects(runs, factors),
-                  paired_comparisons(runs, factors), lr, lr_ranges(lr) if lr is not None else None)
+                  paired_comparisons(runs, factors), lr, lr_ranges(lr) if lr is not None else None,
+                  per_level_settings(runs, factors))
