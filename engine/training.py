@@ -14,7 +14,7 @@ from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_blocks
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
-                      TRAIN_DEFAULTS, check_setting, check_settings, code, unknown_key)
+                      TRAIN_DEFAULTS, check_batch_size, check_setting, check_settings, code, unknown_key)
 
 
 
@@ -103,6 +103,7 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     run = check_settings({**{k: v for k, v in settings.items() if k not in HYPER}, "dropout": dropout.max()})
 
     X, T = check_data(X, T)
+    check_batch_size(run["batch_size"], X.shape[0], "rows of X")
     layout = Layout(X.shape[1], n_hidden, T.shape[1])
     if X_test is None and T_test is None:
         X_test, T_test = np.empty((0, layout.n_in)), np.empty((0, layout.n_out))

@@ -93,7 +93,7 @@ def test_resume_finishes_only_missing_chunks_and_gives_the_same_tables(small, tm
     out = tmp_path / "out"
     sweep(small, out, quiet=True, chunk_runs=4)
     whole = csv_bytes(out)
-    shards = sorted((out / "chunks").glob("chunk-*.pkl"))
+    shards = sorted((out / "chunks").glob("chunk-*.arrow"))
     # what a kill -9 leaves: some finished shards, a torn temporary file, no tables
     for shard in shards[1::2]:
         shard.unlink()
@@ -111,11 +111,11 @@ def test_a_killed_sweep_run_again_ends_with_the_uninterrupted_tables(tmp_path):
     command = [sys.executable, "-m", "engine.cli", "sweep", str(path), "--quiet", "--chunk-runs", "2"]
     killed = subprocess.Popen(command + ["--out", str(tmp_path / "killed")])
     chunks = tmp_path / "killed" / "chunks"
-    while killed.poll() is None and len(list(chunks.glob("chunk-*.pkl"))) < 3:
+    while killed.poll() is None and len(list(chunks.glob("chunk-*.arrow"))) < 3:
         time.sleep(0.005)
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
-    assert len(list(chunks.glob("chunk-*.pkl"))) < 120 and not (tmp_path / "killed" / "runs.csv").exists()
+    assert len(list(chunks.glob("chunk-*.arrow"))) < 120 and not (tmp_path / "killed" / "runs.csv").exists()
     subprocess.run(command + ["--out", str(tmp_path / "killed")], check=True)
     subprocess.run(command + ["--out", str(tmp_path / "whole")], check=True)
     assert csv_bytes(tmp_path / "killed") == csv_bytes(tmp_path / "whole")
@@ -134,7 +134,7 @@ def test_a_failing_chunk_does_not_stop_the_others(small, tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert code == 1 and "simulated failure" in err and "optimizer=adam" in err
     assert not (tmp_path / "out" / "runs.csv").exists()
-    saved = len(list((tmp_path / "out" / "chunks").glob("chunk-*.pkl")))
+    saved = len(list((tmp_path / "out" / "chunks").glob("chunk-*.arrow")))
     assert saved == 4   # the sgd chunks (2 lrs x 2 regularisations x 5 seeds / 5)
     monkeypatch.setattr(sweep_module, "train", real_train)
     assert main(["sweep", str(small.path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
@@ -216,4 +216,4 @@ def test_shards_of_other_kernel_sources_are_retrained(small, tmp_path, monkeypat
     monkeypatch.setattr(store, "source_digest", lambda: "an edited kernel")
     report = sweep(small, out, quiet=True)
     assert report.ran == small.n_runs
-    assert len(list((out / "chunks").glob("chunk-*.pkl"))) == len(plan_chunks(small))   # stale ones removed
+    assert len(list((out / "chunks").glob("chunk-*.arrow"))) == len(plan_chunks(small))   # stale ones removed
