@@ -5,6 +5,7 @@ only place where names meet codes, so a name is checked once, with a clear
 error, before anything is compiled or run.
 """
 import difflib
+import numbers
 
 INITS = ("xavier", "he", "std0.01")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -114,7 +115,7 @@ def check_integer(name, value, minimum):
     """`value` if it is an integer >= minimum, else a ValueError naming it
     (train's seeds, the sweep's jobs and chunk_runs, the command line's
     options: one wording everywhere)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
     return value
 

@@ -157,10 +157,24 @@ def test_a_bad_file_runs_nothing(tmp_path, capsys):
     assert "bad.toml" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("args, message", [(["--jobs", "0"], "jobs"), (["--scheduler", "tcp://x:1"], "scheduler")])
-def test_bad_driver_options(args, message, tmp_path, capsys):
+@pytest.mark.parametrize("args, message", [
+    (["--jobs", "0"], "--jobs: must be an integer >= 1, got 0"),
+    (["--chunk-runs", "0"], "--chunk-runs: must be an integer >= 1, got 0"),
+    (["--chunk-runs", "-5"], "--chunk-runs: must be an integer >= 1, got -5"),
+    (["--tables", ""], "--tables: must be one or more of csv, parquet, each once, got nothing"),
+    (["--scheduler", "tcp://x:1"], "--scheduler: only the dask backend takes a scheduler address")])
+def test_bad_driver_options_are_refused_before_anything_is_written(args, message, tmp_path, capsys):
     assert main(["sweep", str(TINY), "--out", str(tmp_path / "o"), "--quiet", *args]) == 2
-    assert message in capsys.readouterr().err
+    assert capsys.readouterr().err == f"nn47 sweep: {message}\n"
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [({"jobs": 0}, "jobs: must be an integer >= 1, got 0"),
+                                             ({"chunk_runs": -5}, "chunk_runs: must be an integer >= 1, got -5")])
+def test_bad_sweep_arguments_are_refused_before_anything_is_written(kwargs, message, small, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        sweep(small, tmp_path / "o", **kwargs)
+    assert not (tmp_path / "o").exists()
 
 
 ROOT = Path(__file__).parent.parent

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import check_integer
+
 LETTERS = ("C", "T")
 
 # The C is the one on the lecture's last slide.
@@ -56,8 +58,7 @@ def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, scale=Tr
     does not change when n_test does (and vice versa).
     """
     for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_integer(name, value, 1)
     if not 0.0 <= flip <= 1.0:
         raise ValueError(f"flip must be a probability in [0, 1], got {flip!r}")
     if not noise >= 0.0:
