@@ -112,6 +112,7 @@ class Store:
         self.chunks = self.folder / "chunks"
         self.schema = schema
         self.rejected = []   # (shard path, reason) of files found unfit, in the order met
+        self._paths = {}     # chunk id -> shard path (hashing a chunk's runs is not free)
 
     def claim(self, experiment, overwrite=False, **options):
         """Make the folder this experiment's: refuse one that holds another
@@ -136,6 +137,7 @@ class Store:
                     f"--out to write elsewhere")
             self.clear()
         self.key = shard_key(experiment)
+        self._paths = {}
         self.chunks.mkdir(parents=True, exist_ok=True)
         for folder in (self.folder, self.chunks):   # what a killed writer left
             for tmp in folder.glob(".*.tmp"):
@@ -159,8 +161,10 @@ class Store:
         """A chunk's file, named by a hash of the experiment, the kernels and
         the chunk's runs: a chunk of another chunking (another --chunk-runs),
         file or kernel version is never taken for this one."""
-        runs = repr((self.key, chunk.configs, chunk.seeds, chunk.settings, chunk.hyper))
-        return self.chunks / f"chunk-{chunk.id:06d}-{hashlib.sha256(runs.encode()).hexdigest()[:16]}.arrow"
+        if chunk.id not in self._paths:
+            runs = repr((self.key, chunk.configs, chunk.seeds, chunk.settings, chunk.hyper)).encode()
+            self._paths[chunk.id] = self.chunks / f"chunk-{chunk.id:06d}-{hashlib.sha256(runs).hexdigest()[:16]}.arrow"
+        return self._paths[chunk.id]
 
     def read_shard(self, chunk):
         """The chunk's shard as an Arrow table (memory-mapped), or ShardError
@@ -214,7 +218,7 @@ class Store:
         their configuration (configs: one row per config, in config order).
         Shards of no chunk here and tables of formats not chosen are removed."""
         tables = TableFiles(self.folder, formats)
-        shards = OrderedDict()
+        shards, seconds = OrderedDict(), {}
         try:
             settings = configs.drop(columns="config")
             settings_text = pa.array(csvtext.frame_records(settings), pa.string())
@@ -223,6 +227,7 @@ class Store:
             for chunk, start, stop in segments(chunks):
                 if chunk.id not in shards:
                     shards[chunk.id] = self.read_shard(chunk)
+                    seconds[chunk.id] = float(shards[chunk.id].schema.metadata[b"nn47.seconds"])
                     if len(shards) > OPEN_SHARDS:
                         shards.popitem(last=False)
                 shards.move_to_end(chunk.id)
@@ -234,10 +239,10 @@ class Store:
             if batch:
                 tables.write(pa.concat_tables(batch).combine_chunks(), settings_text, settings_arrow)
             shards.clear()
-            seconds = pd.DataFrame({"chunk": [c.id for c in chunks], "runs": [len(c.seeds) for c in chunks],
-                                    "seconds": [self.seconds(c) for c in chunks]})
+            per_chunk = pd.DataFrame({"chunk": [c.id for c in chunks], "runs": [len(c.seeds) for c in chunks],
+                                      "seconds": [seconds[c.id] for c in chunks]})
             tables.finish()
-            write_atomic(self.folder / "chunks.csv", lambda tmp: seconds.to_csv(tmp, index=False))
+            write_atomic(self.folder / "chunks.csv", lambda tmp: per_chunk.to_csv(tmp, index=False))
         finally:
             tables.discard()
         for table in TABLES:
@@ -245,10 +250,6 @@ class Store:
                 (self.folder / f"{table}.{other}").unlink(missing_ok=True)
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
-
-    def seconds(self, chunk):
-        schema = pa.ipc.open_file(pa.memory_map(str(self.shard(chunk)))).schema
-        return float(schema.metadata[b"nn47.seconds"])
 
     def saved_runs(self):
         """Runs in the shards now in chunks/ (any shard readable as Arrow)."""
