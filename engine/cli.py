@@ -98,19 +98,20 @@ def cmd_sweep(args):
     from .sweep.driver import SweepInterrupted, check_options, sweep   # numba
     from .sweep.store import ResultsFolderError   # pyarrow
     tables = tuple(t.strip() for t in args.tables.split(",") if t.strip())
-    try:
-        check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
-        experiment = spec.load(args.spec)
-        out = Path(args.out) if args.out else Path("results") / experiment.name
-        with terminate_as_interrupt() as received:
+    with terminate_as_interrupt() as received:
+        try:
+            check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
+            experiment = spec.load(args.spec)
+            out = Path(args.out) if args.out else Path("results") / experiment.name
             report = sweep(experiment, out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
                            overwrite=args.overwrite, quiet=args.quiet, chunk_runs=args.chunk_runs, tables=tables)
-    except (spec.SpecError, ResultsFolderError, ValueError) as error:
-        print(f"nn47 sweep: {error}", file=sys.stderr)
-        return 2
-    except SweepInterrupted as stop:
-        print(f"\nnn47 sweep: interrupted; {stop}", file=sys.stderr)
-        return 128 + received[0]
+        except (spec.SpecError, ResultsFolderError, ValueError) as error:
+            print(f"nn47 sweep: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as stop:   # SweepInterrupted once the folder is claimed
+            saved = f"; {stop}" if isinstance(stop, SweepInterrupted) else " before any run was trained"
+            print(f"\nnn47 sweep: interrupted{saved}", file=sys.stderr)
+            return 128 + received[0]
     for chunk, error in report.failures:
         print(f"nn47 sweep: chunk {chunk.id} failed ({chunk.describe()}):\n{error}", file=sys.stderr)
     if report.failures:
@@ -156,7 +157,7 @@ def add_analyze_parser(commands):
 
 def cmd_analyze(args):
     from .analysis.analyze import analyze   # scipy, matplotlib
-    from .sweep.store import unfinished
+    from .sweep.store import unfinished   # pyarrow
     message = unfinished(args.path)
     if message:
         print(f"nn47 analyze: {message}", file=sys.stderr)

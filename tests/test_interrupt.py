@@ -2,6 +2,7 @@
 traceback, a line saying how many runs are saved and how to finish, exit
 status 128 + signal, workers gone, no temporary files; the same command
 then ends with the tables of an uninterrupted sweep."""
+import os
 import signal
 import subprocess
 import sys
@@ -13,15 +14,20 @@ from test_sweep import SMALL, csv_bytes
 
 
 def start(path, out, *options):
+    # a session of its own: a signal to its process group reaches the workers too, as Ctrl-C in a terminal does
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "sweep", str(path), "--quiet", "--chunk-runs", "2",
-                             "--out", str(out), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--out", str(out), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum, options", [(signal.SIGINT, ()), (signal.SIGTERM, ()),
-                                             (signal.SIGINT, ("--jobs", "2")),
-                                             (signal.SIGTERM, ("--jobs", "2", "--backend", "dask"))])
-def test_a_signal_stops_the_sweep_cleanly_and_the_rerun_finishes_it(signum, options, tmp_path):
+@pytest.mark.parametrize("signum, options, group", [
+    (signal.SIGINT, (), False), (signal.SIGTERM, (), False),
+    (signal.SIGINT, ("--jobs", "2"), True), (signal.SIGTERM, ("--jobs", "2"), False),
+    (signal.SIGINT, ("--jobs", "2", "--backend", "dask"), True),
+    (signal.SIGTERM, ("--jobs", "2", "--backend", "dask"), False)])
+def test_a_signal_stops_the_sweep_cleanly_and_the_rerun_finishes_it(signum, options, group, tmp_path):
+    """group: the signal goes to the whole process group (Ctrl-C in a terminal), else to the driver alone."""
     path = tmp_path / "long.toml"
     path.write_text(SMALL.replace("seeds = 5", "seeds = 40").replace("epochs = 30", "epochs = 400"))
     out = tmp_path / "out"
@@ -30,7 +36,10 @@ def test_a_signal_stops_the_sweep_cleanly_and_the_rerun_finishes_it(signum, opti
     while sweep.poll() is None and len(list(chunks.glob("chunk-*.arrow"))) < 3:
         time.sleep(0.01)
     workers = psutil.Process(sweep.pid).children(recursive=True)
-    sweep.send_signal(signum)
+    if group:
+        os.killpg(sweep.pid, signum)
+    else:
+        sweep.send_signal(signum)
     stdout, stderr = sweep.communicate(timeout=120)
     assert sweep.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr

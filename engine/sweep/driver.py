@@ -9,13 +9,15 @@ work is spread, and a re-run after a crash finds the same chunk ids.
 """
 import contextlib
 import functools
+import logging
+import signal
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from ..kernels.train import CURVE, STATS
@@ -106,9 +108,17 @@ def dask_client(scheduler, jobs):
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            yield client
+    # the workers inherit an ignored SIGINT: Ctrl-C reaches them too, but only the driver acts on it
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        # silence_logs: a worker still in a kernel when an interrupted sweep closes the cluster logs
+        # its lost heartbeat; a task's own failure comes back through its result
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 def execute(chunks, jobs, backend, scheduler):
@@ -130,12 +140,20 @@ def execute(chunks, jobs, backend, scheduler):
         return
     # one process: numba's threads share out the blocks; several: one thread each
     threads = None if jobs == 1 else 1
-    results = Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")(
-        delayed(run_chunk)(chunk, threads) for chunk in chunks)
+    workers = {"initializer": ignore_interrupt} if backend == "loky" else {}
+    with parallel_config(backend=backend, **workers):
+        results = Parallel(n_jobs=jobs, return_as="generator_unordered")(
+            delayed(run_chunk)(chunk, threads) for chunk in chunks)
     try:
         yield from results
     finally:
         results.close()   # an interrupted sweep: joblib stops its workers
+
+
+def ignore_interrupt():
+    """In a worker process: Ctrl-C reaches the terminal's whole process group,
+    but only the driver acts on it (it stops the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class SweepInterrupted(KeyboardInterrupt):
