@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from test_sweep import SMALL, TINY, csv_bytes
+from test_sweep import SMALL, TINY
 
 from engine.cli import main
 from engine.sweep import csvtext, spec

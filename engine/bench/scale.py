@@ -11,7 +11,6 @@ import math
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
