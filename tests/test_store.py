@@ -36,8 +36,8 @@ def all_bytes(folder, names=TABLES):
 
 def test_csv_text_is_what_pandas_writes():
     """Every kind of float (shortest digits; fixed and exponent notation on
-    both sides of Python's thresholds; NaN, ±inf, -0.0), integers, nullable
-    integers, booleans and text needing quotes, against pandas' to_csv."""
+    both sides of Python's thresholds; NaN, ±inf, -0.0; float32), integers,
+    nullable integers, booleans and text needing quotes, against pandas' to_csv."""
     rng = np.random.default_rng(7)
     n = 20_000
     floats = np.concatenate([
@@ -49,7 +49,8 @@ def test_csv_text_is_what_pandas_writes():
     frame = pd.DataFrame({
         "x": floats, "i": rng.integers(-5, 5, m), "b": rng.random(m) < 0.5,
         "n": pd.array(np.where(rng.random(m) < 0.3, None, rng.integers(0, 99, m)), dtype="Int64"),
-        "s": rng.choice(["a", "b,c", 'q"x', "", "two\nlines"], m), "w_10,1^H": np.ones(m)})
+        "s": rng.choice(["a", "b,c", 'q"x', "", "two\nlines"], m), "w_10,1^H": np.ones(m),
+        "x32": np.where(np.abs(floats) < 1e38, floats, 1.0).astype(np.float32)})
     out = io.BytesIO()
     out.write(csvtext.header(frame.columns))
     table = pa.Table.from_pandas(frame, preserve_index=False)

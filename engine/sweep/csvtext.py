@@ -44,7 +44,9 @@ def frame_records(frame):
 
 def float_text(values):
     """Float array -> pandas' text for each value ('' for NaN and missing)."""
-    x = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)   # missing -> NaN
+    x = values.to_numpy(zero_copy_only=False)   # missing -> NaN
+    if x.dtype != np.float64:   # float32's own shortest digits: numpy's text, the slow way
+        return pa.array(np.where(np.isnan(x), "", x.astype(str)))
     text = pc.cast(pa.array(x), pa.string())
     size = np.abs(x)
     with np.errstate(invalid="ignore"):
