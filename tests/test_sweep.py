@@ -200,15 +200,6 @@ def test_result_files_get_the_usual_permissions(small, tmp_path):
         assert (tmp_path / "out" / name).stat().st_mode & 0o777 == expected
 
 
-def test_parquet_copies_match_the_csvs(small, tmp_path):
-    pytest.importorskip("pyarrow")
-    sweep(small, tmp_path / "out", quiet=True)
-    for table in ("runs", "curves", "params"):
-        from_csv = pd.read_csv(tmp_path / "out" / f"{table}.csv")
-        from_parquet = pd.read_parquet(tmp_path / "out" / f"{table}.parquet")
-        pd.testing.assert_frame_equal(from_parquet, from_csv, check_dtype=False)
-
-
 def test_chunks_without_a_manifest_are_refused_not_reused(small, tmp_path, capsys):
     out = tmp_path / "out"
     sweep(small, out, quiet=True)
