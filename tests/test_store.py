@@ -123,6 +123,28 @@ def test_only_the_unfit_chunk_is_retrained(small, tmp_path):
     assert [path for path, _ in report.rejected] == [target]
 
 
+def test_a_shard_damaged_after_its_check_is_retrained_when_the_tables_are_written(small, tmp_path, monkeypatch,
+                                                                                  capsys):
+    from engine.sweep import store
+    out = tmp_path / "out"
+    sweep(small, out, quiet=True, chunk_runs=4)
+    whole = all_bytes(out)
+    real = store.Store.consolidate
+    damaged = []
+
+    def consolidate(self, *args, **kwargs):
+        if not damaged:   # the first time only: e.g. a disk error after the shard was checked
+            damaged.append(sorted(self.chunks.glob("chunk-000001-*"))[0])
+            damaged[0].write_bytes(b"garbage")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(store.Store, "consolidate", consolidate)
+    report = sweep(small, out, quiet=True, chunk_runs=4)
+    assert report.ran == len(plan_chunks(small, 4)[1].seeds)
+    assert f"{damaged[0]}: not a complete Arrow file" in capsys.readouterr().err
+    assert all_bytes(out) == whole
+
+
 # ---------------------------------------------------------------- consolidation
 
 def test_tables_are_the_same_whatever_the_chunks_and_batches(small, tmp_path, monkeypatch):

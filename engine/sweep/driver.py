@@ -174,7 +174,7 @@ class SweepReport:
     train_seconds: float   # of which inside train() (summed over workers)
     write_seconds: float   # of which writing the tables
     failures: list     # (chunk, error text)
-    rejected: list = field(default_factory=list)   # (shard path, reason): files in chunks/ trained again
+    rejected: list = field(default_factory=list)   # (shard path, message): files in chunks/ trained again
 
 
 def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS, tables=FORMATS, names=None):
@@ -220,10 +220,10 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []
     try:
-        for _ in range(2):   # a shard found damaged while consolidating is trained again, once
+        for attempt in range(2):   # a shard found damaged while consolidating is trained again, once
             todo = [c for c in chunks if not store.is_done(c)]
-            for path, reason in store.rejected:
-                print(f"nn47 sweep: {path}: {reason}; its chunk is trained again", file=sys.stderr)
+            for _, message in store.rejected:
+                print(f"nn47 sweep: {message}; its chunk is trained again", file=sys.stderr)
             rejected += store.rejected
             store.rejected = []
             seconds, failures = train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quiet)
@@ -237,11 +237,14 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
             try:
                 store.consolidate(chunks, configs, tables)
             except ShardError:
+                if attempt:
+                    raise
                 continue   # is_done names it on the next pass
             write_seconds = time.perf_counter() - writing
             break
     except KeyboardInterrupt:
-        raise SweepInterrupted(store.saved_runs(), experiment.n_runs, store.folder) from None
+        saved = sum(len(c.seeds) for c in chunks if store.shard(c).exists())
+        raise SweepInterrupted(saved, experiment.n_runs, store.folder) from None
     return SweepReport(store.folder, experiment.n_runs, ran, time.perf_counter() - start, train_seconds,
                        write_seconds, failures, rejected)
 

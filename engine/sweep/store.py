@@ -53,7 +53,7 @@ class ResultsFolderError(RuntimeError):
 
 
 class ShardError(ValueError):
-    """A file in chunks/ that is not a finished shard of this chunk; the message says why."""
+    """A file in chunks/ that is not a finished shard of this chunk; the message names it and says why."""
 
 
 def _umask():
@@ -111,7 +111,7 @@ class Store:
         self.folder = Path(folder)
         self.chunks = self.folder / "chunks"
         self.schema = schema
-        self.rejected = []   # (shard path, reason) of files found unfit, in the order met
+        self.rejected = []   # (shard path, message) of files found unfit, in the order met
         self._paths = {}     # chunk id -> shard path (hashing a chunk's runs is not free)
 
     def claim(self, experiment, overwrite=False, **options):
@@ -174,21 +174,22 @@ class Store:
         try:
             table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
         except (pa.ArrowInvalid, OSError) as error:
-            raise ShardError(f"not a complete Arrow file (truncated, or another kind of file: {error})") from None
+            raise ShardError(f"{path}: not a complete Arrow file (truncated, or another kind of file: "
+                             f"{error})") from None
         metadata = table.schema.metadata or {}
         if metadata.get(b"nn47.format") != SHARD_FORMAT:
-            raise ShardError("an Arrow file but not an nn47 shard of this version")
+            raise ShardError(f"{path}: an Arrow file but not an nn47 shard of this version")
         if metadata.get(b"nn47.key", b"").decode() != self.key:
-            raise ShardError("foreign: written for another experiment file or kernel version")
+            raise ShardError(f"{path}: foreign: written for another experiment file or kernel version")
         if self.schema is not None and not table.schema.remove_metadata().equals(self.schema):
-            raise ShardError("of another schema (its columns differ from what this version writes)")
+            raise ShardError(f"{path}: of another schema (its columns differ from what this version writes)")
         try:
             table.validate(full=full)
         except pa.ArrowInvalid as error:
-            raise ShardError(f"damaged ({error})") from None
+            raise ShardError(f"{path}: damaged ({error})") from None
         if (table.num_rows != len(chunk.seeds) or table["config"].to_pylist() != list(chunk.configs)
                 or table["seed"].to_pylist() != list(chunk.seeds)):
-            raise ShardError("holds other runs than its chunk")
+            raise ShardError(f"{path}: holds other runs than its chunk")
         return table
 
     def is_done(self, chunk):
