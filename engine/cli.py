@@ -1,21 +1,22 @@
 """The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from .lecture.settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
 from .lecture.params import read_params
+from .lecture.settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
 from .model.data import LETTERS, glyphs, make_dataset
 from .model.equations import forward
 from .model.initial import initial_params
 from .model.layout import Layout
-from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS
+from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
 from .sweep import spec
 from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
-from .sweep.store import ResultsFolderError
 
 # Commands import what loads numba, scipy or matplotlib when they run, so that
 # `nn47 --help` and a mistyped option answer at once.
@@ -58,6 +59,8 @@ def add_train_parser(commands):
 
 def cmd_train(args):
     from .training import train   # numba
+    check_integer("--seed", args.seed, 0)
+    check_batch_size(args.batch_size, args.n_train, "--n-train")
     settings = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
     d = make_dataset(args.n_train, args.n_test, args.flip, args.noise, args.data_seed)
     result = train(d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test,
@@ -123,29 +126,47 @@ def add_sweep_parser(commands):
     from .sweep.driver import BACKENDS, CHUNK_RUNS   # numba
     p = commands.add_parser("sweep", help="run an experiment file's grid into a results folder",
                             description="Run every configuration × seed of an experiment file; results go to "
-                                        "OUT (default results/NAME): runs.csv, curves.csv, params.csv, "
-                                        "manifest.json. Re-running finishes an interrupted sweep.")
+                                        "OUT (default results/NAME): runs, curves and params tables, "
+                                        "manifest.json. Ctrl-C stops it with the finished chunks saved; "
+                                        "re-running finishes an interrupted sweep.")
     p.add_argument("spec", help="experiment file (experiments/*.toml)")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1: one process, all cores)")
     p.add_argument("--backend", choices=BACKENDS, default="loky")
     p.add_argument("--scheduler", help="dask scheduler address tcp://HOST:PORT (backend dask)")
     p.add_argument("--out", help="results folder (default results/NAME)")
-    p.add_argument("--overwrite", action="store_true", help="replace another experiment's results in OUT")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace another experiment's results in OUT (and its analysis)")
     p.add_argument("--chunk-runs", type=int, default=CHUNK_RUNS, help="runs per kernel call")
+    p.add_argument("--tables", default="csv,parquet",
+                   help="formats of the tables, comma-separated: csv, parquet (default: both)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_sweep)
 
 
+SWEEP_OPTIONS = {"jobs": "--jobs", "chunk_runs": "--chunk-runs", "backend": "--backend",
+                 "scheduler": "--scheduler", "tables": "--tables"}
+
+
 def cmd_sweep(args):
-    from .sweep.tune import sweep   # numba
-    try:
-        experiment = spec.load(args.spec)
-        out = Path(args.out) if args.out else Path("results") / experiment.name
-        *tuning, report = sweep(experiment, out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
-                                overwrite=args.overwrite, quiet=args.quiet, chunk_runs=args.chunk_runs)
-    except (spec.SpecError, ResultsFolderError, ValueError) as error:
-        print(f"nn47 sweep: {error}", file=sys.stderr)
-        return 2
+    from .sweep.driver import SweepInterrupted, check_options   # numba
+    from .sweep.tune import sweep
+    from .sweep.store import ResultsFolderError   # pyarrow
+    tables = tuple(t.strip() for t in args.tables.split(",") if t.strip())
+    with terminate_as_interrupt() as received:
+        try:
+            check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
+            experiment = spec.load(args.spec)
+            out = Path(args.out) if args.out else Path("results") / experiment.name
+            *tuning, report = sweep(experiment, out, jobs=args.jobs, backend=args.backend,
+                                    scheduler=args.scheduler, overwrite=args.overwrite, quiet=args.quiet,
+                                    chunk_runs=args.chunk_runs, tables=tables)
+        except (spec.SpecError, ResultsFolderError, ValueError) as error:
+            print(f"nn47 sweep: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as stop:   # SweepInterrupted once the folder is claimed
+            saved = f"; {stop}" if isinstance(stop, SweepInterrupted) else " before any run was trained"
+            print(f"\nnn47 sweep: interrupted{saved}", file=sys.stderr)
+            return 128 + received[0]
     for chunk, error in report.failures:
         print(f"nn47 sweep: chunk {chunk.id} failed ({chunk.describe()}):\n{error}", file=sys.stderr)
     if report.failures:   # report.folder: OUT, or the tuning rung's folder inside it
@@ -159,8 +180,25 @@ def cmd_sweep(args):
     rate = report.ran / report.seconds if report.seconds > 0 else float("nan")
     print(f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:.0f} runs/s; "
           f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "
-          f"{out}/runs.csv, {out}/curves.csv, {out}/params.csv")
+          + ", ".join(f"{out}/{t}.{f}" for f in tables for t in ("runs", "curves", "params")))
     return 0
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """Within the block SIGTERM stops the work as Ctrl-C does; yields a list
+    holding the signal that stopped it (SIGINT unless SIGTERM came)."""
+    received = [signal.SIGINT]
+
+    def handle(signum, frame):
+        received[0] = signum
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def add_analyze_parser(commands):
@@ -178,6 +216,11 @@ def add_analyze_parser(commands):
 
 def cmd_analyze(args):
     from .analysis.analyze import analyze   # scipy, matplotlib
+    from .sweep.store import unfinished   # pyarrow
+    message = unfinished(args.path)
+    if message:
+        print(f"nn47 analyze: {message}", file=sys.stderr)
+        return 2
     report = analyze(args.path, run=args.chosen_run, quiet=args.quiet)
     print(f"report: {report}")
     return 0
@@ -188,9 +231,10 @@ def add_bench_parser(commands):
                             description="Benchmarks. kernel: the engine against batched numpy on one job, "
                                         "and the warm-start cost (printed). convergence: success and time "
                                         "to target per optimizer. throughput: one training job by every "
-                                        "implementation, scaling, compile time, memory. all: both, with "
+                                        "implementation, scaling, compile time, memory. scale: sweep and "
+                                        "analysis cost at 10^4, 10^5, 10^6 runs. all: every study, with "
                                         "bench.md. Tables and figures go to OUT.")
-    p.add_argument("what", choices=("kernel", "convergence", "throughput", "all"))
+    p.add_argument("what", choices=("kernel", "convergence", "throughput", "scale", "all"))
     p.add_argument("--quick", action="store_true", help="CI-sized smoke run (the numbers mean little)")
     p.add_argument("--out", default="results/bench", help="output folder (default results/bench)")
     p.set_defaults(run=cmd_bench)

@@ -5,6 +5,7 @@ only place where names meet codes, so a name is checked once, with a clear
 error, before anything is compiled or run.
 """
 import difflib
+import numbers
 
 INITS = ("xavier", "he", "std0.01")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -108,6 +109,22 @@ def unknown_key(kind, key, allowed):
     close = difflib.get_close_matches(str(key), list(allowed), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return ValueError(f"{kind}: unknown key {key!r}; allowed: {', '.join(allowed)}{hint}")
+
+
+def check_integer(name, value, minimum):
+    """`value` if it is an integer >= minimum, else a ValueError naming it
+    (train's seeds, the sweep's jobs and chunk_runs, the command line's
+    options: one wording everywhere)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_batch_size(batch_size, n_train, where):
+    """A mini-batch may not hold more samples than the training set
+    (`where` says where its size was given)."""
+    if batch_size is not None and batch_size > n_train:
+        raise ValueError(f"batch_size: {batch_size} is larger than the training set ({where} = {n_train})")
 
 
 def check_setting(key, value):

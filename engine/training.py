@@ -15,7 +15,7 @@ from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
 from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
-                      TRAIN_DEFAULTS, check_setting, check_settings, code, unknown_key)
+                      TRAIN_DEFAULTS, check_batch_size, check_setting, check_settings, code, unknown_key)
 
 
 
@@ -106,6 +106,7 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     run = check_settings({**{k: v for k, v in settings.items() if k not in HYPER}, "dropout": dropout.max()})
 
     X, T = check_data(X, T)
+    check_batch_size(run["batch_size"], X.shape[0], "rows of X")
     layout = Layout(X.shape[1], n_hidden, T.shape[1])
     if X_test is None and T_test is None:
         X_test, T_test = np.empty((0, layout.n_in)), np.empty((0, layout.n_out))
@@ -147,11 +148,17 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
                      in_blocks(seeds.astype(np.uint64), block_size), decayed, params_out, stats, curves)
     runs, params = runs_table(seeds, out_of_blocks(stats, seeds.size)), out_of_blocks(params_out, seeds.size)
     if X_val is not None:
-        val_loss, val_acc = validation(params, X_val, T_val, run, dropout, layout)
-        at = runs.columns.get_loc("test_acc") + 1
-        runs.insert(at, "val_acc", np.where(runs["diverged"], np.nan, val_acc))
-        runs.insert(at, "val_loss", val_loss)
+        runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
     return TrainResult(runs, params, curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
+
+
+def with_validation(runs, val_loss, val_acc):
+    """The runs table with val_loss and val_acc after test_acc (accuracy
+    empty for a diverged run, as the others)."""
+    at = runs.columns.get_loc("test_acc") + 1
+    runs.insert(at, "val_acc", np.where(runs["diverged"], np.nan, val_acc))
+    runs.insert(at, "val_loss", val_loss)
+    return runs
 
 
 def validation(params, X, T, run, dropout, layout):

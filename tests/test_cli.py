@@ -27,6 +27,24 @@ def test_bad_values_are_named(capsys):
     assert exit_.value.code == 2 and "invalid choice: 'adamm'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "1000"], "batch_size: 1000 is larger than the training set (--n-train = 32)"),
+    (["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
+    (["--n-train", "0"], "n_train: must be an integer >= 1, got 0")])
+def test_train_checks_as_experiment_files_do(args, message, capsys):
+    assert main(["train", "--epochs", "2", *args]) == 2
+    assert capsys.readouterr().err == f"nn47 train: {message}\n"
+
+
+def test_engine_train_refuses_a_batch_larger_than_the_data_and_names_seeds_plainly():
+    from engine import make_dataset, train
+    d = make_dataset(8, 1, 0.0, 0.0, 0)
+    with pytest.raises(ValueError, match=r"^batch_size: 9 is larger than the training set \(rows of X = 8\)$"):
+        train(d.X_train, d.T_train, [0], batch_size=9, epochs=1)
+    with pytest.raises(ValueError, match=r"^seeds: must be a non-empty list of integers >= 0, got \[-1\]$"):
+        train(d.X_train, d.T_train, [-1], epochs=1)
+
+
 @pytest.mark.slow
 def test_a_closed_pipe_ends_quietly():
     # 3000 curve lines overflow the pipe's buffer, so the writes after the close fail

@@ -7,6 +7,7 @@ from pathlib import Path
 from . import figures
 from .convergence import convergence_tables
 from .markdown import convergence_section, throughput_section, write_markdown
+from .scale import scale_figure, scale_section, scale_table
 from .sizes import FULL, QUICK, BenchError
 from .throughput import kernel_benchmark, kernel_text, throughput_table
 
@@ -33,7 +34,13 @@ def run_throughput(out, sizes):
     return throughput_section(table, figure, sizes)
 
 
-STUDIES = {"convergence": run_convergence, "throughput": run_throughput}
+def run_scale(out, sizes):
+    table = scale_table(out, sizes)
+    table.to_csv(out / "scale.csv", index=False, float_format="%.6g")
+    return scale_section(table, scale_figure(table, out))
+
+
+STUDIES = {"convergence": run_convergence, "throughput": run_throughput, "scale": run_scale}
 
 
 def cmd_bench(args):
@@ -54,7 +61,7 @@ def cmd_bench(args):
     except BenchError as error:
         print(f"nn47 bench: {error}", file=sys.stderr)
         return 1
-    if args.what == "all":   # bench.md holds both studies; one alone leaves it as it was
+    if args.what == "all":   # bench.md holds every study; one alone leaves it as it was
         write_markdown(out / "bench.md", sections, command)
         print(f"wrote {out / 'bench.md'}")
     return 0

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import check_integer
+
 LETTERS = ("C", "T")
 
 # The C is the one on the lecture's last slide.
@@ -60,8 +62,7 @@ def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, n_val=0,
     images bit for bit as they were.
     """
     for name, value, least in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_val", n_val, 0)):
-        if not isinstance(value, (int, np.integer)) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+        check_integer(name, value, least)
     if not 0.0 <= flip <= 1.0:
         raise ValueError(f"flip must be a probability in [0, 1], got {flip!r}")
     if not noise >= 0.0:

@@ -37,5 +37,5 @@ def initial_params(layout, init, seeds):
 def check_seeds(seeds):
     seeds = np.atleast_1d(np.asarray(seeds))
     if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer) or (seeds < 0).any():
-        raise ValueError(f"seeds: must be a non-empty list of non-negative integers, got {seeds!r}")
+        raise ValueError(f"seeds: must be a non-empty list of integers >= 0, got {seeds.tolist()!r}")
     return seeds.astype(np.int64)

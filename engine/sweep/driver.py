@@ -9,22 +9,25 @@ work is spread, and a re-run after a crash finds the same chunk ids.
 """
 import contextlib
 import functools
+import logging
+import signal
+import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
+from ..kernels.train import CURVE, STATS
 from ..model.data import make_dataset
-from ..options import HYPER
-from ..training import train
-from .store import Store
+from ..model.layout import Layout
+from ..options import HYPER, check_integer
+from ..training import TrainResult, curves_table, runs_table, train, with_validation
+from .store import CHUNK_RUNS, FORMATS, ShardError, Store, shard_table
 
 BACKENDS = ("loky", "threading", "dask")
-CHUNK_RUNS = 512   # runs per kernel call: four blocks of 128 lanes
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
         groups.setdefault(call_key(config), []).append(index)
     chunks = []
     for indices in groups.values():
-        runs = [(c, s) for c in indices for s in experiment.seeds]
+        runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
         for start in range(0, len(runs), chunk_runs):
             configs, seeds = zip(*runs[start:start + chunk_runs])
             first = experiment.configs[configs[0]]
@@ -74,9 +77,9 @@ def dataset(n_train, n_test, flip, noise, seed, n_val=0):
 
 
 def run_chunk(chunk, threads=1):
-    """Train one chunk. Returns (chunk id, tables keyed by config and seed,
-    seconds in train(), error text or None): a failure is reported, not
-    raised, so the other chunks go on."""
+    """Train one chunk. Returns (chunk id, its shard table, seconds in
+    train(), error text or None): a failure is reported, not raised, so the
+    other chunks go on."""
     start = time.perf_counter()
     try:
         d = dataset(**chunk.data)
@@ -85,16 +88,20 @@ def run_chunk(chunk, threads=1):
                        record_every=chunk.record_every, threads=threads, **chunk.settings, **chunk.hyper)
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
-    seconds = time.perf_counter() - start
-    configs = np.array(chunk.configs)
-    runs = result.runs
-    runs.insert(0, "config", configs)
-    curves = result.curves
-    curves.insert(0, "config", configs[curves.pop("run").to_numpy()])
-    params = pd.DataFrame(result.params, columns=result.layout.names)
-    params.insert(0, "seed", np.array(chunk.seeds))
-    params.insert(0, "config", configs)
-    return chunk.id, {"runs": runs, "curves": curves, "params": params}, seconds, None
+    return chunk.id, shard_table(chunk.configs, result), time.perf_counter() - start, None
+
+
+@functools.cache
+def shard_schema(validation=False):
+    """The columns a shard of this version holds: those of a chunk of no runs
+    (with val_loss and val_acc when the data set has a validation split)."""
+    seeds, layout = np.zeros(0, np.int64), Layout()
+    runs = runs_table(seeds, np.zeros((0, len(STATS))))
+    if validation:
+        runs = with_validation(runs, np.zeros(0), np.zeros(0))
+    empty = TrainResult(runs, np.zeros((0, layout.size)),
+                        curves_table(seeds, np.zeros((0, 1, len(CURVE)))), layout)
+    return shard_table((), empty).schema
 
 
 @contextlib.contextmanager
@@ -106,25 +113,61 @@ def dask_client(scheduler, jobs):
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with Client(cluster) as client:
-            yield client
+    # the workers inherit an ignored SIGINT: Ctrl-C reaches them too, but only the driver acts on it
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        # silence_logs: a worker still in a kernel when an interrupted sweep closes the cluster logs
+        # its lost heartbeat; a task's own failure comes back through its result
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 def execute(chunks, jobs, backend, scheduler):
-    """Yield run_chunk results as chunks finish, on the chosen backend."""
+    """Yield run_chunk results as chunks finish, on the chosen backend. Each
+    result reaches the driver once, when it is yielded: nothing else holds
+    it. Closing the generator (an interrupt) stops the workers."""
     if backend == "dask":
-        from dask.distributed import as_completed   # as above
+        from dask.distributed import as_completed   # heavy and optional: only for --backend dask
         with dask_client(scheduler, jobs) as client:
             # numba threads: one per worker, set in the task (dask workers do not set it)
-            futures = client.map(run_chunk, chunks, threads=1, pure=False)
-            for future in as_completed(futures):
-                yield future.result()
+            pending = as_completed(client.map(run_chunk, chunks, threads=1, pure=False))
+            try:
+                for future in pending:
+                    result = future.result()
+                    future.release()   # the cluster forgets it: its memory stays bounded too
+                    yield result
+            finally:
+                client.cancel(list(pending.futures))
         return
     # one process: numba's threads share out the blocks; several: one thread each
     threads = None if jobs == 1 else 1
-    yield from Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered")(
-        delayed(run_chunk)(chunk, threads) for chunk in chunks)
+    workers = {"initializer": ignore_interrupt} if backend == "loky" else {}
+    with parallel_config(backend=backend, **workers):
+        results = Parallel(n_jobs=jobs, return_as="generator_unordered")(
+            delayed(run_chunk)(chunk, threads) for chunk in chunks)
+    try:
+        yield from results
+    finally:
+        results.close()   # an interrupted sweep: joblib stops its workers
+
+
+def ignore_interrupt():
+    """In a worker process: Ctrl-C reaches the terminal's whole process group,
+    but only the driver acts on it (it stops the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C (or SIGTERM): its finished chunks are saved."""
+
+    def __init__(self, saved, n_runs, folder):
+        super().__init__(f"{saved} of {n_runs} runs saved in {folder / 'chunks'}; "
+                         "run the same command again to finish")
+        self.saved, self.n_runs, self.folder = saved, n_runs, folder
 
 
 @dataclass
@@ -136,38 +179,93 @@ class SweepReport:
     train_seconds: float   # of which inside train() (summed over workers)
     write_seconds: float   # of which writing the tables
     failures: list     # (chunk, error text)
+    rejected: list = field(default_factory=list)   # (shard path, message): files in chunks/ trained again
+
+
+def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS, tables=FORMATS, names=None):
+    """Check the sweep's options (before anything is written). `names` maps
+    an option to the name shown (e.g. the command line's --chunk-runs)."""
+    names = {"jobs": "jobs", "chunk_runs": "chunk_runs", "backend": "backend", "scheduler": "scheduler",
+             "tables": "tables", **(names or {})}
+    if backend not in BACKENDS:
+        raise ValueError(f"{names['backend']}: unknown value {backend!r}; allowed: {', '.join(BACKENDS)}")
+    check_integer(names["jobs"], jobs, 1)
+    check_integer(names["chunk_runs"], chunk_runs, 1)
+    if scheduler and backend != "dask":
+        raise ValueError(f"{names['scheduler']}: only the dask backend takes a scheduler address")
+    unknown = [t for t in tables if t not in FORMATS]
+    if unknown or not tables or len(set(tables)) != len(tables):
+        raise ValueError(f"{names['tables']}: must be one or more of {', '.join(FORMATS)}, each once, "
+                         f"got {','.join(tables) or 'nothing'}")
 
 
 def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=False,
-          quiet=False, chunk_runs=CHUNK_RUNS):
-    """Run every chunk not yet finished in `out`, then write the tables."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: unknown value {backend!r}; allowed: {', '.join(BACKENDS)}")
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs: must be an integer >= 1, got {jobs!r}")
-    if scheduler and backend != "dask":
-        raise ValueError("scheduler: only the dask backend takes a scheduler address")
-    store = Store(out)
-    store.claim(experiment, overwrite)
+          quiet=False, chunk_runs=CHUNK_RUNS, tables=FORMATS):
+    """Run every chunk not yet finished in `out`, then write the tables.
+
+    Parameters
+    ----------
+    experiment : spec.Experiment
+    out : path of the results folder
+    jobs, backend, scheduler : how the chunks are spread (the tables never depend on it)
+    overwrite : replace another experiment's results in `out`
+    quiet : no progress bar
+    chunk_runs : runs per kernel call
+    tables : formats of the tables, among "csv" and "parquet"
+
+    Returns
+    -------
+    SweepReport. Raises SweepInterrupted (a KeyboardInterrupt) on Ctrl-C,
+    with the finished chunks saved.
+    """
+    tables = tuple(tables)
+    check_options(jobs, backend, scheduler, chunk_runs, tables)
+    store = Store(out, shard_schema(experiment.data.get("n_val", 0) > 0))
+    store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)
-    todo = [c for c in chunks if not store.is_done(c)]
+    start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []
+    try:
+        for attempt in range(2):   # a shard found damaged while consolidating is trained again, once
+            todo = [c for c in chunks if not store.is_done(c)]
+            for _, message in store.rejected:
+                print(f"nn47 sweep: {message}; its chunk is trained again", file=sys.stderr)
+            rejected += store.rejected
+            store.rejected = []
+            seconds, failures = train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quiet)
+            ran, train_seconds = ran + sum(len(c.seeds) for c in todo), train_seconds + seconds
+            if failures:
+                break
+            configs = experiment.config_frame()
+            # full batch is written as the training-set size, so the column stays numeric
+            configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
+            writing = time.perf_counter()
+            try:
+                store.consolidate(chunks, configs, tables)
+            except ShardError:
+                if attempt:
+                    raise
+                continue   # is_done names it on the next pass
+            write_seconds = time.perf_counter() - writing
+            break
+    except KeyboardInterrupt:
+        saved = sum(len(c.seeds) for c in chunks if store.shard(c).exists())
+        raise SweepInterrupted(saved, experiment.n_runs, store.folder) from None
+    return SweepReport(store.folder, experiment.n_runs, ran, time.perf_counter() - start, train_seconds,
+                       write_seconds, failures, rejected)
+
+
+def train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quiet):
+    """Train the chunks in `todo`, saving each shard as it arrives. Returns
+    (seconds in train(), failures)."""
     by_id = {c.id: c for c in todo}
-    failures, start, train_seconds, write_seconds = [], time.perf_counter(), 0.0, 0.0
+    failures, seconds = [], 0.0
     with tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
               unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:
-        for chunk_id, tables, seconds, error in execute(todo, jobs, backend, scheduler):
-            train_seconds += seconds
+        for chunk_id, table, chunk_seconds, error in execute(todo, jobs, backend, scheduler):
+            seconds += chunk_seconds
             if error is None:
-                store.save_chunk(by_id[chunk_id], tables, seconds)
+                store.save_chunk(by_id[chunk_id], table, chunk_seconds)
             else:
                 failures.append((by_id[chunk_id], error))
             bar.update(len(by_id[chunk_id].seeds))
-    if not failures:
-        configs = experiment.config_frame()
-        # full batch is written as the training-set size, so the column stays numeric
-        configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
-        writing = time.perf_counter()
-        store.consolidate(chunks, configs)
-        write_seconds = time.perf_counter() - writing
-    return SweepReport(store.folder, experiment.n_runs, sum(len(c.seeds) for c in todo),
-                       time.perf_counter() - start, train_seconds, write_seconds, failures)
+    return seconds, failures

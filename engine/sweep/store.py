@@ -1,35 +1,59 @@
-"""The results folder: one shard per finished chunk, the consolidated CSVs,
+"""The results folder: one shard per finished chunk, the consolidated tables,
 and the manifest. Every file appears whole or not at all (written to a
 temporary name, then renamed), so a killed sweep leaves only finished
 chunks behind, and a re-run finishes the rest.
 
-    results/NAME/manifest.json   the experiment, its hash, versions, machine
-    results/NAME/chunks/         one pickle per finished chunk (runs, curves, params, seconds),
-                                 named by the chunk's id and a hash of its runs
+    results/NAME/manifest.json   the experiment, its hash, versions, machine, sweep options
+    results/NAME/chunks/         one Arrow IPC file per finished chunk, named by the chunk's id
+                                 and a hash of its runs: one row per run, its outcomes (runs/…),
+                                 final parameters (params/…) and learning curve as lists
+                                 (curves/…); the experiment's key and the chunk's seconds in the
+                                 schema's metadata
     results/NAME/runs.csv        one row per configuration × seed
     results/NAME/curves.csv      long learning curves
     results/NAME/params.csv      final flat vectors, columns named as on the slides
+    results/NAME/*.parquet       the same three tables in Parquet (--tables chooses the formats)
     results/NAME/chunks.csv      seconds per chunk (wall times live here only)
-    results/NAME/*.parquet       the three tables again, when pyarrow is installed
+
+Shards are data, never code: nothing in a results folder is unpickled. A
+shard that cannot be read, belongs to another experiment or kernel version,
+or has other columns is named and its chunk trained again.
 """
 import hashlib
-import importlib.util
 import json
 import os
-import pickle
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..kernels.cache import source_digest
+from . import csvtext
 from .provenance import manifest_of
 
 TABLES = ("runs", "curves", "params")
+CHUNK_RUNS = 512        # runs per kernel call (default): four blocks of 128 lanes
+FORMATS = ("csv", "parquet")
+SHARD_FORMAT = b"nn47 shard 1"
+BATCH_RUNS = 1 << 14    # runs consolidated at once: bounds the driver's memory
+ROW_GROUP = 1 << 16     # rows per Parquet row group, fixed so the files do not depend on chunking
+OPEN_SHARDS = 8         # shards kept mapped while consolidating
+# what an analysis writes beside the tables (--overwrite removes these too)
+ANALYSIS_FILES = ("summary.csv", "main_effects.csv", "paired_tests.csv", "lr_sensitivity.csv", "lr_ranges.csv",
+                  "report.md")
 
 
 class ResultsFolderError(RuntimeError):
     """The results folder cannot take this sweep."""
+
+
+class ShardError(ValueError):
+    """A file in chunks/ that is not a finished shard of this chunk; the message names it and says why."""
 
 
 def _umask():
@@ -41,41 +65,68 @@ def _umask():
 FILE_MODE = 0o666 & ~_umask()   # what open() would give; mkstemp makes 0600
 
 
-def write_atomic(path, write):
-    """Call write(tmp_path), then rename tmp_path to path (atomic on POSIX)."""
+def temporary(path):
+    """A new temporary file beside `path` (hidden, .tmp), for write-then-rename."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, FILE_MODE)
+    return Path(tmp)
+
+
+def write_atomic(path, write):
+    """Call write(tmp_path), then rename tmp_path to path (atomic on POSIX)."""
+    tmp = temporary(path)
     try:
         write(tmp)
-        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
-def parquet_engine():
-    return importlib.util.find_spec("pyarrow") is not None
+def shard_key(experiment):
+    """What a shard of this experiment is marked with: a hash of the file,
+    the kernel sources and the shard format (an edit of any retrains)."""
+    return hashlib.sha256((experiment.sha256 + source_digest()).encode() + SHARD_FORMAT).hexdigest()
+
+
+def shard_table(configs, result):
+    """A chunk's TrainResult as one Arrow table, one row per run: config,
+    seed, outcomes (runs/…), final parameters (params/…) and the learning
+    curve's columns as lists (curves/…)."""
+    runs, curves = result.runs, result.curves
+    columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
+    columns.update({f"runs/{name}": pa.array(runs[name]) for name in runs.columns.drop("seed")})
+    columns.update({f"params/{name}": pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)})
+    # curve points come run by run, in epoch order
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(curves["run"], minlength=len(runs)))]).astype(np.int32)
+    columns.update({f"curves/{name}": pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
+                    for name in curves.columns.drop(["run", "seed"])})
+    return pa.table(columns)
 
 
 class Store:
-    def __init__(self, folder):
+    def __init__(self, folder, schema=None):
+        """`schema`: the columns a shard must have (none: not checked)."""
         self.folder = Path(folder)
         self.chunks = self.folder / "chunks"
+        self.schema = schema
+        self.rejected = []   # (shard path, message) of files found unfit, in the order met
+        self._paths = {}     # chunk id -> shard path (hashing a chunk's runs is not free)
 
-    def claim(self, experiment, overwrite=False):
+    def claim(self, experiment, overwrite=False, **options):
         """Make the folder this experiment's: refuse one that holds another
         experiment's results (or chunks of unknown origin) unless overwrite;
-        keep finished chunks of the same experiment and kernels."""
+        keep finished chunks of the same experiment and kernels. `options`
+        (the sweep's chunk_runs, tables) go into the manifest."""
         manifest = self.folder / "manifest.json"
         held = None
         if manifest.exists():
             try:
                 held = json.loads(manifest.read_text())
-            except json.JSONDecodeError as error:
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 held = {"spec": f"an unreadable manifest ({error})", "spec_sha256": None}
-        elif self.chunks.exists() and any(self.chunks.iterdir()):
+        elif self.chunks.exists() and any(self.chunks.glob("chunk-*")):
             held = {"spec": "chunks with no manifest", "spec_sha256": None}
         if held is not None and held.get("spec_sha256") != experiment.sha256:
             if not overwrite:
@@ -85,57 +136,262 @@ class Store:
                     f"(sha256 {experiment.sha256[:12]}…); pass --overwrite to replace them or "
                     f"--out to write elsewhere")
             self.clear()
-        # a shard is this experiment's under these kernels: an edited kernel retrains
-        self.key = experiment.sha256 + source_digest()
+        self.key = shard_key(experiment)
+        self._paths = {}
         self.chunks.mkdir(parents=True, exist_ok=True)
-        write_atomic(manifest, lambda tmp: Path(tmp).write_text(json.dumps(manifest_of(experiment), indent=2)))
+        for folder in (self.folder, self.chunks):   # what a killed writer left
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink()
+        write_atomic(manifest, lambda tmp: Path(tmp).write_text(
+            json.dumps({**manifest_of(experiment), "sweep": options}, indent=2)))
 
     def clear(self):
-        """Remove the results, the manifest last: a kill part-way leaves a folder
-        that is still refused."""
+        """Remove what nn47 wrote here (shards, tables, chunks.csv, the
+        analysis: its CSV tables, report.md and every PNG), the manifest last:
+        a kill part-way leaves a folder that is still refused. Other files stay."""
         if self.chunks.exists():
-            for shard in self.chunks.iterdir():
+            for shard in self.chunks.glob("chunk-*"):
                 shard.unlink()
-        for name in (*(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")), "chunks.csv", "manifest.json"):
-            (self.folder / name).unlink(missing_ok=True)
+        derived = [f"{t}.{f}" for t in TABLES for f in FORMATS] + ["chunks.csv", *ANALYSIS_FILES]
+        for path in [*(self.folder / name for name in derived), *self.folder.glob("*.png")]:
+            path.unlink(missing_ok=True)
+        (self.folder / "manifest.json").unlink(missing_ok=True)
 
     def shard(self, chunk):
         """A chunk's file, named by a hash of the experiment, the kernels and
         the chunk's runs: a chunk of another chunking (another --chunk-runs),
         file or kernel version is never taken for this one."""
-        runs = repr((self.key, chunk.configs, chunk.seeds, chunk.settings, chunk.hyper))
-        return self.chunks / f"chunk-{chunk.id:06d}-{hashlib.sha256(runs.encode()).hexdigest()[:16]}.pkl"
+        if chunk.id not in self._paths:
+            runs = repr((self.key, chunk.configs, chunk.seeds, chunk.settings, chunk.hyper)).encode()
+            self._paths[chunk.id] = self.chunks / f"chunk-{chunk.id:06d}-{hashlib.sha256(runs).hexdigest()[:16]}.arrow"
+        return self._paths[chunk.id]
+
+    def read_shard(self, chunk, full=True):
+        """The chunk's shard as an Arrow table (memory-mapped), or ShardError
+        saying why the file is not one. full: check every value's layout too
+        (not needed again for a shard checked or written by this process)."""
+        path = self.shard(chunk)
+        try:
+            table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+        except (pa.ArrowInvalid, OSError) as error:
+            raise ShardError(f"{path}: not a complete Arrow file (truncated, or another kind of file: "
+                             f"{error})") from None
+        metadata = table.schema.metadata or {}
+        if metadata.get(b"nn47.format") != SHARD_FORMAT:
+            raise ShardError(f"{path}: an Arrow file but not an nn47 shard of this version")
+        if metadata.get(b"nn47.key", b"").decode() != self.key:
+            raise ShardError(f"{path}: foreign: written for another experiment file or kernel version")
+        if self.schema is not None and not table.schema.remove_metadata().equals(self.schema):
+            raise ShardError(f"{path}: of another schema (its columns differ from what this version writes)")
+        try:
+            table.validate(full=full)
+        except pa.ArrowInvalid as error:
+            raise ShardError(f"{path}: damaged ({error})") from None
+        if (table.num_rows != len(chunk.seeds) or table["config"].to_pylist() != list(chunk.configs)
+                or table["seed"].to_pylist() != list(chunk.seeds)):
+            raise ShardError(f"{path}: holds other runs than its chunk")
+        return table
 
     def is_done(self, chunk):
-        return self.shard(chunk).exists()
+        """Whether the chunk's shard is there and sound; an unsound one is
+        recorded in self.rejected (and replaced when the chunk is trained)."""
+        if not self.shard(chunk).exists():
+            return False
+        try:
+            self.read_shard(chunk)
+        except ShardError as error:
+            self.rejected.append((self.shard(chunk), str(error)))
+            return False
+        return True
 
-    def save_chunk(self, chunk, tables, seconds):
+    def save_chunk(self, chunk, table, seconds):
+        metadata = {b"nn47.format": SHARD_FORMAT, b"nn47.key": self.key.encode(),
+                    b"nn47.chunk": self.shard(chunk).stem.encode(), b"nn47.seconds": repr(seconds).encode()}
+        table = table.replace_schema_metadata(metadata)
+
         def write(tmp):
-            with open(tmp, "wb") as f:
-                pickle.dump({**tables, "seconds": seconds}, f, protocol=pickle.HIGHEST_PROTOCOL)
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
         write_atomic(self.shard(chunk), write)
 
-    def consolidate(self, chunks, configs):
-        """Join the chunks' shards, in (config, seed) order, into the CSV
-        tables; runs get every setting of their configuration (configs: one
-        row per config). Shards of no chunk here are stale and removed."""
-        shards = {}
-        for chunk in chunks:
-            with open(self.shard(chunk), "rb") as f:
-                shards[chunk.id] = pickle.load(f)
+    def consolidate(self, chunks, configs, formats=FORMATS):
+        """Stream the chunks' shards, in (config, seed) order, into the tables
+        in `formats`, a batch of runs at a time; runs get every setting of
+        their configuration (configs: one row per config, in config order).
+        Shards of no chunk here and tables of formats not chosen are removed."""
+        tables = TableFiles(self.folder, formats)
+        shards, seconds = OrderedDict(), {}
+        try:
+            settings = configs.drop(columns="config")
+            settings_text = pa.array(csvtext.frame_records(settings), pa.string())
+            settings_arrow = pa.Table.from_pandas(settings, preserve_index=False).replace_schema_metadata()
+            batch, size = [], 0
+            for chunk, start, stop in segments(chunks):
+                if chunk.id not in shards:
+                    shards[chunk.id] = self.read_shard(chunk, full=False)   # is_done checked it, or we wrote it
+                    seconds[chunk.id] = float(shards[chunk.id].schema.metadata[b"nn47.seconds"])
+                    if len(shards) > OPEN_SHARDS:
+                        shards.popitem(last=False)
+                shards.move_to_end(chunk.id)
+                batch.append(shards[chunk.id].slice(start, stop - start))
+                size += stop - start
+                if size >= BATCH_RUNS:
+                    tables.write(pa.concat_tables(batch).combine_chunks(), settings_text, settings_arrow)
+                    batch, size = [], 0
+            if batch:
+                tables.write(pa.concat_tables(batch).combine_chunks(), settings_text, settings_arrow)
+            shards.clear()
+            per_chunk = pd.DataFrame({"chunk": [c.id for c in chunks], "runs": [len(c.seeds) for c in chunks],
+                                      "seconds": [seconds[c.id] for c in chunks]})
+            tables.finish()
+            write_atomic(self.folder / "chunks.csv", lambda tmp: per_chunk.to_csv(tmp, index=False))
+        finally:
+            tables.discard()
         for table in TABLES:
-            frame = pd.concat([s[table] for s in shards.values()], ignore_index=True)
-            keys = ["config", "seed", "epoch"] if table == "curves" else ["config", "seed"]
-            frame = frame.sort_values(keys, kind="stable", ignore_index=True)
-            if table == "runs":
-                outcomes = frame.columns.drop(["config", "seed"]).tolist()
-                frame = frame.merge(configs, on="config", how="left")
-                frame = frame[["config", "seed", *configs.columns.drop("config"), *outcomes]]
-            write_atomic(self.folder / f"{table}.csv", lambda tmp: frame.to_csv(tmp, index=False))
-            if parquet_engine():
-                write_atomic(self.folder / f"{table}.parquet", lambda tmp: frame.to_parquet(tmp, index=False))
-        seconds = pd.DataFrame({"chunk": list(shards), "runs": [len(s["runs"]) for s in shards.values()],
-                                "seconds": [s["seconds"] for s in shards.values()]})
-        write_atomic(self.folder / "chunks.csv", lambda tmp: seconds.to_csv(tmp, index=False))
-        for stale in set(self.chunks.glob("chunk-*.pkl")) - {self.shard(c) for c in chunks}:
+            for other in set(FORMATS) - set(formats):
+                (self.folder / f"{table}.{other}").unlink(missing_ok=True)
+        for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
+
+    def saved_runs(self):
+        """Runs in the shards now in chunks/ (any shard readable as Arrow)."""
+        total = 0
+        for path in self.chunks.glob("chunk-*.arrow"):
+            try:
+                reader = pa.ipc.open_file(pa.memory_map(str(path)))
+                total += sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+            except (pa.ArrowInvalid, OSError):
+                pass
+        return total
+
+
+def segments(chunks):
+    """(chunk, first row, end row) of each configuration's runs in each
+    chunk, in (config, seed) order. Within a chunk the runs are in (config,
+    seed) order; the chunks of one call key follow each other."""
+    found = []
+    for chunk in chunks:
+        configs = np.asarray(chunk.configs)
+        bounds = [0, *(np.flatnonzero(np.diff(configs)) + 1), len(configs)]
+        found += [(configs[a], chunk.seeds[a], chunk, a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    found.sort(key=lambda s: s[:2])
+    return [s[2:] for s in found]
+
+
+class TableFiles:
+    """runs, curves and params in the chosen formats, each written to a
+    temporary file and renamed into place only when all are complete."""
+
+    def __init__(self, folder, formats):
+        self.folder, self.formats = Path(folder), formats
+        self.tmp = {}       # final path -> temporary path
+        self.csv = {}       # table -> open file
+        self.parquet = {}   # table -> RowGroups
+
+    def write(self, batch, settings_text, settings_arrow):
+        """Append a batch of shard rows (one chunk per column, in table order) to every table."""
+        column = {name: batch[name].chunk(0) for name in batch.schema.names}
+        key = {"config": column["config"], "seed": column["seed"]}
+        family = {prefix: {n.removeprefix(prefix): column[n] for n in batch.schema.names if n.startswith(prefix)}
+                  for prefix in ("runs/", "params/", "curves/")}
+        outcomes, params, lists = family["runs/"], family["params/"], family["curves/"]
+        parent = pc.list_parent_indices(next(iter(lists.values())))   # the run of each curve point
+        curves = {**{k: v.take(parent) for k, v in key.items()}, **{n: l.flatten() for n, l in lists.items()}}
+        if "csv" in self.formats:
+            self._csv("runs", ["config", "seed", *settings_arrow.schema.names, *outcomes],
+                      [key["config"], key["seed"], csvtext.Text(settings_text.take(key["config"])), *outcomes.values()])
+            self._csv("curves", list(curves), list(curves.values()))
+            self._csv("params", [*key, *params], [*key.values(), *params.values()])
+        if "parquet" in self.formats:
+            settings = settings_arrow.take(key["config"])
+            self._parquet("runs", pa.table([*key.values(), *settings.columns, *outcomes.values()],
+                                           names=[*key, *settings.schema.names, *outcomes]))
+            self._parquet("curves", pa.table(curves))
+            self._parquet("params", pa.table({**key, **params}))
+
+    def _path(self, name):
+        path = self.folder / name
+        if path not in self.tmp:
+            self.tmp[path] = temporary(path)
+        return self.tmp[path]
+
+    def _csv(self, table, columns, arrays):
+        if table not in self.csv:
+            self.csv[table] = open(self._path(f"{table}.csv"), "wb")
+            self.csv[table].write(csvtext.header(columns))
+        csvtext.write_rows(self.csv[table], arrays)
+
+    def _parquet(self, table, rows):
+        if table not in self.parquet:
+            self.parquet[table] = RowGroups(self._path(f"{table}.parquet"), rows.schema)
+        self.parquet[table].write(rows)
+
+    def finish(self):
+        """Close every file and rename each into place."""
+        for file in self.csv.values():
+            file.close()
+        for groups in self.parquet.values():
+            groups.close()
+        for path, tmp in self.tmp.items():
+            os.replace(tmp, path)
+        self.tmp.clear()
+
+    def discard(self):
+        """Remove the temporary files of an unfinished consolidation."""
+        for file in self.csv.values():
+            file.close()
+        for groups in self.parquet.values():
+            groups.abandon()
+        for tmp in self.tmp.values():
+            tmp.unlink(missing_ok=True)
+
+
+class RowGroups:
+    """A Parquet file written in row groups of exactly ROW_GROUP rows (the
+    last one shorter), whatever the sizes of the pieces appended."""
+
+    def __init__(self, path, schema):
+        self.writer = pq.ParquetWriter(str(path), schema)
+        self.pending, self.rows = [], 0
+
+    def write(self, table):
+        self.pending.append(table)
+        self.rows += table.num_rows
+        if self.rows >= ROW_GROUP:
+            whole = pa.concat_tables(self.pending)
+            full = self.rows - self.rows % ROW_GROUP
+            self.writer.write_table(whole.slice(0, full), row_group_size=ROW_GROUP)
+            self.pending, self.rows = [whole.slice(full)], self.rows - full
+
+    def close(self):
+        if self.rows:
+            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=ROW_GROUP)
+        self.pending = []
+        self.writer.close()
+
+    def abandon(self):
+        self.pending = []
+        if self.writer.is_open:
+            self.writer.close()
+
+
+def unfinished(folder):
+    """A message with the command that finishes the sweep in `folder`, when
+    it holds a sweep's manifest but no tables yet; None otherwise."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or any((folder / f"runs.{f}").exists() for f in FORMATS):
+        return None
+    options = manifest.get("sweep", {})
+    command = f"nn47 sweep {manifest.get('spec', 'EXPERIMENT.toml')} --out {folder}"
+    if options.get("chunk_runs") not in (None, CHUNK_RUNS):
+        command += f" --chunk-runs {options['chunk_runs']}"
+    if options.get("tables") not in (None, list(FORMATS)):
+        command += f" --tables {','.join(options['tables'])}"
+    saved = Store(folder).saved_runs()
+    return (f"{folder}: the sweep is unfinished ({saved} of {manifest.get('n_runs', '?')} runs saved in "
+            f"{folder / 'chunks'}, no runs table yet); finish it with: {command}")
+

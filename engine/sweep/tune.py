@@ -37,7 +37,7 @@ def sweep(experiment, out, *, overwrite=False, **options):
     ----------
     experiment : spec.Experiment
     out : path of the results folder
-    overwrite, **options : as driver.sweep (jobs, backend, scheduler, quiet, chunk_runs)
+    overwrite, **options : as driver.sweep (jobs, backend, scheduler, quiet, chunk_runs, tables)
 
     Returns
     -------
@@ -61,7 +61,9 @@ def sweep(experiment, out, *, overwrite=False, **options):
                   [survivors(alive, objective, keep, tune.higher_is_better)
                    for alive, objective in zip(trials, objectives)])
         rung = rung_experiment(experiment, points, trials, k, fraction)
-        reports.append(driver.sweep(rung, out / TUNING_FOLDER / f"rung-{k}", overwrite=overwrite, **options))
+        # a rung's runs are read back from its CSV, whatever formats the comparison writes
+        rung_options = {**options, "tables": ("csv",)}
+        reports.append(driver.sweep(rung, out / TUNING_FOLDER / f"rung-{k}", overwrite=overwrite, **rung_options))
         if reports[-1].failures:
             return reports
         runs = pd.read_csv(reports[-1].folder / "runs.csv")
