@@ -84,7 +84,9 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
     Settings are those of options.TRAIN_DEFAULTS (init, optimizer, lr,
     activation, output, loss, reduction, epochs, batch_size, weight_decay,
     decay_thresholds, dropout, dropout_mode, target_loss, schedule and its
-    parameters, momentum, rho, beta1, beta2, eps). The numbers in
+    parameters, momentum, rho, beta1, beta2, eps, dtype). dtype "float32"
+    rounds the data, initial weights and per-run numbers to float32 and
+    trains in float32; the tables hold those numbers as float64. The numbers in
     options.HYPER may also be given one per seed. params0 [runs, P] replaces
     the initialisation. Curves get a point every `record_every` epochs
     (default epochs // 100) and at each run's last epoch. Runs are trained
@@ -125,6 +127,8 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
                 code("optimizer", OPTIMIZERS, run["optimizer"]), code("schedule", SCHEDULES, run["schedule"]),
                 run["reduction"] == "mean", bool((dropout > 0).any()),
                 run["dropout_mode"] == "scale", float(run["target_loss"] or -1.0))
+    real = np.dtype(run["dtype"])
+    X, T, X_test, T_test, params0, hyper = (a.astype(real) for a in (X, T, X_test, T_test, params0, hyper))
     data = (X, T, T.argmax(1), X_test, T_test, T_test.argmax(1))
     decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold
 
@@ -136,12 +140,12 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
         params = in_blocks(params0, block_size)
         n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
         params_out = np.empty_like(params)
-        stats = np.empty((n_blocks, len(STATS), block_size))
+        stats = np.empty((n_blocks, len(STATS), block_size))   # float64 whatever the dtype
         curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
         train_blocks(net, plan, data, params, in_blocks(hyper.T, block_size),
                      in_blocks(seeds.astype(np.uint64), block_size), decayed, params_out, stats, curves)
     return TrainResult(runs_table(seeds, out_of_blocks(stats, seeds.size)),
-                       out_of_blocks(params_out, seeds.size),
+                       out_of_blocks(params_out, seeds.size).astype(np.float64),
                        curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
 
 

@@ -61,8 +61,8 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
     """g = Σ over samples order[start:stop] of ∂e_p/∂w (mean: divided by the
     batch size), with each lane's dropout masks; if with_loss, e and correct
     as in evaluate (the logarithms cost time, so only when asked)."""
-    H, n, L = net.n_hidden, X.shape[0], w.shape[1]
-    scale = 1.0 / (stop - start) if plan.mean else 1.0
+    H, n, L, real = net.n_hidden, X.shape[0], w.shape[1], w.dtype.type
+    scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
     shared = stop - start == n   # full batch: every lane takes the samples in order
     g[:] = 0.0
     e[:] = 0.0
@@ -101,8 +101,8 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
     """w ← w − η g with η backtracked per lane until
     E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
     P, L = w.shape
-    E0, E1, gg, pen = np.empty(L), np.empty(L), np.zeros(L), np.empty(L)
-    acc, alive = np.empty(L), np.empty((net.n_hidden, L))
+    E0, E1, gg, pen = np.empty(L, w.dtype), np.empty(L, w.dtype), np.zeros(L, w.dtype), np.empty(L, w.dtype)
+    acc, alive = np.empty(L, w.dtype), np.empty((net.n_hidden, L), w.dtype)
     trial = np.empty_like(w)
     penalty(w, hyper, decayed, pen)
     for r in range(L):
@@ -170,10 +170,11 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     curves [slot, len(CURVE), lanes] (epoch −1 = unused slot)."""
     X, T, labels, X_test, T_test, labels_test = data
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
-    buf = scratch(net, L)
-    g, m1, m2, bias = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L)), np.empty((2, L))
-    loss, acc, test_loss, test_acc = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
-    alive, eta, keep = np.empty((H, L)), np.empty(L), np.empty(L)
+    real = w.dtype   # float64 or float32: every array of reals below has it
+    buf = scratch(net, L, real)
+    g, m1, m2, bias = np.zeros((P, L), real), np.zeros((P, L), real), np.zeros((P, L), real), np.empty((2, L), real)
+    loss, acc, test_loss, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L, real), np.empty(L, real)
+    alive, eta, keep = np.empty((H, L), real), np.empty(L, real), np.empty(L, real)
     for r in range(L):
         keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
     order = np.empty((n, L), np.int64)
