@@ -198,9 +198,9 @@ def add_error(net, buf, e, correct):
     softmax log z_k = s_k − max − log(1 + u); sigmoid −log z_k = softplus(−s_k)
     = max(−s_k, 0) + log(1 + e^−|s_k|)."""
     L, real = buf.z.shape[1], buf.z.dtype.type
-    one, half, zero = real(1.0), real(0.5), real(0.0)
-    for r in range(L):
-        correct[r] += one if buf.j_max[r] == buf.label[r] else zero
+    half, zero = real(0.5), real(0.0)
+    for r in range(L):   # hits are counted in float64 whatever the dtype: accuracies stay exact fractions
+        correct[r] += 1.0 if buf.j_max[r] == buf.label[r] else 0.0
     if net.loss != CROSS_ENTROPY:
         for k in range(net.n_out):
             for r in range(L):

@@ -1,9 +1,11 @@
-"""The training loop: blocks of runs side by side, blocks spread over threads.
+"""The training loop of one block of runs side by side (training.py spreads
+blocks over threads: train_block releases the GIL).
 
 Epoch t: E(w_t) is measured where it is needed (every epoch with a target ε,
 and at curve points), a run stops when E < ε, when it goes non-finite
 (diverged) or after `epochs`; otherwise one epoch of updates follows. With
-full batch and no dropout the gradient pass itself gives E(w_t) exactly.
+full batch and no dropout the gradient pass itself gives E(w_t) exactly
+(the same bits as a pass that computes E alone).
 
 A run's numbers depend only on its own lane's inputs (parameters, per-run
 hyperparameters, seed): never on which block, lane or thread holds it.
@@ -11,10 +13,9 @@ hyperparameters, seed): never on which block, lane or thread holds it.
 import collections
 
 import numpy as np
-from numba import prange
 
 from . import rng
-from .config import jit, jit_parallel
+from .config import jit
 from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
@@ -102,7 +103,7 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
     E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
     P, L = w.shape
     E0, E1, gg, pen = np.empty(L, w.dtype), np.empty(L, w.dtype), np.zeros(L, w.dtype), np.empty(L, w.dtype)
-    acc, alive = np.empty(L, w.dtype), np.empty((net.n_hidden, L), w.dtype)
+    acc, alive = np.empty(L), np.empty((net.n_hidden, L), w.dtype)
     trial = np.empty_like(w)
     penalty(w, hyper, decayed, pen)
     for r in range(L):
@@ -114,7 +115,7 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
         for l in range(P):
             for r in range(L):
                 trial[l, r] = w[l, r] - eta[r] * g[l, r]
-        measure(net, plan, trial, X, T, labels, buf, keep, E1, acc, alive)
+        measure(net, plan, trial, X, T, labels, buf, keep, E1, acc, alive, np.bool_(False))
         penalty(trial, hyper, decayed, pen)
         done = True
         for r in range(L):
@@ -123,14 +124,17 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
                 done = False
         if done:
             break
-    w[:] = trial if done else w - eta * g
+    for l in range(P):   # loops, not array expressions: those compile shape checks worth seconds
+        for r in range(L):
+            w[l, r] = trial[l, r] if done else w[l, r] - eta[r] * g[l, r]
 
 
 @jit
 def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
     """Stop lane r at this epoch: keep its parameters and counts."""
     active[r] = False
-    params_out[:, r] = w[:, r]
+    for l in range(w.shape[0]):
+        params_out[l, r] = w[l, r]
     stats[EPOCHS_RUN, r] = epoch
     stats[GRAD_EVALS, r] = grad_evals
     stats[DIVERGED, r] = 1.0 if diverged else 0.0
@@ -145,7 +149,7 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit
-def measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, count_dead=False):
+def measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, count_dead):
     """E (with the run's reduction) and accuracy on X at w, per lane; NaN for an empty set."""
     n = X.shape[0]
     if n == 0:
@@ -173,10 +177,12 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     real = w.dtype   # float64 or float32: every array of reals below has it
     buf = scratch(net, L, real)
     g, m1, m2, bias = np.zeros((P, L), real), np.zeros((P, L), real), np.zeros((P, L), real), np.empty((2, L), real)
-    loss, acc, test_loss, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L, real), np.empty(L, real)
+    loss, test_loss, acc, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L), np.empty(L)   # hits: float64
     alive, eta, keep = np.empty((H, L), real), np.empty(L, real), np.empty(L, real)
     for r in range(L):
         keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
+    # flags and numbers passed as literals would compile a second copy of the callee
+    first, no, yes = np.int64(0), np.bool_(False), np.bool_(True)
     order = np.empty((n, L), np.int64)
     for q in range(n):
         order[q, :] = q
@@ -191,11 +197,11 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     for epoch in range(plan.epochs + 1):
         record = epoch % plan.record_every == 0
         measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
-        if exact:
-            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, buf, g, loss, acc)
+        if exact and epoch < plan.epochs:   # the last epoch takes no step: E alone, below
+            gradient_pass(net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, measured, buf, g, loss, acc)
             per_sample(plan, n, loss, acc)
         elif measured:
-            measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive)
+            measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, no)
         for r in range(L):
             if not active[r]:
                 continue
@@ -209,7 +215,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         if not active.any():
             break
         if record:
-            measure(net, plan, w, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive)
+            measure(net, plan, w, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive, no)
             for r in range(L):
                 if active[r]:
                     add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
@@ -220,7 +226,7 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         for start in range(0, n, batch):
             if not exact:
                 gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
-                              hyper, seeds, epoch, False, buf, g, loss, acc)
+                              hyper, seeds, epoch, no, buf, g, loss, acc)
             add_decay(g, w, hyper, decayed)
             step += 1
             if plan.schedule == ARMIJO:
@@ -229,22 +235,21 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
                 update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
 
         for r in range(L):   # a dead ReLU can hide NaN weights from E
-            if active[r] and not np.isfinite(w[:, r]).all():
+            if not active[r]:
+                continue
+            finite = True
+            for l in range(P):
+                finite = finite and abs(w[l, r]) < INF   # NaN too
+            if not finite:
                 finish(r, epoch + 1, True, step, w, params_out, stats, active)
 
     # each run's final parameters: errors, accuracies, dead units, last curve point
-    measure(net, plan, params_out, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive)
-    measure(net, plan, params_out, X, T, labels, buf, keep, loss, acc, alive, True)
+    measure(net, plan, params_out, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive, no)
+    measure(net, plan, params_out, X, T, labels, buf, keep, loss, acc, alive, yes)
     for r in range(L):
         stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
         stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]
-        stats[DEAD, r] = H - alive[:, r].sum()
+        stats[DEAD, r] = H
+        for i in range(H):
+            stats[DEAD, r] -= alive[i, r]
         add_point(curves, n_points, r, stats[EPOCHS_RUN, r], loss, acc, test_loss, test_acc)
-
-
-@jit_parallel
-def train_blocks(net, plan, data, params, hyper, seeds, decayed, params_out, stats, curves):
-    """Train every block (params [blocks, P, lanes] in place), blocks in parallel."""
-    for k in prange(params.shape[0]):
-        train_block(net, plan, data, params[k], hyper[k], seeds[k], decayed,
-                    params_out[k], stats[k], curves[k])

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from ..model.data import make_dataset
 from ..options import HYPER
-from ..training import train
+from ..training import compile_kernels, train
 from .store import Store
 
 BACKENDS = ("loky", "threading", "dask")
@@ -151,6 +151,8 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
     chunks = plan_chunks(experiment, chunk_runs)
     todo = [c for c in chunks if not store.is_done(c)]
     by_id = {c.id: c for c in todo}
+    # here, not in each worker: one compilation, announced instead of a bar frozen at 0
+    compile_kernels({c.settings["dtype"] for c in todo}, say=None if quiet else print)
     failures, start, train_seconds, write_seconds = [], time.perf_counter(), 0.0, 0.0
     with tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
               unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:
