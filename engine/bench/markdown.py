@@ -166,7 +166,10 @@ def roofline_section(table, engine_speed):
         "calls, the measured time on one thread (one block of lanes; differences of cumulative timings), and "
         "the share of each limit that rate reaches: arithmetic (independent multiply-add chains), L1 "
         "bandwidth (y ← y + a·x in L1) and exp calls (fastmath's exp over a block), each measured by a "
-        "numba microbenchmark in this run. 'binds' is the limit the section comes closest to.", "",
+        "numba microbenchmark in this run. 'binds' is the limit the section comes closest to. The "
+        "counts are upper bounds (LLVM keeps some elements in registers) and the CPU overlaps one "
+        "section with the next, so a section timed as a difference can come out short: a share above "
+        "100 % says that, not a broken limit; exp/log counts every call as one exp.", "",
         markdown_table(["dtype", "section", "flops", "bytes", "exp/log", "ns / sample-step", "of compute peak",
                         "of L1 bandwidth", "of exp rate", "binds"], rows), "",
         *lines, "", "Table: `roofline.csv`.", ""]
