@@ -84,7 +84,7 @@ def throughput_section(table, figure, sizes):
         f"The job: {runs} runs × {epochs} epochs × {samples} samples of full-batch Adam (lr {JOB_LR:g}), "
         f"sigmoid hidden units, softmax, cross-entropy, mean, float64 (float32 in its own table), every run "
         f"from its own Xavier "
-        f"weights. Implementations: the engine's kernel ({numba.get_num_threads()} numba threads); "
+        f"weights. Implementations: the engine's kernel ({numba.get_num_threads()} threads, numba's thread count); "
         f"`engine.bench.references`: plain numpy batched across runs, numpy one run at a time, PyTorch "
         f"batched with the gradient written out, and `jax.jit(jax.vmap(...))`, the last two where "
         f"installed. numpy runs on OpenBLAS's default threads, torch on one thread (its default threads "
@@ -105,7 +105,7 @@ def throughput_section(table, figure, sizes):
                        [[f"{n:,}", *(num(v) for v in row)] for n, row in scaling.iterrows()]), "",
         "**Scaling with epochs** (engine; the per-call cost shows at few epochs)", "",
         markdown_table(speed_header, speed_rows("epochs")), "",
-        f"**Jobs**: the same runs in one process with {numba.get_num_threads()} numba threads (engine) or 1, "
+        f"**Jobs**: the same runs in one process with {numba.get_num_threads()} threads (engine) or 1, "
         "or split over 2 loky processes with 1 thread each", "",
         markdown_table(speed_header, speed_rows("parallel")), "",
         *float32_lines(rows_of("float32"), speed_header, speed_rows("float32")),

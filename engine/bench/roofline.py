@@ -63,8 +63,7 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
     scale = w.dtype.type(1.0) / w.dtype.type(n)
     for step in range(1, reps + 1):
         for p in range(n):
-            buf.order[0, :] = p
-            load_samples(X, T, labels, buf.order, 0, True, buf)
+            load_samples(X, T, labels, buf.order, p, True, buf)
             forward(net, w, buf, True)
             outputs(net, buf)
             if upto >= 1:

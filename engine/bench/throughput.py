@@ -64,7 +64,7 @@ def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
 
 
 def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
-    """The job split over `jobs` loky processes with one numba thread each (as `nn47 sweep --jobs`)."""
+    """The job split over `jobs` loky processes with one thread each (as `nn47 sweep --jobs`)."""
     parts = Parallel(n_jobs=jobs, backend="loky")(
         delayed(train_engine)(part, X, T, epochs, lr, threads=1) for part in np.array_split(params0, jobs))
     return np.concatenate([w for w, _ in parts]), np.concatenate([E for _, E in parts])
@@ -223,7 +223,7 @@ def kernel_text(table):
     return "\n".join([
         f"Kernel benchmark: {runs} runs × {epochs} epochs × {samples} samples, full-batch Adam, sigmoid, "
         f"softmax, cross-entropy, mean, float64; best and median of {speed['repeats'].iloc[0]} calls "
-        f"after a warm-up; {numba.get_num_threads()} numba threads",
+        f"after a warm-up; {numba.get_num_threads()} threads",
         shown.to_string(), "",
         f"engine / numpy_batched: {ratio:.1f}× the sample-steps per second",
         f"final losses agree: largest relative difference {speed['loss_rel_diff'].max():.2g} "

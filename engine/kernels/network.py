@@ -36,7 +36,8 @@ DEAD_SLOPE = 1e-6
 
 Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
 # One sample's pass for every lane of a block: inputs, targets, s, h, z, δ
-# (passed around as `buf`). s_max is max_k s_k^O, j_max its first argmax.
+# (passed around as `buf`). s_max is max_k s_k^O, j_max its first argmax; order
+# stands in for the sample order of passes where every lane takes sample q (never read).
 Scratch = collections.namedtuple(
     "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order")
 
@@ -55,10 +56,11 @@ def scratch(net, L, real):
 @jit_inline
 def load_samples(X, T, labels, order, q, shared, buf):
     """Copy sample order[q, r] into lane r of buf.x, buf.t, buf.label; `shared`:
-    every lane takes sample order[q, 0] (a broadcast instead of a gather)."""
+    every lane takes sample q (a broadcast instead of a gather; passes over every
+    sample in order)."""
     L = buf.x.shape[1]
     if shared:
-        p = order[q, 0]
+        p = q
         for m in range(X.shape[1]):
             buf.x[m, :] = X[p, m]
         for k in range(T.shape[1]):

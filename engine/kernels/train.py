@@ -29,49 +29,36 @@ MAX_BACKTRACKS = 50
 INF = np.inf
 
 
-@jit
-def evaluate(net, w, X, T, labels, buf, keep, e, correct, alive, count_dead):
-    """Σ_p e_p and hits over all of X at w, hidden outputs scaled by keep
-    (1, or 1 − r for the book's dropout); if count_dead, alive[i] = 1 where
-    unit i had a slope ≥ DEAD_SLOPE on some sample."""
-    L = w.shape[1]
-    for r in range(L):
-        e[r] = 0.0
-        correct[r] = 0.0
-        for i in range(net.n_hidden):
-            buf.keep[i, r] = keep[r]
-    alive[:] = 0.0
-    for p in range(X.shape[0]):
-        buf.order[0, :] = p
-        load_samples(X, T, labels, buf.order, 0, True, buf)
-        forward(net, w, buf, True)
-        outputs(net, buf)
-        add_error(net, buf, e, correct)
-        if not count_dead:
-            continue
-        for i in range(net.n_hidden):
-            buf.delta_hid[i, :] = 1.0
-            times_slope(net.activation, buf.h, buf.delta_hid, i)
-            for r in range(L):
-                if buf.delta_hid[i, r] >= DEAD_SLOPE:
-                    alive[i, r] = 1.0
+# What a pass over samples computes: E (and hits), E and dead units, ∂E/∂w, or both.
+ERROR, ERROR_AND_DEAD, GRADIENT, GRADIENT_AND_ERROR = range(4)
 
 
 @jit
-def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, with_loss, buf, g, e, correct):
-    """g = Σ over samples order[start:stop] of ∂e_p/∂w (mean: divided by the
-    batch size), with each lane's dropout masks; if with_loss, e and correct
-    as in evaluate (the logarithms cost time, so only when asked)."""
+def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode,
+                buf, g, e, correct, alive):
+    """One pass over samples start..stop−1 (lane r takes sample order[q, r]; when the pass
+    covers every sample, every lane takes sample q), hidden outputs scaled by keep (1, or
+    1 − r for the book's dropout). Modes: ERROR and GRADIENT_AND_ERROR put Σ_p e_p into e
+    and hits into correct (the logarithms cost time, so only when asked); GRADIENT and
+    GRADIENT_AND_ERROR put g = Σ ∂e_p/∂w (mean: divided by the batch size), with each
+    lane's dropout masks; ERROR_AND_DEAD also sets alive[i] = 1 where unit i had a slope
+    ≥ DEAD_SLOPE on some sample. One function for every pass, compiled once: evaluation
+    and training share the inlined network code."""
     H, n, L, real = net.n_hidden, X.shape[0], w.shape[1], w.dtype.type
+    gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD
     scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
-    shared = stop - start == n   # full batch: every lane takes the samples in order
-    g[:] = 0.0
+    shared = stop - start == n
+    if gradient:
+        g[:] = 0.0
     e[:] = 0.0
     correct[:] = 0.0
-    buf.keep[:] = 1.0
+    alive[:] = 0.0
+    for i in range(H):
+        for r in range(L):
+            buf.keep[i, r] = keep[r]
     for q in range(start, stop):
         load_samples(X, T, labels, order, q, shared, buf)
-        if plan.dropout:
+        if gradient and plan.dropout:
             for i in range(H):
                 for r in range(L):
                     ratio = hyper[DROPOUT, r]
@@ -80,9 +67,17 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
                     buf.keep[i, r] = kept if u >= ratio else 0.0
         forward(net, w, buf, shared)
         outputs(net, buf)
-        if with_loss:
+        if with_error:
             add_error(net, buf, e, correct)
-        backward(net, w, buf, scale, shared, g)
+        if gradient:
+            backward(net, w, buf, scale, shared, g)
+        if count_dead:
+            for i in range(H):
+                buf.delta_hid[i, :] = 1.0
+                times_slope(net.activation, buf.h, buf.delta_hid, i)
+                for r in range(L):
+                    if buf.delta_hid[i, r] >= DEAD_SLOPE:
+                        alive[i, r] = 1.0
 
 
 @jit
@@ -98,7 +93,7 @@ def shuffle(order, seeds, epoch):
 
 
 @jit
-def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, keep):
+def armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep):
     """w ← w − η g with η backtracked per lane until
     E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
     P, L = w.shape
@@ -115,7 +110,7 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
         for l in range(P):
             for r in range(L):
                 trial[l, r] = w[l, r] - eta[r] * g[l, r]
-        measure(net, plan, trial, X, T, labels, buf, keep, E1, acc, alive, np.bool_(False))
+        measure(net, plan, trial, X, T, labels, hyper, seeds, buf, keep, g, E1, acc, alive, np.bool_(False))
         penalty(trial, hyper, decayed, pen)
         done = True
         for r in range(L):
@@ -149,14 +144,19 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit
-def measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, count_dead):
-    """E (with the run's reduction) and accuracy on X at w, per lane; NaN for an empty set."""
+def measure(net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, count_dead):
+    """E (with the run's reduction) and accuracy on X at w, per lane, and dead units if
+    count_dead (see sample_pass); NaN for an empty set. g is left as it is."""
     n = X.shape[0]
     if n == 0:
         loss[:] = np.nan
         acc[:] = np.nan
         return
-    evaluate(net, w, X, T, labels, buf, keep, loss, acc, alive, count_dead)
+    # arguments typed as at every other call (np.int64, not literals: see train_block)
+    mode = np.int64(ERROR_AND_DEAD) if count_dead else np.int64(ERROR)
+    zero = np.int64(0)
+    sample_pass(net, plan, w, X, T, labels, buf.order, zero, n, hyper, seeds, zero, keep, mode,
+                buf, g, loss, acc, alive)
     per_sample(plan, n, loss, acc)
 
 
@@ -198,10 +198,12 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         record = epoch % plan.record_every == 0
         measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
         if exact and epoch < plan.epochs:   # the last epoch takes no step: E alone, below
-            gradient_pass(net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, measured, buf, g, loss, acc)
+            mode = np.int64(GRADIENT_AND_ERROR) if measured else np.int64(GRADIENT)
+            sample_pass(net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, keep, mode,
+                        buf, g, loss, acc, alive)
             per_sample(plan, n, loss, acc)
         elif measured:
-            measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, no)
+            measure(net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, no)
         for r in range(L):
             if not active[r]:
                 continue
@@ -215,7 +217,8 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         if not active.any():
             break
         if record:
-            measure(net, plan, w, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive, no)
+            measure(net, plan, w, X_test, T_test, labels_test, hyper, seeds, buf, keep, g, test_loss, test_acc, alive,
+                    no)
             for r in range(L):
                 if active[r]:
                     add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
@@ -225,12 +228,12 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
             shuffle(order, seeds, epoch)
         for start in range(0, n, batch):
             if not exact:
-                gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
-                              hyper, seeds, epoch, no, buf, g, loss, acc)
+                sample_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n), hyper, seeds,
+                            epoch, keep, np.int64(GRADIENT), buf, g, loss, acc, alive)
             add_decay(g, w, hyper, decayed)
             step += 1
             if plan.schedule == ARMIJO:
-                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, keep)
+                armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep)
             else:
                 update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
 
@@ -244,8 +247,9 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
                 finish(r, epoch + 1, True, step, w, params_out, stats, active)
 
     # each run's final parameters: errors, accuracies, dead units, last curve point
-    measure(net, plan, params_out, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive, no)
-    measure(net, plan, params_out, X, T, labels, buf, keep, loss, acc, alive, yes)
+    measure(net, plan, params_out, X_test, T_test, labels_test, hyper, seeds, buf, keep, g, test_loss, test_acc,
+            alive, no)
+    measure(net, plan, params_out, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, yes)
     for r in range(L):
         stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
         stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]
