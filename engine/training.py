@@ -170,7 +170,8 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
                 run["reduction"] == "mean", bool((dropout > 0).any()),
                 run["dropout_mode"] == "scale", float(run["target_loss"] or -1.0))
     real = np.dtype(run["dtype"])
-    X, T, X_test, T_test, params0, hyper = (a.astype(real) for a in (X, T, X_test, T_test, params0, hyper))
+    X, T, X_test, T_test, params0, hyper = (a.astype(real, copy=False)   # float64: no copy
+                                            for a in (X, T, X_test, T_test, params0, hyper))
     data = (X, T, T.argmax(1), X_test, T_test, T_test.argmax(1))
     decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold
 
@@ -196,7 +197,7 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, n_hidden=3,
         with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
             list(pool.map(block, range(n_blocks)))
     return TrainResult(runs_table(seeds, out_of_blocks(stats, seeds.size)),
-                       out_of_blocks(params_out, seeds.size).astype(np.float64),
+                       out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False),
                        curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
 
 
