@@ -15,6 +15,8 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# warm numba's cache: the first sweep or test then loads the kernels instead of compiling them
+	$(BIN)/python -c "from engine.training import compile_kernels; compile_kernels(['float64', 'float32'])"
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

@@ -15,6 +15,7 @@ REDUCTIONS = ("mean", "sum")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SCHEDULES = ("constant", "inverse_time", "step", "armijo")
 DROPOUT_MODES = ("inverted", "scale")
+DTYPES = ("float64", "float32")   # the kernels' real numbers (float32: about twice the lanes per vector)
 
 # Optimizer hyperparameters and their defaults (torch's and Kingma & Ba's
 # where they agree; rho = 0.99 as in torch's RMSprop and Saito's book).
@@ -69,6 +70,7 @@ TRAIN_DEFAULTS = {
     "schedule": "constant",
     **SCHEDULE_PARAMS,
     **OPTIMIZER_PARAMS,
+    "dtype": "float64",
 }
 
 # Per-run numbers the kernels take side by side, one row each.
@@ -78,7 +80,7 @@ HYPER = ("lr", "weight_decay", "dropout", "lr_decay", "lr_step", "lr_gamma",
 NAMED = {
     "init": INITS, "optimizer": OPTIMIZERS, "activation": ACTIVATIONS,
     "output": OUTPUTS, "loss": LOSSES, "reduction": REDUCTIONS,
-    "schedule": SCHEDULES, "dropout_mode": DROPOUT_MODES,
+    "schedule": SCHEDULES, "dropout_mode": DROPOUT_MODES, "dtype": DTYPES,
 }
 
 # (test, wording) for numeric settings; ints are accepted where floats are.
@@ -100,6 +102,7 @@ _RANGES = {
     "beta2": (lambda x: 0 < x < 1, "a number in (0, 1)"),
     "eps": (lambda x: x > 0, "a number > 0"),
 }
+FLOAT32_RESOLUTION = 2.0 ** -23   # float32's epsilon: the smallest relative step of E and of z
 INTEGER_SETTINGS = {"epochs", "batch_size", "lr_step"}
 _OPTIONAL = {"batch_size", "target_loss"}
 
@@ -159,4 +162,8 @@ def check_settings(settings):
         raise ValueError("schedule: 'armijo' backtracking needs optimizer 'sgd', full batch (batch_size none) "
                          f"and no dropout, got optimizer {run['optimizer']!r}, batch_size {run['batch_size']!r}, "
                          f"dropout {run['dropout']!r}")
+    if run["dtype"] == "float32" and run["target_loss"] is not None and run["target_loss"] < FLOAT32_RESOLUTION:
+        raise ValueError(f"target_loss: {run['target_loss']!r} is below float32's resolution for the loss "
+                         f"(about {FLOAT32_RESOLUTION:.1e}: outputs round to 0 or 1 there, so E stops falling "
+                         f"or rounds to 0); use dtype 'float64' or a target_loss >= {FLOAT32_RESOLUTION:.1e}")
     return run

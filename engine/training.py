@@ -1,7 +1,7 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
-import contextlib
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -10,7 +10,7 @@ import pandas as pd
 
 from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_blocks
+from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_block
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -18,13 +18,54 @@ from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES
                       TRAIN_DEFAULTS, check_batch_size, check_setting, check_settings, code, unknown_key)
 
 
-
 @functools.cache
 def fresh_kernel_cache():
     """Once per process, before the first kernel call: empty numba's cache if a
     kernel source changed (see kernels/cache.py). rng.normals, which
     initial_params may call first, reads only its own file, which numba checks."""
-    drop_stale([train_blocks])
+    drop_stale([train_block])
+
+
+# CPU seconds of a cold compilation of one dtype's kernels on the 2-core machine of bench.md
+# (`nn47 bench all` measures it again each time): what the sweep announces.
+COMPILE_SECONDS = 25
+
+
+def kernels_compiled(dtype="float64"):
+    """Whether numba's on-disk cache holds the training kernel for `dtype`,
+    so that a first train() loads it instead of compiling (for a message).
+
+    Parameters
+    ----------
+    dtype : str
+        One of options.DTYPES.
+
+    Returns
+    -------
+    bool
+    """
+    fresh_kernel_cache()
+    index = train_block._cache._cache_file._load_index()   # {} when missing or stale
+    return any(f"Array({dtype}, 2, 'C'" in str(key[0]) for key in index)
+
+
+def compile_kernels(dtypes=("float64",), say=print):
+    """Compile (or load) the training kernel for each dtype with a tiny train(),
+    saying first that it compiles if the cache lacks any of them.
+
+    Parameters
+    ----------
+    dtypes : iterable of str
+        Dtypes (options.DTYPES) whose kernels the next calls need.
+    say : callable or None
+        Called with the one-line message before compiling; None: silent.
+    """
+    missing = sorted(d for d in set(dtypes) if not kernels_compiled(d))
+    if missing and say is not None:
+        say(f"compiling the kernels (once per machine, about {COMPILE_SECONDS * len(missing)} s)")
+    X, T = np.eye(2, 12), np.eye(2)
+    for dtype in missing:
+        train(X, T, [0], epochs=1, dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -85,15 +126,17 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     Settings are those of options.TRAIN_DEFAULTS (init, optimizer, lr,
     activation, output, loss, reduction, epochs, batch_size, weight_decay,
     decay_thresholds, dropout, dropout_mode, target_loss, schedule and its
-    parameters, momentum, rho, beta1, beta2, eps). The numbers in
+    parameters, momentum, rho, beta1, beta2, eps, dtype). dtype "float32"
+    rounds the data, initial weights and per-run numbers to float32 and
+    trains in float32; the tables hold those numbers as float64. The numbers in
     options.HYPER may also be given one per seed. params0 [runs, P] replaces
     the initialisation. With X_val, T_val (a validation set, for tuning) the
     runs table gets val_loss and val_acc at the final parameters, after the
     test columns. Curves get a point every `record_every` epochs
     (default epochs // 100) and at each run's last epoch. Runs are trained
     block_size side by side (SIMD lanes; by default up to LANES, fewer when
-    that would leave a thread idle), blocks on `threads` numba threads
-    (default: numba's); neither changes any result.
+    that would leave a thread idle), blocks on `threads` threads (default:
+    numba's thread count); neither changes any result.
     """
     fresh_kernel_cache()
     seeds = check_seeds(seeds)
@@ -131,25 +174,39 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
                 code("optimizer", OPTIMIZERS, run["optimizer"]), code("schedule", SCHEDULES, run["schedule"]),
                 run["reduction"] == "mean", bool((dropout > 0).any()),
                 run["dropout_mode"] == "scale", float(run["target_loss"] or -1.0))
+    real = np.dtype(run["dtype"])
+    X, T, X_test, T_test, params0, hyper = (a.astype(real, copy=False)   # float64: no copy
+                                            for a in (X, T, X_test, T_test, params0, hyper))
     data = (X, T, T.argmax(1), X_test, T_test, T_test.argmax(1))
     decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold
 
-    with numba_threads(threads):
-        if block_size is None:
-            block_size = auto_block_size(seeds.size)
-        if not isinstance(block_size, (int, np.integer)) or block_size < 1:
-            raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
-        params = in_blocks(params0, block_size)
-        n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
-        params_out = np.empty_like(params)
-        stats = np.empty((n_blocks, len(STATS), block_size))
-        curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
-        train_blocks(net, plan, data, params, in_blocks(hyper.T, block_size),
-                     in_blocks(seeds.astype(np.uint64), block_size), decayed, params_out, stats, curves)
-    runs, params = runs_table(seeds, out_of_blocks(stats, seeds.size)), out_of_blocks(params_out, seeds.size)
+    threads = thread_count(threads)
+    if block_size is None:
+        block_size = auto_block_size(seeds.size, threads)
+    if not isinstance(block_size, (int, np.integer)) or block_size < 1:
+        raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
+    params = in_blocks(params0, block_size)
+    n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
+    hyper, seeds_ = in_blocks(hyper.T, block_size), in_blocks(seeds.astype(np.uint64), block_size)
+    params_out = np.empty_like(params)
+    stats = np.empty((n_blocks, len(STATS), block_size))   # float64 whatever the dtype
+    curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
+
+    def block(k):
+        train_block(net, plan, data, params[k], hyper[k], seeds_[k], decayed, params_out[k], stats[k], curves[k])
+
+    if threads == 1 or n_blocks == 1:
+        for k in range(n_blocks):
+            block(k)
+    else:   # train_block releases the GIL; a free thread takes the next block
+        with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
+            list(pool.map(block, range(n_blocks)))
+    runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
+    params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
     if X_val is not None:
         runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
     return TrainResult(runs, params, curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
+
 
 
 def with_validation(runs, val_loss, val_acc):
@@ -174,27 +231,21 @@ def validation(params, X, T, run, dropout, layout):
         _, z, _, _ = forward(params, X, run["activation"], run["output"])
     return E, (z.argmax(-1) == T.argmax(-1)).mean(-1)
 
-
-def auto_block_size(n_runs):
+def auto_block_size(n_runs, threads):
     """LANES runs side by side, or fewer (a multiple of 8, whole vectors) so
     that small calls are not padded far beyond their size and every thread
     gets a block."""
-    per_thread = -(-n_runs // numba.get_num_threads())
+    per_thread = -(-n_runs // threads)
     return min(LANES, -(-per_thread // 8) * 8)
 
 
-@contextlib.contextmanager
-def numba_threads(n):
-    """Run the block with n numba threads (None: as they are)."""
-    before = numba.get_num_threads()
-    if n is not None:
-        if not isinstance(n, (int, np.integer)) or not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"threads: must be an integer in 1..{numba.config.NUMBA_NUM_THREADS}, got {n!r}")
-        numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+def thread_count(n):
+    """n checked, or numba's thread count (NUMBA_NUM_THREADS; 1 in loky workers) for None."""
+    if n is None:
+        return numba.get_num_threads()
+    if not isinstance(n, (int, np.integer)) or not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(f"threads: must be an integer in 1..{numba.config.NUMBA_NUM_THREADS}, got {n!r}")
+    return int(n)
 
 
 def runs_table(seeds, stats):

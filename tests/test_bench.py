@@ -58,7 +58,11 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     speed = throughput_csv[throughput_csv["seconds_best"].notna()]
     found = [name for name, ok in references.available().items() if ok]
     assert set(speed.loc[speed["study"] == "implementations", "implementation"]) == {"engine", *found}
-    assert (speed["loss_rel_diff"] <= throughput.LOSS_RTOL).all()
+    float32 = speed["study"] == "float32"
+    assert (speed.loc[~float32, "loss_rel_diff"] <= throughput.LOSS_RTOL).all()
+    assert (speed.loc[float32, "loss_rel_diff"] <= throughput.FLOAT32_LOSS_RTOL).all()
+    # float32 and float64 runs do differ: the float32 rows are not float64 in disguise
+    assert speed.loc[float32 & (speed["implementation"] == "engine, float64"), "loss_rel_diff"].item() > 0
     steps = speed["runs"] * speed["epochs"] * speed["samples"]
     np.testing.assert_allclose(speed["sample_steps_per_s"], steps / speed["seconds_best"], rtol=1e-5)
     engine = speed[speed["implementation"] == "engine"].set_index(["study", "runs", "epochs"])["seconds_best"]
@@ -73,7 +77,8 @@ def test_studies_cover_the_sizes_asked_for(throughput_csv):
     runs = engine.loc[engine["study"] == "runs_per_call", "runs"]
     assert tuple(runs) == quick.runs_per_call
     assert tuple(throughput_csv.loc[throughput_csv["study"] == "epochs", "epochs"]) == quick.epochs
-    assert throughput_csv.loc[throughput_csv["study"] == "float32", "note"].str.contains("no float32").all()
+    float32 = throughput_csv.loc[throughput_csv["study"] == "float32", "implementation"]
+    assert {"engine", "numpy_batched", "engine, float64"} <= set(float32)
     probes = throughput_csv[throughput_csv["study"].isin(["start", "memory"])]
     assert len(probes) >= 3
     assert (probes["process_s"] > probes["import_s"]).all()

@@ -1,6 +1,8 @@
 """A kernel compiled in this process and the same kernel loaded from numba's
 on-disk cache must give the same bits (they do not when LLVM may fuse a·b + c
-differently depending on what it inlined; see engine/kernels/config.py)."""
+differently depending on what it inlined; see engine/kernels/config.py), and
+the second process must really load it (numba's cache statistics say so)."""
+import json
 import os
 import shutil
 import subprocess
@@ -13,13 +15,20 @@ import pytest
 import engine
 
 SCRIPT = """
-import sys, numpy as np, engine
+import json, sys, numpy as np, engine
+from engine.kernels.train import train_block
+from engine.training import kernels_compiled
 d = engine.make_dataset(8, 20, seed=0)
+compiled = {dtype: kernels_compiled(dtype) for dtype in ("float64", "float32")}
 kw = dict(X_test=d.X_test, T_test=d.T_test, optimizer="adam", lr=0.05, epochs=30, record_every=10)
-full = engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, **kw)
-mini = engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw)
+runs = [engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, dtype=dtype, **kw)
+        for dtype in ("float64", "float32")]
+runs.append(engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw))
 np.save(sys.argv[1], np.concatenate([np.concatenate([r.runs[["train_loss", "test_loss"]].to_numpy().ravel(),
-                                                     r.params.ravel()]) for r in (full, mini)]))
+                                                     r.params.ravel()]) for r in runs]))
+stats = train_block.stats
+print(json.dumps({"hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values()),
+                  "compiled_before": compiled}))
 """
 
 
@@ -29,10 +38,15 @@ def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
     shutil.copytree(Path(engine.__file__).parent, tmp_path / "engine",
                     ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    stats = {}
     for name in ("cold", "warm"):
-        subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / f"{name}.npy")], env=env, check=True,
-                       cwd=tmp_path)
+        done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / f"{name}.npy")], env=env, check=True,
+                              cwd=tmp_path, capture_output=True, text=True)
+        stats[name] = json.loads(done.stdout.strip().splitlines()[-1])
     assert any((tmp_path / "engine").rglob("*.nbc"))
+    # one specialisation per dtype: compiled by the first process, loaded by the second
+    assert stats["cold"] == {"hits": 0, "misses": 2, "compiled_before": {"float64": False, "float32": False}}
+    assert stats["warm"] == {"hits": 2, "misses": 0, "compiled_before": {"float64": True, "float32": True}}
     assert np.array_equal(np.load(tmp_path / "cold.npy"), np.load(tmp_path / "warm.npy"))
 
 

@@ -25,12 +25,13 @@ def assert_same(a, b):
     pd.testing.assert_frame_equal(a.curves.reset_index(drop=True), b.curves.reset_index(drop=True))
 
 
-def test_results_do_not_depend_on_block_size_threads_or_runs_per_call(data):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_results_do_not_depend_on_block_size_threads_or_runs_per_call(data, dtype):
     seeds = list(range(70))
-    reference = fit(data, seeds, block_size=8, threads=1)
+    reference = fit(data, seeds, block_size=8, threads=1, dtype=dtype)
     for kwargs in (dict(block_size=64, threads=2), dict(block_size=1), dict(block_size=13), dict()):
-        assert_same(fit(data, seeds, **kwargs), reference)
-    alone = fit(data, [13])
+        assert_same(fit(data, seeds, dtype=dtype, **kwargs), reference)
+    alone = fit(data, [13], dtype=dtype)
     assert np.array_equal(alone.params[0], reference.params[13])
     pd.testing.assert_frame_equal(alone.curves.drop(columns="run").reset_index(drop=True),
                                   reference.curves[reference.curves.seed == 13].drop(columns="run")
@@ -74,6 +75,14 @@ def test_curves_have_a_point_every_record_every_epochs_and_at_the_end(data):
     assert result.runs.grad_evals[0] == 30 * 4   # 16 samples in batches of 5
 
 
+def test_float32_results_are_float32_numbers_in_float64_tables(data):
+    result = fit(data, [0, 1], dtype="float32")
+    assert result.params.dtype == np.float64 and result.runs.train_loss.dtype == np.float64
+    assert np.array_equal(result.params, result.params.astype(np.float32))
+    assert np.array_equal(result.curves.train_loss, result.curves.train_loss.astype(np.float32))
+    assert fit(data, [0, 1], dtype="float32", target_loss=1.2e-7).runs.epochs_run.tolist() == [30, 30]
+
+
 def test_dead_relu_units_are_counted(data):
     params0 = engine.initial_params(engine.Layout(), "he", [0])
     params0[0, engine.Layout().hidden_offset + 12] = 100.0   # θ_1^H huge: unit 1 never fires
@@ -104,6 +113,9 @@ def test_training_without_a_test_set_reports_nan(data):
     (dict(block_size=0), r"block_size: must be an integer >= 1"),
     (dict(threads=0), r"threads"),
     (dict(X_test=np.zeros((3, 11)), T_test=np.zeros((3, 2))), r"X_test: must be a 2-d array \[samples, 12\]"),
+    (dict(dtype="float16"), r"dtype: unknown value 'float16'; allowed: float64, float32"),
+    (dict(dtype="float32", target_loss=1e-9), r"target_loss: 1e-09 is below float32's resolution for the loss "
+                                              r"\(about 1.2e-07.*use dtype 'float64'"),
 ])
 def test_bad_arguments_name_the_argument(data, kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from . import figures
 from .convergence import convergence_tables
-from .markdown import convergence_section, throughput_section, write_markdown
+from .markdown import convergence_section, roofline_section, throughput_section, write_markdown
+from .roofline import roofline_table
 from .scale import scale_figure, scale_section, scale_table
 from .sizes import FULL, QUICK, BenchError
 from .throughput import kernel_benchmark, kernel_text, throughput_table
@@ -31,7 +32,12 @@ def run_throughput(out, sizes):
     main = table[table["study"] == "implementations"]
     print("throughput (sample-steps/s): " + ", ".join(
         f"{r.implementation} {r.sample_steps_per_s:.3g}" for r in main.itertuples()))
-    return throughput_section(table, figure, sizes)
+    roofline = roofline_table(sizes.job[2])
+    roofline.to_csv(out / "roofline.csv", index=False, float_format="%.6g")
+    float32 = table[table["study"] == "float32"].set_index("implementation")["sample_steps_per_s"]
+    engine_speed = {"float64": main.set_index("implementation").loc["engine", "sample_steps_per_s"],
+                    "float32": float32.get("engine", float("nan"))}
+    return throughput_section(table, figure, sizes) + roofline_section(roofline, engine_speed)
 
 
 def run_scale(out, sizes):

@@ -47,11 +47,15 @@ def convergence_figures(runs, lr_table, out):
 
 
 def throughput_figure(table, out, name="throughput.png"):
-    """Sample-steps/s: every implementation on the job, against runs per call, against epochs."""
+    """Sample-steps/s: every implementation on the job (float64 and float32), against runs per call,
+    against epochs."""
     fig = Figure(figsize=(14, 4.4), layout="constrained")
     bars, runs_axis, epochs_axis = fig.subplots(1, 3)
     job = table[table["study"] == "implementations"]
-    bars.bar(job["implementation"], job["sample_steps_per_s"], color="tab:blue")
+    float32 = table[(table["study"] == "float32") & (table["implementation"] != "engine, float64")]
+    bars.bar(job["implementation"], job["sample_steps_per_s"], color="tab:blue", label="float64")
+    bars.bar(float32["implementation"] + " f32", float32["sample_steps_per_s"], color="tab:orange", label="float32")
+    bars.legend(fontsize="small")
     bars.tick_params(axis="x", rotation=20)
     bars.set_title(f"{job['runs'].iloc[0]:.0f} runs × {job['epochs'].iloc[0]:.0f} epochs × "
                    f"{job['samples'].iloc[0]:.0f} samples")

@@ -7,7 +7,7 @@ from ..analysis.format import epochs_interval, markdown_table, num
 from ..sweep.provenance import machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
-from .throughput import JOB_LR, LOSS_RTOL, REFERENCE_MAX_RUNS
+from .throughput import FLOAT32_LOSS_RTOL, JOB_LR, LOSS_RTOL, MIN_EPOCHS, REFERENCE_MAX_RUNS
 
 
 def ert_text(ert):
@@ -112,13 +112,13 @@ def throughput_section(table, figure, sizes):
     return [
         "## Engine throughput", "",
         f"The job: {runs} runs × {epochs} epochs × {samples} samples of full-batch Adam (lr {JOB_LR:g}), "
-        f"sigmoid hidden units, softmax, cross-entropy, mean, float64, every run from its own Xavier "
-        f"weights. Implementations: the engine's kernel ({numba.get_num_threads()} numba threads); "
+        f"sigmoid hidden units, softmax, cross-entropy, mean, float64 (float32 in its own table), every run "
+        f"from its own Xavier "
+        f"weights. Implementations: the engine's kernel ({numba.get_num_threads()} threads, numba's thread count); "
         f"`engine.bench.references`: plain numpy batched across runs, numpy one run at a time, PyTorch "
         f"batched with the gradient written out, and `jax.jit(jax.vmap(...))`, the last two where "
-        f"installed. numpy runs on OpenBLAS's default threads, torch on one thread: the threads of "
-        f"both spin-wait, and on this shared machine the batched job took 0.35–3.8 s in numpy between "
-        f"runs of this benchmark, and 0.4–20 s in torch on its default threads"
+        f"installed. numpy runs on OpenBLAS's default threads, torch on one thread (its default threads "
+        f"spin-wait, which makes timings on a shared machine swing)"
         + (f" (not installed here: {', '.join(absent)})" if absent else "") + ". "
         f"Sample-steps/s = runs · samples · epochs / best seconds; 'time ÷ engine's' is the best time "
         f"over the engine's on the same job; every implementation must end at the engine's final losses "
@@ -127,17 +127,18 @@ def throughput_section(table, figure, sizes):
         "**The same job, every implementation**", "", markdown_table(speed_header, speed_rows("implementations")),
         "",
         "**Scaling with runs per call** (sample-steps/s; epochs chosen so that a point is about "
-        f"{sizes.work:.0e} sample-steps, at most {sizes.max_epochs}; references only up to "
+        f"{sizes.work:.0e} sample-steps, at least {MIN_EPOCHS} (fewer would time each run's fixed cost, its "
+        f"final evaluation), at most {sizes.max_epochs}; references only up to "
         + ", ".join(f"{n} {m:,}" for n, m in REFERENCE_MAX_RUNS.items()) + " runs: beyond, a call takes "
         "too long here)", "",
         markdown_table(["runs", *scaling.columns],
                        [[f"{n:,}", *(num(v) for v in row)] for n, row in scaling.iterrows()]), "",
         "**Scaling with epochs** (engine; the per-call cost shows at few epochs)", "",
         markdown_table(speed_header, speed_rows("epochs")), "",
-        f"**Jobs**: the same runs in one process with {numba.get_num_threads()} numba threads (engine) or 1, "
+        f"**Jobs**: the same runs in one process with {numba.get_num_threads()} threads (engine) or 1, "
         "or split over 2 loky processes with 1 thread each", "",
         markdown_table(speed_header, speed_rows("parallel")), "",
-        "**float32**: " + rows_of("float32")["note"].iloc[0] + ".", "",
+        *float32_lines(rows_of("float32"), speed_header, speed_rows("float32")),
         "**Start-up, compilation and peak memory**, each in a fresh Python process: process s is the whole "
         "process from the parent's side, import s the time to import the engine, first call s the first "
         "training call (numba compilation or loading its cache; importing torch or jax and JAX's "
@@ -146,6 +147,62 @@ def throughput_section(table, figure, sizes):
         "under 2 s" + ("" if sizes.cold_compile else "; the cold compilation is skipped in --quick mode")
         + ".", "", markdown_table(probe_header, probes), "",
         f"![Throughput]({figure})", "", "Table: `throughput.csv` (every row above).", ""]
+
+
+def float32_lines(rows, header, table_rows):
+    """The float32 table, the engine's float32 speed-up over its float64, and the final losses' agreement."""
+    best = rows.set_index("implementation")["seconds_best"]
+    engine64 = rows.set_index("implementation").loc["engine, float64"]
+    jax = (f"{best['jax_batched'] / best['engine']:.3g}× faster than `jax.jit(jax.vmap)` in float32 (target ≥ 8×)"
+           if "jax_batched" in best else "JAX is not installed here, so there is no float32 JAX row")
+    return [
+        "**float32**: the same job with `dtype = \"float32\"` in the engine and float32 arrays in the "
+        "references; 'time ÷ engine's' and the loss difference are against the engine in float32, and the "
+        "last row is the engine in float64. float32 rounds differently from float64, so final losses "
+        f"agree to float32's accumulated rounding, not bit for bit (the benchmark stops above "
+        f"{FLOAT32_LOSS_RTOL:g}).", "",
+        markdown_table(header, table_rows), "",
+        f"Engine float32: {engine64.seconds_best / best['engine']:.3g}× the sample-steps per second of "
+        f"float64 (target ≥ 1.6×); {jax}. Final losses, float32 against float64 (the same initial weights "
+        f"rounded to float32): largest relative difference {engine64.loss_rel_diff:.1e}.", ""]
+
+
+def roofline_section(table, engine_speed):
+    """Work, time and limits per kernel section; engine_speed: {dtype: sample-steps/s of the
+    throughput job in this run, all threads}."""
+    limits = table.groupby("dtype", sort=False).first()
+    rows = [[r.dtype, r.section, f"{r.flops:.0f}", f"{r.bytes:.0f}", f"{r.exp_log:g}", f"{r.ns_per_sample_step:.2f}",
+             f"{r.compute_frac:.0%}", f"{r.l1_frac:.0%}", f"{r.exp_frac:.0%}", r.binds] for r in table.itertuples()]
+    lines = []
+    for dtype, group in table.groupby("dtype", sort=False):
+        lim = limits.loc[dtype]
+        # the roofline of the whole step: each section at its binding limit, one core, times the cores
+        floor = sum(max(r.flops / lim.peak_flops, r.bytes / lim.l1_bytes_s, r.exp_log / lim.exp_per_s)
+                    for r in group.itertuples())
+        measured = group["ns_per_sample_step"].sum() * 1e-9
+        cores = numba.get_num_threads()
+        lines.append(
+            f"- {dtype}: limits per core {lim.peak_flops:.3g} flops/s (multiply and add, no FMA), L1 "
+            f"{lim.l1_bytes_s:.3g} B/s, L2 {lim.l2_bytes_s:.3g} B/s, {lim.exp_per_s:.3g} exp/s. One sample-step "
+            f"takes {measured * 1e9:.2f} ns on one core ({1 / measured:.3g}/s; × {cores} threads = "
+            f"{cores / measured:.3g}/s; the throughput job measured {engine_speed.get(dtype, float('nan')):.3g}/s). "
+            f"At every section's binding limit it would take {floor * 1e9:.2f} ns: at most "
+            f"{cores / floor:.3g} sample-steps/s on {cores} cores.")
+    return [
+        "## Roofline", "",
+        "Each section of one sample-step of the throughput job (per run, per sample; the update's "
+        "once-per-step work divided by the samples): flops and bytes moved, counted from the code "
+        "(`engine/bench/roofline.py`: every array element read or written in the inner loops), exp/log "
+        "calls, the measured time on one thread (one block of lanes; differences of cumulative timings), and "
+        "the share of each limit that rate reaches: arithmetic (independent multiply-add chains), L1 "
+        "bandwidth (y ← y + a·x in L1) and exp calls (fastmath's exp over a block), each measured by a "
+        "numba microbenchmark in this run. 'binds' is the limit the section comes closest to. The "
+        "counts are upper bounds (LLVM keeps some elements in registers) and the CPU overlaps one "
+        "section with the next, so a section timed as a difference can come out short: a share above "
+        "100 % says that, not a broken limit; exp/log counts every call as one exp.", "",
+        markdown_table(["dtype", "section", "flops", "bytes", "exp/log", "ns / sample-step", "of compute peak",
+                        "of L1 bandwidth", "of exp rate", "binds"], rows), "",
+        *lines, "", "Table: `roofline.csv`.", ""]
 
 
 def write_markdown(path, sections, command):

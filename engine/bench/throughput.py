@@ -37,6 +37,9 @@ JOB_SETTINGS = dict(optimizer="adam", activation="sigmoid", output="softmax", lo
                     reduction="mean")
 JOB_LR = 0.01
 LOSS_RTOL = 1e-9
+# float32 runs of the same job end within float32's accumulated rounding of each other (and of float64)
+FLOAT32_LOSS_RTOL = 1e-3
+FLOAT32_REFERENCES = ("numpy_batched", "torch_batched", "jax_batched")
 MEMORY_EPOCHS = 10   # memory peaks within the first epoch; more epochs would only cost time
 # The largest runs per call each reference is timed at: beyond, one call takes too long here.
 REFERENCE_MAX_RUNS = {"numpy_loop": 10, "numpy_batched": 1000, "torch_batched": 1000,
@@ -53,29 +56,29 @@ def job_params(runs):
     return initial_params(Layout(), "xavier", np.arange(runs))
 
 
-def train_engine(params0, X, T, epochs, lr, threads=None):
+def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
     """The job in the engine, with the references' signature and return values."""
     result = train(X, T, np.arange(len(params0)), params0=params0, lr=lr, epochs=epochs,
-                   record_every=max(epochs, 1), threads=threads, **JOB_SETTINGS)
+                   record_every=max(epochs, 1), threads=threads, dtype=np.dtype(dtype).name, **JOB_SETTINGS)
     return result.params, result.runs["train_loss"].to_numpy()
 
 
 def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
-    """The job split over `jobs` loky processes with one numba thread each (as `nn47 sweep --jobs`)."""
+    """The job split over `jobs` loky processes with one thread each (as `nn47 sweep --jobs`)."""
     parts = Parallel(n_jobs=jobs, backend="loky")(
         delayed(train_engine)(part, X, T, epochs, lr, threads=1) for part in np.array_split(params0, jobs))
     return np.concatenate([w for w, _ in parts]), np.concatenate([E for _, E in parts])
 
 
-def train_torch_one_thread(params0, X, T, epochs, lr):
+def train_torch_one_thread(params0, X, T, epochs, lr, dtype=np.float64):
     """references' torch_batched on one intra-op thread. With torch's default (one
-    per core) its OpenMP threads spin-wait, and on this shared machine the same call
-    took anywhere from 0.4 s to 20 s."""
+    per core) its OpenMP threads spin-wait, which on a shared machine makes the same
+    call vary by an order of magnitude."""
     import torch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return references.train_adam_torch_batched(params0, X, T, epochs, lr)
+        return references.train_adam_torch_batched(params0, X, T, epochs, lr, dtype=dtype)
     finally:
         torch.set_num_threads(threads)
 
@@ -121,15 +124,15 @@ def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
     return difference
 
 
-def compare(study, trainers, runs, epochs, samples, repeats):
+def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
     """Rows of one job trained by each trainer (name -> function; "engine" first), with
-    throughput, speed relative to the engine, and a check of the final losses."""
+    throughput, speed relative to the engine, and a check of the final losses (to rtol)."""
     timings = {name: measure(trainer, runs, epochs, samples, repeats) for name, trainer in trainers.items()}
     engine = timings["engine"]
     return [{"study": study, "implementation": name, "runs": runs, "epochs": epochs, "samples": samples,
              "repeats": repeats, "seconds_best": t.best, "seconds_median": t.median,
              "sample_steps_per_s": runs * epochs * samples / t.best, "engine_speedup": t.best / engine.best,
-             "loss_rel_diff": loss_difference(name, t.loss, engine.loss)}
+             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol)}
             for name, t in timings.items()]
 
 
@@ -220,7 +223,7 @@ def kernel_text(table):
     return "\n".join([
         f"Kernel benchmark: {runs} runs × {epochs} epochs × {samples} samples, full-batch Adam, sigmoid, "
         f"softmax, cross-entropy, mean, float64; best and median of {speed['repeats'].iloc[0]} calls "
-        f"after a warm-up; {numba.get_num_threads()} numba threads",
+        f"after a warm-up; {numba.get_num_threads()} threads",
         shown.to_string(), "",
         f"engine / numpy_batched: {ratio:.1f}× the sample-steps per second",
         f"final losses agree: largest relative difference {speed['loss_rel_diff'].max():.2g} "
@@ -233,10 +236,25 @@ def kernel_text(table):
 
 # ---------------------------------------------------------------- throughput benchmark
 
+def float32_trainers(trainers):
+    """The job in float32 by the engine ("engine", the reference of the study) and
+    each reference that takes it, and the engine in float64 for comparison."""
+    in_float32 = {name: functools.partial(trainers[name], dtype=np.float32)
+                  for name in ("engine", *FLOAT32_REFERENCES) if name in trainers}
+    return {**in_float32, "engine, float64": train_engine}
+
+
+# Each run also costs E at its final weights and a final evaluation (forward
+# passes that sample-steps do not count; until this branch, a whole extra
+# gradient pass too): at the former floor of 5 epochs that made 100,000 runs
+# per call look a third slower than 1,000 runs at 470 epochs.
+MIN_EPOCHS = 50
+
+
 def epochs_for(runs, sizes):
-    """Epochs that give a runs-per-call point about sizes.work sample-steps."""
+    """Epochs that give a runs-per-call point about sizes.work sample-steps (at least MIN_EPOCHS)."""
     samples = sizes.job[2]
-    return int(np.clip(sizes.work // (runs * samples), 5, sizes.max_epochs))
+    return int(np.clip(sizes.work // (runs * samples), MIN_EPOCHS, sizes.max_epochs))
 
 
 def throughput_table(sizes=FULL):
@@ -253,8 +271,7 @@ def throughput_table(sizes=FULL):
         "engine": train_engine,
         "engine, 1 thread": functools.partial(train_engine, threads=1),
         "engine, 2 processes × 1 thread": train_engine_processes}, *sizes.parallel_job, sizes.repeats)
-    rows.append({"study": "float32", "implementation": "engine",
-                 "note": "the engine has no float32 mode yet: every number here is float64"})
+    rows += compare("float32", float32_trainers(trainers), *sizes.job, sizes.repeats, rtol=FLOAT32_LOSS_RTOL)
     rows += start_rows(sizes.cold_compile)
     note = "one call in a fresh process"
     for name in sizes.memory_of or trainers:

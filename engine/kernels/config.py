@@ -16,11 +16,10 @@ nor on the files it calls; cache.py empties it whenever a kernel source changes.
 """
 import numba
 
-OPTIONS = dict(cache=True, error_model="numpy", nogil=True)
+OPTIONS = dict(cache=True, error_model="numpy", nogil=True)   # nogil: blocks run on Python threads
 
 jit = numba.njit(**OPTIONS)
 # For the small functions called once per sample: inlined in numba's IR, so
 # no call passes a tuple of arrays (with a reference count each) per sample;
 # twice as fast for a few runs per call, a tenth faster for hundreds.
 jit_inline = numba.njit(inline="always", **OPTIONS)
-jit_parallel = numba.njit(parallel=True, **OPTIONS)

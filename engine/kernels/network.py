@@ -8,6 +8,11 @@ gets the loops fully unrolled into scalar code before the vectoriser runs
 (numba leaves LLVM's SLP vectoriser off). Rows are passed as (array, row)
 rather than as views, which would cost reference counting per call.
 
+Every array of reals has the dtype of the parameters (float64 or float32),
+and constants are made of that type (`one = real(1.0)`, real = the arrays'
+scalar type), so that a float32 call computes in float32 throughout: a
+float64 literal would widen every operation it meets.
+
 Flat vector offsets (slide order): output unit k starts at k·(H+1), hidden
 unit i at off_hid + i·(n_in+1); each unit's weights come first, θ last.
 """
@@ -31,28 +36,31 @@ DEAD_SLOPE = 1e-6
 
 Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
 # One sample's pass for every lane of a block: inputs, targets, s, h, z, δ
-# (passed around as `buf`). s_max is max_k s_k^O, j_max its first argmax.
+# (passed around as `buf`). s_max is max_k s_k^O, j_max its first argmax; order
+# stands in for the sample order of passes where every lane takes sample q (never read).
 Scratch = collections.namedtuple(
     "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order")
 
 
 @jit
-def scratch(net, L):
+def scratch(net, L, real):
+    """One sample's buffers for L lanes, reals of dtype `real`."""
     H, K = net.n_hidden, net.n_out
-    return Scratch(np.empty((net.n_in, L)), np.empty((K, L)), np.empty(L, np.int64),
-                   np.empty((H, L)), np.empty((H, L)), np.ones((H, L)), np.empty((H, L)),
-                   np.empty((K, L)), np.empty((K, L)), np.empty((K, L)), np.empty((H, L)),
-                   np.empty(L), np.empty(L, np.int64), np.empty(L), np.empty(L), np.empty(L),
+    return Scratch(np.empty((net.n_in, L), real), np.empty((K, L), real), np.empty(L, np.int64),
+                   np.empty((H, L), real), np.empty((H, L), real), np.ones((H, L), real), np.empty((H, L), real),
+                   np.empty((K, L), real), np.empty((K, L), real), np.empty((K, L), real), np.empty((H, L), real),
+                   np.empty(L, real), np.empty(L, np.int64), np.empty(L, real), np.empty(L, real), np.empty(L, real),
                    np.empty((1, L), np.int64))
 
 
 @jit_inline
 def load_samples(X, T, labels, order, q, shared, buf):
     """Copy sample order[q, r] into lane r of buf.x, buf.t, buf.label; `shared`:
-    every lane takes sample order[q, 0] (a broadcast instead of a gather)."""
+    every lane takes sample q (a broadcast instead of a gather; passes over every
+    sample in order)."""
     L = buf.x.shape[1]
     if shared:
-        p = order[q, 0]
+        p = q
         for m in range(X.shape[1]):
             buf.x[m, :] = X[p, m]
         for k in range(T.shape[1]):
@@ -72,32 +80,34 @@ def load_samples(X, T, labels, order, q, shared, buf):
 @jit_inline
 def activate(activation, s, y, i):
     """y[i] = a(s[i]) across lanes."""
-    L = s.shape[1]
+    L, real = s.shape[1], s.dtype.type
+    one, two, zero = real(1.0), real(2.0), real(0.0)
     if activation == SIGMOID:
         for r in range(L):
-            y[i, r] = 1.0 / (1.0 + exp_(-s[i, r]))
+            y[i, r] = one / (one + exp_(-s[i, r]))
     elif activation == TANH:
         for r in range(L):
-            e = exp_(-2.0 * abs(s[i, r]))
-            y[i, r] = np.copysign((1.0 - e) / (1.0 + e), s[i, r])
+            e = exp_(-two * abs(s[i, r]))
+            y[i, r] = np.copysign((one - e) / (one + e), s[i, r])
     else:
         for r in range(L):
-            y[i, r] = s[i, r] if s[i, r] > 0.0 else 0.0
+            y[i, r] = s[i, r] if s[i, r] > zero else zero
 
 
 @jit_inline
 def times_slope(activation, y, d, i):
     """d[i] *= a'(s[i]) across lanes, from y = a(s)."""
-    L = y.shape[1]
+    L, real = y.shape[1], y.dtype.type
+    one, zero = real(1.0), real(0.0)
     if activation == SIGMOID:
         for r in range(L):
-            d[i, r] *= y[i, r] * (1.0 - y[i, r])
+            d[i, r] *= y[i, r] * (one - y[i, r])
     elif activation == TANH:
         for r in range(L):
-            d[i, r] *= 1.0 - y[i, r] * y[i, r]
+            d[i, r] *= one - y[i, r] * y[i, r]
     else:
         for r in range(L):
-            d[i, r] = d[i, r] if y[i, r] > 0.0 else 0.0
+            d[i, r] = d[i, r] if y[i, r] > zero else zero
 
 
 @jit_inline
@@ -135,7 +145,8 @@ def forward(net, w, buf, shared):
 def softmax_outputs(net, buf):
     """z = softmax(s^O), with buf.s_max = max_k s_k (first argmax in buf.j_max)
     and buf.u = Σ over the other k of e^(s_k − max), kept for the error."""
-    L, K = buf.z.shape[1], net.n_out
+    L, K, real = buf.z.shape[1], net.n_out, buf.z.dtype.type
+    one, zero = real(1.0), real(0.0)
     for r in range(L):
         buf.s_max[r] = buf.s_out[0, r]
         buf.j_max[r] = 0
@@ -145,20 +156,21 @@ def softmax_outputs(net, buf):
                 buf.s_max[r] = buf.s_out[k, r]
                 buf.j_max[r] = k
     for r in range(L):
-        buf.u[r] = 0.0
+        buf.u[r] = zero
     for k in range(K):
         for r in range(L):
             buf.z[k, r] = exp_(buf.s_out[k, r] - buf.s_max[r])
-            buf.u[r] += 0.0 if k == buf.j_max[r] else buf.z[k, r]
+            buf.u[r] += zero if k == buf.j_max[r] else buf.z[k, r]
     for k in range(K):
         for r in range(L):
-            buf.z[k, r] /= 1.0 + buf.u[r]
+            buf.z[k, r] /= one + buf.u[r]
 
 
 @jit_inline
 def sigmoid_outputs(net, buf):
     """z_k = σ(s_k) each, from e^−|s_k| (no overflow either side); buf.j_max = argmax."""
-    L = buf.z.shape[1]
+    L, real = buf.z.shape[1], buf.z.dtype.type
+    one, zero = real(1.0), real(0.0)
     for r in range(L):
         buf.s_max[r] = buf.s_out[0, r]
         buf.j_max[r] = 0
@@ -169,7 +181,7 @@ def sigmoid_outputs(net, buf):
                 buf.s_max[r] = s
                 buf.j_max[r] = k
             q = exp_(-abs(s))
-            buf.z[k, r] = (1.0 if s >= 0.0 else q) / (1.0 + q)
+            buf.z[k, r] = (one if s >= zero else q) / (one + q)
 
 
 @jit_inline
@@ -187,13 +199,15 @@ def add_error(net, buf, e, correct):
     Cross-entropy takes log z from s^O, never the log of a rounded z:
     softmax log z_k = s_k − max − log(1 + u); sigmoid −log z_k = softplus(−s_k)
     = max(−s_k, 0) + log(1 + e^−|s_k|)."""
-    L = buf.z.shape[1]
-    for r in range(L):
+    L, real = buf.z.shape[1], buf.z.dtype.type
+    half, zero = real(0.5), real(0.0)
+    for r in range(L):   # hits are counted in float64 whatever the dtype: accuracies stay exact fractions
         correct[r] += 1.0 if buf.j_max[r] == buf.label[r] else 0.0
     if net.loss != CROSS_ENTROPY:
         for k in range(net.n_out):
             for r in range(L):
-                e[r] += 0.5 * (buf.t[k, r] - buf.z[k, r]) ** 2
+                d = buf.t[k, r] - buf.z[k, r]
+                e[r] += half * (d * d)
     elif net.output == SOFTMAX:
         for r in range(L):
             buf.log_sum[r] = log1p_(buf.u[r])
@@ -204,25 +218,25 @@ def add_error(net, buf, e, correct):
         for k in range(net.n_out):
             for r in range(L):
                 s = buf.s_out[k, r]
-                e[r] += buf.t[k, r] * (max(-s, 0.0) + log1p_(exp_(-abs(s))))
+                e[r] += buf.t[k, r] * (max(-s, zero) + log1p_(exp_(-abs(s))))
 
 
 @jit_inline
 def output_delta(net, buf, scale):
     """δ^O = ∂e_p/∂s^O (times scale: 1/batch for mean errors), exact for
     each output × loss pair (the slides print only the squared-error one)."""
-    L = buf.z.shape[1]
-    K = net.n_out
+    L, K, real = buf.z.shape[1], net.n_out, buf.z.dtype.type
+    one, zero = real(1.0), real(0.0)
     softmax, cross_entropy = net.output == SOFTMAX, net.loss == CROSS_ENTROPY
     if softmax and not cross_entropy:
         # squared error through softmax: δ_k = z_k((z_k − t_k) − Σ_j (z_j − t_j) z_j)
         for r in range(L):
-            buf.u[r] = 0.0
+            buf.u[r] = zero
         for k in range(K):
             for r in range(L):
                 buf.u[r] += (buf.z[k, r] - buf.t[k, r]) * buf.z[k, r]
     for r in range(L):
-        buf.t_sum[r] = 0.0   # Σ_j t_j, for softmax + cross-entropy
+        buf.t_sum[r] = zero   # Σ_j t_j, for softmax + cross-entropy
     for k in range(K):
         for r in range(L):
             buf.t_sum[r] += buf.t[k, r]
@@ -234,9 +248,9 @@ def output_delta(net, buf, scale):
             elif softmax:
                 d = z * ((z - t) - buf.u[r])
             elif cross_entropy:
-                d = -t * (1.0 - z)
+                d = -t * (one - z)
             else:
-                d = (z - t) * z * (1.0 - z)
+                d = (z - t) * z * (one - z)
             buf.delta_out[k, r] = d * scale
 
 
@@ -249,7 +263,7 @@ def backward(net, w, buf, scale, shared, g):
     output_delta(net, buf, scale)
     for i in range(H):
         for r in range(L):
-            buf.delta_hid[i, r] = 0.0
+            buf.delta_hid[i, r] = 0
     for k in range(net.n_out):
         start = k * (H + 1)
         for i in range(H):

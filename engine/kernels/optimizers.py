@@ -2,6 +2,8 @@
 
 Each update line reads like its paper; g already holds the weight-decay term
 λw. State m1, m2 [P, lanes] start at zero; `step` counts updates from 1.
+Constants inside the loops over parameters are of w's dtype (see network.py);
+per-lane numbers (η_t, Adam's 1 − β^t) may round once from float64.
 """
 import numpy as np
 
@@ -42,13 +44,13 @@ def add_decay(g, w, hyper, decayed):
 @jit
 def penalty(w, hyper, decayed, out):
     """out = λ/2 Σ w² over the decayed numbers, per lane."""
-    L = hyper.shape[1]
+    L, half = hyper.shape[1], w.dtype.type(0.5)
     for r in range(L):
-        out[r] = 0.0
+        out[r] = 0
     for l in range(w.shape[0]):
         if decayed[l]:
             for r in range(L):
-                out[r] += 0.5 * hyper[WEIGHT_DECAY, r] * w[l, r] * w[l, r]
+                out[r] += half * hyper[WEIGHT_DECAY, r] * w[l, r] * w[l, r]
 
 
 @jit
@@ -56,6 +58,7 @@ def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
     """One step of the optimizer; bias [2, lanes] is room for Adam's 1 − β^t."""
     L = hyper.shape[1]
     P = w.shape[0]
+    one = w.dtype.type(1.0)
     if optimizer == SGD:                       # w ← w − η g
         for l in range(P):
             for r in range(L):
@@ -79,7 +82,7 @@ def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
         for l in range(P):
             for r in range(L):
                 rho = hyper[RHO, r]
-                m2[l, r] = rho * m2[l, r] + (1.0 - rho) * g[l, r] * g[l, r]
+                m2[l, r] = rho * m2[l, r] + (one - rho) * g[l, r] * g[l, r]
                 w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
     else:                                      # Adam, Kingma & Ba Algorithm 1
         for r in range(L):
@@ -88,8 +91,8 @@ def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
         for l in range(P):
             for r in range(L):
                 beta1, beta2 = hyper[BETA1, r], hyper[BETA2, r]
-                m1[l, r] = beta1 * m1[l, r] + (1.0 - beta1) * g[l, r]
-                m2[l, r] = beta2 * m2[l, r] + (1.0 - beta2) * g[l, r] * g[l, r]
+                m1[l, r] = beta1 * m1[l, r] + (one - beta1) * g[l, r]
+                m2[l, r] = beta2 * m2[l, r] + (one - beta2) * g[l, r] * g[l, r]
                 m_hat = m1[l, r] / bias[0, r]
                 v_hat = m2[l, r] / bias[1, r]
                 w[l, r] -= eta[r] * m_hat / (np.sqrt(v_hat) + hyper[EPS, r])

@@ -1,9 +1,11 @@
-"""The training loop: blocks of runs side by side, blocks spread over threads.
+"""The training loop of one block of runs side by side (training.py spreads
+blocks over threads: train_block releases the GIL).
 
 Epoch t: E(w_t) is measured where it is needed (every epoch with a target ε,
 and at curve points), a run stops when E < ε, when it goes non-finite
 (diverged) or after `epochs`; otherwise one epoch of updates follows. With
-full batch and no dropout the gradient pass itself gives E(w_t) exactly.
+full batch and no dropout the gradient pass itself gives E(w_t) exactly
+(the same bits as a pass that computes E alone).
 
 A run's numbers depend only on its own lane's inputs (parameters, per-run
 hyperparameters, seed): never on which block, lane or thread holds it.
@@ -11,10 +13,9 @@ hyperparameters, seed): never on which block, lane or thread holds it.
 import collections
 
 import numpy as np
-from numba import prange
 
 from . import rng
-from .config import jit, jit_parallel
+from .config import jit
 from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
@@ -28,49 +29,36 @@ MAX_BACKTRACKS = 50
 INF = np.inf
 
 
-@jit
-def evaluate(net, w, X, T, labels, buf, keep, e, correct, alive, count_dead):
-    """Σ_p e_p and hits over all of X at w, hidden outputs scaled by keep
-    (1, or 1 − r for the book's dropout); if count_dead, alive[i] = 1 where
-    unit i had a slope ≥ DEAD_SLOPE on some sample."""
-    L = w.shape[1]
-    for r in range(L):
-        e[r] = 0.0
-        correct[r] = 0.0
-        for i in range(net.n_hidden):
-            buf.keep[i, r] = keep[r]
-    alive[:] = 0.0
-    for p in range(X.shape[0]):
-        buf.order[0, :] = p
-        load_samples(X, T, labels, buf.order, 0, True, buf)
-        forward(net, w, buf, True)
-        outputs(net, buf)
-        add_error(net, buf, e, correct)
-        if not count_dead:
-            continue
-        for i in range(net.n_hidden):
-            buf.delta_hid[i, :] = 1.0
-            times_slope(net.activation, buf.h, buf.delta_hid, i)
-            for r in range(L):
-                if buf.delta_hid[i, r] >= DEAD_SLOPE:
-                    alive[i, r] = 1.0
+# What a pass over samples computes: E (and hits), E and dead units, ∂E/∂w, or both.
+ERROR, ERROR_AND_DEAD, GRADIENT, GRADIENT_AND_ERROR = range(4)
 
 
 @jit
-def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, with_loss, buf, g, e, correct):
-    """g = Σ over samples order[start:stop] of ∂e_p/∂w (mean: divided by the
-    batch size), with each lane's dropout masks; if with_loss, e and correct
-    as in evaluate (the logarithms cost time, so only when asked)."""
-    H, n, L = net.n_hidden, X.shape[0], w.shape[1]
-    scale = 1.0 / (stop - start) if plan.mean else 1.0
-    shared = stop - start == n   # full batch: every lane takes the samples in order
-    g[:] = 0.0
+def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode,
+                buf, g, e, correct, alive):
+    """One pass over samples start..stop−1 (lane r takes sample order[q, r]; when the pass
+    covers every sample, every lane takes sample q), hidden outputs scaled by keep (1, or
+    1 − r for the book's dropout). Modes: ERROR and GRADIENT_AND_ERROR put Σ_p e_p into e
+    and hits into correct (the logarithms cost time, so only when asked); GRADIENT and
+    GRADIENT_AND_ERROR put g = Σ ∂e_p/∂w (mean: divided by the batch size), with each
+    lane's dropout masks; ERROR_AND_DEAD also sets alive[i] = 1 where unit i had a slope
+    ≥ DEAD_SLOPE on some sample. One function for every pass, compiled once: evaluation
+    and training share the inlined network code."""
+    H, n, L, real = net.n_hidden, X.shape[0], w.shape[1], w.dtype.type
+    gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD
+    scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
+    shared = stop - start == n
+    if gradient:
+        g[:] = 0.0
     e[:] = 0.0
     correct[:] = 0.0
-    buf.keep[:] = 1.0
+    alive[:] = 0.0
+    for i in range(H):
+        for r in range(L):
+            buf.keep[i, r] = keep[r]
     for q in range(start, stop):
         load_samples(X, T, labels, order, q, shared, buf)
-        if plan.dropout:
+        if gradient and plan.dropout:
             for i in range(H):
                 for r in range(L):
                     ratio = hyper[DROPOUT, r]
@@ -79,9 +67,17 @@ def gradient_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, 
                     buf.keep[i, r] = kept if u >= ratio else 0.0
         forward(net, w, buf, shared)
         outputs(net, buf)
-        if with_loss:
+        if with_error:
             add_error(net, buf, e, correct)
-        backward(net, w, buf, scale, shared, g)
+        if gradient:
+            backward(net, w, buf, scale, shared, g)
+        if count_dead:
+            for i in range(H):
+                buf.delta_hid[i, :] = 1.0
+                times_slope(net.activation, buf.h, buf.delta_hid, i)
+                for r in range(L):
+                    if buf.delta_hid[i, r] >= DEAD_SLOPE:
+                        alive[i, r] = 1.0
 
 
 @jit
@@ -97,12 +93,12 @@ def shuffle(order, seeds, epoch):
 
 
 @jit
-def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, keep):
+def armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep):
     """w ← w − η g with η backtracked per lane until
     E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
     P, L = w.shape
-    E0, E1, gg, pen = np.empty(L), np.empty(L), np.zeros(L), np.empty(L)
-    acc, alive = np.empty(L), np.empty((net.n_hidden, L))
+    E0, E1, gg, pen = np.empty(L, w.dtype), np.empty(L, w.dtype), np.zeros(L, w.dtype), np.empty(L, w.dtype)
+    acc, alive = np.empty(L), np.empty((net.n_hidden, L), w.dtype)
     trial = np.empty_like(w)
     penalty(w, hyper, decayed, pen)
     for r in range(L):
@@ -114,7 +110,7 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
         for l in range(P):
             for r in range(L):
                 trial[l, r] = w[l, r] - eta[r] * g[l, r]
-        measure(net, plan, trial, X, T, labels, buf, keep, E1, acc, alive)
+        measure(net, plan, trial, X, T, labels, hyper, seeds, buf, keep, g, E1, acc, alive, np.bool_(False))
         penalty(trial, hyper, decayed, pen)
         done = True
         for r in range(L):
@@ -123,14 +119,17 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, k
                 done = False
         if done:
             break
-    w[:] = trial if done else w - eta * g
+    for l in range(P):   # loops, not array expressions: those compile shape checks worth seconds
+        for r in range(L):
+            w[l, r] = trial[l, r] if done else w[l, r] - eta[r] * g[l, r]
 
 
 @jit
 def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
     """Stop lane r at this epoch: keep its parameters and counts."""
     active[r] = False
-    params_out[:, r] = w[:, r]
+    for l in range(w.shape[0]):
+        params_out[l, r] = w[l, r]
     stats[EPOCHS_RUN, r] = epoch
     stats[GRAD_EVALS, r] = grad_evals
     stats[DIVERGED, r] = 1.0 if diverged else 0.0
@@ -145,14 +144,19 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit
-def measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive, count_dead=False):
-    """E (with the run's reduction) and accuracy on X at w, per lane; NaN for an empty set."""
+def measure(net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, count_dead):
+    """E (with the run's reduction) and accuracy on X at w, per lane, and dead units if
+    count_dead (see sample_pass); NaN for an empty set. g is left as it is."""
     n = X.shape[0]
     if n == 0:
         loss[:] = np.nan
         acc[:] = np.nan
         return
-    evaluate(net, w, X, T, labels, buf, keep, loss, acc, alive, count_dead)
+    # arguments typed as at every other call (np.int64, not literals: see train_block)
+    mode = np.int64(ERROR_AND_DEAD) if count_dead else np.int64(ERROR)
+    zero = np.int64(0)
+    sample_pass(net, plan, w, X, T, labels, buf.order, zero, n, hyper, seeds, zero, keep, mode,
+                buf, g, loss, acc, alive)
     per_sample(plan, n, loss, acc)
 
 
@@ -170,12 +174,15 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     curves [slot, len(CURVE), lanes] (epoch −1 = unused slot)."""
     X, T, labels, X_test, T_test, labels_test = data
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
-    buf = scratch(net, L)
-    g, m1, m2, bias = np.zeros((P, L)), np.zeros((P, L)), np.zeros((P, L)), np.empty((2, L))
-    loss, acc, test_loss, test_acc = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
-    alive, eta, keep = np.empty((H, L)), np.empty(L), np.empty(L)
+    real = w.dtype   # float64 or float32: every array of reals below has it
+    buf = scratch(net, L, real)
+    g, m1, m2, bias = np.zeros((P, L), real), np.zeros((P, L), real), np.zeros((P, L), real), np.empty((2, L), real)
+    loss, test_loss, acc, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L), np.empty(L)   # hits: float64
+    alive, eta, keep = np.empty((H, L), real), np.empty(L, real), np.empty(L, real)
     for r in range(L):
         keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
+    # flags and numbers passed as literals would compile a second copy of the callee
+    first, no, yes = np.int64(0), np.bool_(False), np.bool_(True)
     order = np.empty((n, L), np.int64)
     for q in range(n):
         order[q, :] = q
@@ -190,11 +197,13 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
     for epoch in range(plan.epochs + 1):
         record = epoch % plan.record_every == 0
         measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
-        if exact:
-            gradient_pass(net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epoch, measured, buf, g, loss, acc)
+        if exact and epoch < plan.epochs:   # the last epoch takes no step: E alone, below
+            mode = np.int64(GRADIENT_AND_ERROR) if measured else np.int64(GRADIENT)
+            sample_pass(net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, keep, mode,
+                        buf, g, loss, acc, alive)
             per_sample(plan, n, loss, acc)
         elif measured:
-            measure(net, plan, w, X, T, labels, buf, keep, loss, acc, alive)
+            measure(net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, no)
         for r in range(L):
             if not active[r]:
                 continue
@@ -208,7 +217,8 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
         if not active.any():
             break
         if record:
-            measure(net, plan, w, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive)
+            measure(net, plan, w, X_test, T_test, labels_test, hyper, seeds, buf, keep, g, test_loss, test_acc, alive,
+                    no)
             for r in range(L):
                 if active[r]:
                     add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
@@ -218,32 +228,32 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
             shuffle(order, seeds, epoch)
         for start in range(0, n, batch):
             if not exact:
-                gradient_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n),
-                              hyper, seeds, epoch, False, buf, g, loss, acc)
+                sample_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n), hyper, seeds,
+                            epoch, keep, np.int64(GRADIENT), buf, g, loss, acc, alive)
             add_decay(g, w, hyper, decayed)
             step += 1
             if plan.schedule == ARMIJO:
-                armijo_step(net, plan, w, g, X, T, labels, hyper, decayed, eta, loss, buf, keep)
+                armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep)
             else:
                 update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
 
         for r in range(L):   # a dead ReLU can hide NaN weights from E
-            if active[r] and not np.isfinite(w[:, r]).all():
+            if not active[r]:
+                continue
+            finite = True
+            for l in range(P):
+                finite = finite and abs(w[l, r]) < INF   # NaN too
+            if not finite:
                 finish(r, epoch + 1, True, step, w, params_out, stats, active)
 
     # each run's final parameters: errors, accuracies, dead units, last curve point
-    measure(net, plan, params_out, X_test, T_test, labels_test, buf, keep, test_loss, test_acc, alive)
-    measure(net, plan, params_out, X, T, labels, buf, keep, loss, acc, alive, True)
+    measure(net, plan, params_out, X_test, T_test, labels_test, hyper, seeds, buf, keep, g, test_loss, test_acc,
+            alive, no)
+    measure(net, plan, params_out, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, yes)
     for r in range(L):
         stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
         stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]
-        stats[DEAD, r] = H - alive[:, r].sum()
+        stats[DEAD, r] = H
+        for i in range(H):
+            stats[DEAD, r] -= alive[i, r]
         add_point(curves, n_points, r, stats[EPOCHS_RUN, r], loss, acc, test_loss, test_acc)
-
-
-@jit_parallel
-def train_blocks(net, plan, data, params, hyper, seeds, decayed, params_out, stats, curves):
-    """Train every block (params [blocks, P, lanes] in place), blocks in parallel."""
-    for k in prange(params.shape[0]):
-        train_block(net, plan, data, params[k], hyper[k], seeds[k], decayed,
-                    params_out[k], stats[k], curves[k])

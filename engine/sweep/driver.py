@@ -24,7 +24,7 @@ from ..kernels.train import CURVE, STATS
 from ..model.data import make_dataset
 from ..model.layout import Layout
 from ..options import HYPER, check_integer
-from ..training import TrainResult, curves_table, runs_table, train, with_validation
+from ..training import TrainResult, compile_kernels, curves_table, runs_table, train, with_validation
 from .store import CHUNK_RUNS, FORMATS, ShardError, Store, shard_table
 
 BACKENDS = ("loky", "threading", "dask")
@@ -258,6 +258,8 @@ def train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quie
     """Train the chunks in `todo`, saving each shard as it arrives. Returns
     (seconds in train(), failures)."""
     by_id = {c.id: c for c in todo}
+    # here, not in each worker: one compilation, announced instead of a bar frozen at 0
+    compile_kernels({c.settings["dtype"] for c in todo}, say=None if quiet else print)
     failures, seconds = [], 0.0
     with tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
               unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:

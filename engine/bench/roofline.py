@@ -1,0 +1,183 @@
+"""A roofline of the engine's kernel: for each section of one sample-step
+(forward, error, backward, update) the work it does, counted from the code,
+the time it takes, and how close that comes to each of the machine's limits,
+all measured in the same run on one thread.
+
+Limits, each from a tiny numba microbenchmark:
+- arithmetic: independent multiply-add chains across lanes, written as the
+  kernels are (a·b + c with no contraction to FMA, see kernels/config.py);
+- L1 and L2 bandwidth: y ← y + a·x over arrays that fit each cache
+  (2 loads and 1 store per element);
+- transcendental functions: fastmath.exp_ over a block of lanes.
+
+A section's time is the difference of cumulative timings (forward; forward +
+error; + backward; + update) of the engine's own inlined functions on the
+benchmark job, so each part runs on the data the previous one left. The
+binding limit of a section is the one its measured rate comes closest to.
+On a busy machine a difference can come out near zero or below: the table
+shows what was measured.
+"""
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..kernels.config import jit
+from ..kernels.fastmath import exp_
+from ..kernels.network import LANES, Net, add_error, backward, forward, load_samples, outputs, scratch
+from ..kernels.optimizers import ADAM, add_decay, update
+from ..model.layout import Layout
+from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
+from .throughput import JOB_LR, job_data, job_params
+
+SECTIONS = ("forward", "error", "backward", "update")
+CHAINS = 8   # independent chains per lane: enough to fill both arithmetic pipes
+ROUNDS = 7   # timings per level; the best counts
+
+
+def counts(layout, n):
+    """(flops, array elements read or written, exp/log calls) per sample-step of
+    each section, for the benchmark job (sigmoid, softmax, cross-entropy, mean,
+    full batch of n samples, Adam), counted from kernels/network.py and
+    optimizers.py; negations, compares and selects are not counted as flops,
+    nor scalars held in registers as elements."""
+    n_in, H, K = layout.n_in, layout.n_hidden, layout.n_out
+    P, weights = layout.size, int((~layout.is_threshold).sum())
+    # sample into the lanes; affine; sigmoid 1/(1+e); dropout factor; affine; s − max and Σ; z /= 1 + u
+    forward_ = (2 * n_in * H + 2 * H + H + 2 * H * K + 2 * K + 2 * K,
+                n_in + K + 1 + H * (2 + 3 * n_in) + 2 * H + 3 * H + K * (2 + 3 * H) + 6 + 6 * K + 3 * K,
+                H + K)                                            # e^−s per hidden unit, e^(s−max) per output
+    error = (1 + 4 + 4 * K, 4 + 2 + 6 * K, 1)                     # hits, log1p(u), −t (s − max − log Σ)
+    # Σ t and δ^O; δ^H += δ^O w and g += δ^O h; g_θ; dropout and slope; g += δ^H x; g_θ
+    backward_ = (K + 3 * K + 4 * H * K + K + 4 * H + 2 * n_in * H + H,
+                 1 + 3 * K + 4 * K + H + 7 * H * K + 3 * K + 6 * H + 3 * n_in * H + 3 * H, 0)
+    # once per step for the whole batch: Adam 16 flops and 13 elements per number, decay 2 and 4 per weight
+    update_ = ((16 * P + 2 * weights) / n, (13 * P + 4 * weights) / n, 0)
+    return dict(zip(SECTIONS, (forward_, error, backward_, update_)))
+
+
+@jit
+def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, decayed, e, correct, reps, upto):
+    """reps full-batch steps of the job, stopping after section `upto` (0..3)."""
+    n = X.shape[0]
+    scale = w.dtype.type(1.0) / w.dtype.type(n)
+    for step in range(1, reps + 1):
+        for p in range(n):
+            load_samples(X, T, labels, buf.order, p, True, buf)
+            forward(net, w, buf, True)
+            outputs(net, buf)
+            if upto >= 1:
+                add_error(net, buf, e, correct)
+            if upto >= 2:
+                backward(net, w, buf, scale, True, g)
+        if upto >= 3:
+            add_decay(g, w, hyper, decayed)
+            update(ADAM, w, g, m1, m2, bias, eta, hyper, step)
+
+
+@jit
+def mul_add_kernel(a, reps):
+    """CHAINS independent chains v ← v·m + c per lane, 8 links each, reps times."""
+    real = a.dtype.type
+    m, c = real(0.999), real(1e-4)
+    for _ in range(reps):
+        for r in range(a.shape[1]):
+            v0, v1, v2, v3 = a[0, r], a[1, r], a[2, r], a[3, r]
+            v4, v5, v6, v7 = a[4, r], a[5, r], a[6, r], a[7, r]
+            for _link in range(8):
+                v0, v1, v2, v3 = v0 * m + c, v1 * m + c, v2 * m + c, v3 * m + c
+                v4, v5, v6, v7 = v4 * m + c, v5 * m + c, v6 * m + c, v7 * m + c
+            a[0, r], a[1, r], a[2, r], a[3, r] = v0, v1, v2, v3
+            a[4, r], a[5, r], a[6, r], a[7, r] = v4, v5, v6, v7
+
+
+@jit
+def triad_kernel(x, y, reps):
+    """y ← y + a·x, reps times (x, y sized to sit in one cache level)."""
+    a = x.dtype.type(1e-6)
+    for _ in range(reps):
+        for i in range(x.size):
+            y[i] += a * x[i]
+
+
+@jit
+def exp_kernel(x, y, reps):
+    for _ in range(reps):
+        for i in range(x.size):
+            y[i] = exp_(x[i])
+
+
+def best_seconds(call, repeats=ROUNDS):
+    call()   # compiled and warm
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def machine_limits(real):
+    """Per core, in this dtype: flops/s, L1 and L2 bytes/s, exp calls/s."""
+    size = np.dtype(real).itemsize
+    a = np.random.default_rng(0).uniform(0.5, 1.0, (CHAINS, LANES)).astype(real)
+    reps = 20000
+    flops = 2 * 8 * CHAINS * LANES * reps / best_seconds(lambda: mul_add_kernel(a, reps))
+    bandwidth = {}
+    for level, n_bytes in (("L1", 16 * 1024), ("L2", 512 * 1024)):   # both arrays together
+        x = np.ones(n_bytes // (2 * size), real)
+        y = np.zeros_like(x)
+        reps = max(1, int(2e8 // n_bytes))
+        bandwidth[level] = 3 * size * x.size * reps / best_seconds(lambda: triad_kernel(x, y, reps))
+    x = np.linspace(-5, 5, LANES).astype(real)
+    y = np.empty_like(x)
+    reps = 50000
+    exps = LANES * reps / best_seconds(lambda: exp_kernel(x, y, reps))
+    return {"flops": flops, "L1": bandwidth["L1"], "L2": bandwidth["L2"], "exp": exps}
+
+
+def section_seconds(real, samples, reps):
+    """Seconds per sample-step of each section on one thread (one block of LANES runs)."""
+    layout = Layout()
+    X, T = (a.astype(real) for a in job_data(samples))
+    labels = T.argmax(1)
+    w0 = np.ascontiguousarray(job_params(LANES).T.astype(real))
+    hyper = np.array([[{**OPTIMIZER_PARAMS, "lr": JOB_LR}.get(k, 0.0)] * LANES for k in HYPER], real)
+    net = Net(layout.n_in, layout.n_hidden, layout.n_out, layout.hidden_offset, ACTIVATIONS.index("sigmoid"),
+              OUTPUTS.index("softmax"), LOSSES.index("cross_entropy"))
+    decayed = ~layout.is_threshold
+
+    def call(upto):
+        w = w0.copy()
+        zeros = [np.zeros_like(w) for _ in range(3)]
+        start = time.perf_counter()
+        sections_kernel(net, w, X, T, labels, scratch(net, LANES, w.dtype), *zeros, np.empty((2, LANES), real),
+                        np.full(LANES, JOB_LR, real), hyper, decayed, np.zeros(LANES, real),
+                        np.zeros(LANES), reps, upto)
+        return time.perf_counter() - start
+
+    call(0)   # compiled and warm
+    # rounds over the four levels, interleaved so that a busy spell of the machine hits all alike
+    best = np.min([[call(upto) for upto in range(len(SECTIONS))] for _ in range(ROUNDS)], axis=0)
+    return dict(zip(SECTIONS, np.diff([0.0, *best]) / (reps * samples * LANES)))
+
+
+def roofline_table(samples, reps=200):
+    """One row per dtype × section: work per sample-step, measured time, and its
+    fraction of each limit; plus the machine's limits per core."""
+    rows = []
+    for real in (np.float64, np.float32):
+        limits = machine_limits(real)
+        seconds = section_seconds(real, samples, reps)
+        size = np.dtype(real).itemsize
+        for section, (flops, elements, calls) in counts(Layout(), samples).items():
+            t = seconds[section]
+            use = {"compute": flops / t / limits["flops"], "L1 bandwidth": elements * size / t / limits["L1"],
+                   "exp/log": calls / t / limits["exp"]}
+            rows.append({"dtype": np.dtype(real).name, "section": section, "flops": flops,
+                         "bytes": elements * size, "exp_log": calls, "ns_per_sample_step": t * 1e9,
+                         "compute_frac": use["compute"], "l1_frac": use["L1 bandwidth"],
+                         "exp_frac": use["exp/log"], "binds": max(use, key=use.get),
+                         "peak_flops": limits["flops"], "l1_bytes_s": limits["L1"],
+                         "l2_bytes_s": limits["L2"], "exp_per_s": limits["exp"]})
+    return pd.DataFrame(rows)
