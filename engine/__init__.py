@@ -6,12 +6,15 @@ from .model.layout import Layout
 from .training import TrainResult, train
 
 __all__ = ["Layout", "TrainResult", "forward", "glyphs", "initial_params", "load_results", "loss_grad",
-           "make_dataset", "train"]
+           "make_dataset", "trace", "train"]
 
 
 def __getattr__(name):
-    # the analysis pulls in scipy and half a second of imports: only when asked for
+    # the analysis (scipy) and the trace (matplotlib) cost half a second of imports: only when asked for
     if name == "load_results":
         from .analysis.load import load_results
         return load_results
+    if name == "trace":
+        from .lecture.trace import trace
+        return trace
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

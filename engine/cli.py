@@ -122,6 +122,53 @@ def cmd_workbook(args):
     return 0
 
 
+def add_trace_parser(commands):
+    p = commands.add_parser("trace", help="trace one run update by update (weights, gradients, step sizes)",
+                            description="Train one configuration as nn47 train does and record every update: "
+                                        "epoch, step, E, accuracy, the step size used, the 47 weights and the 47 "
+                                        "gradient components (slide names). Writes OUT/trace.csv and "
+                                        "OUT/trace.png (and OUT/trace.xlsx with --workbook).")
+    add_setting_options(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
+    p.add_argument("--out", default="trace", help="folder to write into (default trace; its parent must exist)")
+    p.add_argument("--workbook", action="store_true",
+                   help="also write trace.xlsx: the live workbook at the initial weights with a 'trace' sheet")
+    p.set_defaults(run=cmd_trace)
+
+
+def cmd_trace(args):
+    from .lecture.trace import plot_trace, trace   # numba, matplotlib
+    from .lecture.xlsx import workbook   # openpyxl
+    check_integer("--seed", args.seed, 0)
+    check_batch_size(args.batch_size, args.n_train, "--n-train")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ValueError(f"--out: folder {str(out.parent)!r} does not exist")
+    settings = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
+    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # no test set
+    table = trace(d.X_train / 255.0, d.T_train, args.seed, **settings)
+    out.mkdir(exist_ok=True)
+    write_whole(out / "trace.csv", lambda tmp: table.to_csv(tmp, index=False))
+    write_whole(out / "trace.png", lambda tmp: plot_trace(table).savefig(tmp, dpi=100, format="png"))
+    if args.workbook:
+        source = f"weights: initial, init {args.init}, seed {args.seed}; sheet trace: every update"
+        workbook(out / "trace.xlsx", table[Layout().names].to_numpy()[0], d.X_train, d.T_train, notes=(source,),
+                 tables={"trace": table}, **{key: settings[key] for key in WORKBOOK_SETTINGS})
+    print(f"trace: {len(table) - 1} updates, E {table['E'].iloc[0]:.6g} -> {table['E'].iloc[-1]:.6g} -> "
+          f"{out}/trace.csv, {out}/trace.png" + (f", {out}/trace.xlsx" if args.workbook else ""))
+    return 0
+
+
+def write_whole(path, write):
+    """write(tmp) beside path, then rename: the file appears whole or not at all."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def add_sweep_parser(commands):
     from .sweep.driver import BACKENDS, CHUNK_RUNS   # numba
     p = commands.add_parser("sweep", help="run an experiment file's grid into a results folder",
@@ -253,6 +300,7 @@ def main(argv=None):
     add_analyze_parser(commands)
     add_bench_parser(commands)
     add_workbook_parser(commands)
+    add_trace_parser(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DIVERGED, STATS, Plan, TO_TARGET, train_block
+from .kernels.train import CURVE, DIVERGED, STATS, TRACE_W, Plan, TO_TARGET, train_block
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -74,6 +74,7 @@ class TrainResult:
     params: np.ndarray     # [runs, P] final flat vectors in slide order
     curves: pd.DataFrame   # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
+    trace: np.ndarray | None = None   # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
 
 
 def check_data(X, T, name_X="X", name_T="T", n_in=None):
@@ -120,7 +121,7 @@ def out_of_blocks(a, n_runs):
 
 
 def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_val=None, n_hidden=3,
-          record_every=None, threads=None, block_size=None, **settings):
+          record_every=None, threads=None, block_size=None, trace=False, **settings):
     """Train one network per seed, all in one compiled call.
 
     Settings are those of options.TRAIN_DEFAULTS (init, optimizer, lr,
@@ -136,7 +137,10 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     (default epochs // 100) and at each run's last epoch. Runs are trained
     block_size side by side (SIMD lanes; by default up to LANES, fewer when
     that would leave a thread idle), blocks on `threads` threads (default:
-    numba's thread count); neither changes any result.
+    numba's thread count); neither changes any result. With trace=True every
+    update of every run is recorded (TrainResult.trace: its epoch, step size,
+    the weights it started from and its gradient; see engine.lecture.trace),
+    without changing a number.
     """
     fresh_kernel_cache()
     seeds = check_seeds(seeds)
@@ -191,9 +195,12 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     params_out = np.empty_like(params)
     stats = np.empty((n_blocks, len(STATS), block_size))   # float64 whatever the dtype
     curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
+    updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
+    steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
     def block(k):
-        train_block(net, plan, data, params[k], hyper[k], seeds_[k], decayed, params_out[k], stats[k], curves[k])
+        train_block(net, plan, data, params[k], hyper[k], seeds_[k], decayed, params_out[k], stats[k], curves[k],
+                    steps[k])
 
     if threads == 1 or n_blocks == 1:
         for k in range(n_blocks):
@@ -205,7 +212,8 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
     if X_val is not None:
         runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
-    return TrainResult(runs, params, curves_table(seeds, out_of_blocks(curves, seeds.size)), layout)
+    return TrainResult(runs, params, curves_table(seeds, out_of_blocks(curves, seeds.size)), layout,
+                       out_of_blocks(steps, seeds.size) if trace else None)
 
 
 

@@ -25,6 +25,8 @@ STATS = ("train_loss", "train_acc", "test_loss", "test_acc", "epochs_to_target",
          "epochs_run", "grad_evals", "dead_units")
 TRAIN_LOSS, TRAIN_ACC, TEST_LOSS, TEST_ACC, TO_TARGET, DIVERGED, EPOCHS_RUN, GRAD_EVALS, DEAD = range(len(STATS))
 CURVE = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
+# A traced update: its epoch and step size, then the weights it started from and its gradient.
+TRACE_EPOCH, TRACE_ETA, TRACE_W = 0, 1, 2
 MAX_BACKTRACKS = 50
 INF = np.inf
 
@@ -168,10 +170,24 @@ def add_point(curves, n_points, r, epoch, train_loss, train_acc, test_loss, test
 
 
 @jit
-def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, curves):
+def record_step(row, epoch, w, g):
+    """row [TRACE_W + 2P, lanes] <- epoch, w, g of one update (η is added after it)."""
+    P, L = w.shape
+    for r in range(L):
+        row[TRACE_EPOCH, r] = epoch
+        for l in range(P):
+            row[TRACE_W + l, r] = w[l, r]
+            row[TRACE_W + P + l, r] = g[l, r]
+
+
+@jit
+def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, curves, trace):
     """Train the runs whose parameters are w [P, lanes] in place; write
     final parameters, stats [len(STATS), lanes] and curve points
-    curves [slot, len(CURVE), lanes] (epoch −1 = unused slot)."""
+    curves [slot, len(CURVE), lanes] (epoch −1 = unused slot). Update k
+    (while k < len(trace)) is recorded in trace [k, TRACE_W + 2P, lanes]:
+    its epoch, the step size it used, the weights it started from and the
+    gradient it took (a zero-length trace records nothing)."""
     X, T, labels, X_test, T_test, labels_test = data
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
     real = w.dtype   # float64 or float32: every array of reals below has it
@@ -231,11 +247,17 @@ def train_block(net, plan, data, w, hyper, seeds, decayed, params_out, stats, cu
                 sample_pass(net, plan, w, X, T, labels, order, start, min(start + batch, n), hyper, seeds,
                             epoch, keep, np.int64(GRADIENT), buf, g, loss, acc, alive)
             add_decay(g, w, hyper, decayed)
+            traced = step < trace.shape[0]
+            if traced:
+                record_step(trace[step], epoch, w, g)
             step += 1
             if plan.schedule == ARMIJO:
                 armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep)
             else:
                 update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
+            if traced:   # after Armijo's backtracking: the step size taken
+                for r in range(L):
+                    trace[step - 1, TRACE_ETA, r] = eta[r]
 
         for r in range(L):   # a dead ReLU can hide NaN weights from E
             if not active[r]:

@@ -56,12 +56,13 @@ def check(theta, pixels, T, settings):
     return theta, pixels, T, {key: run[key] for key in WORKBOOK_SETTINGS}
 
 
-def workbook(out, theta, pixels, T, notes=(), **settings):
+def workbook(out, theta, pixels, T, notes=(), tables=None, **settings):
     """Write the workbook to `out` (written whole or not at all) and return its
     Path. theta: the 47 parameters in slide order; pixels [n, 12] 0…255 (the
     sheets scale them to x = pixel/255); T [n, 2] targets; settings: those in
     WORKBOOK_SETTINGS, defaults the slides' (SLIDE_DEFAULTS); notes: lines
-    saying where the weights and data came from."""
+    saying where the weights and data came from; tables: {sheet name:
+    DataFrame} added as sheets of values (nn47 trace --workbook)."""
     theta, pixels, T, run = check(theta, pixels, T, settings)
     out = Path(out)
     if not out.parent.is_dir():
@@ -71,6 +72,11 @@ def workbook(out, theta, pixels, T, notes=(), **settings):
     for p in range(len(pixels)):
         rows = image_sheet(book.create_sheet(f"p{p + 1}"), p, len(pixels), pixels[p], T[p], run)
     weights_sheet(book.active, theta, len(pixels), rows, run, notes)
+    for name, table in (tables or {}).items():
+        sheet = book.create_sheet(name)
+        sheet.append(list(table.columns))
+        for row in table.itertuples(index=False):
+            sheet.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")   # beside out, so the rename is atomic
     try:
         book.save(tmp)
