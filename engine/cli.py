@@ -196,7 +196,7 @@ SWEEP_OPTIONS = {"jobs": "--jobs", "chunk_runs": "--chunk-runs", "backend": "--b
 
 def cmd_sweep(args):
     from .sweep.driver import SweepInterrupted, check_options   # numba
-    from .sweep.tune import sweep
+    from .sweep.tune import sweep   # numba
     from .sweep.store import ResultsFolderError   # pyarrow
     tables = tuple(t.strip() for t in args.tables.split(",") if t.strip())
     with terminate_as_interrupt() as received:

@@ -124,23 +124,54 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
           record_every=None, threads=None, block_size=None, trace=False, **settings):
     """Train one network per seed, all in one compiled call.
 
-    Settings are those of options.TRAIN_DEFAULTS (init, optimizer, lr,
-    activation, output, loss, reduction, epochs, batch_size, weight_decay,
-    decay_thresholds, dropout, dropout_mode, target_loss, schedule and its
-    parameters, momentum, rho, beta1, beta2, eps, dtype). dtype "float32"
-    rounds the data, initial weights and per-run numbers to float32 and
-    trains in float32; the tables hold those numbers as float64. The numbers in
-    options.HYPER may also be given one per seed. params0 [runs, P] replaces
-    the initialisation. With X_val, T_val (a validation set, for tuning) the
-    runs table gets val_loss and val_acc at the final parameters, after the
-    test columns. Curves get a point every `record_every` epochs
-    (default epochs // 100) and at each run's last epoch. Runs are trained
-    block_size side by side (SIMD lanes; by default up to LANES, fewer when
-    that would leave a thread idle), blocks on `threads` threads (default:
-    numba's thread count); neither changes any result. With trace=True every
-    update of every run is recorded (TrainResult.trace: its epoch, step size,
-    the weights it started from and its gradient; see engine.lecture.trace),
-    without changing a number.
+    A run's numbers depend only on its settings and seed: the same bit for
+    bit whatever the runs per call, block_size or threads.
+
+    Parameters
+    ----------
+    X : array [n, n_in]
+        Training inputs (pixels scaled to [0, 1]).
+    T : array [n, n_out]
+        One-hot targets.
+    seeds : sequence of int >= 0
+        One run per seed: its initial weights, shuffles and dropout masks.
+    params0 : array [runs, P], optional
+        Initial parameters in slide order, instead of `init`'s.
+    X_test, T_test : arrays, optional
+        A held-out set measured at curve points and at the end.
+    X_val, T_val : arrays, optional
+        A validation set (for tuning): val_loss and val_acc at the final
+        parameters, after the test columns.
+    n_hidden : int
+        Hidden units (3 in the lecture).
+    record_every : int, optional
+        Epochs between curve points (default epochs // 100, at least 1); the
+        last epoch of each run is always a point.
+    threads : int, optional
+        Threads that take the blocks (default numba's thread count).
+    block_size : int, optional
+        Runs side by side in SIMD lanes (default up to LANES, fewer when that
+        would leave a thread idle).
+    trace : bool
+        Record every update of every run in TrainResult.trace: its epoch,
+        step size, the weights it started from and its gradient (see
+        engine.lecture.trace); no number changes.
+    **settings
+        Any of options.TRAIN_DEFAULTS: init, optimizer, lr, activation,
+        output, loss, reduction, epochs, batch_size, weight_decay,
+        decay_thresholds, dropout, dropout_mode, target_loss, schedule and
+        its parameters, momentum, rho, beta1, beta2, eps, dtype. The numbers
+        in options.HYPER may be given one per seed. dtype "float32" rounds
+        the data, initial weights and per-run numbers to float32 and trains
+        in float32; the tables hold those numbers as float64.
+
+    Returns
+    -------
+    TrainResult
+        runs (one row per seed: final train/test loss and accuracy, epochs
+        to ε, converged, diverged, epochs run, gradient evaluations, dead
+        units), params [runs, P] (final, slide order), curves (long table),
+        layout, and trace when asked.
     """
     fresh_kernel_cache()
     seeds = check_seeds(seeds)

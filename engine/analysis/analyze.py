@@ -19,9 +19,20 @@ def parse_run(run):
 def analyze(path, *, run=None, quiet=False):
     """Analyse a results folder and write tables, figures and report.md into it.
 
-    run: the run whose learned hidden units are drawn, 'CONFIG:SEED' or a pair
-    (default: the best run). Prints a short summary unless quiet; returns the
-    path of report.md.
+    Parameters
+    ----------
+    path : str or Path
+        A results folder (runs, curves and params tables, manifest.json).
+    run : str or (int, int), optional
+        The run whose learned hidden units are drawn, 'CONFIG:SEED' or a pair
+        (default: the best run).
+    quiet : bool
+        Print no summary.
+
+    Returns
+    -------
+    Path
+        The report.md written.
     """
     # Only what the figures draw: the training loss of the curves, one run's weights.
     results = load_results(path, curve_columns=["train_loss"], weights=False)

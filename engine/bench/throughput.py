@@ -74,7 +74,7 @@ def train_torch_one_thread(params0, X, T, epochs, lr, dtype=np.float64):
     """references' torch_batched on one intra-op thread. With torch's default (one
     per core) its OpenMP threads spin-wait, which on a shared machine makes the same
     call vary by an order of magnitude."""
-    import torch
+    import torch   # optional: only when installed and benchmarked
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

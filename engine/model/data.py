@@ -60,6 +60,27 @@ def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, n_val=0,
     The sets come from independent streams of `seed`, so none changes when
     another's size does: adding a validation set leaves the training and test
     images bit for bit as they were.
+
+    Parameters
+    ----------
+    n_train, n_test : int >= 1
+        Images in the training and the test set, C and T balanced and
+        shuffled.
+    flip : float in [0, 1]
+        Probability of inverting each pixel.
+    noise : float >= 0
+        Standard deviation of Gaussian noise, as a fraction of 255.
+    seed : int >= 0
+    n_val : int >= 0
+        Images in the validation set (none by default).
+    scale : bool
+        Pixels scaled to [0, 1] (True) or kept as 0 … 255.
+
+    Returns
+    -------
+    Dataset
+        X_train [n_train, 12], T_train [n_train, 2] one-hot (C = (1, 0)),
+        X_test, T_test, and X_val, T_val (None with n_val = 0).
     """
     for name, value, least in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_val", n_val, 0)):
         check_integer(name, value, least)
