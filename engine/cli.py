@@ -139,6 +139,7 @@ def add_trace_parser(commands):
 def cmd_trace(args):
     from .lecture.trace import plot_trace, trace   # numba, matplotlib
     from .lecture.xlsx import workbook   # openpyxl
+    from .sweep.store import write_atomic   # pyarrow
     check_integer("--seed", args.seed, 0)
     check_batch_size(args.batch_size, args.n_train, "--n-train")
     out = Path(args.out)
@@ -148,8 +149,8 @@ def cmd_trace(args):
     d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # no test set
     table = trace(d.X_train / 255.0, d.T_train, args.seed, **settings)
     out.mkdir(exist_ok=True)
-    write_whole(out / "trace.csv", lambda tmp: table.to_csv(tmp, index=False))
-    write_whole(out / "trace.png", lambda tmp: plot_trace(table).savefig(tmp, dpi=100, format="png"))
+    write_atomic(out / "trace.csv", lambda tmp: table.to_csv(tmp, index=False))
+    write_atomic(out / "trace.png", lambda tmp: plot_trace(table).savefig(tmp, dpi=100, format="png"))
     if args.workbook:
         source = f"weights: initial, init {args.init}, seed {args.seed}; sheet trace: every update"
         workbook(out / "trace.xlsx", table[Layout().names].to_numpy()[0], d.X_train, d.T_train, notes=(source,),
@@ -157,16 +158,6 @@ def cmd_trace(args):
     print(f"trace: {len(table) - 1} updates, E {table['E'].iloc[0]:.6g} -> {table['E'].iloc[-1]:.6g} -> "
           f"{out}/trace.csv, {out}/trace.png" + (f", {out}/trace.xlsx" if args.workbook else ""))
     return 0
-
-
-def write_whole(path, write):
-    """write(tmp) beside path, then rename: the file appears whole or not at all."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def add_sweep_parser(commands):
