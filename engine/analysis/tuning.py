@@ -70,8 +70,13 @@ def plot_tuning(table, group, objective):
     """
     last = table.sort_values("rung", kind="stable").groupby("trial").tail(1)
     settings = list(group["space"])
-    fig = Figure(figsize=(3.2 * len(settings), 3.0), layout="constrained")
-    axes = fig.subplots(1, len(settings), squeeze=False)[0]
+    width = 3.2 * len(settings)
+    fig = Figure(figsize=(width, 3.0))
+    # fixed margins (inches): a constrained layout measured every label again and
+    # took most of the analysis of a tuned experiment's many small figures
+    axes = fig.subplots(1, len(settings), squeeze=False,
+                        gridspec_kw=dict(left=0.75 / width, right=1 - 0.15 / width, bottom=0.17, top=0.87,
+                                         wspace=0.45))[0]
     value = last["value"].to_numpy(float)
     finite = np.isfinite(value)
     top = value[finite].max() * 1.1 if finite.any() else 1.0
