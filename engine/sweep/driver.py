@@ -248,6 +248,7 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
             write_seconds = time.perf_counter() - writing
             break
     except KeyboardInterrupt:
+        store.remove_temporaries()
         saved = sum(len(c.seeds) for c in chunks if store.shard(c).exists())
         raise SweepInterrupted(saved, experiment.n_runs, store.folder) from None
     return SweepReport(store.folder, experiment.n_runs, ran, time.perf_counter() - start, train_seconds,

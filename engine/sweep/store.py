@@ -139,9 +139,7 @@ class Store:
         self.key = shard_key(experiment)
         self._paths = {}
         self.chunks.mkdir(parents=True, exist_ok=True)
-        for folder in (self.folder, self.chunks):   # what a killed writer left
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink()
+        self.remove_temporaries()   # what a killed writer left
         write_atomic(manifest, lambda tmp: Path(tmp).write_text(
             json.dumps({**manifest_of(experiment), "sweep": options}, indent=2)))
 
@@ -203,6 +201,14 @@ class Store:
             self.rejected.append((self.shard(chunk), str(error)))
             return False
         return True
+
+    def remove_temporaries(self):
+        """Delete the temporary files of writes that never finished (a signal
+        can land between a temporary file's creation and the cleanup that
+        guards it)."""
+        for folder in (self.folder, self.chunks):
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
     def save_chunk(self, chunk, table, seconds):
         metadata = {b"nn47.format": SHARD_FORMAT, b"nn47.key": self.key.encode(),
