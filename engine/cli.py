@@ -48,6 +48,14 @@ def add_setting_options(p, settings=TRAIN_DEFAULTS, data=TRAIN_DATA):
                        help=f"data set; default: {default}")
 
 
+def checked_settings(args):
+    """The training settings of nn47 train or trace, with --seed and the batch
+    size checked as experiment files check them."""
+    check_integer("--seed", args.seed, 0)
+    check_batch_size(args.batch_size, args.n_train, "--n-train")
+    return {k: getattr(args, k) for k in TRAIN_DEFAULTS}
+
+
 def add_train_parser(commands):
     p = commands.add_parser("train", help="train one configuration and show what it learned",
                             description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
@@ -59,9 +67,7 @@ def add_train_parser(commands):
 
 def cmd_train(args):
     from .training import train   # numba
-    check_integer("--seed", args.seed, 0)
-    check_batch_size(args.batch_size, args.n_train, "--n-train")
-    settings = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
+    settings = checked_settings(args)
     d = make_dataset(args.n_train, args.n_test, args.flip, args.noise, args.data_seed)
     result = train(d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test,
                    record_every=args.record_every, **settings)
@@ -140,12 +146,10 @@ def cmd_trace(args):
     from .lecture.trace import plot_trace, trace   # numba, matplotlib
     from .lecture.xlsx import workbook   # openpyxl
     from .sweep.store import write_atomic   # pyarrow
-    check_integer("--seed", args.seed, 0)
-    check_batch_size(args.batch_size, args.n_train, "--n-train")
+    settings = checked_settings(args)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ValueError(f"--out: folder {str(out.parent)!r} does not exist")
-    settings = {k: getattr(args, k) for k in TRAIN_DEFAULTS}
     d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # no test set
     table = trace(d.X_train / 255.0, d.T_train, args.seed, **settings)
     out.mkdir(exist_ok=True)
