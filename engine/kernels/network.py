@@ -42,7 +42,7 @@ Scratch = collections.namedtuple(
     "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order")
 
 
-@jit
+@jit_inline
 def scratch(net, L, real):
     """One sample's buffers for L lanes, reals of dtype `real`."""
     H, K = net.n_hidden, net.n_out

@@ -8,7 +8,7 @@ per-lane numbers (η_t, Adam's 1 − β^t) may round once from float64.
 import numpy as np
 
 from ..options import HYPER, OPTIMIZERS, SCHEDULES
-from .config import jit
+from .config import jit, jit_inline
 
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(len(OPTIMIZERS))
 CONSTANT, INVERSE_TIME, STEP, ARMIJO = range(len(SCHEDULES))
@@ -17,7 +17,7 @@ CONSTANT, INVERSE_TIME, STEP, ARMIJO = range(len(SCHEDULES))
 assert OPTIMIZERS[ADAM] == "adam" and SCHEDULES[ARMIJO] == "armijo" and HYPER[EPS] == "eps"
 
 
-@jit
+@jit_inline
 def step_size(schedule, hyper, epoch, eta):
     """η_t per lane for epoch t (Armijo starts its search from η)."""
     L = hyper.shape[1]
@@ -31,7 +31,7 @@ def step_size(schedule, hyper, epoch, eta):
             eta[r] = lr
 
 
-@jit
+@jit_inline
 def add_decay(g, w, hyper, decayed):
     """g += λ w on the decayed numbers (weights; thresholds only if asked)."""
     L = hyper.shape[1]
@@ -41,7 +41,7 @@ def add_decay(g, w, hyper, decayed):
                 g[l, r] += hyper[WEIGHT_DECAY, r] * w[l, r]
 
 
-@jit
+@jit_inline
 def penalty(w, hyper, decayed, out):
     """out = λ/2 Σ w² over the decayed numbers, per lane."""
     L, half = hyper.shape[1], w.dtype.type(0.5)
@@ -53,7 +53,7 @@ def penalty(w, hyper, decayed, out):
                 out[r] += half * hyper[WEIGHT_DECAY, r] * w[l, r] * w[l, r]
 
 
-@jit
+@jit_inline
 def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
     """One step of the optimizer; bias [2, lanes] is room for Adam's 1 − β^t."""
     L = hyper.shape[1]

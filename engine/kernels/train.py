@@ -15,7 +15,7 @@ import collections
 import numpy as np
 
 from . import rng
-from .config import jit
+from .config import jit, jit_inline
 from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
@@ -82,7 +82,7 @@ def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, ep
                         alive[i, r] = 1.0
 
 
-@jit
+@jit_inline
 def shuffle(order, seeds, epoch):
     """Each lane's own permutation of the samples for this epoch (Fisher–Yates)."""
     n, L = order.shape
@@ -94,7 +94,7 @@ def shuffle(order, seeds, epoch):
             order[q, r], order[j, r] = order[j, r], order[q, r]
 
 
-@jit
+@jit_inline
 def armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep):
     """w ← w − η g with η backtracked per lane until
     E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
@@ -126,7 +126,7 @@ def armijo_step(net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss,
             w[l, r] = trial[l, r] if done else w[l, r] - eta[r] * g[l, r]
 
 
-@jit
+@jit_inline
 def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
     """Stop lane r at this epoch: keep its parameters and counts."""
     active[r] = False
@@ -137,7 +137,7 @@ def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
     stats[DIVERGED, r] = 1.0 if diverged else 0.0
 
 
-@jit
+@jit_inline
 def per_sample(plan, n, loss, hits):
     """Sums over n samples -> E with the run's reduction, and accuracy."""
     if plan.mean:
@@ -145,7 +145,7 @@ def per_sample(plan, n, loss, hits):
     hits /= n
 
 
-@jit
+@jit_inline
 def measure(net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, count_dead):
     """E (with the run's reduction) and accuracy on X at w, per lane, and dead units if
     count_dead (see sample_pass); NaN for an empty set. g is left as it is."""
@@ -162,14 +162,14 @@ def measure(net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, a
     per_sample(plan, n, loss, acc)
 
 
-@jit
+@jit_inline
 def add_point(curves, n_points, r, epoch, train_loss, train_acc, test_loss, test_acc):
     c = curves[n_points[r], :, r]
     c[0], c[1], c[2], c[3], c[4] = epoch, train_loss[r], train_acc[r], test_loss[r], test_acc[r]
     n_points[r] += 1
 
 
-@jit
+@jit_inline
 def record_step(row, epoch, w, g):
     """row [TRACE_W + 2P, lanes] <- epoch, w, g of one update (η is added after it)."""
     P, L = w.shape
