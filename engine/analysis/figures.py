@@ -55,6 +55,16 @@ INIT_SEEDS = 1000  # seeds whose initial activations are drawn: plenty for a his
 CHUNK_RUNS = 4096  # × BAND_POINTS values per temporary array: a few MB each
 
 
+def _figure(width, height, *, left=0.85, right=0.15, bottom=0.55, top=0.45, wspace=0.2, hspace=0.2):
+    """A width × height inch Figure whose subplots get fixed margins (inches;
+    wspace and hspace as shares of a panel): a constrained layout measured
+    every label again and took a fifth of the drawing."""
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace, hspace=hspace)
+    return fig
+
+
 def _labels(runs, column):
     """The levels of column as text, an ordered categorical; "all runs" when
     the column is absent."""
@@ -164,7 +174,7 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     per `facet` level, log-scaled loss."""
     panels = _groups(runs, facet)
     colors = _colors(runs, hue)
-    fig = Figure(figsize=(4.2 * len(panels) + 1.2, 4.2), layout="constrained")
+    fig = _figure(4.2 * len(panels) + 1.2, 4.2, top=0.65, wspace=0.06)
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
     panel_of, hue_of = _labels(runs, facet), _labels(runs, hue)
@@ -196,7 +206,7 @@ def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
     budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs["epochs_run"].max())
     colors = _colors(runs, hue)
     panels = _groups(runs, facet) if facet else [(None, runs)]
-    fig = Figure(figsize=(4.2 * len(panels) + 2.2, 4.4), layout="constrained")
+    fig = _figure(4.2 * len(panels) + 2.2, 4.4, top=0.65, wspace=0.06)
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
     for ax, (panel, rows) in zip(axes[0], panels):
@@ -229,7 +239,8 @@ def plot_regularization(runs, *, factor="regularization"):
     """Train and test accuracy per level of `factor`, side by side: the gap
     between them is the overfitting."""
     groups = _groups(runs, factor)
-    fig = Figure(figsize=(1.5 * len(groups) + 3.0, 4.4), layout="constrained")
+    long = max(len(label) for label, _ in groups) > 12
+    fig = _figure(1.5 * len(groups) + 3.0, 4.4, bottom=1.0 if long else 0.6)
     ax = fig.subplots()
     colors = {"train_acc": "tab:blue", "test_acc": "tab:orange"}
     for i, (_, rows) in enumerate(groups):
@@ -240,7 +251,6 @@ def plot_regularization(runs, *, factor="regularization"):
             box["medians"][0].set(color="black")
         ax.annotate(f"gap {overfitting_gap(rows):+.3f}", (i, 1.0), xytext=(0, 4),
                     textcoords="offset points", ha="center", va="bottom", fontsize="small")
-    long = max(len(label) for label, _ in groups) > 12
     ax.set_xticks(range(len(groups)), [label for label, _ in groups],
                   rotation=20 if long else 0, ha="right" if long else "center")
     ax.set_xlabel(factor)
@@ -265,7 +275,7 @@ def plot_success_heatmap(runs, *, rows="init", cols="activation"):
     mean number of dead hidden units."""
     cells = success_cells(runs, rows, cols)
     rate, dead = (cells[c].unstack() for c in ("converged", "dead_units"))
-    fig = Figure(figsize=(1.6 * rate.shape[1] + 3.4, 1.1 * rate.shape[0] + 2.0), layout="constrained")
+    fig = _figure(1.6 * rate.shape[1] + 3.4, 1.1 * rate.shape[0] + 2.0, left=1.0, right=0.1, top=0.6)
     ax = fig.subplots()
     image = ax.imshow(rate, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(rate.to_numpy()):
@@ -288,7 +298,7 @@ def plot_hidden_units(theta, layout, *, title):
     W_out, _, W_hid, th_hid = layout.unpack(np.asarray(theta, dtype=float))
     X, _ = glyphs()
     n = 2 + layout.n_hidden
-    fig = Figure(figsize=(1.9 * n + 1.2, 3.6), layout="constrained")
+    fig = _figure(1.9 * n + 1.2, 3.6, left=0.6, right=0.1, top=1.25, bottom=0.55, wspace=0.35)
     axes = fig.subplots(1, n)
     for ax, letter, x in zip(axes, "CT", X):
         ax.imshow(x.reshape(4, 3), cmap="gray", vmin=0, vmax=1)
@@ -337,7 +347,8 @@ def plot_init_activations(hidden):
     init × activation (Saito, figs. 6-10 to 6-14)."""
     inits = list(dict.fromkeys(i for i, _ in hidden))
     activations = list(dict.fromkeys(a for _, a in hidden))
-    fig = Figure(figsize=(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0), layout="constrained")
+    fig = _figure(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0, top=0.6, bottom=0.5, wspace=0.08,
+                  hspace=0.45)
     axes = fig.subplots(len(inits), len(activations), squeeze=False, sharey=True)
     for (i, init), (j, activation) in product(enumerate(inits), enumerate(activations)):
         ax, h = axes[i, j], hidden[init, activation].ravel()
@@ -358,7 +369,7 @@ def plot_init_activations(hidden):
 def plot_lr_sensitivity(table):
     """Success rate and median final training loss against lr per optimizer;
     a star marks each optimizer's best lr, filled markers its good range."""
-    fig = Figure(figsize=(11, 4.4), layout="constrained")
+    fig = _figure(11, 4.4, right=1.75, top=0.5, wspace=0.3)
     left, right = fig.subplots(1, 2)
     groups = _groups(table, "optimizer")
     colors = _colors(table, "optimizer")
@@ -380,7 +391,7 @@ def plot_lr_sensitivity(table):
     right.set_yscale("log")
     right.set_ylabel("median training loss at stop (log scale)")
     fig.legend(*left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)",
-               loc="outside right center", fontsize="small")
+               loc="center right", fontsize="small")
     fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")
     return fig
 
