@@ -24,7 +24,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import qmc
 
 from .. import options
 
@@ -131,6 +130,8 @@ def samples(space, trials, sampler_seed, group_index):
     -------
     dict, setting -> array of `trials` values inside its range
     """
+    from scipy.stats import qmc  # a second of imports, which every nn47 command would pay: only when tuning
+
     sobol = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([sampler_seed, group_index]))
     u = sobol.random_base2(max(0, math.ceil(math.log2(trials))))[:trials]   # whole powers of two: balanced
     return {key: r.at(u[:, j]) for j, (key, r) in enumerate(space.items())}
