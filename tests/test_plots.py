@@ -221,3 +221,25 @@ def test_a_figure_that_fails_in_the_forked_process_is_named(tmp_path):
     assert (mine, theirs) == (["regularization"], ["success_heatmap"])
     with pytest.raises(RuntimeError, match=r"(?s)success_heatmap\.png failed.*no such column"):
         draw({"regularization": lambda: (Figure(), ""), "success_heatmap": fails}, tmp_path)
+
+
+def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):
+    import threading
+
+    import engine.analysis.figures as figures
+    from matplotlib.figure import Figure
+
+    def no_fork(method):
+        raise AssertionError("forked beside another thread")
+    monkeypatch.setattr(figures.multiprocessing, "get_context", no_fork)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        facts = figures.draw({"regularization": lambda: (Figure(), "a"), "success_heatmap": lambda: (Figure(), "b")},
+                             tmp_path)
+    finally:
+        done.set()
+        other.join()
+    assert facts == {"regularization": "a", "success_heatmap": "b"}
+    assert (tmp_path / "success_heatmap.png").exists()

@@ -8,6 +8,7 @@ A factor that an experiment does not vary is pooled ("all runs").
 """
 import multiprocessing
 import os
+import threading
 import traceback
 from dataclasses import dataclass, field
 from itertools import product
@@ -39,10 +40,10 @@ FILES = {
 }
 # ... and the figure of the report's tuning section, where there is one.
 FILE_OF = {**FILES, "tuning": TUNING_FIGURE}
-# Relative drawing times (measured on default.toml), to share the figures out
-# between two processes.
-COST = {"learning_curves": 4, "epochs_ecdf": 3, "regularization": 1, "success_heatmap": 1, "hidden_units": 2,
-        "init_activations": 4, "lr_sensitivity": 2, "tuning": 8}
+# Drawing times in CPU centiseconds (measured on default.toml; lr_sensitivity's
+# estimated), to share the figures out between two processes.
+COST = {"learning_curves": 5, "epochs_ecdf": 3.5, "regularization": 1.5, "success_heatmap": 1, "hidden_units": 2,
+        "init_activations": 3.5, "lr_sensitivity": 2, "tuning": 12}
 # Output ranges; h within SATURATED × the range of a bound counts as saturated.
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
@@ -577,9 +578,12 @@ def draw(tasks, outdir):
     matplotlib draws on one core and the figures are independent, so where
     the system can fork and has a second core, a child process forked from
     this one (it needs no imports and no data of its own) draws about half of
-    them meanwhile; on default.toml this halves the drawing time.
+    them meanwhile; on default.toml this halves the drawing time when the
+    second core is free. Not in a program with other Python threads (a
+    notebook's kernel): a lock one of them holds would stay locked in the child.
     """
-    if len(tasks) < 2 or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (len(tasks) < 2 or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
         return {key: _save(key, task, outdir) for key, task in tasks.items()}
     mine, theirs = _split(tasks)
     context = multiprocessing.get_context("fork")
