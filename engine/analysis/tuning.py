@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from .format import markdown_table, num
 
@@ -59,6 +59,7 @@ FIGURE = "tuning.png"
 # label again and took most of the analysis of a tuned experiment.
 PANEL_W, PANEL_H = 2.7, 1.75
 LEFT, RIGHT, TOP, BOTTOM, GAP_W, GAP_H = 0.75, 0.15, 0.95, 0.5, 0.35, 0.7
+TICKS = 4  # at most, per axis
 
 
 def plot_tuning(table, tuning):
@@ -103,12 +104,15 @@ def plot_tuning(table, tuning):
             ax.scatter(chosen[key], chosen["value"], s=130, marker="*", color="black", zorder=3)
             ax.axvspan(low, high, color="0.93", zorder=0)
             ax.set_xscale("log" if scale == "log" else "linear")
-            ax.xaxis.set_minor_locator(NullLocator())  # the decades suffice; minor ticks cost most of the drawing
+            # a few ticks and no minor ones: ticks took most of the drawing of the 27 panels of default.toml
+            ax.xaxis.set_major_locator(LogLocator(numticks=TICKS) if scale == "log" else MaxNLocator(TICKS))
+            ax.xaxis.set_minor_locator(NullLocator())
             margin = (high / low) ** 0.03 if scale == "log" else 0.03 * (high - low)
             ax.set_xlim(*((low / margin, high * margin) if scale == "log" else (low - margin, high + margin)))
             ax.set_xlabel(key, labelpad=1)
             if first is None:
                 first = ax
+                ax.yaxis.set_major_locator(MaxNLocator(TICKS))  # the row's panels share it
                 ax.set_ylabel(OBJECTIVE_WORDS[tuning["objective"]][1], fontsize="small")
                 ax.set_title(group_name(group), loc="left", fontsize="medium")
             else:
