@@ -6,6 +6,7 @@ them at DPI. Figures are built with the object API (`Figure`), not pyplot, so
 drawing needs no display and never changes the caller's matplotlib backend.
 A factor that an experiment does not vary is pooled ("all runs").
 """
+import gc
 import multiprocessing
 import os
 import threading
@@ -589,6 +590,10 @@ def draw(tasks, outdir):
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_draw_share, args=(theirs, tasks, outdir, sender), daemon=True)
+    # Before a fork, as the gc module's documentation advises: the objects there are now (the libraries,
+    # the results) stay out of both processes' collections, which scanned them again and again while
+    # matplotlib drew (a tenth of the analysis), and their memory stays shared.
+    gc.freeze()
     child.start()
     sender.close()
     try:
@@ -602,6 +607,7 @@ def draw(tasks, outdir):
             raise RuntimeError(f"drawing {', '.join(FILE_OF[k] for k in theirs)} failed:\n{value}")
         return {key: {**facts, **value}[key] for key in tasks}
     finally:
+        gc.unfreeze()
         receiver.close()
         child.join(timeout=5)
         if child.is_alive():
