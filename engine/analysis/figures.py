@@ -43,8 +43,8 @@ FILES = {
 FILE_OF = {**FILES, "tuning": TUNING_FIGURE}
 # Drawing times in CPU centiseconds (measured on default.toml; lr_sensitivity's
 # estimated), to share the figures out between two processes.
-COST = {"learning_curves": 5, "epochs_ecdf": 3.5, "regularization": 1.5, "success_heatmap": 1, "hidden_units": 2,
-        "init_activations": 3.5, "lr_sensitivity": 2, "tuning": 12}
+COST = {"learning_curves": 4.5, "epochs_ecdf": 3, "regularization": 1.2, "success_heatmap": 0.9, "hidden_units": 1.7,
+        "init_activations": 2.8, "lr_sensitivity": 2, "tuning": 10}
 # Output ranges; h within SATURATED × the range of a bound counts as saturated.
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
