@@ -58,7 +58,8 @@ FIGURE = "tuning.png"
 # Panel size and fixed margins (inches): a constrained layout measured every
 # label again and took most of the analysis of a tuned experiment.
 PANEL_W, PANEL_H = 2.7, 1.75
-LEFT, RIGHT, TOP, BOTTOM, GAP_W, GAP_H = 0.75, 0.15, 0.95, 0.5, 0.35, 0.7
+LEFT, RIGHT, BOTTOM, GAP_W, GAP_H = 0.75, 0.15, 0.5, 0.35, 0.7
+MIN_WIDTH, KEY_WIDTH, LINE = 6.6, 1.6, 0.25  # room for the title; a legend entry; a line of text
 TICKS = 4  # at most, per axis
 
 
@@ -80,14 +81,18 @@ def plot_tuning(table, tuning):
     """
     groups = tuning["groups"]
     columns = max(len(group["space"]) for group in groups)
-    width = LEFT + RIGHT + columns * PANEL_W + (columns - 1) * GAP_W
-    height = TOP + BOTTOM + len(groups) * PANEL_H + (len(groups) - 1) * GAP_H
-    fig = Figure(figsize=(width, height))
-    grid = fig.add_gridspec(len(groups), columns, left=LEFT / width, right=1 - RIGHT / width,
-                            bottom=BOTTOM / height, top=1 - TOP / height,
-                            wspace=GAP_W / PANEL_W, hspace=GAP_H / PANEL_H)
+    panels = columns * PANEL_W + (columns - 1) * GAP_W
+    width = max(LEFT + panels + RIGHT, MIN_WIDTH)
     last = table.sort_values("rung", kind="stable").groupby(["group", "trial"]).tail(1)
     budgets = sorted(last["epochs"].unique())
+    keys = len(budgets) + 2  # the budgets, "no finite value", "chosen"
+    key_columns = min(keys, int(width // KEY_WIDTH))
+    top = LINE * (2 + -(-keys // key_columns)) + 0.2  # title, legend rows, the first row's title
+    height = top + BOTTOM + len(groups) * PANEL_H + (len(groups) - 1) * GAP_H
+    fig = Figure(figsize=(width, height))
+    grid = fig.add_gridspec(len(groups), columns, left=LEFT / width, right=(LEFT + panels) / width,
+                            bottom=BOTTOM / height, top=1 - top / height,
+                            wspace=GAP_W / PANEL_W, hspace=GAP_H / PANEL_H)
     colors = {epochs: f"C{i}" for i, epochs in enumerate(budgets)}
     for g, group in enumerate(groups):
         trials = last[last["group"] == g]
@@ -122,9 +127,9 @@ def plot_tuning(table, tuning):
         return Line2D([], [], linestyle="", marker=marker, markersize=size, color=color, label=label)
     handles = [key(f"{epochs} epochs", colors[epochs]) for epochs in budgets]
     handles += [key("no finite value (top edge)", "0.4", "^"), key("chosen", "black", "*", 12)]
-    fig.legend(handles=handles, loc="upper center", ncols=len(handles), fontsize="small",
-               bbox_to_anchor=(0.5, 1 - 0.3 / height), frameon=False)
-    fig.suptitle("Tuning: the objective of each trial at the last rung it reached, the tuned range shaded",
+    fig.legend(handles=handles, loc="upper center", ncols=key_columns, fontsize="small",
+               bbox_to_anchor=(0.5, 1 - LINE * 1.2 / height), frameon=False)
+    fig.suptitle("Tuning: each trial's objective at the last rung it reached; tuned range shaded",
                  y=1 - 0.08 / height, fontsize="medium")
     return fig
 
