@@ -3,14 +3,17 @@ from .model.data import glyphs, make_dataset
 from .model.equations import forward, loss_grad
 from .model.initial import initial_params
 from .model.layout import Layout
-from .training import TrainResult, train
 
 __all__ = ["Layout", "TrainResult", "forward", "glyphs", "initial_params", "load_results", "loss_grad",
            "make_dataset", "trace", "train"]
 
 
 def __getattr__(name):
-    # the analysis (scipy) and the trace (matplotlib) cost half a second of imports: only when asked for
+    # training (numba), the analysis (scipy) and the trace (matplotlib) cost half a second of imports
+    # each: only when asked for, so that `nn47 analyze` and `nn47 --help` skip numba
+    if name in ("train", "TrainResult"):
+        from . import training
+        return getattr(training, name)
     if name == "load_results":
         from .analysis.load import load_results
         return load_results

@@ -1,6 +1,8 @@
 """The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
 import argparse
+import atexit
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -258,6 +260,9 @@ def add_analyze_parser(commands):
 
 def cmd_analyze(args):
     from .analysis.analyze import analyze   # scipy, matplotlib
+    # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's: 0.4 s
+    # after an analysis of a few seconds. The process ends anyway: freeze them first.
+    atexit.register(gc.freeze)
     from .sweep.store import unfinished   # pyarrow
     message = unfinished(args.path)
     if message:

@@ -193,3 +193,53 @@ def test_best_cell_breaks_ties_by_epochs(tmp_path):
     results = load_results(tmp_path)
     figures = make_figures(results, compute_tables(results), tmp_path)
     assert figures.facts["success_heatmap"].startswith("Best cell: xavier · tanh (100%, median epochs 21")
+
+
+def test_figures_drawn_in_two_processes_are_those_drawn_in_one(tmp_path, monkeypatch):
+    import engine.analysis.figures as figures
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    results = load_results(make_results(tmp_path / "two", seeds=[0, 1]))
+    tables = compute_tables(results)
+    two = make_figures(results, tables, tmp_path / "two")
+    monkeypatch.setattr(figures.os, "cpu_count", lambda: 1)   # one core: every figure in this process
+    one = make_figures(results, tables, tmp_path / "one")
+    assert two.drawn == one.drawn and two.facts == one.facts and len(one.drawn) >= 5
+    for name in one.drawn.values():
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+
+
+def test_a_figure_that_fails_in_the_forked_process_is_named(tmp_path):
+    from matplotlib.figure import Figure
+
+    from engine.analysis.figures import _split, draw
+
+    def fails():
+        raise ValueError("no such column")
+    # the failing figure is the one the child draws
+    mine, theirs = _split(["regularization", "success_heatmap"])
+    assert (mine, theirs) == (["regularization"], ["success_heatmap"])
+    with pytest.raises(RuntimeError, match=r"(?s)success_heatmap\.png failed.*no such column"):
+        draw({"regularization": lambda: (Figure(), ""), "success_heatmap": fails}, tmp_path)
+
+
+def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):
+    import threading
+
+    import engine.analysis.figures as figures
+    from matplotlib.figure import Figure
+
+    def no_fork(method):
+        raise AssertionError("forked beside another thread")
+    monkeypatch.setattr(figures.multiprocessing, "get_context", no_fork)
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        facts = figures.draw({"regularization": lambda: (Figure(), "a"), "success_heatmap": lambda: (Figure(), "b")},
+                             tmp_path)
+    finally:
+        done.set()
+        other.join()
+    assert facts == {"regularization": "a", "success_heatmap": "b"}
+    assert (tmp_path / "success_heatmap.png").exists()

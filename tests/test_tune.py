@@ -304,8 +304,8 @@ def test_runs_tables_keep_their_columns_without_a_validation_set(tmp_path):
 # --- the report's section -------------------------------------------------------------
 
 def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_path):
-    from engine.analysis.tuning import edge_warnings, tuning_section
-    lines = tuning_section(tuned)
+    from engine.analysis.tuning import edge_warnings, load_tuning, plot_tuning, tuning_section
+    lines = tuning_section(tuned, "tuning.png")
     text = "\n".join(lines)
     assert lines[0] == "## Tuning"
     for words in ("8 trials per combination", "8 trials at 8 epochs", "1 trial at 60 epochs",
@@ -313,7 +313,19 @@ def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_pa
                   "tuning seeds, 3 seeds (3…5)", "evaluation seeds, 3 seeds (0…2)", "expected running time"):
         assert words in text, words
     figures = [line for line in lines if line.startswith("![")]
-    assert len(figures) == 2 and (tuned / "tuning_optimizer-adam.png").exists()
+    assert figures == ["![Tuning: the objective against each tuned setting, a row per combination of "
+                       "optimizer](tuning.png)"]
+    assert not any(line.startswith("![") for line in tuning_section(tuned))
+    # a row per combination, a panel per tuned setting: sgd's lr; adam's lr and beta1
+    fig = plot_tuning(*load_tuning(tuned))
+    assert [ax.get_xlabel() for ax in fig.axes] == ["lr", "lr", "beta1"]
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["optimizer sgd", "optimizer adam", ""]
+    table = load_tuning(tuned)[0]
+    for ax, group in zip(fig.axes, [0, 1, 1]):
+        trials = table[table["group"] == group]
+        finite, infinite, star = (c.get_offsets() for c in ax.collections)
+        assert len(finite) + len(infinite) == trials["trial"].nunique()   # each trial once, at its last rung
+        assert star[0][1] == trials.loc[trials["chosen"], "value"].item()
     manifest = json.loads((tuned / "manifest.json").read_text())["tuning"]
     group = manifest["groups"][0]
     at_edge = {**manifest, "groups": [{**group, "space": {"lr": ["log", group["chosen"]["lr"], 100.0]}}]}

@@ -6,6 +6,11 @@ them at DPI. Figures are built with the object API (`Figure`), not pyplot, so
 drawing needs no display and never changes the caller's matplotlib backend.
 A factor that an experiment does not vary is pooled ("all runs").
 """
+import gc
+import multiprocessing
+import os
+import threading
+import traceback
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -22,6 +27,7 @@ from .load import KEY, run_weights
 from .format import never
 from .stats import censored_epochs, has_target
 from .tables import composite_levels, describe, nested_factors, ranked
+from .tuning import FIGURE as TUNING_FIGURE, load_tuning, plot_tuning, tuned
 
 DPI = 100
 FILES = {
@@ -33,6 +39,12 @@ FILES = {
     "init_activations": "init_activations.png",
     "lr_sensitivity": "lr_sensitivity.png",
 }
+# ... and the figure of the report's tuning section, where there is one.
+FILE_OF = {**FILES, "tuning": TUNING_FIGURE}
+# Drawing times in CPU centiseconds (measured on default.toml; lr_sensitivity's
+# estimated), to share the figures out between two processes.
+COST = {"learning_curves": 4.5, "epochs_ecdf": 3, "regularization": 1.2, "success_heatmap": 0.9, "hidden_units": 1.7,
+        "init_activations": 2.8, "lr_sensitivity": 2, "tuning": 10}
 # Output ranges; h within SATURATED × the range of a bound counts as saturated.
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
@@ -44,6 +56,16 @@ LOSS_BINS = np.arange(-12.0, 6.0 + BIN_WIDTH / 2, BIN_WIDTH)
 N_BINS = len(LOSS_BINS) - 1
 INIT_SEEDS = 1000  # seeds whose initial activations are drawn: plenty for a histogram
 CHUNK_RUNS = 4096  # × BAND_POINTS values per temporary array: a few MB each
+
+
+def _figure(width, height, *, left=0.85, right=0.15, bottom=0.55, top=0.45, wspace=0.2, hspace=0.2):
+    """A width × height inch Figure whose subplots get fixed margins (inches;
+    wspace and hspace as shares of a panel): a constrained layout measured
+    every label again and took a fifth of the drawing."""
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=wspace, hspace=hspace)
+    return fig
 
 
 def _labels(runs, column):
@@ -155,7 +177,7 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     per `facet` level, log-scaled loss."""
     panels = _groups(runs, facet)
     colors = _colors(runs, hue)
-    fig = Figure(figsize=(4.2 * len(panels) + 1.2, 4.2), layout="constrained")
+    fig = _figure(4.2 * len(panels) + 1.2, 4.2, top=0.65, wspace=0.06)
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
     panel_of, hue_of = _labels(runs, facet), _labels(runs, hue)
@@ -187,7 +209,7 @@ def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
     budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs["epochs_run"].max())
     colors = _colors(runs, hue)
     panels = _groups(runs, facet) if facet else [(None, runs)]
-    fig = Figure(figsize=(4.2 * len(panels) + 2.2, 4.4), layout="constrained")
+    fig = _figure(4.2 * len(panels) + 2.2, 4.4, top=0.65, wspace=0.06)
     axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
     for ax, (panel, rows) in zip(axes[0], panels):
@@ -220,7 +242,8 @@ def plot_regularization(runs, *, factor="regularization"):
     """Train and test accuracy per level of `factor`, side by side: the gap
     between them is the overfitting."""
     groups = _groups(runs, factor)
-    fig = Figure(figsize=(1.5 * len(groups) + 3.0, 4.4), layout="constrained")
+    long = max(len(label) for label, _ in groups) > 12
+    fig = _figure(1.5 * len(groups) + 3.0, 4.4, bottom=1.0 if long else 0.6)
     ax = fig.subplots()
     colors = {"train_acc": "tab:blue", "test_acc": "tab:orange"}
     for i, (_, rows) in enumerate(groups):
@@ -231,7 +254,6 @@ def plot_regularization(runs, *, factor="regularization"):
             box["medians"][0].set(color="black")
         ax.annotate(f"gap {overfitting_gap(rows):+.3f}", (i, 1.0), xytext=(0, 4),
                     textcoords="offset points", ha="center", va="bottom", fontsize="small")
-    long = max(len(label) for label, _ in groups) > 12
     ax.set_xticks(range(len(groups)), [label for label, _ in groups],
                   rotation=20 if long else 0, ha="right" if long else "center")
     ax.set_xlabel(factor)
@@ -256,7 +278,7 @@ def plot_success_heatmap(runs, *, rows="init", cols="activation"):
     mean number of dead hidden units."""
     cells = success_cells(runs, rows, cols)
     rate, dead = (cells[c].unstack() for c in ("converged", "dead_units"))
-    fig = Figure(figsize=(1.6 * rate.shape[1] + 3.4, 1.1 * rate.shape[0] + 2.0), layout="constrained")
+    fig = _figure(1.6 * rate.shape[1] + 3.4, 1.1 * rate.shape[0] + 2.0, left=1.0, right=0.1, top=0.6)
     ax = fig.subplots()
     image = ax.imshow(rate, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(rate.to_numpy()):
@@ -279,7 +301,7 @@ def plot_hidden_units(theta, layout, *, title):
     W_out, _, W_hid, th_hid = layout.unpack(np.asarray(theta, dtype=float))
     X, _ = glyphs()
     n = 2 + layout.n_hidden
-    fig = Figure(figsize=(1.9 * n + 1.2, 3.6), layout="constrained")
+    fig = _figure(1.9 * n + 1.2, 3.6, left=0.6, right=0.1, top=1.25, bottom=0.55, wspace=0.35)
     axes = fig.subplots(1, n)
     for ax, letter, x in zip(axes, "CT", X):
         ax.imshow(x.reshape(4, 3), cmap="gray", vmin=0, vmax=1)
@@ -308,7 +330,7 @@ def init_activations(runs, layout, data):
     inits = [label for label, _ in _groups(runs, "init")]
     activations = [label for label, _ in _groups(runs, "activation")]
     output = _single(runs, "output") or "softmax"
-    theta = {init: initial_params(layout, init, seeds) for init in inits}  # one draw per init
+    theta = {init: initial_params(layout, init, seeds, numba=False) for init in inits}  # one draw per init
     return {(init, a): forward(theta[init], X, a, output)[0] for init in inits for a in activations}
 
 
@@ -326,7 +348,8 @@ def plot_init_activations(hidden):
     init × activation (Saito, figs. 6-10 to 6-14)."""
     inits = list(dict.fromkeys(i for i, _ in hidden))
     activations = list(dict.fromkeys(a for _, a in hidden))
-    fig = Figure(figsize=(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0), layout="constrained")
+    fig = _figure(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0, top=0.6, bottom=0.5, wspace=0.08,
+                  hspace=0.45)
     axes = fig.subplots(len(inits), len(activations), squeeze=False, sharey=True)
     for (i, init), (j, activation) in product(enumerate(inits), enumerate(activations)):
         ax, h = axes[i, j], hidden[init, activation].ravel()
@@ -347,7 +370,7 @@ def plot_init_activations(hidden):
 def plot_lr_sensitivity(table):
     """Success rate and median final training loss against lr per optimizer;
     a star marks each optimizer's best lr, filled markers its good range."""
-    fig = Figure(figsize=(11, 4.4), layout="constrained")
+    fig = _figure(11, 4.4, right=1.75, top=0.5, wspace=0.3)
     left, right = fig.subplots(1, 2)
     groups = _groups(table, "optimizer")
     colors = _colors(table, "optimizer")
@@ -369,7 +392,7 @@ def plot_lr_sensitivity(table):
     right.set_yscale("log")
     right.set_ylabel("median training loss at stop (log scale)")
     fig.legend(*left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)",
-               loc="outside right center", fontsize="small")
+               loc="center right", fontsize="small")
     fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")
     return fig
 
@@ -383,12 +406,6 @@ class Figures:
     facts: dict = field(default_factory=dict)
     hue: str | None = None  # the factors the curve and ECDF figures follow
     facet: str | None = None
-
-    def save(self, key, fig, outdir, fact=""):
-        fig.savefig(outdir / FILES[key], dpi=DPI)
-        self.drawn[key] = FILES[key]
-        if fact:
-            self.facts[key] = fact
 
 
 def best_run(runs, params):
@@ -456,13 +473,13 @@ def make_figures(results, tables, outdir, *, run=None):
     runs, factors, figures = results.runs, results.factors, Figures()
     hue, facet = figure_factors(results)
     figures.hue, figures.facet = hue, facet
-
-    figures.save("learning_curves", plot_learning_curves(runs, results.curves, hue=hue, facet=facet), outdir)
+    # key -> a function that builds the figure and returns it with its caption fact
+    tasks = {"learning_curves": lambda: (plot_learning_curves(runs, results.curves, hue=hue, facet=facet), "")}
 
     if runs["converged"].any():
         solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, hue))
-        figures.save("epochs_ecdf", plot_epochs_ecdf(runs, hue=hue, facet=facet), outdir,
-                     f"By the end of the budget these shares of runs reached ε: {solved}.")
+        tasks["epochs_ecdf"] = lambda: (plot_epochs_ecdf(runs, hue=hue, facet=facet),
+                                        f"By the end of the budget these shares of runs reached ε: {solved}.")
     else:
         figures.skipped["epochs_ecdf"] = ("no run reached the target loss ε" if has_target(runs)
                                           else "no target loss ε was set")
@@ -474,15 +491,16 @@ def make_figures(results, tables, outdir, *, run=None):
                                                               nested_factors(runs, factors, regularizer))})
         gaps = ", ".join(f"{label} {overfitting_gap(rows):+.3f}"
                          for label, rows in _groups(levels, regularizer))
-        figures.save("regularization", plot_regularization(levels, factor=regularizer), outdir,
-                     f"Mean train − test accuracy gap: {gaps}.")
+        tasks["regularization"] = lambda: (plot_regularization(levels, factor=regularizer),
+                                           f"Mean train − test accuracy gap: {gaps}.")
     else:
         figures.skipped["regularization"] = "the experiment does not vary regularisation"
 
     if not has_target(runs):
         figures.skipped["success_heatmap"] = "no target loss ε was set, so there is no success rate to map"
     elif "init" in factors or "activation" in factors:
-        figures.save("success_heatmap", plot_success_heatmap(runs), outdir, _best_cells(runs))
+        best_cells = _best_cells(runs)
+        tasks["success_heatmap"] = lambda: (plot_success_heatmap(runs), best_cells)
     else:
         figures.skipped["success_heatmap"] = "the experiment varies neither init nor activation"
 
@@ -495,24 +513,102 @@ def make_figures(results, tables, outdir, *, run=None):
             figures.skipped["hidden_units"] = f"params.csv has no row for config {config}, seed {seed}"
         else:
             row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
-            levels = ", ".join(f"{f} {row[f]}" for f in factors)
-            title = f"Learned hidden units of config {config}, seed {seed}\n({levels})"
-            figures.save("hidden_units", plot_hidden_units(theta, results.layout, title=title), outdir,
-                         f"The run drawn is config {config}, seed {seed} ({levels}; "
-                         f"test accuracy {row['test_acc']:.3f}).")
+            levels_of_run = ", ".join(f"{f} {row[f]}" for f in factors)
+            title = f"Learned hidden units of config {config}, seed {seed}\n({levels_of_run})"
+            tasks["hidden_units"] = lambda: (plot_hidden_units(theta, results.layout, title=title),
+                                             f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
+                                             f"test accuracy {row['test_acc']:.3f}).")
 
     data = _data_settings(results)
     if data is None:
         figures.skipped["init_activations"] = "the data settings are unknown (no manifest.json data)"
     else:
-        hidden = init_activations(runs, results.layout, data)
-        share = _shares((" · ".join(cell), saturated(h, cell[1])) for cell, h in hidden.items())
-        figures.save("init_activations", plot_init_activations(hidden), outdir,
-                     f"Share of hidden outputs saturated or zero: {share}.")
+        def init_figure():
+            hidden = init_activations(runs, results.layout, data)
+            share = _shares((" · ".join(cell), saturated(h, cell[1])) for cell, h in hidden.items())
+            return plot_init_activations(hidden), f"Share of hidden outputs saturated or zero: {share}."
+        tasks["init_activations"] = init_figure
 
     if tables.lr is not None:
         best = ", ".join(f"{r.optimizer} {r.best_lr:g}" for r in tables.lr_ranges.itertuples())
-        figures.save("lr_sensitivity", plot_lr_sensitivity(tables.lr), outdir, f"Best lr: {best}.")
+        tasks["lr_sensitivity"] = lambda: (plot_lr_sensitivity(tables.lr), f"Best lr: {best}.")
     else:
         figures.skipped["lr_sensitivity"] = "the experiment has no learning-rate axis"
+
+    if tuned(results.path):
+        tasks["tuning"] = lambda: (plot_tuning(*load_tuning(results.path)), "")
+
+    facts = draw(tasks, outdir)
+    figures.drawn = {key: FILE_OF[key] for key in tasks}
+    figures.facts = {key: fact for key, fact in facts.items() if fact}
     return figures
+
+
+def _save(key, task, outdir):
+    fig, fact = task()
+    # zlib level 1: a third of the time of the default 6 for files about 15 % larger
+    fig.savefig(outdir / FILE_OF[key], dpi=DPI, pil_kwargs={"compress_level": 1})
+    return fact
+
+
+def _split(keys):
+    """Two shares of the figures with about equal drawing cost (largest first,
+    each to the lighter share)."""
+    shares, costs = ([], []), [0, 0]
+    for key in sorted(keys, key=lambda k: -COST[k]):
+        lighter = costs.index(min(costs))
+        shares[lighter].append(key)
+        costs[lighter] += COST[key]
+    return shares
+
+
+def _draw_share(keys, tasks, outdir, connection):
+    # In the forked child: its figures' facts, or the first error's traceback.
+    try:
+        connection.send(("facts", {key: _save(key, tasks[key], outdir) for key in keys}))
+    except BaseException:
+        connection.send(("error", traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def draw(tasks, outdir):
+    """Build and save each figure (key -> function returning (Figure, fact))
+    as outdir / FILE_OF[key]; returns {key: fact}.
+
+    matplotlib draws on one core and the figures are independent, so where
+    the system can fork and has a second core, a child process forked from
+    this one (it needs no imports and no data of its own) draws about half of
+    them meanwhile; on default.toml this halves the drawing time when the
+    second core is free. Not in a program with other Python threads (a
+    notebook's kernel): a lock one of them holds would stay locked in the child.
+    """
+    if (len(tasks) < 2 or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return {key: _save(key, task, outdir) for key, task in tasks.items()}
+    mine, theirs = _split(tasks)
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_draw_share, args=(theirs, tasks, outdir, sender), daemon=True)
+    # Before a fork, as the gc module's documentation advises: the objects there are now (the libraries,
+    # the results) stay out of both processes' collections, which scanned them again and again while
+    # matplotlib drew (a tenth of the analysis), and their memory stays shared.
+    gc.freeze()
+    child.start()
+    sender.close()
+    try:
+        facts = {key: _save(key, tasks[key], outdir) for key in mine}
+        try:
+            kind, value = receiver.recv()
+        except EOFError:
+            raise RuntimeError(f"the process drawing {', '.join(FILE_OF[k] for k in theirs)} ended "
+                               f"without a word (exit status {child.join() or child.exitcode})") from None
+        if kind == "error":
+            raise RuntimeError(f"drawing {', '.join(FILE_OF[k] for k in theirs)} failed:\n{value}")
+        return {key: {**facts, **value}[key] for key in tasks}
+    finally:
+        gc.unfreeze()
+        receiver.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()

@@ -308,7 +308,7 @@ def write_report(results, tables, figures, path):
     if notes:
         lines += ["**Notes**", "", *(f"- {n}" for n in notes), ""]
     lines += _methods(results)
-    lines += tuning_section(results.path)
+    lines += tuning_section(results.path, figures.drawn.get("tuning"))
     lines += _summary_section(results, tables, target)
     lines += _settings_section(tables)
     lines += _effects_section(results, tables, target)

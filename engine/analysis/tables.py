@@ -19,10 +19,9 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .load import KEY, OUTCOMES
-from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial
+from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial, signed_rank_test
 
 # Paired-test metrics and the better direction. The final train loss is the
 # loss at stop: with a target ε runs stop as soon as E < ε, so it measures how
@@ -290,8 +289,7 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
 def _paired_row(factor, metric, a, b, wide):
     scores, blocks, shares = seed_scores(wide, a, b)
     if np.count_nonzero(scores):
-        test = stats.wilcoxon(scores, zero_method=ZERO_METHOD)
-        statistic, p = float(test.statistic), float(test.pvalue)
+        statistic, p = signed_rank_test(scores)
     else:
         statistic, p = np.nan, (1.0 if len(scores) else np.nan)
     median, lo, hi = median_ci(scores)

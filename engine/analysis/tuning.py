@@ -1,14 +1,15 @@
-"""What tuning did, for report.md: one figure per tuned combination of levels
-(the objective against each tuned setting, the chosen trial marked) and a
+"""What tuning did, for report.md: one figure with a row per tuned combination
+of levels (the objective against each tuned setting, the chosen trial marked) and a
 paragraph that states the protocol and warns when a choice sits on the edge
 of its range. Reads tuning.csv and manifest.json's "tuning" (engine.sweep.tune)."""
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from .format import markdown_table, num
 
@@ -27,11 +28,16 @@ OBJECTIVE_WORDS = {
 }
 
 
+def tuned(results_folder):
+    """Whether the experiment in the folder was tuned."""
+    return (Path(results_folder) / TABLE).exists()
+
+
 def load_tuning(results_folder):
     """(tuning.csv as a DataFrame, the manifest's "tuning"), or None when the
     experiment was not tuned."""
     folder = Path(results_folder)
-    if not (folder / TABLE).exists():
+    if not tuned(folder):
         return None
     manifest = json.loads((folder / "manifest.json").read_text())
     return pd.read_csv(folder / TABLE), manifest["tuning"]
@@ -48,74 +54,84 @@ def group_name(group):
     return ", ".join(f"{factor} {value}" for factor, value in group["levels"].items())
 
 
-def figure_name(group):
-    text = "_".join(f"{factor}-{value}" for factor, value in group["levels"].items())
-    return "tuning_" + re.sub(r"[^A-Za-z0-9_.-]", "-", text) + ".png"
+FIGURE = "tuning.png"
+# Panel size and fixed margins (inches): a constrained layout measured every
+# label again and took most of the analysis of a tuned experiment.
+PANEL_W, PANEL_H = 2.7, 1.75
+LEFT, RIGHT, BOTTOM, GAP_W, GAP_H = 0.75, 0.15, 0.5, 0.35, 0.7
+MIN_WIDTH, KEY_WIDTH, LINE = 6.6, 1.6, 0.25  # room for the title; a legend entry; a line of text
+TICKS = 4  # at most, per axis
 
 
-def plot_tuning(table, group, objective):
-    """The objective of each trial against each tuned setting of one group:
-    a trial at the last rung it reached (colour: its epoch budget), trials
-    with no finite objective along the top edge, the chosen trial starred.
+def plot_tuning(table, tuning):
+    """The objective of each trial against each tuned setting, a row of
+    panels per tuned combination (tuning["groups"], in order) sharing its y
+    axis: a trial at the last rung it reached (colour: its epoch budget),
+    trials with no finite objective along the top edge, the chosen trial
+    starred; the tuned range is shaded.
 
     Parameters
     ----------
-    table : DataFrame, the group's rows of tuning.csv
-    group : dict, the group's entry of manifest.json's tuning["groups"]
-    objective : str, tuning["objective"]
+    table : DataFrame, tuning.csv
+    tuning : dict, manifest.json's "tuning"
 
     Returns
     -------
     matplotlib Figure
     """
-    last = table.sort_values("rung", kind="stable").groupby("trial").tail(1)
-    settings = list(group["space"])
-    width = 3.2 * len(settings)
-    fig = Figure(figsize=(width, 3.0))
-    # fixed margins (inches): a constrained layout measured every label again and
-    # took most of the analysis of a tuned experiment's many small figures
-    axes = fig.subplots(1, len(settings), squeeze=False,
-                        gridspec_kw=dict(left=0.75 / width, right=1 - 0.15 / width, bottom=0.17, top=0.87,
-                                         wspace=0.45))[0]
-    value = last["value"].to_numpy(float)
-    finite = np.isfinite(value)
-    top = value[finite].max() * 1.1 if finite.any() else 1.0
+    groups = tuning["groups"]
+    columns = max(len(group["space"]) for group in groups)
+    panels = columns * PANEL_W + (columns - 1) * GAP_W
+    width = max(LEFT + panels + RIGHT, MIN_WIDTH)
+    last = table.sort_values("rung", kind="stable").groupby(["group", "trial"]).tail(1)
     budgets = sorted(last["epochs"].unique())
+    keys = len(budgets) + 2  # the budgets, "no finite value", "chosen"
+    key_columns = min(keys, int(width // KEY_WIDTH))
+    top = LINE * (2 + -(-keys // key_columns)) + 0.2  # title, legend rows, the first row's title
+    height = top + BOTTOM + len(groups) * PANEL_H + (len(groups) - 1) * GAP_H
+    fig = Figure(figsize=(width, height))
+    grid = fig.add_gridspec(len(groups), columns, left=LEFT / width, right=(LEFT + panels) / width,
+                            bottom=BOTTOM / height, top=1 - top / height,
+                            wspace=GAP_W / PANEL_W, hspace=GAP_H / PANEL_H)
     colors = {epochs: f"C{i}" for i, epochs in enumerate(budgets)}
-    chosen = last[last["chosen"]]
-    for ax, key in zip(axes, settings):
-        scale, low, high = group["space"][key]
-        for epochs in budgets:
-            at = (last["epochs"] == epochs).to_numpy()
-            ax.scatter(last[key][at & finite], value[at & finite], s=16, color=colors[epochs],
-                       label=f"{epochs} epochs")
-            ax.scatter(last[key][at & ~finite], np.full((at & ~finite).sum(), top), s=16, marker="^",
-                       color=colors[epochs])
-        ax.scatter(chosen[key], chosen["value"], s=160, marker="*", color="black", zorder=3, label="chosen")
-        ax.axvspan(low, high, color="0.93", zorder=0)
-        ax.set_xscale("log" if scale == "log" else "linear")
-        margin = (high / low) ** 0.03 if scale == "log" else 0.03 * (high - low)
-        ax.set_xlim(*((low / margin, high * margin) if scale == "log" else (low - margin, high + margin)))
-        ax.set_xlabel(key)
-        ax.set_ylabel(OBJECTIVE_WORDS[objective][1])
-    axes[0].legend(fontsize=7, title="▲ = no finite value", title_fontsize=7)
-    fig.suptitle(group_name(group), fontsize=10)
+    for g, group in enumerate(groups):
+        trials = last[last["group"] == g]
+        value = trials["value"].to_numpy(float)
+        finite = np.isfinite(value)
+        top = value[finite].max() * 1.1 if finite.any() else 1.0
+        color = trials["epochs"].map(colors).to_numpy()
+        chosen = trials[trials["chosen"]]
+        first = None
+        for column, (key, (scale, low, high)) in enumerate(group["space"].items()):
+            ax = fig.add_subplot(grid[g, column], sharey=first)
+            ax.scatter(trials[key][finite], value[finite], s=14, c=color[finite])
+            ax.scatter(trials[key][~finite], np.full((~finite).sum(), top), s=14, marker="^", c=color[~finite])
+            ax.scatter(chosen[key], chosen["value"], s=130, marker="*", color="black", zorder=3)
+            ax.axvspan(low, high, color="0.93", zorder=0)
+            ax.set_xscale("log" if scale == "log" else "linear")
+            # a few ticks and no minor ones: ticks took most of the drawing of the 27 panels of default.toml
+            ax.xaxis.set_major_locator(LogLocator(numticks=TICKS) if scale == "log" else MaxNLocator(TICKS))
+            ax.xaxis.set_minor_locator(NullLocator())
+            margin = (high / low) ** 0.03 if scale == "log" else 0.03 * (high - low)
+            ax.set_xlim(*((low / margin, high * margin) if scale == "log" else (low - margin, high + margin)))
+            ax.set_xlabel(key, labelpad=1)
+            if first is None:
+                first = ax
+                ax.yaxis.set_major_locator(MaxNLocator(TICKS))  # the row's panels share it
+                ax.set_ylabel(OBJECTIVE_WORDS[tuning["objective"]][1], fontsize="small")
+                ax.set_title(group_name(group), loc="left", fontsize="medium")
+            else:
+                ax.tick_params(labelleft=False)
+
+    def key(label, color, marker="o", size=5):
+        return Line2D([], [], linestyle="", marker=marker, markersize=size, color=color, label=label)
+    handles = [key(f"{epochs} epochs", colors[epochs]) for epochs in budgets]
+    handles += [key("no finite value (top edge)", "0.4", "^"), key("chosen", "black", "*", 12)]
+    fig.legend(handles=handles, loc="upper center", ncols=key_columns, fontsize="small",
+               bbox_to_anchor=(0.5, 1 - LINE * 1.2 / height), frameon=False)
+    fig.suptitle("Tuning: each trial's objective at the last rung it reached; tuned range shaded",
+                 y=1 - 0.08 / height, fontsize="medium")
     return fig
-
-
-def make_tuning_figures(results_folder):
-    """Draw every group's figure into the folder; returns {file name: caption}."""
-    loaded = load_tuning(results_folder)
-    if loaded is None:
-        return {}
-    table, tuning = loaded
-    drawn = {}
-    for g, group in enumerate(tuning["groups"]):
-        name = figure_name(group)
-        plot_tuning(table[table["group"] == g], group, tuning["objective"]).savefig(
-            Path(results_folder) / name, dpi=DPI)
-        drawn[name] = f"Tuning: {group_name(group)}"
-    return drawn
 
 
 def edge_warnings(tuning):
@@ -152,14 +168,16 @@ def _seeds(seeds):
     return f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
 
 
-def tuning_section(results_folder):
+def tuning_section(results_folder, figure=None):
     """report.md's section on tuning: the protocol in one paragraph, the
-    chosen settings, edge-of-range warnings and the figures (drawn into the
-    folder by make_tuning_figures). [] when the experiment was not tuned.
+    chosen settings, edge-of-range warnings and the figure (plot_tuning,
+    drawn by engine.analysis.figures). [] when the experiment was not tuned.
 
     Parameters
     ----------
     results_folder : path of a results folder
+    figure : str, optional
+        The file name of the drawn tuning figure (none shown when None).
 
     Returns
     -------
@@ -169,7 +187,6 @@ def tuning_section(results_folder):
     if loaded is None:
         return []
     table, tuning = loaded
-    figures = make_tuning_figures(results_folder)
     epochs = table.groupby("rung")["epochs"].max()
     budget = (f"{tuning['trials']} trials per combination, every one at the full epoch budget" if len(epochs) == 1
               else f"{tuning['trials']} trials per combination, by successive halving: "
@@ -192,4 +209,5 @@ def tuning_section(results_folder):
     return ["## Tuning", "", protocol, "",
             markdown_table(["combination", *settings, OBJECTIVE_WORDS[tuning["objective"]][1]], rows), "",
             *edge_warnings(tuning), *([""] if edge_warnings(tuning) else []),
-            *(f"![{caption}]({name})" for name, caption in figures.items()), ""]
+            *([f"![Tuning: the objective against each tuned setting, a row per combination of "
+               f"{', '.join(tuning['factors'])}]({figure})"] if figure else []), ""]
