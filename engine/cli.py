@@ -14,7 +14,6 @@ from .lecture.params import read_params
 from .lecture.settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
 from .model.data import LETTERS, glyphs, make_dataset
 from .model.equations import forward
-from .model.initial import initial_params
 from .model.layout import Layout
 from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
 from .sweep import spec
@@ -120,6 +119,7 @@ def cmd_workbook(args):
     elif args.chosen_run:
         raise ValueError("--run: chooses a row of a --params file; give --params too")
     else:
+        from .model.initial import initial_params   # numba
         theta = initial_params(Layout(), args.init, [args.seed])[0]
         source = f"weights: initial, init {args.init}, seed {args.seed}"
     d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # the test set goes unused

@@ -86,16 +86,3 @@ def test_bad_names_are_refused_with_the_allowed_values(problem):
         loss_grad(theta, X, T, reduction="average")
     with pytest.raises(ValueError, match="theta: 46 numbers"):
         loss_grad(theta[:-1], X, T)
-
-
-def test_the_generators_numpy_twin_draws_the_kernels_numbers():
-    from engine.kernels import rng
-    from engine.model import initial
-    assert (initial.GOLDEN, initial.C1, initial.C2, initial.TO_UNIT, initial.INIT_STREAM) == \
-        (rng.GOLDEN, rng.C1, rng.C2, rng.TO_UNIT, rng.INIT)
-    seeds = np.r_[np.arange(2000), 2 ** 40 + 3, 2 ** 63 - 1]
-    for stream, n in ((rng.INIT, 47), (rng.DROPOUT, 3)):
-        assert (initial.normals(seeds, stream, n) == rng.normals(seeds, stream, n)).all()
-    for init in ("xavier", "he", "std0.01"):
-        assert (engine.initial_params(Layout(), init, [0, 5, 99], numba=False)
-                == engine.initial_params(Layout(), init, [0, 5, 99])).all()

@@ -22,7 +22,6 @@ from matplotlib.patches import Patch
 
 from ..model.data import glyphs, make_dataset
 from ..model.equations import forward
-from ..model.initial import initial_params
 from .load import KEY, run_weights
 from .format import never
 from .stats import censored_epochs, has_target
@@ -325,12 +324,14 @@ def plot_hidden_units(theta, layout, *, title):
 def init_activations(runs, layout, data):
     """{(init, activation): hidden outputs h} at initialisation on the training
     inputs, over the runs' first INIT_SEEDS seeds."""
+    from ..model.initial import initial_params  # loads numba (half a second): only for this figure
+
     X = make_dataset(**data).X_train
     seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
     inits = [label for label, _ in _groups(runs, "init")]
     activations = [label for label, _ in _groups(runs, "activation")]
     output = _single(runs, "output") or "softmax"
-    theta = {init: initial_params(layout, init, seeds, numba=False) for init in inits}  # one draw per init
+    theta = {init: initial_params(layout, init, seeds) for init in inits}  # one draw per init
     return {(init, a): forward(theta[init], X, a, output)[0] for init in inits for a in activations}
 
 
