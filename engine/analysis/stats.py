@@ -13,13 +13,9 @@
   below ALPHA.
 """
 import functools
-import math
 
 import numpy as np
-# scipy.special, not scipy.stats: the same functions (scipy.stats calls these
-# for the binomial and t distributions) for a fifth of the import time, which
-# was a third of `nn47 analyze` on default.toml
-from scipy import special
+from scipy import stats
 
 LEVEL = 0.95
 ALPHA = 0.05
@@ -46,10 +42,8 @@ def median_ranks(n, *, level=LEVEL):
     from 1, as in the tables). Below about six values (at 95 %) no j reaches
     the level; the interval is the sample range then (coverage 1 − 2^(1−n))."""
     tail = (1 - level) / 2
-    # The smallest m with P(B ≤ m) ≥ tail, as scipy.stats.binom.ppf finds it.
-    m = math.ceil(special.bdtrik(tail, n, 0.5))
-    j = max(m - 1, 0) if special.bdtr(max(m - 1, 0), n, 0.5) >= tail else m
-    if special.bdtr(j, n, 0.5) > tail:  # P(B ≤ j)
+    j = int(stats.binom.ppf(tail, n, 0.5))  # the smallest m with P(B ≤ m) ≥ tail
+    if stats.binom.cdf(j, n, 0.5) > tail:
         j -= 1
     j = max(j, 0)
     return j, n - 1 - j
@@ -74,7 +68,7 @@ def mean_ci(x, *, level=LEVEL):
     mean = float(x.mean())
     if x.size < 2:
         return mean, np.nan, np.nan
-    half = special.stdtrit(x.size - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(x.size)  # t quantile
+    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return mean, mean - half, mean + half
 
 
@@ -96,64 +90,5 @@ def rank_biserial(d):
     d = d[d != 0]
     if d.size == 0:
         return 0.0
-    r, _ = average_ranks(np.abs(d))
+    r = stats.rankdata(np.abs(d))
     return float((r[d > 0].sum() - r[d < 0].sum()) / r.sum())
-
-
-def average_ranks(x):
-    """Ranks 1…n of x, tied values sharing their average rank (as
-    scipy.stats.rankdata), and the size of each group of ties: at the group's
-    first position in sorted order, 0 elsewhere.
-
-    Parameters
-    ----------
-    x : array of floats
-
-    Returns
-    -------
-    (ranks, ties) : two float arrays of x's length
-    """
-    x = np.asarray(x, dtype=float)
-    order = np.argsort(x, kind="stable")
-    y = x[order]
-    starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]]) if x.size else np.array([], int)
-    counts = np.diff(np.r_[starts, x.size])
-    ranks = np.empty(x.size)
-    ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
-    ties = np.zeros(x.size)
-    ties[starts] = counts
-    return ranks, ties
-
-
-def signed_rank_test(d):
-    """Wilcoxon's two-sided signed-rank test of the differences d, zeros
-    ranked and then dropped (Pratt 1959): (statistic min(R+, R−), p value),
-    what scipy.stats.wilcoxon(d, zero_method="pratt") gives.
-
-    Above 50 differences that is the normal approximation of R+ with Pratt's
-    (Cureton's) correction of its mean and variance for the zeros and the tie
-    correction of its variance, computed here. Up to 50, scipy.stats computes
-    the exact or permutation null distribution.
-
-    Parameters
-    ----------
-    d : array of floats, not all 0
-
-    Returns
-    -------
-    (float, float)
-    """
-    d = np.asarray(d, dtype=float)
-    if d.size <= 50:
-        from scipy import stats  # a second of imports: only for the small samples' exact distributions
-        test = stats.wilcoxon(d, zero_method="pratt")
-        return float(test.statistic), float(test.pvalue)
-    r, ties = average_ranks(np.abs(d))
-    r_plus, r_minus = float(np.sum((d > 0) * r)), float(np.sum((d < 0) * r))
-    n, zeros = float(d.size), float(np.count_nonzero(d == 0))
-    if zeros:
-        ties[0] = 0  # the zeros (the smallest |d|, first in sorted order) are no ties of the test
-    mean = n * (n + 1) * 0.25 - zeros * (zeros + 1) * 0.25
-    variance = (n * (n + 1) * (2 * n + 1) - zeros * (zeros + 1) * (2 * zeros + 1) - np.sum(ties ** 3 - ties) / 2) / 24
-    z = (r_plus - mean) / math.sqrt(variance)
-    return min(r_plus, r_minus), float(2 * special.ndtr(-abs(z)))

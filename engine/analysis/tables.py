@@ -19,9 +19,10 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .load import KEY, OUTCOMES
-from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial, signed_rank_test
+from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial
 
 # Paired-test metrics and the better direction. The final train loss is the
 # loss at stop: with a target ε runs stop as soon as E < ε, so it measures how
@@ -289,7 +290,8 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
 def _paired_row(factor, metric, a, b, wide):
     scores, blocks, shares = seed_scores(wide, a, b)
     if np.count_nonzero(scores):
-        statistic, p = signed_rank_test(scores)
+        test = stats.wilcoxon(scores, zero_method=ZERO_METHOD)
+        statistic, p = float(test.statistic), float(test.pvalue)
     else:
         statistic, p = np.nan, (1.0 if len(scores) else np.nan)
     median, lo, hi = median_ci(scores)
