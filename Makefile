@@ -37,9 +37,9 @@ test-lowest:
 	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[test]"
 	NUMBA_CACHE_DIR=$(LOWEST)/numba-cache $(LOWEST)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
 
+# One process: the analysis finds numba, pandas and scipy loaded already.
 sweep: $(INSTALLED)
-	$(BIN)/nn47 sweep $(SPEC) --jobs $(JOBS) --out $(OUT)
-	$(BIN)/nn47 analyze $(OUT)
+	$(BIN)/nn47 sweep $(SPEC) --jobs $(JOBS) --out $(OUT) --analyze
 
 analyze: $(INSTALLED)
 	$(BIN)/nn47 analyze $(OUT)

@@ -6,6 +6,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,8 @@ def add_sweep_parser(commands):
     p.add_argument("--tables", default="csv,parquet",
                    help="formats of the tables, comma-separated: csv, parquet (default: both)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--analyze", action="store_true",
+                   help="then analyse OUT as nn47 analyze does, in this process (its libraries are loaded already)")
     p.set_defaults(run=cmd_sweep)
 
 
@@ -225,6 +228,8 @@ def cmd_sweep(args):
     print(f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:.0f} runs/s; "
           f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "
           + ", ".join(f"{out}/{t}.{f}" for f in tables for t in ("runs", "curves", "params")))
+    if args.analyze:
+        return analyze_folder(out, quiet=args.quiet)
     return 0
 
 
@@ -259,17 +264,23 @@ def add_analyze_parser(commands):
 
 
 def cmd_analyze(args):
+    return analyze_folder(args.path, run=args.chosen_run, quiet=args.quiet)
+
+
+def analyze_folder(path, run=None, quiet=False):
+    """nn47 analyze PATH, and nn47 sweep --analyze after its sweep: the report, and the time it took."""
+    start = time.perf_counter()
     from .analysis.analyze import analyze   # scipy, matplotlib
     # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's: 0.4 s
     # after an analysis of a few seconds. The process ends anyway: freeze them first.
     atexit.register(gc.freeze)
     from .sweep.store import unfinished   # pyarrow
-    message = unfinished(args.path)
+    message = unfinished(path)
     if message:
         print(f"nn47 analyze: {message}", file=sys.stderr)
         return 2
-    report = analyze(args.path, run=args.chosen_run, quiet=args.quiet)
-    print(f"report: {report}")
+    report = analyze(path, run=run, quiet=quiet)
+    print(f"report: {report} (analysis {time.perf_counter() - start:.1f} s)")
     return 0
 
 

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -192,6 +193,13 @@ def test_make_sweep_end_to_end(tmp_path):
     assert f"{out}/runs.csv" in done.stdout and "report" in done.stdout
     assert len(pd.read_csv(out / "runs.csv")) == 6
     assert (out / "report.md").exists() and (out / "summary.csv").exists()
+
+
+def test_a_sweep_with_its_progress_bar_leaves_no_thread_behind(small, tmp_path):
+    # nn47 sweep --analyze draws figures in a forked process only when no other thread runs
+    before = set(threading.enumerate())
+    sweep(small, tmp_path / "out", quiet=False)
+    assert set(threading.enumerate()) - before == set()
 
 
 def test_result_files_get_the_usual_permissions(small, tmp_path):

@@ -255,6 +255,12 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
                        write_seconds, failures, rejected)
 
 
+class Progress(tqdm):
+    # No monitor thread: it would outlive the bar, and `nn47 sweep --analyze` then draws
+    # every figure in one process (the analysis forks a drawing process only when alone).
+    monitor_interval = 0
+
+
 def train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quiet):
     """Train the chunks in `todo`, saving each shard as it arrives. Returns
     (seconds in train(), failures)."""
@@ -262,7 +268,7 @@ def train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quie
     # here, not in each worker: one compilation, announced instead of a bar frozen at 0
     compile_kernels({c.settings["dtype"] for c in todo}, say=None if quiet else print)
     failures, seconds = [], 0.0
-    with tqdm(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
+    with Progress(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
               unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:
         for chunk_id, table, chunk_seconds, error in execute(todo, jobs, backend, scheduler):
             seconds += chunk_seconds
