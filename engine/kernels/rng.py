@@ -31,7 +31,7 @@ def uniform(seed, stream, counter):
     return np.float64(z >> np.uint64(11)) * TO_UNIT
 
 
-@jit
+@jit_inline
 def normal(seed, stream, counter):
     """A standard normal number (Box–Muller on two uniforms)."""
     u1 = uniform(seed, stream, 2 * counter)
