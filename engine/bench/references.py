@@ -139,8 +139,7 @@ def _import(name):
         return importlib.import_module(name)
     except ImportError as err:
         raise ImportError(f"this reference needs the optional package {name!r} "
-                          f"(pip install {'torch==2.13.0' if name == 'torch' else 'jax'}, or the "
-                          f"project's extra: pip install -e '.[bench]')") from err
+                          f"(pip install {name}, or the benchmark's extra: pip install -e '.[bench]')") from err
 
 
 def train_adam_torch_batched(params0, X, T, epochs, lr, beta1=0.9, beta2=0.999, eps=1e-8,
