@@ -155,7 +155,8 @@ def float32_lines(rows, header, table_rows):
     """The float32 table, the engine's float32 speed-up over its float64, and the final losses' agreement."""
     best = rows.set_index("implementation")["seconds_best"]
     engine64 = rows.set_index("implementation").loc["engine, float64"]
-    jax = (f"{best['jax_batched'] / best['engine']:.3g}× faster than `jax.jit(jax.vmap)` in float32 (target ≥ 8×)"
+    jax = (f"{best['jax_batched'] / best['engine']:.3g}× the sample-steps per second of `jax.jit(jax.vmap)` "
+           f"in float32 (target ≥ 8×)"
            if "jax_batched" in best else "JAX is not installed here, so there is no float32 JAX row")
     return [
         "**float32**: the same job with `dtype = \"float32\"` in the engine and float32 arrays in the "
