@@ -1,4 +1,5 @@
 """The benchmark's reference trainers agree with each other and with the math."""
+import os
 import sys
 
 import numpy as np
@@ -62,11 +63,17 @@ def test_training_lowers_the_loss(job, numpy_result):
     assert (numpy_result[1] < 0.5 * model.loss_grad(params, X, T)[0]).all()
 
 
+def skip_unless_installed(name, library):
+    # through available(), not importorskip: the first import of jax must be the references' own,
+    # which gives XLA one CPU device per core
+    if library and not references.available()[name]:
+        pytest.skip(f"{library} is not installed")
+
+
 @pytest.mark.parametrize("name, library", [("numpy_loop", None), ("torch_batched", "torch"),
                                            ("jax_batched", "jax")])
 def test_trainers_agree_with_numpy_batched(job, numpy_result, name, library):
-    if library:
-        pytest.importorskip(library)
+    skip_unless_installed(name, library)
     w, E = references.TRAINERS[name](*job, EPOCHS, LR)
     assert w.dtype == E.dtype == np.float64
     np.testing.assert_allclose(E, numpy_result[1], rtol=1e-9)
@@ -76,11 +83,23 @@ def test_trainers_agree_with_numpy_batched(job, numpy_result, name, library):
 @pytest.mark.parametrize("name, library", [("numpy_batched", None), ("torch_batched", "torch"),
                                            ("jax_batched", "jax")])
 def test_float32_option(job, numpy_result, name, library):
-    if library:
-        pytest.importorskip(library)
+    skip_unless_installed(name, library)
     w, E = references.TRAINERS[name](*job, EPOCHS, LR, dtype=np.float32)
     assert w.dtype == E.dtype == np.float32
     np.testing.assert_allclose(E, numpy_result[1], rtol=1e-4)
+
+
+def test_jax_splits_runs_over_every_cpu_device(job, numpy_result):
+    # 3 runs over 2 devices: padded with a copy of the first, which must not come back
+    skip_unless_installed("jax_batched", "jax")
+    import jax   # optional: imported above by available() when installed
+    # XLA took the count set on the first import (os.cpu_count(), unless XLA_FLAGS named one)
+    assert f"{references.JAX_DEVICES_FLAG}={len(jax.devices('cpu'))}" in os.environ["XLA_FLAGS"]
+    params, X, T = job
+    w, E = references.train_adam_jax_batched(params[:3], X, T, EPOCHS, LR)
+    assert w.shape == (3, params.shape[1]) and E.shape == (3,)
+    np.testing.assert_allclose(E, numpy_result[1][:3], rtol=1e-9)
+    np.testing.assert_allclose(w, numpy_result[0][:3], rtol=1e-9, atol=1e-12)
 
 
 def test_available_lists_every_trainer():

@@ -117,8 +117,10 @@ def throughput_section(table, figure, sizes):
         f"weights. Implementations: the engine's kernel ({numba.get_num_threads()} threads, numba's thread count); "
         f"`engine.bench.references`: plain numpy batched across runs, numpy one run at a time, PyTorch "
         f"batched with the gradient written out, and `jax.jit(jax.vmap(...))`, the last two where "
-        f"installed. numpy runs on OpenBLAS's default threads, torch on one thread (its default threads "
-        f"spin-wait, which makes timings on a shared machine swing)"
+        f"installed. numpy and torch run on one thread (threadpoolctl, where installed, limits numpy's "
+        f"BLAS; torch.set_num_threads): their default two spin-wait between the job's small operations and "
+        f"were several times slower here; JAX splits the runs over one XLA CPU device per core "
+        f"(`{references.JAX_DEVICES_FLAG}`)"
         + (f" (not installed here: {', '.join(absent)})" if absent else "") + ". "
         f"Sample-steps/s = runs · samples · epochs / best seconds; 'time ÷ engine's' is the best time "
         f"over the engine's on the same job; every implementation must end at the engine's final losses "
@@ -153,7 +155,8 @@ def float32_lines(rows, header, table_rows):
     """The float32 table, the engine's float32 speed-up over its float64, and the final losses' agreement."""
     best = rows.set_index("implementation")["seconds_best"]
     engine64 = rows.set_index("implementation").loc["engine, float64"]
-    jax = (f"{best['jax_batched'] / best['engine']:.3g}× faster than `jax.jit(jax.vmap)` in float32 (target ≥ 8×)"
+    jax = (f"{best['jax_batched'] / best['engine']:.3g}× the sample-steps per second of `jax.jit(jax.vmap)` "
+           f"in float32 (target ≥ 8×)"
            if "jax_batched" in best else "JAX is not installed here, so there is no float32 JAX row")
     return [
         "**float32**: the same job with `dtype = \"float32\"` in the engine and float32 arrays in the "
@@ -209,7 +212,7 @@ def write_markdown(path, sections, command):
     info = machine()
     lines = ["# Benchmarks", "",
              f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
-             + ", ".join(f"{k} {v}" for k, v in versions().items() if v) + ".", "",
+             + ", ".join(f"{k} {v}" for k, v in {**versions(), **references.versions()}.items() if v) + ".", "",
              "Other work on the machine makes timings vary between calls and between runs: tables "
              "show the best and the median; the Jobs table shows how many cores this run had.", ""]
     path.write_text("\n".join(lines + [line for section in sections for line in section]), encoding="utf-8")

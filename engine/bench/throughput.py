@@ -8,7 +8,9 @@ pools) and is repeated; tables give the best and the median. Every
 implementation starts from the same weights and must end at the engine's
 losses (BenchError otherwise), so the numbers compare the same work.
 """
+import contextlib
 import functools
+import importlib
 import json
 import os
 import re
@@ -70,20 +72,42 @@ def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
     return np.concatenate([w for w, _ in parts]), np.concatenate([E for _, E in parts])
 
 
-def train_torch_one_thread(params0, X, T, epochs, lr, dtype=np.float64):
-    """references' torch_batched on one intra-op thread. With torch's default (one
-    per core) its OpenMP threads spin-wait, which on a shared machine makes the same
-    call vary by an order of magnitude."""
-    import torch   # optional: only when installed and benchmarked
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return references.train_adam_torch_batched(params0, X, T, epochs, lr, dtype=dtype)
-    finally:
-        torch.set_num_threads(threads)
+@contextlib.contextmanager
+def one_thread():
+    """numpy's BLAS (by threadpoolctl, where installed) and torch (where imported) on
+    one thread within. Their pools spin-wait between this job's many small
+    operations: on this shared 2-core machine two threads made the same call of
+    batched numpy 6× slower and of torch 5× slower than one, and vary from call to call."""
+    with contextlib.ExitStack() as stack:
+        try:
+            import threadpoolctl   # optional (the bench extra): only here
+            stack.enter_context(threadpoolctl.threadpool_limits(1))
+        except ImportError:
+            pass
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            stack.callback(torch.set_num_threads, threads)
+        yield
 
 
-TRAINERS = {"engine": train_engine, **references.TRAINERS, "torch_batched": train_torch_one_thread}
+def on_one_thread(trainer, library=None):
+    """trainer, called within one_thread(), its optional library imported first (so
+    that one_thread() finds torch)."""
+    @functools.wraps(trainer)
+    def call(*args, **kwargs):
+        if library:
+            importlib.import_module(library)
+        with one_thread():
+            return trainer(*args, **kwargs)
+    return call
+
+
+# JAX splits the runs over one CPU device per core itself (references.JAX_DEVICES_FLAG).
+TRAINERS = {"engine": train_engine,
+            **{name: trainer if name == "jax_batched" else on_one_thread(trainer, references.NEEDS.get(name))
+               for name, trainer in references.TRAINERS.items()}}
 
 
 def implementations():
