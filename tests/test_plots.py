@@ -195,8 +195,19 @@ def test_best_cell_breaks_ties_by_epochs(tmp_path):
     assert figures.facts["success_heatmap"].startswith("Best cell: xavier · tanh (100%, median epochs 21")
 
 
+def forking(monkeypatch):
+    """draw() forks here even if earlier tests left threads behind; returns the
+    list of contexts it asked for (one per fork)."""
+    import engine.analysis.figures as figures
+    asked, get_context = [], figures.multiprocessing.get_context
+    monkeypatch.setattr(figures.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(figures.multiprocessing, "get_context", lambda method: asked.append(method) or get_context(method))
+    return asked
+
+
 def test_figures_drawn_in_two_processes_are_those_drawn_in_one(tmp_path, monkeypatch):
     import engine.analysis.figures as figures
+    forks = forking(monkeypatch)
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()
     results = load_results(make_results(tmp_path / "two", seeds=[0, 1]))
@@ -204,15 +215,20 @@ def test_figures_drawn_in_two_processes_are_those_drawn_in_one(tmp_path, monkeyp
     two = make_figures(results, tables, tmp_path / "two")
     monkeypatch.setattr(figures.os, "cpu_count", lambda: 1)   # one core: every figure in this process
     one = make_figures(results, tables, tmp_path / "one")
+    assert forks == ["fork"]
     assert two.drawn == one.drawn and two.facts == one.facts and len(one.drawn) >= 5
     for name in one.drawn.values():
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
 
 
-def test_a_figure_that_fails_in_the_forked_process_is_named(tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_figure_that_fails_is_named(tmp_path, monkeypatch, processes):
     from matplotlib.figure import Figure
 
+    import engine.analysis.figures as figures
     from engine.analysis.figures import _split, draw
+    forks = forking(monkeypatch)
+    monkeypatch.setattr(figures.os, "cpu_count", lambda: processes)
 
     def fails():
         raise ValueError("no such column")
@@ -221,6 +237,7 @@ def test_a_figure_that_fails_in_the_forked_process_is_named(tmp_path):
     assert (mine, theirs) == (["regularization"], ["success_heatmap"])
     with pytest.raises(RuntimeError, match=r"(?s)success_heatmap\.png failed.*no such column"):
         draw({"regularization": lambda: (Figure(), ""), "success_heatmap": fails}, tmp_path)
+    assert len(forks) == processes - 1
 
 
 def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):

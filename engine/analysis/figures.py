@@ -546,9 +546,12 @@ def make_figures(results, tables, outdir, *, run=None):
 
 
 def _save(key, task, outdir):
-    fig, fact = task()
-    # zlib level 1: a third of the time of the default 6 for files about 15 % larger
-    fig.savefig(outdir / FILE_OF[key], dpi=DPI, pil_kwargs={"compress_level": 1})
+    try:
+        fig, fact = task()
+        # zlib level 1: a third of the time of the default 6 for files about 15 % larger
+        fig.savefig(outdir / FILE_OF[key], dpi=DPI, pil_kwargs={"compress_level": 1})
+    except Exception as error:   # in either process: say which figure
+        raise RuntimeError(f"{FILE_OF[key]} failed: {error}") from error
     return fact
 
 
