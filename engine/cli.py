@@ -16,7 +16,7 @@ from .lecture.settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
 from .model.data import LETTERS, glyphs, make_dataset
 from .model.equations import forward
 from .model.layout import Layout
-from .options import INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
+from .options import BACKENDS, INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
 from .sweep import spec
 from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
 
@@ -168,7 +168,7 @@ def cmd_trace(args):
 
 
 def add_sweep_parser(commands):
-    from .sweep.driver import BACKENDS, CHUNK_RUNS   # numba
+    from .sweep.store import CHUNK_RUNS   # pyarrow
     p = commands.add_parser("sweep", help="run an experiment file's grid into a results folder",
                             description="Run every configuration × seed of an experiment file; results go to "
                                         "OUT (default results/NAME): runs, curves and params tables, "

@@ -16,6 +16,7 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SCHEDULES = ("constant", "inverse_time", "step", "armijo")
 DROPOUT_MODES = ("inverted", "scale")
 DTYPES = ("float64", "float32")   # the kernels' real numbers (float32: about twice the lanes per vector)
+BACKENDS = ("loky", "threading", "dask")   # where a sweep's chunks run (nn47 sweep --backend)
 
 # Optimizer hyperparameters and their defaults (torch's and Kingma & Ba's
 # where they agree; rho = 0.99 as in torch's RMSprop and Saito's book).

@@ -54,3 +54,12 @@ def test_a_closed_pipe_ends_quietly():
     train.stdout.close()
     assert train.wait(timeout=300) == 0
     assert train.stderr.read() == b""
+
+
+def test_help_and_the_parsers_load_no_numba():
+    # numba's import (and joblib's, and the kernels') is for the commands that train
+    probe = ("import sys\nfrom engine.cli import main\nsys.argv = ['nn47', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False"

@@ -23,11 +23,9 @@ from tqdm.auto import tqdm
 from ..kernels.train import CURVE, STATS
 from ..model.data import make_dataset
 from ..model.layout import Layout
-from ..options import HYPER, check_integer
+from ..options import BACKENDS, HYPER, check_integer
 from ..training import TrainResult, compile_kernels, curves_table, runs_table, train, with_validation
 from .store import CHUNK_RUNS, FORMATS, ShardError, Store, shard_table
-
-BACKENDS = ("loky", "threading", "dask")
 
 
 @dataclass(frozen=True)
