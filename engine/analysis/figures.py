@@ -40,7 +40,7 @@ FILES = {
 }
 # ... and the figure of the report's tuning section, where there is one.
 FILE_OF = {**FILES, "tuning": TUNING_FIGURE}
-# Drawing times in CPU centiseconds (measured on default.toml; lr_sensitivity's
+# Drawing times in tenths of a CPU second (measured on default.toml; lr_sensitivity's
 # estimated), to share the figures out between two processes.
 COST = {"learning_curves": 4.5, "epochs_ecdf": 3, "regularization": 1.2, "success_heatmap": 0.9, "hidden_units": 1.7,
         "init_activations": 2.8, "lr_sensitivity": 2, "tuning": 10}
