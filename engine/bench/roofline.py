@@ -24,7 +24,8 @@ import pandas as pd
 
 from ..kernels.config import jit
 from ..kernels.fastmath import exp_
-from ..kernels.network import LANES, Net, add_error, backward, forward, load_samples, outputs, scratch
+from ..kernels.network import (LANES, TILE, Net, add_error, hidden_gradient, hidden_sums, load_inputs, load_targets,
+                               output_backward, output_sums, outputs, scratch)
 from ..kernels.optimizers import ADAM, add_decay, update
 from ..model.layout import Layout
 from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
@@ -62,14 +63,20 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
     n = X.shape[0]
     scale = w.dtype.type(1.0) / w.dtype.type(n)
     for step in range(1, reps + 1):
-        for p in range(n):
-            load_samples(X, T, labels, buf.order, p, True, buf)
-            forward(net, w, buf, True)
-            outputs(net, buf)
-            if upto >= 1:
-                add_error(net, buf, e, correct)
+        for first in range(0, n, TILE):   # n a multiple of TILE
+            for t in range(TILE):
+                load_inputs(X, buf.order, first + t, True, buf, t)
+            hidden_sums(net, w, buf, True)
+            for t in range(TILE):
+                load_targets(T, labels, buf.order, first + t, True, buf)
+                output_sums(net, w, buf, t)
+                outputs(net, buf)
+                if upto >= 1:
+                    add_error(net, buf, e, correct)
+                if upto >= 2:
+                    output_backward(net, w, buf, scale, t, g)
             if upto >= 2:
-                backward(net, w, buf, scale, True, g)
+                hidden_gradient(net, buf, True, g)
         if upto >= 3:
             add_decay(g, w, hyper, decayed)
             update(ADAM, w, g, m1, m2, bias, eta, hyper, step)

@@ -26,6 +26,10 @@ from .fastmath import exp_, log1p_
 
 LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loops
               # are short, so longer ones amortise their set-up; w and g still fit L1/L2)
+# Samples whose hidden-layer products are taken together: each row of w and g
+# is then read once per TILE samples instead of once per sample (with 128 lanes
+# they live in L2), and each lane loop does TILE samples' work for one set-up.
+TILE = 4
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")
@@ -35,9 +39,11 @@ CROSS_ENTROPY = LOSSES.index("cross_entropy")
 DEAD_SLOPE = 1e-6
 
 Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
-# One sample's pass for every lane of a block: inputs, targets, s, h, z, δ
-# (passed around as `buf`). s_max is max_k s_k^O, j_max its first argmax; order
-# stands in for the sample order of passes where every lane takes sample q (never read).
+# Buffers for every lane of a block (passed around as `buf`): one sample's targets,
+# h, z, δ^O; a tile's inputs x [TILE·n_in], hidden sums s_hid and δ^H [TILE·H]
+# (sample t of the tile in rows t·n_in + m and t·H + i). s_max is max_k s_k^O,
+# j_max its first argmax; order stands in for the sample order of passes where
+# every lane takes sample q (never read).
 Scratch = collections.namedtuple(
     "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order")
 
@@ -46,30 +52,36 @@ Scratch = collections.namedtuple(
 def scratch(net, L, real):
     """One sample's buffers for L lanes, reals of dtype `real`."""
     H, K = net.n_hidden, net.n_out
-    return Scratch(np.empty((net.n_in, L), real), np.empty((K, L), real), np.empty(L, np.int64),
-                   np.empty((H, L), real), np.empty((H, L), real), np.ones((H, L), real), np.empty((H, L), real),
-                   np.empty((K, L), real), np.empty((K, L), real), np.empty((K, L), real), np.empty((H, L), real),
+    return Scratch(np.zeros((TILE * net.n_in, L), real), np.empty((K, L), real), np.empty(L, np.int64),
+                   np.empty((TILE * H, L), real), np.empty((H, L), real), np.ones((H, L), real),
+                   np.empty((H, L), real), np.empty((K, L), real), np.empty((K, L), real), np.empty((K, L), real),
+                   np.zeros((TILE * H, L), real),
                    np.empty(L, real), np.empty(L, np.int64), np.empty(L, real), np.empty(L, real), np.empty(L, real),
                    np.empty((1, L), np.int64))
 
 
 @jit_inline
-def load_samples(X, T, labels, order, q, shared, buf):
-    """Copy sample order[q, r] into lane r of buf.x, buf.t, buf.label; `shared`:
-    every lane takes sample q (a broadcast instead of a gather; passes over every
-    sample in order)."""
-    L = buf.x.shape[1]
-    if shared:
-        p = q
-        for m in range(X.shape[1]):
-            buf.x[m, :] = X[p, m]
-        for k in range(T.shape[1]):
-            buf.t[k, :] = T[p, k]
-        buf.label[:] = labels[p]
-        return
+def load_inputs(X, order, q, shared, buf, t):
+    """Copy the inputs of sample order[q, r] into lane r of tile slot t; `shared`:
+    every lane takes sample q, kept once in column 0 (passes over every sample in order)."""
+    L, row = buf.x.shape[1], t * X.shape[1]
     for m in range(X.shape[1]):
-        for r in range(L):
-            buf.x[m, r] = X[order[q, r], m]
+        if shared:
+            buf.x[row + m, 0] = X[q, m]
+        else:
+            for r in range(L):
+                buf.x[row + m, r] = X[order[q, r], m]
+
+
+@jit_inline
+def load_targets(T, labels, order, q, shared, buf):
+    """Targets and label of sample order[q, r] into lane r (sample q in every lane if shared)."""
+    L = buf.t.shape[1]
+    if shared:
+        for k in range(T.shape[1]):
+            buf.t[k, :] = T[q, k]
+        buf.label[:] = labels[q]
+        return
     for k in range(T.shape[1]):
         for r in range(L):
             buf.t[k, r] = T[order[q, r], k]
@@ -78,67 +90,88 @@ def load_samples(X, T, labels, order, q, shared, buf):
 
 
 @jit_inline
-def activate(activation, s, y, i):
-    """y[i] = a(s[i]) across lanes."""
+def clear_slots(net, buf, count):
+    """Zero the inputs and δ^H of tile slots count..TILE−1 (past the last sample):
+    they add 0·0 = +0 to every gradient, which leaves each sum's bits as they are."""
+    for t in range(count, TILE):
+        buf.x[t * net.n_in:(t + 1) * net.n_in, :] = 0.0
+        buf.delta_hid[t * net.n_hidden:(t + 1) * net.n_hidden, :] = 0.0
+
+
+@jit_inline
+def activate(activation, s, row, y, i):
+    """y[i] = a(s[row]) across lanes."""
     L, real = s.shape[1], s.dtype.type
     one, two, zero = real(1.0), real(2.0), real(0.0)
     if activation == SIGMOID:
         for r in range(L):
-            y[i, r] = one / (one + exp_(-s[i, r]))
+            y[i, r] = one / (one + exp_(-s[row, r]))
     elif activation == TANH:
         for r in range(L):
-            e = exp_(-two * abs(s[i, r]))
-            y[i, r] = np.copysign((one - e) / (one + e), s[i, r])
+            e = exp_(-two * abs(s[row, r]))
+            y[i, r] = np.copysign((one - e) / (one + e), s[row, r])
     else:
         for r in range(L):
-            y[i, r] = s[i, r] if s[i, r] > zero else zero
+            y[i, r] = s[row, r] if s[row, r] > zero else zero
 
 
 @jit_inline
-def times_slope(activation, y, d, i):
-    """d[i] *= a'(s[i]) across lanes, from y = a(s)."""
+def times_slope(activation, y, i, d, row):
+    """d[row] *= a'(s[i]) across lanes, from y[i] = a(s[i])."""
     L, real = y.shape[1], y.dtype.type
     one, zero = real(1.0), real(0.0)
     if activation == SIGMOID:
         for r in range(L):
-            d[i, r] *= y[i, r] * (one - y[i, r])
+            d[row, r] *= y[i, r] * (one - y[i, r])
     elif activation == TANH:
         for r in range(L):
-            d[i, r] *= one - y[i, r] * y[i, r]
+            d[row, r] *= one - y[i, r] * y[i, r]
     else:
         for r in range(L):
-            d[i, r] = d[i, r] if y[i, r] > zero else zero
+            d[row, r] = d[row, r] if y[i, r] > zero else zero
 
 
 @jit_inline
-def affine(w, start, n, inputs, s, row, shared):
-    """s[row] = w_start..w_start+n-1 · inputs − θ (θ = w_start+n), per lane;
-    `shared`: every lane has the same inputs, read once as a scalar (a
-    quarter faster: one load less per multiply-add)."""
-    L = w.shape[1]
-    for r in range(L):
-        s[row, r] = -w[start + n, r]
-    for m in range(n):
-        if shared:
-            x = inputs[m, 0]
-            for r in range(L):
-                s[row, r] += w[start + m, r] * x
-        else:
-            for r in range(L):
-                s[row, r] += w[start + m, r] * inputs[m, r]
+def hidden_sums(net, w, buf, shared):
+    """s^H of the tile's samples, s[t·H + i] = w_i · x_t − θ_i per lane, each row
+    of w read once for all TILE samples (a constant count: LLVM unrolls the
+    loop over t inside the loop over lanes); `shared`: the inputs are the same
+    in every lane, read as scalars."""
+    n_in, H, L = net.n_in, net.n_hidden, w.shape[1]
+    for i in range(H):
+        start = net.off_hid + i * (n_in + 1)
+        for r in range(L):
+            for t in range(TILE):
+                buf.s_hid[t * H + i, r] = -w[start + n_in, r]
+        for m in range(n_in):
+            if shared:
+                for r in range(L):
+                    w_m = w[start + m, r]
+                    for t in range(TILE):
+                        buf.s_hid[t * H + i, r] += w_m * buf.x[t * n_in + m, 0]
+            else:
+                for r in range(L):
+                    w_m = w[start + m, r]
+                    for t in range(TILE):
+                        buf.s_hid[t * H + i, r] += w_m * buf.x[t * n_in + m, r]
 
 
 @jit_inline
-def forward(net, w, buf, shared):
-    """Hidden outputs buf.h (buf.h_kept after dropout factors buf.keep) and outputs
-    buf.s_out; `shared`: all lanes see the same sample."""
-    for i in range(net.n_hidden):
-        affine(w, net.off_hid + i * (net.n_in + 1), net.n_in, buf.x, buf.s_hid, i, shared)
-        activate(net.activation, buf.s_hid, buf.h, i)
-        for r in range(buf.h.shape[1]):
+def output_sums(net, w, buf, t):
+    """Hidden outputs buf.h of tile slot t (buf.h_kept after dropout factors
+    buf.keep) and output sums buf.s_out = w_k · h_kept − θ_k."""
+    H, L = net.n_hidden, w.shape[1]
+    for i in range(H):
+        activate(net.activation, buf.s_hid, t * H + i, buf.h, i)
+        for r in range(L):
             buf.h_kept[i, r] = buf.h[i, r] * buf.keep[i, r]
     for k in range(net.n_out):
-        affine(w, k * (net.n_hidden + 1), net.n_hidden, buf.h_kept, buf.s_out, k, False)
+        start = k * (H + 1)
+        for r in range(L):
+            buf.s_out[k, r] = -w[start + H, r]
+        for i in range(H):
+            for r in range(L):
+                buf.s_out[k, r] += w[start + i, r] * buf.h_kept[i, r]
 
 
 @jit_inline
@@ -147,6 +180,17 @@ def softmax_outputs(net, buf):
     and buf.u = Σ over the other k of e^(s_k − max), kept for the error."""
     L, K, real = buf.z.shape[1], net.n_out, buf.z.dtype.type
     one, zero = real(1.0), real(0.0)
+    if K == 2:   # the lecture's: one exponential per lane, the larger output's e^0 = 1 taken as known
+        for r in range(L):   # the same numbers as the loops below, NaN included
+            s0, s1 = buf.s_out[0, r], buf.s_out[1, r]
+            first = not s1 > s0
+            s_max, s_other = (s0, s1) if first else (s1, s0)
+            q = exp_(s_other - s_max)
+            buf.s_max[r], buf.j_max[r], buf.u[r] = s_max, 0 if first else 1, q
+            big, small = one / (one + q), q / (one + q)
+            buf.z[0, r] = big if first else small
+            buf.z[1, r] = small if first else big
+        return
     for r in range(L):
         buf.s_max[r] = buf.s_out[0, r]
         buf.j_max[r] = 0
@@ -255,35 +299,52 @@ def output_delta(net, buf, scale):
 
 
 @jit_inline
-def backward(net, w, buf, scale, shared, g):
-    """Add ∂e_p/∂w (times scale) to the gradient g [P, lanes]: ∂s/∂w is the
-    input, ∂s/∂θ is −1."""
-    L = buf.z.shape[1]
-    H, n_in = net.n_hidden, net.n_in
+def output_backward(net, w, buf, scale, t, g):
+    """Add ∂e_p/∂w of the output layer (times scale) to g [P, lanes] and put
+    δ^H of tile slot t in buf.delta_hid; ∂s/∂w is the input, ∂s/∂θ is −1."""
+    L, H = buf.z.shape[1], net.n_hidden
+    row = t * H
     output_delta(net, buf, scale)
     for i in range(H):
         for r in range(L):
-            buf.delta_hid[i, r] = 0
+            buf.delta_hid[row + i, r] = 0
     for k in range(net.n_out):
         start = k * (H + 1)
         for i in range(H):
             for r in range(L):
-                buf.delta_hid[i, r] += buf.delta_out[k, r] * w[start + i, r]
+                buf.delta_hid[row + i, r] += buf.delta_out[k, r] * w[start + i, r]
                 g[start + i, r] += buf.delta_out[k, r] * buf.h_kept[i, r]
         for r in range(L):
             g[start + H, r] -= buf.delta_out[k, r]
     for i in range(H):
-        start = net.off_hid + i * (n_in + 1)
         for r in range(L):
-            buf.delta_hid[i, r] *= buf.keep[i, r]
-        times_slope(net.activation, buf.h, buf.delta_hid, i)
+            buf.delta_hid[row + i, r] *= buf.keep[i, r]
+        times_slope(net.activation, buf.h, i, buf.delta_hid, row + i)
+
+
+@jit_inline
+def hidden_gradient(net, buf, shared, g):
+    """Add the tile's ∂e_p/∂w of the hidden layer to g: g_mi += δ^H_i x_m sample
+    after sample, kept in a register between them, so each sum has the bits
+    that one pass per sample gives; each g row read and written once per tile."""
+    n_in, H, L = net.n_in, net.n_hidden, g.shape[1]
+    for i in range(H):
+        start = net.off_hid + i * (n_in + 1)
         for m in range(n_in):
             if shared:
-                x = buf.x[m, 0]
                 for r in range(L):
-                    g[start + m, r] += buf.delta_hid[i, r] * x
+                    g_m = g[start + m, r]
+                    for t in range(TILE):
+                        g_m += buf.delta_hid[t * H + i, r] * buf.x[t * n_in + m, 0]
+                    g[start + m, r] = g_m
             else:
                 for r in range(L):
-                    g[start + m, r] += buf.delta_hid[i, r] * buf.x[m, r]
+                    g_m = g[start + m, r]
+                    for t in range(TILE):
+                        g_m += buf.delta_hid[t * H + i, r] * buf.x[t * n_in + m, r]
+                    g[start + m, r] = g_m
         for r in range(L):
-            g[start + n_in, r] -= buf.delta_hid[i, r]
+            g_theta = g[start + n_in, r]
+            for t in range(TILE):
+                g_theta -= buf.delta_hid[t * H + i, r]
+            g[start + n_in, r] = g_theta

@@ -16,7 +16,8 @@ import numpy as np
 
 from . import rng
 from .config import jit, jit_inline
-from .network import DEAD_SLOPE, add_error, backward, forward, load_samples, outputs, scratch, times_slope
+from .network import (DEAD_SLOPE, TILE, add_error, clear_slots, hidden_gradient, hidden_sums, load_inputs, load_targets,
+                      output_backward, output_sums, outputs, scratch, times_slope)
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
 Plan = collections.namedtuple(
@@ -58,28 +59,38 @@ def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, ep
     for i in range(H):
         for r in range(L):
             buf.keep[i, r] = keep[r]
-    for q in range(start, stop):
-        load_samples(X, T, labels, order, q, shared, buf)
-        if gradient and plan.dropout:
-            for i in range(H):
-                for r in range(L):
-                    ratio = hyper[DROPOUT, r]
-                    u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
-                    kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
-                    buf.keep[i, r] = kept if u >= ratio else 0.0
-        forward(net, w, buf, shared)
-        outputs(net, buf)
-        if with_error:
-            add_error(net, buf, e, correct)
+    for first in range(start, stop, TILE):   # the hidden layer a tile of samples at a time
+        count = min(TILE, stop - first)
+        for t in range(count):
+            load_inputs(X, order, first + t, shared, buf, t)
+        if count < TILE:
+            clear_slots(net, buf, count)
+        hidden_sums(net, w, buf, shared)
+        for t in range(count):
+            q = first + t
+            load_targets(T, labels, order, q, shared, buf)
+            if gradient and plan.dropout:
+                for i in range(H):
+                    for r in range(L):
+                        ratio = hyper[DROPOUT, r]
+                        u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
+                        kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
+                        buf.keep[i, r] = kept if u >= ratio else 0.0
+            output_sums(net, w, buf, t)
+            outputs(net, buf)
+            if with_error:
+                add_error(net, buf, e, correct)
+            if gradient:
+                output_backward(net, w, buf, scale, t, g)
+            if count_dead:
+                for i in range(H):
+                    buf.delta_hid[i, :] = 1.0
+                    times_slope(net.activation, buf.h, i, buf.delta_hid, i)
+                    for r in range(L):
+                        if buf.delta_hid[i, r] >= DEAD_SLOPE:
+                            alive[i, r] = 1.0
         if gradient:
-            backward(net, w, buf, scale, shared, g)
-        if count_dead:
-            for i in range(H):
-                buf.delta_hid[i, :] = 1.0
-                times_slope(net.activation, buf.h, buf.delta_hid, i)
-                for r in range(L):
-                    if buf.delta_hid[i, r] >= DEAD_SLOPE:
-                        alive[i, r] = 1.0
+            hidden_gradient(net, buf, shared, g)
 
 
 @jit_inline
