@@ -69,12 +69,12 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
             hidden_sums(net, w, buf, True)
             for t in range(TILE):
                 load_targets(T, labels, buf.order, first + t, True, buf)
-                output_sums(net, w, buf, t)
+                output_sums(net, w, buf, t, False)
                 outputs(net, buf)
                 if upto >= 1:
                     add_error(net, buf, e, correct)
                 if upto >= 2:
-                    output_backward(net, w, buf, scale, t, g)
+                    output_backward(net, w, buf, scale, t, False, g)
             if upto >= 2:
                 hidden_gradient(net, buf, True, g)
         if upto >= 3:

@@ -157,21 +157,29 @@ def hidden_sums(net, w, buf, shared):
 
 
 @jit_inline
-def output_sums(net, w, buf, t):
+def kept(buf, dropout):
+    """The hidden outputs after dropout factors: buf.h itself without dropout (factors 1)."""
+    return buf.h_kept if dropout else buf.h
+
+
+@jit_inline
+def output_sums(net, w, buf, t, dropout):
     """Hidden outputs buf.h of tile slot t (buf.h_kept after dropout factors
     buf.keep) and output sums buf.s_out = w_k · h_kept − θ_k."""
     H, L = net.n_hidden, w.shape[1]
     for i in range(H):
         activate(net.activation, buf.s_hid, t * H + i, buf.h, i)
-        for r in range(L):
-            buf.h_kept[i, r] = buf.h[i, r] * buf.keep[i, r]
+        if dropout:
+            for r in range(L):
+                buf.h_kept[i, r] = buf.h[i, r] * buf.keep[i, r]
+    h_kept = kept(buf, dropout)
     for k in range(net.n_out):
         start = k * (H + 1)
         for r in range(L):
             buf.s_out[k, r] = -w[start + H, r]
         for i in range(H):
             for r in range(L):
-                buf.s_out[k, r] += w[start + i, r] * buf.h_kept[i, r]
+                buf.s_out[k, r] += w[start + i, r] * h_kept[i, r]
 
 
 @jit_inline
@@ -299,11 +307,12 @@ def output_delta(net, buf, scale):
 
 
 @jit_inline
-def output_backward(net, w, buf, scale, t, g):
+def output_backward(net, w, buf, scale, t, dropout, g):
     """Add ∂e_p/∂w of the output layer (times scale) to g [P, lanes] and put
     δ^H of tile slot t in buf.delta_hid; ∂s/∂w is the input, ∂s/∂θ is −1."""
     L, H = buf.z.shape[1], net.n_hidden
     row = t * H
+    h_kept = kept(buf, dropout)
     output_delta(net, buf, scale)
     for i in range(H):
         for r in range(L):
@@ -313,12 +322,13 @@ def output_backward(net, w, buf, scale, t, g):
         for i in range(H):
             for r in range(L):
                 buf.delta_hid[row + i, r] += buf.delta_out[k, r] * w[start + i, r]
-                g[start + i, r] += buf.delta_out[k, r] * buf.h_kept[i, r]
+                g[start + i, r] += buf.delta_out[k, r] * h_kept[i, r]
         for r in range(L):
             g[start + H, r] -= buf.delta_out[k, r]
     for i in range(H):
-        for r in range(L):
-            buf.delta_hid[row + i, r] *= buf.keep[i, r]
+        if dropout:
+            for r in range(L):
+                buf.delta_hid[row + i, r] *= buf.keep[i, r]
         times_slope(net.activation, buf.h, i, buf.delta_hid, row + i)
 
 

@@ -76,12 +76,12 @@ def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, ep
                         u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
                         kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
                         buf.keep[i, r] = kept if u >= ratio else 0.0
-            output_sums(net, w, buf, t)
+            output_sums(net, w, buf, t, plan.dropout)
             outputs(net, buf)
             if with_error:
                 add_error(net, buf, e, correct)
             if gradient:
-                output_backward(net, w, buf, scale, t, g)
+                output_backward(net, w, buf, scale, t, plan.dropout, g)
             if count_dead:
                 for i in range(H):
                     buf.delta_hid[i, :] = 1.0
