@@ -89,8 +89,8 @@ def exp_of(c):
         k = as_int(k_rounded) - c.ROUND_BITS
         kf = k_rounded - c.ROUND
         r = (x - kf * c.LN2_HI) - kf * c.LN2_LO
-        p = c.ONE - c.ONE
-        for coefficient in c.EXP_SERIES:
+        p = c.EXP_SERIES[0]   # Horner's scheme from the highest power
+        for coefficient in c.EXP_SERIES[1:]:
             p = p * r + coefficient
         return p * as_real((k + c.BIAS) << c.SHIFT, x)
     return exp_
@@ -109,8 +109,8 @@ def log_of(c):
         ef = as_real(e + c.ROUND_BITS, x) - c.ROUND     # int -> float without cvtqq2pd
         t = (m - c.ONE) / (m + c.ONE)
         t2 = t * t
-        p = c.ONE - c.ONE
-        for coefficient in c.ATANH_SERIES:
+        p = c.ATANH_SERIES[0]
+        for coefficient in c.ATANH_SERIES[1:]:
             p = p * t2 + coefficient
         y = ef * c.LN2_HI + (c.TWO * t * p + ef * c.LN2_LO)
         return y if x < c.INF else x    # inf and NaN pass through
