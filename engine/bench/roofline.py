@@ -68,7 +68,7 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
                 load_inputs(X, buf.order, first + t, True, buf, t)
             hidden_sums(net, w, buf, True)
             for t in range(TILE):
-                load_targets(T, labels, buf.order, first + t, True, buf)
+                load_targets(T, labels, buf.order, first + t, True, buf, upto >= 1)
                 output_sums(net, w, buf, t, False)
                 outputs(net, buf)
                 if upto >= 1:

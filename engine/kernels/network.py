@@ -74,19 +74,27 @@ def load_inputs(X, order, q, shared, buf, t):
 
 
 @jit_inline
-def load_targets(T, labels, order, q, shared, buf):
-    """Targets and label of sample order[q, r] into lane r (sample q in every lane if shared)."""
-    L = buf.t.shape[1]
+def load_targets(T, labels, order, q, shared, buf, with_label):
+    """Targets of sample order[q, r] into lane r (sample q in every lane if shared),
+    their sum Σ_k t_k (for softmax + cross-entropy's δ) and, if asked, the label."""
+    L, K, zero = buf.t.shape[1], T.shape[1], buf.t.dtype.type(0.0)
     if shared:
-        for k in range(T.shape[1]):
+        t_sum = zero
+        for k in range(K):
             buf.t[k, :] = T[q, k]
-        buf.label[:] = labels[q]
+            t_sum += T[q, k]
+        buf.t_sum[:] = t_sum
+        if with_label:
+            buf.label[:] = labels[q]
         return
-    for k in range(T.shape[1]):
+    buf.t_sum[:] = zero
+    for k in range(K):
         for r in range(L):
             buf.t[k, r] = T[order[q, r], k]
-    for r in range(L):
-        buf.label[r] = labels[order[q, r]]
+            buf.t_sum[r] += buf.t[k, r]
+    if with_label:
+        for r in range(L):
+            buf.label[r] = labels[order[q, r]]
 
 
 @jit_inline
@@ -287,11 +295,6 @@ def output_delta(net, buf, scale):
         for k in range(K):
             for r in range(L):
                 buf.u[r] += (buf.z[k, r] - buf.t[k, r]) * buf.z[k, r]
-    for r in range(L):
-        buf.t_sum[r] = zero   # Σ_j t_j, for softmax + cross-entropy
-    for k in range(K):
-        for r in range(L):
-            buf.t_sum[r] += buf.t[k, r]
     for k in range(K):
         for r in range(L):
             z, t = buf.z[k, r], buf.t[k, r]

@@ -68,7 +68,7 @@ def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, ep
         hidden_sums(net, w, buf, shared)
         for t in range(count):
             q = first + t
-            load_targets(T, labels, order, q, shared, buf)
+            load_targets(T, labels, order, q, shared, buf, with_error)
             if gradient and plan.dropout:
                 for i in range(H):
                     for r in range(L):
