@@ -30,6 +30,7 @@ LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loop
 # is then read once per TILE samples instead of once per sample (with 128 lanes
 # they live in L2), and each lane loop does TILE samples' work for one set-up.
 TILE = 4
+INPUTS = 4   # inputs whose products hidden_sums adds while the sums stay in registers
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")
@@ -140,28 +141,43 @@ def times_slope(activation, y, i, d, row):
 
 
 @jit_inline
+def add_products(w, start, m, width, x, s, row, stride, shared):
+    """s[row + t·stride] += w_m+j · x_t,m+j for j < width, t < TILE, per lane: the
+    sums stay in registers across the `width` inputs (a constant at the call:
+    LLVM unrolls both short loops inside the loop over lanes), one store each."""
+    n = x.shape[0] // TILE
+    if shared:
+        for r in range(s.shape[1]):
+            for t in range(TILE):
+                s_t = s[row + t * stride, r]
+                for j in range(width):
+                    s_t += w[start + m + j, r] * x[t * n + m + j, 0]
+                s[row + t * stride, r] = s_t
+    else:
+        for r in range(s.shape[1]):
+            for t in range(TILE):
+                s_t = s[row + t * stride, r]
+                for j in range(width):
+                    s_t += w[start + m + j, r] * x[t * n + m + j, r]
+                s[row + t * stride, r] = s_t
+
+
+@jit_inline
 def hidden_sums(net, w, buf, shared):
     """s^H of the tile's samples, s[t·H + i] = w_i · x_t − θ_i per lane, each row
-    of w read once for all TILE samples (a constant count: LLVM unrolls the
-    loop over t inside the loop over lanes); `shared`: the inputs are the same
-    in every lane, read as scalars."""
+    of w read once for all TILE samples, inputs taken INPUTS at a time;
+    `shared`: the inputs are the same in every lane, read as scalars."""
     n_in, H, L = net.n_in, net.n_hidden, w.shape[1]
     for i in range(H):
         start = net.off_hid + i * (n_in + 1)
         for r in range(L):
             for t in range(TILE):
                 buf.s_hid[t * H + i, r] = -w[start + n_in, r]
-        for m in range(n_in):
-            if shared:
-                for r in range(L):
-                    w_m = w[start + m, r]
-                    for t in range(TILE):
-                        buf.s_hid[t * H + i, r] += w_m * buf.x[t * n_in + m, 0]
-            else:
-                for r in range(L):
-                    w_m = w[start + m, r]
-                    for t in range(TILE):
-                        buf.s_hid[t * H + i, r] += w_m * buf.x[t * n_in + m, r]
+        whole = n_in - n_in % INPUTS
+        for m in range(0, whole, INPUTS):
+            add_products(w, start, m, INPUTS, buf.x, buf.s_hid, i, H, shared)
+        for m in range(whole, n_in):
+            add_products(w, start, m, 1, buf.x, buf.s_hid, i, H, shared)
 
 
 @jit_inline
