@@ -10,6 +10,8 @@
   a vectorised loop body and its scalar remainder, and between a kernel just
   compiled and the same kernel loaded from the cache (inlining decides what
   gets fused). Full fastmath also makes isnan() false (divergence unseen).
+  A multiply-add asked for by name (fastmath.fma, rounded once) is another
+  matter: it is one operation wherever it runs, so exp and log use it.
 
 The on-disk cache is keyed on each function's own file, not on these flags
 nor on the files it calls; cache.py empties it whenever a kernel source changes.
