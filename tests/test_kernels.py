@@ -1,11 +1,14 @@
 """The compiled training loop against tests/naive.py, run by run: in float64 to
 rounding (rtol 1e-9), in float32 to float32's accumulated rounding (the
 float64 reference, from the same float64 initial weights)."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import engine
+from engine.kernels.network import TILE
 from engine.options import TRAIN_DEFAULTS
 import naive
 
@@ -75,6 +78,19 @@ def test_float32_is_not_float64(data):
 ], ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
 def test_regularisers_batches_schedules_and_stopping(data, settings):
     compare_with_naive(data, **{"epochs": 10, "lr": 0.5, **settings})
+
+
+@pytest.mark.parametrize("n_train, settings", [
+    *((n, {}) for n in (1, 2, 3, 5, 7)),
+    *((n, dict(dropout=0.3)) for n in (1, 2, 3, 5, 7)),
+    *((n, dict(batch_size=3, optimizer="adam", lr=0.05)) for n in (5, 7)),
+], ids=lambda v: str(v) if isinstance(v, int) else ",".join(f"{k}={x}" for k, x in v.items()) or "full_batch")
+def test_sample_counts_that_leave_a_tile_part_full(data, n_train, settings):
+    # the kernels take TILE samples at a time; every count of the last tile, with
+    # the lanes sharing each sample (full batch) or not (shuffled batches)
+    assert n_train % TILE != 0
+    part = dataclasses.replace(data, X_train=data.X_train[:n_train], T_train=data.T_train[:n_train])
+    compare_with_naive(part, **{"epochs": 6, "lr": 0.5, **settings})
 
 
 def test_target_loss_stops_runs_at_different_epochs(data):
