@@ -174,19 +174,21 @@ def roofline_section(table, engine_speed):
     """Work, time and limits per kernel section; engine_speed: {dtype: sample-steps/s of the
     throughput job in this run, all threads}."""
     limits = table.groupby("dtype", sort=False).first()
-    rows = [[r.dtype, r.section, f"{r.flops:.0f}", f"{r.bytes:.0f}", f"{r.exp_log:g}", f"{r.ns_per_sample_step:.2f}",
-             f"{r.compute_frac:.0%}", f"{r.l1_frac:.0%}", f"{r.exp_frac:.0%}", r.binds] for r in table.itertuples()]
+    rows = [[r.dtype, r.section, f"{r.flops:.0f}", f"{r.bytes:.0f}", f"{r.exp_log:g}", f"{r.divisions:.3g}",
+             f"{r.ns_per_sample_step:.2f}", f"{r.compute_frac:.0%}", f"{r.l1_frac:.0%}", f"{r.exp_frac:.0%}",
+             f"{r.div_frac:.0%}", r.binds] for r in table.itertuples()]
     lines = []
     for dtype, group in table.groupby("dtype", sort=False):
         lim = limits.loc[dtype]
         # the roofline of the whole step: each section at its binding limit, one core, times the cores
-        floor = sum(max(r.flops / lim.peak_flops, r.bytes / lim.l1_bytes_s, r.exp_log / lim.exp_per_s)
-                    for r in group.itertuples())
+        floor = sum(max(r.flops / lim.peak_flops, r.bytes / lim.l1_bytes_s, r.exp_log / lim.exp_per_s,
+                        r.divisions / lim.div_per_s) for r in group.itertuples())
         measured = group["ns_per_sample_step"].sum() * 1e-9
         cores = numba.get_num_threads()
         lines.append(
             f"- {dtype}: limits per core {lim.peak_flops:.3g} flops/s (multiply and add, no FMA), L1 "
-            f"{lim.l1_bytes_s:.3g} B/s, L2 {lim.l2_bytes_s:.3g} B/s, {lim.exp_per_s:.3g} exp/s. One sample-step "
+            f"{lim.l1_bytes_s:.3g} B/s, L2 {lim.l2_bytes_s:.3g} B/s, {lim.exp_per_s:.3g} exp/s, "
+            f"{lim.div_per_s:.3g} divisions/s. One sample-step "
             f"takes {measured * 1e9:.2f} ns on one core ({1 / measured:.3g}/s; × {cores} threads = "
             f"{cores / measured:.3g}/s; the throughput job measured {engine_speed.get(dtype, float('nan')):.3g}/s). "
             f"At every section's binding limit it would take {floor * 1e9:.2f} ns: at most "
@@ -198,13 +200,14 @@ def roofline_section(table, engine_speed):
         "(`engine/bench/roofline.py`: every array element read or written in the inner loops), exp/log "
         "calls, the measured time on one thread (one block of lanes; differences of cumulative timings), and "
         "the share of each limit that rate reaches: arithmetic (independent multiply-add chains), L1 "
-        "bandwidth (y ← y + a·x in L1) and exp calls (fastmath's exp over a block), each measured by a "
+        "bandwidth (y ← y + a·x in L1), exp calls (fastmath's exp over a block) and the divider "
+        "(1/(1 + x) over a block; divisions and square roots), each measured by a "
         "numba microbenchmark in this run. 'binds' is the limit the section comes closest to. The "
         "counts are upper bounds (LLVM keeps some elements in registers) and the CPU overlaps one "
         "section with the next, so a section timed as a difference can come out short: a share above "
         "100 % says that, not a broken limit; exp/log counts every call as one exp.", "",
-        markdown_table(["dtype", "section", "flops", "bytes", "exp/log", "ns / sample-step", "of compute peak",
-                        "of L1 bandwidth", "of exp rate", "binds"], rows), "",
+        markdown_table(["dtype", "section", "flops", "bytes", "exp/log", "÷ and √", "ns / sample-step",
+                        "of compute peak", "of L1 bandwidth", "of exp rate", "of divider", "binds"], rows), "",
         *lines, "", "Table: `roofline.csv`.", ""]
 
 

@@ -8,7 +8,9 @@ Limits, each from a tiny numba microbenchmark:
   kernels are (a·b + c with no contraction to FMA, see kernels/config.py);
 - L1 and L2 bandwidth: y ← y + a·x over arrays that fit each cache
   (2 loads and 1 store per element);
-- transcendental functions: fastmath.exp_ over a block of lanes.
+- transcendental functions: fastmath.exp_ over a block of lanes;
+- divisions: 1/(1 + x) over a block of lanes (the divider is a unit of its
+  own, shared by square roots).
 
 A section's time is the difference of cumulative timings (forward; forward +
 error; + backward; + update) of the engine's own inlined functions on the
@@ -24,8 +26,8 @@ import pandas as pd
 
 from ..kernels.config import jit
 from ..kernels.fastmath import exp_
-from ..kernels.network import (LANES, TILE, Net, add_error, hidden_gradient, hidden_sums, load_inputs, load_targets,
-                               output_backward, output_sums, outputs, scratch)
+from ..kernels.network import (INPUTS, LANES, TILE, Net, add_error, hidden_gradient, hidden_sums, load_inputs,
+                               load_targets, output_backward, output_sums, outputs, scratch)
 from ..kernels.optimizers import ADAM, add_decay, update
 from ..model.layout import Layout
 from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
@@ -37,23 +39,31 @@ ROUNDS = 7   # timings per level; the best counts
 
 
 def counts(layout, n):
-    """(flops, array elements read or written, exp/log calls) per sample-step of
-    each section, for the benchmark job (sigmoid, softmax, cross-entropy, mean,
-    full batch of n samples, Adam), counted from kernels/network.py and
-    optimizers.py; negations, compares and selects are not counted as flops,
-    nor scalars held in registers as elements."""
+    """(flops, array elements read or written, exp/log calls, divisions and square
+    roots) per sample-step of
+    each section, for the benchmark job (sigmoid, softmax of two outputs,
+    cross-entropy, mean, full batch of n samples, no dropout, Adam), counted from
+    kernels/network.py and optimizers.py; negations, compares and selects are not
+    counted as flops, nor scalars held in registers (such as the inputs every lane
+    shares) as elements. A tile's work is divided among its TILE samples."""
     n_in, H, K = layout.n_in, layout.n_hidden, layout.n_out
     P, weights = layout.size, int((~layout.is_threshold).sum())
-    # sample into the lanes; affine; sigmoid 1/(1+e); dropout factor; affine; s − max and Σ; z /= 1 + u
-    forward_ = (2 * n_in * H + 2 * H + H + 2 * H * K + 2 * K + 2 * K,
-                n_in + K + 1 + H * (2 + 3 * n_in) + 2 * H + 3 * H + K * (2 + 3 * H) + 6 + 6 * K + 3 * K,
-                H + K)                                            # e^−s per hidden unit, e^(s−max) per output
-    error = (1 + 4 + 4 * K, 4 + 2 + 6 * K, 1)                     # hits, log1p(u), −t (s − max − log Σ)
-    # Σ t and δ^O; δ^H += δ^O w and g += δ^O h; g_θ; dropout and slope; g += δ^H x; g_θ
-    backward_ = (K + 3 * K + 4 * H * K + K + 4 * H + 2 * n_in * H + H,
-                 1 + 3 * K + 4 * K + H + 7 * H * K + 3 * K + 6 * H + 3 * n_in * H + 3 * H, 0)
-    # once per step for the whole batch: Adam 16 flops and 13 elements per number, decay 2 and 4 per weight
-    update_ = ((16 * P + 2 * weights) / n, (13 * P + 4 * weights) / n, 0)
+    # hidden sums: per unit θ read and TILE sums written; each w row read once a tile;
+    # each sum read and written once per call of add_products (INPUTS inputs, or one)
+    calls = n_in // INPUTS + n_in % INPUTS
+    hidden_sums = H * ((1 + TILE) / TILE + n_in / TILE + 2 * calls)
+    # targets and Σt into the lanes; hidden sums; sigmoid 1/(1+e); output sums; softmax of two
+    forward_ = (2 * n_in * H + 2 * H + 2 * H * K + 4,
+                K + 1 + hidden_sums + 2 * H + K * (2 + 4 * H) + 7,
+                H + 1, H + 2)   # e^−s and 1/(1+e) per hidden unit; e^(s_other − s_max), z divided twice
+    # label, hits, log1p(u) (two divisions: log's (m−1)/(m+1), log1p's x/(w−1)), −t (s − max − log Σ)
+    error = (1 + 4 + 4 * K, 1 + 4 + 2 + 6 * K, 1, 2)
+    # δ^O; δ^H = 0 then += δ^O w, and g += δ^O h; g_θ; slope; the tile's g += δ^H x and g_θ
+    backward_ = (3 * K + 4 * H * K + K + 3 * H + H * (2 * n_in + 1),
+                 4 * K + H + 7 * H * K + 3 * K + 3 * H + H * (n_in + 1) * (2 + TILE) / TILE, 0, 0)
+    # once per step for the whole batch: Adam 16 flops, 13 elements, 3 divisions and a root
+    # per number; decay 2 flops and 4 elements per weight
+    update_ = ((16 * P + 2 * weights) / n, (13 * P + 4 * weights) / n, 0, 4 * P / n)
     return dict(zip(SECTIONS, (forward_, error, backward_, update_)))
 
 
@@ -114,6 +124,14 @@ def exp_kernel(x, y, reps):
             y[i] = exp_(x[i])
 
 
+@jit
+def div_kernel(x, y, reps):
+    one = x.dtype.type(1.0)
+    for _ in range(reps):
+        for i in range(x.size):
+            y[i] = one / (one + x[i])
+
+
 def best_seconds(call, repeats=ROUNDS):
     call()   # compiled and warm
     times = []
@@ -125,7 +143,7 @@ def best_seconds(call, repeats=ROUNDS):
 
 
 def machine_limits(real):
-    """Per core, in this dtype: flops/s, L1 and L2 bytes/s, exp calls/s."""
+    """Per core, in this dtype: flops/s, L1 and L2 bytes/s, exp calls/s, divisions/s."""
     size = np.dtype(real).itemsize
     a = np.random.default_rng(0).uniform(0.5, 1.0, (CHAINS, LANES)).astype(real)
     reps = 20000
@@ -140,7 +158,8 @@ def machine_limits(real):
     y = np.empty_like(x)
     reps = 50000
     exps = LANES * reps / best_seconds(lambda: exp_kernel(x, y, reps))
-    return {"flops": flops, "L1": bandwidth["L1"], "L2": bandwidth["L2"], "exp": exps}
+    divisions = LANES * reps / best_seconds(lambda: div_kernel(x, y, reps))
+    return {"flops": flops, "L1": bandwidth["L1"], "L2": bandwidth["L2"], "exp": exps, "div": divisions}
 
 
 def section_seconds(real, samples, reps):
@@ -177,14 +196,14 @@ def roofline_table(samples, reps=200):
         limits = machine_limits(real)
         seconds = section_seconds(real, samples, reps)
         size = np.dtype(real).itemsize
-        for section, (flops, elements, calls) in counts(Layout(), samples).items():
+        for section, (flops, elements, calls, divisions) in counts(Layout(), samples).items():
             t = seconds[section]
             use = {"compute": flops / t / limits["flops"], "L1 bandwidth": elements * size / t / limits["L1"],
-                   "exp/log": calls / t / limits["exp"]}
+                   "exp/log": calls / t / limits["exp"], "divider": divisions / t / limits["div"]}
             rows.append({"dtype": np.dtype(real).name, "section": section, "flops": flops,
-                         "bytes": elements * size, "exp_log": calls, "ns_per_sample_step": t * 1e9,
-                         "compute_frac": use["compute"], "l1_frac": use["L1 bandwidth"],
-                         "exp_frac": use["exp/log"], "binds": max(use, key=use.get),
-                         "peak_flops": limits["flops"], "l1_bytes_s": limits["L1"],
-                         "l2_bytes_s": limits["L2"], "exp_per_s": limits["exp"]})
+                         "bytes": elements * size, "exp_log": calls, "divisions": divisions,
+                         "ns_per_sample_step": t * 1e9, "compute_frac": use["compute"],
+                         "l1_frac": use["L1 bandwidth"], "exp_frac": use["exp/log"], "div_frac": use["divider"],
+                         "binds": max(use, key=use.get), "peak_flops": limits["flops"], "l1_bytes_s": limits["L1"],
+                         "l2_bytes_s": limits["L2"], "exp_per_s": limits["exp"], "div_per_s": limits["div"]})
     return pd.DataFrame(rows)
