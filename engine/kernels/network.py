@@ -1,6 +1,10 @@
-"""One sample through many networks at once: forward pass, error, backprop.
+"""Samples through many networks at once: forward pass, error, backprop.
 
 Every array here is [rows, lanes]: one independent network (run) per lane.
+The hidden layer's products are taken a tile of TILE samples at a time (the
+rest of a pass one sample at a time), so that each row of w and g is read
+once per tile; every number is summed in the same order as one sample at a
+time would, so the results have the same bits.
 Every innermost loop runs over lanes, so LLVM turns it into SIMD code; the
 choices (activation, output, loss) branch outside those loops. The lane
 count is read from the arrays at run time on purpose: a constant trip count
@@ -24,11 +28,12 @@ from ..options import ACTIVATIONS, LOSSES, OUTPUTS
 from .config import jit, jit_inline
 from .fastmath import exp_, log1p_
 
-LANES = 128   # runs side by side in one block; measured best on AVX2 (lane loops
-              # are short, so longer ones amortise their set-up; w and g still fit L1/L2)
+LANES = 128   # runs side by side in one block; measured best, against 64 and 256 (lane
+              # loops are short, so longer ones amortise their set-up; w and g fit L2)
 # Samples whose hidden-layer products are taken together: each row of w and g
 # is then read once per TILE samples instead of once per sample (with 128 lanes
 # they live in L2), and each lane loop does TILE samples' work for one set-up.
+# 4 measured faster than 8; tiling the output layer as well measured slower.
 TILE = 4
 INPUTS = 4   # inputs whose products hidden_sums adds while the sums stay in registers
 
