@@ -107,9 +107,12 @@ def load_targets(T, labels, order, q, shared, buf, with_label):
 def clear_slots(net, buf, count):
     """Zero the inputs and δ^H of tile slots count..TILE−1 (past the last sample):
     they add 0·0 = +0 to every gradient, which leaves each sum's bits as they are."""
-    for t in range(count, TILE):
-        buf.x[t * net.n_in:(t + 1) * net.n_in, :] = 0.0
-        buf.delta_hid[t * net.n_hidden:(t + 1) * net.n_hidden, :] = 0.0
+    for row in range(count * net.n_in, TILE * net.n_in):   # loops, not slices: see train.py
+        for r in range(buf.x.shape[1]):
+            buf.x[row, r] = 0.0
+    for row in range(count * net.n_hidden, TILE * net.n_hidden):
+        for r in range(buf.delta_hid.shape[1]):
+            buf.delta_hid[row, r] = 0.0
 
 
 @jit_inline
@@ -178,11 +181,15 @@ def hidden_sums(net, w, buf, shared):
         for r in range(L):
             for t in range(TILE):
                 buf.s_hid[t * H + i, r] = -w[start + n_in, r]
-        whole = n_in - n_in % INPUTS
-        for m in range(0, whole, INPUTS):
-            add_products(w, start, m, INPUTS, buf.x, buf.s_hid, i, H, shared)
-        for m in range(whole, n_in):
-            add_products(w, start, m, 1, buf.x, buf.s_hid, i, H, shared)
+        if shared:   # the full-batch passes that dominate training; the rest one input at a time
+            whole = n_in - n_in % INPUTS
+            for m in range(0, whole, INPUTS):
+                add_products(w, start, m, INPUTS, buf.x, buf.s_hid, i, H, True)
+            for m in range(whole, n_in):
+                add_products(w, start, m, 1, buf.x, buf.s_hid, i, H, True)
+        else:
+            for m in range(n_in):
+                add_products(w, start, m, 1, buf.x, buf.s_hid, i, H, False)
 
 
 @jit_inline
