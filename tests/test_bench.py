@@ -178,6 +178,21 @@ def test_compare_stops_on_an_implementation_that_trains_differently():
         throughput.compare("t", {"engine": throughput.train_engine, "wrong_lr": wrong_lr}, 4, 5, 8, 1)
 
 
+def test_implementations_are_timed_in_rounds():
+    # one call of each per round, after a warm-up of each: a busy spell falls on all alike
+    calls = []
+
+    def recording(name):
+        def trainer(params0, X, T, epochs, lr):
+            calls.append((name, epochs))
+            return throughput.train_engine(params0, X, T, epochs, lr)
+        return trainer
+
+    timings = throughput.measure({"a": recording("a"), "b": recording("b")}, 4, 3, 8, 3)
+    assert calls == [("a", 1), ("b", 1)] + [("a", 3), ("b", 3)] * 3
+    assert set(timings) == {"a", "b"} and all(t.best <= t.median for t in timings.values())
+
+
 @pytest.mark.slow
 def test_kernel_mode_prints_the_ratio_agreement_and_warm_start(capsys):
     assert _bench("kernel", "--quick") == 0

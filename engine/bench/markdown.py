@@ -125,7 +125,9 @@ def throughput_section(table, figure, sizes):
         f"Sample-steps/s = runs · samples · epochs / best seconds; 'time ÷ engine's' is the best time "
         f"over the engine's on the same job; every implementation must end at the engine's final losses "
         f"(largest relative difference shown; the benchmark stops above {LOSS_RTOL:g}). Each point: a "
-        f"one-epoch warm-up call, then the best and median of {sizes.repeats} calls, all in one process.", "",
+        f"one-epoch warm-up call of each implementation, then the best and median of {sizes.repeats} calls, "
+        f"taken in rounds of one call of each (a busy spell of the machine falls on all alike), all in one "
+        f"process.", "",
         "**The same job, every implementation**", "", markdown_table(speed_header, speed_rows("implementations")),
         "",
         "**Scaling with runs per call** (sample-steps/s; epochs chosen so that a point is about "

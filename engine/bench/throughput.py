@@ -123,17 +123,23 @@ class Timing:
     loss: np.ndarray
 
 
-def measure(trainer, runs, epochs, samples, repeats):
-    """Seconds of `repeats` calls of the job after a one-epoch warm-up call."""
+def measure(trainers, runs, epochs, samples, repeats):
+    """name -> Timing of `repeats` calls of the job by each trainer, after a one-epoch
+    warm-up call of each. The calls go in rounds, one of each trainer per round, so
+    that a busy spell of this shared machine falls on all of them alike rather than
+    on whichever was being timed (one call varies by up to a quarter from minute to minute)."""
     X, T = job_data(samples)
     params0 = job_params(runs)
-    trainer(params0, X, T, 1, JOB_LR)
-    seconds = []
+    for trainer in trainers.values():
+        trainer(params0, X, T, 1, JOB_LR)
+    seconds, losses = {name: [] for name in trainers}, {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        _, loss = trainer(params0, X, T, epochs, JOB_LR)
-        seconds.append(time.perf_counter() - start)
-    return Timing(min(seconds), float(np.median(seconds)), np.asarray(loss, dtype=float))
+        for name, trainer in trainers.items():
+            start = time.perf_counter()
+            _, loss = trainer(params0, X, T, epochs, JOB_LR)
+            seconds[name].append(time.perf_counter() - start)
+            losses[name] = np.asarray(loss, dtype=float)
+    return {name: Timing(min(s), float(np.median(s)), losses[name]) for name, s in seconds.items()}
 
 
 def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
@@ -151,7 +157,7 @@ def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
 def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
     """Rows of one job trained by each trainer (name -> function; "engine" first), with
     throughput, speed relative to the engine, and a check of the final losses (to rtol)."""
-    timings = {name: measure(trainer, runs, epochs, samples, repeats) for name, trainer in trainers.items()}
+    timings = measure(trainers, runs, epochs, samples, repeats)
     engine = timings["engine"]
     return [{"study": study, "implementation": name, "runs": runs, "epochs": epochs, "samples": samples,
              "repeats": repeats, "seconds_best": t.best, "seconds_median": t.median,
