@@ -56,7 +56,7 @@ Scratch = collections.namedtuple(
 
 @jit_inline
 def scratch(net, L, real):
-    """One sample's buffers for L lanes, reals of dtype `real`."""
+    """The buffers of a tile (x, s_hid, delta_hid) and of one sample for L lanes, reals of dtype `real`."""
     H, K = net.n_hidden, net.n_out
     return Scratch(np.zeros((TILE * net.n_in, L), real), np.empty((K, L), real), np.empty(L, np.int64),
                    np.empty((TILE * H, L), real), np.empty((H, L), real), np.ones((H, L), real),
