@@ -2,6 +2,7 @@
 traceback, a line saying how many runs are saved and how to finish, exit
 status 128 + signal, workers gone, no temporary files; the same command
 then ends with the tables of an uninterrupted sweep."""
+import functools
 import os
 import signal
 import subprocess
@@ -14,10 +15,13 @@ from test_sweep import SMALL, csv_bytes
 
 
 def start(path, out, *options):
-    # a session of its own: a signal to its process group reaches the workers too, as Ctrl-C in a terminal does
+    # a session of its own: a signal to its process group reaches the workers too, as Ctrl-C in a terminal does;
+    # SIGINT handled by default, as in a terminal's foreground job, even when these tests run in a background
+    # job (whose shell starts it with SIGINT ignored, which Python and the sweep would inherit)
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "sweep", str(path), "--quiet", "--chunk-runs", "2",
                              "--out", str(out), *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=functools.partial(signal.signal, signal.SIGINT,
+                                                                                 signal.SIG_DFL))
 
 
 @pytest.mark.slow
