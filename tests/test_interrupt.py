@@ -33,7 +33,9 @@ def start(path, out, *options):
 def test_a_signal_stops_the_sweep_cleanly_and_the_rerun_finishes_it(signum, options, group, tmp_path):
     """group: the signal goes to the whole process group (Ctrl-C in a terminal), else to the driver alone."""
     path = tmp_path / "long.toml"
-    path.write_text(SMALL.replace("seeds = 5", "seeds = 40").replace("epochs = 30", "epochs = 400"))
+    # every run to its last epoch (no target): long enough that the sweep cannot finish between the poll and the signal
+    path.write_text(SMALL.replace("seeds = 5", "seeds = 40").replace("epochs = 30", "epochs = 1000")
+                    .replace("target_loss = 0.3\n", ""))
     out = tmp_path / "out"
     sweep = start(path, out, *options)
     chunks = out / "chunks"
