@@ -40,12 +40,12 @@ ROUNDS = 7   # timings per level; the best counts
 
 def counts(layout, n):
     """(flops, array elements read or written, exp/log calls, divisions and square
-    roots) per sample-step of
-    each section, for the benchmark job (sigmoid, softmax of two outputs,
-    cross-entropy, mean, full batch of n samples, no dropout, Adam), counted from
-    kernels/network.py and optimizers.py; negations, compares and selects are not
-    counted as flops, nor scalars held in registers (such as the inputs every lane
-    shares) as elements. A tile's work is divided among its TILE samples."""
+    roots) per sample-step of each section, for the benchmark job (sigmoid, softmax
+    of two outputs, cross-entropy, mean, full batch of n samples, no dropout, Adam),
+    counted from kernels/network.py and optimizers.py; negations, compares and
+    selects are not counted as flops, nor scalars held in registers (such as the
+    inputs every lane shares) as elements. A tile's work is divided among its TILE
+    samples."""
     n_in, H, K = layout.n_in, layout.n_hidden, layout.n_out
     P, weights = layout.size, int((~layout.is_threshold).sum())
     # hidden sums: per unit θ read and TILE sums written; each w row read once a tile;

@@ -107,7 +107,7 @@ def load_targets(T, labels, order, q, shared, buf, with_label):
 def clear_slots(net, buf, count):
     """Zero the inputs and δ^H of tile slots count..TILE−1 (past the last sample):
     they add 0·0 = +0 to every gradient, which leaves each sum's bits as they are."""
-    for row in range(count * net.n_in, TILE * net.n_in):   # loops, not slices: see train.py
+    for row in range(count * net.n_in, TILE * net.n_in):
         for r in range(buf.x.shape[1]):
             buf.x[row, r] = 0.0
     for row in range(count * net.n_hidden, TILE * net.n_hidden):
