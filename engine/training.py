@@ -8,9 +8,10 @@ import numba
 import numpy as np
 import pandas as pd
 
+from .kernels.address import pass_address
 from .kernels.cache import drop_stale
 from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DIVERGED, STATS, TRACE_W, Plan, TO_TARGET, train_block
+from .kernels.train import CURVE, DIVERGED, STATS, TRACE_W, Plan, TO_TARGET, run_pass, train_block
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -23,16 +24,16 @@ def fresh_kernel_cache():
     """Once per process, before the first kernel call: empty numba's cache if a
     kernel source changed (see kernels/cache.py). rng.normals, which
     initial_params may call first, reads only its own file, which numba checks."""
-    drop_stale([train_block])
+    drop_stale([train_block, run_pass])
 
 
-# CPU seconds of a cold compilation of one dtype's kernels on the 2-core machine of bench.md
-# (`nn47 bench all` measures it again each time): what the sweep announces.
-COMPILE_SECONDS = 20
+# Seconds a cold compilation of one dtype's kernels waits on the 2-core machine of bench.md,
+# two processes at once (`nn47 bench all` measures it again each time): what the sweep announces.
+COMPILE_SECONDS = 15
 
 
 def kernels_compiled(dtype="float64"):
-    """Whether numba's on-disk cache holds the training kernel for `dtype`,
+    """Whether numba's on-disk cache holds the training kernels for `dtype`,
     so that a first train() loads it instead of compiling (for a message).
 
     Parameters
@@ -46,7 +47,7 @@ def kernels_compiled(dtype="float64"):
     """
     fresh_kernel_cache()
     index = train_block._cache._cache_file._load_index()   # {} when missing or stale
-    return any(f"Array({dtype}, 2, 'C'" in str(key[0]) for key in index)
+    return pass_address(dtype).cached() and any(f"Array({dtype}, 2, 'C'" in str(key[0]) for key in index)
 
 
 def compile_kernels(dtypes=("float64",), say=print):
@@ -229,9 +230,12 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
     steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
+    pass_fn = pass_address(real.name)
+    pass_fn.compile_elsewhere()   # on a cold start, while this process compiles train_block
+
     def block(k):
-        train_block(net, plan, data, params[k], hyper[k], seeds_[k], decayed, params_out[k], stats[k], curves[k],
-                    steps[k])
+        train_block(pass_fn, net, plan, data, params[k], hyper[k], seeds_[k], decayed, params_out[k], stats[k],
+                    curves[k], steps[k])
 
     if threads == 1 or n_blocks == 1:
         for k in range(n_blocks):

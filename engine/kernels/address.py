@@ -1,0 +1,105 @@
+"""run_pass handed to train_block by its address, so that a cold start compiles
+the two at once, in two processes.
+
+numba compiles a jitted function on its own, then again inside each caller
+that calls it by name (it links the callee's LLVM IR into the caller's module,
+optimises it and emits its machine code anew), and it cannot compile a caller
+before its callees. Passed as a first-class function (numba's FunctionType),
+run_pass is called through a pointer instead: train_block is typed from
+run_pass's signature alone, and its machine code holds no copy of it. On a
+cold start another process compiles run_pass into numba's cache while this
+one compiles train_block, each about half of the work; this one then loads
+run_pass from the cache.
+"""
+import functools
+import os
+import subprocess
+import sys
+import threading
+import warnings
+
+import numba
+import numba.experimental.function_type   # noqa: F401  (FunctionType's data model and calls)
+import numpy as np
+from numba.core import types
+from numba.extending import typeof_impl
+
+from .network import Net, scratch
+from .train import Plan, run_pass
+
+
+def pass_signature(dtype):
+    """numba's signature of run_pass as train_block calls it, for reals of
+    `dtype`: every array C-contiguous (training.py makes them so), every count
+    an int64, the scratch buffers as network.scratch makes them."""
+    typeof, real = numba.typeof, np.dtype(dtype)
+    net, plan = Net(*[1] * len(Net._fields)), Plan(1, 1, 1, 1, 1, True, True, True, 1.0)
+    reals = [typeof(np.empty((1,) * ndim, real)) for ndim in (0, 1, 2)]
+    count = types.int64
+    return types.none(typeof(net), typeof(plan), reals[2], reals[2], reals[2], typeof(np.empty(1, np.int64)),
+                      typeof(np.empty((1, 1), np.int64)), count, count, reals[2], typeof(np.empty(1, np.uint64)),
+                      count, reals[1], count, typeof(scratch.py_func(net, 1, real)), reals[2], reals[1],
+                      typeof(np.empty(1)), reals[2])
+
+
+class PassAddress(types.WrapperAddressProtocol):
+    """run_pass compiled for one dtype, as an argument that train_block calls
+    through a pointer (numba asks for the pointer at every call; it is looked
+    up once)."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype).name
+        self.sig = pass_signature(self.dtype)
+        self.type = types.FunctionType(self.sig)
+        self.address = None
+        self.elsewhere = None   # the process compiling run_pass into the cache, if one was started
+        self.lock = threading.Lock()
+
+    def signature(self):
+        return self.sig
+
+    def cached(self):
+        """Whether numba's on-disk cache holds run_pass for this dtype."""
+        index = run_pass._cache._cache_file._load_index()   # {} when missing or stale
+        # keyed by the signature, or by the argument types alone (numba 0.60)
+        return any(tuple(getattr(key[0], "args", key[0])) == self.sig.args for key in index)
+
+    def compile_elsewhere(self):
+        """If run_pass is neither compiled here nor cached, start compiling it in
+        another process, to be loaded from the cache when train_block first
+        calls it: this process meanwhile compiles train_block."""
+        with self.lock:
+            if self.address is not None or self.elsewhere is not None or self.cached() or not sys.executable:
+                return
+            code = ("from engine.kernels.address import pass_address; "
+                    f"pass_address({self.dtype!r}).__wrapper_address__()")
+            # the same modules as here, whatever put them on sys.path
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+            self.elsewhere = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, text=True)
+
+    def __wrapper_address__(self):
+        """The address of run_pass's C-callable wrapper: waits for the other
+        process if one compiles it, then loads it (or compiles it here)."""
+        with self.lock:
+            if self.address is None:
+                if self.elsewhere is not None:
+                    _, err = self.elsewhere.communicate()
+                    if self.elsewhere.returncode:
+                        warnings.warn(f"run_pass did not compile in another process (exit status "
+                                      f"{self.elsewhere.returncode}), so it compiles here:\n{err[-2000:]}")
+                compiled = run_pass.get_compile_result(self.sig)
+                self.address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_cfunc_wrapper_name)
+            return self.address
+
+
+@typeof_impl.register(PassAddress)
+def typeof_pass_address(val, c):
+    """Its numba type, made once: numba types every argument at every call."""
+    return val.type
+
+
+@functools.cache
+def pass_address(dtype):
+    """The PassAddress of `dtype` (a name of options.DTYPES), one per process."""
+    return PassAddress(dtype)
