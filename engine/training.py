@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .kernels.address import pass_address
-from .kernels.cache import drop_stale
+from .kernels.cache import cached_args, drop_stale
 from .kernels.network import LANES, Net
 from .kernels.train import CURVE, DIVERGED, STATS, TRACE_W, Plan, TO_TARGET, run_pass, train_block
 from .model.equations import forward, loss_grad
@@ -34,7 +34,7 @@ COMPILE_SECONDS = 15
 
 def kernels_compiled(dtype="float64"):
     """Whether numba's on-disk cache holds the training kernels for `dtype`,
-    so that a first train() loads it instead of compiling (for a message).
+    so that a first train() loads them instead of compiling (for a message).
 
     Parameters
     ----------
@@ -46,8 +46,8 @@ def kernels_compiled(dtype="float64"):
     bool
     """
     fresh_kernel_cache()
-    index = train_block._cache._cache_file._load_index()   # {} when missing or stale
-    return pass_address(dtype).cached() and any(f"Array({dtype}, 2, 'C'" in str(key[0]) for key in index)
+    return pass_address(dtype).cached() and any(f"Array({dtype}, 2, 'C'" in str(args)
+                                                for args in cached_args(train_block))
 
 
 def compile_kernels(dtypes=("float64",), say=print):

@@ -24,6 +24,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import typeof_impl
 
+from .cache import cached_args
 from .network import Net, scratch
 from .train import Plan, run_pass
 
@@ -60,9 +61,7 @@ class PassAddress(types.WrapperAddressProtocol):
 
     def cached(self):
         """Whether numba's on-disk cache holds run_pass for this dtype."""
-        index = run_pass._cache._cache_file._load_index()   # {} when missing or stale
-        # keyed by the signature, or by the argument types alone (numba 0.60)
-        return any(tuple(getattr(key[0], "args", key[0])) == self.sig.args for key in index)
+        return self.sig.args in cached_args(run_pass)
 
     def compile_elsewhere(self):
         """If run_pass is neither compiled here nor cached, start compiling it in

@@ -4,6 +4,8 @@ Numba checks a cached function against its own file only, so after an edit
 to a function it calls in another file (say fastmath.py under train.py), the
 stale machine code would still be loaded. A hash of every source the
 kernels read is kept beside the cache; when it changes, the cache is emptied.
+cached_args says what the cache holds (for the message before a compilation,
+and for whether to compile the pass over samples in another process).
 """
 import hashlib
 from pathlib import Path
@@ -17,6 +19,14 @@ STAMP = "nn47-kernel-sources.sha256"
 def source_digest():
     """sha256 of every source the kernels read: what their numbers depend on."""
     return hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES)).hexdigest()
+
+
+def cached_args(dispatcher):
+    """The argument types of every specialisation of this jitted function that
+    numba's on-disk cache holds (none when the cache is missing or stale)."""
+    index = dispatcher._cache._cache_file._load_index()
+    # keyed by the signature, or by the argument types alone (numba 0.60)
+    return [tuple(getattr(key[0], "args", key[0])) for key in index]
 
 
 def drop_stale(dispatchers):
