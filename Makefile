@@ -9,7 +9,7 @@ NAME ?= $(basename $(notdir $(SPEC)))
 OUT ?= results/$(NAME)
 JOBS ?= 1
 
-.PHONY: install test test-fast test-lowest sweep analyze bench bench-kernel clean
+.PHONY: install lint test test-fast test-lowest sweep analyze bench bench-kernel clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-test: $(INSTALLED)
+# ruff: lint and format, configured in pyproject.toml
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 # Everything but the tests marked slow (subprocesses, parallel backends, compilation).

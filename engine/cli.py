@@ -1,4 +1,5 @@
 """The `nn47` command: train one configuration, run a sweep, analyse it, benchmark."""
+
 import argparse
 import atexit
 import contextlib
@@ -42,12 +43,23 @@ def add_setting_options(p, settings=TRAIN_DEFAULTS, data=TRAIN_DATA):
         if isinstance(TRAIN_DEFAULTS[key], bool):
             p.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=default)
             continue
-        p.add_argument(flag, dest=key, type=_setting_type(key), choices=NAMED.get(key), default=default,
-                       help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""))
+        p.add_argument(
+            flag,
+            dest=key,
+            type=_setting_type(key),
+            choices=NAMED.get(key),
+            default=default,
+            help=f"default: {default}" + (" (full batch)" if key == "batch_size" else ""),
+        )
     for key in data:
-        name, default = DATA_COLUMNS[key], DATA_DEFAULTS[key]   # the data seed is --data-seed, apart from --seed
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default), default=default,
-                       help=f"data set; default: {default}")
+        name, default = DATA_COLUMNS[key], DATA_DEFAULTS[key]  # the data seed is --data-seed, apart from --seed
+        p.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            type=type(default),
+            default=default,
+            help=f"data set; default: {default}",
+        )
 
 
 def checked_settings(args):
@@ -59,8 +71,11 @@ def checked_settings(args):
 
 
 def add_train_parser(commands):
-    p = commands.add_parser("train", help="train one configuration and show what it learned",
-                            description="Train one configuration of the 12-3-2 network on the noisy C/T data.")
+    p = commands.add_parser(
+        "train",
+        help="train one configuration and show what it learned",
+        description="Train one configuration of the 12-3-2 network on the noisy C/T data.",
+    )
     add_setting_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
     p.add_argument("--record-every", type=int, default=None, help="epochs between curve points")
@@ -68,19 +83,27 @@ def add_train_parser(commands):
 
 
 def cmd_train(args):
-    from .training import train   # numba
+    from .training import train  # numba
+
     settings = checked_settings(args)
     d = make_dataset(args.n_train, args.n_test, args.flip, args.noise, args.data_seed)
-    result = train(d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test,
-                   record_every=args.record_every, **settings)
+    result = train(
+        d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test, record_every=args.record_every, **settings
+    )
     run = result.runs.iloc[0]
-    print("Learning curve (E with reduction '%s'):" % settings["reduction"])
+    print("Learning curve (E with reduction '{}'):".format(settings["reduction"]))
     print(result.curves.drop(columns=["run", "seed"]).to_string(index=False, float_format="%.6g"))
-    status = ("diverged" if run.diverged else
-              f"reached E < {settings['target_loss']} at epoch {run.epochs_to_target}" if run.converged else
-              f"stopped after {run.epochs_run} epochs")
-    print(f"\nRun {status}; train accuracy {run.train_acc:.3f}, test accuracy {run.test_acc:.3f}, "
-          f"dead hidden units {run.dead_units}.")
+    status = (
+        "diverged"
+        if run.diverged
+        else f"reached E < {settings['target_loss']} at epoch {run.epochs_to_target}"
+        if run.converged
+        else f"stopped after {run.epochs_run} epochs"
+    )
+    print(
+        f"\nRun {status}; train accuracy {run.train_acc:.3f}, test accuracy {run.test_acc:.3f}, "
+        f"dead hidden units {run.dead_units}."
+    )
     print("\nFinal parameters in the slides' order:")
     for l, (name, value) in enumerate(zip(result.layout.names, result.params[0])):
         print(f"  {l:2d}  {name:10s} {value: .6f}")
@@ -94,140 +117,201 @@ def cmd_train(args):
 
 def add_workbook_parser(commands):
     p = commands.add_parser(
-        "workbook", help="write the network as a live spreadsheet (.xlsx)",
+        "workbook",
+        help="write the network as a live spreadsheet (.xlsx)",
         description="Write an .xlsx in which the forward pass, the error E and every ∂E/∂w over the training "
-                    "images are spreadsheet formulas: sheet 'weights' (the 47 parameters, ∂E/∂w, one "
-                    "steepest-descent step, η, λ, E) and one sheet per image. Defaults are the slides' own: "
-                    "sigmoid hidden and output units, squared error, E = Σ_p e_p.")
-    add_setting_options(p, {key: SLIDE_DEFAULTS.get(key, TRAIN_DEFAULTS[key])
-                            for key in ("init", *WORKBOOK_SETTINGS)},
-                        data=("n_train", "flip", "noise", "seed"))
+        "images are spreadsheet formulas: sheet 'weights' (the 47 parameters, ∂E/∂w, one "
+        "steepest-descent step, η, λ, E) and one sheet per image. Defaults are the slides' own: "
+        "sigmoid hidden and output units, squared error, E = Σ_p e_p.",
+    )
+    add_setting_options(
+        p,
+        {key: SLIDE_DEFAULTS.get(key, TRAIN_DEFAULTS[key]) for key in ("init", *WORKBOOK_SETTINGS)},
+        data=("n_train", "flip", "noise", "seed"),
+    )
     weights = p.add_mutually_exclusive_group()
     weights.add_argument("--seed", type=int, default=0, help="initial weights of this seed with --init (default 0)")
-    weights.add_argument("--params", metavar="FILE",
-                         help="weights from a CSV: a header of the 47 slide names (optionally after config, "
-                              "seed), as a results folder's params.csv")
+    weights.add_argument(
+        "--params",
+        metavar="FILE",
+        help="weights from a CSV: a header of the 47 slide names (optionally after config, "
+        "seed), as a results folder's params.csv",
+    )
     p.add_argument("--run", dest="chosen_run", metavar="CONFIG:SEED", help="the row of a --params file with many")
     p.add_argument("--out", default="workbook.xlsx", help="the .xlsx to write (default workbook.xlsx)")
     p.set_defaults(run=cmd_workbook)
 
 
 def cmd_workbook(args):
-    from .lecture.xlsx import workbook   # openpyxl
+    from .lecture.xlsx import workbook  # openpyxl
+
     if args.params:
         theta = read_params(args.params, args.chosen_run)
         source = f"weights: {args.params}" + (f", run {args.chosen_run}" if args.chosen_run else "")
     elif args.chosen_run:
         raise ValueError("--run: chooses a row of a --params file; give --params too")
     else:
-        from .model.initial import initial_params   # numba
+        from .model.initial import initial_params  # numba
+
         theta = initial_params(Layout(), args.init, [args.seed])[0]
         source = f"weights: initial, init {args.init}, seed {args.seed}"
-    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # the test set goes unused
+    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)  # the test set goes unused
     data = f"data: {args.n_train} images, flip {args.flip}, noise {args.noise}, data seed {args.data_seed}"
-    out = workbook(args.out, theta, d.X_train, d.T_train, notes=(source, data),
-                   **{key: getattr(args, key) for key in WORKBOOK_SETTINGS})
+    out = workbook(
+        args.out,
+        theta,
+        d.X_train,
+        d.T_train,
+        notes=(source, data),
+        **{key: getattr(args, key) for key in WORKBOOK_SETTINGS},
+    )
     print(f"workbook: {out} (sheets weights, p1 … p{args.n_train})")
     return 0
 
 
 def add_trace_parser(commands):
-    p = commands.add_parser("trace", help="trace one run update by update (weights, gradients, step sizes)",
-                            description="Train one configuration as nn47 train does and record every update: "
-                                        "epoch, step, E, accuracy, the step size used, the 47 weights and the 47 "
-                                        "gradient components (slide names). Writes OUT/trace.csv and "
-                                        "OUT/trace.png (and OUT/trace.xlsx with --workbook).")
+    p = commands.add_parser(
+        "trace",
+        help="trace one run update by update (weights, gradients, step sizes)",
+        description="Train one configuration as nn47 train does and record every update: "
+        "epoch, step, E, accuracy, the step size used, the 47 weights and the 47 "
+        "gradient components (slide names). Writes OUT/trace.csv and "
+        "OUT/trace.png (and OUT/trace.xlsx with --workbook).",
+    )
     add_setting_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
     p.add_argument("--out", default="trace", help="folder to write into (default trace; its parent must exist)")
-    p.add_argument("--workbook", action="store_true",
-                   help="also write trace.xlsx: the live workbook at the initial weights with a 'trace' sheet")
+    p.add_argument(
+        "--workbook",
+        action="store_true",
+        help="also write trace.xlsx: the live workbook at the initial weights with a 'trace' sheet",
+    )
     p.set_defaults(run=cmd_trace)
 
 
 def cmd_trace(args):
-    from .lecture.trace import plot_trace, trace   # numba, matplotlib
-    from .lecture.xlsx import workbook   # openpyxl
-    from .sweep.store import write_atomic   # pyarrow
+    from .lecture.trace import plot_trace, trace  # numba, matplotlib
+    from .lecture.xlsx import workbook  # openpyxl
+    from .sweep.store import write_atomic  # pyarrow
+
     settings = checked_settings(args)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ValueError(f"--out: folder {str(out.parent)!r} does not exist")
-    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)   # no test set
+    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)  # no test set
     table = trace(d.X_train / 255.0, d.T_train, args.seed, **settings)
     out.mkdir(exist_ok=True)
     write_atomic(out / "trace.csv", lambda tmp: table.to_csv(tmp, index=False))
     write_atomic(out / "trace.png", lambda tmp: plot_trace(table).savefig(tmp, dpi=100, format="png"))
     if args.workbook:
         source = f"weights: initial, init {args.init}, seed {args.seed}; sheet trace: every update"
-        workbook(out / "trace.xlsx", table[Layout().names].to_numpy()[0], d.X_train, d.T_train, notes=(source,),
-                 tables={"trace": table}, **{key: settings[key] for key in WORKBOOK_SETTINGS})
-    print(f"trace: {len(table) - 1} updates, E {table['E'].iloc[0]:.6g} -> {table['E'].iloc[-1]:.6g} -> "
-          f"{out}/trace.csv, {out}/trace.png" + (f", {out}/trace.xlsx" if args.workbook else ""))
+        workbook(
+            out / "trace.xlsx",
+            table[Layout().names].to_numpy()[0],
+            d.X_train,
+            d.T_train,
+            notes=(source,),
+            tables={"trace": table},
+            **{key: settings[key] for key in WORKBOOK_SETTINGS},
+        )
+    print(
+        f"trace: {len(table) - 1} updates, E {table['E'].iloc[0]:.6g} -> {table['E'].iloc[-1]:.6g} -> "
+        f"{out}/trace.csv, {out}/trace.png" + (f", {out}/trace.xlsx" if args.workbook else "")
+    )
     return 0
 
 
 def add_sweep_parser(commands):
-    from .sweep.store import CHUNK_RUNS   # pyarrow
-    p = commands.add_parser("sweep", help="run an experiment file's grid into a results folder",
-                            description="Run every configuration × seed of an experiment file; results go to "
-                                        "OUT (default results/NAME): runs, curves and params tables, "
-                                        "manifest.json. Ctrl-C stops it with the finished chunks saved; "
-                                        "re-running finishes an interrupted sweep.")
+    from .sweep.store import CHUNK_RUNS  # pyarrow
+
+    p = commands.add_parser(
+        "sweep",
+        help="run an experiment file's grid into a results folder",
+        description="Run every configuration × seed of an experiment file; results go to "
+        "OUT (default results/NAME): runs, curves and params tables, "
+        "manifest.json. Ctrl-C stops it with the finished chunks saved; "
+        "re-running finishes an interrupted sweep.",
+    )
     p.add_argument("spec", help="experiment file (experiments/*.toml)")
     p.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1: one process, all cores)")
     p.add_argument("--backend", choices=BACKENDS, default="loky")
     p.add_argument("--scheduler", help="dask scheduler address tcp://HOST:PORT (backend dask)")
     p.add_argument("--out", help="results folder (default results/NAME)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace another experiment's results in OUT (and its analysis)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace another experiment's results in OUT (and its analysis)"
+    )
     p.add_argument("--chunk-runs", type=int, default=CHUNK_RUNS, help="runs per kernel call")
-    p.add_argument("--tables", default="csv,parquet",
-                   help="formats of the tables, comma-separated: csv, parquet (default: both)")
+    p.add_argument(
+        "--tables", default="csv,parquet", help="formats of the tables, comma-separated: csv, parquet (default: both)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--analyze", action="store_true",
-                   help="then analyse OUT as nn47 analyze does, in this process (its libraries are loaded already)")
+    p.add_argument(
+        "--analyze",
+        action="store_true",
+        help="then analyse OUT as nn47 analyze does, in this process (its libraries are loaded already)",
+    )
     p.set_defaults(run=cmd_sweep)
 
 
-SWEEP_OPTIONS = {"jobs": "--jobs", "chunk_runs": "--chunk-runs", "backend": "--backend",
-                 "scheduler": "--scheduler", "tables": "--tables"}
+SWEEP_OPTIONS = {
+    "jobs": "--jobs",
+    "chunk_runs": "--chunk-runs",
+    "backend": "--backend",
+    "scheduler": "--scheduler",
+    "tables": "--tables",
+}
 
 
 def cmd_sweep(args):
-    from .sweep.driver import SweepInterrupted, check_options   # numba
-    from .sweep.tune import sweep   # numba
-    from .sweep.store import ResultsFolderError   # pyarrow
+    from .sweep.driver import SweepInterrupted, check_options  # numba
+    from .sweep.store import ResultsFolderError  # pyarrow
+    from .sweep.tune import sweep  # numba
+
     tables = tuple(t.strip() for t in args.tables.split(",") if t.strip())
     with terminate_as_interrupt() as received:
         try:
             check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
             experiment = spec.load(args.spec)
             out = Path(args.out) if args.out else Path("results") / experiment.name
-            *tuning, report = sweep(experiment, out, jobs=args.jobs, backend=args.backend,
-                                    scheduler=args.scheduler, overwrite=args.overwrite, quiet=args.quiet,
-                                    chunk_runs=args.chunk_runs, tables=tables)
+            *tuning, report = sweep(
+                experiment,
+                out,
+                jobs=args.jobs,
+                backend=args.backend,
+                scheduler=args.scheduler,
+                overwrite=args.overwrite,
+                quiet=args.quiet,
+                chunk_runs=args.chunk_runs,
+                tables=tables,
+            )
         except (spec.SpecError, ResultsFolderError, ValueError) as error:
             print(f"nn47 sweep: {error}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt as stop:   # SweepInterrupted once the folder is claimed
+        except KeyboardInterrupt as stop:  # SweepInterrupted once the folder is claimed
             saved = f"; {stop}" if isinstance(stop, SweepInterrupted) else " before any run was trained"
             print(f"\nnn47 sweep: interrupted{saved}", file=sys.stderr)
             return 128 + received[0]
     for chunk, error in report.failures:
         print(f"nn47 sweep: chunk {chunk.id} failed ({chunk.describe()}):\n{error}", file=sys.stderr)
-    if report.failures:   # report.folder: OUT, or the tuning rung's folder inside it
-        print(f"nn47 sweep: {len(report.failures)} chunk(s) failed; the others are saved in {report.folder}/chunks. "
-              f"Fix the cause and run the same command again to finish.", file=sys.stderr)
+    if report.failures:  # report.folder: OUT, or the tuning rung's folder inside it
+        print(
+            f"nn47 sweep: {len(report.failures)} chunk(s) failed; the others are saved in {report.folder}/chunks. "
+            f"Fix the cause and run the same command again to finish.",
+            file=sys.stderr,
+        )
         return 1
     if tuning:
-        print(f"tuning: {sum(r.n_runs for r in tuning)} runs in {len(tuning)} rung(s) "
-              f"({sum(r.ran for r in tuning)} trained now in {sum(r.seconds for r in tuning):.1f} s) "
-              f"-> {out}/tuning.csv")
+        print(
+            f"tuning: {sum(r.n_runs for r in tuning)} runs in {len(tuning)} rung(s) "
+            f"({sum(r.ran for r in tuning)} trained now in {sum(r.seconds for r in tuning):.1f} s) "
+            f"-> {out}/tuning.csv"
+        )
     rate = report.ran / report.seconds if report.seconds > 0 else float("nan")
-    print(f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:.0f} runs/s; "
-          f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "
-          + ", ".join(f"{out}/{t}.{f}" for f in tables for t in ("runs", "curves", "params")))
+    print(
+        f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:.0f} runs/s; "
+        f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "
+        + ", ".join(f"{out}/{t}.{f}" for f in tables for t in ("runs", "curves", "params"))
+    )
     if args.analyze:
         return analyze_folder(out, quiet=args.quiet)
     return 0
@@ -251,14 +335,21 @@ def terminate_as_interrupt():
 
 
 def add_analyze_parser(commands):
-    p = commands.add_parser("analyze", help="tables, figures and report.md for a results folder",
-                            description="Read a results folder (runs.csv, curves.csv, params.csv, manifest.json) "
-                                        "and write into it: summary.csv, main_effects.csv, paired_tests.csv "
-                                        "(lr_sensitivity.csv, lr_ranges.csv with an lr axis), PNG figures and "
-                                        "report.md.")
+    p = commands.add_parser(
+        "analyze",
+        help="tables, figures and report.md for a results folder",
+        description="Read a results folder (runs.csv, curves.csv, params.csv, manifest.json) "
+        "and write into it: summary.csv, main_effects.csv, paired_tests.csv "
+        "(lr_sensitivity.csv, lr_ranges.csv with an lr axis), PNG figures and "
+        "report.md.",
+    )
     p.add_argument("path", help="results folder, e.g. results/default")
-    p.add_argument("--run", dest="chosen_run", metavar="CONFIG:SEED",
-                   help="the run whose learned hidden units are drawn (default: the best run)")
+    p.add_argument(
+        "--run",
+        dest="chosen_run",
+        metavar="CONFIG:SEED",
+        help="the run whose learned hidden units are drawn (default: the best run)",
+    )
     p.add_argument("--quiet", action="store_true", help="print no summary")
     p.set_defaults(run=cmd_analyze)
 
@@ -270,11 +361,13 @@ def cmd_analyze(args):
 def analyze_folder(path, run=None, quiet=False):
     """nn47 analyze PATH, and nn47 sweep --analyze after its sweep: the report, and the time it took."""
     start = time.perf_counter()
-    from .analysis.analyze import analyze   # scipy, matplotlib
+    from .analysis.analyze import analyze  # scipy, matplotlib
+
     # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's: 0.4 s
     # after an analysis of a few seconds. The process ends anyway: freeze them first.
     atexit.register(gc.freeze)
-    from .sweep.store import unfinished   # pyarrow
+    from .sweep.store import unfinished  # pyarrow
+
     message = unfinished(path)
     if message:
         print(f"nn47 analyze: {message}", file=sys.stderr)
@@ -285,13 +378,16 @@ def analyze_folder(path, run=None, quiet=False):
 
 
 def add_bench_parser(commands):
-    p = commands.add_parser("bench", help="benchmarks: optimizer convergence and engine throughput",
-                            description="Benchmarks. kernel: the engine against batched numpy on one job, "
-                                        "and the warm-start cost (printed). convergence: success and time "
-                                        "to target per optimizer. throughput: one training job by every "
-                                        "implementation, scaling, compile time, memory. scale: sweep and "
-                                        "analysis cost at 10^4, 10^5, 10^6 runs. all: every study, with "
-                                        "bench.md. Tables and figures go to OUT.")
+    p = commands.add_parser(
+        "bench",
+        help="benchmarks: optimizer convergence and engine throughput",
+        description="Benchmarks. kernel: the engine against batched numpy on one job, "
+        "and the warm-start cost (printed). convergence: success and time "
+        "to target per optimizer. throughput: one training job by every "
+        "implementation, scaling, compile time, memory. scale: sweep and "
+        "analysis cost at 10^4, 10^5, 10^6 runs. all: every study, with "
+        "bench.md. Tables and figures go to OUT.",
+    )
     p.add_argument("what", choices=("kernel", "convergence", "throughput", "scale", "all"))
     p.add_argument("--quick", action="store_true", help="CI-sized smoke run (the numbers mean little)")
     p.add_argument("--out", default="results/bench", help="output folder (default results/bench)")
@@ -299,7 +395,8 @@ def add_bench_parser(commands):
 
 
 def cmd_bench(args):
-    from .bench.command import cmd_bench   # numba, scipy, matplotlib
+    from .bench.command import cmd_bench  # numba, scipy, matplotlib
+
     return cmd_bench(args)
 
 

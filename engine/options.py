@@ -4,6 +4,7 @@ Kernels take categorical choices as small integers; the tables here are the
 only place where names meet codes, so a name is checked once, with a clear
 error, before anything is compiled or run.
 """
+
 import difflib
 import numbers
 
@@ -15,17 +16,17 @@ REDUCTIONS = ("mean", "sum")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 SCHEDULES = ("constant", "inverse_time", "step", "armijo")
 DROPOUT_MODES = ("inverted", "scale")
-DTYPES = ("float64", "float32")   # the kernels' real numbers (float32: about twice the lanes per vector)
-BACKENDS = ("loky", "threading", "dask")   # where a sweep's chunks run (nn47 sweep --backend)
+DTYPES = ("float64", "float32")  # the kernels' real numbers (float32: about twice the lanes per vector)
+BACKENDS = ("loky", "threading", "dask")  # where a sweep's chunks run (nn47 sweep --backend)
 
 # Optimizer hyperparameters and their defaults (torch's and Kingma & Ba's
 # where they agree; rho = 0.99 as in torch's RMSprop and Saito's book).
 OPTIMIZER_PARAMS = {
-    "momentum": 0.9,   # μ of momentum and nesterov
-    "rho": 0.99,       # decay of RMSprop's running mean of g²
-    "beta1": 0.9,      # Adam
-    "beta2": 0.999,    # Adam
-    "eps": 1e-8,       # added to √h (AdaGrad, RMSprop) and √v̂ (Adam)
+    "momentum": 0.9,  # μ of momentum and nesterov
+    "rho": 0.99,  # decay of RMSprop's running mean of g²
+    "beta1": 0.9,  # Adam
+    "beta2": 0.999,  # Adam
+    "eps": 1e-8,  # added to √h (AdaGrad, RMSprop) and √v̂ (Adam)
 }
 
 # Step-size schedule parameters: η_t = η / (1 + lr_decay·t) for inverse_time,
@@ -62,12 +63,12 @@ TRAIN_DEFAULTS = {
     "loss": "cross_entropy",
     "reduction": "mean",
     "epochs": 1000,
-    "batch_size": None,          # None: full batch
+    "batch_size": None,  # None: full batch
     "weight_decay": 0.0,
-    "decay_thresholds": False,   # weight decay on θ too
+    "decay_thresholds": False,  # weight decay on θ too
     "dropout": 0.0,
     "dropout_mode": "inverted",
-    "target_loss": None,         # ε: stop when E < ε
+    "target_loss": None,  # ε: stop when E < ε
     "schedule": "constant",
     **SCHEDULE_PARAMS,
     **OPTIMIZER_PARAMS,
@@ -75,13 +76,32 @@ TRAIN_DEFAULTS = {
 }
 
 # Per-run numbers the kernels take side by side, one row each.
-HYPER = ("lr", "weight_decay", "dropout", "lr_decay", "lr_step", "lr_gamma",
-         "armijo_c", "armijo_beta", "momentum", "rho", "beta1", "beta2", "eps")
+HYPER = (
+    "lr",
+    "weight_decay",
+    "dropout",
+    "lr_decay",
+    "lr_step",
+    "lr_gamma",
+    "armijo_c",
+    "armijo_beta",
+    "momentum",
+    "rho",
+    "beta1",
+    "beta2",
+    "eps",
+)
 
 NAMED = {
-    "init": INITS, "optimizer": OPTIMIZERS, "activation": ACTIVATIONS,
-    "output": OUTPUTS, "loss": LOSSES, "reduction": REDUCTIONS,
-    "schedule": SCHEDULES, "dropout_mode": DROPOUT_MODES, "dtype": DTYPES,
+    "init": INITS,
+    "optimizer": OPTIMIZERS,
+    "activation": ACTIVATIONS,
+    "output": OUTPUTS,
+    "loss": LOSSES,
+    "reduction": REDUCTIONS,
+    "schedule": SCHEDULES,
+    "dropout_mode": DROPOUT_MODES,
+    "dtype": DTYPES,
 }
 
 # (test, wording) for numeric settings; ints are accepted where floats are.
@@ -103,7 +123,7 @@ _RANGES = {
     "beta2": (lambda x: 0 < x < 1, "a number in (0, 1)"),
     "eps": (lambda x: x > 0, "a number > 0"),
 }
-FLOAT32_RESOLUTION = 2.0 ** -23   # float32's epsilon: the smallest relative step of E and of z
+FLOAT32_RESOLUTION = 2.0**-23  # float32's epsilon: the smallest relative step of E and of z
 INTEGER_SETTINGS = {"epochs", "batch_size", "lr_step"}
 _OPTIONAL = {"batch_size", "target_loss"}
 
@@ -158,13 +178,18 @@ def check_settings(settings):
     run = dict(TRAIN_DEFAULTS)
     for key, value in settings.items():
         run[key] = check_setting(key, value)
-    if run["schedule"] == "armijo" and (run["optimizer"] != "sgd" or run["batch_size"] is not None
-                                        or run["dropout"] > 0):
-        raise ValueError("schedule: 'armijo' backtracking needs optimizer 'sgd', full batch (batch_size none) "
-                         f"and no dropout, got optimizer {run['optimizer']!r}, batch_size {run['batch_size']!r}, "
-                         f"dropout {run['dropout']!r}")
+    if run["schedule"] == "armijo" and (
+        run["optimizer"] != "sgd" or run["batch_size"] is not None or run["dropout"] > 0
+    ):
+        raise ValueError(
+            "schedule: 'armijo' backtracking needs optimizer 'sgd', full batch (batch_size none) "
+            f"and no dropout, got optimizer {run['optimizer']!r}, batch_size {run['batch_size']!r}, "
+            f"dropout {run['dropout']!r}"
+        )
     if run["dtype"] == "float32" and run["target_loss"] is not None and run["target_loss"] < FLOAT32_RESOLUTION:
-        raise ValueError(f"target_loss: {run['target_loss']!r} is below float32's resolution for the loss "
-                         f"(about {FLOAT32_RESOLUTION:.1e}: outputs round to 0 or 1 there, so E stops falling "
-                         f"or rounds to 0); use dtype 'float64' or a target_loss >= {FLOAT32_RESOLUTION:.1e}")
+        raise ValueError(
+            f"target_loss: {run['target_loss']!r} is below float32's resolution for the loss "
+            f"(about {FLOAT32_RESOLUTION:.1e}: outputs round to 0 or 1 there, so E stops falling "
+            f"or rounds to 0); use dtype 'float64' or a target_loss >= {FLOAT32_RESOLUTION:.1e}"
+        )
     return run

@@ -1,5 +1,6 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
+
 import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,12 +12,24 @@ import pandas as pd
 from .kernels.address import pass_address
 from .kernels.cache import cached_args, drop_stale
 from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DIVERGED, STATS, TRACE_W, Plan, TO_TARGET, run_pass, train_block
+from .kernels.train import CURVE, DIVERGED, STATS, TO_TARGET, TRACE_W, Plan, run_pass, train_block
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
-from .options import (ACTIVATIONS, HYPER, LOSSES, OPTIMIZERS, OUTPUTS, SCHEDULES,
-                      TRAIN_DEFAULTS, check_batch_size, check_setting, check_settings, code, unknown_key)
+from .options import (
+    ACTIVATIONS,
+    HYPER,
+    LOSSES,
+    OPTIMIZERS,
+    OUTPUTS,
+    SCHEDULES,
+    TRAIN_DEFAULTS,
+    check_batch_size,
+    check_setting,
+    check_settings,
+    code,
+    unknown_key,
+)
 
 
 @functools.cache
@@ -46,8 +59,9 @@ def kernels_compiled(dtype="float64"):
     bool
     """
     fresh_kernel_cache()
-    return pass_address(dtype).cached() and any(f"Array({dtype}, 2, 'C'" in str(args)
-                                                for args in cached_args(train_block))
+    return pass_address(dtype).cached() and any(
+        f"Array({dtype}, 2, 'C'" in str(args) for args in cached_args(train_block)
+    )
 
 
 def compile_kernels(dtypes=("float64",), say=print):
@@ -71,11 +85,11 @@ def compile_kernels(dtypes=("float64",), say=print):
 
 @dataclass(frozen=True)
 class TrainResult:
-    runs: pd.DataFrame     # one row per seed: final errors, accuracies, ε, divergence
-    params: np.ndarray     # [runs, P] final flat vectors in slide order
-    curves: pd.DataFrame   # long: run (row of runs), seed, epoch, train/test loss and accuracy
+    runs: pd.DataFrame  # one row per seed: final errors, accuracies, ε, divergence
+    params: np.ndarray  # [runs, P] final flat vectors in slide order
+    curves: pd.DataFrame  # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
-    trace: np.ndarray | None = None   # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
+    trace: np.ndarray | None = None  # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
 
 
 def check_data(X, T, name_X="X", name_T="T", n_in=None):
@@ -85,8 +99,9 @@ def check_data(X, T, name_X="X", name_T="T", n_in=None):
         want = f"[samples, {n_in}]" if n_in else "[samples, inputs]"
         raise ValueError(f"{name_X}: must be a 2-d array {want}, got shape {X.shape}")
     if T.ndim != 2 or T.shape[0] != X.shape[0] or T.shape[1] < 2:
-        raise ValueError(f"{name_T}: must be one-hot targets [{X.shape[0]}, outputs ≥ 2] matching "
-                         f"{name_X}, got shape {T.shape}")
+        raise ValueError(
+            f"{name_T}: must be one-hot targets [{X.shape[0]}, outputs ≥ 2] matching {name_X}, got shape {T.shape}"
+        )
     if not (np.isfinite(X).all() and np.isfinite(T).all()):
         raise ValueError(f"{name_X}, {name_T}: must be finite numbers")
     return X, T
@@ -100,7 +115,7 @@ def per_run_hyper(settings, n_runs):
         values = list(given) if np.ndim(given) else [given]
         if len(values) not in (1, n_runs):
             raise ValueError(f"{key}: give one value or one per seed ({n_runs}), got {len(values)}")
-        for value in dict.fromkeys(values):   # a sweep's chunk repeats a few values many times
+        for value in dict.fromkeys(values):  # a sweep's chunk repeats a few values many times
             check_setting(key, value.item() if isinstance(value, np.generic) else value)
         rows.append(np.broadcast_to(np.asarray(values, dtype=np.float64), n_runs))
     return np.array(rows)
@@ -121,8 +136,23 @@ def out_of_blocks(a, n_runs):
     return a.reshape(-1, *a.shape[2:])[:n_runs]
 
 
-def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_val=None, n_hidden=3,
-          record_every=None, threads=None, block_size=None, trace=False, **settings):
+def train(
+    X,
+    T,
+    seeds,
+    *,
+    params0=None,
+    X_test=None,
+    T_test=None,
+    X_val=None,
+    T_val=None,
+    n_hidden=3,
+    record_every=None,
+    threads=None,
+    block_size=None,
+    trace=False,
+    **settings,
+):
     """Train one network per seed, all in one compiled call.
 
     A run's numbers depend only on its settings and seed: the same bit for
@@ -196,23 +226,39 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
         params0 = initial_params(layout, run["init"], seeds)
     params0 = np.asarray(params0, dtype=np.float64)
     if params0.shape != (seeds.size, layout.size):
-        raise ValueError(f"params0: must have shape (seeds, {layout.size}) = {(seeds.size, layout.size)}, "
-                         f"got {params0.shape}")
+        raise ValueError(
+            f"params0: must have shape (seeds, {layout.size}) = {(seeds.size, layout.size)}, got {params0.shape}"
+        )
     if record_every is None:
         record_every = max(1, run["epochs"] // 100)
     if not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ValueError(f"record_every: must be an integer >= 1, got {record_every!r}")
 
-    net = Net(layout.n_in, layout.n_hidden, layout.n_out, layout.hidden_offset,
-              code("activation", ACTIVATIONS, run["activation"]), code("output", OUTPUTS, run["output"]),
-              code("loss", LOSSES, run["loss"]))
-    plan = Plan(run["epochs"], run["batch_size"] or X.shape[0], record_every,
-                code("optimizer", OPTIMIZERS, run["optimizer"]), code("schedule", SCHEDULES, run["schedule"]),
-                run["reduction"] == "mean", bool((dropout > 0).any()),
-                run["dropout_mode"] == "scale", float(run["target_loss"] or -1.0))
+    net = Net(
+        layout.n_in,
+        layout.n_hidden,
+        layout.n_out,
+        layout.hidden_offset,
+        code("activation", ACTIVATIONS, run["activation"]),
+        code("output", OUTPUTS, run["output"]),
+        code("loss", LOSSES, run["loss"]),
+    )
+    plan = Plan(
+        run["epochs"],
+        run["batch_size"] or X.shape[0],
+        record_every,
+        code("optimizer", OPTIMIZERS, run["optimizer"]),
+        code("schedule", SCHEDULES, run["schedule"]),
+        run["reduction"] == "mean",
+        bool((dropout > 0).any()),
+        run["dropout_mode"] == "scale",
+        float(run["target_loss"] or -1.0),
+    )
     real = np.dtype(run["dtype"])
-    X, T, X_test, T_test, params0, hyper = (a.astype(real, copy=False)   # float64: no copy
-                                            for a in (X, T, X_test, T_test, params0, hyper))
+    X, T, X_test, T_test, params0, hyper = (
+        a.astype(real, copy=False)  # float64: no copy
+        for a in (X, T, X_test, T_test, params0, hyper)
+    )
     data = (X, T, T.argmax(1), X_test, T_test, T_test.argmax(1))
     decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold
 
@@ -225,31 +271,47 @@ def train(X, T, seeds, *, params0=None, X_test=None, T_test=None, X_val=None, T_
     n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
     hyper, seeds_ = in_blocks(hyper.T, block_size), in_blocks(seeds.astype(np.uint64), block_size)
     params_out = np.empty_like(params)
-    stats = np.empty((n_blocks, len(STATS), block_size))   # float64 whatever the dtype
+    stats = np.empty((n_blocks, len(STATS), block_size))  # float64 whatever the dtype
     curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
     steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
     pass_fn = pass_address(real.name)
-    pass_fn.compile_elsewhere()   # on a cold start, while this process compiles train_block
+    pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
 
     def block(k):
-        train_block(pass_fn, net, plan, data, params[k], hyper[k], seeds_[k], decayed, params_out[k], stats[k],
-                    curves[k], steps[k])
+        train_block(
+            pass_fn,
+            net,
+            plan,
+            data,
+            params[k],
+            hyper[k],
+            seeds_[k],
+            decayed,
+            params_out[k],
+            stats[k],
+            curves[k],
+            steps[k],
+        )
 
     if threads == 1 or n_blocks == 1:
         for k in range(n_blocks):
             block(k)
-    else:   # train_block releases the GIL; a free thread takes the next block
+    else:  # train_block releases the GIL; a free thread takes the next block
         with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
             list(pool.map(block, range(n_blocks)))
     runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
     params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
     if X_val is not None:
         runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
-    return TrainResult(runs, params, curves_table(seeds, out_of_blocks(curves, seeds.size)), layout,
-                       out_of_blocks(steps, seeds.size) if trace else None)
-
+    return TrainResult(
+        runs,
+        params,
+        curves_table(seeds, out_of_blocks(curves, seeds.size)),
+        layout,
+        out_of_blocks(steps, seeds.size) if trace else None,
+    )
 
 
 def with_validation(runs, val_loss, val_acc):
@@ -266,13 +328,14 @@ def validation(params, X, T, run, dropout, layout):
     parameters, by the numpy model. The book's dropout scales the hidden outputs
     by 1 − r at evaluation: the same as scaling the output weights."""
     if run["dropout_mode"] == "scale":
-        w_out = np.arange(layout.hidden_offset).reshape(layout.n_out, -1)[:, :-1].ravel()   # not θ^O
+        w_out = np.arange(layout.hidden_offset).reshape(layout.n_out, -1)[:, :-1].ravel()  # not θ^O
         params = params.copy()
         params[:, w_out] *= (1.0 - dropout)[:, None]
-    with np.errstate(all="ignore"):   # a diverged run's non-finite weights give NaN, as in the kernel
+    with np.errstate(all="ignore"):  # a diverged run's non-finite weights give NaN, as in the kernel
         E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
         _, z, _, _ = forward(params, X, run["activation"], run["output"])
     return E, (z.argmax(-1) == T.argmax(-1)).mean(-1)
+
 
 def auto_block_size(n_runs, threads):
     """LANES runs side by side, or fewer (a multiple of 8, whole vectors) so
@@ -297,20 +360,23 @@ def runs_table(seeds, stats):
     reached = stats[:, TO_TARGET] >= 0
     diverged = stats[:, DIVERGED] > 0
     column = dict(zip(STATS, stats.T))
-    return pd.DataFrame({
-        "seed": seeds,
-        "train_loss": column["train_loss"],
-        "train_acc": np.where(diverged, np.nan, column["train_acc"]),
-        "test_loss": column["test_loss"],
-        "test_acc": np.where(diverged, np.nan, column["test_acc"]),
-        "epochs_to_target": pd.arrays.IntegerArray(np.where(reached, column["epochs_to_target"], 0)
-                                                   .astype(np.int64), ~reached),
-        "converged": reached,
-        "diverged": diverged,
-        **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals")},
-        # NaN weights have no slope, so every unit of a diverged run would look dead
-        "dead_units": pd.arrays.IntegerArray(column["dead_units"].astype(np.int64), diverged),
-    })
+    return pd.DataFrame(
+        {
+            "seed": seeds,
+            "train_loss": column["train_loss"],
+            "train_acc": np.where(diverged, np.nan, column["train_acc"]),
+            "test_loss": column["test_loss"],
+            "test_acc": np.where(diverged, np.nan, column["test_acc"]),
+            "epochs_to_target": pd.arrays.IntegerArray(
+                np.where(reached, column["epochs_to_target"], 0).astype(np.int64), ~reached
+            ),
+            "converged": reached,
+            "diverged": diverged,
+            **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals")},
+            # NaN weights have no slope, so every unit of a diverged run would look dead
+            "dead_units": pd.arrays.IntegerArray(column["dead_units"].astype(np.int64), diverged),
+        }
+    )
 
 
 def curves_table(seeds, curves):

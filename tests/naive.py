@@ -1,5 +1,6 @@
 """Slow, obvious references: one network, one sample at a time, plain Python
 and numpy, written for clarity. Every fast path is compared with these."""
+
 import math
 
 import numpy as np
@@ -112,8 +113,10 @@ def loss_grad(theta, X, T, activation, output, loss, reduction, weight_decay=0.0
     if reduction == "mean":
         E, grad = E / len(X), grad / len(X)
     decayed = np.ones(len(theta)) if decay_thresholds else ~is_threshold(len(theta))
-    return (E + weight_decay / 2 * np.sum(decayed * np.asarray(theta) ** 2),
-            grad + weight_decay * decayed * np.asarray(theta))
+    return (
+        E + weight_decay / 2 * np.sum(decayed * np.asarray(theta) ** 2),
+        grad + weight_decay * decayed * np.asarray(theta),
+    )
 
 
 def data_error(theta, X, T, s):
@@ -180,8 +183,10 @@ def dropout_keep(s, seed, epoch, n, q, n_hidden=3):
     if s["dropout"] == 0:
         return None
     kept = 1.0 if s["dropout_mode"] == "scale" else 1 / (1 - s["dropout"])
-    return [kept if rng.uniform(seed, rng.DROPOUT, (epoch * n + q) * n_hidden + i) >= s["dropout"] else 0.0
-            for i in range(n_hidden)]
+    return [
+        kept if rng.uniform(seed, rng.DROPOUT, (epoch * n + q) * n_hidden + i) >= s["dropout"] else 0.0
+        for i in range(n_hidden)
+    ]
 
 
 def train(theta, X, T, seed, s):
@@ -204,7 +209,7 @@ def train(theta, X, T, seed, s):
         order = permutation(seed, epoch, n) if batch < n else list(range(n))
         for start in range(0, n, batch):
             grad = np.zeros(len(theta))
-            chosen = order[start:start + batch]
+            chosen = order[start : start + batch]
             for q, p in zip(range(start, start + len(chosen)), chosen):
                 keep = dropout_keep(s, seed, epoch, n, q)
                 grad += sample_gradient(theta, X[p], T[p], s["activation"], s["output"], s["loss"], keep=keep)
@@ -219,7 +224,8 @@ def train(theta, X, T, seed, s):
 
 def armijo(theta, grad, X, T, s, decayed):
     def objective(w):
-        return data_error(w, X, T, s)[0] + s["weight_decay"] / 2 * np.sum(decayed * w ** 2)
+        return data_error(w, X, T, s)[0] + s["weight_decay"] / 2 * np.sum(decayed * w**2)
+
     eta, E0, gg = s["lr"], objective(theta), grad @ grad
     for _ in range(50):
         if objective(theta - eta * grad) <= E0 - s["armijo_c"] * eta * gg:

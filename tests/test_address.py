@@ -2,6 +2,7 @@
 (engine/kernels/address.py): compiled in another process only when the cache
 lacks it, and compiled here, with a warning, when that process fails.
 test_compile_cache.py checks a real cold start in fresh processes."""
+
 import subprocess
 import sys
 
@@ -22,8 +23,9 @@ def compiled():
 
 def test_the_pass_is_compiled_once_per_dtype_for_the_signature_train_block_calls_with(compiled):
     assert compiled.address is not None
-    assert [args for args in run_pass.overloads if str(args[2].dtype) == "float64"] == \
-        [tuple(pass_signature("float64").args)]
+    assert [args for args in run_pass.overloads if str(args[2].dtype) == "float64"] == [
+        tuple(pass_signature("float64").args)
+    ]
 
 
 def test_no_other_process_compiles_a_pass_the_cache_holds(compiled):
@@ -35,8 +37,9 @@ def test_no_other_process_compiles_a_pass_the_cache_holds(compiled):
 
 def test_a_failed_compilation_elsewhere_is_done_here_with_a_warning(compiled):
     fresh = PassAddress("float64")
-    fresh.elsewhere = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit('no compiler here')"],
-                                       stderr=subprocess.PIPE, text=True)
+    fresh.elsewhere = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.exit('no compiler here')"], stderr=subprocess.PIPE, text=True
+    )
     with pytest.warns(UserWarning, match=r"(?s)exit status 1\).*no compiler here"):
         address = fresh.__wrapper_address__()
     assert address == compiled.__wrapper_address__()

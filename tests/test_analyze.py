@@ -1,4 +1,5 @@
 """engine.analysis: loading, known-answer statistics, bad and partial inputs."""
+
 import hashlib
 import json
 import os
@@ -10,13 +11,24 @@ import pytest
 from results_fixture import make_results, write_runs
 from scipy import stats
 
-from engine.analysis.analyze import analyze, parse_run
 from engine.analysis import load
+from engine.analysis.analyze import analyze, parse_run
 from engine.analysis.load import ResultsError, load_results, run_weights
 from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, median_ranks, rank_biserial
-from engine.analysis.tables import (composite_levels, level_settings, lr_ranges, lr_sensitivity, main_effects,
-                                    nested_factors, paired_comparisons, per_level_settings, pooled_factors, ranked,
-                                    split_seeds, summary_table)
+from engine.analysis.tables import (
+    composite_levels,
+    level_settings,
+    lr_ranges,
+    lr_sensitivity,
+    main_effects,
+    nested_factors,
+    paired_comparisons,
+    per_level_settings,
+    pooled_factors,
+    ranked,
+    split_seeds,
+    summary_table,
+)
 
 
 @pytest.fixture
@@ -24,16 +36,27 @@ def handmade(tmp_path):
     """Three configurations of four seeds with known epochs to ε (None: never)."""
     epochs = {0: [10, 20, None, 40], 1: [10, None, None, None], 2: [10, 20, None, None]}
     optimizer = {0: "sgd", 1: "adam", 2: "momentum"}
-    rows = [{"config": c, "seed": s, "optimizer": optimizer[c], "epochs_to_target": e,
-             "train_loss": [0.1, 0.2, 0.3, 0.4][s], "test_acc": [0.8, 0.9, 1.0, 0.9][s],
-             "dead_units": s % 2, "diverged": c == 1 and s == 3}
-            for c, seeds in epochs.items() for s, e in enumerate(seeds)]
+    rows = [
+        {
+            "config": c,
+            "seed": s,
+            "optimizer": optimizer[c],
+            "epochs_to_target": e,
+            "train_loss": [0.1, 0.2, 0.3, 0.4][s],
+            "test_acc": [0.8, 0.9, 1.0, 0.9][s],
+            "dead_units": s % 2,
+            "diverged": c == 1 and s == 3,
+        }
+        for c, seeds in epochs.items()
+        for s, e in enumerate(seeds)
+    ]
     write_runs(tmp_path, rows)
     (tmp_path / "manifest.json").write_text(json.dumps({"experiment": "hand", "factors": ["optimizer"]}))
     return tmp_path
 
 
 # ---------------------------------------------------------------- loading
+
 
 def test_load_results_dtypes(handmade):
     results = load_results(handmade)
@@ -119,8 +142,11 @@ def test_csv_edited_after_the_parquet_copy_wins(tmp_path):
 def test_source_records_size_and_hash(tmp_path):
     make_results(tmp_path, factors=("optimizer",), seeds=[0])
     data = (tmp_path / "runs.csv").read_bytes()
-    assert load_results(tmp_path).source == {"file": "runs.csv", "bytes": len(data),
-                                              "sha256": hashlib.sha256(data).hexdigest()}
+    assert load_results(tmp_path).source == {
+        "file": "runs.csv",
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
 def test_damaged_parquet_is_named(tmp_path):
@@ -132,24 +158,30 @@ def test_damaged_parquet_is_named(tmp_path):
 
 # ---------------------------------------------------------------- bad input
 
+
 def _break(path, name, text):
     (path / name).write_text(text)
     return path
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda p: (p / "runs.csv").unlink(), "runs.csv: file not found"),
-    (lambda p: (p / "curves.csv").unlink(), "curves.csv: file not found"),
-    (lambda p: _break(p, "runs.csv", ""), "runs.csv: file is empty"),
-    (lambda p: _break(p, "runs.csv", "config,seed,train_loss\n"), "runs.csv: has a header but no rows"),
-    (lambda p: _break(p, "runs.csv", "config,seed\n0,0\n"), "runs.csv: missing column(s) train_loss"),
-    (lambda p: _break(p, "curves.csv", "config,seed,epoch\n0,0,0\n"), "curves.csv: missing column(s) train_loss"),
-    (lambda p: _break(p, "runs.csv", 'a,b\n1,2\n3,4,5,6\n"x'), "runs.csv: not a valid CSV file"),
-    (lambda p: _break(p, "manifest.json", "{not json"), "manifest.json: not valid JSON"),
-    (lambda p: _break(p, "manifest.json", '{"factors": ["colour"]}'), "missing column(s) colour"),
-    (lambda p: _break(p, "params.csv", "config,seed,w\n0,0,1\n"),
-     "params.csv: expected columns config, seed and 47"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: (p / "runs.csv").unlink(), "runs.csv: file not found"),
+        (lambda p: (p / "curves.csv").unlink(), "curves.csv: file not found"),
+        (lambda p: _break(p, "runs.csv", ""), "runs.csv: file is empty"),
+        (lambda p: _break(p, "runs.csv", "config,seed,train_loss\n"), "runs.csv: has a header but no rows"),
+        (lambda p: _break(p, "runs.csv", "config,seed\n0,0\n"), "runs.csv: missing column(s) train_loss"),
+        (lambda p: _break(p, "curves.csv", "config,seed,epoch\n0,0,0\n"), "curves.csv: missing column(s) train_loss"),
+        (lambda p: _break(p, "runs.csv", 'a,b\n1,2\n3,4,5,6\n"x'), "runs.csv: not a valid CSV file"),
+        (lambda p: _break(p, "manifest.json", "{not json"), "manifest.json: not valid JSON"),
+        (lambda p: _break(p, "manifest.json", '{"factors": ["colour"]}'), "missing column(s) colour"),
+        (
+            lambda p: _break(p, "params.csv", "config,seed,w\n0,0,1\n"),
+            "params.csv: expected columns config, seed and 47",
+        ),
+    ],
+)
 def test_bad_files_name_the_file_and_problem(tmp_path, damage, message):
     make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
     damage(tmp_path)
@@ -158,9 +190,14 @@ def test_bad_files_name_the_file_and_problem(tmp_path, damage, message):
     assert message in str(err.value)
 
 
-@pytest.mark.parametrize("column, value, kind", [
-    ("train_loss", "abc", "float"), ("epochs_to_target", "12.5", "int"), ("converged", "maybe", "bool"),
-])
+@pytest.mark.parametrize(
+    "column, value, kind",
+    [
+        ("train_loss", "abc", "float"),
+        ("epochs_to_target", "12.5", "int"),
+        ("converged", "maybe", "bool"),
+    ],
+)
 def test_bad_value_names_column_and_line(tmp_path, column, value, kind):
     make_results(tmp_path, factors=("optimizer",), seeds=[0, 1])
     runs = pd.read_csv(tmp_path / "runs.csv", dtype=str)
@@ -185,6 +222,7 @@ def test_missing_folder(tmp_path):
 
 
 # ---------------------------------------------------------------- statistics
+
 
 def test_summary_known_answers(handmade):
     results = load_results(handmade)
@@ -234,7 +272,7 @@ def _median_ranks_slow(n, level):
     summed term by term from the binomial probabilities."""
     best = 0
     for j in range(n // 2 + 1):
-        below = sum(comb(n, k) for k in range(j + 1)) / 2 ** n  # P(B ≤ j)
+        below = sum(comb(n, k) for k in range(j + 1)) / 2**n  # P(B ≤ j)
         if 1 - 2 * below >= level:
             best = j
     return best, n - 1 - best
@@ -295,24 +333,34 @@ def test_main_effects_pool_over_other_factors(tmp_path):
 def test_paired_test_finds_the_obvious_winner(tmp_path):
     # The seed dominates the epochs, adam is 10 epochs faster on every seed:
     # only a paired test sees it. Exact two-sided p = 2 / 2^8.
-    rows = [{"config": c, "seed": s, "optimizer": opt, "epochs_to_target": 100 * s + 50 - 10 * c}
-            for c, opt in enumerate(["sgd", "adam"]) for s in range(8)]
+    rows = [
+        {"config": c, "seed": s, "optimizer": opt, "epochs_to_target": 100 * s + 50 - 10 * c}
+        for c, opt in enumerate(["sgd", "adam"])
+        for s in range(8)
+    ]
     runs = load_results(write_runs(tmp_path, rows)).runs
     row = paired_comparisons(runs, ["optimizer"]).query("metric == 'epochs_to_target'").iloc[0]
     assert (row["level_a"], row["level_b"], row["seeds"], row["blocks"]) == ("sgd", "adam", 8, 8)
     assert row["b_wins"] == 1 and row["a_wins"] == 0 and row["ties"] == 0
     assert row["effect_size"] == -1
-    assert row["p_value"] == pytest.approx(2 / 2 ** 8)
+    assert row["p_value"] == pytest.approx(2 / 2**8)
     assert row["winner"] == "adam"
-    assert stats.mannwhitneyu(runs["epochs_to_target"][:8].astype(float),
-                              runs["epochs_to_target"][8:].astype(float)).pvalue > 0.5
+    assert (
+        stats.mannwhitneyu(
+            runs["epochs_to_target"][:8].astype(float), runs["epochs_to_target"][8:].astype(float)
+        ).pvalue
+        > 0.5
+    )
 
 
 def test_paired_censored_and_holm(tmp_path):
     # adam always reaches ε, momentum on half the seeds, sgd never.
     reached = {"sgd": lambda s: None, "momentum": lambda s: 30 if s % 2 else None, "adam": lambda s: 20}
-    rows = [{"config": c, "seed": s, "optimizer": opt, "epochs_to_target": reached[opt](s)}
-            for c, opt in enumerate(reached) for s in range(10)]
+    rows = [
+        {"config": c, "seed": s, "optimizer": opt, "epochs_to_target": reached[opt](s)}
+        for c, opt in enumerate(reached)
+        for s in range(10)
+    ]
     runs = load_results(write_runs(tmp_path, rows)).runs
     table = paired_comparisons(runs, ["optimizer"]).query("metric == 'epochs_to_target'")
     table = table.set_index(["level_a", "level_b"])
@@ -356,6 +404,7 @@ def test_parse_run():
 
 # ---------------------------------------------------------------- entry point
 
+
 def test_analyze_writes_tables_and_prints_summary(tmp_path, capsys):
     make_results(tmp_path, factors=("optimizer", "lr"), seeds=[0, 1], params=False)
     report = analyze(tmp_path)
@@ -393,8 +442,14 @@ def test_nested_factor_levels(tmp_path):
     runs = _own_lrs(tmp_path)
     assert nested_factors(runs, ["optimizer", "lr"], "optimizer") == ["lr"]
     labels = composite_levels(runs, "optimizer", ["lr"])
-    assert list(labels.categories) == ["sgd (lr=0.1)", "sgd (lr=1.0)", "momentum (lr=0.01)",
-                                       "momentum (lr=0.1)", "adam (lr=0.001)", "adam (lr=0.01)"]
+    assert list(labels.categories) == [
+        "sgd (lr=0.1)",
+        "sgd (lr=1.0)",
+        "momentum (lr=0.01)",
+        "momentum (lr=0.1)",
+        "adam (lr=0.001)",
+        "adam (lr=0.01)",
+    ]
 
 
 def test_paired_nested_levels_enter_at_their_best(tmp_path):
@@ -402,13 +457,16 @@ def test_paired_nested_levels_enter_at_their_best(tmp_path):
     table = paired_comparisons(runs, ["optimizer", "lr"]).query("metric == 'epochs_to_target'")
     # Ties between equally good lrs go to the first in grid order.
     assert table[["level_a", "level_b"]].values.tolist() == [
-        ["sgd (lr=0.1)", "momentum (lr=0.01)"], ["sgd (lr=0.1)", "adam (lr=0.001)"],
-        ["momentum (lr=0.01)", "adam (lr=0.001)"]]
+        ["sgd (lr=0.1)", "momentum (lr=0.01)"],
+        ["sgd (lr=0.1)", "adam (lr=0.001)"],
+        ["momentum (lr=0.01)", "adam (lr=0.001)"],
+    ]
     assert table["seeds"].tolist() == [8, 8, 8]  # the evaluation seeds: the others chose the lrs
     assert table["winner"].tolist() == ["momentum (lr=0.01)", "adam (lr=0.001)", "adam (lr=0.001)"]
 
 
 # ---------------------------------------------------------------- fair comparisons (issue 10)
+
 
 def _blocks(root, outcomes):
     """optimizer sgd vs adam over `variant` blocks: outcomes[seed] lists, per
@@ -418,8 +476,15 @@ def _blocks(root, outcomes):
         for block, sign in enumerate(signs):
             for config, opt in enumerate(["sgd", "adam"]):
                 faster = (sign > 0) == (opt == "sgd") and sign != 0
-                rows.append({"config": 2 * block + config, "seed": seed, "optimizer": opt,
-                             "init": f"v{block}", "epochs_to_target": 50 if faster else 60})
+                rows.append(
+                    {
+                        "config": 2 * block + config,
+                        "seed": seed,
+                        "optimizer": opt,
+                        "init": f"v{block}",
+                        "epochs_to_target": 50 if faster else 60,
+                    }
+                )
     write_runs(root, rows)
     (root / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "init"]}))
     return load_results(root).runs
@@ -429,8 +494,11 @@ def test_paired_tests_replicate_over_seeds_not_blocks(tmp_path):
     # Adam wins every block of four seeds, sgd every block of two: 120 blocks to
     # 60, which a test over blocks calls decisive; over six seeds it is not.
     runs = _blocks(tmp_path, [[-1] * 30] * 4 + [[1] * 30] * 2)
-    row = paired_comparisons(runs, ["optimizer", "init"]).query(
-        "factor == 'optimizer' and metric == 'epochs_to_target'").iloc[0]
+    row = (
+        paired_comparisons(runs, ["optimizer", "init"])
+        .query("factor == 'optimizer' and metric == 'epochs_to_target'")
+        .iloc[0]
+    )
     assert (row["seeds"], row["blocks"]) == (6, 180)
     assert row["b_wins"] == pytest.approx(2 / 3)
     assert stats.wilcoxon(np.r_[-np.ones(120), np.ones(60)]).pvalue < 1e-4  # the blocks' verdict
@@ -442,8 +510,11 @@ def test_winner_that_loses_most_blocks_is_flagged(tmp_path):
     # 40 seeds where sgd wins 6 of 10 blocks, 9 where adam wins all 10: sgd wins
     # most seeds (the Wilcoxon verdict) but adam wins more blocks (250 to 240).
     runs = _blocks(tmp_path, [[1] * 6 + [-1] * 4] * 40 + [[-1] * 10] * 9)
-    row = paired_comparisons(runs, ["optimizer", "init"]).query(
-        "factor == 'optimizer' and metric == 'epochs_to_target'").iloc[0]
+    row = (
+        paired_comparisons(runs, ["optimizer", "init"])
+        .query("factor == 'optimizer' and metric == 'epochs_to_target'")
+        .iloc[0]
+    )
     assert row["a_wins"] * row["blocks"] == 240 and row["b_wins"] * row["blocks"] == 250
     assert row["winner"] == "sgd" and row["note"] == "the other level wins more blocks"
     assert row["score_lo"] > 0
@@ -470,8 +541,17 @@ def test_rank_ties_differences_inside_the_intervals(tmp_path):
     # Same success and median epochs; test accuracies 0.99788 and 0.99787 (±0.0003)
     # tie, 0.9950 is outside the first one's interval.
     acc = {0: 0.99788, 1: 0.99787, 2: 0.9950}
-    rows = [{"config": c, "seed": s, "optimizer": ["sgd", "momentum", "adam"][c], "epochs_to_target": 20,
-             "test_acc": acc[c] + 0.0003 * (-1) ** s} for c in acc for s in range(10)]
+    rows = [
+        {
+            "config": c,
+            "seed": s,
+            "optimizer": ["sgd", "momentum", "adam"][c],
+            "epochs_to_target": 20,
+            "test_acc": acc[c] + 0.0003 * (-1) ** s,
+        }
+        for c in acc
+        for s in range(10)
+    ]
     runs = load_results(write_runs(tmp_path, rows)).runs
     summary = summary_table(runs, ["optimizer"]).set_index("config")
     assert summary["rank"].tolist() == [1, 1, 3]
@@ -481,9 +561,17 @@ def test_rank_ties_differences_inside_the_intervals(tmp_path):
 def test_best_lr_is_chosen_on_the_tuning_seeds(tmp_path):
     # lr 0.1 fails on the even seeds (tuning), lr 1.0 on the odd ones: the tuning
     # seeds pick 1.0, and its outcomes come from the odd seeds, where it fails.
-    rows = [{"config": c, "seed": s, "optimizer": "sgd", "lr": lr,
-             "epochs_to_target": None if (s % 2 == 0) == (lr == 0.1) else 30 + s}
-            for c, lr in enumerate([0.1, 1.0]) for s in range(8)]
+    rows = [
+        {
+            "config": c,
+            "seed": s,
+            "optimizer": "sgd",
+            "lr": lr,
+            "epochs_to_target": None if (s % 2 == 0) == (lr == 0.1) else 30 + s,
+        }
+        for c, lr in enumerate([0.1, 1.0])
+        for s in range(8)
+    ]
     write_runs(tmp_path, rows)
     (tmp_path / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "lr"]}))
     runs = load_results(tmp_path).runs

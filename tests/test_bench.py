@@ -1,6 +1,7 @@
 """engine.bench: the quick benchmarks run and write consistent outputs, a wrong
 implementation is caught, and the performance profile gives known answers.
 No timing is asserted."""
+
 import json
 import tomllib
 from pathlib import Path
@@ -34,7 +35,7 @@ def convergence_runs(out):
     return pd.read_csv(out / "convergence_runs.csv")
 
 
-@pytest.mark.slow   # `bench all --quick`, once per module
+@pytest.mark.slow  # `bench all --quick`, once per module
 def test_outputs_have_the_documented_columns(out, throughput_csv):
     assert list(throughput_csv.columns) == throughput.THROUGHPUT_COLUMNS
     assert list(pd.read_csv(out / "convergence.csv").columns) == convergence.CONVERGENCE_COLUMNS
@@ -42,18 +43,23 @@ def test_outputs_have_the_documented_columns(out, throughput_csv):
     assert lr_columns <= set(pd.read_csv(out / "convergence_lr.csv").columns)
 
 
-@pytest.mark.slow   # `bench all --quick`, once per module
+@pytest.mark.slow  # `bench all --quick`, once per module
 def test_figures_exist_and_the_report_links_them(out):
     report = (out / "bench.md").read_text()
-    for name in ("performance_profile.png", "ecdf_tuned.png", "ecdf_default.png", "lr_sensitivity.png",
-                 "throughput.png"):
-        assert (out / name).stat().st_size > 10_000, name   # drawn, not blank
+    for name in (
+        "performance_profile.png",
+        "ecdf_tuned.png",
+        "ecdf_default.png",
+        "lr_sensitivity.png",
+        "throughput.png",
+    ):
+        assert (out / name).stat().st_size > 10_000, name  # drawn, not blank
         assert f"]({name})" in report
     for heading in ("## Optimizer convergence", "## Engine throughput", "nn47 bench all --quick"):
         assert heading in report
 
 
-@pytest.mark.slow   # `bench all --quick`, once per module
+@pytest.mark.slow  # `bench all --quick`, once per module
 def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     speed = throughput_csv[throughput_csv["seconds_best"].notna()]
     found = [name for name, ok in references.available().items() if ok]
@@ -70,7 +76,7 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     np.testing.assert_allclose(speed["engine_speedup"], speed["seconds_best"] / engine_time, rtol=1e-5)
 
 
-@pytest.mark.slow   # `bench all --quick`, once per module
+@pytest.mark.slow  # `bench all --quick`, once per module
 def test_studies_cover_the_sizes_asked_for(throughput_csv):
     quick = sizes.QUICK
     engine = throughput_csv[throughput_csv["implementation"] == "engine"]
@@ -84,7 +90,7 @@ def test_studies_cover_the_sizes_asked_for(throughput_csv):
     assert (probes["process_s"] > probes["import_s"]).all()
 
 
-@pytest.mark.slow   # `bench all --quick`, once per module
+@pytest.mark.slow  # `bench all --quick`, once per module
 def test_convergence_summary_agrees_with_the_runs(out, convergence_runs):
     runs, summary = convergence_runs, pd.read_csv(out / "convergence.csv")
     grid_points = sum(len(g) for g in convergence.LR_GRID.values())
@@ -96,12 +102,15 @@ def test_convergence_summary_agrees_with_the_runs(out, convergence_runs):
     assert (runs["success"] == (runs["converged"] & (runs["train_acc"] == 1))).all()
     tuning = json.loads((out / "convergence_tuning" / "manifest.json").read_text())["tuning"]
     tuned = {group["levels"]["optimizer"]: group["chosen"]["lr"] for group in tuning["groups"]}
-    assert not set(tuning["seeds"]) & set(runs["seed"])   # chosen on other seeds than it is measured on
+    assert not set(tuning["seeds"]) & set(runs["seed"])  # chosen on other seeds than it is measured on
     for row in summary.itertuples():
         lr = tuned[row.optimizer] if row.lr_choice == "tuned" else convergence.DEFAULT_LR[row.optimizer]
         assert row.lr == pytest.approx(lr)
-        chosen = runs[(runs["optimizer"] == row.optimizer) & np.isclose(runs["lr"], lr)
-                      & (runs["lr_choice"] == ("tuned" if row.lr_choice == "tuned" else "grid"))]
+        chosen = runs[
+            (runs["optimizer"] == row.optimizer)
+            & np.isclose(runs["lr"], lr)
+            & (runs["lr_choice"] == ("tuned" if row.lr_choice == "tuned" else "grid"))
+        ]
         assert row.runs == len(chosen) == per_setting
         assert row.success_rate == pytest.approx(chosen["success"].mean())
         half = sizes.QUICK.budget // 2
@@ -111,14 +120,14 @@ def test_convergence_summary_agrees_with_the_runs(out, convergence_runs):
         assert 0 <= row.profile_tau_1 <= row.profile_tau_2 <= row.profile_tau_10 <= row.success_rate + 1e-12
 
 
-@pytest.mark.slow   # `bench all --quick`, once per module
+@pytest.mark.slow  # `bench all --quick`, once per module
 def test_grid_marks_the_lr_of_lowest_expected_running_time_with_real_intervals(out, convergence_runs):
     lr_table = pd.read_csv(out / "convergence_lr.csv")
     grid = convergence_runs[convergence_runs["lr_choice"] == "grid"]
     for (optimizer, lr), rows in grid.groupby(["optimizer", "lr"]):
         row = lr_table[(lr_table["optimizer"] == optimizer) & np.isclose(lr_table["lr"], lr)]
         ert = rows["epochs_run"].sum() / rows["success"].sum() if rows["success"].any() else np.inf
-        assert row["ert_epochs"].item() == pytest.approx(ert, rel=1e-5)   # the CSV keeps 6 digits
+        assert row["ert_epochs"].item() == pytest.approx(ert, rel=1e-5)  # the CSV keeps 6 digits
     for _, rows in lr_table.groupby("optimizer"):
         assert rows["lowest_ert"].sum() == rows["best"].sum() == 1
         assert rows.loc[rows["lowest_ert"], "ert_epochs"].item() == rows["ert_epochs"].min()
@@ -126,14 +135,18 @@ def test_grid_marks_the_lr_of_lowest_expected_running_time_with_real_intervals(o
     reached = lr_table["epochs_median"].notna()
     assert (lr_table.loc[reached, "epochs_lo"] <= lr_table.loc[reached, "epochs_median"]).all()
     assert (lr_table["epochs_hi"].fillna(np.inf) >= lr_table["epochs_median"].fillna(np.inf)).all()
-    assert (lr_table["epochs_lo"] < lr_table["epochs_hi"]).any()   # not low = high = median everywhere
+    assert (lr_table["epochs_lo"] < lr_table["epochs_hi"]).any()  # not low = high = median everywhere
 
 
 def test_bench_tunes_by_the_protocol_of_make_sweep():
     tune = tomllib.loads((Path(__file__).resolve().parent.parent / "experiments" / "default.toml").read_text())["tune"]
     assert (tune["trials"], tune["seeds"], tune["halving"], tune["objective"]) == (
-        sizes.FULL.tune_trials, sizes.FULL.tune_seeds, convergence.TUNE_HALVING, convergence.TUNE_OBJECTIVE)
-    assert "space" not in tune   # the default ranges, as the bench uses
+        sizes.FULL.tune_trials,
+        sizes.FULL.tune_seeds,
+        convergence.TUNE_HALVING,
+        convergence.TUNE_OBJECTIVE,
+    )
+    assert "space" not in tune  # the default ranges, as the bench uses
 
 
 def test_default_learning_rates_lie_on_the_grids():
@@ -144,18 +157,23 @@ def test_default_learning_rates_lie_on_the_grids():
 
 def test_performance_profile_known_answers():
     inf = np.inf
-    times = pd.DataFrame([[1.0, 2.0, inf],     # a fastest, b 2×, c failed
-                          [4.0, 2.0, 2.0],     # b and c tie for fastest, a 2×
-                          [inf, inf, inf],     # nobody solved it
-                          [10.0, 30.0, 50.0]], columns=["a", "b", "c"])
-    np.testing.assert_array_equal(convergence.performance_ratios(times),
-                                  [[1, 2, inf], [2, 1, 1], [inf, inf, inf], [1, 3, 5]])
+    times = pd.DataFrame(
+        [
+            [1.0, 2.0, inf],  # a fastest, b 2×, c failed
+            [4.0, 2.0, 2.0],  # b and c tie for fastest, a 2×
+            [inf, inf, inf],  # nobody solved it
+            [10.0, 30.0, 50.0],
+        ],
+        columns=["a", "b", "c"],
+    )
+    np.testing.assert_array_equal(
+        convergence.performance_ratios(times), [[1, 2, inf], [2, 1, 1], [inf, inf, inf], [1, 3, 5]]
+    )
     profile = convergence.performance_profile(times, [1, 2, 3, 5, 1e9])
-    np.testing.assert_allclose(profile.to_numpy(), [[0.50, 0.25, 0.25],
-                                                    [0.75, 0.50, 0.25],
-                                                    [0.75, 0.75, 0.25],
-                                                    [0.75, 0.75, 0.50],
-                                                    [0.75, 0.75, 0.50]])
+    np.testing.assert_allclose(
+        profile.to_numpy(),
+        [[0.50, 0.25, 0.25], [0.75, 0.50, 0.25], [0.75, 0.75, 0.25], [0.75, 0.75, 0.50], [0.75, 0.75, 0.50]],
+    )
     assert list(profile.columns) == ["a", "b", "c"]
 
 
@@ -171,8 +189,9 @@ def test_compare_stops_on_an_implementation_that_trains_differently():
     def wrong_lr(params0, X, T, epochs, lr):
         return throughput.train_engine(params0, X, T, epochs, lr * 1.01)
 
-    rows = throughput.compare("t", {"engine": throughput.train_engine, "numpy_batched": references.train_adam_numpy_batched},
-                         4, 5, 8, 1)
+    rows = throughput.compare(
+        "t", {"engine": throughput.train_engine, "numpy_batched": references.train_adam_numpy_batched}, 4, 5, 8, 1
+    )
     assert [r["implementation"] for r in rows] == ["engine", "numpy_batched"]
     with pytest.raises(sizes.BenchError, match="wrong_lr ended at other losses"):
         throughput.compare("t", {"engine": throughput.train_engine, "wrong_lr": wrong_lr}, 4, 5, 8, 1)
@@ -186,6 +205,7 @@ def test_implementations_are_timed_in_rounds():
         def trainer(params0, X, T, epochs, lr):
             calls.append((name, epochs))
             return throughput.train_engine(params0, X, T, epochs, lr)
+
         return trainer
 
     timings = throughput.measure({"a": recording("a"), "b": recording("b")}, 4, 3, 8, 3)

@@ -1,6 +1,7 @@
 """nn47 bench scale in --quick mode: the sweeps and analyses run in fresh
 processes and the table, figure and section agree with what is on disk.
 No timing is asserted."""
+
 import tomllib
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def test_quick_scale_benchmark(tmp_path, capsys):
     assert main(["bench", "scale", "--quick", "--out", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "scale.csv")
     assert list(table.columns) == scale.SCALE_COLUMNS
-    assert table["runs"].tolist() == [120, 1008]   # 24 configurations × ceil(target / 24) seeds
+    assert table["runs"].tolist() == [120, 1008]  # 24 configurations × ceil(target / 24) seeds
     for row in table.itertuples():
         folder = tmp_path / f"scale-{row.runs}"
         assert len(pd.read_csv(folder / "runs.csv")) == row.runs

@@ -1,20 +1,39 @@
 """nn47 train: what it prints, and its errors."""
+
 import subprocess
 import sys
 
 import pytest
 
-from engine.cli import main
 from engine import Layout
+from engine.cli import main
 
 
 def test_train_prints_curve_parameters_and_answers(capsys):
-    assert main(["train", "--optimizer", "adam", "--lr", "0.05", "--epochs", "300", "--target-loss", "0.05",
-                 "--n-test", "50", "--record-every", "20"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "0.05",
+                "--epochs",
+                "300",
+                "--target-loss",
+                "0.05",
+                "--n-test",
+                "50",
+                "--record-every",
+                "20",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "epoch  train_loss  train_acc  test_loss  test_acc" in out
     assert "reached E < 0.05 at epoch" in out
-    for l, name in enumerate(Layout().names):          # all 47 numbers, in slide order
+    for l, name in enumerate(Layout().names):  # all 47 numbers, in slide order
         assert f"{l:2d}  {name}" in out
     assert "C: z1 (C) = " in out and "-> C" in out and "-> T" in out
 
@@ -27,10 +46,14 @@ def test_bad_values_are_named(capsys):
     assert exit_.value.code == 2 and "invalid choice: 'adamm'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--batch-size", "1000"], "batch_size: 1000 is larger than the training set (--n-train = 32)"),
-    (["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
-    (["--n-train", "0"], "n_train: must be an integer >= 1, got 0")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--batch-size", "1000"], "batch_size: 1000 is larger than the training set (--n-train = 32)"),
+        (["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
+        (["--n-train", "0"], "n_train: must be an integer >= 1, got 0"),
+    ],
+)
 def test_train_checks_as_experiment_files_do(args, message, capsys):
     assert main(["train", "--epochs", "2", *args]) == 2
     assert capsys.readouterr().err == f"nn47 train: {message}\n"
@@ -38,6 +61,7 @@ def test_train_checks_as_experiment_files_do(args, message, capsys):
 
 def test_engine_train_refuses_a_batch_larger_than_the_data_and_names_seeds_plainly():
     from engine import make_dataset, train
+
     d = make_dataset(8, 1, 0.0, 0.0, 0)
     with pytest.raises(ValueError, match=r"^batch_size: 9 is larger than the training set \(rows of X = 8\)$"):
         train(d.X_train, d.T_train, [0], batch_size=9, epochs=1)
@@ -48,8 +72,11 @@ def test_engine_train_refuses_a_batch_larger_than_the_data_and_names_seeds_plain
 @pytest.mark.slow
 def test_a_closed_pipe_ends_quietly():
     # 3000 curve lines overflow the pipe's buffer, so the writes after the close fail
-    train = subprocess.Popen([sys.executable, "-m", "engine.cli", "train", "--epochs", "3000", "--record-every", "1",
-                              "--n-test", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    train = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "train", "--epochs", "3000", "--record-every", "1", "--n-test", "10"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert train.stdout.readline().startswith(b"Learning curve")
     train.stdout.close()
     assert train.wait(timeout=300) == 0
@@ -58,8 +85,10 @@ def test_a_closed_pipe_ends_quietly():
 
 def test_help_and_the_parsers_load_no_numba():
     # numba's import (and joblib's, and the kernels') is for the commands that train
-    probe = ("import sys\nfrom engine.cli import main\nsys.argv = ['nn47', '--help']\n"
-             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('numba' in sys.modules)")
+    probe = (
+        "import sys\nfrom engine.cli import main\nsys.argv = ['nn47', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\nprint('numba' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "False"

@@ -5,6 +5,7 @@ the second process must really load it (numba's cache statistics say so).
 On a cold start the pass over samples is compiled by another process at the
 same time as the training loop (engine/kernels/address.py): the first
 process then loads it too."""
+
 import json
 import os
 import shutil
@@ -38,27 +39,44 @@ print(json.dumps({"compiled_before": compiled, **{
 @pytest.mark.slow
 def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
     # a copy of the package with no cache beside it: the first run compiles, the second loads
-    shutil.copytree(Path(engine.__file__).parent, tmp_path / "engine",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(engine.__file__).parent, tmp_path / "engine", ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     stats = {}
     for name in ("cold", "warm"):
-        done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / f"{name}.npy")], env=env, check=True,
-                              cwd=tmp_path, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(tmp_path / f"{name}.npy")],
+            env=env,
+            check=True,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         stats[name] = json.loads(done.stdout.strip().splitlines()[-1])
     assert any((tmp_path / "engine").rglob("*.nbc"))
     # one specialisation of each per dtype: the loop compiled by the first process, the pass
     # compiled by a process it started and loaded from the cache; the second process loads both
-    assert stats["cold"] == {"compiled_before": {"float64": False, "float32": False},
-                             "train_block hits": 0, "train_block misses": 2, "run_pass hits": 2, "run_pass misses": 0}
-    assert stats["warm"] == {"compiled_before": {"float64": True, "float32": True},
-                             "train_block hits": 2, "train_block misses": 0, "run_pass hits": 2, "run_pass misses": 0}
+    assert stats["cold"] == {
+        "compiled_before": {"float64": False, "float32": False},
+        "train_block hits": 0,
+        "train_block misses": 2,
+        "run_pass hits": 2,
+        "run_pass misses": 0,
+    }
+    assert stats["warm"] == {
+        "compiled_before": {"float64": True, "float32": True},
+        "train_block hits": 2,
+        "train_block misses": 0,
+        "run_pass hits": 2,
+        "run_pass misses": 0,
+    }
     assert np.array_equal(np.load(tmp_path / "cold.npy"), np.load(tmp_path / "warm.npy"))
 
 
 def test_the_cache_is_emptied_when_a_kernel_source_changes(tmp_path, monkeypatch):
     from types import SimpleNamespace
+
     from engine.kernels import cache
+
     source = tmp_path / "kernel.py"
     source.write_text("x = 1\n")
     monkeypatch.setattr(cache, "SOURCES", [source])
@@ -71,11 +89,11 @@ def test_the_cache_is_emptied_when_a_kernel_source_changes(tmp_path, monkeypatch
             (folder / name).write_bytes(b"machine code")
 
     fill()
-    cache.drop_stale([dispatcher])            # no stamp yet: emptied
+    cache.drop_stale([dispatcher])  # no stamp yet: emptied
     assert not list(folder.glob("*.nb?"))
     fill()
-    cache.drop_stale([dispatcher])            # same sources: kept
+    cache.drop_stale([dispatcher])  # same sources: kept
     assert len(list(folder.glob("*.nb?"))) == 2
     source.write_text("x = 2\n")
-    cache.drop_stale([dispatcher])            # a source changed: emptied
+    cache.drop_stale([dispatcher])  # a source changed: emptied
     assert not list(folder.glob("*.nb?"))

@@ -1,6 +1,7 @@
 """fastmath's exp, log and log1p against float64 libm, for both float types:
 the error is stated in units of the type's own epsilon (its ulp at 1); and
 its fused multiply-add against exact arithmetic."""
+
 from fractions import Fraction
 
 import numpy as np
@@ -62,13 +63,13 @@ def test_non_finite_inputs_pass_through(dtype):
     assert apply(1, np.array([np.inf], dtype))[0] == np.inf
     big = apply(0, np.array([big_x, -big_x], dtype))
     tiny = np.finfo(dtype).tiny
-    assert big[0] > np.finfo(dtype).max / 1e2 and 0 <= big[1] < 1e2 * tiny   # clamped, never an overflow
+    assert big[0] > np.finfo(dtype).max / 1e2 and 0 <= big[1] < 1e2 * tiny  # clamped, never an overflow
 
 
 @jit
 def fma_each(a, b, c):
     out = np.empty_like(a)
-    for i in range(a.size):   # a vector body and a scalar remainder (37 elements)
+    for i in range(a.size):  # a vector body and a scalar remainder (37 elements)
         out[i] = fma(a[i], b[i], c[i])
     return out
 
@@ -76,9 +77,9 @@ def fma_each(a, b, c):
 def test_fma_rounds_once_in_every_lane():
     rng = np.random.default_rng(3)
     a, b, c = rng.normal(size=(3, 37))
-    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]   # correctly rounded
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]  # correctly rounded
     assert np.array_equal(fma_each(a, b, c), exact)
-    for dtype, d in ((np.float64, 2.0 ** -30), (np.float32, 2.0 ** -13)):
+    for dtype, d in ((np.float64, 2.0**-30), (np.float32, 2.0**-13)):
         # (1 + d)(1 − d) = 1 − d²: a product rounded first gives 1, and then 0
         x, y, minus_one = (np.full(37, v, dtype) for v in (1 + d, 1 - d, -1.0))
         assert (x * y + minus_one == 0).all()

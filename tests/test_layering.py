@@ -1,5 +1,6 @@
 """The package's architecture, enforced: modules import one way only, down the
 layers below, and never in a cycle. The layer order is written here, once."""
+
 import ast
 import functools
 from pathlib import Path
@@ -11,16 +12,16 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 # Lowest first. A module may import from its own layer (no cycles) or any layer
 # below it; `engine/__init__.py` re-exports the public API and sits above all.
 LAYERS = [
-    "engine.options",      # names, codes, defaults and checks of every setting
-    "engine.kernels",      # numba only
-    "engine.model",        # layout, data, initial weights, the numpy reference
-    "engine.training",     # train()
-    "engine.sweep",        # experiment files, driver, store, provenance
-    "engine.analysis",     # results folder -> tables, figures, report
-    "engine.lecture",      # the lecture step by step: workbook, trace
-    "engine.bench",        # benchmarks
-    "engine.cli",          # the nn47 command
-    "engine",              # the public API
+    "engine.options",  # names, codes, defaults and checks of every setting
+    "engine.kernels",  # numba only
+    "engine.model",  # layout, data, initial weights, the numpy reference
+    "engine.training",  # train()
+    "engine.sweep",  # experiment files, driver, store, provenance
+    "engine.analysis",  # results folder -> tables, figures, report
+    "engine.lecture",  # the lecture step by step: workbook, trace
+    "engine.bench",  # benchmarks
+    "engine.cli",  # the nn47 command
+    "engine",  # the public API
 ]
 
 
@@ -43,7 +44,7 @@ def imported(name, path, known):
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             # `from . import x` names a module x when there is one
             targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
@@ -89,7 +90,7 @@ def find_cycle(edges):
         stack.append(node)
         for nxt in sorted(edges[node]):
             if state.get(nxt) == "open":
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -116,5 +117,5 @@ def test_a_planted_cycle_and_an_upward_import_are_caught(tmp_path):
     (fake / "kernels" / "network.py").write_text("from .. import options\n")
     edges = graph(fake)
     assert edges["engine.options"] == {"engine.kernels.network"}
-    assert layer("engine.kernels.network") > layer("engine.options")   # options imports upward
+    assert layer("engine.kernels.network") > layer("engine.options")  # options imports upward
     assert find_cycle(edges) == ["engine.kernels.network", "engine.options", "engine.kernels.network"]

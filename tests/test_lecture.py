@@ -1,5 +1,6 @@
 """The lecture: the README's worked example (computed as the slides write it, equal to
 the engine, the README's copy the generated one) and experiments/lecture.toml."""
+
 import tomllib
 from pathlib import Path
 
@@ -18,11 +19,18 @@ def test_first_step_is_the_engines_gradient(letter):
     X, T = engine.glyphs()
     theta = np.random.default_rng(letter).normal(0.0, 0.8, engine.Layout().size)
     q = we.first_step(theta, X[letter], T[letter])
-    E, grad = engine.loss_grad(theta, X[letter:letter + 1], T[letter:letter + 1], activation="sigmoid",
-                               output="sigmoid", loss="squared", reduction="sum")
+    E, grad = engine.loss_grad(
+        theta,
+        X[letter : letter + 1],
+        T[letter : letter + 1],
+        activation="sigmoid",
+        output="sigmoid",
+        loss="squared",
+        reduction="sum",
+    )
     assert q["e"] == pytest.approx(E, rel=1e-14)
     np.testing.assert_allclose(q["grad"], grad, rtol=1e-12, atol=1e-15)
-    h, z, s_out, _ = engine.forward(theta, X[letter:letter + 1], "sigmoid", "sigmoid")
+    h, z, s_out, _ = engine.forward(theta, X[letter : letter + 1], "sigmoid", "sigmoid")
     np.testing.assert_allclose(q["h"], h[0], rtol=1e-14)
     np.testing.assert_allclose(q["z"], z[0], rtol=1e-14)
 
@@ -33,8 +41,7 @@ def test_output_deltas_are_the_engines():
     s_out = we.first_step(theta, X[1], T[1])["s_out"]
     thresholds = [engine.Layout().names.index(f"θ_{k}^O") for k in (1, 2)]
     for (output, loss), (z, delta) in we.output_deltas(s_out, T[1]).items():
-        _, grad = engine.loss_grad(theta, X[1:], T[1:], activation="sigmoid", output=output, loss=loss,
-                                   reduction="sum")
+        _, grad = engine.loss_grad(theta, X[1:], T[1:], activation="sigmoid", output=output, loss=loss, reduction="sum")
         np.testing.assert_allclose(delta, -grad[thresholds], rtol=1e-12, err_msg=f"{output}, {loss}")
         np.testing.assert_allclose(z, engine.forward(theta, X[1:], "sigmoid", output)[1][0], rtol=1e-14)
 
@@ -43,7 +50,8 @@ def test_readme_holds_the_generated_example():
     text = README.read_text(encoding="utf-8")
     assert we.replace_block(text, we.markdown()) == text, (
         "README.md's worked example differs from the code's; run "
-        "python -m engine.lecture.worked_example --readme README.md")
+        "python -m engine.lecture.worked_example --readme README.md"
+    )
 
 
 def test_replace_block_needs_one_block():
@@ -56,8 +64,9 @@ def test_lecture_experiment_is_the_slides_setting():
     spec = tomllib.loads((README.parent / "experiments" / "lecture.toml").read_text(encoding="utf-8"))
     settings, factors = spec["settings"], spec["factors"]
     assert {k: settings[k] for k in ("output", "loss", "reduction")} == {
-        k: v for k, v in SLIDE_DEFAULTS.items() if k != "activation"}
-    assert settings["optimizer"] == "sgd" and settings["target_loss"] > 0   # steepest descent, stop at E < ε
+        k: v for k, v in SLIDE_DEFAULTS.items() if k != "activation"
+    }
+    assert settings["optimizer"] == "sgd" and settings["target_loss"] > 0  # steepest descent, stop at E < ε
     assert set(factors["schedule"]) == {"constant", "armijo"}
     assert set(factors["init"]) == {"std0.01", "xavier", "he"}
     assert set(factors["activation"]) == {"sigmoid", "tanh", "relu"}

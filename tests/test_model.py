@@ -1,22 +1,22 @@
 """engine.loss_grad (the numpy statement of the model) against the slow
 reference, central differences, and a example worked by hand."""
+
 import itertools
 
+import naive
 import numpy as np
 import pytest
 
 import engine
 from engine import Layout, loss_grad
-import naive
 
-COMBOS = list(itertools.product(("sigmoid", "tanh", "relu"), ("softmax", "sigmoid"),
-                                ("cross_entropy", "squared")))
+COMBOS = list(itertools.product(("sigmoid", "tanh", "relu"), ("softmax", "sigmoid"), ("cross_entropy", "squared")))
 
 
 @pytest.fixture(scope="module")
 def problem():
     d = engine.make_dataset(10, 2, seed=5)
-    theta = engine.initial_params(Layout(), "he", [7])[0] + 0.1   # θ ≠ 0 too
+    theta = engine.initial_params(Layout(), "he", [7])[0] + 0.1  # θ ≠ 0 too
     return theta, d.X_train, d.T_train
 
 
@@ -26,9 +26,16 @@ def test_gradient_matches_central_differences(problem, activation, output, loss,
     theta, X, T = problem
     E, grad = loss_grad(theta, X, T, activation, output, loss, "sum", weight_decay)
     h = 1e-6
-    numeric = np.array([(loss_grad(theta + h * e, X, T, activation, output, loss, "sum", weight_decay)[0]
-                         - loss_grad(theta - h * e, X, T, activation, output, loss, "sum", weight_decay)[0]) / (2 * h)
-                        for e in np.eye(theta.size)])
+    numeric = np.array(
+        [
+            (
+                loss_grad(theta + h * e, X, T, activation, output, loss, "sum", weight_decay)[0]
+                - loss_grad(theta - h * e, X, T, activation, output, loss, "sum", weight_decay)[0]
+            )
+            / (2 * h)
+            for e in np.eye(theta.size)
+        ]
+    )
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-7)
 
 
@@ -70,8 +77,15 @@ def test_hand_worked_example():
     assert z[0].tolist() == pytest.approx([0.7764190180520173, 0.2235809819479827], rel=1e-15)
     E, grad = loss_grad(theta, X, T, reduction="sum")
     assert E == pytest.approx(0.25306293281466996, rel=1e-15)
-    expected = [-0.13917006849279523, 0.2235809819479827, 0.13917006849279523, -0.2235809819479827,
-                -0.10508472147090724, 0.0, 0.10508472147090724]
+    expected = [
+        -0.13917006849279523,
+        0.2235809819479827,
+        0.13917006849279523,
+        -0.2235809819479827,
+        -0.10508472147090724,
+        0.0,
+        0.10508472147090724,
+    ]
     np.testing.assert_allclose(grad, expected, rtol=1e-14)
     # one steepest-descent step with η = 1, in the kernel
     result = engine.train(X, T, [0], params0=theta[None], n_hidden=1, lr=1.0, epochs=1, reduction="sum")

@@ -1,5 +1,6 @@
 """engine.analysis.figures: every figure is drawn, non-empty, of the expected size, and
 figures whose factor is absent are skipped with a reason."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,17 +8,31 @@ from PIL import Image
 from results_fixture import make_results, write_runs
 
 from engine import load_results
+from engine.analysis.figures import (
+    BIN_WIDTH,
+    DPI,
+    FILES,
+    best_run,
+    figure_factors,
+    init_activations,
+    loss_bands,
+    make_figures,
+    plot_hidden_units,
+    plot_learning_curves,
+    saturated,
+)
 from engine.analysis.tables import compute_tables
-from engine.analysis.figures import (BIN_WIDTH, DPI, FILES, best_run, figure_factors, init_activations,
-                                     loss_bands, make_figures, plot_hidden_units, plot_learning_curves,
-                                     saturated)
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
 # coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
 # figsize rules in engine.analysis.figures at DPI.
 FULL_SIZES = {
-    "learning_curves": (1380, 420), "epochs_ecdf": (1480, 440), "regularization": (750, 440),
-    "success_heatmap": (660, 530), "hidden_units": (1070, 360), "init_activations": (740, 790),
+    "learning_curves": (1380, 420),
+    "epochs_ecdf": (1480, 440),
+    "regularization": (750, 440),
+    "success_heatmap": (660, 530),
+    "hidden_units": (1070, 360),
+    "init_activations": (740, 790),
 }
 LR_SIZES = {"lr_sensitivity": (1100, 440)}
 
@@ -98,6 +113,7 @@ def test_chosen_run_is_drawn(tmp_path):
 
 def test_hidden_units_figure_size():
     from engine import Layout
+
     fig = plot_hidden_units(np.arange(47.0), Layout(), title="t")
     assert tuple(fig.get_size_inches() * DPI) == pytest.approx((1070, 360))
     assert len(fig.axes) == 6  # C, T, three units, a colour bar
@@ -106,8 +122,14 @@ def test_hidden_units_figure_size():
 def test_loss_band_keeps_stopped_runs():
     # Run 0 reaches ε at epoch 10 and stops; run 1 diverges at epoch 10; run 2
     # is recorded at epochs 0 and 20 only.
-    curves = pd.DataFrame({"config": [0, 0, 1, 1, 2, 2], "seed": 0, "epoch": [0, 10, 0, 10, 0, 20],
-                           "train_loss": [1.0, 0.01, 1.0, np.nan, 1.0, 0.4]})
+    curves = pd.DataFrame(
+        {
+            "config": [0, 0, 1, 1, 2, 2],
+            "seed": 0,
+            "epoch": [0, 10, 0, 10, 0, 20],
+            "train_loss": [1.0, 0.01, 1.0, np.nan, 1.0, 0.4],
+        }
+    )
     runs = pd.DataFrame({"config": [0, 1, 2], "seed": 0, "diverged": [False, True, False]})
     grid, q = loss_bands(curves, runs, np.zeros(3, int))
     (q25, q50, q75), at = q[0], [list(grid).index(e) for e in (0, 10, 20)]
@@ -137,8 +159,11 @@ def test_loss_bands_match_exact_quantiles_chunk_by_chunk():
     for config in range(40):
         last = int(rng.integers(5, 300))
         epochs = np.r_[np.arange(0, last, 20), last]
-        rows.append(pd.DataFrame({"config": config, "seed": 0, "epoch": epochs,
-                                  "train_loss": np.exp(-rng.uniform(0.01, 0.05) * epochs)}))
+        rows.append(
+            pd.DataFrame(
+                {"config": config, "seed": 0, "epoch": epochs, "train_loss": np.exp(-rng.uniform(0.01, 0.05) * epochs)}
+            )
+        )
         runs.append({"config": config, "seed": 0, "diverged": config % 7 == 0})
     curves, runs = pd.concat(rows, ignore_index=True), pd.DataFrame(runs)
     groups = np.arange(40) % 2
@@ -158,8 +183,9 @@ def test_saturated():
 
 def test_init_activations_on_the_training_data(full):
     _, results, _ = full
-    hidden = init_activations(results.runs, results.layout,
-                              {"n_train": 8, "n_test": 1, "flip": 0.0, "noise": 0.0, "seed": 0})
+    hidden = init_activations(
+        results.runs, results.layout, {"n_train": 8, "n_test": 1, "flip": 0.0, "noise": 0.0, "seed": 0}
+    )
     assert set(hidden) == {(i, a) for i in ("xavier", "he", "std0.01") for a in ("sigmoid", "relu")}
     assert hidden["xavier", "sigmoid"].shape == (2, 8, 3)  # seeds × samples × hidden units
     # std0.01 keeps sigmoid outputs at 0.5: the book's collapsed histogram.
@@ -187,8 +213,11 @@ def test_best_cell_breaks_ties_by_epochs(tmp_path):
     # Every cell reaches ε on every seed; xavier · tanh is the fastest, he · sigmoid
     # the slowest, so "best" must not be the first cell with 100 %.
     epochs = {("he", "sigmoid"): 90, ("he", "tanh"): 40, ("xavier", "sigmoid"): 60, ("xavier", "tanh"): 20}
-    rows = [{"config": c, "seed": s, "init": i, "activation": a, "epochs_to_target": e + s}
-            for c, ((i, a), e) in enumerate(epochs.items()) for s in range(3)]
+    rows = [
+        {"config": c, "seed": s, "init": i, "activation": a, "epochs_to_target": e + s}
+        for c, ((i, a), e) in enumerate(epochs.items())
+        for s in range(3)
+    ]
     write_runs(tmp_path, rows)
     results = load_results(tmp_path)
     figures = make_figures(results, compute_tables(results), tmp_path)
@@ -199,21 +228,25 @@ def forking(monkeypatch):
     """draw() forks here even if earlier tests left threads behind; returns the
     list of contexts it asked for (one per fork)."""
     import engine.analysis.figures as figures
+
     asked, get_context = [], figures.multiprocessing.get_context
     monkeypatch.setattr(figures.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(figures.multiprocessing, "get_context", lambda method: asked.append(method) or get_context(method))
+    monkeypatch.setattr(
+        figures.multiprocessing, "get_context", lambda method: asked.append(method) or get_context(method)
+    )
     return asked
 
 
 def test_figures_drawn_in_two_processes_are_those_drawn_in_one(tmp_path, monkeypatch):
     import engine.analysis.figures as figures
+
     forks = forking(monkeypatch)
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()
     results = load_results(make_results(tmp_path / "two", seeds=[0, 1]))
     tables = compute_tables(results)
     two = make_figures(results, tables, tmp_path / "two")
-    monkeypatch.setattr(figures.os, "cpu_count", lambda: 1)   # one core: every figure in this process
+    monkeypatch.setattr(figures.os, "cpu_count", lambda: 1)  # one core: every figure in this process
     one = make_figures(results, tables, tmp_path / "one")
     assert forks == ["fork"]
     assert two.drawn == one.drawn and two.facts == one.facts and len(one.drawn) >= 5
@@ -227,11 +260,13 @@ def test_a_figure_that_fails_is_named(tmp_path, monkeypatch, processes):
 
     import engine.analysis.figures as figures
     from engine.analysis.figures import _split, draw
+
     forks = forking(monkeypatch)
     monkeypatch.setattr(figures.os, "cpu_count", lambda: processes)
 
     def fails():
         raise ValueError("no such column")
+
     # the failing figure is the one the child draws
     mine, theirs = _split(["regularization", "success_heatmap"])
     assert (mine, theirs) == (["regularization"], ["success_heatmap"])
@@ -243,18 +278,21 @@ def test_a_figure_that_fails_is_named(tmp_path, monkeypatch, processes):
 def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):
     import threading
 
-    import engine.analysis.figures as figures
     from matplotlib.figure import Figure
+
+    import engine.analysis.figures as figures
 
     def no_fork(method):
         raise AssertionError("forked beside another thread")
+
     monkeypatch.setattr(figures.multiprocessing, "get_context", no_fork)
     done = threading.Event()
     other = threading.Thread(target=done.wait)
     other.start()
     try:
-        facts = figures.draw({"regularization": lambda: (Figure(), "a"), "success_heatmap": lambda: (Figure(), "b")},
-                             tmp_path)
+        facts = figures.draw(
+            {"regularization": lambda: (Figure(), "a"), "success_heatmap": lambda: (Figure(), "b")}, tmp_path
+        )
     finally:
         done.set()
         other.join()

@@ -1,4 +1,5 @@
 """The README's code map and experiments table match the tree."""
+
 import re
 from pathlib import Path
 
@@ -11,14 +12,17 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def section(title):
     start = README.index(f"## {title}\n")
     end = README.find("\n## ", start + 1)
-    return README[start:end if end > 0 else None]
+    return README[start : end if end > 0 else None]
 
 
 def test_the_code_map_lists_every_module_once():
     block = section("Layout of the code").split("```")[1]
     listed = re.findall(r"^(engine/\S+\.py)\s", block, flags=re.M)
-    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "engine").rglob("*.py")
-                     if p.name != "__init__.py" or p.parent.name == "engine")
+    modules = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "engine").rglob("*.py")
+        if p.name != "__init__.py" or p.parent.name == "engine"
+    )
     assert len(listed) == len(set(listed)), "a module is listed twice"
     assert sorted(listed) == modules
 

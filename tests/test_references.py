@@ -1,4 +1,5 @@
 """The benchmark's reference trainers agree with each other and with the math."""
+
 import os
 import sys
 
@@ -70,8 +71,7 @@ def skip_unless_installed(name, library):
         pytest.skip(f"{library} is not installed")
 
 
-@pytest.mark.parametrize("name, library", [("numpy_loop", None), ("torch_batched", "torch"),
-                                           ("jax_batched", "jax")])
+@pytest.mark.parametrize("name, library", [("numpy_loop", None), ("torch_batched", "torch"), ("jax_batched", "jax")])
 def test_trainers_agree_with_numpy_batched(job, numpy_result, name, library):
     skip_unless_installed(name, library)
     w, E = references.TRAINERS[name](*job, EPOCHS, LR)
@@ -80,8 +80,7 @@ def test_trainers_agree_with_numpy_batched(job, numpy_result, name, library):
     np.testing.assert_allclose(w, numpy_result[0], rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name, library", [("numpy_batched", None), ("torch_batched", "torch"),
-                                           ("jax_batched", "jax")])
+@pytest.mark.parametrize("name, library", [("numpy_batched", None), ("torch_batched", "torch"), ("jax_batched", "jax")])
 def test_float32_option(job, numpy_result, name, library):
     skip_unless_installed(name, library)
     w, E = references.TRAINERS[name](*job, EPOCHS, LR, dtype=np.float32)
@@ -92,7 +91,8 @@ def test_float32_option(job, numpy_result, name, library):
 def test_jax_splits_runs_over_every_cpu_device(job, numpy_result):
     # 3 runs over 2 devices: padded with a copy of the first, which must not come back
     skip_unless_installed("jax_batched", "jax")
-    import jax   # optional: imported above by available() when installed
+    import jax  # optional: imported above by available() when installed
+
     # XLA took the count set on the first import (os.cpu_count(), unless XLA_FLAGS named one)
     assert f"{references.JAX_DEVICES_FLAG}={len(jax.devices('cpu'))}" in os.environ["XLA_FLAGS"]
     params, X, T = job
@@ -109,17 +109,20 @@ def test_available_lists_every_trainer():
 
 
 def test_missing_library_is_a_clear_import_error(job, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)   # import torch now fails
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
     with pytest.raises(ImportError, match="optional package 'torch'"):
         references.train_adam_torch_batched(*job, 1, LR)
     assert references.available()["torch_batched"] is False
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda p, X, T: (p[:, :-1], X, T), "fit no layout"),
-    (lambda p, X, T: (p[0], X, T), "expected params0"),
-    (lambda p, X, T: (p, X, T[:-1]), "expected params0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p, X, T: (p[:, :-1], X, T), "fit no layout"),
+        (lambda p, X, T: (p[0], X, T), "expected params0"),
+        (lambda p, X, T: (p, X, T[:-1]), "expected params0"),
+    ],
+)
 def test_bad_shapes_are_value_errors(job, change, message):
     with pytest.raises(ValueError, match=message):
         references.train_adam_numpy_batched(*change(*job), 1, LR)

@@ -1,5 +1,6 @@
 """engine.analysis.report: report.md links only files that exist, shows every drawn
 figure, says why the others are missing, and renders as Markdown tables."""
+
 import hashlib
 import json
 import re
@@ -25,12 +26,23 @@ SCENARIOS = {
 }
 # Text each report must hold (True) or must not hold (False).
 EXPECTED = {
-    "full": {"\n## Main effects": True, "\n## Paired comparisons": True, "\n## Learning-rate": False,
-             "Not drawn: the experiment has no learning-rate axis.": True},
-    "lr_partial": {"\n## Learning-rate sensitivity": True, "Not drawn: params.csv is missing.": True,
-                   "Partial sweep: runs.csv has 22 of 24 expected runs. Missing: config 3 (all seeds).": True},
-    "single": {"No factor varies.": True, "\n## Main effects": False, "\n## Paired comparisons": False,
-               "Not drawn: the experiment varies neither init nor activation.": True},
+    "full": {
+        "\n## Main effects": True,
+        "\n## Paired comparisons": True,
+        "\n## Learning-rate": False,
+        "Not drawn: the experiment has no learning-rate axis.": True,
+    },
+    "lr_partial": {
+        "\n## Learning-rate sensitivity": True,
+        "Not drawn: params.csv is missing.": True,
+        "Partial sweep: runs.csv has 22 of 24 expected runs. Missing: config 3 (all seeds).": True,
+    },
+    "single": {
+        "No factor varies.": True,
+        "\n## Main effects": False,
+        "\n## Paired comparisons": False,
+        "Not drawn: the experiment varies neither init nor activation.": True,
+    },
 }
 
 
@@ -52,7 +64,7 @@ def test_report_links_only_existing_files(analysed):
 
 def test_every_figure_shown_or_explained(analysed):
     _, root, text = analysed
-    for key, name in FILES.items():
+    for _key, name in FILES.items():
         if (root / name).is_file():
             assert f"]({name})" in text, name
         else:
@@ -78,10 +90,20 @@ def test_censored_epochs_read_never():
 
 # ---------------------------------------------------------------- issue 11: reading the report
 
-@pytest.mark.parametrize("p, alpha, shown", [
-    (0.0497, 0.05, "0.0497"), (0.0501, 0.05, "0.0501"), (0.05, 0.05, "0.05"), (0.12345, 0.05, "0.12"),
-    (0.0449, 0.05, "0.045"), (0.0004, 0.05, "<0.001"), (0.0099, 0.01, "0.0099"), (float("nan"), 0.05, "–"),
-])
+
+@pytest.mark.parametrize(
+    "p, alpha, shown",
+    [
+        (0.0497, 0.05, "0.0497"),
+        (0.0501, 0.05, "0.0501"),
+        (0.05, 0.05, "0.05"),
+        (0.12345, 0.05, "0.12"),
+        (0.0449, 0.05, "0.045"),
+        (0.0004, 0.05, "<0.001"),
+        (0.0099, 0.01, "0.0099"),
+        (float("nan"), 0.05, "–"),
+    ],
+)
 def test_p_values_never_round_across_alpha(p, alpha, shown):
     assert p_value(p, alpha) == shown
     if shown[0].isdigit():
@@ -124,8 +146,9 @@ def test_curve_captions_follow_the_experiments_factors(tmp_path):
     # The init experiment (init × activation, one optimizer): curves by init.
     make_results(tmp_path, factors=("init", "activation"), seeds=[0, 1])
     text = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
-    assert "Median training loss per init (line) with the middle half of the runs (band), one panel " \
-           "per activation" in text
+    assert (
+        "Median training loss per init (line) with the middle half of the runs (band), one panel per activation" in text
+    )
 
 
 def test_report_text_follows_the_constants(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """Experiment files: grid expansion, every error path, the shipped experiments."""
+
 import hashlib
 from pathlib import Path
 
@@ -23,28 +24,40 @@ def column(experiment, key):
 
 # --- grid expansion -----------------------------------------------------------
 
+
 def test_plain_factors_form_a_product_in_file_order_last_fastest(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 2
 [factors]
 init = ["xavier", "he"]
 activation = ["sigmoid", "tanh", "relu"]
-""")
+""",
+    )
     assert e.factors == ("init", "activation")
     assert e.labels == ()
     assert [(c["init"], c["activation"]) for c in e.configs] == [
-        ("xavier", "sigmoid"), ("xavier", "tanh"), ("xavier", "relu"),
-        ("he", "sigmoid"), ("he", "tanh"), ("he", "relu")]
+        ("xavier", "sigmoid"),
+        ("xavier", "tanh"),
+        ("xavier", "relu"),
+        ("he", "sigmoid"),
+        ("he", "tanh"),
+        ("he", "relu"),
+    ]
     assert e.n_runs == 12
 
 
 def test_variant_factor_named_after_a_setting_sets_it_and_the_levels_settings(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 1
 [factors.optimizer]
 sgd = { lr = 0.5 }
 momentum = { lr = 0.1, momentum = 0.8 }
-""")
+""",
+    )
     assert e.factors == ("optimizer",)
     assert column(e, "optimizer") == ["sgd", "momentum"]
     assert column(e, "lr") == [0.5, 0.1]
@@ -52,29 +65,35 @@ momentum = { lr = 0.1, momentum = 0.8 }
 
 
 def test_lists_in_a_level_expand_into_sub_axes_after_the_variant(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 1
 [factors]
 init = ["xavier", "he"]
 [factors.optimizer]
 sgd = { lr = 0.5 }
 adam = { lr = [0.003, 0.01], beta1 = [0.8, 0.9] }
-""")
+""",
+    )
     assert e.factors == ("init", "optimizer", "lr", "beta1")
-    per_init = [("sgd", 0.5, 0.9), ("adam", 0.003, 0.8), ("adam", 0.003, 0.9),
-                ("adam", 0.01, 0.8), ("adam", 0.01, 0.9)]
+    per_init = [("sgd", 0.5, 0.9), ("adam", 0.003, 0.8), ("adam", 0.003, 0.9), ("adam", 0.01, 0.8), ("adam", 0.01, 0.9)]
     assert [(c["init"], c["optimizer"], c["lr"], c["beta1"]) for c in e.configs] == (
-        [("xavier", *p) for p in per_init] + [("he", *p) for p in per_init])
+        [("xavier", *p) for p in per_init] + [("he", *p) for p in per_init]
+    )
 
 
 def test_variant_factor_that_is_not_a_setting_becomes_a_label(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 1
 [factors.regularization]
 none = {}
 weight_decay = { weight_decay = [1e-4, 1e-3] }
 dropout = { dropout = 0.2 }
-""")
+""",
+    )
     assert e.factors == ("regularization", "weight_decay")
     assert e.labels == ("regularization",)
     assert column(e, "regularization") == ["none", "weight_decay", "weight_decay", "dropout"]
@@ -83,27 +102,33 @@ dropout = { dropout = 0.2 }
 
 
 def test_dotted_keys_place_a_variant_factor_between_plain_ones(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 1
 [factors]
 init = ["xavier", "he"]
 optimizer.sgd = { lr = 0.5 }
 optimizer.adam = { lr = 0.01 }
 activation = ["sigmoid", "relu"]
-""")
+""",
+    )
     assert e.factors == ("init", "optimizer", "activation")
     assert column(e, "optimizer")[:4] == ["sgd", "sgd", "adam", "adam"]
 
 
 def test_precedence_defaults_then_settings_then_factors(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 1
 [settings]
 epochs = 300
 reduction = "sum"
 [factors]
 lr = [0.2, 0.4]
-""")
+""",
+    )
     for config, lr in zip(e.configs, [0.2, 0.4]):
         assert config == {**options.TRAIN_DEFAULTS, "epochs": 300, "reduction": "sum", "lr": lr}
 
@@ -115,17 +140,22 @@ def test_no_factors_gives_one_configuration(tmp_path):
 
 
 def test_full_batch_is_written_full_and_stored_as_none(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 1
 [factors]
 batch_size = ["full", 4]
-""")
+""",
+    )
     assert column(e, "batch_size") == [None, 4]
     assert load(tmp_path, 'seeds = 1\n[settings]\nbatch_size = "full"\n').configs[0]["batch_size"] is None
 
 
 def test_config_frame_columns_and_values(tmp_path):
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 2
 [data]
 n_train = 8
@@ -135,10 +165,19 @@ batch_size = ["full", 4]
 [factors.regularization]
 none = {}
 dropout = { dropout = 0.2 }
-""")
+""",
+    )
     frame = e.config_frame()
-    assert list(frame.columns) == ["config", "regularization", *options.TRAIN_DEFAULTS,
-                                   "n_train", "n_test", "flip", "noise", "data_seed"]
+    assert list(frame.columns) == [
+        "config",
+        "regularization",
+        *options.TRAIN_DEFAULTS,
+        "n_train",
+        "n_test",
+        "flip",
+        "noise",
+        "data_seed",
+    ]
     assert list(frame["config"]) == [0, 1, 2, 3]
     assert list(frame["regularization"]) == ["none", "dropout"] * 2
     assert frame["batch_size"].isna().tolist() == [True, True, False, False]
@@ -160,11 +199,14 @@ def test_seeds_as_count_or_list(tmp_path):
     assert load(tmp_path, "seeds = [7, 0, 3]\n").seeds == (7, 0, 3)
 
 
-@pytest.mark.parametrize("text, record_every", [
-    ("seeds = 1\n[factors]\nepochs = [50, 350]\n", 3),   # from the largest epochs
-    ("seeds = 1\n[settings]\nepochs = 20\n", 1),          # at least 1
-    ("seeds = 1\nrecord_every = 7\n", 7),
-])
+@pytest.mark.parametrize(
+    "text, record_every",
+    [
+        ("seeds = 1\n[factors]\nepochs = [50, 350]\n", 3),  # from the largest epochs
+        ("seeds = 1\n[settings]\nepochs = 20\n", 1),  # at least 1
+        ("seeds = 1\nrecord_every = 7\n", 7),
+    ],
+)
 def test_record_every(tmp_path, text, record_every):
     assert load(tmp_path, text).record_every == record_every
 
@@ -208,59 +250,95 @@ ERRORS = {
     "settings unknown": ("seeds = 1\n[settings]\nlrr = 0.1\n", ["[settings]", "'lrr'", "did you mean 'lr'"]),
     "settings lr zero": ("seeds = 1\n[settings]\nlr = 0\n", ["[settings] lr", "> 0", "got 0"]),
     "settings list": ("seeds = 1\n[settings]\nlr = [0.1]\n", ["[settings] lr", "[factors]"]),
-    "settings unknown value": ('seeds = 1\n[settings]\noptimizer = "adamm"\n',
-                               ["[settings] optimizer", "'adamm'", "nesterov", "did you mean 'adam'"]),
+    "settings unknown value": (
+        'seeds = 1\n[settings]\noptimizer = "adamm"\n',
+        ["[settings] optimizer", "'adamm'", "nesterov", "did you mean 'adam'"],
+    ),
     "settings dropout": ("seeds = 1\n[settings]\ndropout = 1.0\n", ["[settings] dropout", "[0, 1)", "got 1.0"]),
     "settings int type": ("seeds = 1\n[settings]\nepochs = 10.0\n", ["[settings] epochs", "integer", "got 10.0"]),
     "settings bool type": ("seeds = 1\n[settings]\ndecay_thresholds = 1\n", ["decay_thresholds", "true or false"]),
     "batch_size word": ('seeds = 1\n[settings]\nbatch_size = "fulll"\n', ["batch_size", "'fulll'", '"full"']),
-    "batch_size over n_train": ("seeds = 1\n[settings]\nbatch_size = 64\n",
-                                ["configuration 0", "batch_size", "64", "n_train = 32"]),
+    "batch_size over n_train": (
+        "seeds = 1\n[settings]\nbatch_size = 64\n",
+        ["configuration 0", "batch_size", "64", "n_train = 32"],
+    ),
     "factors not a table": ("seeds = 1\nfactors = 1\n", ["[factors]", "table"]),
     "factor unknown": ('seeds = 1\n[factors]\nintt = ["he"]\n', ["[factors]", "'intt'", "did you mean 'init'"]),
     "factor scalar": ('seeds = 1\n[factors]\ninit = "he"\n', ["[factors] init", "list", "got 'he'"]),
     "factor empty": ("seeds = 1\n[factors]\ninit = []\n", ["[factors] init", "empty"]),
     "factor duplicate": ("seeds = 1\n[factors]\nlr = [0.1, 0.1]\n", ["[factors] lr", "0.1 is listed twice"]),
     "factor duplicate full": ('seeds = 1\n[factors]\nbatch_size = ["full", "full"]\n', ["batch_size", "twice"]),
-    "factor unknown value": ('seeds = 1\n[factors]\ninit = ["he", "xavierr"]\n',
-                             ["[factors] init", "'xavierr'", "std0.01", "did you mean 'xavier'"]),
+    "factor unknown value": (
+        'seeds = 1\n[factors]\ninit = ["he", "xavierr"]\n',
+        ["[factors] init", "'xavierr'", "std0.01", "did you mean 'xavier'"],
+    ),
     "factor lr negative": ("seeds = 1\n[factors]\nlr = [0.1, -1]\n", ["[factors] lr", "> 0", "got -1"]),
     "variant empty": ("seeds = 1\n[factors.optimizer]\n", ["[factors.optimizer]", "no levels"]),
-    "variant level unknown": ("seeds = 1\n[factors.optimizer]\nadamm = {}\n",
-                              ["[factors.optimizer]", "'adamm'", "did you mean 'adam'"]),
-    "variant level not a table": ("seeds = 1\n[factors.optimizer]\nadam = 0.1\n",
-                                  ["[factors.optimizer] adam", "table", "got 0.1"]),
-    "variant unknown key": ("seeds = 1\n[factors.optimizer]\nadam = { lrr = 0.1 }\n",
-                            ["[factors.optimizer.adam]", "'lrr'", "did you mean 'lr'"]),
-    "variant bad value": ("seeds = 1\n[factors.optimizer]\nadam = { lr = 0 }\n",
-                          ["[factors.optimizer.adam] lr", "> 0", "got 0"]),
-    "variant dropout": ("seeds = 1\n[factors.regularization]\nd = { dropout = [0.2, 1] }\n",
-                        ["[factors.regularization.d] dropout", "[0, 1)", "got 1"]),
-    "variant empty list": ("seeds = 1\n[factors.optimizer]\nadam = { lr = [] }\n",
-                           ["[factors.optimizer.adam] lr", "empty"]),
-    "variant duplicate": ("seeds = 1\n[factors.optimizer]\nadam = { lr = [0.1, 0.1] }\n",
-                          ["[factors.optimizer.adam] lr", "0.1 is listed twice"]),
-    "variant sets its own name": ('seeds = 1\n[factors.optimizer]\nadam = { optimizer = "sgd" }\n',
-                                  ["[factors.optimizer.adam]", "'optimizer'"]),
-    "label like a setting": ("seeds = 1\n[factors.optimiser]\nadam = {}\n",
-                             ["[factors.optimiser]", "did you mean the setting 'optimizer'"]),
+    "variant level unknown": (
+        "seeds = 1\n[factors.optimizer]\nadamm = {}\n",
+        ["[factors.optimizer]", "'adamm'", "did you mean 'adam'"],
+    ),
+    "variant level not a table": (
+        "seeds = 1\n[factors.optimizer]\nadam = 0.1\n",
+        ["[factors.optimizer] adam", "table", "got 0.1"],
+    ),
+    "variant unknown key": (
+        "seeds = 1\n[factors.optimizer]\nadam = { lrr = 0.1 }\n",
+        ["[factors.optimizer.adam]", "'lrr'", "did you mean 'lr'"],
+    ),
+    "variant bad value": (
+        "seeds = 1\n[factors.optimizer]\nadam = { lr = 0 }\n",
+        ["[factors.optimizer.adam] lr", "> 0", "got 0"],
+    ),
+    "variant dropout": (
+        "seeds = 1\n[factors.regularization]\nd = { dropout = [0.2, 1] }\n",
+        ["[factors.regularization.d] dropout", "[0, 1)", "got 1"],
+    ),
+    "variant empty list": (
+        "seeds = 1\n[factors.optimizer]\nadam = { lr = [] }\n",
+        ["[factors.optimizer.adam] lr", "empty"],
+    ),
+    "variant duplicate": (
+        "seeds = 1\n[factors.optimizer]\nadam = { lr = [0.1, 0.1] }\n",
+        ["[factors.optimizer.adam] lr", "0.1 is listed twice"],
+    ),
+    "variant sets its own name": (
+        'seeds = 1\n[factors.optimizer]\nadam = { optimizer = "sgd" }\n',
+        ["[factors.optimizer.adam]", "'optimizer'"],
+    ),
+    "label like a setting": (
+        "seeds = 1\n[factors.optimiser]\nadam = {}\n",
+        ["[factors.optimiser]", "did you mean the setting 'optimizer'"],
+    ),
     "label reserved": ("seeds = 1\n[factors.data_seed]\nlow = {}\n", ["[factors.data_seed]", "column"]),
-    "settings and plain factor": ("seeds = 1\n[settings]\nlr = 0.1\n[factors]\nlr = [0.2, 0.3]\n",
-                                  ["[factors] lr", "'lr'", "also set in [settings]"]),
-    "settings and variant name": ('seeds = 1\n[settings]\noptimizer = "sgd"\n[factors.optimizer]\nadam = {}\n',
-                                  ["[factors.optimizer]", "'optimizer'", "also set in [settings]"]),
-    "settings and level": ("seeds = 1\n[settings]\nlr = 0.1\n[factors.optimizer]\nadam = { lr = 0.01 }\n",
-                           ["[factors.optimizer.adam]", "'lr'", "also set in [settings]"]),
-    "two factors": ("seeds = 1\n[factors]\nlr = [0.1, 0.2]\n[factors.optimizer]\nadam = { lr = 0.01 }\n",
-                    ["[factors.optimizer.adam]", "'lr'", "also set in [factors] lr"]),
-    "two variant factors": ("seeds = 1\n[factors.reg]\nwd = { weight_decay = 0.1 }\n"
-                            "[factors.penalty]\nwd = { weight_decay = 0.2 }\n",
-                            ["[factors.penalty.wd]", "'weight_decay'", "[factors.reg.wd]"]),
-    "armijo combination": ('seeds = 1\n[settings]\nschedule = "armijo"\n'
-                           "[factors.optimizer]\nsgd = {}\nadam = { lr = 0.01 }\n",
-                           ["configuration 1", "optimizer='adam'", "lr=0.01", "armijo"]),
-    "batch_size factor over n_train": ('seeds = 1\n[data]\nn_train = 8\n[factors]\nbatch_size = ["full", 16]\n',
-                                       ["configuration 1", "batch_size=16", "n_train = 8"]),
+    "settings and plain factor": (
+        "seeds = 1\n[settings]\nlr = 0.1\n[factors]\nlr = [0.2, 0.3]\n",
+        ["[factors] lr", "'lr'", "also set in [settings]"],
+    ),
+    "settings and variant name": (
+        'seeds = 1\n[settings]\noptimizer = "sgd"\n[factors.optimizer]\nadam = {}\n',
+        ["[factors.optimizer]", "'optimizer'", "also set in [settings]"],
+    ),
+    "settings and level": (
+        "seeds = 1\n[settings]\nlr = 0.1\n[factors.optimizer]\nadam = { lr = 0.01 }\n",
+        ["[factors.optimizer.adam]", "'lr'", "also set in [settings]"],
+    ),
+    "two factors": (
+        "seeds = 1\n[factors]\nlr = [0.1, 0.2]\n[factors.optimizer]\nadam = { lr = 0.01 }\n",
+        ["[factors.optimizer.adam]", "'lr'", "also set in [factors] lr"],
+    ),
+    "two variant factors": (
+        "seeds = 1\n[factors.reg]\nwd = { weight_decay = 0.1 }\n[factors.penalty]\nwd = { weight_decay = 0.2 }\n",
+        ["[factors.penalty.wd]", "'weight_decay'", "[factors.reg.wd]"],
+    ),
+    "armijo combination": (
+        'seeds = 1\n[settings]\nschedule = "armijo"\n[factors.optimizer]\nsgd = {}\nadam = { lr = 0.01 }\n',
+        ["configuration 1", "optimizer='adam'", "lr=0.01", "armijo"],
+    ),
+    "batch_size factor over n_train": (
+        'seeds = 1\n[data]\nn_train = 8\n[factors]\nbatch_size = ["full", 16]\n',
+        ["configuration 1", "batch_size=16", "n_train = 8"],
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 only (damaged, foreign or planted files retrained, never loaded), streaming
 consolidation (bounded memory, atomic under kill -9), formats that agree,
 --overwrite, unfinished folders."""
+
 import io
 import pickle
 import subprocess
@@ -34,23 +35,35 @@ def all_bytes(folder, names=TABLES):
 
 # ---------------------------------------------------------------- CSV text
 
+
 def test_csv_text_is_what_pandas_writes():
     """Every kind of float (shortest digits; fixed and exponent notation on
     both sides of Python's thresholds; NaN, ±inf, -0.0; float32), integers,
     nullable integers, booleans and text needing quotes, against pandas' to_csv."""
     rng = np.random.default_rng(7)
     n = 20_000
-    floats = np.concatenate([
-        rng.standard_normal(n), 10.0 ** rng.uniform(-30, 30, n) * rng.choice([-1, 1], n),
-        rng.integers(-10**6, 10**6, n).astype(float), rng.integers(0, 1000, n) / 1000,
-        rng.integers(0, 2**63, n, dtype=np.uint64).view(np.float64),
-        [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e16, 9.999999999999999e15, 1e15, 1e-4, 9.99e-5, 1e22, 5e-324]])
+    floats = np.concatenate(
+        [
+            rng.standard_normal(n),
+            10.0 ** rng.uniform(-30, 30, n) * rng.choice([-1, 1], n),
+            rng.integers(-(10**6), 10**6, n).astype(float),
+            rng.integers(0, 1000, n) / 1000,
+            rng.integers(0, 2**63, n, dtype=np.uint64).view(np.float64),
+            [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e16, 9.999999999999999e15, 1e15, 1e-4, 9.99e-5, 1e22, 5e-324],
+        ]
+    )
     m = len(floats)
-    frame = pd.DataFrame({
-        "x": floats, "i": rng.integers(-5, 5, m), "b": rng.random(m) < 0.5,
-        "n": pd.array(np.where(rng.random(m) < 0.3, None, rng.integers(0, 99, m)), dtype="Int64"),
-        "s": rng.choice(["a", "b,c", 'q"x', "", "two\nlines"], m), "w_10,1^H": np.ones(m),
-        "x32": np.where(np.abs(floats) < 1e38, floats, 1.0).astype(np.float32)})
+    frame = pd.DataFrame(
+        {
+            "x": floats,
+            "i": rng.integers(-5, 5, m),
+            "b": rng.random(m) < 0.5,
+            "n": pd.array(np.where(rng.random(m) < 0.3, None, rng.integers(0, 99, m)), dtype="Int64"),
+            "s": rng.choice(["a", "b,c", 'q"x', "", "two\nlines"], m),
+            "w_10,1^H": np.ones(m),
+            "x32": np.where(np.abs(floats) < 1e38, floats, 1.0).astype(np.float32),
+        }
+    )
     out = io.BytesIO()
     out.write(csvtext.header(frame.columns))
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -60,10 +73,11 @@ def test_csv_text_is_what_pandas_writes():
 
 def test_frame_records_keep_quoted_newlines_together():
     frame = pd.DataFrame({"a": ["x", "two\nlines", 'q"'], "b": [1.0, None, 3.5]})
-    assert csvtext.frame_records(frame) == ['x,1.0', '"two\nlines",', '"q""",3.5']
+    assert csvtext.frame_records(frame) == ["x,1.0", '"two\nlines",', '"q""",3.5']
 
 
 # ---------------------------------------------------------------- shards
+
 
 class Planted:
     """Unpickling this creates the file `marker`: a planted pickle that was loaded would show."""
@@ -83,7 +97,7 @@ def damage(kind, path, tmp_path, other_shard):
     elif kind == "foreign":
         path.write_bytes(other_shard.read_bytes())
     elif kind == "other schema":
-        table = pa.ipc.open_file(pa.BufferReader(path.read_bytes())).read_all()   # not mapped: rewritten below
+        table = pa.ipc.open_file(pa.BufferReader(path.read_bytes())).read_all()  # not mapped: rewritten below
         with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.drop(["runs/dead_units"]).schema) as w:
             w.write_table(table.drop(["runs/dead_units"]))
     elif kind == "not a shard":
@@ -92,9 +106,16 @@ def damage(kind, path, tmp_path, other_shard):
             w.write_table(table)
 
 
-@pytest.mark.parametrize("kind, reason", [
-    ("truncated", "not a complete Arrow file"), ("pickle", "not a complete Arrow file"),
-    ("foreign", "foreign"), ("other schema", "of another schema"), ("not a shard", "not an nn47 shard")])
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("truncated", "not a complete Arrow file"),
+        ("pickle", "not a complete Arrow file"),
+        ("foreign", "foreign"),
+        ("other schema", "of another schema"),
+        ("not a shard", "not an nn47 shard"),
+    ],
+)
 def test_an_unfit_shard_is_named_and_retrained_never_loaded(kind, reason, small, tmp_path, capsys):
     out, other = tmp_path / "out", tmp_path / "other"
     sweep(small, out, quiet=True, chunk_runs=4)
@@ -123,9 +144,9 @@ def test_only_the_unfit_chunk_is_retrained(small, tmp_path):
     assert [path for path, _ in report.rejected] == [target]
 
 
-def test_a_shard_damaged_after_its_check_is_retrained_when_the_tables_are_written(small, tmp_path, monkeypatch,
-                                                                                  capsys):
+def test_a_shard_damaged_after_its_check_is_retrained_when_the_tables_are_written(small, tmp_path, monkeypatch, capsys):
     from engine.sweep import store
+
     out = tmp_path / "out"
     sweep(small, out, quiet=True, chunk_runs=4)
     whole = all_bytes(out)
@@ -133,7 +154,7 @@ def test_a_shard_damaged_after_its_check_is_retrained_when_the_tables_are_writte
     damaged = []
 
     def consolidate(self, *args, **kwargs):
-        if not damaged:   # the first time only: e.g. a disk error after the shard was checked
+        if not damaged:  # the first time only: e.g. a disk error after the shard was checked
             damaged.append(sorted(self.chunks.glob("chunk-000001-*"))[0])
             damaged[0].write_bytes(b"garbage")
         return real(self, *args, **kwargs)
@@ -147,9 +168,11 @@ def test_a_shard_damaged_after_its_check_is_retrained_when_the_tables_are_writte
 
 # ---------------------------------------------------------------- consolidation
 
+
 def test_tables_are_the_same_whatever_the_chunks_and_batches(small, tmp_path, monkeypatch):
     """Parquet too: row groups have a fixed size, whatever the chunking."""
     from engine.sweep import store
+
     names = (*TABLES, "runs.parquet", "curves.parquet", "params.parquet")
     sweep(small, tmp_path / "a", quiet=True, chunk_runs=3)
     monkeypatch.setattr(store, "BATCH_RUNS", 4)
@@ -176,7 +199,7 @@ def test_tables_option_writes_the_chosen_formats_only(small, tmp_path, capsys):
     assert main(["sweep", str(small.path), "--out", str(out), "--quiet", "--tables", "parquet"]) == 0
     assert (out / "runs.parquet").exists() and not (out / "runs.csv").exists()
     assert main(["sweep", str(small.path), "--out", str(out), "--quiet", "--tables", "csv"]) == 0
-    assert (out / "runs.csv").exists() and not (out / "runs.parquet").exists()   # no stale copy left
+    assert (out / "runs.csv").exists() and not (out / "runs.parquet").exists()  # no stale copy left
     assert main(["sweep", str(small.path), "--out", str(out), "--quiet", "--tables", "csv,xlsx"]) == 2
     assert "--tables: must be one or more of csv, parquet" in capsys.readouterr().err
 
@@ -203,13 +226,13 @@ def test_kill_9_while_writing_the_tables_then_rerun_gives_the_same_tables(small,
     killed = subprocess.run([sys.executable, "-c", KILL_IN_CONSOLIDATION, *command, "--out", str(tmp_path / "k")])
     assert killed.returncode == -9
     assert not any((tmp_path / "k" / name).exists() for name in TABLES)
-    assert list((tmp_path / "k").glob(".*.tmp"))   # what the kill left
+    assert list((tmp_path / "k").glob(".*.tmp"))  # what the kill left
     assert main([*command, "--out", str(tmp_path / "k")]) == 0
     assert not list((tmp_path / "k").rglob(".*.tmp"))
     assert main([*command, "--out", str(tmp_path / "whole")]) == 0
     names = (*TABLES, "runs.parquet", "curves.parquet", "params.parquet", "chunks.csv")
     whole = all_bytes(tmp_path / "whole", names)
-    del whole["chunks.csv"]   # seconds differ
+    del whole["chunks.csv"]  # seconds differ
     assert all_bytes(tmp_path / "k", whole) == whole
 
 
@@ -240,12 +263,19 @@ def test_consolidation_memory_does_not_grow_with_the_number_of_shards(tmp_path):
     peaks, data = {}, {}
     for seeds in (32, 320):
         path = tmp_path / f"s{seeds}.toml"
-        path.write_text(SMALL.replace("seeds = 5", f"seeds = {seeds}").replace("epochs = 30", "epochs = 20")
-                        .replace("record_every = 10", "record_every = 1"))
+        path.write_text(
+            SMALL.replace("seeds = 5", f"seeds = {seeds}")
+            .replace("epochs = 30", "epochs = 20")
+            .replace("record_every = 10", "record_every = 1")
+        )
         sweep(spec.load(path), tmp_path / f"o{seeds}", quiet=True, chunk_runs=16)
         for table_format in ("parquet", "csv"):
-            done = subprocess.run([sys.executable, "-c", PEAK, str(path), str(tmp_path / f"o{seeds}"), table_format],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", PEAK, str(path), str(tmp_path / f"o{seeds}"), table_format],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             peaks[seeds, table_format] = sum(int(x) for x in done.stdout.split()[-2:])
         data[seeds] = sum(path.stat().st_size for path in (tmp_path / f"o{seeds}" / "chunks").iterdir())
     assert len(pd.read_csv(tmp_path / "o320" / "runs.csv")) == 320 * 6
@@ -255,6 +285,7 @@ def test_consolidation_memory_does_not_grow_with_the_number_of_shards(tmp_path):
 
 
 # ---------------------------------------------------------------- the folder
+
 
 def test_overwrite_removes_what_the_old_experiment_produced(small, tmp_path):
     out = tmp_path / "out"
@@ -276,8 +307,12 @@ def test_analyze_of_an_unfinished_sweep_gives_the_command_that_finishes_it(small
     out = tmp_path / "out"
     assert main(["sweep", str(small.path), "--out", str(out), "--quiet", "--chunk-runs", "4"]) == 0
     whole = all_bytes(out)
-    for path in [*(out / "chunks").glob("chunk-00000[12]-*"), *out.glob("runs.*"), *out.glob("curves.*"),
-                 *out.glob("params.*")]:
+    for path in [
+        *(out / "chunks").glob("chunk-00000[12]-*"),
+        *out.glob("runs.*"),
+        *out.glob("curves.*"),
+        *out.glob("params.*"),
+    ]:
         path.unlink()
     capsys.readouterr()
     assert main(["analyze", str(out)]) == 2

@@ -1,5 +1,6 @@
 """The sweep driver: chunking, tables, determinism across backends, resume
 after a crash, failures, and the command line."""
+
 import os
 import signal
 import subprocess
@@ -11,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from engine.cli import main
 from engine.sweep import driver as sweep_module
 from engine.sweep import spec
-from engine.cli import main
 from engine.sweep.driver import plan_chunks, sweep
 
 TINY = Path(__file__).parent / "tiny.toml"
@@ -63,10 +64,22 @@ def test_tables_have_a_row_per_run_with_every_setting(small, tmp_path):
     assert 0 < report.train_seconds and 0 < report.write_seconds
     assert report.train_seconds + report.write_seconds <= report.seconds
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
-    assert len(runs) == 30 and list(runs[["config", "seed"]].itertuples(index=False)) == \
-        [(c, s) for c in range(6) for s in range(5)]
-    for column in ("optimizer", "lr", "regularization", "dropout", "n_train", "data_seed", "train_loss",
-                   "epochs_to_target", "converged", "diverged", "dead_units"):
+    assert len(runs) == 30 and list(runs[["config", "seed"]].itertuples(index=False)) == [
+        (c, s) for c in range(6) for s in range(5)
+    ]
+    for column in (
+        "optimizer",
+        "lr",
+        "regularization",
+        "dropout",
+        "n_train",
+        "data_seed",
+        "train_loss",
+        "epochs_to_target",
+        "converged",
+        "diverged",
+        "dead_units",
+    ):
         assert column in runs.columns
     assert (runs.batch_size == 8).all()
     assert runs.groupby("config").lr.first().tolist() == [0.5, 0.5, 2.0, 2.0, 0.05, 0.05]
@@ -84,8 +97,12 @@ def csv_bytes(folder):
 def test_same_tables_whatever_the_jobs_and_backend(small, tmp_path):
     reference = sweep(small, tmp_path / "serial", quiet=True, chunk_runs=4)
     assert not reference.failures
-    for name, kwargs in {"loky2": dict(jobs=2), "threads": dict(jobs=2, backend="threading"),
-                         "dask": dict(jobs=2, backend="dask"), "big_chunks": dict(chunk_runs=512)}.items():
+    for name, kwargs in {
+        "loky2": dict(jobs=2),
+        "threads": dict(jobs=2, backend="threading"),
+        "dask": dict(jobs=2, backend="dask"),
+        "big_chunks": dict(chunk_runs=512),
+    }.items():
         report = sweep(small, tmp_path / name, quiet=True, **{"chunk_runs": 4, **kwargs})
         assert not report.failures
         assert csv_bytes(tmp_path / name) == csv_bytes(tmp_path / "serial"), name
@@ -138,7 +155,7 @@ def test_a_failing_chunk_does_not_stop_the_others(small, tmp_path, monkeypatch, 
     assert code == 1 and "simulated failure" in err and "optimizer=adam" in err
     assert not (tmp_path / "out" / "runs.csv").exists()
     saved = len(list((tmp_path / "out" / "chunks").glob("chunk-*.arrow")))
-    assert saved == 4   # the sgd chunks (2 lrs x 2 regularisations x 5 seeds / 5)
+    assert saved == 4  # the sgd chunks (2 lrs x 2 regularisations x 5 seeds / 5)
     monkeypatch.setattr(sweep_module, "train", real_train)
     assert main(["sweep", str(small.path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert len(pd.read_csv(tmp_path / "out" / "runs.csv")) == 30
@@ -160,20 +177,29 @@ def test_a_bad_file_runs_nothing(tmp_path, capsys):
     assert "bad.toml" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--jobs", "0"], "--jobs: must be an integer >= 1, got 0"),
-    (["--chunk-runs", "0"], "--chunk-runs: must be an integer >= 1, got 0"),
-    (["--chunk-runs", "-5"], "--chunk-runs: must be an integer >= 1, got -5"),
-    (["--tables", ""], "--tables: must be one or more of csv, parquet, each once, got nothing"),
-    (["--scheduler", "tcp://x:1"], "--scheduler: only the dask backend takes a scheduler address")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--jobs", "0"], "--jobs: must be an integer >= 1, got 0"),
+        (["--chunk-runs", "0"], "--chunk-runs: must be an integer >= 1, got 0"),
+        (["--chunk-runs", "-5"], "--chunk-runs: must be an integer >= 1, got -5"),
+        (["--tables", ""], "--tables: must be one or more of csv, parquet, each once, got nothing"),
+        (["--scheduler", "tcp://x:1"], "--scheduler: only the dask backend takes a scheduler address"),
+    ],
+)
 def test_bad_driver_options_are_refused_before_anything_is_written(args, message, tmp_path, capsys):
     assert main(["sweep", str(TINY), "--out", str(tmp_path / "o"), "--quiet", *args]) == 2
     assert capsys.readouterr().err == f"nn47 sweep: {message}\n"
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("kwargs, message", [({"jobs": 0}, "jobs: must be an integer >= 1, got 0"),
-                                             ({"chunk_runs": -5}, "chunk_runs: must be an integer >= 1, got -5")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"jobs": 0}, "jobs: must be an integer >= 1, got 0"),
+        ({"chunk_runs": -5}, "chunk_runs: must be an integer >= 1, got -5"),
+    ],
+)
 def test_bad_sweep_arguments_are_refused_before_anything_is_written(kwargs, message, small, tmp_path):
     with pytest.raises(ValueError, match=message):
         sweep(small, tmp_path / "o", **kwargs)
@@ -187,8 +213,12 @@ ROOT = Path(__file__).parent.parent
 @pytest.mark.skipif(not (ROOT / ".venv" / ".installed").exists(), reason="needs the .venv that `make test` installs")
 def test_make_sweep_end_to_end(tmp_path):
     out = tmp_path / "tiny"
-    done = subprocess.run(["make", "--no-print-directory", "sweep", "SPEC=tests/tiny.toml", f"OUT={out}"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "sweep", "SPEC=tests/tiny.toml", f"OUT={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert f"{out}/runs.csv" in done.stdout and "report" in done.stdout
     assert len(pd.read_csv(out / "runs.csv")) == 6
@@ -214,7 +244,7 @@ def test_result_files_get_the_usual_permissions(small, tmp_path):
 def test_chunks_without_a_manifest_are_refused_not_reused(small, tmp_path, capsys):
     out = tmp_path / "out"
     sweep(small, out, quiet=True)
-    (out / "manifest.json").unlink()       # e.g. a kill part-way through clearing the folder
+    (out / "manifest.json").unlink()  # e.g. a kill part-way through clearing the folder
     other = tmp_path / "other.toml"
     other.write_text(SMALL.replace("sgd = { lr = [0.5, 2.0] }", "sgd = { lr = [0.1, 2.0] }"))
     assert main(["sweep", str(other), "--out", str(out), "--quiet"]) == 2
@@ -227,9 +257,10 @@ def test_chunks_without_a_manifest_are_refused_not_reused(small, tmp_path, capsy
 
 def test_shards_of_other_kernel_sources_are_retrained(small, tmp_path, monkeypatch):
     from engine.sweep import store
+
     out = tmp_path / "out"
     sweep(small, out, quiet=True)
     monkeypatch.setattr(store, "source_digest", lambda: "an edited kernel")
     report = sweep(small, out, quiet=True)
     assert report.ran == small.n_runs
-    assert len(list((out / "chunks").glob("chunk-*.arrow"))) == len(plan_chunks(small))   # stale ones removed
+    assert len(list((out / "chunks").glob("chunk-*.arrow"))) == len(plan_chunks(small))  # stale ones removed

@@ -1,5 +1,6 @@
 """engine.lecture.trace and nn47 trace: every update as the kernel made it,
 ending at train()'s weights bit for bit."""
+
 import numpy as np
 import pytest
 
@@ -31,7 +32,7 @@ def test_the_last_weights_are_trains_bit_for_bit(settings):
 def test_steepest_descent_rows_follow_the_update_rule_and_the_model():
     table = trace(DATA.X_train, DATA.T_train, 1, optimizer="sgd", lr=0.5, epochs=12)
     w, g = table[NAMES].to_numpy(), table[[gradient_name(n) for n in NAMES]].to_numpy()
-    np.testing.assert_array_equal(w[1:], w[:-1] - 0.5 * g[:-1])     # w ← w − η ∇E, as the kernel rounds it
+    np.testing.assert_array_equal(w[1:], w[:-1] - 0.5 * g[:-1])  # w ← w − η ∇E, as the kernel rounds it
     assert (table["eta"].iloc[:-1] == 0.5).all() and np.isnan(table["eta"].iloc[-1])
     E, grad = engine.loss_grad(w, DATA.X_train, DATA.T_train)
     np.testing.assert_allclose(table["E"], E, rtol=1e-15)
@@ -40,21 +41,40 @@ def test_steepest_descent_rows_follow_the_update_rule_and_the_model():
 
 
 def test_armijo_steps_are_backtracked_from_the_initial_lr():
-    table = trace(DATA.X_train, DATA.T_train, 2, optimizer="sgd", schedule="armijo", lr=8.0, armijo_beta=0.5,
-                  epochs=10)
+    table = trace(DATA.X_train, DATA.T_train, 2, optimizer="sgd", schedule="armijo", lr=8.0, armijo_beta=0.5, epochs=10)
     eta = table["eta"].iloc[:-1].to_numpy()
     k = np.log(8.0 / eta) / np.log(2)
-    np.testing.assert_allclose(k, np.round(k), atol=1e-12)   # η = lr · β^k
-    assert (eta < 8.0).any()   # some step backtracked
+    np.testing.assert_allclose(k, np.round(k), atol=1e-12)  # η = lr · β^k
+    assert (eta < 8.0).any()  # some step backtracked
 
 
 def test_nn47_trace_writes_csv_figure_and_workbook(tmp_path, capsys):
     out = tmp_path / "t"
-    assert main(["trace", "--optimizer", "adam", "--lr", "0.05", "--epochs", "5", "--n-train", "6", "--seed", "2",
-                 "--out", str(out), "--workbook"]) == 0
+    assert (
+        main(
+            [
+                "trace",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "0.05",
+                "--epochs",
+                "5",
+                "--n-train",
+                "6",
+                "--seed",
+                "2",
+                "--out",
+                str(out),
+                "--workbook",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["trace.csv", "trace.png", "trace.xlsx"]
     import pandas as pd
     from openpyxl import load_workbook
+
     table = pd.read_csv(out / "trace.csv")
     assert len(table) == 6 and list(table.columns[:5]) == ["epoch", "step", "E", "accuracy", "eta"]
     sheet = load_workbook(out / "trace.xlsx")["trace"]
@@ -62,10 +82,13 @@ def test_nn47_trace_writes_csv_figure_and_workbook(tmp_path, capsys):
     assert "5 updates" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--out", "/no/such/folder/t"], "--out: folder '/no/such/folder' does not exist"),
-    (["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--out", "/no/such/folder/t"], "--out: folder '/no/such/folder' does not exist"),
+        (["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
+    ],
+)
 def test_bad_input_writes_nothing(argv, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["trace", "--epochs", "2", *argv]) == 2

@@ -1,4 +1,5 @@
 """train(): reproducibility, pairing, divergence, curves, and bad arguments."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,8 +15,16 @@ def data():
 
 
 def fit(data, seeds, **kwargs):
-    settings = dict(optimizer="adam", lr=0.05, epochs=30, batch_size=5, dropout=0.2, record_every=7,
-                    X_test=data.X_test, T_test=data.T_test)
+    settings = dict(
+        optimizer="adam",
+        lr=0.05,
+        epochs=30,
+        batch_size=5,
+        dropout=0.2,
+        record_every=7,
+        X_test=data.X_test,
+        T_test=data.T_test,
+    )
     return engine.train(data.X_train, data.T_train, seeds, **{**settings, **kwargs})
 
 
@@ -33,9 +42,10 @@ def test_results_do_not_depend_on_block_size_threads_or_runs_per_call(data, dtyp
         assert_same(fit(data, seeds, dtype=dtype, **kwargs), reference)
     alone = fit(data, [13], dtype=dtype)
     assert np.array_equal(alone.params[0], reference.params[13])
-    pd.testing.assert_frame_equal(alone.curves.drop(columns="run").reset_index(drop=True),
-                                  reference.curves[reference.curves.seed == 13].drop(columns="run")
-                                  .reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        alone.curves.drop(columns="run").reset_index(drop=True),
+        reference.curves[reference.curves.seed == 13].drop(columns="run").reset_index(drop=True),
+    )
 
 
 def test_per_run_numbers_equal_separate_calls(data):
@@ -46,8 +56,9 @@ def test_per_run_numbers_equal_separate_calls(data):
 
 
 def test_a_seed_fixes_the_initial_weights_whatever_the_optimizer(data):
-    first = {opt: fit(data, [4, 5], optimizer=opt, epochs=1).curves.query("epoch == 0")
-             for opt in ("sgd", "adam", "rmsprop")}
+    first = {
+        opt: fit(data, [4, 5], optimizer=opt, epochs=1).curves.query("epoch == 0") for opt in ("sgd", "adam", "rmsprop")
+    }
     assert first["sgd"].train_loss.tolist() == first["adam"].train_loss.tolist() == first["rmsprop"].train_loss.tolist()
     he, xavier = (engine.initial_params(engine.Layout(), init, [4]) for init in ("he", "xavier"))
     np.testing.assert_allclose(he, np.sqrt(2) * xavier)
@@ -69,10 +80,20 @@ def test_curves_have_a_point_every_record_every_epochs_and_at_the_end(data):
     assert result.curves.epoch.tolist() == [0, 7, 14, 21, 28, 30]
     last = result.curves.iloc[-1]
     assert last.train_loss == result.runs.train_loss[0] and last.test_acc == result.runs.test_acc[0]
-    assert list(result.runs.columns) == ["seed", "train_loss", "train_acc", "test_loss", "test_acc",
-                                         "epochs_to_target", "converged", "diverged", "epochs_run",
-                                         "grad_evals", "dead_units"]
-    assert result.runs.grad_evals[0] == 30 * 4   # 16 samples in batches of 5
+    assert list(result.runs.columns) == [
+        "seed",
+        "train_loss",
+        "train_acc",
+        "test_loss",
+        "test_acc",
+        "epochs_to_target",
+        "converged",
+        "diverged",
+        "epochs_run",
+        "grad_evals",
+        "dead_units",
+    ]
+    assert result.runs.grad_evals[0] == 30 * 4  # 16 samples in batches of 5
 
 
 def test_float32_results_are_float32_numbers_in_float64_tables(data):
@@ -85,7 +106,7 @@ def test_float32_results_are_float32_numbers_in_float64_tables(data):
 
 def test_dead_relu_units_are_counted(data):
     params0 = engine.initial_params(engine.Layout(), "he", [0])
-    params0[0, engine.Layout().hidden_offset + 12] = 100.0   # θ_1^H huge: unit 1 never fires
+    params0[0, engine.Layout().hidden_offset + 12] = 100.0  # θ_1^H huge: unit 1 never fires
     result = engine.train(data.X_train, data.T_train, [0], params0=params0, activation="relu", epochs=1, lr=0.01)
     assert result.runs.dead_units[0] == 1
 
@@ -95,38 +116,47 @@ def test_training_without_a_test_set_reports_nan(data):
     assert np.isnan(runs.test_loss[0]) and not np.isnan(runs.train_loss[0])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(activation="sigmod"), r"activation: unknown value 'sigmod'; allowed: sigmoid, tanh, relu"),
-    (dict(optimizer="adamw"), r"optimizer: .*did you mean 'adam'"),
-    (dict(lr=0.0), r"lr: must be a number > 0"),
-    (dict(lr=[0.1, -1.0]), r"lr: must be a number > 0, got -1.0"),
-    (dict(lr=[0.1, 0.2, 0.3]), r"lr: give one value or one per seed \(2\)"),
-    (dict(lr=["fast", 0.1]), r"lr: must be a number > 0, got 'fast'"),
-    (dict(lr_step=2.5), r"lr_step: must be an integer >= 1, got 2.5"),
-    (dict(dropout=1.0), r"dropout: must be a ratio in \[0, 1\)"),
-    (dict(epochs=0), r"epochs: must be an integer >= 1"),
-    (dict(learning_rate=0.1), r"train: unknown key 'learning_rate'; allowed: init, optimizer, lr, "),
-    (dict(optimiser="adam"), r"train: unknown key 'optimiser'.*did you mean 'optimizer'"),
-    (dict(schedule="armijo", optimizer="adam"), r"'armijo' backtracking needs optimizer 'sgd'"),
-    (dict(params0=np.zeros((2, 46))), r"params0: must have shape"),
-    (dict(record_every=0), r"record_every"),
-    (dict(block_size=0), r"block_size: must be an integer >= 1"),
-    (dict(threads=0), r"threads"),
-    (dict(X_test=np.zeros((3, 11)), T_test=np.zeros((3, 2))), r"X_test: must be a 2-d array \[samples, 12\]"),
-    (dict(dtype="float16"), r"dtype: unknown value 'float16'; allowed: float64, float32"),
-    (dict(dtype="float32", target_loss=1e-9), r"target_loss: 1e-09 is below float32's resolution for the loss "
-                                              r"\(about 1.2e-07.*use dtype 'float64'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(activation="sigmod"), r"activation: unknown value 'sigmod'; allowed: sigmoid, tanh, relu"),
+        (dict(optimizer="adamw"), r"optimizer: .*did you mean 'adam'"),
+        (dict(lr=0.0), r"lr: must be a number > 0"),
+        (dict(lr=[0.1, -1.0]), r"lr: must be a number > 0, got -1.0"),
+        (dict(lr=[0.1, 0.2, 0.3]), r"lr: give one value or one per seed \(2\)"),
+        (dict(lr=["fast", 0.1]), r"lr: must be a number > 0, got 'fast'"),
+        (dict(lr_step=2.5), r"lr_step: must be an integer >= 1, got 2.5"),
+        (dict(dropout=1.0), r"dropout: must be a ratio in \[0, 1\)"),
+        (dict(epochs=0), r"epochs: must be an integer >= 1"),
+        (dict(learning_rate=0.1), r"train: unknown key 'learning_rate'; allowed: init, optimizer, lr, "),
+        (dict(optimiser="adam"), r"train: unknown key 'optimiser'.*did you mean 'optimizer'"),
+        (dict(schedule="armijo", optimizer="adam"), r"'armijo' backtracking needs optimizer 'sgd'"),
+        (dict(params0=np.zeros((2, 46))), r"params0: must have shape"),
+        (dict(record_every=0), r"record_every"),
+        (dict(block_size=0), r"block_size: must be an integer >= 1"),
+        (dict(threads=0), r"threads"),
+        (dict(X_test=np.zeros((3, 11)), T_test=np.zeros((3, 2))), r"X_test: must be a 2-d array \[samples, 12\]"),
+        (dict(dtype="float16"), r"dtype: unknown value 'float16'; allowed: float64, float32"),
+        (
+            dict(dtype="float32", target_loss=1e-9),
+            r"target_loss: 1e-09 is below float32's resolution for the loss "
+            r"\(about 1.2e-07.*use dtype 'float64'",
+        ),
+    ],
+)
 def test_bad_arguments_name_the_argument(data, kwargs, message):
     with pytest.raises(ValueError, match=message):
         engine.train(data.X_train, data.T_train, [0, 1], epochs=kwargs.pop("epochs", 2), **kwargs)
 
 
-@pytest.mark.parametrize("X, T, message", [
-    (np.zeros(12), np.zeros((1, 2)), "X: must be a 2-d array"),
-    (np.zeros((3, 12)), np.zeros((4, 2)), "T: must be one-hot targets"),
-    (np.full((3, 12), np.nan), np.eye(2)[[0, 1, 0]], "must be finite"),
-])
+@pytest.mark.parametrize(
+    "X, T, message",
+    [
+        (np.zeros(12), np.zeros((1, 2)), "X: must be a 2-d array"),
+        (np.zeros((3, 12)), np.zeros((4, 2)), "T: must be one-hot targets"),
+        (np.full((3, 12), np.nan), np.eye(2)[[0, 1, 0]], "must be finite"),
+    ],
+)
 def test_bad_data_is_refused(X, T, message):
     with pytest.raises(ValueError, match=message):
         engine.train(X, T, [0], epochs=1)
@@ -143,8 +173,9 @@ def one_step(optimizer, w, g, m1, m2, lr, step, **params):
     hyper = dict(zip(HYPER, [0.0] * len(HYPER)), lr=lr, **{**OPTIMIZER_PARAMS, **params})
     hyper = np.array([[hyper[k]] * w.shape[1] for k in HYPER])
     w, m1, m2 = w.copy(), m1.copy(), m2.copy()
-    k_opt.update(k_opt.OPTIMIZERS.index(optimizer), w, g, m1, m2, np.empty((2, w.shape[1])),
-                 np.full(w.shape[1], lr), hyper, step)
+    k_opt.update(
+        k_opt.OPTIMIZERS.index(optimizer), w, g, m1, m2, np.empty((2, w.shape[1])), np.full(w.shape[1], lr), hyper, step
+    )
     return w, m1, m2
 
 
@@ -176,13 +207,13 @@ def test_nesterov_step_is_torchs(state):
 def test_adagrad_step(state):
     w, g, m, v = state
     w1, _, v1 = one_step("adagrad", w, g, m, v, 0.1, 4, eps=1e-3)
-    assert np.allclose(v1, v + g ** 2) and np.allclose(w1, w - 0.1 * g / (np.sqrt(v + g ** 2) + 1e-3))
+    assert np.allclose(v1, v + g**2) and np.allclose(w1, w - 0.1 * g / (np.sqrt(v + g**2) + 1e-3))
 
 
 def test_rmsprop_step(state):
     w, g, m, v = state
     w1, _, v1 = one_step("rmsprop", w, g, m, v, 0.1, 4, rho=0.9, eps=1e-3)
-    h = 0.9 * v + 0.1 * g ** 2
+    h = 0.9 * v + 0.1 * g**2
     assert np.allclose(v1, h) and np.allclose(w1, w - 0.1 * g / (np.sqrt(h) + 1e-3))
 
 
@@ -190,7 +221,7 @@ def test_adam_step_is_kingma_and_ba_algorithm_1(state):
     w, g, m, v = state
     t = 3
     w1, m1, v1 = one_step("adam", w, g, m, v, 0.01, t, beta1=0.8, beta2=0.99, eps=1e-4)
-    m_t, v_t = 0.8 * m + 0.2 * g, 0.99 * v + 0.01 * g ** 2
-    m_hat, v_hat = m_t / (1 - 0.8 ** t), v_t / (1 - 0.99 ** t)
+    m_t, v_t = 0.8 * m + 0.2 * g, 0.99 * v + 0.01 * g**2
+    m_hat, v_hat = m_t / (1 - 0.8**t), v_t / (1 - 0.99**t)
     assert np.allclose(m1, m_t) and np.allclose(v1, v_t)
     assert np.allclose(w1, w - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-4))

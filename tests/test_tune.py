@@ -1,5 +1,6 @@
 """Tuning before the comparison: the search, successive halving, the objective
 recomputed by plain train() calls, seeds, bad input, determinism and resume."""
+
 import json
 import os
 import signal
@@ -65,6 +66,7 @@ def test_default_space_holds_lr_and_the_optimizers_own_settings():
 
 # --- successive halving ------------------------------------------------------------
 
+
 def test_rungs_keep_one_in_eta_with_eta_times_the_epochs():
     assert rungs(27, 3) == [(27, 1 / 27), (9, 1 / 9), (3, 1 / 3), (1, 1.0)]
     assert rungs(8, 2) == [(8, 1 / 8), (4, 1 / 4), (2, 1 / 2), (1, 1.0)]
@@ -83,15 +85,22 @@ def test_survivors_are_the_best_with_ties_in_trial_order_and_failures_last():
 
 
 def test_objectives_of_a_trials_runs():
-    runs = pd.DataFrame({"converged": [True, False, True, False], "epochs_run": [10, 100, 30, 100],
-                         "val_loss": [0.1, np.nan, 0.3, 0.2], "val_acc": [1.0, np.nan, 0.5, 0.9]})
-    assert objective_of(runs, "ert") == 240 / 2            # every epoch run, per success
+    runs = pd.DataFrame(
+        {
+            "converged": [True, False, True, False],
+            "epochs_run": [10, 100, 30, 100],
+            "val_loss": [0.1, np.nan, 0.3, 0.2],
+            "val_acc": [1.0, np.nan, 0.5, 0.9],
+        }
+    )
+    assert objective_of(runs, "ert") == 240 / 2  # every epoch run, per success
     assert objective_of(runs.iloc[[1, 3]], "ert") == np.inf
-    assert objective_of(runs, "val_loss") == 0.25           # diverged counts as +∞
-    assert objective_of(runs, "val_acc") == pytest.approx(2.4 / 4)   # diverged counts as 0
+    assert objective_of(runs, "val_loss") == 0.25  # diverged counts as +∞
+    assert objective_of(runs, "val_acc") == pytest.approx(2.4 / 4)  # diverged counts as 0
 
 
 # --- a tuned sweep, checked against plain train() calls ------------------------------
+
 
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
@@ -108,7 +117,7 @@ def table_bytes(folder):
 def test_each_rung_keeps_the_best_of_the_rung_before(tuned):
     table = pd.read_csv(tuned / "tuning.csv")
     experiment = spec.load(TINY)
-    for g, group in table.groupby("group"):
+    for _g, group in table.groupby("group"):
         for (keep, fraction), k in zip(rungs(8, 2), range(4)):
             rung = group[group["rung"] == k]
             assert len(rung) == keep and (rung["epochs"] == max(1, round(60 * fraction))).all()
@@ -127,8 +136,16 @@ def test_trial_objectives_match_plain_training_on_the_tuning_seeds(tuned):
     d = engine.make_dataset(8, 50, seed=0)
     for row in table.itertuples():
         settings = {"lr": row.lr} | ({"beta1": row.beta1} if row.optimizer == "adam" else {})
-        runs = engine.train(d.X_train, d.T_train, [3, 4, 5], optimizer=row.optimizer, activation="tanh",
-                            epochs=row.epochs, target_loss=0.05, **settings).runs
+        runs = engine.train(
+            d.X_train,
+            d.T_train,
+            [3, 4, 5],
+            optimizer=row.optimizer,
+            activation="tanh",
+            epochs=row.epochs,
+            target_loss=0.05,
+            **settings,
+        ).runs
         assert objective_of(runs, "ert") == pytest.approx(row.value, rel=1e-12)
 
 
@@ -151,7 +168,9 @@ def test_the_comparison_runs_on_the_evaluation_seeds_at_the_chosen_settings(tune
 def test_a_tuned_level_recovers_the_better_lr(tmp_path):
     """Steepest descent on tanh with 100 epochs: small steps never reach ε, so
     the choice must be one of the large lrs, and the best of the trials."""
-    e = load(tmp_path, """
+    e = load(
+        tmp_path,
+        """
 seeds = 2
 [data]
 n_train = 8
@@ -167,7 +186,8 @@ trials = 8
 seeds = 4
 [tune.space.optimizer]
 sgd = { lr = ["log", 0.001, 3] }
-""")
+""",
+    )
     sweep(e, tmp_path / "out", quiet=True)
     table = pd.read_csv(tmp_path / "out" / "tuning.csv")
     chosen = table[table["chosen"]].iloc[0]
@@ -228,48 +248,83 @@ def test_tuning_seeds_follow_the_evaluation_seeds_or_are_given_apart(tmp_path):
 
 
 def test_groups_are_the_combinations_of_the_tuned_factors(tmp_path):
-    e = load(tmp_path, tune_file(tune='factors = ["optimizer", "activation"]').replace(
-        'factors = ["optimizer"]\n', "", 1))
-    assert [g.name for g in e.tune.groups] == ["optimizer=sgd, activation=tanh", "optimizer=adam, activation=tanh",
-                                               "optimizer=sgd, activation=relu", "optimizer=adam, activation=relu"]
+    e = load(
+        tmp_path, tune_file(tune='factors = ["optimizer", "activation"]').replace('factors = ["optimizer"]\n', "", 1)
+    )
+    assert [g.name for g in e.tune.groups] == [
+        "optimizer=sgd, activation=tanh",
+        "optimizer=adam, activation=tanh",
+        "optimizer=sgd, activation=relu",
+        "optimizer=adam, activation=relu",
+    ]
     assert [g.configs for g in e.tune.groups] == [(0,), (1,), (2,), (3,)]
 
 
-@pytest.mark.parametrize("text, message", [
-    (tune_file(tune='[tune.space.optimizer]\nadam = { lr = ["log", 1, 0.1] }'),
-     r"\[tune.space.optimizer.adam\] lr: the range's low \(1\) must be below its high \(0.1\)"),
-    (tune_file(tune='[tune.space.optimizer]\nadam = { beta1 = ["uniform", 0.9, 0.9] }'),
-     r"beta1: the range's low \(0.9\) must be below its high"),
-    (tune_file(tune='[tune.space.optimizer]\nadam = { lr = ["log", 0, 1] }'),
-     r"\[tune.space.optimizer.adam\] lr: a \"log\" range needs bounds > 0"),
-    (tune_file(tune='[tune.space.optimizer]\nadam = { momentum = ["uniform", 0.5, 0.9] }'),
-     r"\[tune.space.optimizer.adam\] momentum: configuration \d \(optimizer=adam\) does not use it"),
-    (tune_file(adam="lr = 0.01"),
-     r"\[tune\] \(the default space of optimizer=adam.*\) lr: is tuned, and also set in \[factors.optimizer.adam\]"),
-    (tune_file(tune='[tune.space.optimizer]\nadam = { beta1 = ["uniform", 0.5, 0.9] }', adam="beta1 = 0.8"),
-     r"\[tune.space.optimizer.adam\] beta1: is tuned, and also set in \[factors.optimizer.adam\]"),
-    (tune_file(tune='objective = "val_loss"'),
-     r"\[tune\] objective: 'val_loss' is measured on a validation set, and \[data\] n_val is 0"),
-    (tune_file(tune='objective = "val_acc"'), r"\[data\] n_val is 0"),
-    (tune_file(trials=0), r"\[tune\] trials: must be an integer >= 1 \(the budget"),
-    (tune_file(trials=-3), r"\[tune\] trials: must be an integer >= 1"),
-    (tune_file(tune="halving = 1"), r"\[tune\] halving: must be an integer >= 2"),
-    (tune_file(tune='objective = "fastest"'), r"\[tune\] objective: unknown value 'fastest'; allowed: ert"),
-    (tune_file(tune='[tune.space.optimizer]\nadam = { beta1 = ["uniform", 0.5, 1] }'),
-     r"beta1: the bound 1 is not a valid value \(beta1: must be a number in \[0, 1\)"),
-    (tune_file(tune='[tune.space.optimizer]\nadamw = { lr = ["log", 0.1, 1] }'),
-     r"\[tune.space.optimizer\]: unknown key 'adamw'.*did you mean 'adam'"),
-    (tune_file(tune='[tune.space.activation]\nrelu = { lr = ["log", 0.1, 1] }'),
-     r"\[tune.space\] activation: is not one of \[tune\] factors"),
-    (tune_file(tune='[tune.space.optimizer]\nadam = { lr = ["exp", 0.1, 1] }'),
-     r"lr: must be \[scale, low, high\] with scale \"log\" or \"uniform\""),
-    (tune_file().replace('factors = ["optimizer"]', 'factors = ["optimiser"]'),
-     r"\[tune\] factors: unknown key 'optimiser'.*did you mean 'optimizer'"),
-    (tune_file().replace('factors = ["optimizer"]', 'factors = ["activation"]'),
-     r"the configurations of activation=tanh use several optimizers"),
-    (tune_file().replace("target_loss = 0.05\n", ""), r"'ert' is the expected running time to ε"),
-    (tune_file(tune="budget = 3"), r"\[tune\]: unknown key 'budget'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { lr = ["log", 1, 0.1] }'),
+            r"\[tune.space.optimizer.adam\] lr: the range's low \(1\) must be below its high \(0.1\)",
+        ),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { beta1 = ["uniform", 0.9, 0.9] }'),
+            r"beta1: the range's low \(0.9\) must be below its high",
+        ),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { lr = ["log", 0, 1] }'),
+            r"\[tune.space.optimizer.adam\] lr: a \"log\" range needs bounds > 0",
+        ),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { momentum = ["uniform", 0.5, 0.9] }'),
+            r"\[tune.space.optimizer.adam\] momentum: configuration \d \(optimizer=adam\) does not use it",
+        ),
+        (
+            tune_file(adam="lr = 0.01"),
+            r"\[tune\] \(the default space of optimizer=adam.*\) lr: is tuned, "
+            r"and also set in \[factors.optimizer.adam\]",
+        ),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { beta1 = ["uniform", 0.5, 0.9] }', adam="beta1 = 0.8"),
+            r"\[tune.space.optimizer.adam\] beta1: is tuned, and also set in \[factors.optimizer.adam\]",
+        ),
+        (
+            tune_file(tune='objective = "val_loss"'),
+            r"\[tune\] objective: 'val_loss' is measured on a validation set, and \[data\] n_val is 0",
+        ),
+        (tune_file(tune='objective = "val_acc"'), r"\[data\] n_val is 0"),
+        (tune_file(trials=0), r"\[tune\] trials: must be an integer >= 1 \(the budget"),
+        (tune_file(trials=-3), r"\[tune\] trials: must be an integer >= 1"),
+        (tune_file(tune="halving = 1"), r"\[tune\] halving: must be an integer >= 2"),
+        (tune_file(tune='objective = "fastest"'), r"\[tune\] objective: unknown value 'fastest'; allowed: ert"),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { beta1 = ["uniform", 0.5, 1] }'),
+            r"beta1: the bound 1 is not a valid value \(beta1: must be a number in \[0, 1\)",
+        ),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadamw = { lr = ["log", 0.1, 1] }'),
+            r"\[tune.space.optimizer\]: unknown key 'adamw'.*did you mean 'adam'",
+        ),
+        (
+            tune_file(tune='[tune.space.activation]\nrelu = { lr = ["log", 0.1, 1] }'),
+            r"\[tune.space\] activation: is not one of \[tune\] factors",
+        ),
+        (
+            tune_file(tune='[tune.space.optimizer]\nadam = { lr = ["exp", 0.1, 1] }'),
+            r"lr: must be \[scale, low, high\] with scale \"log\" or \"uniform\"",
+        ),
+        (
+            tune_file().replace('factors = ["optimizer"]', 'factors = ["optimiser"]'),
+            r"\[tune\] factors: unknown key 'optimiser'.*did you mean 'optimizer'",
+        ),
+        (
+            tune_file().replace('factors = ["optimizer"]', 'factors = ["activation"]'),
+            r"the configurations of activation=tanh use several optimizers",
+        ),
+        (tune_file().replace("target_loss = 0.05\n", ""), r"'ert' is the expected running time to ε"),
+        (tune_file(tune="budget = 3"), r"\[tune\]: unknown key 'budget'"),
+    ],
+)
 def test_bad_tune_sections_are_refused_before_anything_runs(tmp_path, capsys, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -287,9 +342,22 @@ def test_the_validation_set_leaves_the_other_sets_alone_and_matches_the_kernels_
     assert d.X_val.shape == (30, 12) and plain.X_val is None
     assert not (d.X_val[:, None, :] == d.X_train[None, :, :]).all(-1).any()
     for mode, loss, reduction in (("inverted", "cross_entropy", "mean"), ("scale", "squared", "sum")):
-        runs = engine.train(d.X_train, d.T_train, range(6), X_test=d.X_val, T_test=d.T_val, X_val=d.X_val,
-                            T_val=d.T_val, epochs=40, lr=0.5, activation="relu", loss=loss, reduction=reduction,
-                            dropout=[0, 0.2, 0.3, 0, 0.1, 0.5], dropout_mode=mode).runs
+        runs = engine.train(
+            d.X_train,
+            d.T_train,
+            range(6),
+            X_test=d.X_val,
+            T_test=d.T_val,
+            X_val=d.X_val,
+            T_val=d.T_val,
+            epochs=40,
+            lr=0.5,
+            activation="relu",
+            loss=loss,
+            reduction=reduction,
+            dropout=[0, 0.2, 0.3, 0, 0.1, 0.5],
+            dropout_mode=mode,
+        ).runs
         assert np.allclose(runs["val_loss"], runs["test_loss"], rtol=1e-12, atol=1e-13)
         assert np.array_equal(runs["val_acc"], runs["test_acc"])
         assert list(runs.columns[3:7]) == ["test_loss", "test_acc", "val_loss", "val_acc"]
@@ -303,18 +371,28 @@ def test_runs_tables_keep_their_columns_without_a_validation_set(tmp_path):
 
 # --- the report's section -------------------------------------------------------------
 
+
 def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_path):
     from engine.analysis.tuning import edge_warnings, load_tuning, plot_tuning, tuning_section
+
     lines = tuning_section(tuned, "tuning.png")
     text = "\n".join(lines)
     assert lines[0] == "## Tuning"
-    for words in ("8 trials per combination", "8 trials at 8 epochs", "1 trial at 60 epochs",
-                  "optimizer sgd: lr log [0.01, 30]", "optimizer adam: lr log [0.001, 1], beta1 uniform [0.5, 0.99]",
-                  "tuning seeds, 3 seeds (3…5)", "evaluation seeds, 3 seeds (0…2)", "expected running time"):
+    for words in (
+        "8 trials per combination",
+        "8 trials at 8 epochs",
+        "1 trial at 60 epochs",
+        "optimizer sgd: lr log [0.01, 30]",
+        "optimizer adam: lr log [0.001, 1], beta1 uniform [0.5, 0.99]",
+        "tuning seeds, 3 seeds (3…5)",
+        "evaluation seeds, 3 seeds (0…2)",
+        "expected running time",
+    ):
         assert words in text, words
     figures = [line for line in lines if line.startswith("![")]
-    assert figures == ["![Tuning: the objective against each tuned setting, a row per combination of "
-                       "optimizer](tuning.png)"]
+    assert figures == [
+        "![Tuning: the objective against each tuned setting, a row per combination of optimizer](tuning.png)"
+    ]
     assert not any(line.startswith("![") for line in tuning_section(tuned))
     # a row per combination, a panel per tuned setting: sgd's lr; adam's lr and beta1
     fig = plot_tuning(*load_tuning(tuned))
@@ -324,7 +402,7 @@ def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_pa
     for ax, group in zip(fig.axes, [0, 1, 1]):
         trials = table[table["group"] == group]
         finite, infinite, star = (c.get_offsets() for c in ax.collections)
-        assert len(finite) + len(infinite) == trials["trial"].nunique()   # each trial once, at its last rung
+        assert len(finite) + len(infinite) == trials["trial"].nunique()  # each trial once, at its last rung
         assert star[0][1] == trials.loc[trials["chosen"], "value"].item()
     manifest = json.loads((tuned / "manifest.json").read_text())["tuning"]
     group = manifest["groups"][0]

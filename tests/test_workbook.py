@@ -1,5 +1,6 @@
 """nn47 workbook: its layout, its bad inputs, and (slow) its formulas
 recalculated by LibreOffice Calc against engine.loss_grad."""
+
 import csv
 import itertools
 import shutil
@@ -43,7 +44,7 @@ def test_default_workbook_layout(tmp_path):
     assert [ws.cell(1, c).value for c in range(1, 5)] == ["parameter", "w", "∂E/∂w", "w − η ∂E/∂w"]
     assert [ws.cell(r, 1).value for r in range(2, 49)] == NAMES and ws["A49"].value is None
     theta = engine.initial_params(engine.Layout(), "xavier", [0])[0]
-    assert np.allclose(weights(ws), theta, rtol=1e-15, atol=0)   # openpyxl writes 16 digits
+    assert np.allclose(weights(ws), theta, rtol=1e-15, atol=0)  # openpyxl writes 16 digits
     assert all(is_formula(ws.cell(r, c).value) for r in range(2, 49) for c in (3, 4))
     names = {name: book.defined_names[name].attr_text for name in ("eta", "E", "weight_decay")}
     assert names == {"eta": "weights!$G$2", "weight_decay": "weights!$G$3", "E": "weights!$G$4"}
@@ -52,35 +53,48 @@ def test_default_workbook_layout(tmp_path):
     sheet = {row[0]: row[1] for row in book["p1"].iter_rows(min_row=9, max_col=2, values_only=True)}
     assert (sheet["h_1"], sheet["z_1"]) == ("=1/(1+EXP(-B23))", "=1/(1+EXP(-B29))")
     assert sheet["e_p"] == "=((B21-B31)^2+(B22-B32)^2)/2"
-    assert "/32" not in ws["C2"].value and "/32" not in ws["G4"].value   # E = Σ_p e_p
+    assert "/32" not in ws["C2"].value and "/32" not in ws["G4"].value  # E = Σ_p e_p
     per_image = sum(is_formula(v) for row in book["p1"].iter_rows(values_only=True) for v in row)
     assert per_image == 12 + 3 + 3 + 2 + 2 + 1 + 2 + 3 + 47
 
 
 def test_settings_reach_the_formulas(tmp_path):
     pixels, T = data(3)
-    workbook(tmp_path / "w.xlsx", theta_of(0), pixels, T, activation="relu", output="softmax",
-             loss="cross_entropy", reduction="mean", weight_decay=0.1, decay_thresholds=True)
+    workbook(
+        tmp_path / "w.xlsx",
+        theta_of(0),
+        pixels,
+        T,
+        activation="relu",
+        output="softmax",
+        loss="cross_entropy",
+        reduction="mean",
+        weight_decay=0.1,
+        decay_thresholds=True,
+    )
     book = openpyxl.load_workbook(tmp_path / "w.xlsx")
     sheet = {row[0]: row[1] for row in book["p1"].iter_rows(min_row=9, max_col=2, values_only=True)}
     assert sheet["h_2"] == "=MAX(B24,0)" and "IF(B27>0,1,0)" in sheet["δ_2^H"]
     assert sheet["z_1"] == "=EXP(B29)/(EXP(B29)+EXP(B30))" and "LN(B31)" in sheet["e_p"]
     ws = book["weights"]
-    assert ws["C5"].value.endswith(")/3+weight_decay*B5")          # θ_1^O decayed too
+    assert ws["C5"].value.endswith(")/3+weight_decay*B5")  # θ_1^O decayed too
     assert ws["G4"].value.endswith("weight_decay/2*SUMSQ(B2:B48)")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--activation", "softplus"], "invalid choice: 'softplus'"),
-    (["--lr", "-1"], "lr: must be a number > 0"),
-    (["--out", "missing/w.xlsx"], "does not exist"),
-    (["--n-train", "300"], "1 to 256 training images"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--activation", "softplus"], "invalid choice: 'softplus'"),
+        (["--lr", "-1"], "lr: must be a number > 0"),
+        (["--out", "missing/w.xlsx"], "does not exist"),
+        (["--n-train", "300"], "1 to 256 training images"),
+    ],
+)
 def test_bad_options(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     try:
         status = main(["workbook", *args])
-    except SystemExit as exit_:   # argparse's own check of a setting's name
+    except SystemExit as exit_:  # argparse's own check of a setting's name
         status = exit_.code
     assert status == 2 and message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -92,14 +106,17 @@ def write_csv(path, header, rows):
     return path
 
 
-@pytest.mark.parametrize("header, rows, message", [
-    (NAMES[:-1], [[0.1] * 46], "46 parameter columns, not 47"),
-    (["config", "seed", *NAMES, "extra"], [[0, 0, *[0.1] * 48]], "48 parameter columns, not 47"),
-    ([*NAMES[:3], "w_41^O", *NAMES[4:]], [[0.1] * 47], "column 'w_41^O' where the slides have 'θ_1^O'"),
-    (NAMES, [[0.1] * 46 + ["nan"]], "non-finite weights: θ_3^H"),
-    (NAMES, [[0.1] * 46 + ["x"]], "θ_3^H is 'x', not a number"),
-    (NAMES, [[0.1] * 47, [0.2] * 47], "holds 2 rows, not one"),
-])
+@pytest.mark.parametrize(
+    "header, rows, message",
+    [
+        (NAMES[:-1], [[0.1] * 46], "46 parameter columns, not 47"),
+        (["config", "seed", *NAMES, "extra"], [[0, 0, *[0.1] * 48]], "48 parameter columns, not 47"),
+        ([*NAMES[:3], "w_41^O", *NAMES[4:]], [[0.1] * 47], "column 'w_41^O' where the slides have 'θ_1^O'"),
+        (NAMES, [[0.1] * 46 + ["nan"]], "non-finite weights: θ_3^H"),
+        (NAMES, [[0.1] * 46 + ["x"]], "θ_3^H is 'x', not a number"),
+        (NAMES, [[0.1] * 47, [0.2] * 47], "holds 2 rows, not one"),
+    ],
+)
 def test_bad_params_files(tmp_path, capsys, header, rows, message):
     path = write_csv(tmp_path / "params.csv", header, rows)
     assert main(["workbook", "--params", str(path), "--out", str(tmp_path / "w.xlsx")]) == 2
@@ -110,8 +127,9 @@ def test_bad_params_files(tmp_path, capsys, header, rows, message):
 
 def test_params_file_from_a_results_folder(tmp_path, capsys):
     thetas = [theta_of(1), theta_of(2)]
-    path = write_csv(tmp_path / "params.csv", ["config", "seed", *NAMES],
-                     [[c, s, *t] for (c, s), t in zip([(0, 7), (1, 7)], thetas)])
+    path = write_csv(
+        tmp_path / "params.csv", ["config", "seed", *NAMES], [[c, s, *t] for (c, s), t in zip([(0, 7), (1, 7)], thetas)]
+    )
     assert main(["workbook", "--params", str(path), "--run", "1:7", "--out", str(tmp_path / "w.xlsx")]) == 0
     ws = openpyxl.load_workbook(tmp_path / "w.xlsx")["weights"]
     assert np.allclose(weights(ws), thetas[1], rtol=1e-15, atol=0)
@@ -125,6 +143,7 @@ def test_a_failed_save_leaves_no_file(tmp_path, monkeypatch):
     def half_written(book, path):
         Path(path).write_bytes(b"PK")
         raise OSError("disk full")
+
     monkeypatch.setattr(openpyxl.Workbook, "save", half_written)
     (tmp_path / "w.xlsx").write_bytes(b"before")
     with pytest.raises(OSError, match="disk full"):
@@ -148,20 +167,41 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 PAIRS = list(itertools.product(("sigmoid", "softmax"), ("squared", "cross_entropy")))
 # each activation, each output × loss, sum and mean, weight decay on weights and on thresholds
 CASES = [dict(SLIDE_DEFAULTS)] + [
-    dict(activation=ACTIVATIONS[i % 3], output=output, loss=loss, reduction=("mean", "sum")[i % 2],
-         weight_decay=(0.0, 0.05, 0.05)[i % 3], decay_thresholds=i % 3 == 2)
-    for i, (output, loss) in enumerate(PAIRS * 2)]
+    dict(
+        activation=ACTIVATIONS[i % 3],
+        output=output,
+        loss=loss,
+        reduction=("mean", "sum")[i % 2],
+        weight_decay=(0.0, 0.05, 0.05)[i % 3],
+        decay_thresholds=i % 3 == 2,
+    )
+    for i, (output, loss) in enumerate(PAIRS * 2)
+]
 
 
 def recalc(paths, outdir, tmp_path):
     """Recalculate the workbooks in LibreOffice (one process for all) into outdir."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        pytest.fail("LibreOffice is not installed, so the workbook's formulas cannot be checked: "
-                    "apt-get install -y libreoffice-calc-nogui (Debian/Ubuntu), or put soffice on PATH")
-    result = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
-                             "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
-                            capture_output=True, text=True, timeout=600)
+        pytest.fail(
+            "LibreOffice is not installed, so the workbook's formulas cannot be checked: "
+            "apt-get install -y libreoffice-calc-nogui (Debian/Ubuntu), or put soffice on PATH"
+        )
+    result = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(outdir),
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     missing = [p.name for p in paths if not (outdir / p.name).exists()]
     assert result.returncode == 0 and not missing, f"soffice failed on {missing}:\n{result.stderr}"
     return [outdir / p.name for p in paths]

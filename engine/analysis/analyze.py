@@ -1,4 +1,5 @@
 """`analyze`: a results folder in, its tables, figures and report.md out."""
+
 from .figures import make_figures
 from .load import load_results
 from .report import text_summary, write_report
@@ -39,8 +40,7 @@ def analyze(path, *, run=None, quiet=False):
     if run is not None:
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
-            raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} "
-                             f"in {results.path / 'runs.csv'}")
+            raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} in {results.path / 'runs.csv'}")
     tables = compute_tables(results)
     for name, table in tables.files().items():
         table.to_csv(results.path / name, index=False, float_format="%.6g")

@@ -6,6 +6,7 @@ them at DPI. Figures are built with the object API (`Figure`), not pyplot, so
 drawing needs no display and never changes the caller's matplotlib backend.
 A factor that an experiment does not vary is pooled ("all runs").
 """
+
 import gc
 import multiprocessing
 import os
@@ -22,11 +23,12 @@ from matplotlib.patches import Patch
 
 from ..model.data import glyphs, make_dataset
 from ..model.equations import forward
-from .load import KEY, run_weights
 from .format import never
+from .load import KEY, run_weights
 from .stats import censored_epochs, has_target
 from .tables import composite_levels, describe, nested_factors, ranked
-from .tuning import FIGURE as TUNING_FIGURE, load_tuning, plot_tuning, tuned
+from .tuning import FIGURE as TUNING_FIGURE
+from .tuning import load_tuning, plot_tuning, tuned
 
 DPI = 100
 FILES = {
@@ -42,8 +44,16 @@ FILES = {
 FILE_OF = {**FILES, "tuning": TUNING_FIGURE}
 # Drawing times in tenths of a CPU second (measured on default.toml; lr_sensitivity's
 # estimated), to share the figures out between two processes.
-COST = {"learning_curves": 4.5, "epochs_ecdf": 3, "regularization": 1.2, "success_heatmap": 0.9, "hidden_units": 1.7,
-        "init_activations": 2.8, "lr_sensitivity": 2, "tuning": 10}
+COST = {
+    "learning_curves": 4.5,
+    "epochs_ecdf": 3,
+    "regularization": 1.2,
+    "success_heatmap": 0.9,
+    "hidden_units": 1.7,
+    "init_activations": 2.8,
+    "lr_sensitivity": 2,
+    "tuning": 10,
+}
 # Output ranges; h within SATURATED × the range of a bound counts as saturated.
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
@@ -62,8 +72,14 @@ def _figure(width, height, *, left=0.85, right=0.15, bottom=0.55, top=0.45, wspa
     wspace and hspace as shares of a panel): a constrained layout measured
     every label again and took a fifth of the drawing."""
     fig = Figure(figsize=(width, height))
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
-                        top=1 - top / height, wspace=wspace, hspace=hspace)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=wspace,
+        hspace=hspace,
+    )
     return fig
 
 
@@ -134,8 +150,7 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
     config, seed = (curves[c].to_numpy(np.int64) for c in KEY)
     starts = np.ones(len(config), bool)  # a run's first row (curves are sorted by KEY)
     starts[1:] = (config[1:] != config[:-1]) | (seed[1:] != seed[:-1])
-    row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(
-        pd.MultiIndex.from_arrays([config[starts], seed[starts]]))
+    row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(pd.MultiIndex.from_arrays([config[starts], seed[starts]]))
     epoch = curves["epoch"].to_numpy(np.int64)
     loss = curves["train_loss"].to_numpy(float, na_value=np.nan)
     if (row_of < 0).any():  # runs that are not in `runs` are left out
@@ -153,8 +168,14 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
         runs_in = slice(start, start + chunk_runs)
         lo, hi = first[runs_in][0], last[runs_in][-1] + 1
         part = loss[lo:hi]
-        values = _losses_at(epoch[lo:hi], np.where(np.isfinite(part), part, np.inf), run[lo:hi] - start,
-                            epoch[last[runs_in]], diverged_of[runs_in], grid)
+        values = _losses_at(
+            epoch[lo:hi],
+            np.where(np.isfinite(part), part, np.inf),
+            run[lo:hi] - start,
+            epoch[last[runs_in]],
+            diverged_of[runs_in],
+            grid,
+        )
         with np.errstate(divide="ignore"):
             b = np.floor((np.log10(np.maximum(values, 0)) - LOSS_BINS[0]) / BIN_WIDTH)
         b = np.where(np.isfinite(values), np.clip(np.nan_to_num(b, neginf=0), 0, N_BINS - 1), N_BINS)
@@ -216,8 +237,13 @@ def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
             t = np.sort(censored_epochs(group))
             t = np.maximum(t[np.isfinite(t)], 1)  # epoch 0 sits at the left edge of the log axis
             solved = np.arange(1, len(t) + 1) / len(group)
-            ax.step(np.r_[1, t, budget], np.r_[0, solved, solved[-1] if len(t) else 0], where="post",
-                    color=colors[label], label=f"{label}: {len(t) / len(group):.0%} of {len(group)}")
+            ax.step(
+                np.r_[1, t, budget],
+                np.r_[0, solved, solved[-1] if len(t) else 0],
+                where="post",
+                color=colors[label],
+                label=f"{label}: {len(t) / len(group):.0%} of {len(group)}",
+            )
         # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
         ax.set_xscale("log")
         ax.set_xlabel("epoch k (log scale)")
@@ -251,25 +277,40 @@ def plot_regularization(runs, *, factor="regularization"):
             box = ax.boxplot([values], positions=[i + offset], widths=0.34, patch_artist=True)
             box["boxes"][0].set(facecolor=colors[column], alpha=0.6)
             box["medians"][0].set(color="black")
-        ax.annotate(f"gap {overfitting_gap(rows):+.3f}", (i, 1.0), xytext=(0, 4),
-                    textcoords="offset points", ha="center", va="bottom", fontsize="small")
-    ax.set_xticks(range(len(groups)), [label for label, _ in groups],
-                  rotation=20 if long else 0, ha="right" if long else "center")
+        ax.annotate(
+            f"gap {overfitting_gap(rows):+.3f}",
+            (i, 1.0),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize="small",
+        )
+    ax.set_xticks(
+        range(len(groups)), [label for label, _ in groups], rotation=20 if long else 0, ha="right" if long else "center"
+    )
     ax.set_xlabel(factor)
     ax.set_ylabel("accuracy (fraction correct)")
     bottom = ax.get_ylim()[0]
     ax.set_ylim(bottom, 1 + 0.12 * (1 - bottom))  # room for the gap labels
     ax.set_title("Train vs test accuracy by regularisation (gap = overfitting)")
-    ax.legend(handles=[Patch(facecolor=colors[c], alpha=0.6, label=c.replace("_acc", " accuracy"))
-                       for c in colors], loc="best", fontsize="small")
+    ax.legend(
+        handles=[Patch(facecolor=colors[c], alpha=0.6, label=c.replace("_acc", " accuracy")) for c in colors],
+        loc="best",
+        fontsize="small",
+    )
     return fig
 
 
 def success_cells(runs, rows, cols):
     """Success rate ("converged") and mean dead units per rows × cols cell;
     empty cells are NaN."""
-    return runs[["converged", "dead_units"]].astype(float).groupby(
-        [_labels(runs, rows), _labels(runs, cols)], observed=False).mean()
+    return (
+        runs[["converged", "dead_units"]]
+        .astype(float)
+        .groupby([_labels(runs, rows), _labels(runs, cols)], observed=False)
+        .mean()
+    )
 
 
 def plot_success_heatmap(runs, *, rows="init", cols="activation"):
@@ -282,15 +323,23 @@ def plot_success_heatmap(runs, *, rows="init", cols="activation"):
     image = ax.imshow(rate, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(rate.to_numpy()):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:.0%}\n{dead.iat[i, j]:.1f} dead", ha="center", va="center",
-                    color="white" if value < 0.6 else "black", fontsize="small")
+            ax.text(
+                j,
+                i,
+                f"{value:.0%}\n{dead.iat[i, j]:.1f} dead",
+                ha="center",
+                va="center",
+                color="white" if value < 0.6 else "black",
+                fontsize="small",
+            )
     ax.set_xticks(range(rate.shape[1]), rate.columns)
     ax.set_yticks(range(rate.shape[0]), rate.index)
     ax.set_xlabel(cols)
     ax.set_ylabel(rows)
     fig.colorbar(image, ax=ax, label="success rate (fraction reaching ε)")
-    ax.set_title(f"Success rate by {rows} × {cols}\n(text: success rate, mean dead hidden units per run)",
-                 fontsize="medium")
+    ax.set_title(
+        f"Success rate by {rows} × {cols}\n(text: success rate, mean dead hidden units per run)", fontsize="medium"
+    )
     return fig
 
 
@@ -349,17 +398,28 @@ def plot_init_activations(hidden):
     init × activation (Saito, figs. 6-10 to 6-14)."""
     inits = list(dict.fromkeys(i for i, _ in hidden))
     activations = list(dict.fromkeys(a for _, a in hidden))
-    fig = _figure(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0, top=0.6, bottom=0.5, wspace=0.08,
-                  hspace=0.45)
+    fig = _figure(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0, top=0.6, bottom=0.5, wspace=0.08, hspace=0.45)
     axes = fig.subplots(len(inits), len(activations), squeeze=False, sharey=True)
     for (i, init), (j, activation) in product(enumerate(inits), enumerate(activations)):
         ax, h = axes[i, j], hidden[init, activation].ravel()
-        ax.hist(h, bins=30, range=RANGES.get(activation, (0.0, max(h.max(), 1e-3))),
-                weights=np.full(h.size, 1 / h.size), color="tab:purple")
+        ax.hist(
+            h,
+            bins=30,
+            range=RANGES.get(activation, (0.0, max(h.max(), 1e-3))),
+            weights=np.full(h.size, 1 / h.size),
+            color="tab:purple",
+        )
         ax.set_title(f"{init} · {activation}", fontsize="medium")
         what = "h = 0" if activation == "relu" else "saturated"
-        ax.text(0.97, 0.95, f"{what}: {saturated(h, activation):.0%}", transform=ax.transAxes,
-                ha="right", va="top", fontsize="small")
+        ax.text(
+            0.97,
+            0.95,
+            f"{what}: {saturated(h, activation):.0%}",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize="small",
+        )
         if i == len(inits) - 1:
             ax.set_xlabel("hidden activation h")
         if j == 0:
@@ -379,11 +439,16 @@ def plot_lr_sensitivity(table):
         color = colors[label]
         for ax, column in ((left, "success_rate"), (right, "train_loss_median")):
             ax.plot(rows["lr"], rows[column], color=color, label=label)
-            ax.scatter(rows["lr"], rows[column], s=28, edgecolors=color,
-                       facecolors=[color if good else "white" for good in rows["good"]], zorder=3)
+            ax.scatter(
+                rows["lr"],
+                rows[column],
+                s=28,
+                edgecolors=color,
+                facecolors=[color if good else "white" for good in rows["good"]],
+                zorder=3,
+            )
             best = rows[rows["best"]]
-            ax.scatter(best["lr"], best[column], marker="*", s=180, color=color,
-                       edgecolors="black", zorder=4)
+            ax.scatter(best["lr"], best[column], marker="*", s=180, color=color, edgecolors="black", zorder=4)
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_xlabel("learning rate η (log scale)")
@@ -392,8 +457,9 @@ def plot_lr_sensitivity(table):
     left.set_ylim(-0.02, 1.02)
     right.set_yscale("log")
     right.set_ylabel("median training loss at stop (log scale)")
-    fig.legend(*left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)",
-               loc="center right", fontsize="small")
+    fig.legend(
+        *left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)", loc="center right", fontsize="small"
+    )
     fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")
     return fig
 
@@ -402,6 +468,7 @@ def plot_lr_sensitivity(table):
 class Figures:
     """What make_figures drew (key -> file name), what it skipped (key -> why)
     and facts about the drawn figures for their captions (key -> text)."""
+
     drawn: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
@@ -414,8 +481,9 @@ def best_run(runs, params):
     highest test accuracy, then the fewest epochs."""
     keys = runs.merge(params[KEY], on=KEY)
     order = keys.assign(_acc=keys["test_acc"].fillna(-1.0), _t=censored_epochs(keys))
-    top = order.sort_values(["converged", "_acc", "_t", "config", "seed"],
-                            ascending=[False, False, True, True, True]).iloc[0]
+    top = order.sort_values(
+        ["converged", "_acc", "_t", "config", "seed"], ascending=[False, False, True, True, True]
+    ).iloc[0]
     return int(top["config"]), int(top["seed"])
 
 
@@ -441,8 +509,11 @@ def figure_factors(results):
     one (facet None when there is none; hue None when no text factor varies)."""
     runs = results.runs
     choice = results.manifest.get("report", {}) if isinstance(results.manifest.get("report"), dict) else {}
-    varying = [f for f in results.factors
-               if runs[f].nunique() > 1 and not pd.api.types.is_numeric_dtype(runs[f].cat.categories)]
+    varying = [
+        f
+        for f in results.factors
+        if runs[f].nunique() > 1 and not pd.api.types.is_numeric_dtype(runs[f].cat.categories)
+    ]
     hue = choice.get("hue") if choice.get("hue") in runs else (varying[0] if varying else None)
     rest = [f for f in varying if f != hue]
     facet = choice.get("facet") if choice.get("facet") in runs else (rest[0] if rest else None)
@@ -453,19 +524,25 @@ def _best_cells(runs):
     """The heat map's caption fact: its best cells under the rule for "best"
     (success rate, then median epochs, then test accuracy; ties named), and
     its worst by success rate."""
-    cells = [{"cell": " · ".join(map(str, key)), **describe(rows)}
-             for key, rows in runs.groupby([_labels(runs, "init"), _labels(runs, "activation")],
-                                           observed=True, sort=True)]
+    cells = [
+        {"cell": " · ".join(map(str, key)), **describe(rows)}
+        for key, rows in runs.groupby([_labels(runs, "init"), _labels(runs, "activation")], observed=True, sort=True)
+    ]
     order = ranked(pd.DataFrame(cells))
     best = order[order["rank"] == 1]
     worst = order.sort_values("success_rate", kind="stable").iloc[0]
 
     def outcome(r):
-        return f"{r['success_rate']:.0%}, median epochs {never(r['epochs_median'])}, " \
-               f"test accuracy {r['test_acc_mean']:.3f}"
+        return (
+            f"{r['success_rate']:.0%}, median epochs {never(r['epochs_median'])}, "
+            f"test accuracy {r['test_acc_mean']:.3f}"
+        )
+
     tied = f" (tied with {', '.join(best['cell'].iloc[1:])})" if len(best) > 1 else ""
-    return (f"Best cell: {best.iloc[0]['cell']} ({outcome(best.iloc[0])}){tied}; "
-            f"worst: {worst['cell']} ({worst['success_rate']:.0%}).")
+    return (
+        f"Best cell: {best.iloc[0]['cell']} ({outcome(best.iloc[0])}){tied}; "
+        f"worst: {worst['cell']} ({worst['success_rate']:.0%})."
+    )
 
 
 def make_figures(results, tables, outdir, *, run=None):
@@ -479,21 +556,26 @@ def make_figures(results, tables, outdir, *, run=None):
 
     if runs["converged"].any():
         solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, hue))
-        tasks["epochs_ecdf"] = lambda: (plot_epochs_ecdf(runs, hue=hue, facet=facet),
-                                        f"By the end of the budget these shares of runs reached ε: {solved}.")
+        tasks["epochs_ecdf"] = lambda: (
+            plot_epochs_ecdf(runs, hue=hue, facet=facet),
+            f"By the end of the budget these shares of runs reached ε: {solved}.",
+        )
     else:
-        figures.skipped["epochs_ecdf"] = ("no run reached the target loss ε" if has_target(runs)
-                                          else "no target loss ε was set")
+        figures.skipped["epochs_ecdf"] = (
+            "no run reached the target loss ε" if has_target(runs) else "no target loss ε was set"
+        )
 
     regularizer = next((f for f in REGULARIZERS if f in factors), None)
     if regularizer:
         # One box pair per strength too, where a regulariser has several (nested factors).
-        levels = runs.assign(**{regularizer: composite_levels(runs, regularizer,
-                                                              nested_factors(runs, factors, regularizer))})
-        gaps = ", ".join(f"{label} {overfitting_gap(rows):+.3f}"
-                         for label, rows in _groups(levels, regularizer))
-        tasks["regularization"] = lambda: (plot_regularization(levels, factor=regularizer),
-                                           f"Mean train − test accuracy gap: {gaps}.")
+        levels = runs.assign(
+            **{regularizer: composite_levels(runs, regularizer, nested_factors(runs, factors, regularizer))}
+        )
+        gaps = ", ".join(f"{label} {overfitting_gap(rows):+.3f}" for label, rows in _groups(levels, regularizer))
+        tasks["regularization"] = lambda: (
+            plot_regularization(levels, factor=regularizer),
+            f"Mean train − test accuracy gap: {gaps}.",
+        )
     else:
         figures.skipped["regularization"] = "the experiment does not vary regularisation"
 
@@ -516,18 +598,22 @@ def make_figures(results, tables, outdir, *, run=None):
             row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
             levels_of_run = ", ".join(f"{f} {row[f]}" for f in factors)
             title = f"Learned hidden units of config {config}, seed {seed}\n({levels_of_run})"
-            tasks["hidden_units"] = lambda: (plot_hidden_units(theta, results.layout, title=title),
-                                             f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
-                                             f"test accuracy {row['test_acc']:.3f}).")
+            tasks["hidden_units"] = lambda: (
+                plot_hidden_units(theta, results.layout, title=title),
+                f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
+                f"test accuracy {row['test_acc']:.3f}).",
+            )
 
     data = _data_settings(results)
     if data is None:
         figures.skipped["init_activations"] = "the data settings are unknown (no manifest.json data)"
     else:
+
         def init_figure():
             hidden = init_activations(runs, results.layout, data)
             share = _shares((" · ".join(cell), saturated(h, cell[1])) for cell, h in hidden.items())
             return plot_init_activations(hidden), f"Share of hidden outputs saturated or zero: {share}."
+
         tasks["init_activations"] = init_figure
 
     if tables.lr is not None:
@@ -550,7 +636,7 @@ def _save(key, task, outdir):
         fig, fact = task()
         # zlib level 1: a third of the time of the default 6 for files about 15 % larger
         fig.savefig(outdir / FILE_OF[key], dpi=DPI, pil_kwargs={"compress_level": 1})
-    except Exception as error:   # in either process: say which figure
+    except Exception as error:  # in either process: say which figure
         raise RuntimeError(f"{FILE_OF[key]} failed: {error}") from error
     return fact
 
@@ -587,8 +673,12 @@ def draw(tasks, outdir):
     second core is free. Not in a program with other Python threads (a
     notebook's kernel): a lock one of them holds would stay locked in the child.
     """
-    if (len(tasks) < 2 or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
+    if (
+        len(tasks) < 2
+        or (os.cpu_count() or 1) < 2
+        or threading.active_count() > 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
         return {key: _save(key, task, outdir) for key, task in tasks.items()}
     mine, theirs = _split(tasks)
     context = multiprocessing.get_context("fork")
@@ -605,8 +695,10 @@ def draw(tasks, outdir):
         try:
             kind, value = receiver.recv()
         except EOFError:
-            raise RuntimeError(f"the process drawing {', '.join(FILE_OF[k] for k in theirs)} ended "
-                               f"without a word (exit status {child.join() or child.exitcode})") from None
+            raise RuntimeError(
+                f"the process drawing {', '.join(FILE_OF[k] for k in theirs)} ended "
+                f"without a word (exit status {child.join() or child.exitcode})"
+            ) from None
         if kind == "error":
             raise RuntimeError(f"drawing {', '.join(FILE_OF[k] for k in theirs)} failed:\n{value}")
         return {key: {**facts, **value}[key] for key in tasks}

@@ -1,8 +1,8 @@
 """Numbers as the report and bench.md print them; a missing epoch count is
 "never" (a censored time, see engine.analysis.stats)."""
+
 import numpy as np
 import pandas as pd
-
 
 
 def missing(x):
@@ -49,6 +49,8 @@ def epochs_interval(median, lo, hi):
 
 def markdown_table(header, rows):
     """A GitHub-flavoured Markdown table; '|' inside cells is escaped."""
+
     def line(cells):
         return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
     return "\n".join([line(header), line(["---"] * len(header)), *map(line, rows)])

@@ -6,6 +6,7 @@ Each table is read from its Parquet copy (NAME.parquet) when there is one at
 least as new as NAME.csv, else from NAME.csv (a runs.csv edited by hand is
 newer than its Parquet copy, and wins); both give the same tables. Only the
 columns asked for are read."""
+
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -22,12 +23,18 @@ KEY = ["config", "seed"]
 CSV_CHUNK_ROWS = 100_000  # rows of the params table read at a time when looking for one run
 SORT_CHECK_ROWS = 1 << 20  # rows checked at a time for order
 OUTCOMES = {  # column -> kind
-    "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float",
-    "epochs_to_target": "int", "converged": "bool", "diverged": "bool",
-    "epochs_run": "int", "grad_evals": "int", "dead_units": "int",
+    "train_loss": "float",
+    "train_acc": "float",
+    "test_loss": "float",
+    "test_acc": "float",
+    "epochs_to_target": "int",
+    "converged": "bool",
+    "diverged": "bool",
+    "epochs_run": "int",
+    "grad_evals": "int",
+    "dead_units": "int",
 }
-CURVE_COLUMNS = {"epoch": "int", "train_loss": "float", "train_acc": "float",
-                 "test_loss": "float", "test_acc": "float"}
+CURVE_COLUMNS = {"epoch": "int", "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float"}
 
 
 class ResultsError(ValueError):
@@ -39,6 +46,7 @@ class Results:
     """A loaded results folder. `runs` and `curves` have proper dtypes: factors
     and other text settings are categorical (levels in grid order), censored
     epochs are nullable integers, flags are booleans."""
+
     path: Path
     runs: pd.DataFrame
     curves: pd.DataFrame
@@ -52,7 +60,6 @@ class Results:
     @property
     def experiment(self):
         return self.manifest.get("experiment", self.path.name)
-
 
 
 def table_path(folder, name):
@@ -130,8 +137,7 @@ def _as_kind(df, column, kind, path):
         return raw.astype("Int64")
     if kind == "bool":
         words = raw.astype("string").str.strip().str.lower()
-        out = words.map({"true": True, "1": True, "1.0": True,
-                         "false": False, "0": False, "0.0": False})
+        out = words.map({"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False})
         bad = out.isna()
         out = out.astype(bool) if not bad.any() else out
     else:
@@ -197,8 +203,9 @@ def _missing_runs(runs, manifest):
         for config in range(manifest["n_configs"]):
             seeds = [s for s in manifest["seeds"] if (config, s) not in present]
             if seeds:
-                lacking[config] = "all seeds" if len(seeds) == len(manifest["seeds"]) else \
-                    "seeds " + ", ".join(map(str, seeds))
+                lacking[config] = (
+                    "all seeds" if len(seeds) == len(manifest["seeds"]) else "seeds " + ", ".join(map(str, seeds))
+                )
         shown = "; ".join(f"config {c} ({s})" for c, s in list(lacking.items())[:8])
         more = f"; and {len(lacking) - 8} more configs" if len(lacking) > 8 else ""
         note += f" Missing: {shown}{more}."
@@ -264,8 +271,10 @@ def load_results(path, *, curve_columns=None, weights=True):
         factors = manifest["factors"]
     else:
         factors = [c for c in settings if runs[c].nunique(dropna=False) > 1]
-        notes.append("manifest.json is missing or names no factors: the factors were taken "
-                     f"to be the setting columns that vary ({', '.join(factors) or 'none'}).")
+        notes.append(
+            "manifest.json is missing or names no factors: the factors were taken "
+            f"to be the setting columns that vary ({', '.join(factors) or 'none'})."
+        )
     _require(runs, factors, f"{runs_path} (factors listed in manifest.json)")
     for column in settings:
         if runs[column].isna().all():
@@ -274,8 +283,9 @@ def load_results(path, *, curve_columns=None, weights=True):
         if column in factors or not numeric:
             runs[column] = _categorical(runs[column], numeric)
 
-    wanted = {"epoch": "int"} | {c: k for c, k in CURVE_COLUMNS.items()
-                                 if c != "epoch" and (curve_columns is None or c in curve_columns)}
+    wanted = {"epoch": "int"} | {
+        c: k for c, k in CURVE_COLUMNS.items() if c != "epoch" and (curve_columns is None or c in curve_columns)
+    }
     curves_path, curves = read_table(path, "curves", KEY + list(wanted))
     _require(curves, KEY + list(wanted), curves_path)
     for column, kind in {"config": "int", "seed": "int", **wanted}.items():
@@ -288,8 +298,9 @@ def load_results(path, *, curve_columns=None, weights=True):
     if params_path.is_file():
         columns = _header(params_path)
         if len(columns) != len(KEY) + layout.size or columns[:2] != KEY:
-            raise ResultsError(f"{params_path}: expected columns config, seed and {layout.size} "
-                               f"parameters, got {len(columns)} columns")
+            raise ResultsError(
+                f"{params_path}: expected columns config, seed and {layout.size} parameters, got {len(columns)} columns"
+            )
         params_path, params = read_table(path, "params", None if weights else KEY)
     else:
         notes.append("No params.csv or params.parquet: the learned hidden units are not drawn.")
@@ -300,8 +311,7 @@ def load_results(path, *, curve_columns=None, weights=True):
     lacking = int((~pd.MultiIndex.from_frame(runs[KEY]).isin(pd.MultiIndex.from_arrays(key[first].T))).sum())
     if lacking:
         notes.append(f"{curves_path.name} has no rows for {lacking} of the {len(runs)} runs.")
-    return Results(path, runs, curves, params, manifest, list(factors), layout, notes,
-                   file_digest(runs_path))
+    return Results(path, runs, curves, params, manifest, list(factors), layout, notes, file_digest(runs_path))
 
 
 def run_weights(results, config, seed):
@@ -315,8 +325,13 @@ def run_weights(results, config, seed):
         rows = params[(params["config"] == config) & (params["seed"] == seed)]
     else:
         path = table_path(results.path, "params")
-        chunks = (pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=CSV_CHUNK_ROWS)
-                  if path.suffix == ".parquet" else pd.read_csv(path, chunksize=CSV_CHUNK_ROWS))
-        rows = pd.concat(chunk[(chunk["config"] == config) & (chunk["seed"] == seed)]
-                         for chunk in (c if isinstance(c, pd.DataFrame) else c.to_pandas() for c in chunks))
-    return None if rows.empty else rows.iloc[0, len(KEY):].to_numpy(float)
+        chunks = (
+            pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=CSV_CHUNK_ROWS)
+            if path.suffix == ".parquet"
+            else pd.read_csv(path, chunksize=CSV_CHUNK_ROWS)
+        )
+        rows = pd.concat(
+            chunk[(chunk["config"] == config) & (chunk["seed"] == seed)]
+            for chunk in (c if isinstance(c, pd.DataFrame) else c.to_pandas() for c in chunks)
+        )
+    return None if rows.empty else rows.iloc[0, len(KEY) :].to_numpy(float)

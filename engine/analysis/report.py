@@ -2,6 +2,7 @@
 Every number the text states (interval level, alpha, the good-lr share) is
 formatted from the constant the code uses; the methods paragraph is the
 template report_methods.md beside this file."""
+
 import re
 from pathlib import Path
 
@@ -22,37 +23,51 @@ def captions(hue, facet, target):
     by = f"per {hue}" if hue else "over all runs"
     panels = f", one panel per {facet}" if facet else ""
     return {
-        "learning_curves": ("Learning curves",
-                            f"Median training loss {by} (line) with the middle half of the runs (band){panels}, "
-                            "pooled over the other factors and seeds; "
-                            + ("the dashed line is ε; " if target else "")
-                            + "both axes are logarithmic. A run that stopped at ε keeps its last loss and a "
-                            "diverged run counts as infinite loss, so the bands do not hide failures."),
-        "epochs_ecdf": ("Epochs to ε",
-                        f"The fraction of runs {by} that had reached ε by epoch k{panels} (an ECDF, as in "
-                        "COCO); runs that never reached ε keep a curve below 1."),
-        "regularization": ("Overfitting and regularisation",
-                           "Final train (blue) and test (orange) accuracy per regularisation level; the gap "
-                           "between them is overfitting, which regularisation should narrow."),
-        "success_heatmap": ("Success by init × activation",
-                            "Share of runs that reached ε in each init × activation cell, with the mean "
-                            "number of dead hidden units (constant on every training input) per run. The "
-                            "best cell follows the rule for best (success rate, then median epochs to ε, "
-                            "then test accuracy; ties named)."),
-        "hidden_units": ("Learned hidden units",
-                         "Each hidden unit's 12 incoming weights drawn as a 4×3 image beside the C and T "
-                         "glyphs (white = ink; red = positive weight), with its threshold θ and its "
-                         "weights to the C and T outputs."),
-        "init_activations": ("Hidden activations at initialisation",
-                             "Histograms of the hidden outputs h on the training inputs at initialisation, "
-                             f"over the runs' seeds (the first {INIT_SEEDS} at most), per init × activation, "
-                             "as Saito's book shows for Xavier and He; values piled at a bound (or at 0 for "
-                             "ReLU) pass no gradient back."),
-        "lr_sensitivity": ("Learning-rate sensitivity",
-                           "Success rate and median training loss at stop against the learning rate per "
-                           "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
-                           "tuning seeds), filled markers the good range (success rate at least "
-                           f"{percent(GOOD)} of the best's)."),
+        "learning_curves": (
+            "Learning curves",
+            f"Median training loss {by} (line) with the middle half of the runs (band){panels}, "
+            "pooled over the other factors and seeds; "
+            + ("the dashed line is ε; " if target else "")
+            + "both axes are logarithmic. A run that stopped at ε keeps its last loss and a "
+            "diverged run counts as infinite loss, so the bands do not hide failures.",
+        ),
+        "epochs_ecdf": (
+            "Epochs to ε",
+            f"The fraction of runs {by} that had reached ε by epoch k{panels} (an ECDF, as in "
+            "COCO); runs that never reached ε keep a curve below 1.",
+        ),
+        "regularization": (
+            "Overfitting and regularisation",
+            "Final train (blue) and test (orange) accuracy per regularisation level; the gap "
+            "between them is overfitting, which regularisation should narrow.",
+        ),
+        "success_heatmap": (
+            "Success by init × activation",
+            "Share of runs that reached ε in each init × activation cell, with the mean "
+            "number of dead hidden units (constant on every training input) per run. The "
+            "best cell follows the rule for best (success rate, then median epochs to ε, "
+            "then test accuracy; ties named).",
+        ),
+        "hidden_units": (
+            "Learned hidden units",
+            "Each hidden unit's 12 incoming weights drawn as a 4×3 image beside the C and T "
+            "glyphs (white = ink; red = positive weight), with its threshold θ and its "
+            "weights to the C and T outputs.",
+        ),
+        "init_activations": (
+            "Hidden activations at initialisation",
+            "Histograms of the hidden outputs h on the training inputs at initialisation, "
+            f"over the runs' seeds (the first {INIT_SEEDS} at most), per init × activation, "
+            "as Saito's book shows for Xavier and He; values piled at a bound (or at 0 for "
+            "ReLU) pass no gradient back.",
+        ),
+        "lr_sensitivity": (
+            "Learning-rate sensitivity",
+            "Success rate and median training loss at stop against the learning rate per "
+            "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
+            "tuning seeds), filled markers the good range (success rate at least "
+            f"{percent(GOOD)} of the best's).",
+        ),
     }
 
 
@@ -63,6 +78,7 @@ def _median_iqr(median, iqr):
 def _mean_ci(mean, lo, hi):
     def one(x):
         return "–" if missing(x) else f"{x:.3f}"
+
     return "–" if missing(mean) else f"{one(mean)} [{one(lo)}, {one(hi)}]"
 
 
@@ -90,18 +106,30 @@ def outcome_header(target):
     """Column names of `outcome_cells`: without a target ε no "reached ε"
     column and no epochs to ε, and the final loss is the loss after the budget."""
     loss = "train loss at stop, median (IQR)" if target else "final train loss, median (IQR)"
-    return ["runs", *(["reached ε"] if target else []), "diverged",
-            *([f"epochs to ε, median [{_ci_label()}]"] if target else []),
-            loss, "test loss, median (IQR)", f"test acc, mean [{_ci_label()}]", "dead units"]
+    return [
+        "runs",
+        *(["reached ε"] if target else []),
+        "diverged",
+        *([f"epochs to ε, median [{_ci_label()}]"] if target else []),
+        loss,
+        "test loss, median (IQR)",
+        f"test acc, mean [{_ci_label()}]",
+        "dead units",
+    ]
 
 
 def outcome_cells(r, target):
     """Table cells of one `engine.analysis.tables.describe` row (a dict)."""
-    return [r["runs"], *([pct(r["success_rate"])] if target else []), r["diverged"],
-            *([epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"])] if target else []),
-            _median_iqr(r["train_loss_median"], r["train_loss_iqr"]),
-            _median_iqr(r["test_loss_median"], r["test_loss_iqr"]),
-            _mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"]), num(r["dead_units_mean"], 2)]
+    return [
+        r["runs"],
+        *([pct(r["success_rate"])] if target else []),
+        r["diverged"],
+        *([epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"])] if target else []),
+        _median_iqr(r["train_loss_median"], r["train_loss_iqr"]),
+        _median_iqr(r["test_loss_median"], r["test_loss_iqr"]),
+        _mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"]),
+        num(r["dead_units_mean"], 2),
+    ]
 
 
 def _sentence(text):
@@ -111,19 +139,28 @@ def _sentence(text):
 
 # ---------------------------------------------------------------- sections
 
-FIXED = (("init", "init"), ("activation", "activation"), ("optimizer", "optimizer"),
-         ("lr", "learning rate"), ("target_loss", "target loss ε"), ("epochs", "epoch budget"),
-         ("batch_size", "batch size"), ("reduction", "loss reduction"))
+FIXED = (
+    ("init", "init"),
+    ("activation", "activation"),
+    ("optimizer", "optimizer"),
+    ("lr", "learning rate"),
+    ("target_loss", "target loss ε"),
+    ("epochs", "epoch budget"),
+    ("batch_size", "batch size"),
+    ("reduction", "loss reduction"),
+)
 
 
 def _experiment(results):
     runs, m, layout = results.runs, results.manifest, results.layout
     seeds = m.get("seeds", sorted(runs["seed"].unique()))
     lines = [_sentence(m["description"])] if m.get("description") else []
-    lines.append(f"The {layout.n_in}-{layout.n_hidden}-{layout.n_out} network on the C/T images: "
-                 f"{len(runs)} of {m.get('n_runs', len(runs))} runs "
-                 f"({_count(m.get('n_configs', runs['config'].nunique()), 'configuration')} × "
-                 f"{_count(len(seeds), 'seed')}).")
+    lines.append(
+        f"The {layout.n_in}-{layout.n_hidden}-{layout.n_out} network on the C/T images: "
+        f"{len(runs)} of {m.get('n_runs', len(runs))} runs "
+        f"({_count(m.get('n_configs', runs['config'].nunique()), 'configuration')} × "
+        f"{_count(len(seeds), 'seed')})."
+    )
     factors = "; ".join(f"**{f}** ({', '.join(map(str, runs[f].cat.categories))})" for f in results.factors)
     lines.append(f"Factors: {factors}." if factors else "No factor varies.")
     facts = []
@@ -135,20 +172,26 @@ def _experiment(results):
         facts.append("no target loss ε (every run trains for the whole budget)")
     if "data" in m:
         d = m["data"]
-        facts.append(f"data: {d.get('n_train')} training and {d.get('n_test')} test images, pixel "
-                     f"flips {d.get('flip')}, noise {d.get('noise')}, data seed {d.get('seed')}")
+        facts.append(
+            f"data: {d.get('n_train')} training and {d.get('n_test')} test images, pixel "
+            f"flips {d.get('flip')}, noise {d.get('noise')}, data seed {d.get('seed')}"
+        )
     if facts:
         lines.append("Fixed settings: " + "; ".join(facts) + ".")
     if "spec" in m:
-        lines.append(f"Experiment file `{m['spec']}` (sha256 `{str(m.get('spec_sha256', ''))[:12]}`), "
-                     "given in full at the end.")
+        lines.append(
+            f"Experiment file `{m['spec']}` (sha256 `{str(m.get('spec_sha256', ''))[:12]}`), given in full at the end."
+        )
     return " ".join(lines)
 
 
 def _seed_list(seeds):
     seeds = [int(s) for s in seeds]
-    return ", ".join(map(str, seeds)) if len(seeds) <= 6 else \
-        f"{', '.join(map(str, seeds[:3]))}, …, {seeds[-1]}; {len(seeds)} seeds"
+    return (
+        ", ".join(map(str, seeds))
+        if len(seeds) <= 6
+        else f"{', '.join(map(str, seeds[:3]))}, …, {seeds[-1]}; {len(seeds)} seeds"
+    )
 
 
 def _methods(results):
@@ -156,33 +199,51 @@ def _methods(results):
     target = has_target(runs)
     tuning, evaluation = split_seeds(runs)
     if target:
-        ranking = ("Groups of runs are ranked by the share that reached ε, then the median epochs to ε "
-                   "(the median is *never* unless more than half reached ε), then mean test accuracy.")
-        censoring = ("Runs that never reached ε count as +∞ (*never*) like any other value, so a bound "
-                     "may be *never*.")
-        blocks = ("epochs to ε count a run that never reached ε as one epoch past the budget, so two "
-                  "such runs tie; a pair with a diverged run's missing value is left out.")
-        loss_name, loss_note = "Train loss at stop", (
-            "Runs stop as soon as E < ε, so the final train loss measures how far the last step "
-            "overshot ε and rewards large steps; the tables show it as *train loss at stop* and the "
-            "paired tests do not compare it.")
+        ranking = (
+            "Groups of runs are ranked by the share that reached ε, then the median epochs to ε "
+            "(the median is *never* unless more than half reached ε), then mean test accuracy."
+        )
+        censoring = "Runs that never reached ε count as +∞ (*never*) like any other value, so a bound may be *never*."
+        blocks = (
+            "epochs to ε count a run that never reached ε as one epoch past the budget, so two "
+            "such runs tie; a pair with a diverged run's missing value is left out."
+        )
+        loss_name, loss_note = (
+            "Train loss at stop",
+            (
+                "Runs stop as soon as E < ε, so the final train loss measures how far the last step "
+                "overshot ε and rewards large steps; the tables show it as *train loss at stop* and the "
+                "paired tests do not compare it."
+            ),
+        )
         agree = "the success rate and the median epochs to ε"
     else:
-        ranking = ("Without a target ε every run trains for the whole budget: groups are ranked by mean "
-                   "test accuracy.")
+        ranking = "Without a target ε every run trains for the whole budget: groups are ranked by mean test accuracy."
         censoring = ""
         blocks = "a pair with a diverged run's missing value is left out."
-        loss_name, loss_note = "Final train loss", (
-            "Every run trains for the same budget, so the final train loss is the loss after a "
-            "fixed number of epochs, and the paired tests compare it.")
+        loss_name, loss_note = (
+            "Final train loss",
+            (
+                "Every run trains for the same budget, so the final train loss is the loss after a "
+                "fixed number of epochs, and the paired tests compare it."
+            ),
+        )
         agree = "the other criteria"
     text = METHODS.read_text(encoding="utf-8").format(
-        level=percent(LEVEL), alpha=f"{ALPHA:g}", censoring=censoring,
+        level=percent(LEVEL),
+        alpha=f"{ALPHA:g}",
+        censoring=censoring,
         # The range of n runs covers the median with probability 1 − 2^(1−n).
-        few=int(np.ceil(1 + np.log2(1 / (1 - LEVEL)) - 1e-9)), ranking=ranking, agree=agree,
+        few=int(np.ceil(1 + np.log2(1 / (1 - LEVEL)) - 1e-9)),
+        ranking=ranking,
+        agree=agree,
         tuning=_seed_list(np.unique(runs["seed"][tuning])),
         evaluation=_seed_list(np.unique(runs["seed"][evaluation])),
-        blocks=blocks, zero_method=ZERO_METHOD, loss_name=loss_name, loss_note=loss_note)
+        blocks=blocks,
+        zero_method=ZERO_METHOD,
+        loss_name=loss_name,
+        loss_note=loss_note,
+    )
     # The template wraps its bullets; one line per bullet reads the same and diffs better.
     return [re.sub(r"\n +", " ", text).replace("  ", " ").rstrip(), ""]
 
@@ -190,13 +251,26 @@ def _methods(results):
 def _summary_section(results, tables, target):
     top = ranked(tables.summary.drop(columns="rank")).head(TOP)
     settings = level_settings(results.runs, results.factors)
-    rows = [[r["rank"], r["config"], *(r[f] for f in results.factors), *(_setting(r[c]) for c in settings),
-             *outcome_cells(r, target)] for r in top.to_dict("records")]
-    return ["## Best configurations", "",
-            f"The {len(top)} best of {len(tables.summary)} configurations under the rule for best (see "
-            "above; tied configurations share a rank), with the settings that differ between "
-            "configurations. All configurations: [summary.csv](summary.csv).", "",
-            markdown_table(["rank", "config", *results.factors, *settings, *outcome_header(target)], rows), ""]
+    rows = [
+        [
+            r["rank"],
+            r["config"],
+            *(r[f] for f in results.factors),
+            *(_setting(r[c]) for c in settings),
+            *outcome_cells(r, target),
+        ]
+        for r in top.to_dict("records")
+    ]
+    return [
+        "## Best configurations",
+        "",
+        f"The {len(top)} best of {len(tables.summary)} configurations under the rule for best (see "
+        "above; tied configurations share a rank), with the settings that differ between "
+        "configurations. All configurations: [summary.csv](summary.csv).",
+        "",
+        markdown_table(["rank", "config", *results.factors, *settings, *outcome_header(target)], rows),
+        "",
+    ]
 
 
 def _setting(value):
@@ -207,9 +281,15 @@ def _settings_section(tables):
     if tables.settings is None or tables.settings.empty:
         return []
     rows = [[r["factor"], r["level"], r["settings"]] for r in tables.settings.to_dict("records")]
-    return ["## Settings of each level", "",
-            "What each level sets: the settings that differ between configurations and each optimizer's "
-            "own hyperparameters.", "", markdown_table(["factor", "level", "settings"], rows), ""]
+    return [
+        "## Settings of each level",
+        "",
+        "What each level sets: the settings that differ between configurations and each optimizer's "
+        "own hyperparameters.",
+        "",
+        markdown_table(["factor", "level", "settings"], rows),
+        "",
+    ]
 
 
 def _effects_section(results, tables, target):
@@ -217,17 +297,29 @@ def _effects_section(results, tables, target):
         return []
     rows = [[r["factor"], r["level"], *outcome_cells(r, target)] for r in tables.main_effects.to_dict("records")]
     left_out = [f for f in results.factors if f not in pooled_factors(results.runs, results.factors)]
-    why = (f" Not pooled: {', '.join(left_out)}, whose levels mean a different thing for each optimizer "
-           "(see the learning-rate section)." if left_out else "")
-    return ["## Main effects", "",
-            "Each level of each factor, pooled over the other factors and the seeds "
-            f"([main_effects.csv](main_effects.csv)).{why}", "",
-            markdown_table(["factor", "level", *outcome_header(target)], rows), ""]
+    why = (
+        f" Not pooled: {', '.join(left_out)}, whose levels mean a different thing for each optimizer "
+        "(see the learning-rate section)."
+        if left_out
+        else ""
+    )
+    return [
+        "## Main effects",
+        "",
+        "Each level of each factor, pooled over the other factors and the seeds "
+        f"([main_effects.csv](main_effects.csv)).{why}",
+        "",
+        markdown_table(["factor", "level", *outcome_header(target)], rows),
+        "",
+    ]
 
 
 def metric_names(target):
-    return {"epochs_to_target": "epochs to ε", "test_acc": "test accuracy",
-            "train_loss": "train loss at stop" if target else "final train loss"}
+    return {
+        "epochs_to_target": "epochs to ε",
+        "test_acc": "test accuracy",
+        "train_loss": "train loss at stop" if target else "final train loss",
+    }
 
 
 def _paired_section(tables, target):
@@ -238,37 +330,81 @@ def _paired_section(tables, target):
 
     def verdict(r):
         return (r["winner"] or "–") + (f" ({r['note']})" if r["note"] else "")
-    rows = [[r["factor"], names[r["metric"]], f"{r['level_a']} vs {r['level_b']}", r["seeds"], r["blocks"],
-             " / ".join(pct(r[c]) for c in ("a_wins", "b_wins", "ties")),
-             _signed_interval(r["score_median"], r["score_lo"], r["score_hi"]), _signed(r["effect_size"]),
-             _p(r["p_value"]), _p(r["p_holm"]), verdict(r)]
-            for r in paired.to_dict("records")]
-    return ["## Paired comparisons", "",
-            "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
-            "of its own enters at its best sub-level, chosen on the tuning seeds, and is tested on the "
-            "evaluation seeds ([paired_tests.csv](paired_tests.csv)).", "",
-            markdown_table(["factor", "metric", "levels", "seeds", "blocks", "blocks won first / second / tied",
-                            f"net win share per seed, median [{_ci_label()}]", "effect r", "p",
-                            "p (Holm)", "winner"], rows), ""]
+
+    rows = [
+        [
+            r["factor"],
+            names[r["metric"]],
+            f"{r['level_a']} vs {r['level_b']}",
+            r["seeds"],
+            r["blocks"],
+            " / ".join(pct(r[c]) for c in ("a_wins", "b_wins", "ties")),
+            _signed_interval(r["score_median"], r["score_lo"], r["score_hi"]),
+            _signed(r["effect_size"]),
+            _p(r["p_value"]),
+            _p(r["p_holm"]),
+            verdict(r),
+        ]
+        for r in paired.to_dict("records")
+    ]
+    return [
+        "## Paired comparisons",
+        "",
+        "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
+        "of its own enters at its best sub-level, chosen on the tuning seeds, and is tested on the "
+        "evaluation seeds ([paired_tests.csv](paired_tests.csv)).",
+        "",
+        markdown_table(
+            [
+                "factor",
+                "metric",
+                "levels",
+                "seeds",
+                "blocks",
+                "blocks won first / second / tied",
+                f"net win share per seed, median [{_ci_label()}]",
+                "effect r",
+                "p",
+                "p (Holm)",
+                "winner",
+            ],
+            rows,
+        ),
+        "",
+    ]
 
 
 def _lr_section(tables, target):
     if tables.lr_ranges is None:
         return []
-    outcome = (["reached ε", f"epochs to ε, median [{_ci_label()}]"] if target else
-               [f"test acc, mean [{_ci_label()}]"])
-    rows = [[r["optimizer"], f"{r['best_lr']:g}",
-             *([pct(r["success_rate"]), epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"])]
-               if target else [_mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"])]),
-             "–" if missing(r["good_lr_min"]) else f"{r['good_lr_min']:g} – {r['good_lr_max']:g}",
-             r["good_levels"], num(r["decades"], 2)] for r in tables.lr_ranges.to_dict("records")]
-    return ["## Learning-rate sensitivity", "",
-            "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
-            "the tuning seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
-            f"whose success rate on the evaluation seeds is at least {percent(GOOD)} of the best's; its "
-            "width is in decades (powers of ten) "
-            "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).", "",
-            markdown_table(["optimizer", "best lr", *outcome, "good range", "good levels", "decades"], rows), ""]
+    outcome = ["reached ε", f"epochs to ε, median [{_ci_label()}]"] if target else [f"test acc, mean [{_ci_label()}]"]
+    rows = [
+        [
+            r["optimizer"],
+            f"{r['best_lr']:g}",
+            *(
+                [pct(r["success_rate"]), epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"])]
+                if target
+                else [_mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"])]
+            ),
+            "–" if missing(r["good_lr_min"]) else f"{r['good_lr_min']:g} – {r['good_lr_max']:g}",
+            r["good_levels"],
+            num(r["decades"], 2),
+        ]
+        for r in tables.lr_ranges.to_dict("records")
+    ]
+    return [
+        "## Learning-rate sensitivity",
+        "",
+        "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
+        "the tuning seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
+        f"whose success rate on the evaluation seeds is at least {percent(GOOD)} of the best's; its "
+        "width is in decades (powers of ten) "
+        "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
+        "",
+        markdown_table(["optimizer", "best lr", *outcome, "good range", "good levels", "decades"], rows),
+        "",
+    ]
 
 
 def _figures_section(figures, target):
@@ -286,8 +422,18 @@ def _figures_section(figures, target):
 def _spec_section(manifest):
     if "spec_text" not in manifest:
         return []
-    lines = ["## Experiment file", "", "<details><summary>" + manifest.get("spec", "experiment file") +
-             "</summary>", "", "```toml", manifest["spec_text"].rstrip(), "```", "", "</details>", ""]
+    lines = [
+        "## Experiment file",
+        "",
+        "<details><summary>" + manifest.get("spec", "experiment file") + "</summary>",
+        "",
+        "```toml",
+        manifest["spec_text"].rstrip(),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
     versions = manifest.get("versions")
     if versions:
         lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
@@ -296,8 +442,12 @@ def _spec_section(manifest):
 
 def _footer(results):
     source = results.source
-    return ["---", "", f"Read `{source['file']}` ({source['bytes']} bytes, sha256 `{source['sha256']}`)."
-            if source else "", ""]
+    return [
+        "---",
+        "",
+        f"Read `{source['file']}` ({source['bytes']} bytes, sha256 `{source['sha256']}`)." if source else "",
+        "",
+    ]
 
 
 def write_report(results, tables, figures, path):
@@ -326,8 +476,11 @@ def _verdicts(paired, metric, verb):
     winners = paired[(paired["winner"] != "") & (paired["metric"] == metric)]
     if not len(winners):
         return None
-    wins = ", ".join(f"{r['winner']} > {r['level_a'] if r['winner'] == r['level_b'] else r['level_b']}"
-                     + (f" ({r['note']})" if r["note"] else "") for r in winners.to_dict("records"))
+    wins = ", ".join(
+        f"{r['winner']} > {r['level_a'] if r['winner'] == r['level_b'] else r['level_b']}"
+        + (f" ({r['note']})" if r["note"] else "")
+        for r in winners.to_dict("records")
+    )
     return f"  {verb} (per seed, Holm p < {ALPHA:g}): {wins}"
 
 
@@ -336,31 +489,42 @@ def text_summary(results, tables, figures, report_path):
     runs = results.runs
     target = has_target(runs)
     reached = f"{runs['converged'].mean():.0%} reached ε, " if target else "no target ε, "
-    lines = [f"{results.experiment}: {_count(len(runs), 'run')}, "
-             f"{_count(runs['config'].nunique(), 'configuration')}, {reached}{int(runs['diverged'].sum())} diverged"]
+    lines = [
+        f"{results.experiment}: {_count(len(runs), 'run')}, "
+        f"{_count(runs['config'].nunique(), 'configuration')}, {reached}{int(runs['diverged'].sum())} diverged"
+    ]
     lines += [f"note: {n}" for n in results.notes]
     # Without a target loss every run trains to the end: test accuracy says more.
     for factor, rows in tables.main_effects.groupby("factor", sort=False):
-        levels = ", ".join(f"{r['level']} " + (pct(r["success_rate"]) if target else f"{r['test_acc_mean']:.3f}")
-                           for r in rows.to_dict("records"))
+        levels = ", ".join(
+            f"{r['level']} " + (pct(r["success_rate"]) if target else f"{r['test_acc_mean']:.3f}")
+            for r in rows.to_dict("records")
+        )
         lines.append(f"  {factor}: {'reached ε' if target else 'test accuracy'} {levels}")
-    for metric, verb in (("epochs_to_target", "faster to ε"), ("test_acc", "higher test accuracy"),
-                         ("train_loss", "lower final train loss")):
+    for metric, verb in (
+        ("epochs_to_target", "faster to ε"),
+        ("test_acc", "higher test accuracy"),
+        ("train_loss", "lower final train loss"),
+    ):
         line = _verdicts(tables.paired, metric, verb)
         if line:
             lines.append(line)
     if tables.lr_ranges is not None:
-        lines.append("  best lr (chosen on the tuning seeds): " + ", ".join(
-            f"{r['optimizer']} {r['best_lr']:g}" for r in tables.lr_ranges.to_dict("records")))
+        lines.append(
+            "  best lr (chosen on the tuning seeds): "
+            + ", ".join(f"{r['optimizer']} {r['best_lr']:g}" for r in tables.lr_ranges.to_dict("records"))
+        )
     order = ranked(tables.summary.drop(columns="rank"))
     best = order.iloc[0]
     levels = ", ".join(f"{f} {best[f]}" for f in results.factors)
-    outcome = (f"reached ε {pct(best['success_rate'])}, median epochs "
-               f"{epochs_interval(best['epochs_median'], best['epochs_lo'], best['epochs_hi'])}" if target else
-               f"test accuracy {_mean_ci(best['test_acc_mean'], best['test_acc_lo'], best['test_acc_hi'])}")
+    outcome = (
+        f"reached ε {pct(best['success_rate'])}, median epochs "
+        f"{epochs_interval(best['epochs_median'], best['epochs_lo'], best['epochs_hi'])}"
+        if target
+        else f"test accuracy {_mean_ci(best['test_acc_mean'], best['test_acc_lo'], best['test_acc_hi'])}"
+    )
     tied = order[order["rank"] == 1]["config"].iloc[1:].astype(int).tolist()
     ties = f"; tied with config{'s' if len(tied) > 1 else ''} {', '.join(map(str, tied))}" if tied else ""
-    lines.append(f"  best: config {int(best['config'])}" + (f" ({levels})" if levels else "")
-                 + f": {outcome}{ties}")
+    lines.append(f"  best: config {int(best['config'])}" + (f" ({levels})" if levels else "") + f": {outcome}{ties}")
     lines.append(f"wrote {len(tables.files())} tables, {len(figures.drawn)} figures and {report_path}")
     return "\n".join(lines)

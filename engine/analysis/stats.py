@@ -12,6 +12,7 @@
 - A test is significant when its p value (Holm-adjusted within its family) is
   below ALPHA.
 """
+
 import functools
 
 import numpy as np

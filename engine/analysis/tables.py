@@ -14,6 +14,7 @@ Rules the report states (from the constants here and in .stats):
 - **Paired tests, per seed.** The seed is the unit of replication: runs that
   share a seed share their initial weights and are strongly correlated.
 """
+
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -33,13 +34,31 @@ ZERO_METHOD = "pratt"  # Wilcoxon: zero per-seed scores are ranked, then dropped
 GOOD = 0.9  # an lr is good when its success rate is at least GOOD × the best one's
 RANK_BY = ("success_rate", "epochs_median", "test_acc_mean")
 # Each optimizer's own hyperparameters (the settings of engine.options it reads).
-OPTIMIZER_OWN = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "adagrad": ("eps",),
-                 "rmsprop": ("rho", "eps"), "adam": ("beta1", "beta2", "eps")}
+OPTIMIZER_OWN = {
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "adagrad": ("eps",),
+    "rmsprop": ("rho", "eps"),
+    "adam": ("beta1", "beta2", "eps"),
+}
 
 DESCRIBE_COLUMNS = [
-    "runs", "success_rate", "diverged", "epochs_median", "epochs_lo", "epochs_hi",
-    "train_loss_median", "train_loss_iqr", "test_loss_median", "test_loss_iqr",
-    "test_acc_mean", "test_acc_lo", "test_acc_hi", "dead_units_mean"]
+    "runs",
+    "success_rate",
+    "diverged",
+    "epochs_median",
+    "epochs_lo",
+    "epochs_hi",
+    "train_loss_median",
+    "train_loss_iqr",
+    "test_loss_median",
+    "test_loss_iqr",
+    "test_acc_mean",
+    "test_acc_lo",
+    "test_acc_hi",
+    "dead_units_mean",
+]
 
 
 def _never(x):
@@ -57,14 +76,21 @@ def describe(runs):
         "runs": len(runs),
         "success_rate": runs["converged"].mean(),
         "diverged": int(runs["diverged"].sum()),
-        "epochs_median": epochs[0], "epochs_lo": epochs[1], "epochs_hi": epochs[2],
+        "epochs_median": epochs[0],
+        "epochs_lo": epochs[1],
+        "epochs_hi": epochs[2],
     }
     for loss in ("train_loss", "test_loss"):
-        q25, q50, q75 = np.nanquantile(runs[loss].to_numpy(float), [0.25, 0.5, 0.75]) \
-            if runs[loss].notna().any() else (np.nan,) * 3
+        q25, q50, q75 = (
+            np.nanquantile(runs[loss].to_numpy(float), [0.25, 0.5, 0.75]) if runs[loss].notna().any() else (np.nan,) * 3
+        )
         row |= {f"{loss}_median": q50, f"{loss}_iqr": q75 - q25}
-    row |= {"test_acc_mean": acc[0], "test_acc_lo": acc[1], "test_acc_hi": acc[2],
-            "dead_units_mean": runs["dead_units"].astype(float).mean()}
+    row |= {
+        "test_acc_mean": acc[0],
+        "test_acc_lo": acc[1],
+        "test_acc_hi": acc[2],
+        "dead_units_mean": runs["dead_units"].astype(float).mean(),
+    }
     return {k: (_never(v).item() if k.startswith("epochs_") else v) for k, v in row.items()}
 
 
@@ -76,8 +102,12 @@ def rank(table):
     order = order.sort_values(["success_rate", "_t", "_acc"], ascending=[False, True, False], kind="stable")
     ranks, lead = {}, None
     for position, (index, row) in enumerate(order.iterrows(), start=1):
-        tied = lead is not None and row["success_rate"] == lead["success_rate"] and row["_t"] == lead["_t"] \
+        tied = (
+            lead is not None
+            and row["success_rate"] == lead["success_rate"]
+            and row["_t"] == lead["_t"]
             and (row["_acc"] == lead["_acc"] or lead["test_acc_lo"] <= row["_acc"] <= lead["test_acc_hi"])
+        )
         if not tied:
             lead, lead_rank = row, position
         ranks[index] = lead_rank
@@ -95,8 +125,7 @@ def level_settings(runs, factors):
     one (each optimizer's lr, a regulariser's strength), in runs order."""
     settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES and c not in factors]
     per_config = runs.groupby("config", observed=True)
-    return [c for c in settings
-            if runs[c].nunique() > 1 and (per_config[c].nunique(dropna=False) == 1).all()]
+    return [c for c in settings if runs[c].nunique() > 1 and (per_config[c].nunique(dropna=False) == 1).all()]
 
 
 def summary_table(runs, factors):
@@ -104,8 +133,10 @@ def summary_table(runs, factors):
     between configurations (`level_settings`), `describe` outcomes and its
     `rank` under the rule for "best"."""
     settings = level_settings(runs, factors)
-    rows = [{"config": config, **{f: group[f].iloc[0] for f in factors + settings}, **describe(group)}
-            for config, group in runs.groupby("config", sort=True)]
+    rows = [
+        {"config": config, **{f: group[f].iloc[0] for f in factors + settings}, **describe(group)}
+        for config, group in runs.groupby("config", sort=True)
+    ]
     table = pd.DataFrame(rows)
     table["rank"] = rank(table).reindex(table.index)
     return _with_levels(table, runs, factors)
@@ -117,8 +148,10 @@ def pooled_factors(runs, factors):
     and no numeric factor whose levels differ between the levels of a text
     factor (each optimizer's own lrs)."""
     text = [f for f in factors if not pd.api.types.is_numeric_dtype(runs[f].cat.categories)]
+
     def nested_in_text(f):
         return f not in text and any(f in nested_factors(runs, factors, t) for t in text)
+
     varies = "optimizer" in factors and runs["optimizer"].nunique() > 1
     return [f for f in factors if not (f == "lr" and varies) and not nested_in_text(f)]
 
@@ -126,9 +159,11 @@ def pooled_factors(runs, factors):
 def main_effects(runs, factors):
     """Each level of each `pooled_factors` factor, pooled (averaged) over the
     other factors and seeds."""
-    rows = [{"factor": f, "level": level, **describe(group)}
-            for f in pooled_factors(runs, factors)
-            for level, group in runs.groupby(f, observed=True, sort=True)]
+    rows = [
+        {"factor": f, "level": level, **describe(group)}
+        for f in pooled_factors(runs, factors)
+        for level, group in runs.groupby(f, observed=True, sort=True)
+    ]
     return pd.DataFrame(rows, columns=["factor", "level", *DESCRIBE_COLUMNS])
 
 
@@ -170,8 +205,11 @@ def _paired_values(runs, metric):
     NaN (a diverged run's loss or accuracy) drops that pair."""
     if metric == "epochs_to_target":
         budget = runs["epochs"] if "epochs" in runs else runs["epochs_run"].max()
-        x = np.where(runs["converged"], runs["epochs_to_target"].to_numpy(float, na_value=np.nan),
-                     np.asarray(budget, dtype=float) + 1)
+        x = np.where(
+            runs["converged"],
+            runs["epochs_to_target"].to_numpy(float, na_value=np.nan),
+            np.asarray(budget, dtype=float) + 1,
+        )
     else:
         x = runs[metric].to_numpy(float)
     return x if PAIRED_METRICS[metric] == "higher" else -x
@@ -180,9 +218,11 @@ def _paired_values(runs, metric):
 def nested_factors(runs, factors, factor):
     """The other factors not crossed with `factor`: their levels differ between
     its levels, as each optimizer's own list of lrs does in a variant factor."""
+
     def crossed(other):
         pairs = runs.groupby([factor, other], observed=True).ngroups
         return pairs == runs[factor].nunique() * runs[other].nunique()
+
     return [f for f in factors if f != factor and not crossed(f)]
 
 
@@ -193,8 +233,7 @@ def composite_levels(runs, factor, nested):
     columns = [factor, *nested]
     # Labels per distinct combination, then mapped to the runs: no loop over runs.
     combos = runs[columns].drop_duplicates().reset_index(drop=True)
-    varies = [combos.groupby(factor, observed=True)[other].transform("nunique").to_numpy() > 1
-              for other in nested]
+    varies = [combos.groupby(factor, observed=True)[other].transform("nunique").to_numpy() > 1 for other in nested]
     labels = []
     for i, (level, *values) in enumerate(combos.itertuples(index=False)):
         parts = [f"{other}={value}" for other, value, vary in zip(nested, values, varies) if vary[i]]
@@ -202,9 +241,14 @@ def composite_levels(runs, factor, nested):
             labels.append(parts[0])
         else:
             labels.append(f"{level} ({', '.join(parts)})" if parts else str(level))
-    label = pd.Series(pd.MultiIndex.from_frame(runs[columns]).map(
-        dict(zip(pd.MultiIndex.from_frame(combos), labels))), index=runs.index) if nested else \
-        runs[factor].astype(str)
+    label = (
+        pd.Series(
+            pd.MultiIndex.from_frame(runs[columns]).map(dict(zip(pd.MultiIndex.from_frame(combos), labels))),
+            index=runs.index,
+        )
+        if nested
+        else runs[factor].astype(str)
+    )
     return pd.Categorical(label, categories=pd.unique(label))
 
 
@@ -215,8 +259,9 @@ def best_sublevels(runs, factor, levels, tuning):
     rows = runs[tuning].assign(_level=levels[tuning])
     chosen = []
     for _, group in rows.groupby(factor, observed=True):
-        table = pd.DataFrame([{"level": level, **describe(g)}
-                              for level, g in group.groupby("_level", observed=True, sort=True)])
+        table = pd.DataFrame(
+            [{"level": level, **describe(g)} for level, g in group.groupby("_level", observed=True, sort=True)]
+        )
         chosen.append(ranked(table)["level"].iloc[0])
     return chosen
 
@@ -274,16 +319,35 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
             a_better = (table["score_lo"] > 0) & (table["effect_size"] > 0)
             b_better = (table["score_hi"] < 0) & (table["effect_size"] < 0)
             significant = table["p_holm"] < alpha
-            table["winner"] = np.where(significant & a_better, table["level_a"],
-                                       np.where(significant & b_better, table["level_b"], ""))
+            table["winner"] = np.where(
+                significant & a_better, table["level_a"], np.where(significant & b_better, table["level_b"], "")
+            )
             loser_wins = np.where(table["winner"] == table["level_a"], table["b_wins"], table["a_wins"])
             winner_wins = np.where(table["winner"] == table["level_a"], table["a_wins"], table["b_wins"])
-            table["note"] = np.where((table["winner"] != "") & (loser_wins > winner_wins),
-                                     "the other level wins more blocks", "")
+            table["note"] = np.where(
+                (table["winner"] != "") & (loser_wins > winner_wins), "the other level wins more blocks", ""
+            )
             tables.append(table)
-    columns = ["factor", "metric", "level_a", "level_b", "seeds", "blocks", "a_wins", "b_wins", "ties",
-               "score_median", "score_lo", "score_hi", "effect_size", "statistic", "p_value", "p_holm",
-               "winner", "note"]
+    columns = [
+        "factor",
+        "metric",
+        "level_a",
+        "level_b",
+        "seeds",
+        "blocks",
+        "a_wins",
+        "b_wins",
+        "ties",
+        "score_median",
+        "score_lo",
+        "score_hi",
+        "effect_size",
+        "statistic",
+        "p_value",
+        "p_holm",
+        "winner",
+        "note",
+    ]
     return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
 
 
@@ -295,10 +359,23 @@ def _paired_row(factor, metric, a, b, wide):
     else:
         statistic, p = np.nan, (1.0 if len(scores) else np.nan)
     median, lo, hi = median_ci(scores)
-    return {"factor": factor, "metric": metric, "level_a": a, "level_b": b, "seeds": len(scores),
-            "blocks": blocks, "a_wins": shares[0], "b_wins": shares[1], "ties": shares[2],
-            "score_median": median, "score_lo": lo, "score_hi": hi,
-            "effect_size": rank_biserial(scores), "statistic": statistic, "p_value": p}
+    return {
+        "factor": factor,
+        "metric": metric,
+        "level_a": a,
+        "level_b": b,
+        "seeds": len(scores),
+        "blocks": blocks,
+        "a_wins": shares[0],
+        "b_wins": shares[1],
+        "ties": shares[2],
+        "score_median": median,
+        "score_lo": lo,
+        "score_hi": hi,
+        "effect_size": rank_biserial(scores),
+        "statistic": statistic,
+        "p_value": p,
+    }
 
 
 def has_lr_axis(runs, factors):
@@ -322,12 +399,14 @@ def lr_sensitivity(runs, *, good=GOOD, tuning=None):
     keys = [group, "lr"] if group else ["lr"]
 
     def table_of(rows):
-        return pd.DataFrame([{**dict(zip(keys, key)), **describe(g)}
-                             for key, g in rows.groupby(keys, observed=True, sort=True)])
+        return pd.DataFrame(
+            [{**dict(zip(keys, key)), **describe(g)} for key, g in rows.groupby(keys, observed=True, sort=True)]
+        )
+
     table, chooser = table_of(data[held_out]), table_of(data[tuning])
     table["best"] = False
     table["good"] = False
-    for key, g in (table.groupby(group, observed=True, sort=False) if group else [(None, table)]):
+    for key, g in table.groupby(group, observed=True, sort=False) if group else [(None, table)]:
         options = chooser[chooser[group] == key] if group else chooser
         best_lr = ranked(options)["lr"].iloc[0]
         table.loc[g.index[g["lr"] == best_lr], "best"] = True
@@ -341,17 +420,26 @@ def lr_ranges(table):
     (in decades)."""
     group = "optimizer" if "optimizer" in table else None
     rows = []
-    for key, g in (table.groupby(group, observed=True, sort=True) if group else [("all", table)]):
+    for key, g in table.groupby(group, observed=True, sort=True) if group else [("all", table)]:
         best = g[g["best"]].iloc[0]
         lrs = g.loc[g["good"], "lr"]
-        rows.append({"optimizer": key, "best_lr": best["lr"], "success_rate": best["success_rate"],
-                     "epochs_median": best["epochs_median"], "epochs_lo": best["epochs_lo"],
-                     "epochs_hi": best["epochs_hi"], "test_acc_mean": best["test_acc_mean"],
-                     "test_acc_lo": best["test_acc_lo"], "test_acc_hi": best["test_acc_hi"],
-                     "good_lr_min": lrs.min() if len(lrs) else np.nan,
-                     "good_lr_max": lrs.max() if len(lrs) else np.nan,
-                     "good_levels": len(lrs),
-                     "decades": np.log10(lrs.max() / lrs.min()) if len(lrs) else np.nan})
+        rows.append(
+            {
+                "optimizer": key,
+                "best_lr": best["lr"],
+                "success_rate": best["success_rate"],
+                "epochs_median": best["epochs_median"],
+                "epochs_lo": best["epochs_lo"],
+                "epochs_hi": best["epochs_hi"],
+                "test_acc_mean": best["test_acc_mean"],
+                "test_acc_lo": best["test_acc_lo"],
+                "test_acc_hi": best["test_acc_hi"],
+                "good_lr_min": lrs.min() if len(lrs) else np.nan,
+                "good_lr_max": lrs.max() if len(lrs) else np.nan,
+                "good_levels": len(lrs),
+                "decades": np.log10(lrs.max() / lrs.min()) if len(lrs) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -367,11 +455,14 @@ def per_level_settings(runs, factors):
             continue
         for level, group in runs.groupby(factor, observed=True, sort=True):
             own = OPTIMIZER_OWN.get(str(level), ()) if factor == "optimizer" else ()
-            columns = [c for c in varying if group[c].nunique(dropna=False) == 1] + \
-                      [c for c in own if c in group and c not in varying]
-            settings = ", ".join(f"{c} {group[c].iloc[0]:g}" if isinstance(group[c].iloc[0], float)
-                                 else f"{c} {group[c].iloc[0]}" for c in columns
-                                 if group[c].nunique(dropna=False) == 1)
+            columns = [c for c in varying if group[c].nunique(dropna=False) == 1] + [
+                c for c in own if c in group and c not in varying
+            ]
+            settings = ", ".join(
+                f"{c} {group[c].iloc[0]:g}" if isinstance(group[c].iloc[0], float) else f"{c} {group[c].iloc[0]}"
+                for c in columns
+                if group[c].nunique(dropna=False) == 1
+            )
             if settings:
                 rows.append({"factor": factor, "level": level, "settings": settings})
     return pd.DataFrame(rows, columns=["factor", "level", "settings"])
@@ -388,15 +479,24 @@ class Tables:
 
     def files(self):
         """File name -> table, for the tables that exist."""
-        named = {"summary.csv": self.summary, "main_effects.csv": self.main_effects,
-                 "paired_tests.csv": self.paired, "lr_sensitivity.csv": self.lr,
-                 "lr_ranges.csv": self.lr_ranges}
+        named = {
+            "summary.csv": self.summary,
+            "main_effects.csv": self.main_effects,
+            "paired_tests.csv": self.paired,
+            "lr_sensitivity.csv": self.lr,
+            "lr_ranges.csv": self.lr_ranges,
+        }
         return {name: t for name, t in named.items() if t is not None}
 
 
 def compute_tables(results):
     runs, factors = results.runs, results.factors
     lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
-    return Tables(summary_table(runs, factors), main_effects(runs, factors),
-                  paired_comparisons(runs, factors), lr, lr_ranges(lr) if lr is not None else None,
-                  per_level_settings(runs, factors))
+    return Tables(
+        summary_table(runs, factors),
+        main_effects(runs, factors),
+        paired_comparisons(runs, factors),
+        lr,
+        lr_ranges(lr) if lr is not None else None,
+        per_level_settings(runs, factors),
+    )

@@ -2,6 +2,7 @@
 of levels (the objective against each tuned setting, the chosen trial marked) and a
 paragraph that states the protocol and warns when a choice sits on the edge
 of its range. Reads tuning.csv and manifest.json's "tuning" (engine.sweep.tune)."""
+
 import json
 from pathlib import Path
 
@@ -19,12 +20,19 @@ DPI = 100
 # "on the edge": the best setting may lie outside the range.
 EDGE = 0.05
 OBJECTIVE_WORDS = {
-    "ert": ("expected running time to ε on the training set (all epochs run by a trial's runs per run "
-            "that reached ε; +∞ without one), lower is better", "ERT (epochs)"),
-    "val_loss": ("median validation loss over the trial's runs (a diverged run counts as +∞), lower is "
-                 "better", "median validation loss"),
-    "val_acc": ("mean validation accuracy over the trial's runs (a diverged run counts as 0), higher is "
-                "better", "mean validation accuracy"),
+    "ert": (
+        "expected running time to ε on the training set (all epochs run by a trial's runs per run "
+        "that reached ε; +∞ without one), lower is better",
+        "ERT (epochs)",
+    ),
+    "val_loss": (
+        "median validation loss over the trial's runs (a diverged run counts as +∞), lower is better",
+        "median validation loss",
+    ),
+    "val_acc": (
+        "mean validation accuracy over the trial's runs (a diverged run counts as 0), higher is better",
+        "mean validation accuracy",
+    ),
 }
 
 
@@ -90,9 +98,16 @@ def plot_tuning(table, tuning):
     top = LINE * (2 + -(-keys // key_columns)) + 0.2  # title, legend rows, the first row's title
     height = top + BOTTOM + len(groups) * PANEL_H + (len(groups) - 1) * GAP_H
     fig = Figure(figsize=(width, height))
-    grid = fig.add_gridspec(len(groups), columns, left=LEFT / width, right=(LEFT + panels) / width,
-                            bottom=BOTTOM / height, top=1 - top / height,
-                            wspace=GAP_W / PANEL_W, hspace=GAP_H / PANEL_H)
+    grid = fig.add_gridspec(
+        len(groups),
+        columns,
+        left=LEFT / width,
+        right=(LEFT + panels) / width,
+        bottom=BOTTOM / height,
+        top=1 - top / height,
+        wspace=GAP_W / PANEL_W,
+        hspace=GAP_H / PANEL_H,
+    )
     colors = {epochs: f"C{i}" for i, epochs in enumerate(budgets)}
     for g, group in enumerate(groups):
         trials = last[last["group"] == g]
@@ -125,12 +140,22 @@ def plot_tuning(table, tuning):
 
     def key(label, color, marker="o", size=5):
         return Line2D([], [], linestyle="", marker=marker, markersize=size, color=color, label=label)
+
     handles = [key(f"{epochs} epochs", colors[epochs]) for epochs in budgets]
     handles += [key("no finite value (top edge)", "0.4", "^"), key("chosen", "black", "*", 12)]
-    fig.legend(handles=handles, loc="upper center", ncols=key_columns, fontsize="small",
-               bbox_to_anchor=(0.5, 1 - LINE * 1.2 / height), frameon=False)
-    fig.suptitle("Tuning: each trial's objective at the last rung it reached; tuned range shaded",
-                 y=1 - 0.08 / height, fontsize="medium")
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        ncols=key_columns,
+        fontsize="small",
+        bbox_to_anchor=(0.5, 1 - LINE * 1.2 / height),
+        frameon=False,
+    )
+    fig.suptitle(
+        "Tuning: each trial's objective at the last rung it reached; tuned range shaded",
+        y=1 - 0.08 / height,
+        fontsize="medium",
+    )
     return fig
 
 
@@ -142,8 +167,10 @@ def edge_warnings(tuning):
             at = position(group["chosen"][key], scale, low, high)
             if at <= EDGE or at >= 1 - EDGE:
                 bound = "low" if at <= EDGE else "high"
-                lines.append(f"- **Warning**: {group_name(group)}: {key} = {group['chosen'][key]:g} sits at the "
-                             f"{bound} edge of its range [{low:g}, {high:g}]; the best value may lie outside it.")
+                lines.append(
+                    f"- **Warning**: {group_name(group)}: {key} = {group['chosen'][key]:g} sits at the "
+                    f"{bound} edge of its range [{low:g}, {high:g}]; the best value may lie outside it."
+                )
     return lines
 
 
@@ -156,7 +183,9 @@ def range_texts(groups):
     texts = []
     for space, levels in spaces.items():
         shared = [f"{f} {v}" for f, v in levels[0].items() if all(other[f] == v for other in levels)]
-        ranges = ", ".join(f"{key} {scale} [{low:g}, {high:g}]" for key, (scale, low, high) in json.loads(space).items())
+        ranges = ", ".join(
+            f"{key} {scale} [{low:g}, {high:g}]" for key, (scale, low, high) in json.loads(space).items()
+        )
         texts.append(f"{', '.join(shared) or 'every combination'}: {ranges}")
     return texts
 
@@ -188,26 +217,53 @@ def tuning_section(results_folder, figure=None):
         return []
     table, tuning = loaded
     epochs = table.groupby("rung")["epochs"].max()
-    budget = (f"{tuning['trials']} trials per combination, every one at the full epoch budget" if len(epochs) == 1
-              else f"{tuning['trials']} trials per combination, by successive halving: "
-              + ", ".join(f"{keep} trial{'s' * (keep > 1)} at {epochs[k]} epochs" for k, (keep, _) in enumerate(tuning["rungs"]))
-              + f" (the best 1/{tuning['halving']} of a rung go on with {tuning['halving']}× the epochs)")
+    budget = (
+        f"{tuning['trials']} trials per combination, every one at the full epoch budget"
+        if len(epochs) == 1
+        else f"{tuning['trials']} trials per combination, by successive halving: "
+        + ", ".join(
+            f"{keep} trial{'s' * (keep > 1)} at {epochs[k]} epochs" for k, (keep, _) in enumerate(tuning["rungs"])
+        )
+        + f" (the best 1/{tuning['halving']} of a rung go on with {tuning['halving']}× the epochs)"
+    )
     configs = {len(group["configs"]) for group in tuning["groups"]}
     protocol = (
         f"Before the comparison, each combination of {', '.join(tuning['factors'])} was tuned apart, with the "
         f"same budget: random search over a scrambled Sobol sequence (scipy.stats.qmc.Sobol, sampler seed "
         f"{tuning['sampler_seed']}; samples rounded to 4 significant digits), {budget}. Ranges "
-        f"(log: uniform in the logarithm): {'; '.join(range_texts(tuning['groups']))}. A trial trains each of its combination's "
+        f"(log: uniform in the logarithm): {'; '.join(range_texts(tuning['groups']))}. "
+        "A trial trains each of its combination's "
         f"{' or '.join(map(str, sorted(configs)))} configuration(s) on the tuning seeds, "
         f"{_seeds(tuning['seeds'])}; its objective is the {OBJECTIVE_WORDS[tuning['objective']][0]}; ties go to "
         f"the earlier trial. The comparison then ran each combination at its best trial's settings on the "
         f"evaluation seeds, {_seeds(tuning['evaluation_seeds'])}, none of them a tuning seed, so the "
-        f"choice is not fitted to the seeds it is judged on. Every trial: [tuning.csv](tuning.csv).")
+        f"choice is not fitted to the seeds it is judged on. Every trial: [tuning.csv](tuning.csv)."
+    )
     settings = list(dict.fromkeys(key for group in tuning["groups"] for key in group["space"]))
-    rows = [[group_name(group), *(num(group["chosen"][k], 4) if k in group["chosen"] else "–" for k in settings),
-             num(group["value"], 4)] for group in tuning["groups"]]
-    return ["## Tuning", "", protocol, "",
-            markdown_table(["combination", *settings, OBJECTIVE_WORDS[tuning["objective"]][1]], rows), "",
-            *edge_warnings(tuning), *([""] if edge_warnings(tuning) else []),
-            *([f"![Tuning: the objective against each tuned setting, a row per combination of "
-               f"{', '.join(tuning['factors'])}]({figure})"] if figure else []), ""]
+    rows = [
+        [
+            group_name(group),
+            *(num(group["chosen"][k], 4) if k in group["chosen"] else "–" for k in settings),
+            num(group["value"], 4),
+        ]
+        for group in tuning["groups"]
+    ]
+    return [
+        "## Tuning",
+        "",
+        protocol,
+        "",
+        markdown_table(["combination", *settings, OBJECTIVE_WORDS[tuning["objective"]][1]], rows),
+        "",
+        *edge_warnings(tuning),
+        *([""] if edge_warnings(tuning) else []),
+        *(
+            [
+                f"![Tuning: the objective against each tuned setting, a row per combination of "
+                f"{', '.join(tuning['factors'])}]({figure})"
+            ]
+            if figure
+            else []
+        ),
+        "",
+    ]

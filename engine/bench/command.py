@@ -1,5 +1,6 @@
 """`nn47 bench kernel|convergence|throughput|all`: run the benchmarks, write
 their tables, figures and bench.md."""
+
 import sys
 import time
 from pathlib import Path
@@ -19,8 +20,9 @@ def run_convergence(out, sizes):
     lr_table.to_csv(out / "convergence_lr.csv", index=False, float_format="%.6g")
     summary.to_csv(out / "convergence.csv", index=False, float_format="%.6g")
     drawn = figures.convergence_figures(runs, lr_table, out)
-    tuned = ", ".join(f"{r.optimizer} {r.lr:g} ({r.success_rate:.0%})"
-                      for r in summary[summary["lr_choice"] == "tuned"].itertuples())
+    tuned = ", ".join(
+        f"{r.optimizer} {r.lr:g} ({r.success_rate:.0%})" for r in summary[summary["lr_choice"] == "tuned"].itertuples()
+    )
     print(f"convergence: {len(runs)} runs; tuned lr (success on the evaluation seeds): {tuned}")
     return convergence_section(runs, lr_table, summary, drawn, sizes)
 
@@ -30,13 +32,17 @@ def run_throughput(out, sizes):
     table.to_csv(out / "throughput.csv", index=False, float_format="%.6g")
     figure = figures.throughput_figure(table, out)
     main = table[table["study"] == "implementations"]
-    print("throughput (sample-steps/s): " + ", ".join(
-        f"{r.implementation} {r.sample_steps_per_s:.3g}" for r in main.itertuples()))
+    print(
+        "throughput (sample-steps/s): "
+        + ", ".join(f"{r.implementation} {r.sample_steps_per_s:.3g}" for r in main.itertuples())
+    )
     roofline = roofline_table(sizes.job[2])
     roofline.to_csv(out / "roofline.csv", index=False, float_format="%.6g")
     float32 = table[table["study"] == "float32"].set_index("implementation")["sample_steps_per_s"]
-    engine_speed = {"float64": main.set_index("implementation").loc["engine", "sample_steps_per_s"],
-                    "float32": float32.get("engine", float("nan"))}
+    engine_speed = {
+        "float64": main.set_index("implementation").loc["engine", "sample_steps_per_s"],
+        "float32": float32.get("engine", float("nan")),
+    }
     return throughput_section(table, figure, sizes) + roofline_section(roofline, engine_speed)
 
 
@@ -67,7 +73,7 @@ def cmd_bench(args):
     except BenchError as error:
         print(f"nn47 bench: {error}", file=sys.stderr)
         return 1
-    if args.what == "all":   # bench.md holds every study; one alone leaves it as it was
+    if args.what == "all":  # bench.md holds every study; one alone leaves it as it was
         write_markdown(out / "bench.md", sections, command)
         print(f"wrote {out / 'bench.md'}")
     return 0

@@ -2,6 +2,7 @@
 protocol of experiments/default.toml's [tune] section (on seeds of its own),
 and at its textbook default; with every optimizer's learning-rate grid
 beside them, to show how sensitive each one is."""
+
 import json
 from itertools import product
 
@@ -21,8 +22,7 @@ from .sizes import FULL, BenchError
 
 # Learning rates "at their default": the values of Saito's book (Deep Learning
 # from Scratch, ch. 6: SGD, Momentum, Nesterov, AdaGrad, RMSprop 0.01, Adam 0.001).
-DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01,
-              "adam": 0.001}
+DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.001}
 # Eight rates in 1-3-10 steps (3.5 decades) per optimizer: each holds the default
 # and reaches past the rates where runs start to fail (measured on this task).
 LR_GRID = {
@@ -33,12 +33,12 @@ LR_GRID = {
     "rmsprop": (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
     "adam": (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
 }
-PROBLEMS = tuple(product(("sigmoid", "tanh", "relu"), ("xavier", "he")))   # (activation, init)
+PROBLEMS = tuple(product(("sigmoid", "tanh", "relu"), ("xavier", "he")))  # (activation, init)
 N_TRAIN = 32
 # Mean cross-entropy: a misclassified sample has e ≥ log 2, so E < 0.02 with
 # n ≤ 34 samples implies 100 % training accuracy (checked anyway).
 TARGET = 0.02
-PROFILE_TAUS = (1.0, 2.0, 10.0)   # performance-profile points quoted in the tables
+PROFILE_TAUS = (1.0, 2.0, 10.0)  # performance-profile points quoted in the tables
 
 
 # The tuned half runs the [tune] protocol of experiments/default.toml (tests
@@ -50,10 +50,24 @@ TUNE_OBJECTIVE = "ert"
 CHOICES = ("tuned", "default")
 
 
-CONVERGENCE_COLUMNS = ["optimizer", "lr_choice", "lr", "settings", "runs", "success_rate", "ert_epochs",
-                       "ert_epochs_half_budget", "diverged",
-                       "epochs_median", "epochs_lo", "epochs_hi", "grad_evals_median", "grad_evals_lo",
-                       "grad_evals_hi", *(f"profile_tau_{tau:g}" for tau in PROFILE_TAUS)]
+CONVERGENCE_COLUMNS = [
+    "optimizer",
+    "lr_choice",
+    "lr",
+    "settings",
+    "runs",
+    "success_rate",
+    "ert_epochs",
+    "ert_epochs_half_budget",
+    "diverged",
+    "epochs_median",
+    "epochs_lo",
+    "epochs_hi",
+    "grad_evals_median",
+    "grad_evals_lo",
+    "grad_evals_hi",
+    *(f"profile_tau_{tau:g}" for tau in PROFILE_TAUS),
+]
 
 
 def convergence_runs(sizes=FULL):
@@ -66,17 +80,33 @@ def convergence_runs(sizes=FULL):
     for optimizer, grid in LR_GRID.items():
         lr = np.repeat(grid, seeds.size)
         for activation, init in PROBLEMS:
-            result = train(d.X_train, d.T_train, np.tile(seeds, len(grid)), init=init, optimizer=optimizer,
-                           lr=lr, activation=activation, epochs=sizes.budget, target_loss=TARGET,
-                           record_every=sizes.budget)
+            result = train(
+                d.X_train,
+                d.T_train,
+                np.tile(seeds, len(grid)),
+                init=init,
+                optimizer=optimizer,
+                lr=lr,
+                activation=activation,
+                epochs=sizes.budget,
+                target_loss=TARGET,
+                record_every=sizes.budget,
+            )
             frames.append(result.runs.assign(optimizer=optimizer, lr=lr, activation=activation, init=init))
     runs = pd.concat(frames, ignore_index=True)
     runs["optimizer"] = pd.Categorical(runs["optimizer"], categories=list(LR_GRID))
     runs["success"] = runs["converged"] & (runs["train_acc"] == 1)
-    runs = runs.assign(epochs=sizes.budget, target_loss=TARGET, n_train=N_TRAIN, lr_choice="grid",
-                       default_lr=runs["lr"] == runs["optimizer"].map(DEFAULT_LR).astype(float),
-                       settings=[settings_text({"lr": lr, **{k: TRAIN_DEFAULTS[k] for k in OPTIMIZER_OWN[o]}})
-                                 for o, lr in zip(runs["optimizer"], runs["lr"])])
+    runs = runs.assign(
+        epochs=sizes.budget,
+        target_loss=TARGET,
+        n_train=N_TRAIN,
+        lr_choice="grid",
+        default_lr=runs["lr"] == runs["optimizer"].map(DEFAULT_LR).astype(float),
+        settings=[
+            settings_text({"lr": lr, **{k: TRAIN_DEFAULTS[k] for k in OPTIMIZER_OWN[o]}})
+            for o, lr in zip(runs["optimizer"], runs["lr"])
+        ],
+    )
     return runs[RUN_COLUMNS + [c for c in runs.columns if c not in RUN_COLUMNS]]
 
 
@@ -92,16 +122,33 @@ def tuning_spec(sizes):
     search space, tuned over the six problems, then run on the evaluation seeds."""
     activations = sorted({a for a, _ in PROBLEMS}, key=[a for a, _ in PROBLEMS].index)
     inits = sorted({i for _, i in PROBLEMS}, key=[i for _, i in PROBLEMS].index)
-    return "\n".join([
-        "# Written by `nn47 bench convergence`: the tuned half of the optimizer benchmark.",
-        'description = "Each optimizer tuned by the [tune] protocol of experiments/default.toml"',
-        f"seeds = {sizes.seeds}", f"record_every = {sizes.budget}",
-        "[data]", f"n_train = {N_TRAIN}", "n_test = 1", "seed = 0",
-        "[settings]", f"epochs = {sizes.budget}", f"target_loss = {TARGET}",
-        "[factors]", f"activation = {activations!r}".replace("'", '"'), f"init = {inits!r}".replace("'", '"'),
-        "[factors.optimizer]", *(f"{o} = {{}}" for o in LR_GRID),
-        "[tune]", 'factors = ["optimizer"]', f"trials = {sizes.tune_trials}", f"seeds = {sizes.tune_seeds}",
-        f'objective = "{TUNE_OBJECTIVE}"', f"halving = {TUNE_HALVING}", ""])
+    return "\n".join(
+        [
+            "# Written by `nn47 bench convergence`: the tuned half of the optimizer benchmark.",
+            'description = "Each optimizer tuned by the [tune] protocol of experiments/default.toml"',
+            f"seeds = {sizes.seeds}",
+            f"record_every = {sizes.budget}",
+            "[data]",
+            f"n_train = {N_TRAIN}",
+            "n_test = 1",
+            "seed = 0",
+            "[settings]",
+            f"epochs = {sizes.budget}",
+            f"target_loss = {TARGET}",
+            "[factors]",
+            f"activation = {activations!r}".replace("'", '"'),
+            f"init = {inits!r}".replace("'", '"'),
+            "[factors.optimizer]",
+            *(f"{o} = {{}}" for o in LR_GRID),
+            "[tune]",
+            'factors = ["optimizer"]',
+            f"trials = {sizes.tune_trials}",
+            f"seeds = {sizes.tune_seeds}",
+            f'objective = "{TUNE_OBJECTIVE}"',
+            f"halving = {TUNE_HALVING}",
+            "",
+        ]
+    )
 
 
 def tuned_runs(sizes, out):
@@ -117,10 +164,14 @@ def tuned_runs(sizes, out):
     tuning = json.loads((report.folder / "manifest.json").read_text())["tuning"]
     chosen = {group["levels"]["optimizer"]: group["chosen"] for group in tuning["groups"]}
     runs["optimizer"] = pd.Categorical(runs["optimizer"], categories=list(LR_GRID))
-    runs = runs.assign(lr_choice="tuned", success=runs["converged"] & (runs["train_acc"] == 1), default_lr=False,
-                       settings=runs["optimizer"].map(lambda o: settings_text(chosen[o])).astype(str),
-                       epochs_to_target=runs["epochs_to_target"].astype("Int64"),
-                       dead_units=runs["dead_units"].astype("Int64"))
+    runs = runs.assign(
+        lr_choice="tuned",
+        success=runs["converged"] & (runs["train_acc"] == 1),
+        default_lr=False,
+        settings=runs["optimizer"].map(lambda o: settings_text(chosen[o])).astype(str),
+        epochs_to_target=runs["epochs_to_target"].astype("Int64"),
+        dead_units=runs["dead_units"].astype("Int64"),
+    )
     return runs
 
 
@@ -128,8 +179,7 @@ def as_success(runs):
     """The runs with `converged` meaning success and epochs to ε kept only for
     successes, so the analysis helpers count a run that reached ε but missed a
     sample as never done."""
-    return runs.assign(converged=runs["success"],
-                       epochs_to_target=runs["epochs_to_target"].where(runs["success"]))
+    return runs.assign(converged=runs["success"], epochs_to_target=runs["epochs_to_target"].where(runs["success"]))
 
 
 def time_to_target(runs, column):
@@ -141,7 +191,7 @@ def performance_ratios(times):
     """Dolan–Moré ratios t_ps / min_s t_ps for problems (rows) × solvers (columns)
     of positive times; +∞ where a solver failed (t = +∞)."""
     t = np.asarray(times, dtype=float)
-    with np.errstate(invalid="ignore"):   # ∞/∞ where every solver failed
+    with np.errstate(invalid="ignore"):  # ∞/∞ where every solver failed
         ratios = t / t.min(axis=1, keepdims=True)
     return np.where(np.isfinite(t), ratios, np.inf)
 
@@ -162,8 +212,10 @@ def expected_running_time(runs, keys, budget=None):
     epochs and succeeds if it did by then (a run stops at success, so the
     epochs before are the same under either budget)."""
     if budget is not None:
-        runs = runs.assign(epochs_run=runs["epochs_run"].clip(upper=budget),
-                           success=runs["success"] & (runs["epochs_to_target"].to_numpy(float, na_value=np.inf) <= budget))
+        runs = runs.assign(
+            epochs_run=runs["epochs_run"].clip(upper=budget),
+            success=runs["success"] & (runs["epochs_to_target"].to_numpy(float, na_value=np.inf) <= budget),
+        )
     totals = runs.groupby(keys, observed=True).agg(epochs=("epochs_run", "sum"), successes=("success", "sum"))
     return (totals["epochs"] / totals["successes"]).where(totals["successes"] > 0, np.inf).rename("ert_epochs")
 
@@ -177,9 +229,12 @@ def lr_table_of(runs):
     settings come from tuning seeds."""
     grid = runs[runs["lr_choice"] == "grid"]
     table = lr_sensitivity(as_success(grid)).merge(
-        expected_running_time(grid, ["optimizer", "lr"]).reset_index(), on=["optimizer", "lr"])
-    intervals = {key: median_ci(time_to_target(group, "epochs_to_target"))
-                 for key, group in grid.groupby(["optimizer", "lr"], observed=True)}
+        expected_running_time(grid, ["optimizer", "lr"]).reset_index(), on=["optimizer", "lr"]
+    )
+    intervals = {
+        key: median_ci(time_to_target(group, "epochs_to_target"))
+        for key, group in grid.groupby(["optimizer", "lr"], observed=True)
+    }
     lo_hi = [intervals[(o, lr)] for o, lr in zip(table["optimizer"], table["lr"])]
     table["epochs_lo"] = [np.nan if np.isinf(lo) else lo for _, lo, _ in lo_hi]
     table["epochs_hi"] = [np.nan if np.isinf(hi) else hi for _, _, hi in lo_hi]
@@ -197,8 +252,9 @@ def chosen_runs(runs, choice):
 
 def problem_times(runs):
     """Epochs to success, problems (activation, init, seed) × optimizers."""
-    return (runs.assign(t=time_to_target(runs, "epochs_to_target"))
-            .pivot_table(index=["activation", "init", "seed"], columns="optimizer", values="t", observed=True))
+    return runs.assign(t=time_to_target(runs, "epochs_to_target")).pivot_table(
+        index=["activation", "init", "seed"], columns="optimizer", values="t", observed=True
+    )
 
 
 def convergence_summary(runs):
@@ -214,10 +270,17 @@ def convergence_summary(runs):
         ert = expected_running_time(chosen, "optimizer")
         ert_half = expected_running_time(chosen, "optimizer", chosen["epochs"].iloc[0] // 2)
         for optimizer, group in chosen.groupby("optimizer", observed=True):
-            row = {"optimizer": optimizer, "lr_choice": choice, "lr": group["lr"].iloc[0],
-                   "settings": group["settings"].iloc[0], "runs": len(group),
-                   "success_rate": group["success"].mean(), "ert_epochs": ert[optimizer],
-                   "ert_epochs_half_budget": ert_half[optimizer], "diverged": int(group["diverged"].sum())}
+            row = {
+                "optimizer": optimizer,
+                "lr_choice": choice,
+                "lr": group["lr"].iloc[0],
+                "settings": group["settings"].iloc[0],
+                "runs": len(group),
+                "success_rate": group["success"].mean(),
+                "ert_epochs": ert[optimizer],
+                "ert_epochs_half_budget": ert_half[optimizer],
+                "diverged": int(group["diverged"].sum()),
+            }
             for column, name in (("epochs_to_target", "epochs"), ("grad_evals", "grad_evals")):
                 median, lo, hi = (np.nan if np.isinf(x) else x for x in median_ci(time_to_target(group, column)))
                 row |= {f"{name}_median": median, f"{name}_lo": lo, f"{name}_hi": hi}

@@ -1,4 +1,5 @@
 """Figures of the benchmarks (headless, matplotlib's object API as in engine.analysis.figures)."""
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -17,7 +18,7 @@ def plot_performance_profiles(runs):
         for column, optimizer in enumerate(times.columns):
             r = np.sort(ratios[:, column])
             solved = int(np.isfinite(r).sum())
-            shares = np.arange(solved + 1) / r.size          # after the k-th smallest ratio: k / problems
+            shares = np.arange(solved + 1) / r.size  # after the k-th smallest ratio: k / problems
             ax.step(np.r_[1.0, r[:solved], right], np.r_[shares, shares[-1]], where="post", label=optimizer)
         ax.set_xscale("log")
         ax.set_xlim(1, right)
@@ -39,8 +40,10 @@ def convergence_figures(runs, lr_table, out):
         fig.suptitle(f"ECDF of epochs to target, lr {choice}, pooled over activation × init and seeds")
         figures[f"ecdf_{choice}.png"] = (f"ECDF, lr {choice}", fig)
     # The star marks the grid's lr of lowest ERT, not analyze's `best`.
-    figures["lr_sensitivity.png"] = ("Learning-rate sensitivity (★ the grid's lr of lowest ERT)",
-                                     plot_lr_sensitivity(lr_table.assign(best=lr_table["lowest_ert"])))
+    figures["lr_sensitivity.png"] = (
+        "Learning-rate sensitivity (★ the grid's lr of lowest ERT)",
+        plot_lr_sensitivity(lr_table.assign(best=lr_table["lowest_ert"])),
+    )
     for name, (_, fig) in figures.items():
         fig.savefig(out / name, dpi=DPI)
     return {name: caption for name, (caption, _) in figures.items()}
@@ -57,8 +60,9 @@ def throughput_figure(table, out, name="throughput.png"):
     bars.bar(float32["implementation"] + " f32", float32["sample_steps_per_s"], color="tab:orange", label="float32")
     bars.legend(fontsize="small")
     bars.tick_params(axis="x", rotation=20)
-    bars.set_title(f"{job['runs'].iloc[0]:.0f} runs × {job['epochs'].iloc[0]:.0f} epochs × "
-                   f"{job['samples'].iloc[0]:.0f} samples")
+    bars.set_title(
+        f"{job['runs'].iloc[0]:.0f} runs × {job['epochs'].iloc[0]:.0f} epochs × {job['samples'].iloc[0]:.0f} samples"
+    )
     for implementation, rows in table[table["study"] == "runs_per_call"].groupby("implementation", sort=False):
         runs_axis.plot(rows["runs"], rows["sample_steps_per_s"], marker="o", label=implementation)
     runs_axis.set_xscale("log")

@@ -1,5 +1,6 @@
 """bench.md: the tables and figures of one `nn47 bench all`, with the words
 around them written from the same constants the benchmarks use."""
+
 import numba
 import numpy as np
 
@@ -26,29 +27,58 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
     best, fastest = by_rule[by_rule["best"]], by_rule[by_rule["lowest_ert"]]
     slower = (best["ert_epochs"] / fastest["ert_epochs"]).max()
     gain = (best["success_rate"] - fastest["success_rate"]).max()
-    header = ["optimizer", "settings", "runs", "success", "ERT epochs", f"ERT at {budget // 2} epochs", "diverged",
-              "epochs to target, median [95% CI]", "grad evals, median [95% CI]",
-              *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS)]
+    header = [
+        "optimizer",
+        "settings",
+        "runs",
+        "success",
+        "ERT epochs",
+        f"ERT at {budget // 2} epochs",
+        "diverged",
+        "epochs to target, median [95% CI]",
+        "grad evals, median [95% CI]",
+        *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS),
+    ]
     tables, rankings = [], []
     for choice, group in summary.groupby("lr_choice", sort=False):
-        rows = [[r.optimizer, r.settings, r.runs, f"{r.success_rate:.0%}", ert_text(r.ert_epochs),
-                 ert_text(r.ert_epochs_half_budget), r.diverged,
-                 epochs_interval(r.epochs_median, r.epochs_lo, r.epochs_hi),
-                 epochs_interval(r.grad_evals_median, r.grad_evals_lo, r.grad_evals_hi),
-                 *(f"{getattr(r, f'profile_tau_{tau:g}'):.0%}" for tau in PROFILE_TAUS)]
-                for r in group.itertuples()]
-        tables += [f"**{'Tuned' if choice == 'tuned' else 'Default'} settings**"
-                   + (" (tuned on the tuning seeds, measured on the evaluation seeds)" if choice == "tuned" else
-                      " (Saito's book: lr, and the optimizers' usual hyperparameters)"),
-                   "", markdown_table(header, rows), ""]
-        rankings.append(f"- {choice}: at {budget} epochs {ert_ranking(group, 'ert_epochs')}; at {budget // 2} "
-                        f"epochs {ert_ranking(group, 'ert_epochs_half_budget')}")
+        rows = [
+            [
+                r.optimizer,
+                r.settings,
+                r.runs,
+                f"{r.success_rate:.0%}",
+                ert_text(r.ert_epochs),
+                ert_text(r.ert_epochs_half_budget),
+                r.diverged,
+                epochs_interval(r.epochs_median, r.epochs_lo, r.epochs_hi),
+                epochs_interval(r.grad_evals_median, r.grad_evals_lo, r.grad_evals_hi),
+                *(f"{getattr(r, f'profile_tau_{tau:g}'):.0%}" for tau in PROFILE_TAUS),
+            ]
+            for r in group.itertuples()
+        ]
+        tables += [
+            f"**{'Tuned' if choice == 'tuned' else 'Default'} settings**"
+            + (
+                " (tuned on the tuning seeds, measured on the evaluation seeds)"
+                if choice == "tuned"
+                else " (Saito's book: lr, and the optimizers' usual hyperparameters)"
+            ),
+            "",
+            markdown_table(header, rows),
+            "",
+        ]
+        rankings.append(
+            f"- {choice}: at {budget} epochs {ert_ranking(group, 'ert_epochs')}; at {budget // 2} "
+            f"epochs {ert_ranking(group, 'ert_epochs_half_budget')}"
+        )
     tuned = chosen_runs(runs, "tuned")
-    per_problem = (tuned.assign(problem=tuned["activation"] + " · " + tuned["init"])
-                   .pivot_table(index="optimizer", columns="problem", values="success", observed=True, sort=False))
+    per_problem = tuned.assign(problem=tuned["activation"] + " · " + tuned["init"]).pivot_table(
+        index="optimizer", columns="problem", values="success", observed=True, sort=False
+    )
     grid = "; ".join(f"{o} {', '.join(f'{lr:g}' for lr in g)}" for o, g in LR_GRID.items())
     return [
-        "## Optimizer convergence", "",
+        "## Optimizer convergence",
+        "",
         f"Each optimizer trains {sizes.seeds} evaluation seeds (the same initial weights for every optimizer "
         f"and setting: paired) on each of {len(PROBLEMS)} problems, activation × init "
         f"({', '.join(f'{a} · {i}' for a, i in PROBLEMS)}), on the noisy C/T training set of {N_TRAIN} images: "
@@ -59,7 +89,8 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
         f"epoch); a run that never succeeded counts as never, so a median is 'never' unless more than half "
         f"succeeded; intervals are percentile-bootstrap 95 %. ERT, COCO's expected running time, is the epochs "
         f"run by all runs, successful or not, per success: the cost of one success when failed runs are "
-        f"restarted.", "",
+        f"restarted.",
+        "",
         f"**Tuned** is the protocol of `make sweep` (experiments/default.toml's `[tune]`): per optimizer, "
         f"{sizes.tune_trials} points of a scrambled Sobol sequence over its lr and its own hyperparameters "
         f"(the default ranges of `engine.sweep.search`), successive halving with η = {TUNE_HALVING}, objective "
@@ -69,24 +100,35 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
         f"Saito's book with the usual hyperparameters. ρ(τ) is the Dolan–Moré performance profile among the "
         f"six optimizers at the same choice: the share of (problem, seed) pairs on which the optimizer "
         f"succeeded within τ × the fastest optimizer's epochs (ρ(1): among the fastest; optimizers that tie "
-        f"for fastest all count).", "",
+        f"for fastest all count).",
+        "",
         *tables,
         "**ERT and the budget.** Much of an ERT can come from a few runs that never succeed and spend the "
         "whole budget, so the ranking depends on it. The ERT the same runs give if they had stopped at half "
-        "the budget (a run stops at success, so the epochs before are the same):", "",
-        *rankings, "",
-        "**Success rate per problem at the tuned settings**", "",
-        markdown_table(["optimizer", *per_problem.columns],
-                       [[o, *(f"{v:.0%}" for v in values)] for o, values in per_problem.iterrows()]), "",
+        "the budget (a run stops at success, so the epochs before are the same):",
+        "",
+        *rankings,
+        "",
+        "**Success rate per problem at the tuned settings**",
+        "",
+        markdown_table(
+            ["optimizer", *per_problem.columns],
+            [[o, *(f"{v:.0%}" for v in values)] for o, values in per_problem.iterrows()],
+        ),
+        "",
         f"**Learning-rate grids** (sensitivity, on the evaluation seeds: {grid}). `convergence_lr.csv` holds "
         f"every optimizer × lr pooled over problems and seeds, epochs to target with its median and bootstrap "
         f"interval; `lowest_ert` marks the grid's lr of lowest ERT, `best` the lr `nn47 analyze` would pick "
         f"(highest success rate first: its lrs have up to {slower:.3g}× the lowest ERT here, for success "
         f"rates that differ by {gain:.1%} at most). Both are measured on the evaluation seeds, so neither "
-        f"is a fair choice; the tuned settings above are.", "",
-        *(f"![{caption}]({name})" for name, caption in figures.items()), "",
+        f"is a fair choice; the tuned settings above are.",
+        "",
+        *(f"![{caption}]({name})" for name, caption in figures.items()),
+        "",
         "Tables: `convergence.csv` (the rows above), `convergence_lr.csv` (the grids), `convergence_runs.csv` "
-        "(every run: `lr_choice` grid or tuned).", ""]
+        "(every run: `lr_choice` grid or tuned).",
+        "",
+    ]
 
 
 def throughput_section(table, figure, sizes):
@@ -94,23 +136,64 @@ def throughput_section(table, figure, sizes):
         return table[table["study"] == study]
 
     def speed_rows(study):
-        return [[r.implementation, r.runs, r.epochs, f"{r.seconds_best:.3f}", f"{r.seconds_median:.3f}",
-                 f"{r.sample_steps_per_s:.3g}", f"{r.engine_speedup:.3g}", f"{r.loss_rel_diff:.1e}"]
-                for r in rows_of(study).itertuples()]
+        return [
+            [
+                r.implementation,
+                r.runs,
+                r.epochs,
+                f"{r.seconds_best:.3f}",
+                f"{r.seconds_median:.3f}",
+                f"{r.sample_steps_per_s:.3g}",
+                f"{r.engine_speedup:.3g}",
+                f"{r.loss_rel_diff:.1e}",
+            ]
+            for r in rows_of(study).itertuples()
+        ]
 
-    speed_header = ["implementation", "runs", "epochs", "best s", "median s", "sample-steps/s",
-                    "time ÷ engine's", "loss rel. diff."]
+    speed_header = [
+        "implementation",
+        "runs",
+        "epochs",
+        "best s",
+        "median s",
+        "sample-steps/s",
+        "time ÷ engine's",
+        "loss rel. diff.",
+    ]
     runs, epochs, samples = sizes.job
     scaling = rows_of("runs_per_call").pivot(index="runs", columns="implementation", values="sample_steps_per_s")
     scaling = scaling[rows_of("runs_per_call")["implementation"].unique()]
-    probe_header = ["study", "implementation", "runs", "epochs", "process s", "import s", "first call s",
-                    "RSS after import MiB", "peak RSS MiB", "note"]
-    probes = [[r.study, r.implementation, r.runs, r.epochs, f"{r.process_s:.2f}", f"{r.import_s:.2f}",
-               f"{r.first_call_s:.2f}", f"{r.rss_after_import_mb:.0f}", f"{r.peak_rss_mb:.0f}", r.note]
-              for r in table[table["study"].isin(["start", "memory"])].itertuples()]
+    probe_header = [
+        "study",
+        "implementation",
+        "runs",
+        "epochs",
+        "process s",
+        "import s",
+        "first call s",
+        "RSS after import MiB",
+        "peak RSS MiB",
+        "note",
+    ]
+    probes = [
+        [
+            r.study,
+            r.implementation,
+            r.runs,
+            r.epochs,
+            f"{r.process_s:.2f}",
+            f"{r.import_s:.2f}",
+            f"{r.first_call_s:.2f}",
+            f"{r.rss_after_import_mb:.0f}",
+            f"{r.peak_rss_mb:.0f}",
+            r.note,
+        ]
+        for r in table[table["study"].isin(["start", "memory"])].itertuples()
+    ]
     absent = [name for name, ok in references.available().items() if not ok]
     return [
-        "## Engine throughput", "",
+        "## Engine throughput",
+        "",
         f"The job: {runs} runs × {epochs} epochs × {samples} samples of full-batch Adam (lr {JOB_LR:g}), "
         f"sigmoid hidden units, softmax, cross-entropy, mean, float64 (float32 in its own table), every run "
         f"from its own Xavier "
@@ -120,71 +203,115 @@ def throughput_section(table, figure, sizes):
         f"installed. numpy and torch run on one thread (threadpoolctl, where installed, limits numpy's "
         f"BLAS; torch.set_num_threads): their default two spin-wait between the job's small operations and "
         f"were several times slower here; JAX splits the runs over one XLA CPU device per core "
-        f"(`{references.JAX_DEVICES_FLAG}`)"
-        + (f" (not installed here: {', '.join(absent)})" if absent else "") + ". "
+        f"(`{references.JAX_DEVICES_FLAG}`)" + (f" (not installed here: {', '.join(absent)})" if absent else "") + ". "
         f"Sample-steps/s = runs · samples · epochs / best seconds; 'time ÷ engine's' is the best time "
         f"over the engine's on the same job; every implementation must end at the engine's final losses "
         f"(largest relative difference shown; the benchmark stops above {LOSS_RTOL:g}). Each point: a "
         f"one-epoch warm-up call of each implementation, then the best and median of {sizes.repeats} calls, "
         f"taken in rounds of one call of each (a busy spell of the machine falls on all alike), all in one "
-        f"process.", "",
-        "**The same job, every implementation**", "", markdown_table(speed_header, speed_rows("implementations")),
+        f"process.",
+        "",
+        "**The same job, every implementation**",
+        "",
+        markdown_table(speed_header, speed_rows("implementations")),
         "",
         "**Scaling with runs per call** (sample-steps/s; epochs chosen so that a point is about "
         f"{sizes.work:.0e} sample-steps, at least {MIN_EPOCHS} (fewer would time each run's fixed cost, its "
         f"final evaluation), at most {sizes.max_epochs}; references only up to "
-        + ", ".join(f"{n} {m:,}" for n, m in REFERENCE_MAX_RUNS.items()) + " runs: beyond, a call takes "
-        "too long here)", "",
-        markdown_table(["runs", *scaling.columns],
-                       [[f"{n:,}", *(num(v) for v in row)] for n, row in scaling.iterrows()]), "",
-        "**Scaling with epochs** (engine; the per-call cost shows at few epochs)", "",
-        markdown_table(speed_header, speed_rows("epochs")), "",
+        + ", ".join(f"{n} {m:,}" for n, m in REFERENCE_MAX_RUNS.items())
+        + " runs: beyond, a call takes "
+        "too long here)",
+        "",
+        markdown_table(
+            ["runs", *scaling.columns], [[f"{n:,}", *(num(v) for v in row)] for n, row in scaling.iterrows()]
+        ),
+        "",
+        "**Scaling with epochs** (engine; the per-call cost shows at few epochs)",
+        "",
+        markdown_table(speed_header, speed_rows("epochs")),
+        "",
         f"**Jobs**: the same runs in one process with {numba.get_num_threads()} threads (engine) or 1, "
-        "or split over 2 loky processes with 1 thread each", "",
-        markdown_table(speed_header, speed_rows("parallel")), "",
+        "or split over 2 loky processes with 1 thread each",
+        "",
+        markdown_table(speed_header, speed_rows("parallel")),
+        "",
         *float32_lines(rows_of("float32"), speed_header, speed_rows("float32")),
         "**Start-up, compilation and peak memory**, each in a fresh Python process: process s is the whole "
         "process from the parent's side, import s the time to import the engine, first call s the first "
         "training call (numba compilation or loading its cache; importing torch or jax and JAX's "
         "compilation for the references), memory the process's peak resident set size "
         "(VmHWM of `/proc/self/status`), after the imports and at the end. Target for a warm start: "
-        "under 2 s" + ("" if sizes.cold_compile else "; the cold compilation is skipped in --quick mode")
-        + ".", "", markdown_table(probe_header, probes), "",
-        f"![Throughput]({figure})", "", "Table: `throughput.csv` (every row above).", ""]
+        "under 2 s" + ("" if sizes.cold_compile else "; the cold compilation is skipped in --quick mode") + ".",
+        "",
+        markdown_table(probe_header, probes),
+        "",
+        f"![Throughput]({figure})",
+        "",
+        "Table: `throughput.csv` (every row above).",
+        "",
+    ]
 
 
 def float32_lines(rows, header, table_rows):
     """The float32 table, the engine's float32 speed-up over its float64, and the final losses' agreement."""
     best = rows.set_index("implementation")["seconds_best"]
     engine64 = rows.set_index("implementation").loc["engine, float64"]
-    jax = (f"{best['jax_batched'] / best['engine']:.3g}× the sample-steps per second of `jax.jit(jax.vmap)` "
-           f"in float32 (target ≥ 8×)"
-           if "jax_batched" in best else "JAX is not installed here, so there is no float32 JAX row")
+    jax = (
+        f"{best['jax_batched'] / best['engine']:.3g}× the sample-steps per second of `jax.jit(jax.vmap)` "
+        f"in float32 (target ≥ 8×)"
+        if "jax_batched" in best
+        else "JAX is not installed here, so there is no float32 JAX row"
+    )
     return [
-        "**float32**: the same job with `dtype = \"float32\"` in the engine and float32 arrays in the "
+        '**float32**: the same job with `dtype = "float32"` in the engine and float32 arrays in the '
         "references; 'time ÷ engine's' and the loss difference are against the engine in float32, and the "
         "last row is the engine in float64. float32 rounds differently from float64, so final losses "
         f"agree to float32's accumulated rounding, not bit for bit (the benchmark stops above "
-        f"{FLOAT32_LOSS_RTOL:g}).", "",
-        markdown_table(header, table_rows), "",
+        f"{FLOAT32_LOSS_RTOL:g}).",
+        "",
+        markdown_table(header, table_rows),
+        "",
         f"Engine float32: {engine64.seconds_best / best['engine']:.3g}× the sample-steps per second of "
         f"float64 (target ≥ 1.6×); {jax}. Final losses, float32 against float64 (the same initial weights "
-        f"rounded to float32): largest relative difference {engine64.loss_rel_diff:.1e}.", ""]
+        f"rounded to float32): largest relative difference {engine64.loss_rel_diff:.1e}.",
+        "",
+    ]
 
 
 def roofline_section(table, engine_speed):
     """Work, time and limits per kernel section; engine_speed: {dtype: sample-steps/s of the
     throughput job in this run, all threads}."""
     limits = table.groupby("dtype", sort=False).first()
-    rows = [[r.dtype, r.section, f"{r.flops:.0f}", f"{r.bytes:.0f}", f"{r.exp_log:g}", f"{r.divisions:.3g}",
-             f"{r.ns_per_sample_step:.2f}", f"{r.compute_frac:.0%}", f"{r.l1_frac:.0%}", f"{r.exp_frac:.0%}",
-             f"{r.div_frac:.0%}", r.binds] for r in table.itertuples()]
+    rows = [
+        [
+            r.dtype,
+            r.section,
+            f"{r.flops:.0f}",
+            f"{r.bytes:.0f}",
+            f"{r.exp_log:g}",
+            f"{r.divisions:.3g}",
+            f"{r.ns_per_sample_step:.2f}",
+            f"{r.compute_frac:.0%}",
+            f"{r.l1_frac:.0%}",
+            f"{r.exp_frac:.0%}",
+            f"{r.div_frac:.0%}",
+            r.binds,
+        ]
+        for r in table.itertuples()
+    ]
     lines = []
     for dtype, group in table.groupby("dtype", sort=False):
         lim = limits.loc[dtype]
         # the roofline of the whole step: each section at its binding limit, one core, times the cores
-        floor = sum(max(r.flops / lim.peak_flops, r.bytes / lim.l1_bytes_s, r.exp_log / lim.exp_per_s,
-                        r.divisions / lim.div_per_s) for r in group.itertuples())
+        floor = sum(
+            max(
+                r.flops / lim.peak_flops,
+                r.bytes / lim.l1_bytes_s,
+                r.exp_log / lim.exp_per_s,
+                r.divisions / lim.div_per_s,
+            )
+            for r in group.itertuples()
+        )
         measured = group["ns_per_sample_step"].sum() * 1e-9
         cores = numba.get_num_threads()
         lines.append(
@@ -194,9 +321,11 @@ def roofline_section(table, engine_speed):
             f"takes {measured * 1e9:.2f} ns on one core ({1 / measured:.3g}/s; × {cores} threads = "
             f"{cores / measured:.3g}/s; the throughput job measured {engine_speed.get(dtype, float('nan')):.3g}/s). "
             f"At every section's binding limit it would take {floor * 1e9:.2f} ns: at most "
-            f"{cores / floor:.3g} sample-steps/s on {cores} cores.")
+            f"{cores / floor:.3g} sample-steps/s on {cores} cores."
+        )
     return [
-        "## Roofline", "",
+        "## Roofline",
+        "",
         "Each section of one sample-step of the throughput job (per run, per sample; the update's "
         "once-per-step work divided by the samples): flops and bytes moved, counted from the code "
         "(`engine/bench/roofline.py`: every array element read or written in the inner loops), exp/log "
@@ -207,17 +336,44 @@ def roofline_section(table, engine_speed):
         "numba microbenchmark in this run. 'binds' is the limit the section comes closest to. The "
         "counts are upper bounds (LLVM keeps some elements in registers) and the CPU overlaps one "
         "section with the next, so a section timed as a difference can come out short: a share above "
-        "100 % says that, not a broken limit; exp/log counts every call as one exp.", "",
-        markdown_table(["dtype", "section", "flops", "bytes", "exp/log", "÷ and √", "ns / sample-step",
-                        "of compute peak", "of L1 bandwidth", "of exp rate", "of divider", "binds"], rows), "",
-        *lines, "", "Table: `roofline.csv`.", ""]
+        "100 % says that, not a broken limit; exp/log counts every call as one exp.",
+        "",
+        markdown_table(
+            [
+                "dtype",
+                "section",
+                "flops",
+                "bytes",
+                "exp/log",
+                "÷ and √",
+                "ns / sample-step",
+                "of compute peak",
+                "of L1 bandwidth",
+                "of exp rate",
+                "of divider",
+                "binds",
+            ],
+            rows,
+        ),
+        "",
+        *lines,
+        "",
+        "Table: `roofline.csv`.",
+        "",
+    ]
 
 
 def write_markdown(path, sections, command):
     info = machine()
-    lines = ["# Benchmarks", "",
-             f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
-             + ", ".join(f"{k} {v}" for k, v in {**versions(), **references.versions()}.items() if v) + ".", "",
-             "Other work on the machine makes timings vary between calls and between runs: tables "
-             "show the best and the median; the Jobs table shows how many cores this run had.", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
+        + ", ".join(f"{k} {v}" for k, v in {**versions(), **references.versions()}.items() if v)
+        + ".",
+        "",
+        "Other work on the machine makes timings vary between calls and between runs: tables "
+        "show the best and the median; the Jobs table shows how many cores this run had.",
+        "",
+    ]
     path.write_text("\n".join(lines + [line for section in sections for line in section]), encoding="utf-8")

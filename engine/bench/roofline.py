@@ -19,6 +19,7 @@ binding limit of a section is the one its measured rate comes closest to.
 On a busy machine a difference can come out near zero or below: the table
 shows what was measured.
 """
+
 import time
 
 import numpy as np
@@ -26,16 +27,29 @@ import pandas as pd
 
 from ..kernels.config import jit
 from ..kernels.fastmath import exp_
-from ..kernels.network import (INPUTS, LANES, TILE, Net, add_error, hidden_gradient, hidden_sums, load_inputs,
-                               load_targets, output_backward, output_sums, outputs, scratch)
+from ..kernels.network import (
+    INPUTS,
+    LANES,
+    TILE,
+    Net,
+    add_error,
+    hidden_gradient,
+    hidden_sums,
+    load_inputs,
+    load_targets,
+    output_backward,
+    output_sums,
+    outputs,
+    scratch,
+)
 from ..kernels.optimizers import ADAM, add_decay, update
 from ..model.layout import Layout
 from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
 from .throughput import JOB_LR, job_data, job_params
 
 SECTIONS = ("forward", "error", "backward", "update")
-CHAINS = 8   # independent chains per lane: enough to fill both arithmetic pipes
-ROUNDS = 7   # timings per level; the best counts
+CHAINS = 8  # independent chains per lane: enough to fill both arithmetic pipes
+ROUNDS = 7  # timings per level; the best counts
 
 
 def counts(layout, n):
@@ -53,14 +67,21 @@ def counts(layout, n):
     calls = n_in // INPUTS + n_in % INPUTS
     hidden_sums = H * ((1 + TILE) / TILE + n_in / TILE + 2 * calls)
     # targets and Σt into the lanes; hidden sums; sigmoid 1/(1+e); output sums; softmax of two
-    forward_ = (2 * n_in * H + 2 * H + 2 * H * K + 4,
-                K + 1 + hidden_sums + 2 * H + K * (2 + 4 * H) + 7,
-                H + 1, H + 2)   # e^−s and 1/(1+e) per hidden unit; e^(s_other − s_max), z divided twice
+    forward_ = (
+        2 * n_in * H + 2 * H + 2 * H * K + 4,
+        K + 1 + hidden_sums + 2 * H + K * (2 + 4 * H) + 7,
+        H + 1,
+        H + 2,
+    )  # e^−s and 1/(1+e) per hidden unit; e^(s_other − s_max), z divided twice
     # label, hits, log1p(u) (two divisions: log's (m−1)/(m+1), log1p's x/(w−1)), −t (s − max − log Σ)
     error = (1 + 4 + 4 * K, 1 + 4 + 2 + 6 * K, 1, 2)
     # δ^O; δ^H = 0 then += δ^O w, and g += δ^O h; g_θ; slope; the tile's g += δ^H x and g_θ
-    backward_ = (3 * K + 4 * H * K + K + 3 * H + H * (2 * n_in + 1),
-                 4 * K + H + 7 * H * K + 3 * K + 3 * H + H * (n_in + 1) * (2 + TILE) / TILE, 0, 0)
+    backward_ = (
+        3 * K + 4 * H * K + K + 3 * H + H * (2 * n_in + 1),
+        4 * K + H + 7 * H * K + 3 * K + 3 * H + H * (n_in + 1) * (2 + TILE) / TILE,
+        0,
+        0,
+    )
     # once per step for the whole batch: Adam 16 flops, 13 elements, 3 divisions and a root
     # per number; decay 2 flops and 4 elements per weight
     update_ = ((16 * P + 2 * weights) / n, (13 * P + 4 * weights) / n, 0, 4 * P / n)
@@ -73,7 +94,7 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
     n = X.shape[0]
     scale = w.dtype.type(1.0) / w.dtype.type(n)
     for step in range(1, reps + 1):
-        for first in range(0, n, TILE):   # n a multiple of TILE
+        for first in range(0, n, TILE):  # n a multiple of TILE
             for t in range(TILE):
                 load_inputs(X, buf.order, first + t, True, buf, t)
             hidden_sums(net, w, buf, True)
@@ -133,7 +154,7 @@ def div_kernel(x, y, reps):
 
 
 def best_seconds(call, repeats=ROUNDS):
-    call()   # compiled and warm
+    call()  # compiled and warm
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -149,11 +170,11 @@ def machine_limits(real):
     reps = 20000
     flops = 2 * 8 * CHAINS * LANES * reps / best_seconds(lambda: mul_add_kernel(a, reps))
     bandwidth = {}
-    for level, n_bytes in (("L1", 16 * 1024), ("L2", 512 * 1024)):   # both arrays together
+    for level, n_bytes in (("L1", 16 * 1024), ("L2", 512 * 1024)):  # both arrays together
         x = np.ones(n_bytes // (2 * size), real)
         y = np.zeros_like(x)
         reps = max(1, int(2e8 // n_bytes))
-        bandwidth[level] = 3 * size * x.size * reps / best_seconds(lambda: triad_kernel(x, y, reps))
+        bandwidth[level] = 3 * size * x.size * reps / best_seconds(lambda x=x, y=y, reps=reps: triad_kernel(x, y, reps))
     x = np.linspace(-5, 5, LANES).astype(real)
     y = np.empty_like(x)
     reps = 50000
@@ -169,20 +190,41 @@ def section_seconds(real, samples, reps):
     labels = T.argmax(1)
     w0 = np.ascontiguousarray(job_params(LANES).T.astype(real))
     hyper = np.array([[{**OPTIMIZER_PARAMS, "lr": JOB_LR}.get(k, 0.0)] * LANES for k in HYPER], real)
-    net = Net(layout.n_in, layout.n_hidden, layout.n_out, layout.hidden_offset, ACTIVATIONS.index("sigmoid"),
-              OUTPUTS.index("softmax"), LOSSES.index("cross_entropy"))
+    net = Net(
+        layout.n_in,
+        layout.n_hidden,
+        layout.n_out,
+        layout.hidden_offset,
+        ACTIVATIONS.index("sigmoid"),
+        OUTPUTS.index("softmax"),
+        LOSSES.index("cross_entropy"),
+    )
     decayed = ~layout.is_threshold
 
     def call(upto):
         w = w0.copy()
         zeros = [np.zeros_like(w) for _ in range(3)]
         start = time.perf_counter()
-        sections_kernel(net, w, X, T, labels, scratch(net, LANES, w.dtype), *zeros, np.empty((2, LANES), real),
-                        np.full(LANES, JOB_LR, real), hyper, decayed, np.zeros(LANES, real),
-                        np.zeros(LANES), reps, upto)
+        sections_kernel(
+            net,
+            w,
+            X,
+            T,
+            labels,
+            scratch(net, LANES, w.dtype),
+            *zeros,
+            np.empty((2, LANES), real),
+            np.full(LANES, JOB_LR, real),
+            hyper,
+            decayed,
+            np.zeros(LANES, real),
+            np.zeros(LANES),
+            reps,
+            upto,
+        )
         return time.perf_counter() - start
 
-    call(0)   # compiled and warm
+    call(0)  # compiled and warm
     # rounds over the four levels, interleaved so that a busy spell of the machine hits all alike
     best = np.min([[call(upto) for upto in range(len(SECTIONS))] for _ in range(ROUNDS)], axis=0)
     return dict(zip(SECTIONS, np.diff([0.0, *best]) / (reps * samples * LANES)))
@@ -198,12 +240,31 @@ def roofline_table(samples, reps=200):
         size = np.dtype(real).itemsize
         for section, (flops, elements, calls, divisions) in counts(Layout(), samples).items():
             t = seconds[section]
-            use = {"compute": flops / t / limits["flops"], "L1 bandwidth": elements * size / t / limits["L1"],
-                   "exp/log": calls / t / limits["exp"], "divider": divisions / t / limits["div"]}
-            rows.append({"dtype": np.dtype(real).name, "section": section, "flops": flops,
-                         "bytes": elements * size, "exp_log": calls, "divisions": divisions,
-                         "ns_per_sample_step": t * 1e9, "compute_frac": use["compute"],
-                         "l1_frac": use["L1 bandwidth"], "exp_frac": use["exp/log"], "div_frac": use["divider"],
-                         "binds": max(use, key=use.get), "peak_flops": limits["flops"], "l1_bytes_s": limits["L1"],
-                         "l2_bytes_s": limits["L2"], "exp_per_s": limits["exp"], "div_per_s": limits["div"]})
+            use = {
+                "compute": flops / t / limits["flops"],
+                "L1 bandwidth": elements * size / t / limits["L1"],
+                "exp/log": calls / t / limits["exp"],
+                "divider": divisions / t / limits["div"],
+            }
+            rows.append(
+                {
+                    "dtype": np.dtype(real).name,
+                    "section": section,
+                    "flops": flops,
+                    "bytes": elements * size,
+                    "exp_log": calls,
+                    "divisions": divisions,
+                    "ns_per_sample_step": t * 1e9,
+                    "compute_frac": use["compute"],
+                    "l1_frac": use["L1 bandwidth"],
+                    "exp_frac": use["exp/log"],
+                    "div_frac": use["divider"],
+                    "binds": max(use, key=use.get),
+                    "peak_flops": limits["flops"],
+                    "l1_bytes_s": limits["L1"],
+                    "l2_bytes_s": limits["L2"],
+                    "exp_per_s": limits["exp"],
+                    "div_per_s": limits["div"],
+                }
+            )
     return pd.DataFrame(rows)

@@ -6,6 +6,7 @@ The grid of experiments/scale.toml (24 configurations of short runs: at most
 (train() seconds, seconds writing the tables, its peak memory), then
 `nn47 analyze` (seconds, peak memory), and the bytes on disk per format.
 """
+
 import json
 import math
 import subprocess
@@ -50,8 +51,19 @@ def grid(seeds):
     """The experiment file of the grid with `seeds` seeds."""
     return GRID.replace("RUNS", f"{seeds * CONFIGS:,}").replace("SEEDS", str(seeds))
 
-SCALE_COLUMNS = ["runs", "sweep_s", "train_s", "write_s", "sweep_peak_rss_mb", "analyze_s",
-                 "analyze_peak_rss_mb", "csv_bytes", "parquet_bytes", "shard_bytes"]
+
+SCALE_COLUMNS = [
+    "runs",
+    "sweep_s",
+    "train_s",
+    "write_s",
+    "sweep_peak_rss_mb",
+    "analyze_s",
+    "analyze_peak_rss_mb",
+    "csv_bytes",
+    "parquet_bytes",
+    "shard_bytes",
+]
 
 # Each step runs in a fresh Python: its peak memory is its own (VmHWM), not the benchmark's.
 SWEEP = """
@@ -91,9 +103,13 @@ def scale_row(target, out):
     experiment = folder.parent / f"scale-{runs}.toml"
     experiment.write_text(grid(seeds))
     tables = ("runs", "curves", "params")
-    return {"runs": runs, **fresh(SWEEP, experiment, folder), **fresh(ANALYZE, folder),
-            **{f"{f}_bytes": sum((folder / f"{t}.{f}").stat().st_size for t in tables) for f in ("csv", "parquet")},
-            "shard_bytes": sum(path.stat().st_size for path in (folder / "chunks").glob("chunk-*"))}
+    return {
+        "runs": runs,
+        **fresh(SWEEP, experiment, folder),
+        **fresh(ANALYZE, folder),
+        **{f"{f}_bytes": sum((folder / f"{t}.{f}").stat().st_size for t in tables) for f in ("csv", "parquet")},
+        "shard_bytes": sum(path.stat().st_size for path in (folder / "chunks").glob("chunk-*")),
+    }
 
 
 def scale_table(out, sizes):
@@ -115,8 +131,11 @@ def scale_figure(table, out, name="scale.png"):
         seconds.plot(table["runs"], table[column], marker="o", label=label)
     for column, label in (("sweep_peak_rss_mb", "sweep"), ("analyze_peak_rss_mb", "nn47 analyze")):
         memory.plot(table["runs"], table[column], marker="o", label=label)
-    for column, label in (("csv_bytes", "CSV tables"), ("parquet_bytes", "Parquet tables"),
-                          ("shard_bytes", "shards (chunks/)")):
+    for column, label in (
+        ("csv_bytes", "CSV tables"),
+        ("parquet_bytes", "Parquet tables"),
+        ("shard_bytes", "shards (chunks/)"),
+    ):
         disk.plot(table["runs"], table[column] / 2**20, marker="o", label=label)
     for ax, ylabel in ((seconds, "seconds"), (memory, "peak RSS, MiB"), (disk, "MiB on disk")):
         ax.set_xscale("log")
@@ -131,22 +150,55 @@ def scale_figure(table, out, name="scale.png"):
 
 def scale_section(table, figure):
     """bench.md's section on the cost of scale."""
-    per_run = table.assign(sweep_us=1e6 * table["sweep_s"] / table["runs"],
-                           analyze_us=1e6 * table["analyze_s"] / table["runs"])
-    rows = [[f"{r.runs:,}", f"{r.train_s:.1f}", f"{r.write_s:.1f}", f"{r.write_s / r.train_s:.0%}",
-             f"{r.sweep_us:.0f}", f"{r.sweep_peak_rss_mb:.0f}", f"{r.analyze_s:.1f}", f"{r.analyze_us:.0f}",
-             f"{r.analyze_peak_rss_mb:.0f}", f"{r.csv_bytes / 2**20:.1f}", f"{r.parquet_bytes / 2**20:.1f}",
-             f"{r.shard_bytes / 2**20:.1f}"] for r in per_run.itertuples()]
-    header = ["runs", "train() s", "writing s", "writing ÷ train()", "sweep µs/run", "sweep peak MiB",
-              "analyze s", "analyze µs/run", "analyze peak MiB", "CSV MiB", "Parquet MiB", "shards MiB"]
+    per_run = table.assign(
+        sweep_us=1e6 * table["sweep_s"] / table["runs"], analyze_us=1e6 * table["analyze_s"] / table["runs"]
+    )
+    rows = [
+        [
+            f"{r.runs:,}",
+            f"{r.train_s:.1f}",
+            f"{r.write_s:.1f}",
+            f"{r.write_s / r.train_s:.0%}",
+            f"{r.sweep_us:.0f}",
+            f"{r.sweep_peak_rss_mb:.0f}",
+            f"{r.analyze_s:.1f}",
+            f"{r.analyze_us:.0f}",
+            f"{r.analyze_peak_rss_mb:.0f}",
+            f"{r.csv_bytes / 2**20:.1f}",
+            f"{r.parquet_bytes / 2**20:.1f}",
+            f"{r.shard_bytes / 2**20:.1f}",
+        ]
+        for r in per_run.itertuples()
+    ]
+    header = [
+        "runs",
+        "train() s",
+        "writing s",
+        "writing ÷ train()",
+        "sweep µs/run",
+        "sweep peak MiB",
+        "analyze s",
+        "analyze µs/run",
+        "analyze peak MiB",
+        "CSV MiB",
+        "Parquet MiB",
+        "shards MiB",
+    ]
     return [
-        "## The cost of scale", "",
+        "## The cost of scale",
+        "",
         f"The grid of `experiments/scale.toml` ({CONFIGS} configurations: init × activation × optimizer, at "
         "most 200 epochs, curves at the first and last epoch) with as many seeds as give each number of "
         "runs. Each size: `nn47 sweep` (one process, all cores) into a fresh folder, then `nn47 analyze`, "
         "each in a fresh Python process; peak memory is that process's VmHWM. train() s is the time inside "
         "the kernels' wrapper, writing s the time streaming the shards into the CSV and Parquet tables; "
         "sweep µs/run is the sweep's whole wall time per run. A cost that grows linearly has a constant "
-        "per-run column.", "",
-        markdown_table(header, rows), "",
-        f"![Cost against runs]({figure})", "", "Table: `scale.csv` (every row above).", ""]
+        "per-run column.",
+        "",
+        markdown_table(header, rows),
+        "",
+        f"![Cost against runs]({figure})",
+        "",
+        "Table: `scale.csv` (every row above).",
+        "",
+    ]

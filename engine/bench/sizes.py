@@ -1,33 +1,56 @@
 """How big each benchmark is: the full run of `make bench` and the CI-sized --quick."""
+
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Sizes:
-    seeds: int              # convergence: seeds per optimizer × lr × problem
-    budget: int             # convergence: epoch budget
-    repeats: int            # throughput: timed calls per point
-    job: tuple              # throughput: (runs, epochs, samples) every implementation trains
-    runs_per_call: tuple    # engine scaling with runs per call ...
-    work: float             # ... each point about this many sample-steps,
-    max_epochs: int         # ... with at most this many epochs
-    epochs: tuple           # engine scaling with epochs, at job's runs and samples
-    parallel_job: tuple     # (runs, epochs, samples) for 1 or 2 threads or processes
-    cold_compile: bool      # time a compilation from an empty cache (about 30 s)
-    memory_of: tuple        # implementations whose peak memory is measured (None: all available)
-    scale_runs: tuple       # scale: runs of each sweep of scale.toml's grid
-    tune_trials: int = 27   # convergence, tuned half: trials per optimizer (as experiments/default.toml)
-    tune_seeds: int = 16    # ... and tuning seeds
+    seeds: int  # convergence: seeds per optimizer × lr × problem
+    budget: int  # convergence: epoch budget
+    repeats: int  # throughput: timed calls per point
+    job: tuple  # throughput: (runs, epochs, samples) every implementation trains
+    runs_per_call: tuple  # engine scaling with runs per call ...
+    work: float  # ... each point about this many sample-steps,
+    max_epochs: int  # ... with at most this many epochs
+    epochs: tuple  # engine scaling with epochs, at job's runs and samples
+    parallel_job: tuple  # (runs, epochs, samples) for 1 or 2 threads or processes
+    cold_compile: bool  # time a compilation from an empty cache (about 30 s)
+    memory_of: tuple  # implementations whose peak memory is measured (None: all available)
+    scale_runs: tuple  # scale: runs of each sweep of scale.toml's grid
+    tune_trials: int = 27  # convergence, tuned half: trials per optimizer (as experiments/default.toml)
+    tune_seeds: int = 16  # ... and tuning seeds
 
 
-FULL = Sizes(seeds=50, budget=2000, repeats=3, job=(256, 500, 64),
-             runs_per_call=(1, 10, 100, 1000, 10_000, 100_000), work=3e7, max_epochs=5000,
-             epochs=(1, 10, 100, 1000, 3000), parallel_job=(512, 500, 64), cold_compile=True,
-             memory_of=None, scale_runs=(10**4, 10**5, 10**6))
-QUICK = Sizes(seeds=3, budget=300, repeats=1, job=(64, 50, 64), runs_per_call=(1, 100, 1000),
-              work=2e6, max_epochs=200, epochs=(1, 10, 50), parallel_job=(128, 50, 64),
-              cold_compile=False, memory_of=("engine", "numpy_batched"), tune_trials=4, tune_seeds=2,
-              scale_runs=(10**2, 10**3))
+FULL = Sizes(
+    seeds=50,
+    budget=2000,
+    repeats=3,
+    job=(256, 500, 64),
+    runs_per_call=(1, 10, 100, 1000, 10_000, 100_000),
+    work=3e7,
+    max_epochs=5000,
+    epochs=(1, 10, 100, 1000, 3000),
+    parallel_job=(512, 500, 64),
+    cold_compile=True,
+    memory_of=None,
+    scale_runs=(10**4, 10**5, 10**6),
+)
+QUICK = Sizes(
+    seeds=3,
+    budget=300,
+    repeats=1,
+    job=(64, 50, 64),
+    runs_per_call=(1, 100, 1000),
+    work=2e6,
+    max_epochs=200,
+    epochs=(1, 10, 50),
+    parallel_job=(128, 50, 64),
+    cold_compile=False,
+    memory_of=("engine", "numpy_batched"),
+    tune_trials=4,
+    tune_seeds=2,
+    scale_runs=(10**2, 10**3),
+)
 
 
 class BenchError(RuntimeError):

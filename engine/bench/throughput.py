@@ -8,6 +8,7 @@ pools) and is repeated; tables give the best and the median. Every
 implementation starts from the same weights and must end at the engine's
 losses (BenchError otherwise), so the numbers compare the same work.
 """
+
 import contextlib
 import functools
 import importlib
@@ -35,17 +36,15 @@ from . import references
 from .sizes import FULL, BenchError
 
 # The throughput job: full-batch Adam on sigmoid hidden units, softmax, cross-entropy, mean.
-JOB_SETTINGS = dict(optimizer="adam", activation="sigmoid", output="softmax", loss="cross_entropy",
-                    reduction="mean")
+JOB_SETTINGS = dict(optimizer="adam", activation="sigmoid", output="softmax", loss="cross_entropy", reduction="mean")
 JOB_LR = 0.01
 LOSS_RTOL = 1e-9
 # float32 runs of the same job end within float32's accumulated rounding of each other (and of float64)
 FLOAT32_LOSS_RTOL = 1e-3
 FLOAT32_REFERENCES = ("numpy_batched", "torch_batched", "jax_batched")
-MEMORY_EPOCHS = 10   # memory peaks within the first epoch; more epochs would only cost time
+MEMORY_EPOCHS = 10  # memory peaks within the first epoch; more epochs would only cost time
 # The largest runs per call each reference is timed at: beyond, one call takes too long here.
-REFERENCE_MAX_RUNS = {"numpy_loop": 10, "numpy_batched": 1000, "torch_batched": 1000,
-                      "jax_batched": 10000}
+REFERENCE_MAX_RUNS = {"numpy_loop": 10, "numpy_batched": 1000, "torch_batched": 1000, "jax_batched": 10000}
 
 
 @functools.cache
@@ -60,15 +59,26 @@ def job_params(runs):
 
 def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
     """The job in the engine, with the references' signature and return values."""
-    result = train(X, T, np.arange(len(params0)), params0=params0, lr=lr, epochs=epochs,
-                   record_every=max(epochs, 1), threads=threads, dtype=np.dtype(dtype).name, **JOB_SETTINGS)
+    result = train(
+        X,
+        T,
+        np.arange(len(params0)),
+        params0=params0,
+        lr=lr,
+        epochs=epochs,
+        record_every=max(epochs, 1),
+        threads=threads,
+        dtype=np.dtype(dtype).name,
+        **JOB_SETTINGS,
+    )
     return result.params, result.runs["train_loss"].to_numpy()
 
 
 def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
     """The job split over `jobs` loky processes with one thread each (as `nn47 sweep --jobs`)."""
     parts = Parallel(n_jobs=jobs, backend="loky")(
-        delayed(train_engine)(part, X, T, epochs, lr, threads=1) for part in np.array_split(params0, jobs))
+        delayed(train_engine)(part, X, T, epochs, lr, threads=1) for part in np.array_split(params0, jobs)
+    )
     return np.concatenate([w for w, _ in parts]), np.concatenate([E for _, E in parts])
 
 
@@ -80,7 +90,8 @@ def one_thread():
     batched numpy 6× slower and of torch 5× slower than one, and vary from call to call."""
     with contextlib.ExitStack() as stack:
         try:
-            import threadpoolctl   # optional (the bench extra): only here
+            import threadpoolctl  # optional (the bench extra): only here
+
             stack.enter_context(threadpoolctl.threadpool_limits(1))
         except ImportError:
             pass
@@ -95,19 +106,25 @@ def one_thread():
 def on_one_thread(trainer, library=None):
     """trainer, called within one_thread(), its optional library imported first (so
     that one_thread() finds torch)."""
+
     @functools.wraps(trainer)
     def call(*args, **kwargs):
         if library:
             importlib.import_module(library)
         with one_thread():
             return trainer(*args, **kwargs)
+
     return call
 
 
 # JAX splits the runs over one CPU device per core itself (references.JAX_DEVICES_FLAG).
-TRAINERS = {"engine": train_engine,
-            **{name: trainer if name == "jax_batched" else on_one_thread(trainer, references.NEEDS.get(name))
-               for name, trainer in references.TRAINERS.items()}}
+TRAINERS = {
+    "engine": train_engine,
+    **{
+        name: trainer if name == "jax_batched" else on_one_thread(trainer, references.NEEDS.get(name))
+        for name, trainer in references.TRAINERS.items()
+    },
+}
 
 
 def implementations():
@@ -147,10 +164,12 @@ def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
     if loss.shape != engine_loss.shape:
         raise BenchError(f"{name}: {loss.shape} final losses, the engine has {engine_loss.shape}")
     difference = float(np.max(np.abs(loss - engine_loss) / np.abs(engine_loss)))
-    if not difference <= rtol:   # NaN fails too
+    if not difference <= rtol:  # NaN fails too
         worst = int(np.nanargmax(np.abs(loss - engine_loss))) if np.isfinite(difference) else 0
-        raise BenchError(f"{name} ended at other losses than the engine: relative difference "
-                         f"{difference:.3g} > {rtol:g} (run {worst}: {loss[worst]!r} vs {engine_loss[worst]!r})")
+        raise BenchError(
+            f"{name} ended at other losses than the engine: relative difference "
+            f"{difference:.3g} > {rtol:g} (run {worst}: {loss[worst]!r} vs {engine_loss[worst]!r})"
+        )
     return difference
 
 
@@ -159,16 +178,43 @@ def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
     throughput, speed relative to the engine, and a check of the final losses (to rtol)."""
     timings = measure(trainers, runs, epochs, samples, repeats)
     engine = timings["engine"]
-    return [{"study": study, "implementation": name, "runs": runs, "epochs": epochs, "samples": samples,
-             "repeats": repeats, "seconds_best": t.best, "seconds_median": t.median,
-             "sample_steps_per_s": runs * epochs * samples / t.best, "engine_speedup": t.best / engine.best,
-             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol)}
-            for name, t in timings.items()]
+    return [
+        {
+            "study": study,
+            "implementation": name,
+            "runs": runs,
+            "epochs": epochs,
+            "samples": samples,
+            "repeats": repeats,
+            "seconds_best": t.best,
+            "seconds_median": t.median,
+            "sample_steps_per_s": runs * epochs * samples / t.best,
+            "engine_speedup": t.best / engine.best,
+            "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol),
+        }
+        for name, t in timings.items()
+    ]
 
 
-THROUGHPUT_COLUMNS = ["study", "implementation", "runs", "epochs", "samples", "repeats", "seconds_best",
-                      "seconds_median", "sample_steps_per_s", "engine_speedup", "loss_rel_diff", "process_s",
-                      "import_s", "first_call_s", "rss_after_import_mb", "peak_rss_mb", "note"]
+THROUGHPUT_COLUMNS = [
+    "study",
+    "implementation",
+    "runs",
+    "epochs",
+    "samples",
+    "repeats",
+    "seconds_best",
+    "seconds_median",
+    "sample_steps_per_s",
+    "engine_speedup",
+    "loss_rel_diff",
+    "process_s",
+    "import_s",
+    "first_call_s",
+    "rss_after_import_mb",
+    "peak_rss_mb",
+    "note",
+]
 
 
 def throughput_frame(rows):
@@ -203,37 +249,61 @@ def probe(start, imported, runs, epochs, samples, name):
     rss_after_import = peak_rss_mb()
     X, T = job_data(samples)
     call = time.perf_counter()
-    TRAINERS[name](job_params(runs), X, T, epochs, JOB_LR)   # imports only what this one needs
-    return {"import_s": imported - start, "first_call_s": time.perf_counter() - call,
-            "rss_after_import_mb": rss_after_import, "peak_rss_mb": peak_rss_mb()}
+    TRAINERS[name](job_params(runs), X, T, epochs, JOB_LR)  # imports only what this one needs
+    return {
+        "import_s": imported - start,
+        "first_call_s": time.perf_counter() - call,
+        "rss_after_import_mb": rss_after_import,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def run_probe(study, name, runs, epochs, samples, env=None, note=""):
     """A row measured by `probe` in a fresh Python; process_s is its whole wall time."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PROBE, name, str(runs), str(epochs), str(samples)],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, name, str(runs), str(epochs), str(samples)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     seconds = time.perf_counter() - start
     if done.returncode:
         raise BenchError(f"probe of {name} failed:\n{done.stderr[-2000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"study": study, "implementation": name, "runs": runs, "epochs": epochs, "samples": samples,
-            "process_s": seconds, **measured, "note": note}
+    return {
+        "study": study,
+        "implementation": name,
+        "runs": runs,
+        "epochs": epochs,
+        "samples": samples,
+        "process_s": seconds,
+        **measured,
+        "note": note,
+    }
 
 
 def start_rows(cold):
     """A tiny engine train in a fresh process, from the warm on-disk cache and,
     if cold, from an empty one (NUMBA_CACHE_DIR pointed at a new folder)."""
-    tiny = (1, 10, 32)   # runs, epochs, samples: the smallest real call
+    tiny = (1, 10, 32)  # runs, epochs, samples: the smallest real call
     rows = [run_probe("start", "engine", *tiny, note="warm cache: import + first call")]
     if cold:
         with tempfile.TemporaryDirectory() as empty:
-            rows.append(run_probe("start", "engine", *tiny, env={"NUMBA_CACHE_DIR": empty},
-                                  note="cold: empty NUMBA_CACHE_DIR, first call compiles"))
+            rows.append(
+                run_probe(
+                    "start",
+                    "engine",
+                    *tiny,
+                    env={"NUMBA_CACHE_DIR": empty},
+                    note="cold: empty NUMBA_CACHE_DIR, first call compiles",
+                )
+            )
     return rows
 
 
 # ---------------------------------------------------------------- kernel benchmark
+
 
 def kernel_benchmark(sizes=FULL):
     """The engine and batched numpy on sizes.job, and the warm-start cost."""
@@ -245,32 +315,44 @@ def kernel_text(table):
     speed = table[table["study"] == "kernel"].set_index("implementation")
     runs, epochs, samples = speed.iloc[0][["runs", "epochs", "samples"]].astype(int)
     start = table[table["study"] == "start"].iloc[0]
-    shown = pd.DataFrame({"best s": speed["seconds_best"].map("{:.3f}".format),
-                          "median s": speed["seconds_median"].map("{:.3f}".format),
-                          "sample-steps/s": speed["sample_steps_per_s"].map("{:.3g}".format)})
+    shown = pd.DataFrame(
+        {
+            "best s": speed["seconds_best"].map("{:.3f}".format),
+            "median s": speed["seconds_median"].map("{:.3f}".format),
+            "sample-steps/s": speed["sample_steps_per_s"].map("{:.3g}".format),
+        }
+    )
     ratio = speed.loc["numpy_batched", "seconds_best"] / speed.loc["engine", "seconds_best"]
     warm = start["import_s"] + start["first_call_s"]
-    return "\n".join([
-        f"Kernel benchmark: {runs} runs × {epochs} epochs × {samples} samples, full-batch Adam, sigmoid, "
-        f"softmax, cross-entropy, mean, float64; best and median of {speed['repeats'].iloc[0]} calls "
-        f"after a warm-up; {numba.get_num_threads()} threads",
-        shown.to_string(), "",
-        f"engine / numpy_batched: {ratio:.1f}× the sample-steps per second",
-        f"final losses agree: largest relative difference {speed['loss_rel_diff'].max():.2g} "
-        f"(tolerance {LOSS_RTOL:g})",
-        f"warm start (fresh Python: import engine + a 1-run, 10-epoch train): {warm:.2f} s "
-        f"(import {start['import_s']:.2f} s, first call {start['first_call_s']:.2f} s; the probe's whole "
-        f"process, with the benchmark's own imports, {start['process_s']:.2f} s); target < 2 s: "
-        f"{'met' if warm < 2 else 'NOT met'}"])
+    return "\n".join(
+        [
+            f"Kernel benchmark: {runs} runs × {epochs} epochs × {samples} samples, full-batch Adam, sigmoid, "
+            f"softmax, cross-entropy, mean, float64; best and median of {speed['repeats'].iloc[0]} calls "
+            f"after a warm-up; {numba.get_num_threads()} threads",
+            shown.to_string(),
+            "",
+            f"engine / numpy_batched: {ratio:.1f}× the sample-steps per second",
+            f"final losses agree: largest relative difference {speed['loss_rel_diff'].max():.2g} "
+            f"(tolerance {LOSS_RTOL:g})",
+            f"warm start (fresh Python: import engine + a 1-run, 10-epoch train): {warm:.2f} s "
+            f"(import {start['import_s']:.2f} s, first call {start['first_call_s']:.2f} s; the probe's whole "
+            f"process, with the benchmark's own imports, {start['process_s']:.2f} s); target < 2 s: "
+            f"{'met' if warm < 2 else 'NOT met'}",
+        ]
+    )
 
 
 # ---------------------------------------------------------------- throughput benchmark
 
+
 def float32_trainers(trainers):
     """The job in float32 by the engine ("engine", the reference of the study) and
     each reference that takes it, and the engine in float64 for comparison."""
-    in_float32 = {name: functools.partial(trainers[name], dtype=np.float32)
-                  for name in ("engine", *FLOAT32_REFERENCES) if name in trainers}
+    in_float32 = {
+        name: functools.partial(trainers[name], dtype=np.float32)
+        for name in ("engine", *FLOAT32_REFERENCES)
+        if name in trainers
+    }
     return {**in_float32, "engine, float64": train_engine}
 
 
@@ -297,10 +379,16 @@ def throughput_table(sizes=FULL):
         rows += compare("runs_per_call", timed, n, epochs_for(n, sizes), samples, sizes.repeats)
     for epochs in sizes.epochs:
         rows += compare("epochs", {"engine": train_engine}, runs, epochs, samples, sizes.repeats)
-    rows += compare("parallel", {
-        "engine": train_engine,
-        "engine, 1 thread": functools.partial(train_engine, threads=1),
-        "engine, 2 processes × 1 thread": train_engine_processes}, *sizes.parallel_job, sizes.repeats)
+    rows += compare(
+        "parallel",
+        {
+            "engine": train_engine,
+            "engine, 1 thread": functools.partial(train_engine, threads=1),
+            "engine, 2 processes × 1 thread": train_engine_processes,
+        },
+        *sizes.parallel_job,
+        sizes.repeats,
+    )
     rows += compare("float32", float32_trainers(trainers), *sizes.job, sizes.repeats, rtol=FLOAT32_LOSS_RTOL)
     rows += start_rows(sizes.cold_compile)
     note = "one call in a fresh process"

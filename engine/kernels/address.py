@@ -11,6 +11,7 @@ cold start another process compiles run_pass into numba's cache while this
 one compiles train_block, each about half of the work; this one then loads
 run_pass from the cache.
 """
+
 import functools
 import os
 import subprocess
@@ -19,7 +20,7 @@ import threading
 import warnings
 
 import numba
-import numba.experimental.function_type   # noqa: F401  (FunctionType's data model and calls)
+import numba.experimental.function_type  # noqa: F401  (FunctionType's data model and calls)
 import numpy as np
 from numba.core import types
 from numba.extending import typeof_impl
@@ -37,10 +38,27 @@ def pass_signature(dtype):
     net, plan = Net(*[1] * len(Net._fields)), Plan(1, 1, 1, 1, 1, True, True, True, 1.0)
     reals = [typeof(np.empty((1,) * ndim, real)) for ndim in (0, 1, 2)]
     count = types.int64
-    return types.none(typeof(net), typeof(plan), reals[2], reals[2], reals[2], typeof(np.empty(1, np.int64)),
-                      typeof(np.empty((1, 1), np.int64)), count, count, reals[2], typeof(np.empty(1, np.uint64)),
-                      count, reals[1], count, typeof(scratch.py_func(net, 1, real)), reals[2], reals[1],
-                      typeof(np.empty(1)), reals[2])
+    return types.none(
+        typeof(net),
+        typeof(plan),
+        reals[2],
+        reals[2],
+        reals[2],
+        typeof(np.empty(1, np.int64)),
+        typeof(np.empty((1, 1), np.int64)),
+        count,
+        count,
+        reals[2],
+        typeof(np.empty(1, np.uint64)),
+        count,
+        reals[1],
+        count,
+        typeof(scratch.py_func(net, 1, real)),
+        reals[2],
+        reals[1],
+        typeof(np.empty(1)),
+        reals[2],
+    )
 
 
 class PassAddress(types.WrapperAddressProtocol):
@@ -53,7 +71,7 @@ class PassAddress(types.WrapperAddressProtocol):
         self.sig = pass_signature(self.dtype)
         self.type = types.FunctionType(self.sig)
         self.address = None
-        self.elsewhere = None   # the process compiling run_pass into the cache, if one was started
+        self.elsewhere = None  # the process compiling run_pass into the cache, if one was started
         self.lock = threading.Lock()
 
     def signature(self):
@@ -70,12 +88,14 @@ class PassAddress(types.WrapperAddressProtocol):
         with self.lock:
             if self.address is not None or self.elsewhere is not None or self.cached() or not sys.executable:
                 return
-            code = ("from engine.kernels.address import pass_address; "
-                    f"pass_address({self.dtype!r}).__wrapper_address__()")
+            code = (
+                f"from engine.kernels.address import pass_address; pass_address({self.dtype!r}).__wrapper_address__()"
+            )
             # the same modules as here, whatever put them on sys.path
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-            self.elsewhere = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.PIPE, text=True)
+            self.elsewhere = subprocess.Popen(
+                [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            )
 
     def __wrapper_address__(self):
         """The address of run_pass's C-callable wrapper: waits for the other
@@ -85,8 +105,11 @@ class PassAddress(types.WrapperAddressProtocol):
                 if self.elsewhere is not None:
                     _, err = self.elsewhere.communicate()
                     if self.elsewhere.returncode:
-                        warnings.warn(f"run_pass did not compile in another process (exit status "
-                                      f"{self.elsewhere.returncode}), so it compiles here:\n{err[-2000:]}")
+                        warnings.warn(
+                            f"run_pass did not compile in another process (exit status "
+                            f"{self.elsewhere.returncode}), so it compiles here:\n{err[-2000:]}",
+                            stacklevel=2,
+                        )
                 compiled = run_pass.get_compile_result(self.sig)
                 self.address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_cfunc_wrapper_name)
             return self.address

@@ -7,6 +7,7 @@ kernels read is kept beside the cache; when it changes, the cache is emptied.
 cached_args says what the cache holds (for the message before a compilation,
 and for whether to compile the pass over samples in another process).
 """
+
 import hashlib
 from pathlib import Path
 

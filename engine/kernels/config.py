@@ -16,9 +16,10 @@
 The on-disk cache is keyed on each function's own file, not on these flags
 nor on the files it calls; cache.py empties it whenever a kernel source changes.
 """
+
 import numba
 
-OPTIONS = dict(cache=True, error_model="numpy", nogil=True)   # nogil: blocks run on Python threads
+OPTIONS = dict(cache=True, error_model="numpy", nogil=True)  # nogil: blocks run on Python threads
 
 jit = numba.njit(**OPTIONS)
 # Inlined in numba's IR. For the small functions called once per sample: no

@@ -17,6 +17,7 @@ epsilon (float64 2.2e-16, float32 1.2e-7), measured over 2e5 arguments
     float64   exp 1.0   log 1.03   log1p 2.8
     float32   exp 0.81  log 1.5    log1p 2.2
 """
+
 import collections
 import math
 
@@ -35,6 +36,7 @@ def as_int(typingctx, x):
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(int_type.bitwidth))
+
     return int_type(x), codegen
 
 
@@ -50,6 +52,7 @@ def fma(typingctx, a, b, c):
 
     def codegen(context, builder, signature, args):
         return builder.fma(*args)
+
     return a(a, b, c), codegen
 
 
@@ -62,12 +65,17 @@ def as_real(typingctx, bits, like):
     def codegen(context, builder, signature, args):
         low = builder.trunc(args[0], ir.IntType(width)) if bits.bitwidth > width else args[0]
         return builder.bitcast(low, context.get_value_type(like))
+
     return like(bits, like), codegen
 
 
-Constants = collections.namedtuple("Constants", (
-    "ONE HALF TWO LOG2E LN2_HI LN2_LO ROUND ROUND_BITS EXP_MAX EXP_MIN SQRT2 MANTISSA SHIFT BIAS ONE_BITS INF "
-    "EXP_SERIES ATANH_SERIES"))
+Constants = collections.namedtuple(
+    "Constants",
+    (
+        "ONE HALF TWO LOG2E LN2_HI LN2_LO ROUND ROUND_BITS EXP_MAX EXP_MIN SQRT2 MANTISSA SHIFT BIAS ONE_BITS INF "
+        "EXP_SERIES ATANH_SERIES"
+    ),
+)
 
 
 def constants(real, mantissa_bits, exponent_bias, ln2_hi, ln2_lo, exp_max, exp_min, exp_terms, atanh_terms):
@@ -77,14 +85,27 @@ def constants(real, mantissa_bits, exponent_bias, ln2_hi, ln2_lo, exp_max, exp_m
     adding ROUND = 1.5·2^mantissa_bits rounds a float to an integer held in
     its low mantissa bits. e^r = Σ r^k / k! and atanh(t)/t = Σ t^2k / (2k+1),
     highest power first, to as many terms as the type's precision needs."""
-    round_ = 1.5 * 2.0 ** mantissa_bits
+    round_ = 1.5 * 2.0**mantissa_bits
     return Constants(
-        real(1.0), real(0.5), real(2.0), real(1.0 / math.log(2.0)), real(ln2_hi), real(ln2_lo), real(round_),
+        real(1.0),
+        real(0.5),
+        real(2.0),
+        real(1.0 / math.log(2.0)),
+        real(ln2_hi),
+        real(ln2_lo),
+        real(round_),
         int(np.array(round_, real).view(np.int64 if real is np.float64 else np.int32)),
-        real(exp_max), real(exp_min), real(math.sqrt(2.0)), (1 << mantissa_bits) - 1, mantissa_bits,
-        exponent_bias, exponent_bias << mantissa_bits, real(np.inf),
+        real(exp_max),
+        real(exp_min),
+        real(math.sqrt(2.0)),
+        (1 << mantissa_bits) - 1,
+        mantissa_bits,
+        exponent_bias,
+        exponent_bias << mantissa_bits,
+        real(np.inf),
         tuple(real(1.0 / math.factorial(k)) for k in range(exp_terms, -1, -1)),
-        tuple(real(1.0 / (2 * k + 1)) for k in range(atanh_terms, -1, -1)))
+        tuple(real(1.0 / (2 * k + 1)) for k in range(atanh_terms, -1, -1)),
+    )
 
 
 # float64: e^709 is near the largest float; below e^-708 it would be subnormal
@@ -98,38 +119,42 @@ FLOAT32 = constants(np.float32, 23, 127, 6.9314575195e-01, 1.4286067653e-06, 88.
 def exp_of(c):
     """e^x: x = k ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series, times
     2^k built from bits."""
+
     def exp_(x):
-        x = c.EXP_MAX if x > c.EXP_MAX else x      # written so that NaN passes through
+        x = c.EXP_MAX if x > c.EXP_MAX else x  # written so that NaN passes through
         x = c.EXP_MIN if x < c.EXP_MIN else x
         k_rounded = x * c.LOG2E + c.ROUND
         k = as_int(k_rounded) - c.ROUND_BITS
         kf = k_rounded - c.ROUND
         r = (x - kf * c.LN2_HI) - kf * c.LN2_LO
-        p = c.EXP_SERIES[0]   # Horner's scheme from the highest power
+        p = c.EXP_SERIES[0]  # Horner's scheme from the highest power
         for coefficient in c.EXP_SERIES[1:]:
             p = fma(p, r, coefficient)
         return p * as_real((k + c.BIAS) << c.SHIFT, x)
+
     return exp_
 
 
 def log_of(c):
     """ln x for normal x > 0: x = 2^e·m with m in [√½, √2), then
     ln m = 2 atanh(t), t = (m−1)/(m+1), |t| ≤ 0.172, by its series."""
+
     def log_(x):
         bits = as_int(x)
-        m = as_real((bits & c.MANTISSA) | c.ONE_BITS, x)   # in [1, 2)
+        m = as_real((bits & c.MANTISSA) | c.ONE_BITS, x)  # in [1, 2)
         e = (bits >> c.SHIFT) - c.BIAS
         if m > c.SQRT2:
             m = c.HALF * m
             e = e + 1
-        ef = as_real(e + c.ROUND_BITS, x) - c.ROUND     # int -> float without cvtqq2pd
+        ef = as_real(e + c.ROUND_BITS, x) - c.ROUND  # int -> float without cvtqq2pd
         t = (m - c.ONE) / (m + c.ONE)
         t2 = t * t
         p = c.ATANH_SERIES[0]
         for coefficient in c.ATANH_SERIES[1:]:
             p = fma(p, t2, coefficient)
         y = ef * c.LN2_HI + (c.TWO * t * p + ef * c.LN2_LO)
-        return y if x < c.INF else x    # inf and NaN pass through
+        return y if x < c.INF else x  # inf and NaN pass through
+
     return log_
 
 
@@ -137,9 +162,11 @@ def log1p_of(c):
     """ln(1 + x) for x ≥ 0, accurate for tiny x (Goldberg's trick: the
     rounding of w = 1 + x is undone by the factor x / (w − 1)); log_ is the
     dispatching one below."""
+
     def log1p_(x):
         w = c.ONE + x
         return x if w == c.ONE else log_(w) * (x / (w - c.ONE))
+
     return log1p_
 
 

@@ -20,22 +20,23 @@ float64 literal would widen every operation it meets.
 Flat vector offsets (slide order): output unit k starts at k·(H+1), hidden
 unit i at off_hid + i·(n_in+1); each unit's weights come first, θ last.
 """
+
 import collections
 
 import numpy as np
 
 from ..options import ACTIVATIONS, LOSSES, OUTPUTS
-from .config import jit, jit_inline
+from .config import jit_inline
 from .fastmath import exp_, log1p_
 
-LANES = 128   # runs side by side in one block; measured best, against 64 and 256 (lane
-              # loops are short, so longer ones amortise their set-up; w and g fit L2)
+LANES = 128  # runs side by side in one block; measured best, against 64 and 256 (lane
+# loops are short, so longer ones amortise their set-up; w and g fit L2)
 # Samples whose hidden-layer products are taken together: each row of w and g
 # is then read once per TILE samples instead of once per sample (with 128 lanes
 # they live in L2), and each lane loop does TILE samples' work for one set-up.
 # 4 measured faster than 8; tiling the output layer as well measured slower.
 TILE = 4
-INPUTS = 4   # inputs whose products hidden_sums adds while the sums stay in registers
+INPUTS = 4  # inputs whose products hidden_sums adds while the sums stay in registers
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")
@@ -51,19 +52,33 @@ Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation outp
 # j_max its first argmax; order stands in for the sample order of passes where
 # every lane takes sample q (never read).
 Scratch = collections.namedtuple(
-    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order")
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order"
+)
 
 
 @jit_inline
 def scratch(net, L, real):
     """The buffers of a tile (x, s_hid, delta_hid) and of one sample for L lanes, reals of dtype `real`."""
     H, K = net.n_hidden, net.n_out
-    return Scratch(np.zeros((TILE * net.n_in, L), real), np.empty((K, L), real), np.empty(L, np.int64),
-                   np.empty((TILE * H, L), real), np.empty((H, L), real), np.ones((H, L), real),
-                   np.empty((H, L), real), np.empty((K, L), real), np.empty((K, L), real), np.empty((K, L), real),
-                   np.zeros((TILE * H, L), real),
-                   np.empty(L, real), np.empty(L, np.int64), np.empty(L, real), np.empty(L, real), np.empty(L, real),
-                   np.empty((1, L), np.int64))
+    return Scratch(
+        np.zeros((TILE * net.n_in, L), real),
+        np.empty((K, L), real),
+        np.empty(L, np.int64),
+        np.empty((TILE * H, L), real),
+        np.empty((H, L), real),
+        np.ones((H, L), real),
+        np.empty((H, L), real),
+        np.empty((K, L), real),
+        np.empty((K, L), real),
+        np.empty((K, L), real),
+        np.zeros((TILE * H, L), real),
+        np.empty(L, real),
+        np.empty(L, np.int64),
+        np.empty(L, real),
+        np.empty(L, real),
+        np.empty(L, real),
+        np.empty((1, L), np.int64),
+    )
 
 
 @jit_inline
@@ -181,7 +196,7 @@ def hidden_sums(net, w, buf, shared):
         for r in range(L):
             for t in range(TILE):
                 buf.s_hid[t * H + i, r] = -w[start + n_in, r]
-        if shared:   # the full-batch passes that dominate training; the rest one input at a time
+        if shared:  # the full-batch passes that dominate training; the rest one input at a time
             whole = n_in - n_in % INPUTS
             for m in range(0, whole, INPUTS):
                 add_products(w, start, m, INPUTS, buf.x, buf.s_hid, i, H, True)
@@ -224,8 +239,8 @@ def softmax_outputs(net, buf):
     and buf.u = Σ over the other k of e^(s_k − max), kept for the error."""
     L, K, real = buf.z.shape[1], net.n_out, buf.z.dtype.type
     one, zero = real(1.0), real(0.0)
-    if K == 2:   # the lecture's: one exponential per lane, the larger output's e^0 = 1 taken as known
-        for r in range(L):   # the same numbers as the loops below, NaN included
+    if K == 2:  # the lecture's: one exponential per lane, the larger output's e^0 = 1 taken as known
+        for r in range(L):  # the same numbers as the loops below, NaN included
             s0, s1 = buf.s_out[0, r], buf.s_out[1, r]
             first = not s1 > s0
             s_max, s_other = (s0, s1) if first else (s1, s0)
@@ -289,7 +304,7 @@ def add_error(net, buf, e, correct):
     = max(−s_k, 0) + log(1 + e^−|s_k|)."""
     L, real = buf.z.shape[1], buf.z.dtype.type
     half, zero = real(0.5), real(0.0)
-    for r in range(L):   # hits are counted in float64 whatever the dtype: accuracies stay exact fractions
+    for r in range(L):  # hits are counted in float64 whatever the dtype: accuracies stay exact fractions
         correct[r] += 1.0 if buf.j_max[r] == buf.label[r] else 0.0
     if net.loss != CROSS_ENTROPY:
         for k in range(net.n_out):

@@ -5,15 +5,17 @@ Each update line reads like its paper; g already holds the weight-decay term
 Constants inside the loops over parameters are of w's dtype (see network.py);
 per-lane numbers (η_t, Adam's 1 − β^t) may round once from float64.
 """
+
 import numpy as np
 
 from ..options import HYPER, OPTIMIZERS, SCHEDULES
-from .config import jit, jit_inline
+from .config import jit_inline
 
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(len(OPTIMIZERS))
 CONSTANT, INVERSE_TIME, STEP, ARMIJO = range(len(SCHEDULES))
-(LR, WEIGHT_DECAY, DROPOUT, LR_DECAY, LR_STEP, LR_GAMMA, ARMIJO_C, ARMIJO_BETA,
- MU, RHO, BETA1, BETA2, EPS) = range(len(HYPER))
+(LR, WEIGHT_DECAY, DROPOUT, LR_DECAY, LR_STEP, LR_GAMMA, ARMIJO_C, ARMIJO_BETA, MU, RHO, BETA1, BETA2, EPS) = range(
+    len(HYPER)
+)
 assert OPTIMIZERS[ADAM] == "adam" and SCHEDULES[ARMIJO] == "armijo" and HYPER[EPS] == "eps"
 
 
@@ -59,32 +61,32 @@ def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
     L = hyper.shape[1]
     P = w.shape[0]
     one = w.dtype.type(1.0)
-    if optimizer == SGD:                       # w ← w − η g
+    if optimizer == SGD:  # w ← w − η g
         for l in range(P):
             for r in range(L):
                 w[l, r] -= eta[r] * g[l, r]
-    elif optimizer == MOMENTUM:                # v ← μv − η g;  w ← w + v
+    elif optimizer == MOMENTUM:  # v ← μv − η g;  w ← w + v
         for l in range(P):
             for r in range(L):
                 m1[l, r] = hyper[MU, r] * m1[l, r] - eta[r] * g[l, r]
                 w[l, r] += m1[l, r]
-    elif optimizer == NESTEROV:                # b ← μb + g;  w ← w − η (g + μb)  (torch)
+    elif optimizer == NESTEROV:  # b ← μb + g;  w ← w − η (g + μb)  (torch)
         for l in range(P):
             for r in range(L):
                 m1[l, r] = hyper[MU, r] * m1[l, r] + g[l, r]
                 w[l, r] -= eta[r] * (g[l, r] + hyper[MU, r] * m1[l, r])
-    elif optimizer == ADAGRAD:                 # h ← h + g²;  w ← w − η g / (√h + ε)
+    elif optimizer == ADAGRAD:  # h ← h + g²;  w ← w − η g / (√h + ε)
         for l in range(P):
             for r in range(L):
                 m2[l, r] += g[l, r] * g[l, r]
                 w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
-    elif optimizer == RMSPROP:                 # h ← ρh + (1−ρ)g²;  w ← w − η g / (√h + ε)
+    elif optimizer == RMSPROP:  # h ← ρh + (1−ρ)g²;  w ← w − η g / (√h + ε)
         for l in range(P):
             for r in range(L):
                 rho = hyper[RHO, r]
                 m2[l, r] = rho * m2[l, r] + (one - rho) * g[l, r] * g[l, r]
                 w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
-    else:                                      # Adam, Kingma & Ba Algorithm 1
+    else:  # Adam, Kingma & Ba Algorithm 1
         for r in range(L):
             bias[0, r] = 1.0 - hyper[BETA1, r] ** step
             bias[1, r] = 1.0 - hyper[BETA2, r] ** step

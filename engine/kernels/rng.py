@@ -4,6 +4,7 @@ thread, block or process draws them, nor on what other runs draw.
 
 The hash is splitmix64's finaliser; streams keep the uses apart.
 """
+
 import numpy as np
 
 from .config import jit, jit_inline
@@ -13,7 +14,7 @@ INIT, SHUFFLE, DROPOUT = 1, 2, 3
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 C1 = np.uint64(0xBF58476D1CE4E5B9)
 C2 = np.uint64(0x94D049BB133111EB)
-TO_UNIT = 1.0 / 9007199254740992.0   # 2^-53
+TO_UNIT = 1.0 / 9007199254740992.0  # 2^-53
 
 
 @jit_inline

@@ -10,20 +10,44 @@ full batch and no dropout the gradient pass itself gives E(w_t) exactly
 A run's numbers depend only on its own lane's inputs (parameters, per-run
 hyperparameters, seed): never on which block, lane or thread holds it.
 """
+
 import collections
 
 import numpy as np
 
 from . import rng
 from .config import jit, jit_inline
-from .network import (DEAD_SLOPE, TILE, add_error, clear_slots, hidden_gradient, hidden_sums, load_inputs, load_targets,
-                      output_backward, output_sums, outputs, scratch, times_slope)
+from .network import (
+    DEAD_SLOPE,
+    TILE,
+    add_error,
+    clear_slots,
+    hidden_gradient,
+    hidden_sums,
+    load_inputs,
+    load_targets,
+    output_backward,
+    output_sums,
+    outputs,
+    scratch,
+    times_slope,
+)
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
 Plan = collections.namedtuple(
-    "Plan", "epochs batch_size record_every optimizer schedule mean dropout scale_at_test target")
-STATS = ("train_loss", "train_acc", "test_loss", "test_acc", "epochs_to_target", "diverged",
-         "epochs_run", "grad_evals", "dead_units")
+    "Plan", "epochs batch_size record_every optimizer schedule mean dropout scale_at_test target"
+)
+STATS = (
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "epochs_to_target",
+    "diverged",
+    "epochs_run",
+    "grad_evals",
+    "dead_units",
+)
 TRAIN_LOSS, TRAIN_ACC, TEST_LOSS, TEST_ACC, TO_TARGET, DIVERGED, EPOCHS_RUN, GRAD_EVALS, DEAD = range(len(STATS))
 CURVE = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 # A traced update: its epoch and step size, then the weights it started from and its gradient.
@@ -37,8 +61,9 @@ ERROR, ERROR_AND_DEAD, GRADIENT, GRADIENT_AND_ERROR = range(4)
 
 
 @jit
-def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode,
-                buf, g, e, correct, alive):
+def sample_pass(
+    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
+):
     """One pass over samples start..stop−1 (lane r takes sample order[q, r]; when the pass
     covers every sample, every lane takes sample q), hidden outputs scaled by keep (1, or
     1 − r for the book's dropout). Modes: ERROR and GRADIENT_AND_ERROR put Σ_p e_p into e
@@ -59,7 +84,7 @@ def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, ep
     for i in range(H):
         for r in range(L):
             buf.keep[i, r] = keep[r]
-    for first in range(start, stop, TILE):   # the hidden layer a tile of samples at a time
+    for first in range(start, stop, TILE):  # the hidden layer a tile of samples at a time
         count = min(TILE, stop - first)
         for t in range(count):
             load_inputs(X, order, first + t, shared, buf, t)
@@ -94,14 +119,16 @@ def sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, ep
 
 
 @jit
-def run_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct,
-             alive):
+def run_pass(
+    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
+):
     """sample_pass as train_block calls it (by address, see address.py). Linked into
     this caller, its code is optimised a second time, as it was when train_block
     called it by name: the second round takes out 5 % of its IR and makes float32
     training about 10 % faster than sample_pass's own machine code."""
-    sample_pass(net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct,
-                alive)
+    sample_pass(
+        net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
+    )
 
 
 @jit_inline
@@ -143,7 +170,7 @@ def armijo_step(pass_fn, net, plan, w, g, X, T, labels, hyper, seeds, decayed, e
                 done = False
         if done:
             break
-    for l in range(P):   # loops, not array expressions: those compile shape checks worth seconds
+    for l in range(P):  # loops, not array expressions: those compile shape checks worth seconds
         for r in range(L):
             w[l, r] = trial[l, r] if done else w[l, r] - eta[r] * g[l, r]
 
@@ -212,10 +239,10 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
     samples calls pass_fn: run_pass for w's dtype, by address (address.py)."""
     X, T, labels, X_test, T_test, labels_test = data
     n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
-    real = w.dtype   # float64 or float32: every array of reals below has it
+    real = w.dtype  # float64 or float32: every array of reals below has it
     buf = scratch(net, L, real)
     g, m1, m2, bias = np.zeros((P, L), real), np.zeros((P, L), real), np.zeros((P, L), real), np.empty((2, L), real)
-    loss, test_loss, acc, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L), np.empty(L)   # hits: float64
+    loss, test_loss, acc, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L), np.empty(L)  # hits: float64
     alive, eta, keep = np.empty((H, L), real), np.empty(L, real), np.empty(L, real)
     for r in range(L):
         keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
@@ -231,21 +258,22 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
     n_points = np.zeros(L, np.int64)
     stats[TO_TARGET, :] = -1.0
     curves[:, 0, :] = -1.0
-    step = 0   # updates so far: Adam's t, and the gradient evaluations reported
+    step = 0  # updates so far: Adam's t, and the gradient evaluations reported
     for epoch in range(plan.epochs + 1):
         record = epoch % plan.record_every == 0
-        measured = record or has_target or plan.schedule == ARMIJO   # Armijo starts from E(w_t)
-        if exact and epoch < plan.epochs:   # the last epoch takes no step: E alone, below
+        measured = record or has_target or plan.schedule == ARMIJO  # Armijo starts from E(w_t)
+        if exact and epoch < plan.epochs:  # the last epoch takes no step: E alone, below
             mode = np.int64(GRADIENT_AND_ERROR) if measured else np.int64(GRADIENT)
-            pass_fn(net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, keep, mode, buf, g, loss, acc,
-                    alive)
+            pass_fn(
+                net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, keep, mode, buf, g, loss, acc, alive
+            )
             per_sample(plan, n, loss, acc)
         elif measured:
             measure(pass_fn, net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, no)
         for r in range(L):
             if not active[r]:
                 continue
-            if measured and not abs(loss[r]) < INF:   # NaN too
+            if measured and not abs(loss[r]) < INF:  # NaN too
                 finish(r, epoch, True, step, w, params_out, stats, active)
             elif has_target and measured and loss[r] < plan.target:
                 stats[TO_TARGET, r] = epoch
@@ -255,8 +283,24 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
         if not active.any():
             break
         if record:
-            measure(pass_fn, net, plan, w, X_test, T_test, labels_test, hyper, seeds, buf, keep, g, test_loss,
-                    test_acc, alive, no)
+            measure(
+                pass_fn,
+                net,
+                plan,
+                w,
+                X_test,
+                T_test,
+                labels_test,
+                hyper,
+                seeds,
+                buf,
+                keep,
+                g,
+                test_loss,
+                test_acc,
+                alive,
+                no,
+            )
             for r in range(L):
                 if active[r]:
                     add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
@@ -266,8 +310,27 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
             shuffle(order, seeds, epoch)
         for start in range(0, n, batch):
             if not exact:
-                pass_fn(net, plan, w, X, T, labels, order, start, min(start + batch, n), hyper, seeds, epoch, keep,
-                        np.int64(GRADIENT), buf, g, loss, acc, alive)
+                pass_fn(
+                    net,
+                    plan,
+                    w,
+                    X,
+                    T,
+                    labels,
+                    order,
+                    start,
+                    min(start + batch, n),
+                    hyper,
+                    seeds,
+                    epoch,
+                    keep,
+                    np.int64(GRADIENT),
+                    buf,
+                    g,
+                    loss,
+                    acc,
+                    alive,
+                )
             add_decay(g, w, hyper, decayed)
             traced = step < trace.shape[0]
             if traced:
@@ -277,22 +340,38 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
                 armijo_step(pass_fn, net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep)
             else:
                 update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
-            if traced:   # after Armijo's backtracking: the step size taken
+            if traced:  # after Armijo's backtracking: the step size taken
                 for r in range(L):
                     trace[step - 1, TRACE_ETA, r] = eta[r]
 
-        for r in range(L):   # a dead ReLU can hide NaN weights from E
+        for r in range(L):  # a dead ReLU can hide NaN weights from E
             if not active[r]:
                 continue
             finite = True
             for l in range(P):
-                finite = finite and abs(w[l, r]) < INF   # NaN too
+                finite = finite and abs(w[l, r]) < INF  # NaN too
             if not finite:
                 finish(r, epoch + 1, True, step, w, params_out, stats, active)
 
     # each run's final parameters: errors, accuracies, dead units, last curve point
-    measure(pass_fn, net, plan, params_out, X_test, T_test, labels_test, hyper, seeds, buf, keep, g, test_loss,
-            test_acc, alive, no)
+    measure(
+        pass_fn,
+        net,
+        plan,
+        params_out,
+        X_test,
+        T_test,
+        labels_test,
+        hyper,
+        seeds,
+        buf,
+        keep,
+        g,
+        test_loss,
+        test_acc,
+        alive,
+        no,
+    )
     measure(pass_fn, net, plan, params_out, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, yes)
     for r in range(L):
         stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]

@@ -6,7 +6,7 @@ LibreOffice Calc both have: EXP, LN, TANH, MAX, IF."""
 ACTIVATION = {
     "sigmoid": ("1/(1+EXP(-{s}))", "{y}*(1-{y})"),
     "tanh": ("TANH({s})", "1-{y}^2"),
-    "relu": ("MAX({s},0)", "IF({y}>0,1,0)"),   # a'(0) = 0, as in the engine
+    "relu": ("MAX({s},0)", "IF({y}>0,1,0)"),  # a'(0) = 0, as in the engine
 }
 ACTIVATION_TEXT = {
     "sigmoid": ("1/(1+exp(−s))", "h(1−h)"),
@@ -43,13 +43,14 @@ def delta_out(output, loss, z, t, k):
     """δ_k^O = ∂e_p/∂s_k^O for output unit k (0-based)."""
     zk, tk = z[k], t[k]
     if loss == "cross_entropy" and output == "softmax":
-        return f"{zk}*({'+'.join(t)})-{tk}"          # z_k − t_k for one-hot t
+        return f"{zk}*({'+'.join(t)})-{tk}"  # z_k − t_k for one-hot t
     if loss == "cross_entropy":
         return f"-{tk}*(1-{zk})"
     if output == "sigmoid":
-        return f"({zk}-{tk})*{zk}*(1-{zk})"           # the slides' (z − t) a'(s)
+        return f"({zk}-{tk})*{zk}*(1-{zk})"  # the slides' (z − t) a'(s)
     inner = "+".join(f"({zj}-{tj})*{zj}" for zj, tj in zip(z, t))
     return f"{zk}*(({zk}-{tk})-({inner}))"
+
 
 OUTPUT_TEXT = {"softmax": "exp(s_k^O)/Σ_j exp(s_j^O)", "sigmoid": "1/(1+exp(−s_k^O))"}
 ERROR_TEXT = {"squared": "½Σ_k (t_k − z_k)²", "cross_entropy": "−Σ_k t_k ln z_k"}

@@ -4,10 +4,10 @@ the flat vector's numbers belongs to."""
 
 def roles(layout):
     """(layer 'O' or 'H', unit, input index or None for θ) of each parameter, 0-based, in slide order."""
-    out = [("O", k, j if j < layout.n_hidden else None)
-           for k in range(layout.n_out) for j in range(layout.n_hidden + 1)]
-    hid = [("H", i, m if m < layout.n_in else None)
-           for i in range(layout.n_hidden) for m in range(layout.n_in + 1)]
+    out = [
+        ("O", k, j if j < layout.n_hidden else None) for k in range(layout.n_out) for j in range(layout.n_hidden + 1)
+    ]
+    hid = [("H", i, m if m < layout.n_in else None) for i in range(layout.n_hidden) for m in range(layout.n_in + 1)]
     return out + hid
 
 

@@ -6,6 +6,7 @@ and `seed` columns: a results folder's params.csv is read as it is. A file
 of one row needs no choice; in a longer one, `run` = 'CONFIG:SEED' picks the
 row (as `nn47 analyze --run`).
 """
+
 import csv
 
 import numpy as np
@@ -27,14 +28,16 @@ def read_params(path, run=None):
     if not rows:
         raise ValueError(f"params: {path} is empty; expected a header row of the {len(names)} parameter names")
     header, body = rows[0], [row for row in rows[1:] if row]
-    ids = [c for c in header[:len(ID_COLUMNS)] if c in ID_COLUMNS]
-    if header[len(ids):] != names:
-        raise ValueError(f"params: {path}: {_header_problem(header[len(ids):], names)}; expected the "
-                         f"{len(names)} names as on the slides ({names[0]}, {names[1]}, … {names[-1]}), "
-                         f"optionally after columns {' and '.join(ID_COLUMNS)}")
+    ids = [c for c in header[: len(ID_COLUMNS)] if c in ID_COLUMNS]
+    if header[len(ids) :] != names:
+        raise ValueError(
+            f"params: {path}: {_header_problem(header[len(ids) :], names)}; expected the "
+            f"{len(names)} names as on the slides ({names[0]}, {names[1]}, … {names[-1]}), "
+            f"optionally after columns {' and '.join(ID_COLUMNS)}"
+        )
     row = _pick(path, ids, body, run)
     values = []
-    for name, text in zip(names, row[len(ids):]):
+    for name, text in zip(names, row[len(ids) :]):
         try:
             values.append(float(text))
         except ValueError:
@@ -71,6 +74,5 @@ def _pick(path, ids, body, run):
 
 def _whole(path, row, ids):
     if len(row) != len(ids) + len(Layout().names):
-        raise ValueError(f"params: {path}: a row has {len(row)} columns, the header "
-                         f"{len(ids) + len(Layout().names)}")
+        raise ValueError(f"params: {path}: a row has {len(row)} columns, the header {len(ids) + len(Layout().names)}")
     return row

@@ -4,6 +4,7 @@ gradient it took and the step size it used, as the kernel computed them
 bit. E and the accuracy at each row are those of the whole network on the
 training set (no dropout, no weight-decay term), computed from the recorded
 weights by the numpy model (engine.model.equations)."""
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -46,28 +47,37 @@ def trace(X, T, seed=0, **settings):
         decay included). A last row holds the final weights (step = updates
         run + 1, no eta or gradient).
     """
-    result = train(X, T, [seed], record_every=max(1, settings.get("epochs", TRAIN_DEFAULTS["epochs"])),
-                   trace=True, **settings)
+    result = train(
+        X, T, [seed], record_every=max(1, settings.get("epochs", TRAIN_DEFAULTS["epochs"])), trace=True, **settings
+    )
     run = {**TRAIN_DEFAULTS, **settings}
     layout = result.layout
     P = layout.size
     rows = result.trace[0]
-    rows = rows[~np.isnan(rows[:, TRACE_EPOCH])]   # the updates this run made before it stopped
+    rows = rows[~np.isnan(rows[:, TRACE_EPOCH])]  # the updates this run made before it stopped
     final = result.params[0]
-    weights = np.vstack([rows[:, TRACE_W:TRACE_W + P], final])
-    gradients = np.vstack([rows[:, TRACE_W + P:], np.full(P, np.nan)])
+    weights = np.vstack([rows[:, TRACE_W : TRACE_W + P], final])
+    gradients = np.vstack([rows[:, TRACE_W + P :], np.full(P, np.nan)])
     E, _ = loss_grad(weights, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
     _, z, _, _ = forward(weights, X, run["activation"], run["output"])
-    table = pd.DataFrame({
-        "epoch": np.append(rows[:, TRACE_EPOCH], result.runs["epochs_run"].iloc[0]).astype(int),
-        "step": np.arange(1, len(weights) + 1),
-        "E": E,
-        "accuracy": (z.argmax(-1) == np.asarray(T).argmax(-1)).mean(-1),
-        "eta": np.append(rows[:, TRACE_ETA], np.nan),
-    })
+    table = pd.DataFrame(
+        {
+            "epoch": np.append(rows[:, TRACE_EPOCH], result.runs["epochs_run"].iloc[0]).astype(int),
+            "step": np.arange(1, len(weights) + 1),
+            "E": E,
+            "accuracy": (z.argmax(-1) == np.asarray(T).argmax(-1)).mean(-1),
+            "eta": np.append(rows[:, TRACE_ETA], np.nan),
+        }
+    )
     names = layout.names
-    return pd.concat([table, pd.DataFrame(weights, columns=names),
-                      pd.DataFrame(gradients, columns=[gradient_name(n) for n in names])], axis=1)
+    return pd.concat(
+        [
+            table,
+            pd.DataFrame(weights, columns=names),
+            pd.DataFrame(gradients, columns=[gradient_name(n) for n in names]),
+        ],
+        axis=1,
+    )
 
 
 def plot_trace(table, layout=None):
@@ -86,6 +96,6 @@ def plot_trace(table, layout=None):
             ax.plot(table["step"], table[name], label=name, linewidth=1)
         ax.set(title=unit, xlabel="update")
         ax.legend(fontsize=6, ncol=2)
-    for ax in axes[1 + len(units):]:
+    for ax in axes[1 + len(units) :]:
         ax.set_visible(False)
     return fig

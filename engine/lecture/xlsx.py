@@ -9,6 +9,7 @@ Sheets:
   p1 … pN  one per training image: its 4×3 pixels shaded, t, then x, s^H, h,
            s^O, z, e_p, δ^O, δ^H and the 47 ∂e_p/∂w, each a formula.
 """
+
 import os
 from pathlib import Path
 
@@ -20,13 +21,12 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from .. import options
 from ..model.layout import Layout
-
 from . import formulas
-from .settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
 from .notation import derivative, roles
+from .settings import SLIDE_DEFAULTS, WORKBOOK_SETTINGS
 
-MAX_IMAGES = 256        # one sheet each; keeps the summing formulas far below Excel's 8192 characters
-FIRST_ROW = 9           # of the symbol list on an image's sheet, below the pixel grid
+MAX_IMAGES = 256  # one sheet each; keeps the summing formulas far below Excel's 8192 characters
+FIRST_ROW = 9  # of the symbol list on an image's sheet, below the pixel grid
 
 
 def check(theta, pixels, T, settings):
@@ -46,11 +46,13 @@ def check(theta, pixels, T, settings):
         raise ValueError(f"theta: non-finite weights: {', '.join(bad)}")
     pixels, T = np.asarray(pixels, dtype=np.float64), np.asarray(T, dtype=np.float64)
     if pixels.ndim != 2 or pixels.shape[1] != layout.n_in or T.shape != (len(pixels), layout.n_out):
-        raise ValueError(f"pixels, T: expected shapes [n, {layout.n_in}] and [n, {layout.n_out}], "
-                         f"got {pixels.shape} and {T.shape}")
+        raise ValueError(
+            f"pixels, T: expected shapes [n, {layout.n_in}] and [n, {layout.n_out}], got {pixels.shape} and {T.shape}"
+        )
     if not 1 <= len(pixels) <= MAX_IMAGES:
-        raise ValueError(f"n_train: a workbook holds 1 to {MAX_IMAGES} training images (one sheet each), "
-                         f"got {len(pixels)}")
+        raise ValueError(
+            f"n_train: a workbook holds 1 to {MAX_IMAGES} training images (one sheet each), got {len(pixels)}"
+        )
     if not (np.isfinite(pixels).all() and np.isfinite(T).all()):
         raise ValueError("pixels, T: must be finite")
     return theta, pixels, T, {key: run[key] for key in WORKBOOK_SETTINGS}
@@ -68,7 +70,7 @@ def workbook(out, theta, pixels, T, notes=(), tables=None, **settings):
     if not out.parent.is_dir():
         raise ValueError(f"out: folder {str(out.parent)!r} does not exist")
     book = Workbook()
-    rows = None   # the same on every image's sheet
+    rows = None  # the same on every image's sheet
     for p in range(len(pixels)):
         rows = image_sheet(book.create_sheet(f"p{p + 1}"), p, len(pixels), pixels[p], T[p], run)
     weights_sheet(book.active, theta, len(pixels), rows, run, notes)
@@ -77,7 +79,7 @@ def workbook(out, theta, pixels, T, notes=(), tables=None, **settings):
         sheet.append(list(table.columns))
         for row in table.itertuples(index=False):
             sheet.append([None if isinstance(v, float) and np.isnan(v) else v for v in row])
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")   # beside out, so the rename is atomic
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # beside out, so the rename is atomic
     try:
         book.save(tmp)
         os.replace(tmp, out)
@@ -103,8 +105,12 @@ def image_sheet(ws, p, n, pixels, t, run):
     ws["A2"] = "pixels 0 (black) … 255 (white), row by row into x_1 … x_12"
     for m, value in enumerate(pixels):
         ws.cell(3 + m // 3, 2 + m % 3, float(value)).font = Font(color="808080")
-    ws.conditional_formatting.add("B3:D6", ColorScaleRule(start_type="num", start_value=0, start_color="000000",
-                                                          end_type="num", end_value=255, end_color="FFFFFF"))
+    ws.conditional_formatting.add(
+        "B3:D6",
+        ColorScaleRule(
+            start_type="num", start_value=0, start_color="000000", end_type="num", end_value=255, end_color="FFFFFF"
+        ),
+    )
     for col, header in zip("ABC", ("symbol", "value", "formula on the slides")):
         ws[f"{col}{FIRST_ROW - 1}"] = header
         ws[f"{col}{FIRST_ROW - 1}"].font = Font(bold=True)
@@ -119,36 +125,56 @@ def image_sheet(ws, p, n, pixels, t, run):
         return f"B{row}"
 
     act, act_text = run["activation"], formulas.ACTIVATION_TEXT[run["activation"]]
-    x = [add(f"x_{m + 1}", f"={chr(ord('B') + m % 3)}{3 + m // 3}/255", "pixel / 255")
-         for m in range(layout.n_in)]
+    x = [add(f"x_{m + 1}", f"={chr(ord('B') + m % 3)}{3 + m // 3}/255", "pixel / 255") for m in range(layout.n_in)]
     t = [add(f"t_{k + 1}", float(t[k]), "target (C: t = (1, 0), T: (0, 1))") for k in range(layout.n_out)]
     s_hid, h = [], []
     for i in range(layout.n_hidden):
         first = layout.hidden_offset + i * (layout.n_in + 1)
         theta = first + layout.n_in
-        s_hid.append(add(f"s_{i + 1}^H", f"=SUMPRODUCT({weight_range(first, theta - 1)},{x[0]}:{x[-1]})"
-                                        f"-{weight_cell(theta)}",
-                         f"Σ_m w_m{i + 1}^H x_m − θ_{i + 1}^H"))
+        s_hid.append(
+            add(
+                f"s_{i + 1}^H",
+                f"=SUMPRODUCT({weight_range(first, theta - 1)},{x[0]}:{x[-1]})-{weight_cell(theta)}",
+                f"Σ_m w_m{i + 1}^H x_m − θ_{i + 1}^H",
+            )
+        )
     for i in range(layout.n_hidden):
         h.append(add(f"h_{i + 1}", "=" + formulas.activation(act, s_hid[i]), f"a(s_{i + 1}^H) = {act_text[0]}"))
     s_out = []
     for k in range(layout.n_out):
         first = k * (layout.n_hidden + 1)
         theta = first + layout.n_hidden
-        s_out.append(add(f"s_{k + 1}^O", f"=SUMPRODUCT({weight_range(first, theta - 1)},{h[0]}:{h[-1]})"
-                                        f"-{weight_cell(theta)}",
-                         f"Σ_j w_j{k + 1}^O h_j − θ_{k + 1}^O"))
-    z = [add(f"z_{k + 1}", "=" + zk, formulas.OUTPUT_TEXT[run["output"]].replace("_k", f"_{k + 1}"))
-         for k, zk in enumerate(formulas.outputs(run["output"], s_out))]
+        s_out.append(
+            add(
+                f"s_{k + 1}^O",
+                f"=SUMPRODUCT({weight_range(first, theta - 1)},{h[0]}:{h[-1]})-{weight_cell(theta)}",
+                f"Σ_j w_j{k + 1}^O h_j − θ_{k + 1}^O",
+            )
+        )
+    z = [
+        add(f"z_{k + 1}", "=" + zk, formulas.OUTPUT_TEXT[run["output"]].replace("_k", f"_{k + 1}"))
+        for k, zk in enumerate(formulas.outputs(run["output"], s_out))
+    ]
     add("e_p", "=" + formulas.error(run["loss"], z, t), formulas.ERROR_TEXT[run["loss"]])
     delta_text = formulas.DELTA_TEXT[run["output"], run["loss"]]
-    d_out = [add(f"δ_{k + 1}^O", "=" + formulas.delta_out(run["output"], run["loss"], z, t, k),
-                 ("∂e_p/∂s_k^O = " + delta_text).replace("_k", f"_{k + 1}")) for k in range(layout.n_out)]
+    d_out = [
+        add(
+            f"δ_{k + 1}^O",
+            "=" + formulas.delta_out(run["output"], run["loss"], z, t, k),
+            ("∂e_p/∂s_k^O = " + delta_text).replace("_k", f"_{k + 1}"),
+        )
+        for k in range(layout.n_out)
+    ]
     d_hid = []
     for i in range(layout.n_hidden):
         back = "+".join(f"{d_out[k]}*{weight_cell(k * (layout.n_hidden + 1) + i)}" for k in range(layout.n_out))
-        d_hid.append(add(f"δ_{i + 1}^H", f"=({back})*({formulas.slope(act, h[i])})",
-                         f"Σ_k δ_k^O w_{i + 1}k^O · a'(s_{i + 1}^H), a' = {act_text[1]}"))
+        d_hid.append(
+            add(
+                f"δ_{i + 1}^H",
+                f"=({back})*({formulas.slope(act, h[i])})",
+                f"Σ_k δ_k^O w_{i + 1}k^O · a'(s_{i + 1}^H), a' = {act_text[1]}",
+            )
+        )
     for name, (layer, unit, source) in zip(layout.names, roles(layout)):
         delta, inputs = (d_out, h) if layer == "O" else (d_hid, x)
         value = f"=-{delta[unit]}" if source is None else f"={delta[unit]}*{inputs[source]}"
@@ -167,7 +193,7 @@ def weights_sheet(ws, theta, n, rows, run, notes):
     mean = run["reduction"] == "mean"
 
     def over_images(row):
-        total = "+".join(f"'p{q + 1}'!B{row}" for q in range(n))   # quoted: Excel reads p1 as a cell
+        total = "+".join(f"'p{q + 1}'!B{row}" for q in range(n))  # quoted: Excel reads p1 as a cell
         return f"({total})/{n}" if mean else total
 
     for col, header in zip("ABCD", ("parameter", "w", "∂E/∂w", "w − η ∂E/∂w")):
@@ -184,11 +210,10 @@ def weights_sheet(ws, theta, n, rows, run, notes):
     squares = ",".join(f"B{a + 2}:B{b + 1}" for a, b in zip(edges[::2], edges[1::2]))
     reduced = "Σ_p e_p / N" if mean else "Σ_p e_p"
     over = "weights and thresholds" if run["decay_thresholds"] else "weights, not thresholds"
-    named = [   # defined names, so that formulas read eta*C2
+    named = [  # defined names, so that formulas read eta*C2
         ("eta", "η", run["lr"], "step size"),
         ("weight_decay", "λ", run["weight_decay"], f"weight decay, over the {over}"),
-        ("E", "E", f"={over_images(rows['e_p'])}+weight_decay/2*SUMSQ({squares})",
-         f"error = {reduced} + λ/2 Σ w²"),
+        ("E", "E", f"={over_images(rows['e_p'])}+weight_decay/2*SUMSQ({squares})", f"error = {reduced} + λ/2 Σ w²"),
     ]
     table = [
         *((symbol, value, f"{meaning} (name {name})") for name, symbol, value, meaning in named),

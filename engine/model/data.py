@@ -5,6 +5,7 @@ row into x_1 … x_12 as on the slides. Strokes are white (255) on black, so
 that scaled to [0, 1] a clean glyph is the slides' 0/1 pattern (ink = 1).
 Targets are one-hot: t = (1, 0) for C (z_1 reacts to C), (0, 1) for T.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,14 +16,8 @@ LETTERS = ("C", "T")
 
 # The C is the one on the lecture's last slide.
 GLYPHS = {
-    "C": np.array([[0, 1, 1],
-                   [1, 0, 0],
-                   [1, 0, 0],
-                   [0, 1, 1]], dtype=np.uint8) * 255,
-    "T": np.array([[1, 1, 1],
-                   [0, 1, 0],
-                   [0, 1, 0],
-                   [0, 1, 0]], dtype=np.uint8) * 255,
+    "C": np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0], [0, 1, 1]], dtype=np.uint8) * 255,
+    "T": np.array([[1, 1, 1], [0, 1, 0], [0, 1, 0], [0, 1, 0]], dtype=np.uint8) * 255,
 }
 
 
@@ -32,7 +27,7 @@ class Dataset:
     T_train: np.ndarray  # [n_train, 2] one-hot
     X_test: np.ndarray
     T_test: np.ndarray
-    X_val: np.ndarray | None = None   # [n_val, 12], None without a validation set
+    X_val: np.ndarray | None = None  # [n_val, 12], None without a validation set
     T_val: np.ndarray | None = None
 
 

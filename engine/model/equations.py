@@ -4,14 +4,15 @@ This is the readable statement of the model that the kernels must agree
 with (tests compare them). Shapes: theta [..., P] in slide order, X [n, n_in],
 T [n, n_out] one-hot; leading axes of theta are independent networks.
 """
+
 import numpy as np
 
-from .layout import Layout
 from ..options import ACTIVATIONS, LOSSES, OUTPUTS, REDUCTIONS, code
+from .layout import Layout
 
 
 def sigmoid(s):
-    return 0.5 * (1.0 + np.tanh(0.5 * s))   # no overflow warnings for large |s|
+    return 0.5 * (1.0 + np.tanh(0.5 * s))  # no overflow warnings for large |s|
 
 
 # a(s) and a'(s) written from the output y = a(s), as in the slides.
@@ -59,8 +60,17 @@ def forward(theta, X, activation="sigmoid", output="softmax", layout=None):
     return h, np.exp(log_z), s_out, log_z
 
 
-def loss_grad(theta, X, T, activation="sigmoid", output="softmax", loss="cross_entropy",
-              reduction="mean", weight_decay=0.0, decay_thresholds=False):
+def loss_grad(
+    theta,
+    X,
+    T,
+    activation="sigmoid",
+    output="softmax",
+    loss="cross_entropy",
+    reduction="mean",
+    weight_decay=0.0,
+    decay_thresholds=False,
+):
     """The error E and its exact gradient ∂E/∂w, in plain numpy.
 
     Parameters
@@ -115,10 +125,11 @@ def loss_grad(theta, X, T, activation="sigmoid", output="softmax", loss="cross_e
     delta_hid = (delta_out @ W_out) * ACTIVATION[activation][1](h)
 
     # ∂s/∂w = input, ∂s/∂θ = −1.
-    grad = layout.pack(np.swapaxes(delta_out, -1, -2) @ h, -delta_out.sum(-2),
-                       np.swapaxes(delta_hid, -1, -2) @ X, -delta_hid.sum(-2))
+    grad = layout.pack(
+        np.swapaxes(delta_out, -1, -2) @ h, -delta_out.sum(-2), np.swapaxes(delta_hid, -1, -2) @ X, -delta_hid.sum(-2)
+    )
     E = e.sum(-1) * scale
     decayed = np.ones(layout.size) if decay_thresholds else (~layout.is_threshold).astype(np.float64)
-    E = E + 0.5 * weight_decay * (decayed * theta ** 2).sum(-1)
+    E = E + 0.5 * weight_decay * (decayed * theta**2).sum(-1)
     grad = grad + weight_decay * decayed * theta
     return E, grad

@@ -6,6 +6,7 @@ Weight l of a run is std_l · N_l where N_l is keyed on (seed, l) alone, so a
 seed gives the same draw whatever the optimizer or regulariser (paired
 comparisons), and Xavier and He runs of a seed differ only by √2.
 """
+
 import numpy as np
 
 from ..kernels import rng
@@ -21,8 +22,9 @@ STD = {
 def init_std(layout, init):
     """The standard deviation of each weight of the flat vector, by fan-in."""
     code("init", INITS, init)
-    fan_in = np.concatenate([np.full(layout.hidden_offset, layout.n_hidden),
-                             np.full(layout.size - layout.hidden_offset, layout.n_in)])
+    fan_in = np.concatenate(
+        [np.full(layout.hidden_offset, layout.n_hidden), np.full(layout.size - layout.hidden_offset, layout.n_in)]
+    )
     return np.array([STD[init](f) for f in fan_in], dtype=np.float64)
 
 

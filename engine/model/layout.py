@@ -8,6 +8,7 @@ weights followed by its threshold θ (a weight on the constant input −1):
 
 so index l here is index l on the slides (47 numbers for 12-3-2).
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ class Layout:
     >>> Layout().names[:4]
     ['w_11^O', 'w_21^O', 'w_31^O', 'θ_1^O']
     """
+
     n_in: int = 12
     n_hidden: int = 3
     n_out: int = 2
@@ -57,8 +59,9 @@ class Layout:
         outputs (size = n_hidden·(n_in + n_out + 1) + n_out), or a ValueError."""
         n_hidden, rest = divmod(size - n_out, n_in + n_out + 1)
         if rest or n_hidden < 1:
-            raise ValueError(f"{name}: {size} numbers fit no layout with {n_in} inputs and {n_out} "
-                             f"outputs (12-3-2 has 47)")
+            raise ValueError(
+                f"{name}: {size} numbers fit no layout with {n_in} inputs and {n_out} outputs (12-3-2 has 47)"
+            )
         return cls(n_in, int(n_hidden), n_out)
 
     @property
@@ -85,8 +88,8 @@ class Layout:
     def is_threshold(self):
         """Boolean mask over the flat vector: True where the number is a θ."""
         mask = np.zeros(self.size, dtype=bool)
-        mask[self.n_hidden:self.hidden_offset:self.n_hidden + 1] = True
-        mask[self.hidden_offset + self.n_in::self.n_in + 1] = True
+        mask[self.n_hidden : self.hidden_offset : self.n_hidden + 1] = True
+        mask[self.hidden_offset + self.n_in :: self.n_in + 1] = True
         return mask
 
     def unpack(self, theta):
@@ -96,8 +99,8 @@ class Layout:
         if theta.shape[-1] != self.size:
             raise ValueError(f"theta: last axis must have {self.size} numbers for {self}, got shape {theta.shape}")
         lead = theta.shape[:-1]
-        out = theta[..., :self.hidden_offset].reshape(*lead, self.n_out, self.n_hidden + 1)
-        hid = theta[..., self.hidden_offset:].reshape(*lead, self.n_hidden, self.n_in + 1)
+        out = theta[..., : self.hidden_offset].reshape(*lead, self.n_out, self.n_hidden + 1)
+        hid = theta[..., self.hidden_offset :].reshape(*lead, self.n_hidden, self.n_in + 1)
         return out[..., :-1], out[..., -1], hid[..., :-1], hid[..., -1]
 
     def pack(self, W_out, th_out, W_hid, th_hid):

@@ -10,6 +10,7 @@ digits but other notation rules, so fixed-notation numbers get their ".0"
 here, and the few numbers Python writes otherwise (tiny, huge) are
 formatted by numpy, which follows Python's repr.
 """
+
 import csv
 import io
 
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ROWS_PER_PIECE = 1 << 16   # rows formatted at once: bounds the text held in memory
+ROWS_PER_PIECE = 1 << 16  # rows formatted at once: bounds the text held in memory
 
 
 def header(columns):
@@ -44,21 +45,21 @@ def frame_records(frame):
 
 def float_text(values):
     """Float array -> pandas' text for each value ('' for NaN and missing)."""
-    x = values.to_numpy(zero_copy_only=False)   # missing -> NaN
-    if x.dtype != np.float64:   # float32's own shortest digits: numpy's text, the slow way
+    x = values.to_numpy(zero_copy_only=False)  # missing -> NaN
+    if x.dtype != np.float64:  # float32's own shortest digits: numpy's text, the slow way
         return pa.array(np.where(np.isnan(x), "", x.astype(str)))
     text = pc.cast(pa.array(x), pa.string())
     size = np.abs(x)
     with np.errstate(invalid="ignore"):
-        fixed = (size == 0) | ((size >= 1e-4) & (size < 1e16))   # where Python's repr is fixed
-    fixed &= ~_contains(text, "e")                                 # ... and pyarrow's is too
+        fixed = (size == 0) | ((size >= 1e-4) & (size < 1e16))  # where Python's repr is fixed
+    fixed &= ~_contains(text, "e")  # ... and pyarrow's is too
     whole = fixed & ~_contains(text, ".")
     if whole.any():
         text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, pa.scalar(".0"), ""), text)
     other = np.isfinite(x) & ~fixed
     if other.any():
         text = pc.replace_with_mask(text, pa.array(other), pa.array(x[other].astype(str)))
-    return pc.if_else(pa.array(np.isnan(x)), pa.scalar(""), text)   # pandas' na_rep
+    return pc.if_else(pa.array(np.isnan(x)), pa.scalar(""), text)  # pandas' na_rep
 
 
 def _contains(text, pattern):
@@ -74,7 +75,7 @@ def quoted(values):
     for value in unique:
         out.seek(0)
         out.truncate()
-        writer.writerow(["", value])   # two fields: a lone empty field is written as ""
+        writer.writerow(["", value])  # two fields: a lone empty field is written as ""
         forms.append(out.getvalue()[1:-1])
     return pc.take(pa.array(forms, pa.string()), pc.index_in(values, pa.array(unique, values.type)))
 
@@ -117,7 +118,7 @@ def write_rows(file, columns):
         piece = [pc.cast(c.array if isinstance(c, Text) else column_text(c), pa.large_string()) for c in piece]
         comma, newline, empty = (pa.scalar(s, pa.large_string()) for s in (",", "\n", ""))
         lines = pc.binary_join_element_wise(*piece, comma)
-        lines = pc.binary_join_element_wise(lines, empty, newline)   # line + "\n" + ""
+        lines = pc.binary_join_element_wise(lines, empty, newline)  # line + "\n" + ""
         offsets, data = lines.buffers()[1:]
         first, last = np.frombuffer(offsets, np.int64)[[lines.offset, lines.offset + len(lines)]]
         file.write(memoryview(data)[first:last])

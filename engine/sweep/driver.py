@@ -7,6 +7,7 @@ side by side. Chunks are cut from the experiment alone, never from the
 number of jobs or the backend, so a run's numbers do not depend on how the
 work is spread, and a re-run after a crash finds the same chunk ids.
 """
+
 import contextlib
 import functools
 import logging
@@ -31,10 +32,10 @@ from .store import CHUNK_RUNS, FORMATS, ShardError, Store, shard_table
 @dataclass(frozen=True)
 class Chunk:
     id: int
-    settings: dict          # call-level settings the runs share
-    hyper: dict             # per-run numbers: name -> tuple with one value per run
-    configs: tuple          # config index of each run
-    seeds: tuple            # seed of each run
+    settings: dict  # call-level settings the runs share
+    hyper: dict  # per-run numbers: name -> tuple with one value per run
+    configs: tuple  # config index of each run
+    seeds: tuple  # seed of each run
     data: dict
     record_every: int
 
@@ -58,14 +59,19 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
         for start in range(0, len(runs), chunk_runs):
-            configs, seeds = zip(*runs[start:start + chunk_runs])
+            configs, seeds = zip(*runs[start : start + chunk_runs])
             first = experiment.configs[configs[0]]
-            chunks.append(Chunk(
-                id=len(chunks),
-                settings={k: v for k, v in first.items() if k not in HYPER and k not in experiment.labels},
-                hyper={k: tuple(experiment.configs[c][k] for c in configs) for k in HYPER},
-                configs=configs, seeds=seeds, data=dict(experiment.data),
-                record_every=experiment.record_every))
+            chunks.append(
+                Chunk(
+                    id=len(chunks),
+                    settings={k: v for k, v in first.items() if k not in HYPER and k not in experiment.labels},
+                    hyper={k: tuple(experiment.configs[c][k] for c in configs) for k in HYPER},
+                    configs=configs,
+                    seeds=seeds,
+                    data=dict(experiment.data),
+                    record_every=experiment.record_every,
+                )
+            )
     return chunks
 
 
@@ -81,9 +87,19 @@ def run_chunk(chunk, threads=1):
     start = time.perf_counter()
     try:
         d = dataset(**chunk.data)
-        result = train(d.X_train, d.T_train, list(chunk.seeds), X_test=d.X_test, T_test=d.T_test,
-                       X_val=d.X_val, T_val=d.T_val,
-                       record_every=chunk.record_every, threads=threads, **chunk.settings, **chunk.hyper)
+        result = train(
+            d.X_train,
+            d.T_train,
+            list(chunk.seeds),
+            X_test=d.X_test,
+            T_test=d.T_test,
+            X_val=d.X_val,
+            T_val=d.T_val,
+            record_every=chunk.record_every,
+            threads=threads,
+            **chunk.settings,
+            **chunk.hyper,
+        )
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
     return chunk.id, shard_table(chunk.configs, result), time.perf_counter() - start, None
@@ -97,8 +113,7 @@ def shard_schema(validation=False):
     runs = runs_table(seeds, np.zeros((0, len(STATS))))
     if validation:
         runs = with_validation(runs, np.zeros(0), np.zeros(0))
-    empty = TrainResult(runs, np.zeros((0, layout.size)),
-                        curves_table(seeds, np.zeros((0, 1, len(CURVE)))), layout)
+    empty = TrainResult(runs, np.zeros((0, layout.size)), curves_table(seeds, np.zeros((0, 1, len(CURVE)))), layout)
     return shard_table((), empty).schema
 
 
@@ -106,7 +121,8 @@ def shard_schema(validation=False):
 def dask_client(scheduler, jobs):
     """A client of the cluster at `scheduler`, or of a local cluster of
     `jobs` single-threaded worker processes."""
-    from dask.distributed import Client, LocalCluster   # heavy and optional: only for --backend dask
+    from dask.distributed import Client, LocalCluster  # heavy and optional: only for --backend dask
+
     if scheduler:
         with Client(scheduler) as client:
             yield client
@@ -116,8 +132,9 @@ def dask_client(scheduler, jobs):
     try:
         # silence_logs: a worker still in a kernel when an interrupted sweep closes the cluster logs
         # its lost heartbeat; a task's own failure comes back through its result
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)
+        cluster = LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+        )
     finally:
         signal.signal(signal.SIGINT, before)
     with cluster, Client(cluster) as client:
@@ -129,14 +146,15 @@ def execute(chunks, jobs, backend, scheduler):
     result reaches the driver once, when it is yielded: nothing else holds
     it. Closing the generator (an interrupt) stops the workers."""
     if backend == "dask":
-        from dask.distributed import as_completed   # heavy and optional: only for --backend dask
+        from dask.distributed import as_completed  # heavy and optional: only for --backend dask
+
         with dask_client(scheduler, jobs) as client:
             # numba threads: one per worker, set in the task (dask workers do not set it)
             pending = as_completed(client.map(run_chunk, chunks, threads=1, pure=False))
             try:
                 for future in pending:
                     result = future.result()
-                    future.release()   # the cluster forgets it: its memory stays bounded too
+                    future.release()  # the cluster forgets it: its memory stays bounded too
                     yield result
             finally:
                 client.cancel(list(pending.futures))
@@ -146,11 +164,12 @@ def execute(chunks, jobs, backend, scheduler):
     workers = {"initializer": ignore_interrupt} if backend == "loky" else {}
     with parallel_config(backend=backend, **workers):
         results = Parallel(n_jobs=jobs, return_as="generator_unordered")(
-            delayed(run_chunk)(chunk, threads) for chunk in chunks)
+            delayed(run_chunk)(chunk, threads) for chunk in chunks
+        )
     try:
         yield from results
     finally:
-        results.close()   # an interrupted sweep: joblib stops its workers
+        results.close()  # an interrupted sweep: joblib stops its workers
 
 
 def ignore_interrupt():
@@ -163,8 +182,7 @@ class SweepInterrupted(KeyboardInterrupt):
     """A sweep stopped by Ctrl-C (or SIGTERM): its finished chunks are saved."""
 
     def __init__(self, saved, n_runs, folder):
-        super().__init__(f"{saved} of {n_runs} runs saved in {folder / 'chunks'}; "
-                         "run the same command again to finish")
+        super().__init__(f"{saved} of {n_runs} runs saved in {folder / 'chunks'}; run the same command again to finish")
         self.saved, self.n_runs, self.folder = saved, n_runs, folder
 
 
@@ -172,19 +190,25 @@ class SweepInterrupted(KeyboardInterrupt):
 class SweepReport:
     folder: object
     n_runs: int
-    ran: int           # runs trained by this call (the rest were done already)
-    seconds: float     # wall time of this call, tables written
-    train_seconds: float   # of which inside train() (summed over workers)
-    write_seconds: float   # of which writing the tables
-    failures: list     # (chunk, error text)
-    rejected: list = field(default_factory=list)   # (shard path, message): files in chunks/ trained again
+    ran: int  # runs trained by this call (the rest were done already)
+    seconds: float  # wall time of this call, tables written
+    train_seconds: float  # of which inside train() (summed over workers)
+    write_seconds: float  # of which writing the tables
+    failures: list  # (chunk, error text)
+    rejected: list = field(default_factory=list)  # (shard path, message): files in chunks/ trained again
 
 
 def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS, tables=FORMATS, names=None):
     """Check the sweep's options (before anything is written). `names` maps
     an option to the name shown (e.g. the command line's --chunk-runs)."""
-    names = {"jobs": "jobs", "chunk_runs": "chunk_runs", "backend": "backend", "scheduler": "scheduler",
-             "tables": "tables", **(names or {})}
+    names = {
+        "jobs": "jobs",
+        "chunk_runs": "chunk_runs",
+        "backend": "backend",
+        "scheduler": "scheduler",
+        "tables": "tables",
+        **(names or {}),
+    }
     if backend not in BACKENDS:
         raise ValueError(f"{names['backend']}: unknown value {backend!r}; allowed: {', '.join(BACKENDS)}")
     check_integer(names["jobs"], jobs, 1)
@@ -193,12 +217,24 @@ def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS,
         raise ValueError(f"{names['scheduler']}: only the dask backend takes a scheduler address")
     unknown = [t for t in tables if t not in FORMATS]
     if unknown or not tables or len(set(tables)) != len(tables):
-        raise ValueError(f"{names['tables']}: must be one or more of {', '.join(FORMATS)}, each once, "
-                         f"got {','.join(tables) or 'nothing'}")
+        raise ValueError(
+            f"{names['tables']}: must be one or more of {', '.join(FORMATS)}, each once, "
+            f"got {','.join(tables) or 'nothing'}"
+        )
 
 
-def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=False,
-          quiet=False, chunk_runs=CHUNK_RUNS, tables=FORMATS):
+def sweep(
+    experiment,
+    out,
+    *,
+    jobs=1,
+    backend="loky",
+    scheduler=None,
+    overwrite=False,
+    quiet=False,
+    chunk_runs=CHUNK_RUNS,
+    tables=FORMATS,
+):
     """Run every chunk not yet finished in `out`, then write the tables.
 
     Parameters
@@ -223,7 +259,7 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []
     try:
-        for attempt in range(2):   # a shard found damaged while consolidating is trained again, once
+        for attempt in range(2):  # a shard found damaged while consolidating is trained again, once
             todo = [c for c in chunks if not store.is_done(c)]
             for _, message in store.rejected:
                 print(f"nn47 sweep: {message}; its chunk is trained again", file=sys.stderr)
@@ -242,15 +278,23 @@ def sweep(experiment, out, *, jobs=1, backend="loky", scheduler=None, overwrite=
             except ShardError:
                 if attempt:
                     raise
-                continue   # is_done names it on the next pass
+                continue  # is_done names it on the next pass
             write_seconds = time.perf_counter() - writing
             break
     except KeyboardInterrupt:
         store.remove_temporaries()
         saved = sum(len(c.seeds) for c in chunks if store.shard(c).exists())
         raise SweepInterrupted(saved, experiment.n_runs, store.folder) from None
-    return SweepReport(store.folder, experiment.n_runs, ran, time.perf_counter() - start, train_seconds,
-                       write_seconds, failures, rejected)
+    return SweepReport(
+        store.folder,
+        experiment.n_runs,
+        ran,
+        time.perf_counter() - start,
+        train_seconds,
+        write_seconds,
+        failures,
+        rejected,
+    )
 
 
 class Progress(tqdm):
@@ -266,8 +310,14 @@ def train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quie
     # here, not in each worker: one compilation, announced instead of a bar frozen at 0
     compile_kernels({c.settings["dtype"] for c in todo}, say=None if quiet else print)
     failures, seconds = [], 0.0
-    with Progress(total=experiment.n_runs, initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
-              unit="run", disable=quiet, desc=experiment.name, smoothing=0.1) as bar:
+    with Progress(
+        total=experiment.n_runs,
+        initial=experiment.n_runs - sum(len(c.seeds) for c in todo),
+        unit="run",
+        disable=quiet,
+        desc=experiment.name,
+        smoothing=0.1,
+    ) as bar:
         for chunk_id, table, chunk_seconds, error in execute(todo, jobs, backend, scheduler):
             seconds += chunk_seconds
             if error is None:

@@ -1,5 +1,6 @@
 """Where numbers came from: package versions, the machine, and a sweep's
 manifest (the experiment file, its hash, the kernel sources' hash)."""
+
 import os
 import platform
 from importlib import metadata
@@ -7,8 +8,7 @@ from importlib import metadata
 from ..kernels.cache import source_digest
 from ..model.layout import Layout
 
-PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib",
-            "pyarrow")
+PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib", "pyarrow")
 
 
 def versions():
@@ -22,12 +22,15 @@ def versions():
 
 
 def machine():
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count()}
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+    }
 
 
 def manifest_of(experiment):
-    layout = Layout()   # the layout every sweep trains
+    layout = Layout()  # the layout every sweep trains
     return {
         "experiment": experiment.name,
         "description": experiment.description,
@@ -43,7 +46,7 @@ def manifest_of(experiment):
         "record_every": experiment.record_every,
         "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out},
         "data": dict(experiment.data),
-        **({"tuning": experiment.tuning} if experiment.tuning else {}),   # what [tune] chose
+        **({"tuning": experiment.tuning} if experiment.tuning else {}),  # what [tune] chose
         "versions": versions(),
         "machine": machine(),
     }

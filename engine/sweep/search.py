@@ -20,6 +20,7 @@ and the optimizer's own hyperparameters over DEFAULT_SPACE. A trial is one
 point of the space; it trains every configuration of its combination on every
 tuning seed, and its objective pools all those runs.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -32,30 +33,50 @@ SCALES = ("log", "uniform")
 # objective -> True where higher is better
 OBJECTIVES = {"ert": False, "val_loss": False, "val_acc": True}
 DEFAULT_TUNING_SEEDS = 10
-DIGITS = 4   # samples keep 4 significant digits, so tables show the very values trained
+DIGITS = 4  # samples keep 4 significant digits, so tables show the very values trained
 
 # What each optimizer and schedule reads besides lr (options.OPTIMIZER_PARAMS,
 # SCHEDULE_PARAMS): a setting no configuration reads cannot be tuned.
-OPTIMIZER_OWN = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "adagrad": ("eps",),
-                 "rmsprop": ("rho", "eps"), "adam": ("beta1", "beta2", "eps")}
-SCHEDULE_OWN = {"constant": (), "inverse_time": ("lr_decay",), "step": ("lr_gamma",),
-                "armijo": ("armijo_c", "armijo_beta")}
+OPTIMIZER_OWN = {
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "adagrad": ("eps",),
+    "rmsprop": ("rho", "eps"),
+    "adam": ("beta1", "beta2", "eps"),
+}
+SCHEDULE_OWN = {
+    "constant": (),
+    "inverse_time": ("lr_decay",),
+    "step": ("lr_gamma",),
+    "armijo": ("armijo_c", "armijo_beta"),
+}
 # Per-run numbers with a continuous range (lr_step counts epochs).
 TUNABLE = tuple(key for key in options.HYPER if key not in options.INTEGER_SETTINGS)
 
 # Default ranges: each optimizer's lr over the 3.5 decades of the benchmark's
 # grid (engine.bench.convergence), which reach past where runs fail on this
 # task, and the usual ranges of the optimizers' own hyperparameters.
-DEFAULT_LR = {"sgd": (0.01, 30.0), "momentum": (0.001, 3.0), "nesterov": (0.001, 3.0),
-              "adagrad": (0.003, 10.0), "rmsprop": (0.0003, 1.0), "adam": (0.0003, 1.0)}
-DEFAULT_OWN = {"momentum": ("uniform", 0.5, 0.999), "rho": ("uniform", 0.8, 0.999),
-               "beta1": ("uniform", 0.5, 0.99), "beta2": ("uniform", 0.9, 0.9999),
-               "eps": ("log", 1e-10, 1e-2)}
+DEFAULT_LR = {
+    "sgd": (0.01, 30.0),
+    "momentum": (0.001, 3.0),
+    "nesterov": (0.001, 3.0),
+    "adagrad": (0.003, 10.0),
+    "rmsprop": (0.0003, 1.0),
+    "adam": (0.0003, 1.0),
+}
+DEFAULT_OWN = {
+    "momentum": ("uniform", 0.5, 0.999),
+    "rho": ("uniform", 0.8, 0.999),
+    "beta1": ("uniform", 0.5, 0.99),
+    "beta2": ("uniform", 0.9, 0.9999),
+    "eps": ("log", 1e-10, 1e-2),
+}
 
 
 @dataclass(frozen=True)
 class Range:
-    scale: str    # "log" or "uniform"
+    scale: str  # "log" or "uniform"
     low: float
     high: float
 
@@ -82,16 +103,19 @@ class Range:
 
 def default_space(optimizer):
     """lr and the optimizer's own hyperparameters over DEFAULT_LR, DEFAULT_OWN."""
-    return {"lr": Range("log", *DEFAULT_LR[optimizer]),
-            **{key: Range(*DEFAULT_OWN[key]) for key in OPTIMIZER_OWN[optimizer]}}
+    return {
+        "lr": Range("log", *DEFAULT_LR[optimizer]),
+        **{key: Range(*DEFAULT_OWN[key]) for key in OPTIMIZER_OWN[optimizer]},
+    }
 
 
 @dataclass(frozen=True)
 class Group:
     """One tuned combination of levels: its configurations and search space."""
-    levels: tuple    # ((factor, value), ...)
-    configs: tuple   # indices into the experiment's configurations
-    space: dict      # setting -> Range
+
+    levels: tuple  # ((factor, value), ...)
+    configs: tuple  # indices into the experiment's configurations
+    space: dict  # setting -> Range
 
     @property
     def name(self):
@@ -101,10 +125,10 @@ class Group:
 @dataclass(frozen=True)
 class Tune:
     factors: tuple
-    trials: int        # per group
-    seeds: tuple       # tuning seeds, disjoint from the evaluation seeds
+    trials: int  # per group
+    seeds: tuple  # tuning seeds, disjoint from the evaluation seeds
     objective: str
-    halving: int       # successive halving's η; 0 for none
+    halving: int  # successive halving's η; 0 for none
     sampler_seed: int
     groups: tuple
 
@@ -114,6 +138,7 @@ class Tune:
 
 
 # --- the search ---------------------------------------------------------------
+
 
 def samples(space, trials, sampler_seed, group_index):
     """The trials of one group: the first points of a scrambled Sobol sequence
@@ -130,9 +155,10 @@ def samples(space, trials, sampler_seed, group_index):
     -------
     dict, setting -> array of `trials` values inside its range
     """
-    from scipy.stats import qmc   # heavy (0.6 s): only when a [tune] section samples, not for every command
+    from scipy.stats import qmc  # heavy (0.6 s): only when a [tune] section samples, not for every command
+
     sobol = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([sampler_seed, group_index]))
-    u = sobol.random_base2(max(0, math.ceil(math.log2(trials))))[:trials]   # whole powers of two: balanced
+    u = sobol.random_base2(max(0, math.ceil(math.log2(trials))))[:trials]  # whole powers of two: balanced
     return {key: r.at(u[:, j]) for j, (key, r) in enumerate(space.items())}
 
 
@@ -143,7 +169,7 @@ def rungs(trials, eta):
     if not eta:
         return [(trials, 1.0)]
     last = int(math.floor(math.log(trials, eta) + 1e-9))
-    return [(trials // eta ** k, eta ** -(last - k)) for k in range(last + 1)]
+    return [(trials // eta**k, eta ** -(last - k)) for k in range(last + 1)]
 
 
 def rung_epochs(epochs, fraction):
@@ -165,6 +191,7 @@ def survivors(alive, objectives, keep, higher_is_better):
 
 # --- reading the section ------------------------------------------------------
 
+
 def parse(table, columns, configs, explicit, owners, seeds, data):
     """The [tune] section, checked against the experiment: `columns` are its
     factor columns, `explicit` the settings each configuration sets in the
@@ -181,18 +208,25 @@ def parse(table, columns, configs, explicit, owners, seeds, data):
     grouped = {}
     for index, config in enumerate(configs):
         grouped.setdefault(tuple((f, config[f]) for f in factors), []).append(index)
-    groups = tuple(Group(levels, tuple(indices), _space(levels, indices, spaces, configs, explicit, owners))
-                   for levels, indices in grouped.items())
-    return Tune(factors=factors,
-                trials=_integer("trials", table.get("trials"), 1,
-                                "an integer >= 1 (the budget: trials per tuned combination)"),
-                seeds=_seeds(table.get("seeds", DEFAULT_TUNING_SEEDS), seeds),
-                objective=objective,
-                halving=_integer("halving", table.get("halving", 0), 2,
-                                 "an integer >= 2 (successive halving's η), or left out for none",
-                                 allow_zero=True),
-                sampler_seed=_integer("sampler_seed", table.get("sampler_seed", 0), 0, "an integer >= 0"),
-                groups=groups)
+    groups = tuple(
+        Group(levels, tuple(indices), _space(levels, indices, spaces, configs, explicit, owners))
+        for levels, indices in grouped.items()
+    )
+    return Tune(
+        factors=factors,
+        trials=_integer("trials", table.get("trials"), 1, "an integer >= 1 (the budget: trials per tuned combination)"),
+        seeds=_seeds(table.get("seeds", DEFAULT_TUNING_SEEDS), seeds),
+        objective=objective,
+        halving=_integer(
+            "halving",
+            table.get("halving", 0),
+            2,
+            "an integer >= 2 (successive halving's η), or left out for none",
+            allow_zero=True,
+        ),
+        sampler_seed=_integer("sampler_seed", table.get("sampler_seed", 0), 0, "an integer >= 0"),
+        groups=groups,
+    )
 
 
 def _integer(key, value, least, wording, allow_zero=False):
@@ -206,8 +240,10 @@ def _integer(key, value, least, wording, allow_zero=False):
 
 def _factors(value, columns):
     if value is None:
-        raise ValueError(f"[tune] factors: missing; name the factors whose levels are tuned apart, "
-                         f"e.g. factors = [\"optimizer\"] (factors here: {', '.join(columns) or 'none'})")
+        raise ValueError(
+            f"[tune] factors: missing; name the factors whose levels are tuned apart, "
+            f'e.g. factors = ["optimizer"] (factors here: {", ".join(columns) or "none"})'
+        )
     if not isinstance(value, list) or not value or not all(isinstance(f, str) for f in value):
         raise ValueError(f"[tune] factors: must be a non-empty list of factor names, got {value!r}")
     for name in value:
@@ -220,24 +256,29 @@ def _factors(value, columns):
 
 def _check_objective(objective, configs, data):
     if objective.startswith("val_") and data["n_val"] == 0:
-        raise ValueError(f"[tune] objective: {objective!r} is measured on a validation set, and "
-                         f"[data] n_val is 0; set [data] n_val (e.g. n_val = 200) or use objective = \"ert\"")
+        raise ValueError(
+            f"[tune] objective: {objective!r} is measured on a validation set, and "
+            f'[data] n_val is 0; set [data] n_val (e.g. n_val = 200) or use objective = "ert"'
+        )
     if objective == "ert" and any(config["target_loss"] is None for config in configs):
-        raise ValueError("[tune] objective: 'ert' is the expected running time to ε, and some "
-                         "configurations have no target; set target_loss in [settings]")
+        raise ValueError(
+            "[tune] objective: 'ert' is the expected running time to ε, and some "
+            "configurations have no target; set target_loss in [settings]"
+        )
 
 
 def _seeds(value, evaluation):
     if isinstance(value, list):
         if not value or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
-            raise ValueError(f"[tune] seeds: must be a count >= 1 or a list of distinct integers >= 0, "
-                             f"got {value!r}")
+            raise ValueError(f"[tune] seeds: must be a count >= 1 or a list of distinct integers >= 0, got {value!r}")
         if len(set(value)) < len(value):
             raise ValueError(f"[tune] seeds: {value!r} lists a seed twice")
         shared = sorted(set(value) & set(evaluation))
         if shared:
-            raise ValueError(f"[tune] seeds: {shared} are also evaluation seeds (top-level seeds); "
-                             f"settings must be chosen on other seeds than the ones they are compared on")
+            raise ValueError(
+                f"[tune] seeds: {shared} are also evaluation seeds (top-level seeds); "
+                f"settings must be chosen on other seeds than the ones they are compared on"
+            )
         return tuple(value)
     count = _integer("seeds", value, 1, "a count >= 1 or a list of distinct integers >= 0")
     first = max(evaluation) + 1
@@ -251,8 +292,10 @@ def _spaces(table, factors, configs):
     spaces = {}
     for factor, levels in table.items():
         if factor not in factors:
-            raise ValueError(f"[tune.space] {factor}: is not one of [tune] factors ({', '.join(factors)}); "
-                             f"ranges are given per level of a tuned factor")
+            raise ValueError(
+                f"[tune.space] {factor}: is not one of [tune] factors ({', '.join(factors)}); "
+                f"ranges are given per level of a tuned factor"
+            )
         if not isinstance(levels, dict):
             raise ValueError(f"[tune.space.{factor}]: must be a table of levels, got {levels!r}")
         names = list(dict.fromkeys(str(config[factor]) for config in configs))
@@ -262,8 +305,9 @@ def _spaces(table, factors, configs):
             if level not in names:
                 raise options.unknown_key(f"[tune.space.{factor}]", level, names)
             if not isinstance(settings, dict) or not settings:
-                raise ValueError(f"{where}: must be a table of ranges such as "
-                                 f"{{ lr = [\"log\", 1e-4, 1] }}, got {settings!r}")
+                raise ValueError(
+                    f'{where}: must be a table of ranges such as {{ lr = ["log", 1e-4, 1] }}, got {settings!r}'
+                )
             spaces[factor][level] = (where, {key: _range(where, key, value) for key, value in settings.items()})
     return spaces
 
@@ -271,16 +315,23 @@ def _spaces(table, factors, configs):
 def _range(where, key, value):
     if key not in TUNABLE:
         raise options.unknown_key(f"{where} (tunable settings)", key, TUNABLE)
-    if not (isinstance(value, list) and len(value) == 3 and value[0] in SCALES
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value[1:])):
-        raise ValueError(f"{where} {key}: must be [scale, low, high] with scale \"log\" or \"uniform\", "
-                         f"e.g. [\"log\", 1e-4, 1], got {value!r}")
+    if not (
+        isinstance(value, list)
+        and len(value) == 3
+        and value[0] in SCALES
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value[1:])
+    ):
+        raise ValueError(
+            f'{where} {key}: must be [scale, low, high] with scale "log" or "uniform", '
+            f'e.g. ["log", 1e-4, 1], got {value!r}'
+        )
     scale, low, high = value[0], float(value[1]), float(value[2])
     if not low < high:
         raise ValueError(f"{where} {key}: the range's low ({low:g}) must be below its high ({high:g})")
     if scale == "log" and low <= 0:
-        raise ValueError(f"{where} {key}: a \"log\" range needs bounds > 0, got low {low:g}; "
-                         f"use \"uniform\" or a positive low")
+        raise ValueError(
+            f'{where} {key}: a "log" range needs bounds > 0, got low {low:g}; use "uniform" or a positive low'
+        )
     for bound in (low, high):
         try:
             options.check_setting(key, bound)
@@ -298,28 +349,42 @@ def _space(levels, indices, spaces, configs, explicit, owners):
     for where, ranges in given:
         for key, r in ranges.items():
             if key in space:
-                raise ValueError(f"{where} {key}: also given in {place[key]}, which tunes the same "
-                                 f"configurations ({name}); give each range once")
+                raise ValueError(
+                    f"{where} {key}: also given in {place[key]}, which tunes the same "
+                    f"configurations ({name}); give each range once"
+                )
             space[key], place[key] = r, where
     if not given:
         optimizers = sorted({configs[i]["optimizer"] for i in indices})
         if len(optimizers) > 1:
-            raise ValueError(f"[tune] factors: the configurations of {name} use several optimizers "
-                             f"({', '.join(optimizers)}), so they share no default search space; add "
-                             f"\"optimizer\" to [tune] factors or give ranges in [tune.space]")
+            raise ValueError(
+                f"[tune] factors: the configurations of {name} use several optimizers "
+                f"({', '.join(optimizers)}), so they share no default search space; add "
+                f'"optimizer" to [tune] factors or give ranges in [tune.space]'
+            )
         space = default_space(optimizers[0])
-        place = dict.fromkeys(space, f"[tune] (the default space of {name}: lr and "
-                                     f"{optimizers[0]}'s own hyperparameters)")
+        place = dict.fromkeys(
+            space, f"[tune] (the default space of {name}: lr and {optimizers[0]}'s own hyperparameters)"
+        )
     for key in space:
         for i in indices:
             config = configs[i]
-            used = ("lr", "weight_decay", "dropout", *OPTIMIZER_OWN[config["optimizer"]],
-                    *SCHEDULE_OWN[config["schedule"]])
+            used = (
+                "lr",
+                "weight_decay",
+                "dropout",
+                *OPTIMIZER_OWN[config["optimizer"]],
+                *SCHEDULE_OWN[config["schedule"]],
+            )
             if key not in used:
-                raise ValueError(f"{place[key]} {key}: configuration {i} ({name}) does not use it (optimizer "
-                                 f"{config['optimizer']!r}, schedule {config['schedule']!r} use: "
-                                 f"{', '.join(used)})")
+                raise ValueError(
+                    f"{place[key]} {key}: configuration {i} ({name}) does not use it (optimizer "
+                    f"{config['optimizer']!r}, schedule {config['schedule']!r} use: "
+                    f"{', '.join(used)})"
+                )
             if key in explicit[i]:
-                raise ValueError(f"{place[key]} {key}: is tuned, and also set in {owners.get(key, 'the file')}; "
-                                 f"a setting is either tuned or set: remove one")
+                raise ValueError(
+                    f"{place[key]} {key}: is tuned, and also set in {owners.get(key, 'the file')}; "
+                    f"a setting is either tuned or set: remove one"
+                )
     return space

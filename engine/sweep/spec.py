@@ -56,6 +56,7 @@ Rules:
 - An optional [tune] section (engine.sweep.search) tunes each combination of
   the levels of the factors it names before the comparison.
 """
+
 import difflib
 import hashlib
 import inspect
@@ -79,8 +80,7 @@ class SpecError(ValueError):
 TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune")
 
 # make_dataset's own defaults, so the file format and the data module agree.
-DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items()
-                 if key != "scale"}
+DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items() if key != "scale"}
 _DATA_RULES = {
     "n_train": (int, lambda x: x >= 1, "an integer >= 1"),
     "n_test": (int, lambda x: x >= 1, "an integer >= 1"),
@@ -90,8 +90,14 @@ _DATA_RULES = {
     "n_val": (int, lambda x: x >= 0, "an integer >= 0 (0: no validation set)"),
 }
 # The data seed is renamed in tables so it is not taken for the run's seed.
-DATA_COLUMNS = {"n_train": "n_train", "n_test": "n_test", "flip": "flip", "noise": "noise",
-                "seed": "data_seed", "n_val": "n_val"}
+DATA_COLUMNS = {
+    "n_train": "n_train",
+    "n_test": "n_test",
+    "flip": "flip",
+    "noise": "noise",
+    "seed": "data_seed",
+    "n_val": "n_val",
+}
 # Labels may not shadow the columns that the results tables add.
 _RESERVED = ("config", "seed", *DATA_COLUMNS.values())
 # What TOML, which has no null, writes instead of None.
@@ -114,11 +120,11 @@ class Experiment:
     data: dict
     seeds: tuple
     record_every: int
-    factors: tuple   # columns that vary, in grid order
-    labels: tuple    # the factors that are labels, not settings
+    factors: tuple  # columns that vary, in grid order
+    labels: tuple  # the factors that are labels, not settings
     configs: tuple = field(repr=False)  # full run settings + labels, in grid order
-    tune: object = None     # the [tune] section (search.Tune), None without one
-    tuning: dict = None     # what tuning chose (engine.sweep.tune), for the manifest
+    tune: object = None  # the [tune] section (search.Tune), None without one
+    tuning: dict = None  # what tuning chose (engine.sweep.tune), for the manifest
 
     @property
     def n_runs(self):
@@ -128,8 +134,7 @@ class Experiment:
         """One row per configuration: `config` (its index), labels, every
         setting in TRAIN_DEFAULTS order, then the data columns."""
         # n_val only with a validation set, so older tables keep their columns
-        data = {column: self.data[key] for key, column in DATA_COLUMNS.items()
-                if key != "n_val" or self.data[key] > 0}
+        data = {column: self.data[key] for key, column in DATA_COLUMNS.items() if key != "n_val" or self.data[key] > 0}
         columns = ["config", *self.labels, *options.TRAIN_DEFAULTS, *data]
         rows = [{"config": i, **config, **data} for i, config in enumerate(self.configs)]
         return pd.DataFrame(rows, columns=columns).astype(_FRAME_DTYPES)
@@ -139,9 +144,9 @@ class Experiment:
 class _Factor:
     name: str
     is_label: bool
-    columns: tuple   # the factor's name, then its levels' sub-axis keys
-    points: list     # one dict of column/setting values per grid position
-    sets: dict       # every key it sets -> where in the file, for conflicts
+    columns: tuple  # the factor's name, then its levels' sub-axis keys
+    points: list  # one dict of column/setting values per grid position
+    sets: dict  # every key it sets -> where in the file, for conflicts
 
 
 def load(path):
@@ -152,7 +157,7 @@ def load(path):
         raise SpecError(f"{path}: cannot read the file: {e.strerror}") from e
     try:
         return _experiment(str(path), raw)
-    except ValueError as e:   # TOML and UTF-8 errors are ValueErrors too
+    except ValueError as e:  # TOML and UTF-8 errors are ValueErrors too
         raise SpecError(f"{path}: {e}") from e
 
 
@@ -162,8 +167,9 @@ def _experiment(path, raw):
     for key in doc:
         _known("top level", key, TOP_KEYS)
     if "seeds" not in doc:
-        raise ValueError("seeds: missing; give a count (seeds = 100 means seeds 0..99) "
-                         "or a list of distinct integers >= 0")
+        raise ValueError(
+            "seeds: missing; give a count (seeds = 100 means seeds 0..99) or a list of distinct integers >= 0"
+        )
     data = _data(_table("[data]", doc.get("data", {})))
     fixed = _fixed(_table("[settings]", doc.get("settings", {})))
     factors, owners = _factors(_table("[factors]", doc.get("factors", {})), fixed)
@@ -204,6 +210,7 @@ def _parse(text):
 
 
 # --- small checks shared by the sections ----------------------------------
+
 
 def _known(section, key, allowed):
     if key not in allowed:
@@ -259,19 +266,21 @@ def _values(section, key, values):
 
 # --- top-level keys and sections -------------------------------------------
 
+
 def _name(name):
     # The name becomes the results folder, so it must be a plain file name.
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"name: must start with a letter or digit and hold only letters, digits, "
-                         f"'_', '-' and '.' (it names the results folder), got {name!r}; "
-                         f"set name = \"...\" in the file")
+        raise ValueError(
+            f"name: must start with a letter or digit and hold only letters, digits, "
+            f"'_', '-' and '.' (it names the results folder), got {name!r}; "
+            f'set name = "..." in the file'
+        )
     return name
 
 
 def _seeds(value):
     if not isinstance(value, list):
-        count = _number("seeds", value, int, lambda x: x >= 1,
-                        "a count >= 1 or a list of distinct integers >= 0")
+        count = _number("seeds", value, int, lambda x: x >= 1, "a count >= 1 or a list of distinct integers >= 0")
         return tuple(range(count))
     if not value:
         raise ValueError("seeds: the list is empty; give at least one seed")
@@ -299,13 +308,15 @@ def _fixed(table):
     for key, value in table.items():
         _known("[settings]", key, options.TRAIN_DEFAULTS)
         if isinstance(value, list):
-            raise ValueError(f"[settings] {key}: takes one value, got the list {value!r}; "
-                             f"lists of values belong in [factors]")
+            raise ValueError(
+                f"[settings] {key}: takes one value, got the list {value!r}; lists of values belong in [factors]"
+            )
         settings[key] = _setting("[settings]", key, value)
     return settings
 
 
 # --- factors ----------------------------------------------------------------
+
 
 def _factors(table, fixed):
     """The factors in file order and where each key is set; a key set in two
@@ -316,8 +327,7 @@ def _factors(table, fixed):
         factor = _factor(name, value)
         for key, place in factor.sets.items():
             if key in owners:
-                raise ValueError(f"{place}: {key!r} is also set in {owners[key]}; "
-                                 f"set each setting in one place only")
+                raise ValueError(f"{place}: {key!r} is also set in {owners[key]}; set each setting in one place only")
         owners.update(factor.sets)
         factors.append(factor)
     return factors, owners
@@ -330,8 +340,10 @@ def _factor(name, value):
         return _Factor(name, False, (name,), points, {name: f"[factors] {name}"})
     if isinstance(value, dict):
         return _variant(name, value)
-    raise ValueError(f"[factors] {name}: must be a list of values (a plain factor) or a table "
-                     f"of levels (a variant factor), got {value!r}")
+    raise ValueError(
+        f"[factors] {name}: must be a list of values (a plain factor) or a table "
+        f"of levels (a variant factor), got {value!r}"
+    )
 
 
 def _variant(name, levels):
@@ -346,29 +358,31 @@ def _variant(name, levels):
     for level, table in levels.items():
         where = f"[factors.{name}.{level}]"
         if not isinstance(table, dict):
-            raise ValueError(f"{section} {level}: must be a table of settings such as "
-                             f"{level} = {{ lr = 0.1 }} (or {{}}), got {table!r}")
+            raise ValueError(
+                f"{section} {level}: must be a table of settings such as "
+                f"{level} = {{ lr = 0.1 }} (or {{}}), got {table!r}"
+            )
         if name in table:
             raise ValueError(f"{where}: sets {name!r}, which the level's name already sets")
         head = {name: level if is_label else _setting(section, name, level)}
         fixed, lists = _level(where, table)
         columns += [key for key in lists if key not in columns]
-        points += [{**head, **fixed, **dict(zip(lists, combo))}
-                   for combo in itertools.product(*lists.values())]
+        points += [{**head, **fixed, **dict(zip(lists, combo))} for combo in itertools.product(*lists.values())]
         sets.update({key: where for key in table if key not in sets})
     return _Factor(name, is_label, tuple(columns), points, sets)
 
 
 def _check_label(section, name):
     if name in _RESERVED:
-        raise ValueError(f"{section}: {name!r} is a column of the results tables; "
-                         f"choose another label name")
+        raise ValueError(f"{section}: {name!r} is a column of the results tables; choose another label name")
     # A misspelt setting would silently become a label and vary nothing.
     close = difflib.get_close_matches(name, options.NAMED, n=1, cutoff=0.8)
     if close:
-        raise ValueError(f"{section}: {name!r} is not a setting, so it would be a label column; "
-                         f"did you mean the setting {close[0]!r}? (a label's name must not "
-                         f"resemble a setting's)")
+        raise ValueError(
+            f"{section}: {name!r} is not a setting, so it would be a label column; "
+            f"did you mean the setting {close[0]!r}? (a label's name must not "
+            f"resemble a setting's)"
+        )
 
 
 def _level(where, table):
@@ -385,6 +399,7 @@ def _level(where, table):
 
 # --- the grid ---------------------------------------------------------------
 
+
 def _configs(fixed, factors, data):
     """Every configuration, each checked whole (an error names its levels),
     and the settings each one sets in the file rather than by default."""
@@ -393,8 +408,7 @@ def _configs(fixed, factors, data):
     for index, points in enumerate(itertools.product(*(factor.points for factor in factors))):
         chosen = {key: value for point in points for key, value in point.items()}
         try:
-            run = options.check_settings(
-                {**fixed, **{k: v for k, v in chosen.items() if k not in labels}})
+            run = options.check_settings({**fixed, **{k: v for k, v in chosen.items() if k not in labels}})
             _check_batch(run, data)
         except ValueError as e:
             levels = ", ".join(f"{k}={v!r}" for k, v in chosen.items()) or "no factors"
@@ -406,5 +420,6 @@ def _configs(fixed, factors, data):
 
 def _check_batch(run, data):
     if run["batch_size"] is not None and run["batch_size"] > data["n_train"]:
-        raise ValueError(f"batch_size: {run['batch_size']} is larger than the training set "
-                         f"([data] n_train = {data['n_train']})")
+        raise ValueError(
+            f"batch_size: {run['batch_size']} is larger than the training set ([data] n_train = {data['n_train']})"
+        )

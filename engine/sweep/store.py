@@ -19,6 +19,7 @@ Shards are data, never code: nothing in a results folder is unpickled. A
 shard that cannot be read, belongs to another experiment or kernel version,
 or has other columns is named and its chunk trained again.
 """
+
 import hashlib
 import json
 import os
@@ -37,15 +38,21 @@ from . import csvtext
 from .provenance import manifest_of
 
 TABLES = ("runs", "curves", "params")
-CHUNK_RUNS = 512        # runs per kernel call (default): four blocks of 128 lanes
+CHUNK_RUNS = 512  # runs per kernel call (default): four blocks of 128 lanes
 FORMATS = ("csv", "parquet")
 SHARD_FORMAT = b"nn47 shard 1"
-BATCH_RUNS = 1 << 14    # runs consolidated at once: bounds the driver's memory
-ROW_GROUP = 1 << 16     # rows per Parquet row group, fixed so the files do not depend on chunking
-OPEN_SHARDS = 8         # shards kept mapped while consolidating
+BATCH_RUNS = 1 << 14  # runs consolidated at once: bounds the driver's memory
+ROW_GROUP = 1 << 16  # rows per Parquet row group, fixed so the files do not depend on chunking
+OPEN_SHARDS = 8  # shards kept mapped while consolidating
 # what an analysis writes beside the tables (--overwrite removes these too)
-ANALYSIS_FILES = ("summary.csv", "main_effects.csv", "paired_tests.csv", "lr_sensitivity.csv", "lr_ranges.csv",
-                  "report.md")
+ANALYSIS_FILES = (
+    "summary.csv",
+    "main_effects.csv",
+    "paired_tests.csv",
+    "lr_sensitivity.csv",
+    "lr_ranges.csv",
+    "report.md",
+)
 
 
 class ResultsFolderError(RuntimeError):
@@ -62,7 +69,7 @@ def _umask():
     return mask
 
 
-FILE_MODE = 0o666 & ~_umask()   # what open() would give; mkstemp makes 0600
+FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp makes 0600
 
 
 def temporary(path):
@@ -100,8 +107,12 @@ def shard_table(configs, result):
     columns.update({f"params/{name}": pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)})
     # curve points come run by run, in epoch order
     offsets = np.concatenate([[0], np.cumsum(np.bincount(curves["run"], minlength=len(runs)))]).astype(np.int32)
-    columns.update({f"curves/{name}": pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
-                    for name in curves.columns.drop(["run", "seed"])})
+    columns.update(
+        {
+            f"curves/{name}": pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
+            for name in curves.columns.drop(["run", "seed"])
+        }
+    )
     return pa.table(columns)
 
 
@@ -111,8 +122,8 @@ class Store:
         self.folder = Path(folder)
         self.chunks = self.folder / "chunks"
         self.schema = schema
-        self.rejected = []   # (shard path, message) of files found unfit, in the order met
-        self._paths = {}     # chunk id -> shard path (hashing a chunk's runs is not free)
+        self.rejected = []  # (shard path, message) of files found unfit, in the order met
+        self._paths = {}  # chunk id -> shard path (hashing a chunk's runs is not free)
 
     def claim(self, experiment, overwrite=False, **options):
         """Make the folder this experiment's: refuse one that holds another
@@ -134,14 +145,17 @@ class Store:
                     f"{self.folder} holds the results of {held.get('spec')} "
                     f"(sha256 {str(held.get('spec_sha256'))[:12]}…), not of {experiment.path} "
                     f"(sha256 {experiment.sha256[:12]}…); pass --overwrite to replace them or "
-                    f"--out to write elsewhere")
+                    f"--out to write elsewhere"
+                )
             self.clear()
         self.key = shard_key(experiment)
         self._paths = {}
         self.chunks.mkdir(parents=True, exist_ok=True)
-        self.remove_temporaries()   # what a killed writer left
-        write_atomic(manifest, lambda tmp: Path(tmp).write_text(
-            json.dumps({**manifest_of(experiment), "sweep": options}, indent=2)))
+        self.remove_temporaries()  # what a killed writer left
+        write_atomic(
+            manifest,
+            lambda tmp: Path(tmp).write_text(json.dumps({**manifest_of(experiment), "sweep": options}, indent=2)),
+        )
 
     def clear(self):
         """Remove what nn47 wrote here (shards, tables, chunks.csv, the
@@ -172,8 +186,9 @@ class Store:
         try:
             table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
         except (pa.ArrowInvalid, OSError) as error:
-            raise ShardError(f"{path}: not a complete Arrow file (truncated, or another kind of file: "
-                             f"{error})") from None
+            raise ShardError(
+                f"{path}: not a complete Arrow file (truncated, or another kind of file: {error})"
+            ) from None
         metadata = table.schema.metadata or {}
         if metadata.get(b"nn47.format") != SHARD_FORMAT:
             raise ShardError(f"{path}: an Arrow file but not an nn47 shard of this version")
@@ -185,8 +200,11 @@ class Store:
             table.validate(full=full)
         except pa.ArrowInvalid as error:
             raise ShardError(f"{path}: damaged ({error})") from None
-        if (table.num_rows != len(chunk.seeds) or table["config"].to_pylist() != list(chunk.configs)
-                or table["seed"].to_pylist() != list(chunk.seeds)):
+        if (
+            table.num_rows != len(chunk.seeds)
+            or table["config"].to_pylist() != list(chunk.configs)
+            or table["seed"].to_pylist() != list(chunk.seeds)
+        ):
             raise ShardError(f"{path}: holds other runs than its chunk")
         return table
 
@@ -211,13 +229,18 @@ class Store:
                 tmp.unlink(missing_ok=True)
 
     def save_chunk(self, chunk, table, seconds):
-        metadata = {b"nn47.format": SHARD_FORMAT, b"nn47.key": self.key.encode(),
-                    b"nn47.chunk": self.shard(chunk).stem.encode(), b"nn47.seconds": repr(seconds).encode()}
+        metadata = {
+            b"nn47.format": SHARD_FORMAT,
+            b"nn47.key": self.key.encode(),
+            b"nn47.chunk": self.shard(chunk).stem.encode(),
+            b"nn47.seconds": repr(seconds).encode(),
+        }
         table = table.replace_schema_metadata(metadata)
 
         def write(tmp):
             with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
+
         write_atomic(self.shard(chunk), write)
 
     def consolidate(self, chunks, configs, formats=FORMATS):
@@ -234,7 +257,7 @@ class Store:
             batch, size = [], 0
             for chunk, start, stop in segments(chunks):
                 if chunk.id not in shards:
-                    shards[chunk.id] = self.read_shard(chunk, full=False)   # is_done checked it, or we wrote it
+                    shards[chunk.id] = self.read_shard(chunk, full=False)  # is_done checked it, or we wrote it
                     seconds[chunk.id] = float(shards[chunk.id].schema.metadata[b"nn47.seconds"])
                     if len(shards) > OPEN_SHARDS:
                         shards.popitem(last=False)
@@ -247,8 +270,13 @@ class Store:
             if batch:
                 tables.write(pa.concat_tables(batch).combine_chunks(), settings_text, settings_arrow)
             shards.clear()
-            per_chunk = pd.DataFrame({"chunk": [c.id for c in chunks], "runs": [len(c.seeds) for c in chunks],
-                                      "seconds": [seconds[c.id] for c in chunks]})
+            per_chunk = pd.DataFrame(
+                {
+                    "chunk": [c.id for c in chunks],
+                    "runs": [len(c.seeds) for c in chunks],
+                    "seconds": [seconds[c.id] for c in chunks],
+                }
+            )
             tables.finish()
             write_atomic(self.folder / "chunks.csv", lambda tmp: per_chunk.to_csv(tmp, index=False))
         finally:
@@ -290,28 +318,38 @@ class TableFiles:
 
     def __init__(self, folder, formats):
         self.folder, self.formats = Path(folder), formats
-        self.tmp = {}       # final path -> temporary path
-        self.csv = {}       # table -> open file
-        self.parquet = {}   # table -> RowGroups
+        self.tmp = {}  # final path -> temporary path
+        self.csv = {}  # table -> open file
+        self.parquet = {}  # table -> RowGroups
 
     def write(self, batch, settings_text, settings_arrow):
         """Append a batch of shard rows (one chunk per column, in table order) to every table."""
         column = {name: batch[name].chunk(0) for name in batch.schema.names}
         key = {"config": column["config"], "seed": column["seed"]}
-        family = {prefix: {n.removeprefix(prefix): column[n] for n in batch.schema.names if n.startswith(prefix)}
-                  for prefix in ("runs/", "params/", "curves/")}
+        family = {
+            prefix: {n.removeprefix(prefix): column[n] for n in batch.schema.names if n.startswith(prefix)}
+            for prefix in ("runs/", "params/", "curves/")
+        }
         outcomes, params, lists = family["runs/"], family["params/"], family["curves/"]
-        parent = pc.list_parent_indices(next(iter(lists.values())))   # the run of each curve point
+        parent = pc.list_parent_indices(next(iter(lists.values())))  # the run of each curve point
         curves = {**{k: v.take(parent) for k, v in key.items()}, **{n: l.flatten() for n, l in lists.items()}}
         if "csv" in self.formats:
-            self._csv("runs", ["config", "seed", *settings_arrow.schema.names, *outcomes],
-                      [key["config"], key["seed"], csvtext.Text(settings_text.take(key["config"])), *outcomes.values()])
+            self._csv(
+                "runs",
+                ["config", "seed", *settings_arrow.schema.names, *outcomes],
+                [key["config"], key["seed"], csvtext.Text(settings_text.take(key["config"])), *outcomes.values()],
+            )
             self._csv("curves", list(curves), list(curves.values()))
             self._csv("params", [*key, *params], [*key.values(), *params.values()])
         if "parquet" in self.formats:
             settings = settings_arrow.take(key["config"])
-            self._parquet("runs", pa.table([*key.values(), *settings.columns, *outcomes.values()],
-                                           names=[*key, *settings.schema.names, *outcomes]))
+            self._parquet(
+                "runs",
+                pa.table(
+                    [*key.values(), *settings.columns, *outcomes.values()],
+                    names=[*key, *settings.schema.names, *outcomes],
+                ),
+            )
             self._parquet("curves", pa.table(curves))
             self._parquet("params", pa.table({**key, **params}))
 
@@ -398,6 +436,7 @@ def unfinished(folder):
     if options.get("tables") not in (None, list(FORMATS)):
         command += f" --tables {','.join(options['tables'])}"
     saved = Store(folder).saved_runs()
-    return (f"{folder}: the sweep is unfinished ({saved} of {manifest.get('n_runs', '?')} runs saved in "
-            f"{folder / 'chunks'}, no runs table yet); finish it with: {command}")
-
+    return (
+        f"{folder}: the sweep is unfinished ({saved} of {manifest.get('n_runs', '?')} runs saved in "
+        f"{folder / 'chunks'}, no runs table yet); finish it with: {command}"
+    )

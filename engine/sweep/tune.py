@@ -14,6 +14,7 @@ rung per budget: the best 1/η of a rung's trials go on with η× the epochs.
     OUT/tuning/rung-K/    the sweep of rung K (runs.csv ...)
     OUT/manifest.json     "tuning": the protocol and the settings chosen
 """
+
 import dataclasses
 import hashlib
 import shutil
@@ -47,19 +48,23 @@ def sweep(experiment, out, *, overwrite=False, **options):
     out = Path(out)
     if experiment.tune is None:
         report = driver.sweep(experiment, out, overwrite=overwrite, **options)
-        if not report.failures:   # a folder overwritten by an untuned experiment keeps no old tuning
+        if not report.failures:  # a folder overwritten by an untuned experiment keeps no old tuning
             (out / TUNING_TABLE).unlink(missing_ok=True)
             shutil.rmtree(out / TUNING_FOLDER, ignore_errors=True)
         return [report]
-    Store(out).claim(experiment, overwrite)   # refuse another experiment's folder before any training
+    Store(out).claim(experiment, overwrite)  # refuse another experiment's folder before any training
     reports, trials, objectives = [], None, None
     tune = experiment.tune
     points = [samples(group.space, tune.trials, tune.sampler_seed, g) for g, group in enumerate(tune.groups)]
     table = []
     for k, (keep, fraction) in enumerate(rungs(tune.trials, tune.halving)):
-        trials = ([list(range(tune.trials))] * len(tune.groups) if trials is None else
-                  [survivors(alive, objective, keep, tune.higher_is_better)
-                   for alive, objective in zip(trials, objectives)])
+        trials = (
+            [list(range(tune.trials))] * len(tune.groups)
+            if trials is None
+            else [
+                survivors(alive, objective, keep, tune.higher_is_better) for alive, objective in zip(trials, objectives)
+            ]
+        )
         rung = rung_experiment(experiment, points, trials, k, fraction)
         # a rung's runs are read back from its CSV, whatever formats the comparison writes
         rung_options = {**options, "tables": ("csv",)}
@@ -71,12 +76,21 @@ def sweep(experiment, out, *, overwrite=False, **options):
         table += trial_rows(experiment, points, trials, objectives, k, rung, runs)
     settings = list(dict.fromkeys(key for group in tune.groups for key in group.space))
     table = pd.DataFrame(table)
-    table = table[["group", *tune.factors, "trial", "rung", "epochs", *settings,
-                   *table.columns.drop(["group", *tune.factors, "trial", "rung", "epochs", *settings])]]
+    table = table[
+        [
+            "group",
+            *tune.factors,
+            "trial",
+            "rung",
+            "epochs",
+            *settings,
+            *table.columns.drop(["group", *tune.factors, "trial", "rung", "epochs", *settings]),
+        ]
+    ]
     chosen = {g: trials[g][order(objectives[g], tune.higher_is_better)[0]] for g in range(len(tune.groups))}
     table["chosen"] = (table["rung"] == k) & (table["trial"] == table["group"].map(chosen))
     write_atomic(out / TUNING_TABLE, lambda tmp: table.to_csv(tmp, index=False))
-    for folder in (out / TUNING_FOLDER).glob("rung-*"):   # rungs left by an overwritten experiment
+    for folder in (out / TUNING_FOLDER).glob("rung-*"):  # rungs left by an overwritten experiment
         if folder.name not in {f"rung-{i}" for i in range(k + 1)}:
             shutil.rmtree(folder)
     final = tuned_experiment(experiment, points, chosen, table)
@@ -98,14 +112,21 @@ def rung_experiment(experiment, points, trials, k, fraction):
         for t in trials[g]:
             for c in group.configs:
                 config = experiment.configs[c]
-                configs.append({**config, **trial_settings(points, g, t),
-                                "epochs": rung_epochs(config["epochs"], fraction)})
+                configs.append(
+                    {**config, **trial_settings(points, g, t), "epochs": rung_epochs(config["epochs"], fraction)}
+                )
     epochs = max(config["epochs"] for config in configs)
     key = repr((experiment.sha256, k, fraction, trials))
     return dataclasses.replace(
-        experiment, name=f"{experiment.name}-tuning-rung-{k}", seeds=tune.seeds,
-        sha256=hashlib.sha256(key.encode()).hexdigest(), configs=tuple(configs),
-        record_every=epochs, tune=None, tuning=None)   # curves: the first and last epoch only
+        experiment,
+        name=f"{experiment.name}-tuning-rung-{k}",
+        seeds=tune.seeds,
+        sha256=hashlib.sha256(key.encode()).hexdigest(),
+        configs=tuple(configs),
+        record_every=epochs,
+        tune=None,
+        tuning=None,
+    )  # curves: the first and last epoch only
 
 
 def objective_of(runs, objective):
@@ -142,8 +163,10 @@ def trial_rows(experiment, points, trials, objectives, k, rung, runs):
     """tuning.csv's rows of rung k: one per trial alive, ranked within its
     group, with the share of its runs that reached ε."""
     tune = experiment.tune
-    reached = {(g, t): runs["converged"][runs["config"].between(first, stop - 1)].mean()
-               for g, t, first, stop in trial_slices(trials, tune)}
+    reached = {
+        (g, t): runs["converged"][runs["config"].between(first, stop - 1)].mean()
+        for g, t, first, stop in trial_slices(trials, tune)
+    }
     ranks = [np.empty(len(x), int) for x in objectives]
     for g, x in enumerate(objectives):
         ranks[g][order(x, tune.higher_is_better)] = np.arange(1, len(x) + 1)
@@ -152,10 +175,20 @@ def trial_rows(experiment, points, trials, objectives, k, rung, runs):
     for g, t, first, _ in trial_slices(trials, tune):
         i = position[g]
         position[g] += 1
-        rows.append({"group": g, **dict(tune.groups[g].levels), "trial": t, "rung": k,
-                     "epochs": rung.configs[first]["epochs"], **trial_settings(points, g, t),
-                     "objective": tune.objective, "value": objectives[g][i], "rank": int(ranks[g][i]),
-                     "reached": reached[(g, t)]})
+        rows.append(
+            {
+                "group": g,
+                **dict(tune.groups[g].levels),
+                "trial": t,
+                "rung": k,
+                "epochs": rung.configs[first]["epochs"],
+                **trial_settings(points, g, t),
+                "objective": tune.objective,
+                "value": objectives[g][i],
+                "rank": int(ranks[g][i]),
+                "reached": reached[(g, t)],
+            }
+        )
     return rows
 
 
@@ -170,13 +203,27 @@ def tuned_experiment(experiment, points, chosen, table):
         for c in group.configs:
             configs[c] = {**configs[c], **settings}
         best = table[(table["group"] == g) & table["chosen"]].iloc[0]
-        groups.append({"levels": dict(group.levels), "configs": list(group.configs),
-                       "space": {key: [r.scale, r.low, r.high] for key, r in group.space.items()},
-                       "trial": int(chosen[g]), "chosen": settings, "value": float(best["value"])})
-    tuning = {"method": "scrambled Sobol random search" + (
-                  f" with successive halving (η = {tune.halving})" if tune.halving else ""),
-              "factors": list(tune.factors), "trials": tune.trials, "objective": tune.objective,
-              "halving": tune.halving, "rungs": [list(rung) for rung in rungs(tune.trials, tune.halving)],
-              "sampler_seed": tune.sampler_seed, "seeds": list(tune.seeds),
-              "evaluation_seeds": list(experiment.seeds), "groups": groups}
+        groups.append(
+            {
+                "levels": dict(group.levels),
+                "configs": list(group.configs),
+                "space": {key: [r.scale, r.low, r.high] for key, r in group.space.items()},
+                "trial": int(chosen[g]),
+                "chosen": settings,
+                "value": float(best["value"]),
+            }
+        )
+    tuning = {
+        "method": "scrambled Sobol random search"
+        + (f" with successive halving (η = {tune.halving})" if tune.halving else ""),
+        "factors": list(tune.factors),
+        "trials": tune.trials,
+        "objective": tune.objective,
+        "halving": tune.halving,
+        "rungs": [list(rung) for rung in rungs(tune.trials, tune.halving)],
+        "sampler_seed": tune.sampler_seed,
+        "seeds": list(tune.seeds),
+        "evaluation_seeds": list(experiment.seeds),
+        "groups": groups,
+    }
     return dataclasses.replace(experiment, configs=tuple(configs), tuning=tuning)
