@@ -5,6 +5,7 @@ import atexit
 import contextlib
 import gc
 import os
+import shlex
 import signal
 import sys
 import time
@@ -264,6 +265,8 @@ SWEEP_OPTIONS = {
 
 def cmd_sweep(args):
     from .sweep.driver import SweepInterrupted, check_options  # numba
+    from .sweep.durable import WriteError
+    from .sweep.lock import FolderBusy
     from .sweep.store import ResultsFolderError  # pyarrow
     from .sweep.tune import sweep  # numba
 
@@ -284,9 +287,16 @@ def cmd_sweep(args):
                 chunk_runs=args.chunk_runs,
                 tables=tables,
             )
-        except (spec.SpecError, ResultsFolderError, ValueError) as error:
+        except (spec.SpecError, ResultsFolderError, FolderBusy, ValueError) as error:
             print(f"nn47 sweep: {error}", file=sys.stderr)
             return 2
+        except WriteError as error:  # a full disk: what is saved stays, and the same command goes on from it
+            print(
+                f"nn47 sweep: {error}. The sweep stopped; what it finished is kept in {out}. "
+                f"Free some space, then run the same command again to finish: nn47 {shlex.join(args.argv)}",
+                file=sys.stderr,
+            )
+            return 1
         except KeyboardInterrupt as stop:  # SweepInterrupted once the folder is claimed
             saved = f"; {stop}" if isinstance(stop, SweepInterrupted) else " before any run was trained"
             print(f"\nnn47 sweep: interrupted{saved}", file=sys.stderr)
@@ -366,8 +376,17 @@ def analyze_folder(path, run=None, quiet=False):
     # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's: 0.4 s
     # after an analysis of a few seconds. The process ends anyway: freeze them first.
     atexit.register(gc.freeze)
+    from .sweep.lock import LOCK, holder
     from .sweep.store import unfinished  # pyarrow
 
+    pid = holder(path)
+    if pid is not None:
+        print(
+            f"nn47 analyze: {path} is being swept (pid {pid} holds {Path(path) / LOCK}): "
+            f"its tables are not final; analyse it when the sweep has ended",
+            file=sys.stderr,
+        )
+        return 2
     message = unfinished(path)
     if message:
         print(f"nn47 analyze: {message}", file=sys.stderr)
@@ -410,6 +429,7 @@ def main(argv=None):
     add_workbook_parser(commands)
     add_trace_parser(commands)
     args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # the command, to repeat in messages
     try:
         return args.run(args)
     except ValueError as error:

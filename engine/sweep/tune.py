@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from . import driver
+from .durable import make_folder
+from .lock import hold
 from .search import order, rung_epochs, rungs, samples, survivors
 from .store import Store, write_atomic
 
@@ -46,6 +48,13 @@ def sweep(experiment, out, *, overwrite=False, **options):
     it stops at the first sweep with failed chunks (run again to finish).
     """
     out = Path(out)
+    make_folder(out)
+    with hold(out):  # the rungs and the comparison sweep inside it
+        return locked_sweep(experiment, out, overwrite, options)
+
+
+def locked_sweep(experiment, out, overwrite, options):
+    """sweep() with `out` locked."""
     if experiment.tune is None:
         report = driver.sweep(experiment, out, overwrite=overwrite, **options)
         if not report.failures:  # a folder overwritten by an untuned experiment keeps no old tuning
