@@ -72,14 +72,14 @@ def publish(tmp, path):
 
 def write_atomic(path, write, size=None):
     """Call write(tmp_path), then publish tmp_path as path; a failed write
-    raises WriteError and leaves no temporary file. size: about how many
-    bytes the file takes (for the message of a full disk)."""
+    raises WriteError and leaves no temporary file. size: a function that
+    gives about how many bytes the file takes (for the message of a full disk)."""
     tmp = temporary(path)
     try:
         try:
             write(tmp)
         except OSError as error:
-            raise write_error(path, error, size) from None
+            raise write_error(path, error, size and size()) from None
         publish(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -111,10 +111,11 @@ def write_error(path, error, needed=None):
     if code not in SPACE_ERRORS:
         return WriteError(f"cannot write {path}: {reason}")
     limit = "" if code == errno.ENOSPC else " (a quota or a limit on file sizes)"
-    size = f"it needs about {mib(needed)}, " if needed else ""
-    free = mib(shutil.disk_usage(Path(path).parent).free)
+    size = f"it needs about {amount(needed)}, " if needed else ""
+    free = amount(shutil.disk_usage(Path(path).parent).free)
     return WriteError(f"cannot write {path}: {reason}{limit}; {size}{free} free on its filesystem")
 
 
-def mib(size):
-    return f"{size / 2**20:.1f} MiB"
+def amount(size):
+    """Bytes in MiB, or KiB below one MiB."""
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.0f} KiB"

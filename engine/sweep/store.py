@@ -135,7 +135,7 @@ class Store:
 
     def write_manifest(self):
         text = json.dumps(self.manifest, indent=2)
-        write_atomic(self.folder / "manifest.json", lambda tmp: Path(tmp).write_text(text), len(text))
+        write_atomic(self.folder / "manifest.json", lambda tmp: Path(tmp).write_text(text), lambda: len(text))
 
     def clear(self):
         """Remove what nn47 wrote here (shards, tables, chunks.csv, the
@@ -217,11 +217,19 @@ class Store:
         }
         table = table.replace_schema_metadata(metadata)
 
-        def write(tmp):
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        def write(sink):
+            with pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
 
-        write_atomic(self.shard(chunk), write, table.get_total_buffer_size())
+        def size():  # for the message of a full disk: the bytes the file takes, counted
+            write(counter := pa.MockOutputStream())
+            return counter.size()
+
+        def write_file(tmp):
+            with pa.OSFile(str(tmp), "wb") as sink:
+                write(sink)
+
+        write_atomic(self.shard(chunk), write_file, size)
 
     def consolidate(self, chunks, configs, formats=FORMATS):
         """Stream the chunks' shards, in (config, seed) order, into the tables
