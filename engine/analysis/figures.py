@@ -31,8 +31,8 @@ from .tables import composite_levels, describe, nested_factors, ranked
 from .tuning import load_tuning, plot_tuning, tuned
 
 DPI = 100
-# Drawing times in tenths of a CPU second (measured on default.toml; lr_sensitivity's
-# estimated), to share the figures out between two processes.
+# Relative drawing costs (as tenths of a CPU second on default.toml; lr_sensitivity's
+# estimated), to share the figures out between two processes: only their ratios matter.
 COST = {
     "learning_curves": 4.5,
     "epochs_ecdf": 3,

@@ -24,7 +24,7 @@ from .sizes import FULL, BenchError
 # from Scratch, ch. 6: SGD, Momentum, Nesterov, AdaGrad, RMSprop 0.01, Adam 0.001).
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.001}
 # Eight rates in 1-3-10 steps (3.5 decades) per optimizer: each holds the default
-# and reaches past the rates where runs start to fail (measured on this task).
+# and reaches past the rates where runs start to fail on this network and data.
 LR_GRID = {
     "sgd": (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
     "momentum": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
