@@ -17,6 +17,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
@@ -183,6 +184,7 @@ class SweepReport:
     write_seconds: float  # of which writing the tables
     failures: list  # (chunk, error text)
     rejected: list = field(default_factory=list)  # (shard path, message): files in chunks/ trained again
+    runs: pd.DataFrame | None = None  # the runs table, with keep_runs
 
 
 def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS, tables=FORMATS, names=None):
@@ -221,6 +223,7 @@ def sweep(
     quiet=False,
     chunk_runs=CHUNK_RUNS,
     tables=FORMATS,
+    keep_runs=False,
 ):
     """Run every chunk not yet finished in `out`, then write the tables.
 
@@ -233,6 +236,7 @@ def sweep(
     quiet : no progress bar
     chunk_runs : runs per kernel call
     tables : formats of the tables, among "csv" and "parquet"
+    keep_runs : return the runs table in the report too (as the files hold it)
 
     Returns
     -------
@@ -245,6 +249,7 @@ def sweep(
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []
+    runs = None
     try:
         for attempt in range(2):  # a shard found damaged while consolidating is trained again, once
             todo = [c for c in chunks if not store.is_done(c)]
@@ -261,7 +266,7 @@ def sweep(
             configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
             writing = time.perf_counter()
             try:
-                store.consolidate(chunks, configs, tables)
+                runs = store.consolidate(chunks, configs, tables, keep_runs)
             except ShardError:
                 if attempt:
                     raise
@@ -281,6 +286,7 @@ def sweep(
         write_seconds,
         failures,
         rejected,
+        runs,
     )
 
 
