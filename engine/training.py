@@ -2,6 +2,7 @@
 return pandas tables."""
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
@@ -125,22 +126,22 @@ def out_of_blocks(a, n_runs):
 
 
 def train(
-    X,
-    T,
-    seeds,
+    X: np.ndarray,
+    T: np.ndarray,
+    seeds: Sequence[int] | np.ndarray,
     *,
-    params0=None,
-    X_test=None,
-    T_test=None,
-    X_val=None,
-    T_val=None,
-    n_hidden=3,
-    record_every=None,
-    threads=None,
-    block_size=None,
-    trace=False,
+    params0: np.ndarray | None = None,
+    X_test: np.ndarray | None = None,
+    T_test: np.ndarray | None = None,
+    X_val: np.ndarray | None = None,
+    T_val: np.ndarray | None = None,
+    n_hidden: int = 3,
+    record_every: int | None = None,
+    threads: int | None = None,
+    block_size: int | None = None,
+    trace: bool = False,
     **settings,
-):
+) -> TrainResult:
     """Train one network per seed, all in one compiled call.
 
     A run's numbers depend only on its settings and seed: the same bit for

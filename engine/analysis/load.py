@@ -9,6 +9,7 @@ columns asked for are read."""
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,7 +212,7 @@ def file_digest(path):
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def load_results(path, *, curve_columns=None, weights=True):
+def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = None, weights: bool = True) -> "Results":
     """Load a results folder into a `Results` (runs, curves, params, manifest).
 
     Parameters

@@ -11,10 +11,12 @@ work is spread, and a re-run after a crash finds the same chunk ids.
 import contextlib
 import functools
 import logging
+import os
 import signal
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -26,6 +28,7 @@ from ..model.layout import Layout
 from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
+from .spec import Experiment
 from .store import CHUNK_RUNS, ShardError, Store, shard_table
 
 
@@ -213,18 +216,18 @@ def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS,
 
 
 def sweep(
-    experiment,
-    out,
+    experiment: Experiment,
+    out: str | os.PathLike,
     *,
-    jobs=1,
-    backend="loky",
-    scheduler=None,
-    overwrite=False,
-    quiet=False,
-    chunk_runs=CHUNK_RUNS,
-    tables=FORMATS,
-    keep_runs=False,
-):
+    jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    quiet: bool = False,
+    chunk_runs: int = CHUNK_RUNS,
+    tables: Sequence[str] = FORMATS,
+    keep_runs: bool = False,
+) -> SweepReport:
     """Run every chunk not yet finished in `out`, then write the tables.
 
     Parameters
