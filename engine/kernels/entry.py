@@ -1,12 +1,13 @@
 """The kernels as training.py sees them: one call trains blocks of runs on
-threads; the pass handed over by address, numba's cache and the cold-start
-compilation stay behind it."""
+threads, with subnormals flushed to zero (fpenv.py); the pass handed over by
+address, numba's cache and the cold-start compilation stay behind it."""
 
 import functools
 from concurrent.futures import ThreadPoolExecutor
 
 from . import cache
 from .address import pass_address
+from .fpenv import flush_subnormals
 from .network import LANES, Net
 from .numba_internals import cached_args
 from .train import TRACE_W, Plan, run_pass, train_block
@@ -49,7 +50,8 @@ def train_blocks(net, plan, data, decayed, blocks, threads):
     n_blocks = blocks[0].shape[0]
 
     def block(k):
-        train_block(pass_fn, net, plan, data, *(a[k] for a in blocks[:3]), decayed, *(a[k] for a in blocks[3:]))
+        with flush_subnormals():  # per thread, restored after: see fpenv.py
+            train_block(pass_fn, net, plan, data, *(a[k] for a in blocks[:3]), decayed, *(a[k] for a in blocks[3:]))
 
     if threads == 1 or n_blocks == 1:
         for k in range(n_blocks):
