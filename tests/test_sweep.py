@@ -51,7 +51,7 @@ def test_chunks_share_call_settings_and_cover_every_run_once(small):
     assert sorted(runs) == [(c, s) for c in range(len(small.configs)) for s in small.seeds]
     for chunk in chunks:
         assert len(chunk.seeds) <= 4
-        keys = {sweep_module.call_key(small.configs[c]) for c in chunk.configs}
+        keys = {sweep_module.call_key(small.configs[c], small.labels) for c in chunk.configs}
         assert len(keys) == 1
     # the two sgd learning rates share calls: lr is a per-run number
     assert any(len(set(chunk.hyper["lr"])) == 2 for chunk in plan_chunks(small))
@@ -264,3 +264,16 @@ def test_shards_of_other_kernel_sources_are_retrained(small, tmp_path, monkeypat
     report = sweep(small, out, quiet=True)
     assert report.ran == small.n_runs
     assert len(list((out / "chunks").glob("chunk-*.arrow"))) == len(plan_chunks(small))  # stale ones removed
+
+
+def test_labels_do_not_cut_chunks(tmp_path):
+    # two labels naming the same settings but for one per-run number: one call, not two
+    levels = "[factors.regularization]\nnone = {}\nlight = { weight_decay = 0.001 }\n\n[factors.optimizer]"
+    text = TINY.read_text().replace("[factors.optimizer]", levels)
+    path = tmp_path / "labels.toml"
+    path.write_text(text)
+    experiment = spec.load(path)
+    assert "regularization" in experiment.labels
+    chunks = plan_chunks(experiment)
+    assert len(chunks) == 2  # sgd, adam: each call holds both regularization levels
+    assert all(len({experiment.configs[c]["regularization"] for c in chunk.configs}) == 2 for chunk in chunks)

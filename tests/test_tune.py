@@ -417,3 +417,12 @@ def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_pa
 def test_same_tables_with_two_processes(tuned, tmp_path):
     tune_and_sweep(spec.load(TINY), tmp_path / "loky", quiet=True, jobs=2, chunk_runs=7)
     assert table_bytes(tmp_path / "loky") == table_bytes(tuned)
+
+
+def test_rungs_skip_the_test_set_the_comparison_measures_it(tuned):
+    # a rung's objective reads the validation set or ε, never the test set: it is not computed
+    for rung in sorted((tuned / "tuning").glob("rung-*")):
+        runs = pd.read_csv(rung / "runs.csv")
+        assert runs["test_loss"].isna().all() and runs["test_acc"].isna().all(), rung
+        assert runs["train_loss"].notna().any()
+    assert pd.read_csv(tuned / "runs.csv")["test_loss"].notna().all()

@@ -41,15 +41,17 @@ class Chunk:
     seeds: tuple  # seed of each run
     data: dict
     record_every: int
+    test_set: bool = True  # measure the test set (tuning rungs, whose objective never reads it, do not)
 
     def describe(self):
         return ", ".join(f"{k}={v}" for k, v in self.settings.items()) + f"; configs {sorted(set(self.configs))}"
 
 
-def call_key(config):
-    """What runs must share to be trained in one kernel call. Dropout > 0
+def call_key(config, labels=()):
+    """What runs must share to be trained in one kernel call: not the per-run
+    numbers, nor labels, which name settings without being one. Dropout > 0
     changes how the kernel measures E, so it is part of the key."""
-    return tuple((k, v) for k, v in config.items() if k not in HYPER) + (config["dropout"] > 0,)
+    return tuple((k, v) for k, v in config.items() if k not in HYPER and k not in labels) + (config["dropout"] > 0,)
 
 
 def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
@@ -57,7 +59,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     chunks of at most chunk_runs runs, in (config, seed) order."""
     groups = {}
     for index, config in enumerate(experiment.configs):
-        groups.setdefault(call_key(config), []).append(index)
+        groups.setdefault(call_key(config, experiment.labels), []).append(index)
     chunks = []
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
@@ -73,6 +75,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
                     seeds=seeds,
                     data=dict(experiment.data),
                     record_every=experiment.record_every,
+                    test_set=experiment.test_set,
                 )
             )
     return chunks
@@ -94,8 +97,8 @@ def run_chunk(chunk, threads=1):
             d.X_train,
             d.T_train,
             list(chunk.seeds),
-            X_test=d.X_test,
-            T_test=d.T_test,
+            X_test=d.X_test if chunk.test_set else None,
+            T_test=d.T_test if chunk.test_set else None,
             X_val=d.X_val,
             T_val=d.T_val,
             record_every=chunk.record_every,

@@ -124,6 +124,7 @@ def rung_experiment(experiment, points, trials, k, fraction):
         record_every=epochs,
         tune=None,
         tuning=None,
+        test_set=False,
     )  # curves: the first and last epoch only
 
 
