@@ -386,10 +386,11 @@ def add_bench_parser(commands):
         "and the warm-start cost (printed). convergence: success and time "
         "to target per optimizer. throughput: one training job by every "
         "implementation, scaling, compile time, memory. scale: sweep and "
-        "analysis cost at 10^4, 10^5, 10^6 runs. all: every study, with "
+        "analysis cost at 10^4, 10^5, 10^6 runs. realjob: make sweep's own job "
+        "against the throughput job. all: every study, with "
         "bench.md. Tables and figures go to OUT.",
     )
-    p.add_argument("what", choices=("kernel", "convergence", "throughput", "scale", "all"))
+    p.add_argument("what", choices=("kernel", "convergence", "throughput", "scale", "realjob", "all"))
     p.add_argument("--quick", action="store_true", help="CI-sized smoke run (the numbers mean little)")
     p.add_argument("--out", default="results/bench", help="output folder (default results/bench)")
     p.set_defaults(run=cmd_bench)

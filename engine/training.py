@@ -79,6 +79,9 @@ class TrainResult:
     curves: pd.DataFrame  # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
     trace: np.ndarray | None = None  # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
+    # epochs computed, summed over lanes: a block's lanes all compute until its last run stops,
+    # so lane_epochs ÷ Σ epochs_run is the lanes' occupancy
+    lane_epochs: int = 0
 
 
 def check_data(X, T, name_X="X", name_T="T", n_in=None):
@@ -267,6 +270,7 @@ def train(
     steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
     kernels.train_blocks(net, plan, data, decayed, (params, hyper, seeds_, params_out, stats, curves, steps), threads)
+    lane_epochs = int(block_size * np.nanmax(stats[:, schema.ROW_EPOCHS_RUN, :], axis=1).sum())
     runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
     params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
     if X_val is not None:
@@ -277,6 +281,7 @@ def train(
         curves_table(seeds, out_of_blocks(curves, seeds.size)),
         layout,
         out_of_blocks(steps, seeds.size) if trace else None,
+        lane_epochs,
     )
 
 

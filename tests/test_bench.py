@@ -219,3 +219,19 @@ def test_kernel_mode_prints_the_ratio_agreement_and_warm_start(capsys):
     printed = capsys.readouterr().out
     for text in ("engine / numpy_batched:", "final losses agree", "warm start", "sample-steps/s"):
         assert text in printed
+
+
+@pytest.mark.slow  # a small tuned sweep and its analysis, twice
+def test_realjob_measures_the_sweep_afresh_against_the_throughput_job(tmp_path):
+    from engine.bench.realjob import folders
+
+    for _ in range(2):  # the second run trains again: its folder is made anew
+        assert _bench("realjob", "--quick", "--out", str(tmp_path)) == 0
+        table = pd.read_csv(tmp_path / "realjob.csv").set_index("measure")
+        epochs = sum(pd.read_csv(f / "runs.csv")["epochs_run"].sum() for f in folders(tmp_path / "realjob"))
+        computed = sum(pd.read_csv(f / "chunks.csv")["lane_epochs"].sum() for f in folders(tmp_path / "realjob"))
+        assert table.loc["lane occupancy", "value"] == pytest.approx(epochs / computed, rel=1e-5)
+        assert 0 < table.loc["lane occupancy", "value"] <= 1
+        useful = table.loc["sweep, useful work"]
+        assert useful["ratio"] == pytest.approx(useful["value"] / table.loc["throughput job", "value"], rel=1e-4)
+        assert table.loc["tuning", "value"] > 0 and table.loc["comparison", "value"] > 0

@@ -364,6 +364,28 @@ def roofline_section(table, engine_speed):
     ]
 
 
+def realjob_section(table, sizes):
+    """bench.md's section on make sweep's own job (engine.bench.realjob)."""
+    rows = [
+        [r.measure, f"{r.value:.3g}", r.unit, r.reference, "" if r.ratio != r.ratio else f"{r.ratio:.2f}"]
+        for r in table.itertuples()
+    ]
+    job = "experiments/default.toml" if sizes.job[0] >= 256 else "a small tuned experiment (--quick)"
+    return [
+        "## The real job",
+        "",
+        f"`make sweep`'s own job ({job}: tuning, then the comparison) trained into a fresh folder and "
+        "analysed, against the throughput job measured in the same run (the better of a measurement before "
+        "and one after the sweep). Useful work is Σ epochs_run × n_train over every runs.csv the sweep "
+        "writes; lane occupancy is Σ epochs_run ÷ the lane-epochs computed, since a block's lanes compute "
+        "until its last run stops. The saturating case is ReLU, He and momentum (lr 0.3623, μ 0.9964) at "
+        "the throughput job's size.",
+        "",
+        markdown_table(["measure", "value", "unit", "against", "ratio"], rows),
+        "",
+    ]
+
+
 def write_markdown(path, sections, command):
     info = machine()
     lines = [

@@ -29,7 +29,7 @@ from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
 from .spec import Experiment
-from .store import CHUNK_RUNS, ShardError, Store, shard_table
+from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_table
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,10 @@ def run_chunk(chunk, threads=1):
         )
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
-    return chunk.id, shard_table(chunk.configs, result), time.perf_counter() - start, None
+    table = shard_table(chunk.configs, result).replace_schema_metadata(
+        {LANE_EPOCHS: str(result.lane_epochs).encode()}  # for chunks.csv: the lanes' occupancy
+    )
+    return chunk.id, table, time.perf_counter() - start, None
 
 
 @contextlib.contextmanager

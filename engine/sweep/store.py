@@ -13,7 +13,7 @@ chunks behind, and a re-run finishes the rest.
     results/NAME/curves.csv      long learning curves
     results/NAME/params.csv      final flat vectors, columns named as on the slides
     results/NAME/*.parquet       the same three tables in Parquet (--tables chooses the formats)
-    results/NAME/chunks.csv      seconds per chunk (wall times live here only)
+    results/NAME/chunks.csv      seconds and lane-epochs computed per chunk (wall times live here only)
 
 Shards are data, never code: nothing in a results folder is unpickled. A
 shard that cannot be read, belongs to another experiment or kernel version,
@@ -50,6 +50,8 @@ from .provenance import manifest_of
 
 CHUNK_RUNS = 512  # runs per kernel call (default): four blocks of 128 lanes
 SHARD_FORMAT = b"nn47 shard 1"
+# Shard metadata: epochs computed summed over lanes (TrainResult.lane_epochs), kept in chunks.csv
+LANE_EPOCHS = b"nn47.lane_epochs"
 BATCH_RUNS = 1 << 14  # runs consolidated at once: bounds the driver's memory
 ROW_GROUP = 1 << 16  # rows per Parquet row group, fixed so the files do not depend on chunking
 OPEN_SHARDS = 8  # shards kept mapped while consolidating
@@ -233,6 +235,7 @@ class Store:
 
     def save_chunk(self, chunk, table, seconds):
         metadata = {
+            **(table.schema.metadata or {}),  # what the training said of itself (LANE_EPOCHS)
             b"nn47.format": SHARD_FORMAT,
             b"nn47.key": self.key.encode(),
             b"nn47.chunk": self.shard(chunk).stem.encode(),
@@ -253,7 +256,7 @@ class Store:
         Shards of no chunk here and tables of formats not chosen are removed.
         Returns the runs table as a DataFrame if keep_runs, else None."""
         tables = TableFiles(self.folder, formats, keep_runs)
-        shards, seconds = OrderedDict(), {}
+        shards, seconds, lane_epochs = OrderedDict(), {}, {}
         try:
             settings = configs.drop(columns="config")
             settings_text = pa.array(csvtext.frame_records(settings), pa.string())
@@ -262,7 +265,9 @@ class Store:
             for chunk, start, stop in segments(chunks):
                 if chunk.id not in shards:
                     shards[chunk.id] = self.read_shard(chunk, full=False)  # is_done checked it, or we wrote it
-                    seconds[chunk.id] = float(shards[chunk.id].schema.metadata[b"nn47.seconds"])
+                    metadata = shards[chunk.id].schema.metadata
+                    seconds[chunk.id] = float(metadata[b"nn47.seconds"])
+                    lane_epochs[chunk.id] = int(metadata.get(LANE_EPOCHS, b"-1"))  # -1: a shard from before
                     if len(shards) > OPEN_SHARDS:
                         shards.popitem(last=False)
                 shards.move_to_end(chunk.id)
@@ -279,6 +284,7 @@ class Store:
                     "chunk": [c.id for c in chunks],
                     "runs": [len(c.seeds) for c in chunks],
                     "seconds": [seconds[c.id] for c in chunks],
+                    "lane_epochs": [lane_epochs[c.id] for c in chunks],
                 }
             )
             tables.finish()
