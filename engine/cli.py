@@ -18,6 +18,7 @@ from .model.data import LETTERS, glyphs, make_dataset
 from .model.equations import forward
 from .model.layout import Layout
 from .options import BACKENDS, INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
+from .schema import DIVERGED
 from .sweep import spec
 from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
 
@@ -94,7 +95,7 @@ def cmd_train(args):
     print("Learning curve (E with reduction '{}'):".format(settings["reduction"]))
     print(result.curves.drop(columns=["run", "seed"]).to_string(index=False, float_format="%.6g"))
     status = (
-        "diverged"
+        DIVERGED
         if run.diverged
         else f"reached E < {settings['target_loss']} at epoch {run.epochs_to_target}"
         if run.converged
@@ -265,7 +266,7 @@ SWEEP_OPTIONS = {
 def cmd_sweep(args):
     from .sweep.driver import SweepInterrupted, check_options  # numba
     from .sweep.store import ResultsFolderError  # pyarrow
-    from .sweep.tune import sweep  # numba
+    from .sweep.tune import tune_and_sweep  # numba
 
     tables = tuple(t.strip() for t in args.tables.split(",") if t.strip())
     with terminate_as_interrupt() as received:
@@ -273,7 +274,7 @@ def cmd_sweep(args):
             check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
             experiment = spec.load(args.spec)
             out = Path(args.out) if args.out else Path("results") / experiment.name
-            *tuning, report = sweep(
+            *tuning, report = tune_and_sweep(
                 experiment,
                 out,
                 jobs=args.jobs,

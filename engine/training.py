@@ -9,10 +9,11 @@ import numba
 import numpy as np
 import pandas as pd
 
+from . import schema
 from .kernels.address import pass_address
 from .kernels.cache import cached_args, drop_stale
 from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DIVERGED, STATS, TO_TARGET, TRACE_W, Plan, run_pass, train_block
+from .kernels.train import TRACE_W, Plan, run_pass, train_block
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -271,8 +272,9 @@ def train(
     n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
     hyper, seeds_ = in_blocks(hyper.T, block_size), in_blocks(seeds.astype(np.uint64), block_size)
     params_out = np.empty_like(params)
-    stats = np.empty((n_blocks, len(STATS), block_size))  # float64 whatever the dtype
-    curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
+    # float64 whatever the dtype; a row the kernel does not fill stays NaN
+    stats = np.full((n_blocks, len(schema.STATS), block_size), np.nan)
+    curves = np.empty((n_blocks, n_slots, len(schema.CURVE), block_size))
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
     steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
@@ -315,12 +317,12 @@ def train(
 
 
 def with_validation(runs, val_loss, val_acc):
-    """The runs table with val_loss and val_acc after test_acc (accuracy
-    empty for a diverged run, as the others)."""
-    at = runs.columns.get_loc("test_acc") + 1
-    runs.insert(at, "val_acc", np.where(runs["diverged"], np.nan, val_acc))
-    runs.insert(at, "val_loss", val_loss)
-    return runs
+    """The runs table with schema.VALIDATION's columns in their place (each
+    empty where its rule says, as the other outcomes)."""
+    flags = {name: runs[name].to_numpy() for name, o in schema.OUTCOMES.items() if o.kind == "bool"}
+    for name, values in zip(schema.VALIDATION, (val_loss, val_acc)):
+        runs[name] = outcome_column(np.asarray(values, float), schema.VALIDATION[name], flags)
+    return runs[["seed", *schema.outcomes(validation=True)]]
 
 
 def validation(params, X, T, run, dropout, layout):
@@ -354,36 +356,36 @@ def thread_count(n):
     return int(n)
 
 
+def outcome_column(values, outcome, flags):
+    """One outcome column of its kind (schema.Outcome), empty where its rule says."""
+    hide = (
+        flags[outcome.empty_if] if outcome.empty_if else ~flags[outcome.empty_unless] if outcome.empty_unless else None
+    )
+    if outcome.kind == "bool":
+        return values > 0
+    if outcome.kind == "float":
+        return values if hide is None else np.where(hide, np.nan, values)
+    if hide is None:
+        return values.astype(np.int64)
+    return pd.arrays.IntegerArray(np.where(hide, 0, values).astype(np.int64), hide)
+
+
 def runs_table(seeds, stats):
-    """[runs, STATS] -> one row per run (built column by column: this runs
-    once per chunk of a sweep, where pandas' cell assignment showed up)."""
-    reached = stats[:, TO_TARGET] >= 0
-    diverged = stats[:, DIVERGED] > 0
-    column = dict(zip(STATS, stats.T))
+    """[runs, schema.STATS] -> one row per run: seed, then schema.OUTCOMES
+    (built column by column: this runs once per chunk of a sweep, where
+    pandas' cell assignment showed up)."""
+    values = dict(zip(schema.STATS, stats.T))
+    flags = {name: values[name] > 0 for name, outcome in schema.OUTCOMES.items() if outcome.kind == "bool"}
     return pd.DataFrame(
-        {
-            "seed": seeds,
-            "train_loss": column["train_loss"],
-            "train_acc": np.where(diverged, np.nan, column["train_acc"]),
-            "test_loss": column["test_loss"],
-            "test_acc": np.where(diverged, np.nan, column["test_acc"]),
-            "epochs_to_target": pd.arrays.IntegerArray(
-                np.where(reached, column["epochs_to_target"], 0).astype(np.int64), ~reached
-            ),
-            "converged": reached,
-            "diverged": diverged,
-            **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals")},
-            # NaN weights have no slope, so every unit of a diverged run would look dead
-            "dead_units": pd.arrays.IntegerArray(column["dead_units"].astype(np.int64), diverged),
-        }
+        {"seed": seeds, **{name: outcome_column(values[name], o, flags) for name, o in schema.OUTCOMES.items()}}
     )
 
 
 def curves_table(seeds, curves):
     """[runs, slots, CURVE] -> long DataFrame, unused slots (epoch −1) dropped."""
     run, slot = np.nonzero(curves[:, :, 0] >= 0)
-    table = pd.DataFrame(curves[run, slot], columns=CURVE)
+    table = pd.DataFrame(curves[run, slot], columns=list(schema.CURVE))
     table.insert(0, "seed", seeds[run])
     table.insert(0, "run", run)
-    table["epoch"] = table["epoch"].astype(np.int64)
+    table[schema.EPOCH] = table[schema.EPOCH].astype(np.int64)
     return table

@@ -240,10 +240,12 @@ PEAK = """
 import sys, tracemalloc
 import pyarrow as pa
 from engine.sweep import spec, store
-from engine.sweep.driver import plan_chunks, shard_schema
+from engine.model.layout import Layout
+from engine.schema import shard_schema
+from engine.sweep.driver import plan_chunks
 store.BATCH_RUNS, store.ROW_GROUP = 16, 64
 experiment = spec.load(sys.argv[1])
-s = store.Store(sys.argv[2], shard_schema())
+s = store.Store(sys.argv[2], shard_schema(Layout().names))
 s.key = store.shard_key(experiment)
 configs = experiment.config_frame()
 configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])

@@ -5,6 +5,7 @@ import numba
 import numpy as np
 
 from ..analysis.format import epochs_interval, markdown_table, num
+from ..schema import DIVERGED
 from ..sweep.provenance import machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
@@ -34,7 +35,7 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
         "success",
         "ERT epochs",
         f"ERT at {budget // 2} epochs",
-        "diverged",
+        DIVERGED,
         "epochs to target, median [95% CI]",
         "grad evals, median [95% CI]",
         *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS),

@@ -31,6 +31,7 @@ from joblib import Parallel, delayed
 from ..model.data import make_dataset
 from ..model.initial import initial_params
 from ..model.layout import Layout
+from ..schema import TRAIN_LOSS
 from ..training import train
 from . import references
 from .sizes import FULL, BenchError
@@ -71,7 +72,7 @@ def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
         dtype=np.dtype(dtype).name,
         **JOB_SETTINGS,
     )
-    return result.params, result.runs["train_loss"].to_numpy()
+    return result.params, result.runs[TRAIN_LOSS].to_numpy()
 
 
 def train_engine_processes(params0, X, T, epochs, lr, jobs=2):

@@ -11,6 +11,8 @@ and for whether to compile the pass over samples in another process).
 import hashlib
 from pathlib import Path
 
+from .. import schema
+
 KERNELS = Path(__file__).parent
 # every kernel module, and the option tables whose codes they compare against
 SOURCES = sorted(KERNELS.glob("*.py")) + [KERNELS.parent / "options.py"]
@@ -18,8 +20,10 @@ STAMP = "nn47-kernel-sources.sha256"
 
 
 def source_digest():
-    """sha256 of every source the kernels read: what their numbers depend on."""
-    return hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES)).hexdigest()
+    """sha256 of every source the kernels read: what their numbers depend on
+    (of schema, only the rows of the stats and curve arrays they fill)."""
+    rows = repr((schema.STATS, tuple(schema.CURVE))).encode()
+    return hashlib.sha256(b"".join(p.read_bytes() for p in SOURCES) + rows).hexdigest()
 
 
 def cached_args(dispatcher):

@@ -17,16 +17,15 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-import numpy as np
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
-from ..kernels.train import CURVE, STATS
 from ..model.data import make_dataset
 from ..model.layout import Layout
 from ..options import BACKENDS, HYPER, check_integer
-from ..training import TrainResult, compile_kernels, curves_table, runs_table, train, with_validation
-from .store import CHUNK_RUNS, FORMATS, ShardError, Store, shard_table
+from ..schema import FORMATS, shard_schema
+from ..training import compile_kernels, train
+from .store import CHUNK_RUNS, ShardError, Store, shard_table
 
 
 @dataclass(frozen=True)
@@ -103,18 +102,6 @@ def run_chunk(chunk, threads=1):
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
     return chunk.id, shard_table(chunk.configs, result), time.perf_counter() - start, None
-
-
-@functools.cache
-def shard_schema(validation=False):
-    """The columns a shard of this version holds: those of a chunk of no runs
-    (with val_loss and val_acc when the data set has a validation split)."""
-    seeds, layout = np.zeros(0, np.int64), Layout()
-    runs = runs_table(seeds, np.zeros((0, len(STATS))))
-    if validation:
-        runs = with_validation(runs, np.zeros(0), np.zeros(0))
-    empty = TrainResult(runs, np.zeros((0, layout.size)), curves_table(seeds, np.zeros((0, 1, len(CURVE)))), layout)
-    return shard_table((), empty).schema
 
 
 @contextlib.contextmanager
@@ -254,7 +241,7 @@ def sweep(
     """
     tables = tuple(tables)
     check_options(jobs, backend, scheduler, chunk_runs, tables)
-    store = Store(out, shard_schema(experiment.data.get("n_val", 0) > 0))
+    store = Store(out, shard_schema(Layout().names, validation=experiment.data.get("n_val", 0) > 0))
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []

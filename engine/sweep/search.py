@@ -27,24 +27,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import options
+from ..schema import VAL_ACC, VAL_LOSS
 
 KEYS = ("factors", "trials", "seeds", "objective", "halving", "sampler_seed", "space")
 SCALES = ("log", "uniform")
 # objective -> True where higher is better
-OBJECTIVES = {"ert": False, "val_loss": False, "val_acc": True}
+OBJECTIVES = {"ert": False, VAL_LOSS: False, VAL_ACC: True}
 DEFAULT_TUNING_SEEDS = 10
 DIGITS = 4  # samples keep 4 significant digits, so tables show the very values trained
 
-# What each optimizer and schedule reads besides lr (options.OPTIMIZER_PARAMS,
-# SCHEDULE_PARAMS): a setting no configuration reads cannot be tuned.
-OPTIMIZER_OWN = {
-    "sgd": (),
-    "momentum": ("momentum",),
-    "nesterov": ("momentum",),
-    "adagrad": ("eps",),
-    "rmsprop": ("rho", "eps"),
-    "adam": ("beta1", "beta2", "eps"),
-}
+# What each schedule reads besides lr (options.SCHEDULE_PARAMS; the optimizers'
+# are options.OPTIMIZER_OWN): a setting no configuration reads cannot be tuned.
 SCHEDULE_OWN = {
     "constant": (),
     "inverse_time": ("lr_decay",),
@@ -105,7 +98,7 @@ def default_space(optimizer):
     """lr and the optimizer's own hyperparameters over DEFAULT_LR, DEFAULT_OWN."""
     return {
         "lr": Range("log", *DEFAULT_LR[optimizer]),
-        **{key: Range(*DEFAULT_OWN[key]) for key in OPTIMIZER_OWN[optimizer]},
+        **{key: Range(*DEFAULT_OWN[key]) for key in options.OPTIMIZER_OWN[optimizer]},
     }
 
 
@@ -373,7 +366,7 @@ def _space(levels, indices, spaces, configs, explicit, owners):
                 "lr",
                 "weight_decay",
                 "dropout",
-                *OPTIMIZER_OWN[config["optimizer"]],
+                *options.OPTIMIZER_OWN[config["optimizer"]],
                 *SCHEDULE_OWN[config["schedule"]],
             )
             if key not in used:

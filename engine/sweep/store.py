@@ -34,25 +34,25 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..kernels.cache import source_digest
+from ..schema import (
+    ANALYSIS_FILES,
+    CHUNK_TIMES,
+    CHUNKS,
+    FORMATS,
+    KEY,
+    MANIFEST,
+    SHARD_FAMILIES,
+    TABLES,
+    table_file,
+)
 from . import csvtext
 from .provenance import manifest_of
 
-TABLES = ("runs", "curves", "params")
 CHUNK_RUNS = 512  # runs per kernel call (default): four blocks of 128 lanes
-FORMATS = ("csv", "parquet")
 SHARD_FORMAT = b"nn47 shard 1"
 BATCH_RUNS = 1 << 14  # runs consolidated at once: bounds the driver's memory
 ROW_GROUP = 1 << 16  # rows per Parquet row group, fixed so the files do not depend on chunking
 OPEN_SHARDS = 8  # shards kept mapped while consolidating
-# what an analysis writes beside the tables (--overwrite removes these too)
-ANALYSIS_FILES = (
-    "summary.csv",
-    "main_effects.csv",
-    "paired_tests.csv",
-    "lr_sensitivity.csv",
-    "lr_ranges.csv",
-    "report.md",
-)
 
 
 class ResultsFolderError(RuntimeError):
@@ -103,13 +103,16 @@ def shard_table(configs, result):
     curve's columns as lists (curves/…)."""
     runs, curves = result.runs, result.curves
     columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
-    columns.update({f"runs/{name}": pa.array(runs[name]) for name in runs.columns.drop("seed")})
-    columns.update({f"params/{name}": pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)})
+    prefix = SHARD_FAMILIES
+    columns.update({prefix["runs"] + name: pa.array(runs[name]) for name in runs.columns.drop("seed")})
+    columns.update(
+        {prefix["params"] + name: pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)}
+    )
     # curve points come run by run, in epoch order
     offsets = np.concatenate([[0], np.cumsum(np.bincount(curves["run"], minlength=len(runs)))]).astype(np.int32)
     columns.update(
         {
-            f"curves/{name}": pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
+            prefix["curves"] + name: pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
             for name in curves.columns.drop(["run", "seed"])
         }
     )
@@ -120,7 +123,7 @@ class Store:
     def __init__(self, folder, schema=None):
         """`schema`: the columns a shard must have (none: not checked)."""
         self.folder = Path(folder)
-        self.chunks = self.folder / "chunks"
+        self.chunks = self.folder / CHUNKS
         self.schema = schema
         self.rejected = []  # (shard path, message) of files found unfit, in the order met
         self._paths = {}  # chunk id -> shard path (hashing a chunk's runs is not free)
@@ -130,7 +133,7 @@ class Store:
         experiment's results (or chunks of unknown origin) unless overwrite;
         keep finished chunks of the same experiment and kernels. `options`
         (the sweep's chunk_runs, tables) go into the manifest."""
-        manifest = self.folder / "manifest.json"
+        manifest = self.folder / MANIFEST
         held = None
         if manifest.exists():
             try:
@@ -164,10 +167,10 @@ class Store:
         if self.chunks.exists():
             for shard in self.chunks.glob("chunk-*"):
                 shard.unlink()
-        derived = [f"{t}.{f}" for t in TABLES for f in FORMATS] + ["chunks.csv", *ANALYSIS_FILES]
+        derived = [table_file(t, f) for t in TABLES for f in FORMATS] + [CHUNK_TIMES, *ANALYSIS_FILES]
         for path in [*(self.folder / name for name in derived), *self.folder.glob("*.png")]:
             path.unlink(missing_ok=True)
-        (self.folder / "manifest.json").unlink(missing_ok=True)
+        (self.folder / MANIFEST).unlink(missing_ok=True)
 
     def shard(self, chunk):
         """A chunk's file, named by a hash of the experiment, the kernels and
@@ -278,12 +281,12 @@ class Store:
                 }
             )
             tables.finish()
-            write_atomic(self.folder / "chunks.csv", lambda tmp: per_chunk.to_csv(tmp, index=False))
+            write_atomic(self.folder / CHUNK_TIMES, lambda tmp: per_chunk.to_csv(tmp, index=False))
         finally:
             tables.discard()
         for table in TABLES:
             for other in set(FORMATS) - set(formats):
-                (self.folder / f"{table}.{other}").unlink(missing_ok=True)
+                (self.folder / table_file(table, other)).unlink(missing_ok=True)
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
 
@@ -325,12 +328,12 @@ class TableFiles:
     def write(self, batch, settings_text, settings_arrow):
         """Append a batch of shard rows (one chunk per column, in table order) to every table."""
         column = {name: batch[name].chunk(0) for name in batch.schema.names}
-        key = {"config": column["config"], "seed": column["seed"]}
+        key = {name: column[name] for name in KEY}
         family = {
             prefix: {n.removeprefix(prefix): column[n] for n in batch.schema.names if n.startswith(prefix)}
-            for prefix in ("runs/", "params/", "curves/")
+            for prefix in SHARD_FAMILIES.values()
         }
-        outcomes, params, lists = family["runs/"], family["params/"], family["curves/"]
+        outcomes, params, lists = (family[SHARD_FAMILIES[t]] for t in ("runs", "params", "curves"))
         parent = pc.list_parent_indices(next(iter(lists.values())))  # the run of each curve point
         curves = {**{k: v.take(parent) for k, v in key.items()}, **{n: l.flatten() for n, l in lists.items()}}
         if "csv" in self.formats:
@@ -361,13 +364,13 @@ class TableFiles:
 
     def _csv(self, table, columns, arrays):
         if table not in self.csv:
-            self.csv[table] = open(self._path(f"{table}.csv"), "wb")
+            self.csv[table] = open(self._path(table_file(table, "csv")), "wb")
             self.csv[table].write(csvtext.header(columns))
         csvtext.write_rows(self.csv[table], arrays)
 
     def _parquet(self, table, rows):
         if table not in self.parquet:
-            self.parquet[table] = RowGroups(self._path(f"{table}.parquet"), rows.schema)
+            self.parquet[table] = RowGroups(self._path(table_file(table, "parquet")), rows.schema)
         self.parquet[table].write(rows)
 
     def finish(self):
@@ -424,10 +427,10 @@ def unfinished(folder):
     it holds a sweep's manifest but no tables yet; None otherwise."""
     folder = Path(folder)
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or any((folder / f"runs.{f}").exists() for f in FORMATS):
+    if not isinstance(manifest, dict) or any((folder / table_file("runs", f)).exists() for f in FORMATS):
         return None
     options = manifest.get("sweep", {})
     command = f"nn47 sweep {manifest.get('spec', 'EXPERIMENT.toml')} --out {folder}"
