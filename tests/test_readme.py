@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.analysis.figures import FILE_OF
+from engine import schema
 from engine.cli import main
 from engine.options import NAMED, TRAIN_DEFAULTS
 from engine.sweep import spec
@@ -136,7 +136,26 @@ def test_the_settings_table_is_the_code():
 
 def test_the_figures_table_is_every_figure_the_analysis_draws():
     rows = [row[0].strip("`") for row in table_rows(section("docs/analysis.md", "Figures"))]
-    assert sorted(rows) == sorted(FILE_OF.values())
+    assert sorted(rows) == sorted(schema.FIGURES.values())
+
+
+def test_the_analysis_page_names_every_table_the_analysis_writes():
+    tables = section("docs/analysis.md", "Tables")
+    assert all(f"`{name}`" in tables for name in schema.ANALYSIS_TABLES.values())
+
+
+def test_the_results_folder_table_is_the_schema():
+    rows = {
+        name: row[1]
+        for row in table_rows(section("docs/experiments.md", "The results folder"))
+        for name in re.findall(r"`([\w./]+)`", row[0])
+    }
+    files = {schema.table_file(t, f) for t in schema.TABLES for f in schema.FORMATS}
+    files |= {schema.MANIFEST, schema.CHUNK_TIMES, schema.CHUNKS + "/", schema.TUNING_TABLE, schema.TUNING_FOLDER + "/"}
+    assert sorted(rows) == sorted(files)
+    for column in [*schema.KEY, *schema.OUTCOMES, *schema.VALIDATION]:
+        assert f"`{column}`" in rows["runs.csv"], column
+    assert re.findall(r"\w+", rows["curves.csv"].split("`")[1]) == [*schema.KEY, *schema.CURVE]
 
 
 def test_the_readme_states_numbas_bound_as_pyproject_does():
