@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from engine.sweep import spec
+
 TINY = Path(__file__).parent / "tiny.toml"
 
 SMALL = """
@@ -26,3 +28,10 @@ dropout = { dropout = 0.2 }
 def csv_bytes(folder):
     """The runs and curves tables' bytes, to compare two sweeps' tables."""
     return (Path(folder) / "runs.csv").read_bytes(), (Path(folder) / "curves.csv").read_bytes()
+
+
+def load(folder, text, name="exp.toml"):
+    """An experiment file's text written into `folder` and loaded."""
+    path = Path(folder) / name
+    path.write_text(text)
+    return spec.load(path)
