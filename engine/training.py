@@ -1,8 +1,8 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
@@ -10,10 +10,8 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .kernels.address import pass_address
-from .kernels.cache import cached_args, drop_stale
-from .kernels.network import LANES, Net
-from .kernels.train import TRACE_W, Plan, run_pass, train_block
+from .kernels import entry as kernels
+from .kernels.entry import LANES, TRACE_W, Net, Plan
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -33,22 +31,10 @@ from .options import (
 )
 
 
-@functools.cache
-def fresh_kernel_cache():
-    """Once per process, before the first kernel call: empty numba's cache if a
-    kernel source changed (see kernels/cache.py). rng.normals, which
-    initial_params may call first, reads only its own file, which numba checks."""
-    drop_stale([train_block, run_pass])
-
-
-# Seconds a cold compilation of one dtype's kernels waits on the 2-core machine of bench.md,
-# two processes at once (`nn47 bench all` measures it again each time): what the sweep announces.
-COMPILE_SECONDS = 15
-
-
 def kernels_compiled(dtype="float64"):
     """Whether numba's on-disk cache holds the training kernels for `dtype`,
-    so that a first train() loads them instead of compiling (for a message).
+    so that a first train() loads them instead of compiling (for a message;
+    False where that cannot be known).
 
     Parameters
     ----------
@@ -59,10 +45,7 @@ def kernels_compiled(dtype="float64"):
     -------
     bool
     """
-    fresh_kernel_cache()
-    return pass_address(dtype).cached() and any(
-        f"Array({dtype}, 2, 'C'" in str(args) for args in cached_args(train_block)
-    )
+    return kernels.compiled(dtype)
 
 
 def compile_kernels(dtypes=("float64",), say=print):
@@ -78,10 +61,15 @@ def compile_kernels(dtypes=("float64",), say=print):
     """
     missing = sorted(d for d in set(dtypes) if not kernels_compiled(d))
     if missing and say is not None:
-        say(f"compiling the kernels (once per machine, about {COMPILE_SECONDS * len(missing)} s)")
+        # the time of the last compilation on this machine, where one was measured
+        last = [kernels.compile_seconds(d) for d in missing]
+        about = f", {sum(last):.0f} s last time" if None not in last else ""
+        say(f"compiling the kernels (once per machine{about})")
     X, T = np.eye(2, 12), np.eye(2)
     for dtype in missing:
+        start = time.perf_counter()
         train(X, T, [0], epochs=1, dtype=dtype)
+        kernels.note_compile_seconds(dtype, time.perf_counter() - start)
 
 
 @dataclass(frozen=True)
@@ -138,22 +126,22 @@ def out_of_blocks(a, n_runs):
 
 
 def train(
-    X,
-    T,
-    seeds,
+    X: np.ndarray,
+    T: np.ndarray,
+    seeds: Sequence[int] | np.ndarray,
     *,
-    params0=None,
-    X_test=None,
-    T_test=None,
-    X_val=None,
-    T_val=None,
-    n_hidden=3,
-    record_every=None,
-    threads=None,
-    block_size=None,
-    trace=False,
+    params0: np.ndarray | None = None,
+    X_test: np.ndarray | None = None,
+    T_test: np.ndarray | None = None,
+    X_val: np.ndarray | None = None,
+    T_val: np.ndarray | None = None,
+    n_hidden: int = 3,
+    record_every: int | None = None,
+    threads: int | None = None,
+    block_size: int | None = None,
+    trace: bool = False,
     **settings,
-):
+) -> TrainResult:
     """Train one network per seed, all in one compiled call.
 
     A run's numbers depend only on its settings and seed: the same bit for
@@ -205,7 +193,7 @@ def train(
         units), params [runs, P] (final, slide order), curves (long table),
         layout, and trace when asked.
     """
-    fresh_kernel_cache()
+    kernels.fresh_cache()  # before initial_params, which may load a kernel from the cache
     seeds = check_seeds(seeds)
     for key in settings:
         if key not in TRAIN_DEFAULTS:
@@ -278,31 +266,7 @@ def train(
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
     steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
-    pass_fn = pass_address(real.name)
-    pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
-
-    def block(k):
-        train_block(
-            pass_fn,
-            net,
-            plan,
-            data,
-            params[k],
-            hyper[k],
-            seeds_[k],
-            decayed,
-            params_out[k],
-            stats[k],
-            curves[k],
-            steps[k],
-        )
-
-    if threads == 1 or n_blocks == 1:
-        for k in range(n_blocks):
-            block(k)
-    else:  # train_block releases the GIL; a free thread takes the next block
-        with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
-            list(pool.map(block, range(n_blocks)))
+    kernels.train_blocks(net, plan, data, decayed, (params, hyper, seeds_, params_out, stats, curves, steps), threads)
     runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
     params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
     if X_val is not None:

@@ -1,5 +1,8 @@
 """`analyze`: a results folder in, its tables, figures and report.md out."""
 
+import os
+from pathlib import Path
+
 from ..schema import REPORT, TRAIN_LOSS
 from .figures import make_figures
 from .load import load_results
@@ -18,7 +21,7 @@ def parse_run(run):
     return int(config), int(seed)
 
 
-def analyze(path, *, run=None, quiet=False):
+def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None, quiet: bool = False) -> Path:
     """Analyse a results folder and write tables, figures and report.md into it.
 
     Parameters

@@ -31,8 +31,8 @@ from .tables import composite_levels, describe, nested_factors, ranked
 from .tuning import load_tuning, plot_tuning, tuned
 
 DPI = 100
-# Drawing times in tenths of a CPU second (measured on default.toml; lr_sensitivity's
-# estimated), to share the figures out between two processes.
+# Relative drawing costs (as tenths of a CPU second on default.toml; lr_sensitivity's
+# estimated), to share the figures out between two processes: only their ratios matter.
 COST = {
     "learning_curves": 4.5,
     "epochs_ecdf": 3,
@@ -292,7 +292,7 @@ def plot_regularization(runs, *, factor="regularization"):
 
 
 def success_cells(runs, rows, cols):
-    """Success rate ("converged") and mean dead units per rows × cols cell;
+    """Success rate (share converged) and mean dead units per rows × cols cell;
     empty cells are NaN."""
     return (
         runs[[CONVERGED, DEAD_UNITS]]
@@ -589,8 +589,7 @@ def make_figures(results, tables, outdir, *, run=None):
             title = f"Learned hidden units of config {config}, seed {seed}\n({levels_of_run})"
             tasks["hidden_units"] = lambda: (
                 plot_hidden_units(theta, results.layout, title=title),
-                f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
-                f"test accuracy {row['test_acc']:.3f}).",
+                f"The run drawn is config {config}, seed {seed} ({levels_of_run}; test accuracy {row[TEST_ACC]:.3f}).",
             )
 
     data = _data_settings(results)

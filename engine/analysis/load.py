@@ -9,6 +9,7 @@ columns asked for are read."""
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from ..schema import EPOCH, MANIFEST, table_file
 KEY = list(schema.KEY)
 CSV_CHUNK_ROWS = 100_000  # rows of the params table read at a time when looking for one run
 SORT_CHECK_ROWS = 1 << 20  # rows checked at a time for order
-OUTCOMES = {name: o.kind for name, o in schema.OUTCOMES.items()}  # column -> kind
 CURVE_COLUMNS = schema.CURVE
 
 
@@ -212,7 +212,7 @@ def file_digest(path):
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def load_results(path, *, curve_columns=None, weights=True):
+def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = None, weights: bool = True) -> "Results":
     """Load a results folder into a `Results` (runs, curves, params, manifest).
 
     Parameters
@@ -244,7 +244,7 @@ def load_results(path, *, curve_columns=None, weights=True):
     manifest = _read_manifest(path / MANIFEST)
 
     runs_path, runs = read_table(path, "runs")
-    _require(runs, KEY + list(OUTCOMES), runs_path)
+    _require(runs, KEY + list(schema.OUTCOMES), runs_path)
     for column in KEY:
         runs[column] = _as_kind(runs, column, "int", runs_path)
         if runs[column].isna().any():
@@ -253,11 +253,11 @@ def load_results(path, *, curve_columns=None, weights=True):
     if runs.duplicated(KEY).any():
         config, seed = runs.loc[runs.duplicated(KEY), KEY].iloc[0]
         raise ResultsError(f"{runs_path}: (config, seed) = ({config}, {seed}) appears more than once")
-    for column, kind in OUTCOMES.items():
-        runs[column] = _as_kind(runs, column, kind, runs_path)
+    for column, outcome in schema.OUTCOMES.items():
+        runs[column] = _as_kind(runs, column, outcome.kind, runs_path)
     runs = _sorted(runs, KEY)
 
-    settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES]
+    settings = [c for c in runs.columns if c not in KEY and c not in schema.OUTCOMES]
     if "factors" in manifest:
         factors = manifest["factors"]
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..schema import DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
+from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
 from .figures import INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
@@ -489,10 +489,10 @@ def text_summary(results, tables, figures, report_path):
     """A few lines for the terminal: what was read, who wins, where the report is."""
     runs = results.runs
     target = has_target(runs)
-    reached = f"{runs['converged'].mean():.0%} reached ε, " if target else "no target ε, "
+    reached = f"{runs[CONVERGED].mean():.0%} reached ε, " if target else "no target ε, "
     lines = [
         f"{results.experiment}: {_count(len(runs), 'run')}, "
-        f"{_count(runs['config'].nunique(), 'configuration')}, {reached}{int(runs['diverged'].sum())} diverged"
+        f"{_count(runs['config'].nunique(), 'configuration')}, {reached}{int(runs[DIVERGED].sum())} diverged"
     ]
     lines += [f"note: {n}" for n in results.notes]
     # Without a target loss every run trains to the end: test accuracy says more.

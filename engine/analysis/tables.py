@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import schema
 from ..options import OPTIMIZER_OWN
 from ..schema import (
     ANALYSIS_TABLES,
@@ -34,7 +35,7 @@ from ..schema import (
     TEST_LOSS,
     TRAIN_LOSS,
 )
-from .load import KEY, OUTCOMES
+from .load import KEY
 from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial
 
 # Paired-test metrics and the better direction. The final train loss is the
@@ -126,7 +127,7 @@ def ranked(table):
 def level_settings(runs, factors):
     """The setting columns that vary between configurations but not within
     one (each optimizer's lr, a regulariser's strength), in runs order."""
-    settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES and c not in factors]
+    settings = [c for c in runs.columns if c not in KEY and c not in schema.OUTCOMES and c not in factors]
     per_config = runs.groupby("config", observed=True)
     return [c for c in settings if runs[c].nunique() > 1 and (per_config[c].nunique(dropna=False) == 1).all()]
 

@@ -13,7 +13,7 @@ from ..analysis.stats import median_ci
 from ..analysis.tables import lr_sensitivity
 from ..model.data import make_dataset
 from ..options import OPTIMIZER_OWN, TRAIN_DEFAULTS
-from ..schema import CONVERGED, DEAD_UNITS, DIVERGED, EPOCHS_RUN, EPOCHS_TO_TARGET, GRAD_EVALS, TRAIN_ACC
+from ..schema import CONVERGED, DEAD_UNITS, DIVERGED, EPOCHS_RUN, EPOCHS_TO_TARGET, GRAD_EVALS, MANIFEST, TRAIN_ACC
 from ..sweep import spec, tune
 from ..training import train
 from .sizes import FULL, BenchError
@@ -24,7 +24,7 @@ from .sizes import FULL, BenchError
 # from Scratch, ch. 6: SGD, Momentum, Nesterov, AdaGrad, RMSprop 0.01, Adam 0.001).
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.001}
 # Eight rates in 1-3-10 steps (3.5 decades) per optimizer: each holds the default
-# and reaches past the rates where runs start to fail (measured on this task).
+# and reaches past the rates where runs start to fail on this network and data.
 LR_GRID = {
     "sgd": (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
     "momentum": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
@@ -157,11 +157,13 @@ def tuned_runs(sizes, out):
     optimizer's tuned settings, in convergence_runs' columns."""
     path = out / "convergence_tuning.toml"
     path.write_text(tuning_spec(sizes))
-    *_, report = tune.tune_and_sweep(spec.load(path), out / "convergence_tuning", overwrite=True, quiet=True)
+    *_, report = tune.tune_and_sweep(
+        spec.load(path), out / "convergence_tuning", overwrite=True, quiet=True, keep_runs=True
+    )
     if report.failures:
         raise BenchError(f"the tuned half failed in {report.folder}: {report.failures[0][1]}")
-    runs = pd.read_csv(report.folder / "runs.csv")
-    tuning = json.loads((report.folder / "manifest.json").read_text())["tuning"]
+    runs = report.runs
+    tuning = json.loads((report.folder / MANIFEST).read_text())["tuning"]
     chosen = {group["levels"]["optimizer"]: group["chosen"] for group in tuning["groups"]}
     runs["optimizer"] = pd.Categorical(runs["optimizer"], categories=list(LR_GRID))
     runs = runs.assign(

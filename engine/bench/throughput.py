@@ -87,8 +87,8 @@ def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
 def one_thread():
     """numpy's BLAS (by threadpoolctl, where installed) and torch (where imported) on
     one thread within. Their pools spin-wait between this job's many small
-    operations: on this shared 2-core machine two threads made the same call of
-    batched numpy 6× slower and of torch 5× slower than one, and vary from call to call."""
+    operations, so more threads made the same call slower and more variable
+    (docs/performance.md has the measurement and its machine)."""
     with contextlib.ExitStack() as stack:
         try:
             import threadpoolctl  # optional (the bench extra): only here

@@ -11,12 +11,15 @@ work is spread, and a re-run after a crash finds the same chunk ids.
 import contextlib
 import functools
 import logging
+import os
 import signal
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
@@ -25,6 +28,7 @@ from ..model.layout import Layout
 from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
+from .spec import Experiment
 from .store import CHUNK_RUNS, ShardError, Store, shard_table
 
 
@@ -183,6 +187,7 @@ class SweepReport:
     write_seconds: float  # of which writing the tables
     failures: list  # (chunk, error text)
     rejected: list = field(default_factory=list)  # (shard path, message): files in chunks/ trained again
+    runs: pd.DataFrame | None = None  # the runs table, with keep_runs
 
 
 def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS, tables=FORMATS, names=None):
@@ -211,17 +216,18 @@ def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS,
 
 
 def sweep(
-    experiment,
-    out,
+    experiment: Experiment,
+    out: str | os.PathLike,
     *,
-    jobs=1,
-    backend="loky",
-    scheduler=None,
-    overwrite=False,
-    quiet=False,
-    chunk_runs=CHUNK_RUNS,
-    tables=FORMATS,
-):
+    jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    quiet: bool = False,
+    chunk_runs: int = CHUNK_RUNS,
+    tables: Sequence[str] = FORMATS,
+    keep_runs: bool = False,
+) -> SweepReport:
     """Run every chunk not yet finished in `out`, then write the tables.
 
     Parameters
@@ -233,6 +239,7 @@ def sweep(
     quiet : no progress bar
     chunk_runs : runs per kernel call
     tables : formats of the tables, among "csv" and "parquet"
+    keep_runs : return the runs table in the report too (as the files hold it)
 
     Returns
     -------
@@ -245,6 +252,7 @@ def sweep(
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []
+    runs = None
     try:
         for attempt in range(2):  # a shard found damaged while consolidating is trained again, once
             todo = [c for c in chunks if not store.is_done(c)]
@@ -261,7 +269,7 @@ def sweep(
             configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
             writing = time.perf_counter()
             try:
-                store.consolidate(chunks, configs, tables)
+                runs = store.consolidate(chunks, configs, tables, keep_runs)
             except ShardError:
                 if attempt:
                     raise
@@ -281,6 +289,7 @@ def sweep(
         write_seconds,
         failures,
         rejected,
+        runs,
     )
 
 

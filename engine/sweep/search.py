@@ -8,7 +8,7 @@ and the rungs of successive halving.
     seeds = 8              # tuning seeds: a count (the seeds right after the largest evaluation
                            # seed) or a list; never one of the evaluation seeds
     objective = "ert"      # "ert": expected running time to ε on the training set (lower is better);
-                           # "val_loss": median validation loss; "val_acc": mean validation accuracy
+                           # val_loss: median validation loss; val_acc: mean validation accuracy
     halving = 3            # optional: successive halving with η = 3
     sampler_seed = 0       # scrambles the Sobol sequence
 

@@ -246,12 +246,13 @@ class Store:
 
         write_atomic(self.shard(chunk), write)
 
-    def consolidate(self, chunks, configs, formats=FORMATS):
+    def consolidate(self, chunks, configs, formats=FORMATS, keep_runs=False):
         """Stream the chunks' shards, in (config, seed) order, into the tables
         in `formats`, a batch of runs at a time; runs get every setting of
         their configuration (configs: one row per config, in config order).
-        Shards of no chunk here and tables of formats not chosen are removed."""
-        tables = TableFiles(self.folder, formats)
+        Shards of no chunk here and tables of formats not chosen are removed.
+        Returns the runs table as a DataFrame if keep_runs, else None."""
+        tables = TableFiles(self.folder, formats, keep_runs)
         shards, seconds = OrderedDict(), {}
         try:
             settings = configs.drop(columns="config")
@@ -289,6 +290,7 @@ class Store:
                 (self.folder / table_file(table, other)).unlink(missing_ok=True)
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
+        return None if tables.runs is None else pa.concat_tables(tables.runs).to_pandas()
 
     def saved_runs(self):
         """Runs in the shards now in chunks/ (any shard readable as Arrow)."""
@@ -319,8 +321,9 @@ class TableFiles:
     """runs, curves and params in the chosen formats, each written to a
     temporary file and renamed into place only when all are complete."""
 
-    def __init__(self, folder, formats):
+    def __init__(self, folder, formats, keep_runs=False):
         self.folder, self.formats = Path(folder), formats
+        self.runs = [] if keep_runs else None  # the runs table's batches, kept in memory when asked
         self.tmp = {}  # final path -> temporary path
         self.csv = {}  # table -> open file
         self.parquet = {}  # table -> RowGroups
@@ -344,15 +347,16 @@ class TableFiles:
             )
             self._csv("curves", list(curves), list(curves.values()))
             self._csv("params", [*key, *params], [*key.values(), *params.values()])
-        if "parquet" in self.formats:
+        if "parquet" in self.formats or self.runs is not None:
             settings = settings_arrow.take(key["config"])
-            self._parquet(
-                "runs",
-                pa.table(
-                    [*key.values(), *settings.columns, *outcomes.values()],
-                    names=[*key, *settings.schema.names, *outcomes],
-                ),
+            runs = pa.table(
+                [*key.values(), *settings.columns, *outcomes.values()],
+                names=[*key, *settings.schema.names, *outcomes],
             )
+            if self.runs is not None:
+                self.runs.append(runs)
+        if "parquet" in self.formats:
+            self._parquet("runs", runs)
             self._parquet("curves", pa.table(curves))
             self._parquet("params", pa.table({**key, **params}))
 

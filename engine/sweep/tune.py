@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS, table_file
+from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from . import driver
 from .search import order, rung_epochs, rungs, samples, survivors
 from .store import Store, write_atomic
@@ -36,7 +36,7 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     ----------
     experiment : spec.Experiment
     out : path of the results folder
-    overwrite, **options : as driver.sweep (jobs, backend, scheduler, quiet, chunk_runs, tables)
+    overwrite, **options : as driver.sweep (jobs, backend, scheduler, quiet, chunk_runs, tables, keep_runs)
 
     Returns
     -------
@@ -64,12 +64,12 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
             ]
         )
         rung = rung_experiment(experiment, points, trials, k, fraction)
-        # a rung's runs are read back from its CSV, whatever formats the comparison writes
-        rung_options = {**options, "tables": ("csv",)}
+        # a rung's record is its CSV, whatever formats the comparison writes
+        rung_options = {**options, "tables": ("csv",), "keep_runs": True}
         reports.append(driver.sweep(rung, out / TUNING_FOLDER / f"rung-{k}", overwrite=overwrite, **rung_options))
         if reports[-1].failures:
             return reports
-        runs = pd.read_csv(reports[-1].folder / table_file("runs", "csv"))
+        runs = reports[-1].runs
         objectives = trial_objectives(runs, trials, tune)
         table += trial_rows(experiment, points, trials, objectives, k, rung, runs)
     settings = list(dict.fromkeys(key for group in tune.groups for key in group.space))
