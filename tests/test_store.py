@@ -13,20 +13,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from test_sweep import SMALL, TINY
+from experiment_files import SMALL, TINY
 
 from engine.cli import main
 from engine.sweep import csvtext, spec
 from engine.sweep.driver import plan_chunks, sweep
 
 TABLES = ("runs.csv", "curves.csv", "params.csv")
-
-
-@pytest.fixture
-def small(tmp_path):
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
-    return spec.load(path)
 
 
 def all_bytes(folder, names=TABLES):

@@ -11,38 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from experiment_files import SMALL, TINY, csv_bytes
 
 from engine.cli import main
 from engine.sweep import driver as sweep_module
-from engine.sweep import spec
 from engine.sweep.driver import plan_chunks, sweep
-
-TINY = Path(__file__).parent / "tiny.toml"
-
-SMALL = """
-description = "Two optimizers x two learning rates x dropout or not."
-seeds = 5
-record_every = 10
-[data]
-n_train = 8
-n_test = 20
-[settings]
-epochs = 30
-target_loss = 0.3
-[factors.optimizer]
-sgd = { lr = [0.5, 2.0] }
-adam = { lr = 0.05 }
-[factors.regularization]
-none = {}
-dropout = { dropout = 0.2 }
-"""
-
-
-@pytest.fixture
-def small(tmp_path):
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
-    return spec.load(path)
 
 
 def test_chunks_share_call_settings_and_cover_every_run_once(small):
@@ -87,10 +60,6 @@ def test_tables_have_a_row_per_run_with_every_setting(small, tmp_path):
     assert set(curves.groupby(["config", "seed"]).size().index) == set(runs.set_index(["config", "seed"]).index)
     params = pd.read_csv(tmp_path / "out" / "params.csv")
     assert params.shape == (30, 2 + 47) and params.columns[2] == "w_11^O"
-
-
-def csv_bytes(folder):
-    return (Path(folder) / "runs.csv").read_bytes(), (Path(folder) / "curves.csv").read_bytes()
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from experiment_files import load
 
 import engine
 from engine.cli import main
@@ -21,12 +22,6 @@ from engine.sweep.tune import objective_of, tune_and_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "tune_tiny.toml"
-
-
-def load(tmp_path, text):
-    path = tmp_path / "exp.toml"
-    path.write_text(text)
-    return spec.load(path)
 
 
 # --- the search ---------------------------------------------------------------
