@@ -364,8 +364,8 @@ def analyze_folder(path, run=None, quiet=False):
     start = time.perf_counter()
     from .analysis.analyze import analyze  # scipy, matplotlib
 
-    # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's: 0.4 s
-    # after an analysis of a few seconds. The process ends anyway: freeze them first.
+    # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's, a
+    # noticeable share of a short analysis. The process ends anyway: freeze them first.
     atexit.register(gc.freeze)
     from .sweep.store import unfinished  # pyarrow
 

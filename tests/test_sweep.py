@@ -15,6 +15,7 @@ from experiment_files import SMALL, TINY, csv_bytes
 
 from engine.cli import main
 from engine.sweep import driver as sweep_module
+from engine.sweep import spec
 from engine.sweep.driver import plan_chunks, sweep
 
 

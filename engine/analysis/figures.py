@@ -362,7 +362,7 @@ def plot_hidden_units(theta, layout, *, title):
 def init_activations(runs, layout, data):
     """{(init, activation): hidden outputs h} at initialisation on the training
     inputs, over the runs' first INIT_SEEDS seeds."""
-    from ..model.initial import initial_params  # loads numba (half a second): only for this figure
+    from ..model.initial import initial_params  # loads numba, a heavy import: only for this figure
 
     X = make_dataset(**data).X_train
     seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
@@ -622,7 +622,7 @@ def make_figures(results, tables, outdir, *, run=None):
 def _save(key, task, outdir):
     try:
         fig, fact = task()
-        # zlib level 1: a third of the time of the default 6 for files about 15 % larger
+        # zlib level 1: much faster than the default 6, for slightly larger files
         fig.savefig(outdir / FIGURES[key], dpi=DPI, pil_kwargs={"compress_level": 1})
     except Exception as error:  # in either process: say which figure
         raise RuntimeError(f"{FIGURES[key]} failed: {error}") from error

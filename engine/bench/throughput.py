@@ -144,8 +144,8 @@ class Timing:
 def measure(trainers, runs, epochs, samples, repeats):
     """name -> Timing of `repeats` calls of the job by each trainer, after a one-epoch
     warm-up call of each. The calls go in rounds, one of each trainer per round, so
-    that a busy spell of this shared machine falls on all of them alike rather than
-    on whichever was being timed (one call varies by up to a quarter from minute to minute)."""
+    that a busy spell of a shared machine falls on all of them alike rather than
+    on whichever was being timed (one call's time varies from minute to minute)."""
     X, T = job_data(samples)
     params0 = job_params(runs)
     for trainer in trainers.values():

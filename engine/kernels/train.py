@@ -123,8 +123,8 @@ def run_pass(
 ):
     """sample_pass as train_block calls it (by address, see address.py). Linked into
     this caller, its code is optimised a second time, as it was when train_block
-    called it by name: the second round takes out 5 % of its IR and makes float32
-    training about 10 % faster than sample_pass's own machine code."""
+    called it by name: the second round simplifies its IR further, and float32
+    training is faster than with sample_pass's own machine code (docs/performance.md)."""
     sample_pass(
         net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
     )

@@ -148,7 +148,7 @@ def samples(space, trials, sampler_seed, group_index):
     -------
     dict, setting -> array of `trials` values inside its range
     """
-    from scipy.stats import qmc  # heavy (0.6 s): only when a [tune] section samples, not for every command
+    from scipy.stats import qmc  # a heavy import: only when a [tune] section samples, not for every command
 
     sobol = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([sampler_seed, group_index]))
     u = sobol.random_base2(max(0, math.ceil(math.log2(trials))))[:trials]  # whole powers of two: balanced
