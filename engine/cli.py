@@ -19,6 +19,7 @@ from .model.data import LETTERS, glyphs, make_dataset
 from .model.equations import forward
 from .model.layout import Layout
 from .options import BACKENDS, INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
+from .schema import DIVERGED
 from .sweep import spec
 from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
 
@@ -95,7 +96,7 @@ def cmd_train(args):
     print("Learning curve (E with reduction '{}'):".format(settings["reduction"]))
     print(result.curves.drop(columns=["run", "seed"]).to_string(index=False, float_format="%.6g"))
     status = (
-        "diverged"
+        DIVERGED
         if run.diverged
         else f"reached E < {settings['target_loss']} at epoch {run.epochs_to_target}"
         if run.converged
@@ -268,7 +269,7 @@ def cmd_sweep(args):
     from .sweep.durable import WriteError
     from .sweep.lock import FolderBusy
     from .sweep.store import ResultsFolderError  # pyarrow
-    from .sweep.tune import sweep  # numba
+    from .sweep.tune import tune_and_sweep  # numba
 
     tables = tuple(t.strip() for t in args.tables.split(",") if t.strip())
     with terminate_as_interrupt() as received:
@@ -276,7 +277,7 @@ def cmd_sweep(args):
             check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
             experiment = spec.load(args.spec)
             out = Path(args.out) if args.out else Path("results") / experiment.name
-            *tuning, report = sweep(
+            *tuning, report = tune_and_sweep(
                 experiment,
                 out,
                 jobs=args.jobs,
@@ -373,8 +374,8 @@ def analyze_folder(path, run=None, quiet=False):
     start = time.perf_counter()
     from .analysis.analyze import analyze  # scipy, matplotlib
 
-    # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's: 0.4 s
-    # after an analysis of a few seconds. The process ends anyway: freeze them first.
+    # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's, a
+    # noticeable share of a short analysis. The process ends anyway: freeze them first.
     atexit.register(gc.freeze)
     from .sweep.lock import LOCK, holder
     from .sweep.store import unfinished  # pyarrow
@@ -404,10 +405,11 @@ def add_bench_parser(commands):
         "and the warm-start cost (printed). convergence: success and time "
         "to target per optimizer. throughput: one training job by every "
         "implementation, scaling, compile time, memory. scale: sweep and "
-        "analysis cost at 10^4, 10^5, 10^6 runs. all: every study, with "
+        "analysis cost at 10^4, 10^5, 10^6 runs. realjob: make sweep's own job "
+        "against the throughput job. all: every study, with "
         "bench.md. Tables and figures go to OUT.",
     )
-    p.add_argument("what", choices=("kernel", "convergence", "throughput", "scale", "all"))
+    p.add_argument("what", choices=("kernel", "convergence", "throughput", "scale", "realjob", "all"))
     p.add_argument("--quick", action="store_true", help="CI-sized smoke run (the numbers mean little)")
     p.add_argument("--out", default="results/bench", help="output folder (default results/bench)")
     p.set_defaults(run=cmd_bench)

@@ -29,6 +29,16 @@ OPTIMIZER_PARAMS = {
     "eps": 1e-8,  # added to √h (AdaGrad, RMSprop) and √v̂ (Adam)
 }
 
+# Each optimizer's own hyperparameters: the OPTIMIZER_PARAMS it reads besides lr.
+OPTIMIZER_OWN = {
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "adagrad": ("eps",),
+    "rmsprop": ("rho", "eps"),
+    "adam": ("beta1", "beta2", "eps"),
+}
+
 # Step-size schedule parameters: η_t = η / (1 + lr_decay·t) for inverse_time,
 # η · lr_gamma^⌊t / lr_step⌋ for step (t counts epochs); Armijo backtracking
 # starts each step at η and multiplies by armijo_beta until

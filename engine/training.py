@@ -1,18 +1,17 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 import pandas as pd
 
-from .kernels.address import pass_address
-from .kernels.cache import cached_args, drop_stale
-from .kernels.network import LANES, Net
-from .kernels.train import CURVE, DIVERGED, STATS, TO_TARGET, TRACE_W, Plan, run_pass, train_block
+from . import schema
+from .kernels import entry as kernels
+from .kernels.entry import LANES, TRACE_W, Net, Plan
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -32,22 +31,10 @@ from .options import (
 )
 
 
-@functools.cache
-def fresh_kernel_cache():
-    """Once per process, before the first kernel call: empty numba's cache if a
-    kernel source changed (see kernels/cache.py). rng.normals, which
-    initial_params may call first, reads only its own file, which numba checks."""
-    drop_stale([train_block, run_pass])
-
-
-# Seconds a cold compilation of one dtype's kernels waits on the 2-core machine of bench.md,
-# two processes at once (`nn47 bench all` measures it again each time): what the sweep announces.
-COMPILE_SECONDS = 15
-
-
 def kernels_compiled(dtype="float64"):
     """Whether numba's on-disk cache holds the training kernels for `dtype`,
-    so that a first train() loads them instead of compiling (for a message).
+    so that a first train() loads them instead of compiling (for a message;
+    False where that cannot be known).
 
     Parameters
     ----------
@@ -58,10 +45,7 @@ def kernels_compiled(dtype="float64"):
     -------
     bool
     """
-    fresh_kernel_cache()
-    return pass_address(dtype).cached() and any(
-        f"Array({dtype}, 2, 'C'" in str(args) for args in cached_args(train_block)
-    )
+    return kernels.compiled(dtype)
 
 
 def compile_kernels(dtypes=("float64",), say=print):
@@ -77,10 +61,15 @@ def compile_kernels(dtypes=("float64",), say=print):
     """
     missing = sorted(d for d in set(dtypes) if not kernels_compiled(d))
     if missing and say is not None:
-        say(f"compiling the kernels (once per machine, about {COMPILE_SECONDS * len(missing)} s)")
+        # the time of the last compilation on this machine, where one was measured
+        last = [kernels.compile_seconds(d) for d in missing]
+        about = f", {sum(last):.0f} s last time" if None not in last else ""
+        say(f"compiling the kernels (once per machine{about})")
     X, T = np.eye(2, 12), np.eye(2)
     for dtype in missing:
+        start = time.perf_counter()
         train(X, T, [0], epochs=1, dtype=dtype)
+        kernels.note_compile_seconds(dtype, time.perf_counter() - start)
 
 
 @dataclass(frozen=True)
@@ -90,6 +79,9 @@ class TrainResult:
     curves: pd.DataFrame  # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
     trace: np.ndarray | None = None  # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
+    # epochs computed, summed over lanes: a block's lanes all compute until its last run stops,
+    # so lane_epochs ÷ Σ epochs_run is the lanes' occupancy
+    lane_epochs: int = 0
 
 
 def check_data(X, T, name_X="X", name_T="T", n_in=None):
@@ -137,22 +129,22 @@ def out_of_blocks(a, n_runs):
 
 
 def train(
-    X,
-    T,
-    seeds,
+    X: np.ndarray,
+    T: np.ndarray,
+    seeds: Sequence[int] | np.ndarray,
     *,
-    params0=None,
-    X_test=None,
-    T_test=None,
-    X_val=None,
-    T_val=None,
-    n_hidden=3,
-    record_every=None,
-    threads=None,
-    block_size=None,
-    trace=False,
+    params0: np.ndarray | None = None,
+    X_test: np.ndarray | None = None,
+    T_test: np.ndarray | None = None,
+    X_val: np.ndarray | None = None,
+    T_val: np.ndarray | None = None,
+    n_hidden: int = 3,
+    record_every: int | None = None,
+    threads: int | None = None,
+    block_size: int | None = None,
+    trace: bool = False,
     **settings,
-):
+) -> TrainResult:
     """Train one network per seed, all in one compiled call.
 
     A run's numbers depend only on its settings and seed: the same bit for
@@ -204,7 +196,7 @@ def train(
         units), params [runs, P] (final, slide order), curves (long table),
         layout, and trace when asked.
     """
-    fresh_kernel_cache()
+    kernels.fresh_cache()  # before initial_params, which may load a kernel from the cache
     seeds = check_seeds(seeds)
     for key in settings:
         if key not in TRAIN_DEFAULTS:
@@ -271,36 +263,14 @@ def train(
     n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
     hyper, seeds_ = in_blocks(hyper.T, block_size), in_blocks(seeds.astype(np.uint64), block_size)
     params_out = np.empty_like(params)
-    stats = np.empty((n_blocks, len(STATS), block_size))  # float64 whatever the dtype
-    curves = np.empty((n_blocks, n_slots, len(CURVE), block_size))
+    # float64 whatever the dtype; a row the kernel does not fill stays NaN
+    stats = np.full((n_blocks, len(schema.STATS), block_size), np.nan)
+    curves = np.empty((n_blocks, n_slots, len(schema.CURVE), block_size))
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
     steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
 
-    pass_fn = pass_address(real.name)
-    pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
-
-    def block(k):
-        train_block(
-            pass_fn,
-            net,
-            plan,
-            data,
-            params[k],
-            hyper[k],
-            seeds_[k],
-            decayed,
-            params_out[k],
-            stats[k],
-            curves[k],
-            steps[k],
-        )
-
-    if threads == 1 or n_blocks == 1:
-        for k in range(n_blocks):
-            block(k)
-    else:  # train_block releases the GIL; a free thread takes the next block
-        with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
-            list(pool.map(block, range(n_blocks)))
+    kernels.train_blocks(net, plan, data, decayed, (params, hyper, seeds_, params_out, stats, curves, steps), threads)
+    lane_epochs = int(block_size * np.nanmax(stats[:, schema.ROW_EPOCHS_RUN, :], axis=1).sum())
     runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
     params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
     if X_val is not None:
@@ -311,16 +281,17 @@ def train(
         curves_table(seeds, out_of_blocks(curves, seeds.size)),
         layout,
         out_of_blocks(steps, seeds.size) if trace else None,
+        lane_epochs,
     )
 
 
 def with_validation(runs, val_loss, val_acc):
-    """The runs table with val_loss and val_acc after test_acc (accuracy
-    empty for a diverged run, as the others)."""
-    at = runs.columns.get_loc("test_acc") + 1
-    runs.insert(at, "val_acc", np.where(runs["diverged"], np.nan, val_acc))
-    runs.insert(at, "val_loss", val_loss)
-    return runs
+    """The runs table with schema.VALIDATION's columns in their place (each
+    empty where its rule says, as the other outcomes)."""
+    flags = {name: runs[name].to_numpy() for name, o in schema.OUTCOMES.items() if o.kind == "bool"}
+    for name, values in zip(schema.VALIDATION, (val_loss, val_acc)):
+        runs[name] = outcome_column(np.asarray(values, float), schema.VALIDATION[name], flags)
+    return runs[["seed", *schema.outcomes(validation=True)]]
 
 
 def validation(params, X, T, run, dropout, layout):
@@ -354,36 +325,36 @@ def thread_count(n):
     return int(n)
 
 
+def outcome_column(values, outcome, flags):
+    """One outcome column of its kind (schema.Outcome), empty where its rule says."""
+    hide = (
+        flags[outcome.empty_if] if outcome.empty_if else ~flags[outcome.empty_unless] if outcome.empty_unless else None
+    )
+    if outcome.kind == "bool":
+        return values > 0
+    if outcome.kind == "float":
+        return values if hide is None else np.where(hide, np.nan, values)
+    if hide is None:
+        return values.astype(np.int64)
+    return pd.arrays.IntegerArray(np.where(hide, 0, values).astype(np.int64), hide)
+
+
 def runs_table(seeds, stats):
-    """[runs, STATS] -> one row per run (built column by column: this runs
-    once per chunk of a sweep, where pandas' cell assignment showed up)."""
-    reached = stats[:, TO_TARGET] >= 0
-    diverged = stats[:, DIVERGED] > 0
-    column = dict(zip(STATS, stats.T))
+    """[runs, schema.STATS] -> one row per run: seed, then schema.OUTCOMES
+    (built column by column: this runs once per chunk of a sweep, where
+    pandas' cell assignment showed up)."""
+    values = dict(zip(schema.STATS, stats.T))
+    flags = {name: values[name] > 0 for name, outcome in schema.OUTCOMES.items() if outcome.kind == "bool"}
     return pd.DataFrame(
-        {
-            "seed": seeds,
-            "train_loss": column["train_loss"],
-            "train_acc": np.where(diverged, np.nan, column["train_acc"]),
-            "test_loss": column["test_loss"],
-            "test_acc": np.where(diverged, np.nan, column["test_acc"]),
-            "epochs_to_target": pd.arrays.IntegerArray(
-                np.where(reached, column["epochs_to_target"], 0).astype(np.int64), ~reached
-            ),
-            "converged": reached,
-            "diverged": diverged,
-            **{name: column[name].astype(np.int64) for name in ("epochs_run", "grad_evals")},
-            # NaN weights have no slope, so every unit of a diverged run would look dead
-            "dead_units": pd.arrays.IntegerArray(column["dead_units"].astype(np.int64), diverged),
-        }
+        {"seed": seeds, **{name: outcome_column(values[name], o, flags) for name, o in schema.OUTCOMES.items()}}
     )
 
 
 def curves_table(seeds, curves):
     """[runs, slots, CURVE] -> long DataFrame, unused slots (epoch −1) dropped."""
     run, slot = np.nonzero(curves[:, :, 0] >= 0)
-    table = pd.DataFrame(curves[run, slot], columns=CURVE)
+    table = pd.DataFrame(curves[run, slot], columns=list(schema.CURVE))
     table.insert(0, "seed", seeds[run])
     table.insert(0, "run", run)
-    table["epoch"] = table["epoch"].astype(np.int64)
+    table[schema.EPOCH] = table[schema.EPOCH].astype(np.int64)
     return table

@@ -82,7 +82,7 @@ def test_the_cache_is_emptied_when_a_kernel_source_changes(tmp_path, monkeypatch
     monkeypatch.setattr(cache, "SOURCES", [source])
     folder = tmp_path / "cache"
     folder.mkdir()
-    dispatcher = SimpleNamespace(_cache=SimpleNamespace(_cache_path=str(folder)))
+    dispatcher = SimpleNamespace(stats=SimpleNamespace(cache_path=str(folder)))
 
     def fill():
         for name in ("f-1.py311.nbi", "f-1.py311.1.nbc"):
@@ -97,3 +97,31 @@ def test_the_cache_is_emptied_when_a_kernel_source_changes(tmp_path, monkeypatch
     source.write_text("x = 2\n")
     cache.drop_stale([dispatcher])  # a source changed: emptied
     assert not list(folder.glob("*.nb?"))
+
+
+PLAIN = """
+import sys, numpy as np, engine
+from engine.kernels import numba_internals
+assert numba_internals.INTERNALS == (sys.argv[2] == "internals"), numba_internals.INTERNALS
+d = engine.make_dataset(8, 20, seed=0)
+kw = dict(X_test=d.X_test, T_test=d.T_test, optimizer="adam", lr=0.05, epochs=30, record_every=10)
+runs = [engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, **kw),
+        engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw)]
+np.save(sys.argv[1], np.concatenate([np.concatenate([r.runs.to_numpy(float).ravel(), r.params.ravel(),
+                                                     r.curves.to_numpy(float).ravel()]) for r in runs]))
+"""
+
+
+@pytest.mark.slow
+def test_the_plain_path_without_numbas_internals_gives_the_same_numbers(tmp_path):
+    # NN47_PLAIN_NUMBA=1 is what a numba release without these internals would get
+    for path in ("internals", "plain"):
+        env = {**os.environ, "NN47_PLAIN_NUMBA": "1" if path == "plain" else "0"}
+        subprocess.run([sys.executable, "-c", PLAIN, str(tmp_path / f"{path}.npy"), path], env=env, check=True)
+    assert np.array_equal(np.load(tmp_path / "internals.npy"), np.load(tmp_path / "plain.npy"), equal_nan=True)
+
+
+def test_numbas_internals_are_used_where_present():
+    from engine.kernels import numba_internals
+
+    assert numba_internals.INTERNALS == numba_internals._internals_present()

@@ -67,7 +67,7 @@ def test_every_file_is_fsynced_renamed_and_its_folder_fsynced(tmp_path, monkeypa
 def test_tuning_files_too(tmp_path, monkeypatch):
     out = (tmp_path / "out").resolve()
     events = record(monkeypatch)
-    tune.sweep(spec.load(TUNE_TINY), out, quiet=True)
+    tune.tune_and_sweep(spec.load(TUNE_TINY), out, quiet=True)
     renamed = check_order(events)
     assert out / "tuning.csv" in renamed and out / "tuning" / "rung-0" / "runs.csv" in renamed
 

@@ -12,7 +12,7 @@ import time
 
 import psutil
 import pytest
-from test_sweep import SMALL, csv_bytes
+from experiment_files import SMALL, csv_bytes
 
 
 def start(path, out, *options):

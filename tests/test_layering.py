@@ -13,6 +13,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 # below it; `engine/__init__.py` re-exports the public API and sits above all.
 LAYERS = [
     "engine.options",  # names, codes, defaults and checks of every setting
+    "engine.schema",  # the results folder: file names, columns and their kinds
     "engine.kernels",  # numba only
     "engine.model",  # layout, data, initial weights, the numpy reference
     "engine.training",  # train()

@@ -1,5 +1,5 @@
-"""The lecture: the README's worked example (computed as the slides write it, equal to
-the engine, the README's copy the generated one) and experiments/lecture.toml."""
+"""The lecture: docs/lecture.md's worked example (computed as the slides write it, equal
+to the engine, the page's copy the generated one) and experiments/lecture.toml."""
 
 import tomllib
 from pathlib import Path
@@ -11,7 +11,8 @@ import engine
 from engine.lecture import SLIDE_DEFAULTS
 from engine.lecture import worked_example as we
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "lecture.md"
 
 
 @pytest.mark.parametrize("letter", [0, 1])
@@ -46,11 +47,11 @@ def test_output_deltas_are_the_engines():
         np.testing.assert_allclose(z, engine.forward(theta, X[1:], "sigmoid", output)[1][0], rtol=1e-14)
 
 
-def test_readme_holds_the_generated_example():
-    text = README.read_text(encoding="utf-8")
+def test_the_lecture_page_holds_the_generated_example():
+    text = PAGE.read_text(encoding="utf-8")
     assert we.replace_block(text, we.markdown()) == text, (
-        "README.md's worked example differs from the code's; run "
-        "python -m engine.lecture.worked_example --readme README.md"
+        "docs/lecture.md's worked example differs from the code's; run "
+        "python -m engine.lecture.worked_example --readme docs/lecture.md"
     )
 
 
@@ -61,7 +62,7 @@ def test_replace_block_needs_one_block():
 
 
 def test_lecture_experiment_is_the_slides_setting():
-    spec = tomllib.loads((README.parent / "experiments" / "lecture.toml").read_text(encoding="utf-8"))
+    spec = tomllib.loads((ROOT / "experiments" / "lecture.toml").read_text(encoding="utf-8"))
     settings, factors = spec["settings"], spec["factors"]
     assert {k: settings[k] for k in ("output", "loss", "reduction")} == {
         k: v for k, v in SLIDE_DEFAULTS.items() if k != "activation"

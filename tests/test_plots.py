@@ -11,7 +11,6 @@ from engine import load_results
 from engine.analysis.figures import (
     BIN_WIDTH,
     DPI,
-    FILES,
     best_run,
     figure_factors,
     init_activations,
@@ -22,6 +21,7 @@ from engine.analysis.figures import (
     saturated,
 )
 from engine.analysis.tables import compute_tables
+from engine.schema import FIGURES
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
 # coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
@@ -68,19 +68,19 @@ def test_full_experiment_draws_its_figures(full):
     assert set(figures.drawn) == set(FULL_SIZES)
     assert set(figures.skipped) == {"lr_sensitivity"}
     for key, size in FULL_SIZES.items():
-        _check_png(root / FILES[key], size)
-    assert not (root / FILES["lr_sensitivity"]).exists()
+        _check_png(root / FIGURES[key], size)
+    assert not (root / FIGURES["lr_sensitivity"]).exists()
 
 
 def test_lr_experiment_adapts(lr_axis):
     root, _, figures = lr_axis
     for key, size in LR_SIZES.items():
-        _check_png(root / FILES[key], size)
+        _check_png(root / FIGURES[key], size)
     assert figures.skipped.keys() == {"regularization", "success_heatmap", "hidden_units"}
     assert "does not vary regularisation" in figures.skipped["regularization"]
     assert "params.csv" in figures.skipped["hidden_units"]
     # One learning-curve panel when activation is not a factor.
-    _check_png(root / FILES["learning_curves"], (540, 420))
+    _check_png(root / FIGURES["learning_curves"], (540, 420))
 
 
 def test_no_run_reached_target_skips_the_ecdf(tmp_path):

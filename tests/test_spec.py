@@ -4,18 +4,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from experiment_files import load
 
 from engine import make_dataset, options
 from engine.sweep import spec
 from engine.sweep.search import default_space
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load(tmp_path, text, name="exp.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return spec.load(path)
 
 
 def column(experiment, key):

@@ -13,20 +13,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from test_sweep import SMALL, TINY
+from experiment_files import SMALL, TINY
 
 from engine.cli import main
 from engine.sweep import csvtext, spec
 from engine.sweep.driver import plan_chunks, sweep
 
 TABLES = ("runs.csv", "curves.csv", "params.csv")
-
-
-@pytest.fixture
-def small(tmp_path):
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
-    return spec.load(path)
 
 
 def all_bytes(folder, names=TABLES):
@@ -240,10 +233,12 @@ PEAK = """
 import sys, tracemalloc
 import pyarrow as pa
 from engine.sweep import spec, store
-from engine.sweep.driver import plan_chunks, shard_schema
+from engine.model.layout import Layout
+from engine.schema import shard_schema
+from engine.sweep.driver import plan_chunks
 store.BATCH_RUNS, store.ROW_GROUP = 16, 64
 experiment = spec.load(sys.argv[1])
-s = store.Store(sys.argv[2], shard_schema())
+s = store.Store(sys.argv[2], shard_schema(Layout().names))
 s.key = store.shard_key(experiment)
 configs = experiment.config_frame()
 configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])

@@ -11,38 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from experiment_files import SMALL, TINY, csv_bytes
 
 from engine.cli import main
 from engine.sweep import driver as sweep_module
 from engine.sweep import spec
 from engine.sweep.driver import plan_chunks, sweep
-
-TINY = Path(__file__).parent / "tiny.toml"
-
-SMALL = """
-description = "Two optimizers x two learning rates x dropout or not."
-seeds = 5
-record_every = 10
-[data]
-n_train = 8
-n_test = 20
-[settings]
-epochs = 30
-target_loss = 0.3
-[factors.optimizer]
-sgd = { lr = [0.5, 2.0] }
-adam = { lr = 0.05 }
-[factors.regularization]
-none = {}
-dropout = { dropout = 0.2 }
-"""
-
-
-@pytest.fixture
-def small(tmp_path):
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
-    return spec.load(path)
 
 
 def test_chunks_share_call_settings_and_cover_every_run_once(small):
@@ -51,7 +25,7 @@ def test_chunks_share_call_settings_and_cover_every_run_once(small):
     assert sorted(runs) == [(c, s) for c in range(len(small.configs)) for s in small.seeds]
     for chunk in chunks:
         assert len(chunk.seeds) <= 4
-        keys = {sweep_module.call_key(small.configs[c]) for c in chunk.configs}
+        keys = {sweep_module.call_key(small.configs[c], small.labels) for c in chunk.configs}
         assert len(keys) == 1
     # the two sgd learning rates share calls: lr is a per-run number
     assert any(len(set(chunk.hyper["lr"])) == 2 for chunk in plan_chunks(small))
@@ -87,10 +61,6 @@ def test_tables_have_a_row_per_run_with_every_setting(small, tmp_path):
     assert set(curves.groupby(["config", "seed"]).size().index) == set(runs.set_index(["config", "seed"]).index)
     params = pd.read_csv(tmp_path / "out" / "params.csv")
     assert params.shape == (30, 2 + 47) and params.columns[2] == "w_11^O"
-
-
-def csv_bytes(folder):
-    return (Path(folder) / "runs.csv").read_bytes(), (Path(folder) / "curves.csv").read_bytes()
 
 
 @pytest.mark.slow
@@ -264,3 +234,16 @@ def test_shards_of_other_kernel_sources_are_retrained(small, tmp_path, monkeypat
     report = sweep(small, out, quiet=True)
     assert report.ran == small.n_runs
     assert len(list((out / "chunks").glob("chunk-*.arrow"))) == len(plan_chunks(small))  # stale ones removed
+
+
+def test_labels_do_not_cut_chunks(tmp_path):
+    # two labels naming the same settings but for one per-run number: one call, not two
+    levels = "[factors.regularization]\nnone = {}\nlight = { weight_decay = 0.001 }\n\n[factors.optimizer]"
+    text = TINY.read_text().replace("[factors.optimizer]", levels)
+    path = tmp_path / "labels.toml"
+    path.write_text(text)
+    experiment = spec.load(path)
+    assert "regularization" in experiment.labels
+    chunks = plan_chunks(experiment)
+    assert len(chunks) == 2  # sgd, adam: each call holds both regularization levels
+    assert all(len({experiment.configs[c]["regularization"] for c in chunk.configs}) == 2 for chunk in chunks)

@@ -12,21 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from experiment_files import load
 
 import engine
 from engine.cli import main
 from engine.sweep import spec
 from engine.sweep.search import Range, default_space, order, rungs, samples, survivors
-from engine.sweep.tune import objective_of, sweep
+from engine.sweep.tune import objective_of, tune_and_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "tune_tiny.toml"
-
-
-def load(tmp_path, text):
-    path = tmp_path / "exp.toml"
-    path.write_text(text)
-    return spec.load(path)
 
 
 # --- the search ---------------------------------------------------------------
@@ -105,7 +100,7 @@ def test_objectives_of_a_trials_runs():
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
     out = tmp_path_factory.mktemp("tuned") / "out"
-    reports = sweep(spec.load(TINY), out, quiet=True, chunk_runs=16)
+    reports = tune_and_sweep(spec.load(TINY), out, quiet=True, chunk_runs=16)
     assert not any(r.failures for r in reports)
     return out
 
@@ -188,7 +183,7 @@ seeds = 4
 sgd = { lr = ["log", 0.001, 3] }
 """,
     )
-    sweep(e, tmp_path / "out", quiet=True)
+    tune_and_sweep(e, tmp_path / "out", quiet=True)
     table = pd.read_csv(tmp_path / "out" / "tuning.csv")
     chosen = table[table["chosen"]].iloc[0]
     assert chosen["lr"] > 0.3 and chosen["value"] == table["value"].min()
@@ -196,7 +191,7 @@ sgd = { lr = ["log", 0.001, 3] }
 
 
 def test_same_tables_with_two_threads_and_small_chunks(tuned, tmp_path):
-    sweep(spec.load(TINY), tmp_path / "threads", quiet=True, jobs=2, backend="threading", chunk_runs=5)
+    tune_and_sweep(spec.load(TINY), tmp_path / "threads", quiet=True, jobs=2, backend="threading", chunk_runs=5)
     assert table_bytes(tmp_path / "threads") == table_bytes(tuned)
 
 
@@ -415,5 +410,14 @@ def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_pa
 
 @pytest.mark.slow
 def test_same_tables_with_two_processes(tuned, tmp_path):
-    sweep(spec.load(TINY), tmp_path / "loky", quiet=True, jobs=2, chunk_runs=7)
+    tune_and_sweep(spec.load(TINY), tmp_path / "loky", quiet=True, jobs=2, chunk_runs=7)
     assert table_bytes(tmp_path / "loky") == table_bytes(tuned)
+
+
+def test_rungs_skip_the_test_set_the_comparison_measures_it(tuned):
+    # a rung's objective reads the validation set or ε, never the test set: it is not computed
+    for rung in sorted((tuned / "tuning").glob("rung-*")):
+        runs = pd.read_csv(rung / "runs.csv")
+        assert runs["test_loss"].isna().all() and runs["test_acc"].isna().all(), rung
+        assert runs["train_loss"].notna().any()
+    assert pd.read_csv(tuned / "runs.csv")["test_loss"].notna().all()

@@ -1,5 +1,9 @@
 """`analyze`: a results folder in, its tables, figures and report.md out."""
 
+import os
+from pathlib import Path
+
+from ..schema import REPORT, TRAIN_LOSS
 from .figures import make_figures
 from .load import load_results
 from .report import text_summary, write_report
@@ -17,7 +21,7 @@ def parse_run(run):
     return int(config), int(seed)
 
 
-def analyze(path, *, run=None, quiet=False):
+def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None, quiet: bool = False) -> Path:
     """Analyse a results folder and write tables, figures and report.md into it.
 
     Parameters
@@ -36,7 +40,7 @@ def analyze(path, *, run=None, quiet=False):
         The report.md written.
     """
     # Only what the figures draw: the training loss of the curves, one run's weights.
-    results = load_results(path, curve_columns=["train_loss"], weights=False)
+    results = load_results(path, curve_columns=[TRAIN_LOSS], weights=False)
     if run is not None:
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
@@ -45,7 +49,7 @@ def analyze(path, *, run=None, quiet=False):
     for name, table in tables.files().items():
         table.to_csv(results.path / name, index=False, float_format="%.6g")
     figures = make_figures(results, tables, results.path, run=run)
-    report_path = write_report(results, tables, figures, results.path / "report.md")
+    report_path = write_report(results, tables, figures, results.path / REPORT)
     if not quiet:
         print(text_summary(results, tables, figures, report_path))
     return report_path

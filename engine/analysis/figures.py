@@ -23,27 +23,16 @@ from matplotlib.patches import Patch
 
 from ..model.data import glyphs, make_dataset
 from ..model.equations import forward
-from .format import never
+from ..schema import CONVERGED, DEAD_UNITS, DIVERGED, EPOCH, EPOCHS_RUN, FIGURES, TEST_ACC, TRAIN_ACC, TRAIN_LOSS
+from .format import epochs_or_never
 from .load import KEY, run_weights
 from .stats import censored_epochs, has_target
 from .tables import composite_levels, describe, nested_factors, ranked
-from .tuning import FIGURE as TUNING_FIGURE
 from .tuning import load_tuning, plot_tuning, tuned
 
 DPI = 100
-FILES = {
-    "learning_curves": "learning_curves.png",
-    "epochs_ecdf": "epochs_ecdf.png",
-    "regularization": "regularization.png",
-    "success_heatmap": "success_heatmap.png",
-    "hidden_units": "hidden_units.png",
-    "init_activations": "init_activations.png",
-    "lr_sensitivity": "lr_sensitivity.png",
-}
-# ... and the figure of the report's tuning section, where there is one.
-FILE_OF = {**FILES, "tuning": TUNING_FIGURE}
-# Drawing times in tenths of a CPU second (measured on default.toml; lr_sensitivity's
-# estimated), to share the figures out between two processes.
+# Relative drawing costs (as tenths of a CPU second on default.toml; lr_sensitivity's
+# estimated), to share the figures out between two processes: only their ratios matter.
 COST = {
     "learning_curves": 4.5,
     "epochs_ecdf": 3,
@@ -151,14 +140,14 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
     starts = np.ones(len(config), bool)  # a run's first row (curves are sorted by KEY)
     starts[1:] = (config[1:] != config[:-1]) | (seed[1:] != seed[:-1])
     row_of = pd.MultiIndex.from_frame(runs[KEY]).get_indexer(pd.MultiIndex.from_arrays([config[starts], seed[starts]]))
-    epoch = curves["epoch"].to_numpy(np.int64)
-    loss = curves["train_loss"].to_numpy(float, na_value=np.nan)
+    epoch = curves[EPOCH].to_numpy(np.int64)
+    loss = curves[TRAIN_LOSS].to_numpy(float, na_value=np.nan)
     if (row_of < 0).any():  # runs that are not in `runs` are left out
         kept = (row_of >= 0)[np.cumsum(starts) - 1]
         row_of, starts, epoch, loss = row_of[row_of >= 0], starts[kept], epoch[kept], loss[kept]
     run = np.cumsum(starts) - 1
     group_of = np.asarray(group)[row_of]
-    diverged_of = runs["diverged"].to_numpy(bool)[row_of]
+    diverged_of = runs[DIVERGED].to_numpy(bool)[row_of]
     last = np.flatnonzero(np.r_[run[1:] != run[:-1], True])  # each run's last record
     grid = band_epochs(epoch.max() if len(epoch) else 0)
     k = int(np.max(group)) + 1 if len(group) else 0
@@ -226,7 +215,7 @@ def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
     """Fraction of runs that reached ε by epoch k, per `hue` level, one panel
     per `facet` level (one panel when facet is None); censored runs never
     count."""
-    budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs["epochs_run"].max())
+    budget = float(runs["epochs"].astype(float).max() if "epochs" in runs else runs[EPOCHS_RUN].max())
     colors = _colors(runs, hue)
     panels = _groups(runs, facet) if facet else [(None, runs)]
     fig = _figure(4.2 * len(panels) + 2.2, 4.4, top=0.65, wspace=0.06)
@@ -260,7 +249,7 @@ def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
 
 def overfitting_gap(runs):
     """Mean final train accuracy minus mean test accuracy."""
-    return runs["train_acc"].mean() - runs["test_acc"].mean()
+    return runs[TRAIN_ACC].mean() - runs[TEST_ACC].mean()
 
 
 def plot_regularization(runs, *, factor="regularization"):
@@ -270,9 +259,9 @@ def plot_regularization(runs, *, factor="regularization"):
     long = max(len(label) for label, _ in groups) > 12
     fig = _figure(1.5 * len(groups) + 3.0, 4.4, bottom=1.0 if long else 0.6)
     ax = fig.subplots()
-    colors = {"train_acc": "tab:blue", "test_acc": "tab:orange"}
+    colors = {TRAIN_ACC: "tab:blue", TEST_ACC: "tab:orange"}
     for i, (_, rows) in enumerate(groups):
-        for offset, column in ((-0.2, "train_acc"), (0.2, "test_acc")):
+        for offset, column in ((-0.2, TRAIN_ACC), (0.2, TEST_ACC)):
             values = rows[column].dropna().to_numpy(float)
             box = ax.boxplot([values], positions=[i + offset], widths=0.34, patch_artist=True)
             box["boxes"][0].set(facecolor=colors[column], alpha=0.6)
@@ -303,10 +292,10 @@ def plot_regularization(runs, *, factor="regularization"):
 
 
 def success_cells(runs, rows, cols):
-    """Success rate ("converged") and mean dead units per rows × cols cell;
+    """Success rate (share converged) and mean dead units per rows × cols cell;
     empty cells are NaN."""
     return (
-        runs[["converged", "dead_units"]]
+        runs[[CONVERGED, DEAD_UNITS]]
         .astype(float)
         .groupby([_labels(runs, rows), _labels(runs, cols)], observed=False)
         .mean()
@@ -317,7 +306,7 @@ def plot_success_heatmap(runs, *, rows="init", cols="activation"):
     """Success rate (reached ε) per `rows` × `cols` cell, annotated with the
     mean number of dead hidden units."""
     cells = success_cells(runs, rows, cols)
-    rate, dead = (cells[c].unstack() for c in ("converged", "dead_units"))
+    rate, dead = (cells[c].unstack() for c in (CONVERGED, DEAD_UNITS))
     fig = _figure(1.6 * rate.shape[1] + 3.4, 1.1 * rate.shape[0] + 2.0, left=1.0, right=0.1, top=0.6)
     ax = fig.subplots()
     image = ax.imshow(rate, cmap="viridis", vmin=0, vmax=1, aspect="auto")
@@ -373,7 +362,7 @@ def plot_hidden_units(theta, layout, *, title):
 def init_activations(runs, layout, data):
     """{(init, activation): hidden outputs h} at initialisation on the training
     inputs, over the runs' first INIT_SEEDS seeds."""
-    from ..model.initial import initial_params  # loads numba (half a second): only for this figure
+    from ..model.initial import initial_params  # loads numba, a heavy import: only for this figure
 
     X = make_dataset(**data).X_train
     seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
@@ -480,9 +469,9 @@ def best_run(runs, params):
     """(config, seed) of the best run with saved weights: reached ε, then the
     highest test accuracy, then the fewest epochs."""
     keys = runs.merge(params[KEY], on=KEY)
-    order = keys.assign(_acc=keys["test_acc"].fillna(-1.0), _t=censored_epochs(keys))
+    order = keys.assign(_acc=keys[TEST_ACC].fillna(-1.0), _t=censored_epochs(keys))
     top = order.sort_values(
-        ["converged", "_acc", "_t", "config", "seed"], ascending=[False, False, True, True, True]
+        [CONVERGED, "_acc", "_t", "config", "seed"], ascending=[False, False, True, True, True]
     ).iloc[0]
     return int(top["config"]), int(top["seed"])
 
@@ -534,7 +523,7 @@ def _best_cells(runs):
 
     def outcome(r):
         return (
-            f"{r['success_rate']:.0%}, median epochs {never(r['epochs_median'])}, "
+            f"{r['success_rate']:.0%}, median epochs {epochs_or_never(r['epochs_median'])}, "
             f"test accuracy {r['test_acc_mean']:.3f}"
         )
 
@@ -554,8 +543,8 @@ def make_figures(results, tables, outdir, *, run=None):
     # key -> a function that builds the figure and returns it with its caption fact
     tasks = {"learning_curves": lambda: (plot_learning_curves(runs, results.curves, hue=hue, facet=facet), "")}
 
-    if runs["converged"].any():
-        solved = _shares((label, rows["converged"].mean()) for label, rows in _groups(runs, hue))
+    if runs[CONVERGED].any():
+        solved = _shares((label, rows[CONVERGED].mean()) for label, rows in _groups(runs, hue))
         tasks["epochs_ecdf"] = lambda: (
             plot_epochs_ecdf(runs, hue=hue, facet=facet),
             f"By the end of the budget these shares of runs reached ε: {solved}.",
@@ -600,8 +589,7 @@ def make_figures(results, tables, outdir, *, run=None):
             title = f"Learned hidden units of config {config}, seed {seed}\n({levels_of_run})"
             tasks["hidden_units"] = lambda: (
                 plot_hidden_units(theta, results.layout, title=title),
-                f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
-                f"test accuracy {row['test_acc']:.3f}).",
+                f"The run drawn is config {config}, seed {seed} ({levels_of_run}; test accuracy {row[TEST_ACC]:.3f}).",
             )
 
     data = _data_settings(results)
@@ -626,7 +614,7 @@ def make_figures(results, tables, outdir, *, run=None):
         tasks["tuning"] = lambda: (plot_tuning(*load_tuning(results.path)), "")
 
     facts = draw(tasks, outdir)
-    figures.drawn = {key: FILE_OF[key] for key in tasks}
+    figures.drawn = {key: FIGURES[key] for key in tasks}
     figures.facts = {key: fact for key, fact in facts.items() if fact}
     return figures
 
@@ -634,10 +622,10 @@ def make_figures(results, tables, outdir, *, run=None):
 def _save(key, task, outdir):
     try:
         fig, fact = task()
-        # zlib level 1: a third of the time of the default 6 for files about 15 % larger
-        fig.savefig(outdir / FILE_OF[key], dpi=DPI, pil_kwargs={"compress_level": 1})
+        # zlib level 1: much faster than the default 6, for slightly larger files
+        fig.savefig(outdir / FIGURES[key], dpi=DPI, pil_kwargs={"compress_level": 1})
     except Exception as error:  # in either process: say which figure
-        raise RuntimeError(f"{FILE_OF[key]} failed: {error}") from error
+        raise RuntimeError(f"{FIGURES[key]} failed: {error}") from error
     return fact
 
 
@@ -664,7 +652,7 @@ def _draw_share(keys, tasks, outdir, connection):
 
 def draw(tasks, outdir):
     """Build and save each figure (key -> function returning (Figure, fact))
-    as outdir / FILE_OF[key]; returns {key: fact}.
+    as outdir / FIGURES[key]; returns {key: fact}.
 
     matplotlib draws on one core and the figures are independent, so where
     the system can fork and has a second core, a child process forked from
@@ -696,11 +684,11 @@ def draw(tasks, outdir):
             kind, value = receiver.recv()
         except EOFError:
             raise RuntimeError(
-                f"the process drawing {', '.join(FILE_OF[k] for k in theirs)} ended "
+                f"the process drawing {', '.join(FIGURES[k] for k in theirs)} ended "
                 f"without a word (exit status {child.join() or child.exitcode})"
             ) from None
         if kind == "error":
-            raise RuntimeError(f"drawing {', '.join(FILE_OF[k] for k in theirs)} failed:\n{value}")
+            raise RuntimeError(f"drawing {', '.join(FIGURES[k] for k in theirs)} failed:\n{value}")
         return {key: {**facts, **value}[key] for key in tasks}
     finally:
         gc.unfreeze()

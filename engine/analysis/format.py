@@ -17,7 +17,7 @@ def pct(x):
     return "–" if missing(x) else f"{x:.0%}"
 
 
-def never(epochs):
+def epochs_or_never(epochs):
     # A missing epoch count means "never reached ε" (censored), see engine.analysis.stats.
     return "never" if missing(epochs) else f"{epochs:g}"
 
@@ -44,7 +44,7 @@ def percent(x):
 
 
 def epochs_interval(median, lo, hi):
-    return f"{never(median)} [{never(lo)}, {never(hi)}]"
+    return f"{epochs_or_never(median)} [{epochs_or_never(lo)}, {epochs_or_never(hi)}]"
 
 
 def markdown_table(header, rows):

@@ -9,6 +9,7 @@ columns asked for are read."""
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,24 +18,14 @@ import pandas as pd
 import pyarrow
 import pyarrow.parquet
 
+from .. import schema
 from ..model.layout import Layout
+from ..schema import EPOCH, MANIFEST, table_file
 
-KEY = ["config", "seed"]
+KEY = list(schema.KEY)
 CSV_CHUNK_ROWS = 100_000  # rows of the params table read at a time when looking for one run
 SORT_CHECK_ROWS = 1 << 20  # rows checked at a time for order
-OUTCOMES = {  # column -> kind
-    "train_loss": "float",
-    "train_acc": "float",
-    "test_loss": "float",
-    "test_acc": "float",
-    "epochs_to_target": "int",
-    "converged": "bool",
-    "diverged": "bool",
-    "epochs_run": "int",
-    "grad_evals": "int",
-    "dead_units": "int",
-}
-CURVE_COLUMNS = {"epoch": "int", "train_loss": "float", "train_acc": "float", "test_loss": "float", "test_acc": "float"}
+CURVE_COLUMNS = schema.CURVE
 
 
 class ResultsError(ValueError):
@@ -65,7 +56,7 @@ class Results:
 def table_path(folder, name):
     """NAME.parquet when it exists and is at least as new as NAME.csv, else
     NAME.csv (which may not exist)."""
-    csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
+    csv, parquet = folder / table_file(name, "csv"), folder / table_file(name, "parquet")
     if parquet.is_file() and (not csv.is_file() or parquet.stat().st_mtime >= csv.stat().st_mtime):
         return parquet
     return csv
@@ -221,7 +212,7 @@ def file_digest(path):
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def load_results(path, *, curve_columns=None, weights=True):
+def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = None, weights: bool = True) -> "Results":
     """Load a results folder into a `Results` (runs, curves, params, manifest).
 
     Parameters
@@ -250,10 +241,10 @@ def load_results(path, *, curve_columns=None, weights=True):
     if not path.is_dir():
         raise ResultsError(f"{path}: results folder not found")
     notes = []
-    manifest = _read_manifest(path / "manifest.json")
+    manifest = _read_manifest(path / MANIFEST)
 
     runs_path, runs = read_table(path, "runs")
-    _require(runs, KEY + list(OUTCOMES), runs_path)
+    _require(runs, KEY + list(schema.OUTCOMES), runs_path)
     for column in KEY:
         runs[column] = _as_kind(runs, column, "int", runs_path)
         if runs[column].isna().any():
@@ -262,11 +253,11 @@ def load_results(path, *, curve_columns=None, weights=True):
     if runs.duplicated(KEY).any():
         config, seed = runs.loc[runs.duplicated(KEY), KEY].iloc[0]
         raise ResultsError(f"{runs_path}: (config, seed) = ({config}, {seed}) appears more than once")
-    for column, kind in OUTCOMES.items():
-        runs[column] = _as_kind(runs, column, kind, runs_path)
+    for column, outcome in schema.OUTCOMES.items():
+        runs[column] = _as_kind(runs, column, outcome.kind, runs_path)
     runs = _sorted(runs, KEY)
 
-    settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES]
+    settings = [c for c in runs.columns if c not in KEY and c not in schema.OUTCOMES]
     if "factors" in manifest:
         factors = manifest["factors"]
     else:
@@ -283,14 +274,14 @@ def load_results(path, *, curve_columns=None, weights=True):
         if column in factors or not numeric:
             runs[column] = _categorical(runs[column], numeric)
 
-    wanted = {"epoch": "int"} | {
-        c: k for c, k in CURVE_COLUMNS.items() if c != "epoch" and (curve_columns is None or c in curve_columns)
+    wanted = {EPOCH: "int"} | {
+        c: k for c, k in CURVE_COLUMNS.items() if c != EPOCH and (curve_columns is None or c in curve_columns)
     }
     curves_path, curves = read_table(path, "curves", KEY + list(wanted))
     _require(curves, KEY + list(wanted), curves_path)
     for column, kind in {"config": "int", "seed": "int", **wanted}.items():
         curves[column] = _as_kind(curves, column, kind, curves_path)
-    curves = _sorted(curves, KEY + ["epoch"])
+    curves = _sorted(curves, KEY + [EPOCH])
 
     layout = Layout(**manifest["layout"]) if "layout" in manifest else Layout()
     params = None

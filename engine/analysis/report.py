@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import FILES, INIT_SEEDS
+from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
+from .figures import INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
 from .tables import GOOD, ZERO_METHOD, level_settings, pooled_factors, ranked, split_seeds
@@ -109,7 +110,7 @@ def outcome_header(target):
     return [
         "runs",
         *(["reached ε"] if target else []),
-        "diverged",
+        DIVERGED,
         *([f"epochs to ε, median [{_ci_label()}]"] if target else []),
         loss,
         "test loss, median (IQR)",
@@ -123,7 +124,7 @@ def outcome_cells(r, target):
     return [
         r["runs"],
         *([pct(r["success_rate"])] if target else []),
-        r["diverged"],
+        r[DIVERGED],
         *([epochs_interval(r["epochs_median"], r["epochs_lo"], r["epochs_hi"])] if target else []),
         _median_iqr(r["train_loss_median"], r["train_loss_iqr"]),
         _median_iqr(r["test_loss_median"], r["test_loss_iqr"]),
@@ -316,9 +317,9 @@ def _effects_section(results, tables, target):
 
 def metric_names(target):
     return {
-        "epochs_to_target": "epochs to ε",
-        "test_acc": "test accuracy",
-        "train_loss": "train loss at stop" if target else "final train loss",
+        EPOCHS_TO_TARGET: "epochs to ε",
+        TEST_ACC: "test accuracy",
+        TRAIN_LOSS: "train loss at stop" if target else "final train loss",
     }
 
 
@@ -451,10 +452,10 @@ def _footer(results):
 
 
 def write_report(results, tables, figures, path):
-    """Write report.md at path and return path."""
+    """Write the report at path and return path."""
     target = has_target(results.runs)
     lines = [f"# Results: {results.experiment}", "", _experiment(results), ""]
-    notes = results.notes + [f"Figure not drawn ({FILES[k]}): {why}." for k, why in figures.skipped.items()]
+    notes = results.notes + [f"Figure not drawn ({FIGURES[k]}): {why}." for k, why in figures.skipped.items()]
     if notes:
         lines += ["**Notes**", "", *(f"- {n}" for n in notes), ""]
     lines += _methods(results)
@@ -488,10 +489,10 @@ def text_summary(results, tables, figures, report_path):
     """A few lines for the terminal: what was read, who wins, where the report is."""
     runs = results.runs
     target = has_target(runs)
-    reached = f"{runs['converged'].mean():.0%} reached ε, " if target else "no target ε, "
+    reached = f"{runs[CONVERGED].mean():.0%} reached ε, " if target else "no target ε, "
     lines = [
         f"{results.experiment}: {_count(len(runs), 'run')}, "
-        f"{_count(runs['config'].nunique(), 'configuration')}, {reached}{int(runs['diverged'].sum())} diverged"
+        f"{_count(runs['config'].nunique(), 'configuration')}, {reached}{int(runs[DIVERGED].sum())} diverged"
     ]
     lines += [f"note: {n}" for n in results.notes]
     # Without a target loss every run trains to the end: test accuracy says more.
@@ -502,9 +503,9 @@ def text_summary(results, tables, figures, report_path):
         )
         lines.append(f"  {factor}: {'reached ε' if target else 'test accuracy'} {levels}")
     for metric, verb in (
-        ("epochs_to_target", "faster to ε"),
-        ("test_acc", "higher test accuracy"),
-        ("train_loss", "lower final train loss"),
+        (EPOCHS_TO_TARGET, "faster to ε"),
+        (TEST_ACC, "higher test accuracy"),
+        (TRAIN_LOSS, "lower final train loss"),
     ):
         line = _verdicts(tables.paired, metric, verb)
         if line:

@@ -18,6 +18,8 @@ import functools
 import numpy as np
 from scipy import stats
 
+from ..schema import CONVERGED, EPOCHS_TO_TARGET
+
 LEVEL = 0.95
 ALPHA = 0.05
 
@@ -25,12 +27,12 @@ ALPHA = 0.05
 def has_target(runs):
     """Whether the runs had a target loss ε (without one, every run trains
     for its whole budget and epochs to ε mean nothing)."""
-    return bool(runs["target_loss"].notna().any() if "target_loss" in runs else runs["converged"].any())
+    return bool(runs["target_loss"].notna().any() if "target_loss" in runs else runs[CONVERGED].any())
 
 
 def censored_epochs(runs):
     """Epochs to ε as floats, +∞ where the run never reached ε."""
-    return runs["epochs_to_target"].to_numpy(dtype=float, na_value=np.inf)
+    return runs[EPOCHS_TO_TARGET].to_numpy(dtype=float, na_value=np.inf)
 
 
 @functools.lru_cache(maxsize=1024)  # a handful of group sizes, asked for again and again

@@ -22,31 +22,34 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .load import KEY, OUTCOMES
+from .. import schema
+from ..options import OPTIMIZER_OWN
+from ..schema import (
+    ANALYSIS_TABLES,
+    CONVERGED,
+    DEAD_UNITS,
+    DIVERGED,
+    EPOCHS_RUN,
+    EPOCHS_TO_TARGET,
+    TEST_ACC,
+    TEST_LOSS,
+    TRAIN_LOSS,
+)
+from .load import KEY
 from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial
 
 # Paired-test metrics and the better direction. The final train loss is the
 # loss at stop: with a target ε runs stop as soon as E < ε, so it measures how
 # far the last step overshot (rewarding large steps); it is compared only
 # when there is no ε and every run trains for the whole budget.
-PAIRED_METRICS = {"epochs_to_target": "lower", "test_acc": "higher", "train_loss": "lower"}
+PAIRED_METRICS = {EPOCHS_TO_TARGET: "lower", TEST_ACC: "higher", TRAIN_LOSS: "lower"}
 ZERO_METHOD = "pratt"  # Wilcoxon: zero per-seed scores are ranked, then dropped (Pratt 1959)
 GOOD = 0.9  # an lr is good when its success rate is at least GOOD × the best one's
 RANK_BY = ("success_rate", "epochs_median", "test_acc_mean")
-# Each optimizer's own hyperparameters (the settings of engine.options it reads).
-OPTIMIZER_OWN = {
-    "sgd": (),
-    "momentum": ("momentum",),
-    "nesterov": ("momentum",),
-    "adagrad": ("eps",),
-    "rmsprop": ("rho", "eps"),
-    "adam": ("beta1", "beta2", "eps"),
-}
-
 DESCRIBE_COLUMNS = [
     "runs",
     "success_rate",
-    "diverged",
+    DIVERGED,
     "epochs_median",
     "epochs_lo",
     "epochs_hi",
@@ -61,7 +64,8 @@ DESCRIBE_COLUMNS = [
 ]
 
 
-def _never(x):
+def _inf_to_nan(x):
+    # "never reached ε" is inf in the censored epochs, NaN in the tables
     return np.where(np.isinf(x), np.nan, x)
 
 
@@ -71,16 +75,16 @@ def describe(runs):
     interval), final losses (median, IQR, diverged runs left out), test
     accuracy (mean, t interval), dead hidden units (mean)."""
     epochs = median_ci(censored_epochs(runs))
-    acc = np.clip(mean_ci(runs["test_acc"].to_numpy(float)), 0, 1)
+    acc = np.clip(mean_ci(runs[TEST_ACC].to_numpy(float)), 0, 1)
     row = {
         "runs": len(runs),
-        "success_rate": runs["converged"].mean(),
-        "diverged": int(runs["diverged"].sum()),
+        "success_rate": runs[CONVERGED].mean(),
+        DIVERGED: int(runs[DIVERGED].sum()),
         "epochs_median": epochs[0],
         "epochs_lo": epochs[1],
         "epochs_hi": epochs[2],
     }
-    for loss in ("train_loss", "test_loss"):
+    for loss in (TRAIN_LOSS, TEST_LOSS):
         q25, q50, q75 = (
             np.nanquantile(runs[loss].to_numpy(float), [0.25, 0.5, 0.75]) if runs[loss].notna().any() else (np.nan,) * 3
         )
@@ -89,9 +93,9 @@ def describe(runs):
         "test_acc_mean": acc[0],
         "test_acc_lo": acc[1],
         "test_acc_hi": acc[2],
-        "dead_units_mean": runs["dead_units"].astype(float).mean(),
+        "dead_units_mean": runs[DEAD_UNITS].astype(float).mean(),
     }
-    return {k: (_never(v).item() if k.startswith("epochs_") else v) for k, v in row.items()}
+    return {k: (_inf_to_nan(v).item() if k.startswith("epochs_") else v) for k, v in row.items()}
 
 
 def rank(table):
@@ -123,7 +127,7 @@ def ranked(table):
 def level_settings(runs, factors):
     """The setting columns that vary between configurations but not within
     one (each optimizer's lr, a regulariser's strength), in runs order."""
-    settings = [c for c in runs.columns if c not in KEY and c not in OUTCOMES and c not in factors]
+    settings = [c for c in runs.columns if c not in KEY and c not in schema.OUTCOMES and c not in factors]
     per_config = runs.groupby("config", observed=True)
     return [c for c in settings if runs[c].nunique() > 1 and (per_config[c].nunique(dropna=False) == 1).all()]
 
@@ -191,11 +195,11 @@ def paired_metrics(runs):
     """The metrics compared in paired tests (see PAIRED_METRICS)."""
     target = has_target(runs)
     metrics = []
-    if target and runs["converged"].any():  # nothing reached ε: all ties
-        metrics.append("epochs_to_target")
-    metrics.append("test_acc")
+    if target and runs[CONVERGED].any():  # nothing reached ε: all ties
+        metrics.append(EPOCHS_TO_TARGET)
+    metrics.append(TEST_ACC)
     if not target:
-        metrics.append("train_loss")
+        metrics.append(TRAIN_LOSS)
     return metrics
 
 
@@ -203,11 +207,11 @@ def _paired_values(runs, metric):
     """The metric per run, oriented so that larger is better, ready for pairing.
     Censored epochs become the budget + 1 (ties when neither run reached ε);
     NaN (a diverged run's loss or accuracy) drops that pair."""
-    if metric == "epochs_to_target":
-        budget = runs["epochs"] if "epochs" in runs else runs["epochs_run"].max()
+    if metric == EPOCHS_TO_TARGET:
+        budget = runs["epochs"] if "epochs" in runs else runs[EPOCHS_RUN].max()
         x = np.where(
-            runs["converged"],
-            runs["epochs_to_target"].to_numpy(float, na_value=np.nan),
+            runs[CONVERGED],
+            runs[EPOCHS_TO_TARGET].to_numpy(float, na_value=np.nan),
             np.asarray(budget, dtype=float) + 1,
         )
     else:
@@ -480,11 +484,11 @@ class Tables:
     def files(self):
         """File name -> table, for the tables that exist."""
         named = {
-            "summary.csv": self.summary,
-            "main_effects.csv": self.main_effects,
-            "paired_tests.csv": self.paired,
-            "lr_sensitivity.csv": self.lr,
-            "lr_ranges.csv": self.lr_ranges,
+            ANALYSIS_TABLES["summary"]: self.summary,
+            ANALYSIS_TABLES["main_effects"]: self.main_effects,
+            ANALYSIS_TABLES["paired_tests"]: self.paired,
+            ANALYSIS_TABLES["lr_sensitivity"]: self.lr,
+            ANALYSIS_TABLES["lr_ranges"]: self.lr_ranges,
         }
         return {name: t for name, t in named.items() if t is not None}
 

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
+from ..schema import MANIFEST, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from .format import markdown_table, num
 
-TABLE = "tuning.csv"
 DPI = 100
 # A choice within this share of its range (on the range's scale) of a bound is
 # "on the edge": the best setting may lie outside the range.
@@ -25,11 +25,11 @@ OBJECTIVE_WORDS = {
         "that reached ε; +∞ without one), lower is better",
         "ERT (epochs)",
     ),
-    "val_loss": (
+    VAL_LOSS: (
         "median validation loss over the trial's runs (a diverged run counts as +∞), lower is better",
         "median validation loss",
     ),
-    "val_acc": (
+    VAL_ACC: (
         "mean validation accuracy over the trial's runs (a diverged run counts as 0), higher is better",
         "mean validation accuracy",
     ),
@@ -38,7 +38,7 @@ OBJECTIVE_WORDS = {
 
 def tuned(results_folder):
     """Whether the experiment in the folder was tuned."""
-    return (Path(results_folder) / TABLE).exists()
+    return (Path(results_folder) / TUNING_TABLE).exists()
 
 
 def load_tuning(results_folder):
@@ -47,8 +47,8 @@ def load_tuning(results_folder):
     folder = Path(results_folder)
     if not tuned(folder):
         return None
-    manifest = json.loads((folder / "manifest.json").read_text())
-    return pd.read_csv(folder / TABLE), manifest["tuning"]
+    manifest = json.loads((folder / MANIFEST).read_text())
+    return pd.read_csv(folder / TUNING_TABLE), manifest["tuning"]
 
 
 def position(value, scale, low, high):
@@ -62,7 +62,6 @@ def group_name(group):
     return ", ".join(f"{factor} {value}" for factor, value in group["levels"].items())
 
 
-FIGURE = "tuning.png"
 # Panel size and fixed margins (inches): a constrained layout measured every
 # label again and took most of the analysis of a tuned experiment.
 PANEL_W, PANEL_H = 2.7, 1.75

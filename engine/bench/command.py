@@ -7,7 +7,8 @@ from pathlib import Path
 
 from . import figures
 from .convergence import convergence_tables
-from .markdown import convergence_section, roofline_section, throughput_section, write_markdown
+from .markdown import convergence_section, realjob_section, roofline_section, throughput_section, write_markdown
+from .realjob import realjob_table
 from .roofline import roofline_table
 from .scale import scale_figure, scale_section, scale_table
 from .sizes import FULL, QUICK, BenchError
@@ -52,7 +53,14 @@ def run_scale(out, sizes):
     return scale_section(table, scale_figure(table, out))
 
 
-STUDIES = {"convergence": run_convergence, "throughput": run_throughput, "scale": run_scale}
+def run_realjob(out, sizes):
+    table = realjob_table(out, sizes)
+    table.to_csv(out / "realjob.csv", index=False, float_format="%.6g")
+    print("realjob: " + ", ".join(f"{r.measure} {r.value:.3g} {r.unit}" for r in table.itertuples()))
+    return realjob_section(table, sizes)
+
+
+STUDIES = {"convergence": run_convergence, "throughput": run_throughput, "scale": run_scale, "realjob": run_realjob}
 
 
 def cmd_bench(args):

@@ -12,9 +12,9 @@ import pandas as pd
 from ..analysis.stats import median_ci
 from ..analysis.tables import lr_sensitivity
 from ..model.data import make_dataset
-from ..options import TRAIN_DEFAULTS
+from ..options import OPTIMIZER_OWN, TRAIN_DEFAULTS
+from ..schema import CONVERGED, DEAD_UNITS, DIVERGED, EPOCHS_RUN, EPOCHS_TO_TARGET, GRAD_EVALS, MANIFEST, TRAIN_ACC
 from ..sweep import spec, tune
-from ..sweep.search import OPTIMIZER_OWN
 from ..training import train
 from .sizes import FULL, BenchError
 
@@ -24,7 +24,7 @@ from .sizes import FULL, BenchError
 # from Scratch, ch. 6: SGD, Momentum, Nesterov, AdaGrad, RMSprop 0.01, Adam 0.001).
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.001}
 # Eight rates in 1-3-10 steps (3.5 decades) per optimizer: each holds the default
-# and reaches past the rates where runs start to fail (measured on this task).
+# and reaches past the rates where runs start to fail on this network and data.
 LR_GRID = {
     "sgd": (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
     "momentum": (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
@@ -59,7 +59,7 @@ CONVERGENCE_COLUMNS = [
     "success_rate",
     "ert_epochs",
     "ert_epochs_half_budget",
-    "diverged",
+    DIVERGED,
     "epochs_median",
     "epochs_lo",
     "epochs_hi",
@@ -95,7 +95,7 @@ def convergence_runs(sizes=FULL):
             frames.append(result.runs.assign(optimizer=optimizer, lr=lr, activation=activation, init=init))
     runs = pd.concat(frames, ignore_index=True)
     runs["optimizer"] = pd.Categorical(runs["optimizer"], categories=list(LR_GRID))
-    runs["success"] = runs["converged"] & (runs["train_acc"] == 1)
+    runs["success"] = runs[CONVERGED] & (runs[TRAIN_ACC] == 1)
     runs = runs.assign(
         epochs=sizes.budget,
         target_loss=TARGET,
@@ -157,20 +157,22 @@ def tuned_runs(sizes, out):
     optimizer's tuned settings, in convergence_runs' columns."""
     path = out / "convergence_tuning.toml"
     path.write_text(tuning_spec(sizes))
-    *_, report = tune.sweep(spec.load(path), out / "convergence_tuning", overwrite=True, quiet=True)
+    *_, report = tune.tune_and_sweep(
+        spec.load(path), out / "convergence_tuning", overwrite=True, quiet=True, keep_runs=True
+    )
     if report.failures:
         raise BenchError(f"the tuned half failed in {report.folder}: {report.failures[0][1]}")
-    runs = pd.read_csv(report.folder / "runs.csv")
-    tuning = json.loads((report.folder / "manifest.json").read_text())["tuning"]
+    runs = report.runs
+    tuning = json.loads((report.folder / MANIFEST).read_text())["tuning"]
     chosen = {group["levels"]["optimizer"]: group["chosen"] for group in tuning["groups"]}
     runs["optimizer"] = pd.Categorical(runs["optimizer"], categories=list(LR_GRID))
     runs = runs.assign(
         lr_choice="tuned",
-        success=runs["converged"] & (runs["train_acc"] == 1),
+        success=runs[CONVERGED] & (runs[TRAIN_ACC] == 1),
         default_lr=False,
         settings=runs["optimizer"].map(lambda o: settings_text(chosen[o])).astype(str),
-        epochs_to_target=runs["epochs_to_target"].astype("Int64"),
-        dead_units=runs["dead_units"].astype("Int64"),
+        epochs_to_target=runs[EPOCHS_TO_TARGET].astype("Int64"),
+        dead_units=runs[DEAD_UNITS].astype("Int64"),
     )
     return runs
 
@@ -179,7 +181,7 @@ def as_success(runs):
     """The runs with `converged` meaning success and epochs to ε kept only for
     successes, so the analysis helpers count a run that reached ε but missed a
     sample as never done."""
-    return runs.assign(converged=runs["success"], epochs_to_target=runs["epochs_to_target"].where(runs["success"]))
+    return runs.assign(converged=runs["success"], epochs_to_target=runs[EPOCHS_TO_TARGET].where(runs["success"]))
 
 
 def time_to_target(runs, column):
@@ -213,10 +215,10 @@ def expected_running_time(runs, keys, budget=None):
     epochs before are the same under either budget)."""
     if budget is not None:
         runs = runs.assign(
-            epochs_run=runs["epochs_run"].clip(upper=budget),
-            success=runs["success"] & (runs["epochs_to_target"].to_numpy(float, na_value=np.inf) <= budget),
+            epochs_run=runs[EPOCHS_RUN].clip(upper=budget),
+            success=runs["success"] & (runs[EPOCHS_TO_TARGET].to_numpy(float, na_value=np.inf) <= budget),
         )
-    totals = runs.groupby(keys, observed=True).agg(epochs=("epochs_run", "sum"), successes=("success", "sum"))
+    totals = runs.groupby(keys, observed=True).agg(epochs=(EPOCHS_RUN, "sum"), successes=("success", "sum"))
     return (totals["epochs"] / totals["successes"]).where(totals["successes"] > 0, np.inf).rename("ert_epochs")
 
 
@@ -232,7 +234,7 @@ def lr_table_of(runs):
         expected_running_time(grid, ["optimizer", "lr"]).reset_index(), on=["optimizer", "lr"]
     )
     intervals = {
-        key: median_ci(time_to_target(group, "epochs_to_target"))
+        key: median_ci(time_to_target(group, EPOCHS_TO_TARGET))
         for key, group in grid.groupby(["optimizer", "lr"], observed=True)
     }
     lo_hi = [intervals[(o, lr)] for o, lr in zip(table["optimizer"], table["lr"])]
@@ -252,7 +254,7 @@ def chosen_runs(runs, choice):
 
 def problem_times(runs):
     """Epochs to success, problems (activation, init, seed) × optimizers."""
-    return runs.assign(t=time_to_target(runs, "epochs_to_target")).pivot_table(
+    return runs.assign(t=time_to_target(runs, EPOCHS_TO_TARGET)).pivot_table(
         index=["activation", "init", "seed"], columns="optimizer", values="t", observed=True
     )
 
@@ -279,9 +281,9 @@ def convergence_summary(runs):
                 "success_rate": group["success"].mean(),
                 "ert_epochs": ert[optimizer],
                 "ert_epochs_half_budget": ert_half[optimizer],
-                "diverged": int(group["diverged"].sum()),
+                DIVERGED: int(group[DIVERGED].sum()),
             }
-            for column, name in (("epochs_to_target", "epochs"), ("grad_evals", "grad_evals")):
+            for column, name in ((EPOCHS_TO_TARGET, "epochs"), (GRAD_EVALS, GRAD_EVALS)):
                 median, lo, hi = (np.nan if np.isinf(x) else x for x in median_ci(time_to_target(group, column)))
                 row |= {f"{name}_median": median, f"{name}_lo": lo, f"{name}_hi": hi}
             row |= {f"profile_tau_{tau:g}": profile.loc[tau, optimizer] for tau in PROFILE_TAUS}

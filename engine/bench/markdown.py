@@ -5,7 +5,8 @@ import numba
 import numpy as np
 
 from ..analysis.format import epochs_interval, markdown_table, num
-from ..sweep.provenance import machine, versions
+from ..schema import DIVERGED
+from ..sweep.provenance import cpu_text, machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
 from .throughput import FLOAT32_LOSS_RTOL, JOB_LR, LOSS_RTOL, MIN_EPOCHS, REFERENCE_MAX_RUNS
@@ -34,7 +35,7 @@ def convergence_section(runs, lr_table, summary, figures, sizes):
         "success",
         "ERT epochs",
         f"ERT at {budget // 2} epochs",
-        "diverged",
+        DIVERGED,
         "epochs to target, median [95% CI]",
         "grad evals, median [95% CI]",
         *(f"profile ρ({tau:g})" for tau in PROFILE_TAUS),
@@ -144,7 +145,7 @@ def throughput_section(table, figure, sizes):
                 f"{r.seconds_best:.3f}",
                 f"{r.seconds_median:.3f}",
                 f"{r.sample_steps_per_s:.3g}",
-                f"{r.engine_speedup:.3g}",
+                f"{r.engine_speedup:.3g} ({r.engine_speedup_lo:.3g}–{r.engine_speedup_hi:.3g})",
                 f"{r.loss_rel_diff:.1e}",
             ]
             for r in rows_of(study).itertuples()
@@ -157,7 +158,7 @@ def throughput_section(table, figure, sizes):
         "best s",
         "median s",
         "sample-steps/s",
-        "time ÷ engine's",
+        "time ÷ engine's (rounds' range)",
         "loss rel. diff.",
     ]
     runs, epochs, samples = sizes.job
@@ -363,12 +364,34 @@ def roofline_section(table, engine_speed):
     ]
 
 
+def realjob_section(table, sizes):
+    """bench.md's section on make sweep's own job (engine.bench.realjob)."""
+    rows = [
+        [r.measure, f"{r.value:.3g}", r.unit, r.reference, "" if r.ratio != r.ratio else f"{r.ratio:.2f}"]
+        for r in table.itertuples()
+    ]
+    job = "experiments/default.toml" if sizes.job[0] >= 256 else "a small tuned experiment (--quick)"
+    return [
+        "## The real job",
+        "",
+        f"`make sweep`'s own job ({job}: tuning, then the comparison) trained into a fresh folder and "
+        "analysed, against the throughput job measured in the same run (the better of a measurement before "
+        "and one after the sweep). Useful work is Σ epochs_run × n_train over every runs.csv the sweep "
+        "writes; lane occupancy is Σ epochs_run ÷ the lane-epochs computed, since a block's lanes compute "
+        "until its last run stops. The saturating case is ReLU, He and momentum (lr 0.3623, μ 0.9964) at "
+        "the throughput job's size.",
+        "",
+        markdown_table(["measure", "value", "unit", "against", "ratio"], rows),
+        "",
+    ]
+
+
 def write_markdown(path, sections, command):
     info = machine()
     lines = [
         "# Benchmarks",
         "",
-        f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
+        f"Produced by `{command}` on {info['platform']}, CPU {cpu_text(info['cpu'])}, {info['cpus']} CPUs; "
         + ", ".join(f"{k} {v}" for k, v in {**versions(), **references.versions()}.items() if v)
         + ".",
         "",

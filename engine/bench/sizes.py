@@ -14,7 +14,7 @@ class Sizes:
     max_epochs: int  # ... with at most this many epochs
     epochs: tuple  # engine scaling with epochs, at job's runs and samples
     parallel_job: tuple  # (runs, epochs, samples) for 1 or 2 threads or processes
-    cold_compile: bool  # time a compilation from an empty cache (about 30 s)
+    cold_compile: bool  # time a compilation from an empty cache (the slowest step of the bench)
     memory_of: tuple  # implementations whose peak memory is measured (None: all available)
     scale_runs: tuple  # scale: runs of each sweep of scale.toml's grid
     tune_trials: int = 27  # convergence, tuned half: trials per optimizer (as experiments/default.toml)

@@ -31,6 +31,8 @@ from joblib import Parallel, delayed
 from ..model.data import make_dataset
 from ..model.initial import initial_params
 from ..model.layout import Layout
+from ..schema import TRAIN_LOSS
+from ..sweep.provenance import cpu_text
 from ..training import train
 from . import references
 from .sizes import FULL, BenchError
@@ -71,7 +73,7 @@ def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
         dtype=np.dtype(dtype).name,
         **JOB_SETTINGS,
     )
-    return result.params, result.runs["train_loss"].to_numpy()
+    return result.params, result.runs[TRAIN_LOSS].to_numpy()
 
 
 def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
@@ -86,8 +88,8 @@ def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
 def one_thread():
     """numpy's BLAS (by threadpoolctl, where installed) and torch (where imported) on
     one thread within. Their pools spin-wait between this job's many small
-    operations: on this shared 2-core machine two threads made the same call of
-    batched numpy 6× slower and of torch 5× slower than one, and vary from call to call."""
+    operations, so more threads made the same call slower and more variable
+    (docs/performance.md has the measurement and its machine)."""
     with contextlib.ExitStack() as stack:
         try:
             import threadpoolctl  # optional (the bench extra): only here
@@ -138,13 +140,14 @@ class Timing:
     best: float
     median: float
     loss: np.ndarray
+    rounds: tuple = ()  # seconds of each round's call
 
 
 def measure(trainers, runs, epochs, samples, repeats):
     """name -> Timing of `repeats` calls of the job by each trainer, after a one-epoch
     warm-up call of each. The calls go in rounds, one of each trainer per round, so
-    that a busy spell of this shared machine falls on all of them alike rather than
-    on whichever was being timed (one call varies by up to a quarter from minute to minute)."""
+    that a busy spell of a shared machine falls on all of them alike rather than
+    on whichever was being timed (one call's time varies from minute to minute)."""
     X, T = job_data(samples)
     params0 = job_params(runs)
     for trainer in trainers.values():
@@ -156,7 +159,7 @@ def measure(trainers, runs, epochs, samples, repeats):
             _, loss = trainer(params0, X, T, epochs, JOB_LR)
             seconds[name].append(time.perf_counter() - start)
             losses[name] = np.asarray(loss, dtype=float)
-    return {name: Timing(min(s), float(np.median(s)), losses[name]) for name, s in seconds.items()}
+    return {name: Timing(min(s), float(np.median(s)), losses[name], tuple(s)) for name, s in seconds.items()}
 
 
 def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
@@ -190,6 +193,9 @@ def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
             "seconds_median": t.median,
             "sample_steps_per_s": runs * epochs * samples / t.best,
             "engine_speedup": t.best / engine.best,
+            # the spread of the same ratio round by round: one call of a shared machine varies
+            "engine_speedup_lo": min(np.divide(t.rounds, engine.rounds)),
+            "engine_speedup_hi": max(np.divide(t.rounds, engine.rounds)),
             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol),
         }
         for name, t in timings.items()
@@ -207,6 +213,8 @@ THROUGHPUT_COLUMNS = [
     "seconds_median",
     "sample_steps_per_s",
     "engine_speedup",
+    "engine_speedup_lo",
+    "engine_speedup_hi",
     "loss_rel_diff",
     "process_s",
     "import_s",
@@ -214,12 +222,13 @@ THROUGHPUT_COLUMNS = [
     "rss_after_import_mb",
     "peak_rss_mb",
     "note",
+    "cpu",  # vendor, family, model and vector extensions of the machine that measured
 ]
 
 
 def throughput_frame(rows):
     counts = {column: "Int64" for column in ("runs", "epochs", "samples", "repeats")}
-    return pd.DataFrame(rows, columns=THROUGHPUT_COLUMNS).astype(counts)
+    return pd.DataFrame(rows, columns=THROUGHPUT_COLUMNS).astype(counts).assign(cpu=cpu_text())
 
 
 # ---------------------------------------------------------------- fresh-process probes

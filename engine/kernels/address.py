@@ -13,6 +13,7 @@ run_pass from the cache.
 """
 
 import functools
+import inspect
 import os
 import subprocess
 import sys
@@ -25,40 +26,42 @@ import numpy as np
 from numba.core import types
 from numba.extending import typeof_impl
 
-from .cache import cached_args
 from .network import Net, scratch
+from .numba_internals import INTERNALS, cached_args, wrapper_address
 from .train import Plan, run_pass
 
 
 def pass_signature(dtype):
     """numba's signature of run_pass as train_block calls it, for reals of
-    `dtype`: every array C-contiguous (training.py makes them so), every count
-    an int64, the scratch buffers as network.scratch makes them."""
-    typeof, real = numba.typeof, np.dtype(dtype)
-    net, plan = Net(*[1] * len(Net._fields)), Plan(1, 1, 1, 1, 1, True, True, True, 1.0)
-    reals = [typeof(np.empty((1,) * ndim, real)) for ndim in (0, 1, 2)]
-    count = types.int64
-    return types.none(
-        typeof(net),
-        typeof(plan),
-        reals[2],
-        reals[2],
-        reals[2],
-        typeof(np.empty(1, np.int64)),
-        typeof(np.empty((1, 1), np.int64)),
-        count,
-        count,
-        reals[2],
-        typeof(np.empty(1, np.uint64)),
-        count,
-        reals[1],
-        count,
-        typeof(scratch.py_func(net, 1, real)),
-        reals[2],
-        reals[1],
-        typeof(np.empty(1)),
-        reals[2],
+    `dtype`: the types of one example of each parameter, by name, made as
+    train_block makes them (arrays C-contiguous, counts int64)."""
+    real, count = np.dtype(dtype), np.int64(0)
+    net = Net(*[1] * len(Net._fields))
+    matrix, vector = np.empty((1, 1), real), np.empty(1, real)
+    example = dict(
+        net=net,
+        plan=Plan(1, 1, 1, 1, 1, True, True, True, 1.0),
+        w=matrix,
+        X=matrix,
+        T=matrix,
+        labels=np.empty(1, np.int64),
+        order=np.empty((1, 1), np.int64),
+        start=count,
+        stop=count,
+        hyper=matrix,
+        seeds=np.empty(1, np.uint64),
+        epoch=count,
+        keep=vector,
+        mode=count,
+        buf=scratch.py_func(net, 1, real),
+        g=matrix,
+        e=vector,
+        correct=np.empty(1),  # hits: float64 whatever the dtype
+        alive=matrix,
     )
+    names = tuple(inspect.signature(run_pass.py_func).parameters)
+    assert tuple(example) == names, f"run_pass's parameters changed: {names}"
+    return types.none(*map(numba.typeof, example.values()))
 
 
 class PassAddress(types.WrapperAddressProtocol):
@@ -78,15 +81,17 @@ class PassAddress(types.WrapperAddressProtocol):
         return self.sig
 
     def cached(self):
-        """Whether numba's on-disk cache holds run_pass for this dtype."""
-        return self.sig.args in cached_args(run_pass)
+        """Whether numba's on-disk cache holds run_pass for this dtype (False where unknown)."""
+        held = cached_args(run_pass)
+        return held is not None and self.sig.args in held
 
     def compile_elsewhere(self):
         """If run_pass is neither compiled here nor cached, start compiling it in
         another process, to be loaded from the cache when train_block first
         calls it: this process meanwhile compiles train_block."""
         with self.lock:
-            if self.address is not None or self.elsewhere is not None or self.cached() or not sys.executable:
+            busy = self.address is not None or self.elsewhere is not None
+            if not INTERNALS or not sys.executable or busy or self.cached():
                 return
             code = (
                 f"from engine.kernels.address import pass_address; pass_address({self.dtype!r}).__wrapper_address__()"
@@ -110,8 +115,7 @@ class PassAddress(types.WrapperAddressProtocol):
                             f"{self.elsewhere.returncode}), so it compiles here:\n{err[-2000:]}",
                             stacklevel=2,
                         )
-                compiled = run_pass.get_compile_result(self.sig)
-                self.address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_cfunc_wrapper_name)
+                self.address = wrapper_address(run_pass, self.sig)
             return self.address
 
 

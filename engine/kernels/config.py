@@ -6,7 +6,7 @@
   which keeps the checks out of the inner loops so they vectorise.
 - no fastmath, not even {"contract"}: every operation rounds as IEEE says, so
   a run's bits cannot depend on how LLVM compiled the code around it. FMA
-  contraction was measured 1.2× faster, but it made results differ between
+  contraction was faster (docs/performance.md), but it made results differ between
   a vectorised loop body and its scalar remainder, and between a kernel just
   compiled and the same kernel loaded from the cache (inlining decides what
   gets fused). Full fastmath also makes isnan() false (divergence unseen).
@@ -23,9 +23,9 @@ OPTIONS = dict(cache=True, error_model="numpy", nogil=True)  # nogil: blocks run
 
 jit = numba.njit(**OPTIONS)
 # Inlined in numba's IR. For the small functions called once per sample: no
-# call passes a tuple of arrays (with a reference count each) per sample; twice
-# as fast for a few runs per call, a tenth faster for hundreds. For the helpers
+# call passes a tuple of arrays (with a reference count each) per sample, which
+# matters most for a few runs per call (docs/performance.md). For the helpers
 # of train_block: numba compiles each jitted function on its own and again inside
 # every caller (it links the callee's code into the caller's module), so a
-# helper inlined is compiled once; a cold start is a few seconds shorter.
+# helper inlined is compiled once, and a cold start is shorter.
 jit_inline = numba.njit(inline="always", **OPTIONS)

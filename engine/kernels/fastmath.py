@@ -198,8 +198,8 @@ def by_type(table):
     return lambda x: table.get(x)
 
 
-# Not inlined in numba's IR (inline="always" copied each body into every caller
-# and cost 2.7 s of a cold compile): they take and return a number, so a call
+# Not inlined in numba's IR (inline="always" copied each body into every caller,
+# lengthening a cold compile): they take and return a number, so a call
 # passes no arrays, and LLVM inlines them before it vectorises the lane loops.
 for stub, table in ((exp_, EXP), (log_, LOG), (log1p_, LOG1P)):
     overload(stub)(by_type(table))

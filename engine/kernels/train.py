@@ -15,6 +15,18 @@ import collections
 
 import numpy as np
 
+from ..schema import (
+    ROW_CONVERGED,
+    ROW_DEAD,
+    ROW_DIVERGED,
+    ROW_EPOCHS_RUN,
+    ROW_GRAD_EVALS,
+    ROW_TEST_ACC,
+    ROW_TEST_LOSS,
+    ROW_TO_TARGET,
+    ROW_TRAIN_ACC,
+    ROW_TRAIN_LOSS,
+)
 from . import rng
 from .config import jit, jit_inline
 from .network import (
@@ -35,21 +47,8 @@ from .network import (
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
 Plan = collections.namedtuple(
-    "Plan", "epochs batch_size record_every optimizer schedule mean dropout scale_at_test target"
+    "Plan", "epochs batch_size record_every optimizer schedule mean has_dropout scale_at_test target"
 )
-STATS = (
-    "train_loss",
-    "train_acc",
-    "test_loss",
-    "test_acc",
-    "epochs_to_target",
-    "diverged",
-    "epochs_run",
-    "grad_evals",
-    "dead_units",
-)
-TRAIN_LOSS, TRAIN_ACC, TEST_LOSS, TEST_ACC, TO_TARGET, DIVERGED, EPOCHS_RUN, GRAD_EVALS, DEAD = range(len(STATS))
-CURVE = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 # A traced update: its epoch and step size, then the weights it started from and its gradient.
 TRACE_EPOCH, TRACE_ETA, TRACE_W = 0, 1, 2
 MAX_BACKTRACKS = 50
@@ -94,19 +93,19 @@ def sample_pass(
         for t in range(count):
             q = first + t
             load_targets(T, labels, order, q, shared, buf, with_error)
-            if gradient and plan.dropout:
+            if gradient and plan.has_dropout:
                 for i in range(H):
                     for r in range(L):
                         ratio = hyper[DROPOUT, r]
                         u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
                         kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
                         buf.keep[i, r] = kept if u >= ratio else 0.0
-            output_sums(net, w, buf, t, plan.dropout)
+            output_sums(net, w, buf, t, plan.has_dropout)
             outputs(net, buf)
             if with_error:
                 add_error(net, buf, e, correct)
             if gradient:
-                output_backward(net, w, buf, scale, t, plan.dropout, g)
+                output_backward(net, w, buf, scale, t, plan.has_dropout, g)
             if count_dead:
                 for i in range(H):
                     buf.delta_hid[i, :] = 1.0
@@ -124,8 +123,8 @@ def run_pass(
 ):
     """sample_pass as train_block calls it (by address, see address.py). Linked into
     this caller, its code is optimised a second time, as it was when train_block
-    called it by name: the second round takes out 5 % of its IR and makes float32
-    training about 10 % faster than sample_pass's own machine code."""
+    called it by name: the second round simplifies its IR further, and float32
+    training is faster than with sample_pass's own machine code (docs/performance.md)."""
     sample_pass(
         net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
     )
@@ -181,9 +180,9 @@ def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
     active[r] = False
     for l in range(w.shape[0]):
         params_out[l, r] = w[l, r]
-    stats[EPOCHS_RUN, r] = epoch
-    stats[GRAD_EVALS, r] = grad_evals
-    stats[DIVERGED, r] = 1.0 if diverged else 0.0
+    stats[ROW_EPOCHS_RUN, r] = epoch
+    stats[ROW_GRAD_EVALS, r] = grad_evals
+    stats[ROW_DIVERGED, r] = 1.0 if diverged else 0.0
 
 
 @jit_inline
@@ -252,11 +251,11 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
     for q in range(n):
         order[q, :] = q
     batch = min(plan.batch_size, n)
-    exact = batch == n and not plan.dropout
+    exact = batch == n and not plan.has_dropout
     has_target = plan.target > 0.0
     active = np.ones(L, np.bool_)
     n_points = np.zeros(L, np.int64)
-    stats[TO_TARGET, :] = -1.0
+    stats[ROW_TO_TARGET, :] = -1.0
     curves[:, 0, :] = -1.0
     step = 0  # updates so far: Adam's t, and the gradient evaluations reported
     for epoch in range(plan.epochs + 1):
@@ -276,7 +275,7 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
             if measured and not abs(loss[r]) < INF:  # NaN too
                 finish(r, epoch, True, step, w, params_out, stats, active)
             elif has_target and measured and loss[r] < plan.target:
-                stats[TO_TARGET, r] = epoch
+                stats[ROW_TO_TARGET, r] = epoch
                 finish(r, epoch, False, step, w, params_out, stats, active)
             elif epoch == plan.epochs:
                 finish(r, epoch, False, step, w, params_out, stats, active)
@@ -374,9 +373,10 @@ def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, 
     )
     measure(pass_fn, net, plan, params_out, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, yes)
     for r in range(L):
-        stats[TRAIN_LOSS, r], stats[TRAIN_ACC, r] = loss[r], acc[r]
-        stats[TEST_LOSS, r], stats[TEST_ACC, r] = test_loss[r], test_acc[r]
-        stats[DEAD, r] = H
+        stats[ROW_TRAIN_LOSS, r], stats[ROW_TRAIN_ACC, r] = loss[r], acc[r]
+        stats[ROW_TEST_LOSS, r], stats[ROW_TEST_ACC, r] = test_loss[r], test_acc[r]
+        stats[ROW_CONVERGED, r] = 1.0 if stats[ROW_TO_TARGET, r] >= 0 else 0.0
+        stats[ROW_DEAD, r] = H
         for i in range(H):
-            stats[DEAD, r] -= alive[i, r]
-        add_point(curves, n_points, r, stats[EPOCHS_RUN, r], loss, acc, test_loss, test_acc)
+            stats[ROW_DEAD, r] -= alive[i, r]
+        add_point(curves, n_points, r, stats[ROW_EPOCHS_RUN, r], loss, acc, test_loss, test_acc)

@@ -13,6 +13,7 @@ from ..kernels.train import TRACE_EPOCH, TRACE_ETA, TRACE_W
 from ..model.equations import forward, loss_grad
 from ..model.layout import Layout
 from ..options import TRAIN_DEFAULTS
+from ..schema import EPOCHS_RUN
 from ..training import train
 from .notation import roles
 
@@ -62,7 +63,7 @@ def trace(X, T, seed=0, **settings):
     _, z, _, _ = forward(weights, X, run["activation"], run["output"])
     table = pd.DataFrame(
         {
-            "epoch": np.append(rows[:, TRACE_EPOCH], result.runs["epochs_run"].iloc[0]).astype(int),
+            "epoch": np.append(rows[:, TRACE_EPOCH], result.runs[EPOCHS_RUN].iloc[0]).astype(int),
             "step": np.arange(1, len(weights) + 1),
             "E": E,
             "accuracy": (z.argmax(-1) == np.asarray(T).argmax(-1)).mean(-1),

@@ -1,11 +1,11 @@
 """One forward pass and one backprop step on the clean C glyph, in the
-slides' notation, as Markdown for the README.
+slides' notation, as Markdown for docs/lecture.md.
 
     python -m engine.lecture.worked_example               # print the Markdown
-    python -m engine.lecture.worked_example --readme README.md   # rewrite its block
+    python -m engine.lecture.worked_example --readme docs/lecture.md   # rewrite its block
 
 The block sits between the marker comments below; tests/test_lecture.py
-regenerates it and fails if the README differs.
+regenerates it and fails if docs/lecture.md differs.
 """
 
 import argparse

@@ -48,7 +48,15 @@ def noisy_glyphs(n, flip, noise, rng, scale=True):
     return (pixels / 255.0 if scale else pixels), np.eye(2)[labels]
 
 
-def make_dataset(n_train=32, n_test=1000, flip=0.05, noise=0.1, seed=0, n_val=0, scale=True):
+def make_dataset(
+    n_train: int = 32,
+    n_test: int = 1000,
+    flip: float = 0.05,
+    noise: float = 0.1,
+    seed: int = 0,
+    n_val: int = 0,
+    scale: bool = True,
+) -> Dataset:
     """A training set, a held-out test set and, if n_val > 0, a validation set
     of noisy C/T images (for tuning: drawn like the training images).
 

@@ -54,7 +54,7 @@ class Layout:
                 raise ValueError(f"Layout: {name} must be a positive integer, got {value!r}")
 
     @classmethod
-    def fit(cls, size, n_in, n_out, name="theta"):
+    def fit(cls, size: int, n_in: int, n_out: int, name: str = "theta") -> "Layout":
         """The layout whose flat vector has `size` numbers for these inputs and
         outputs (size = n_hidden·(n_in + n_out + 1) + n_out), or a ValueError."""
         n_hidden, rest = divmod(size - n_out, n_in + n_out + 1)
@@ -65,16 +65,16 @@ class Layout:
         return cls(n_in, int(n_hidden), n_out)
 
     @property
-    def hidden_offset(self):
+    def hidden_offset(self) -> int:
         """Index of w_11^H, the first hidden-layer number."""
         return self.n_out * (self.n_hidden + 1)
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self.hidden_offset + self.n_hidden * (self.n_in + 1)
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         out = []
         for k in range(1, self.n_out + 1):
             out += [f"w_{_subscript(j, k)}^O" for j in range(1, self.n_hidden + 1)]
@@ -85,14 +85,14 @@ class Layout:
         return out
 
     @property
-    def is_threshold(self):
+    def is_threshold(self) -> np.ndarray:
         """Boolean mask over the flat vector: True where the number is a θ."""
         mask = np.zeros(self.size, dtype=bool)
         mask[self.n_hidden : self.hidden_offset : self.n_hidden + 1] = True
         mask[self.hidden_offset + self.n_in :: self.n_in + 1] = True
         return mask
 
-    def unpack(self, theta):
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Flat vector(s) [..., size] -> (W_out[n_out, n_hidden], th_out[n_out],
         W_hid[n_hidden, n_in], th_hid[n_hidden]), with any leading axes kept (views)."""
         theta = np.asarray(theta)
@@ -103,7 +103,7 @@ class Layout:
         hid = theta[..., self.hidden_offset :].reshape(*lead, self.n_hidden, self.n_in + 1)
         return out[..., :-1], out[..., -1], hid[..., :-1], hid[..., -1]
 
-    def pack(self, W_out, th_out, W_hid, th_hid):
+    def pack(self, W_out: np.ndarray, th_out: np.ndarray, W_hid: np.ndarray, th_hid: np.ndarray) -> np.ndarray:
         """Inverse of unpack."""
         W_out, th_out, W_hid, th_hid = map(np.asarray, (W_out, th_out, W_hid, th_hid))
         lead = th_out.shape[:-1]

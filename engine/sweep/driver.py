@@ -11,24 +11,27 @@ work is spread, and a re-run after a crash finds the same chunk ids.
 import contextlib
 import functools
 import logging
+import os
 import signal
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
-from ..kernels.train import CURVE, STATS
 from ..model.data import make_dataset
 from ..model.layout import Layout
 from ..options import BACKENDS, HYPER, check_integer
-from ..training import TrainResult, compile_kernels, curves_table, runs_table, train, with_validation
+from ..schema import FORMATS, shard_schema
+from ..training import compile_kernels, train
 from .durable import make_folder
 from .lock import hold
-from .store import CHUNK_RUNS, FORMATS, ShardError, Store, shard_table
+from .spec import Experiment
+from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_table
 
 
 @dataclass(frozen=True)
@@ -40,15 +43,17 @@ class Chunk:
     seeds: tuple  # seed of each run
     data: dict
     record_every: int
+    test_set: bool = True  # measure the test set (tuning rungs, whose objective never reads it, do not)
 
     def describe(self):
         return ", ".join(f"{k}={v}" for k, v in self.settings.items()) + f"; configs {sorted(set(self.configs))}"
 
 
-def call_key(config):
-    """What runs must share to be trained in one kernel call. Dropout > 0
+def call_key(config, labels=()):
+    """What runs must share to be trained in one kernel call: not the per-run
+    numbers, nor labels, which name settings without being one. Dropout > 0
     changes how the kernel measures E, so it is part of the key."""
-    return tuple((k, v) for k, v in config.items() if k not in HYPER) + (config["dropout"] > 0,)
+    return tuple((k, v) for k, v in config.items() if k not in HYPER and k not in labels) + (config["dropout"] > 0,)
 
 
 def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
@@ -56,7 +61,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     chunks of at most chunk_runs runs, in (config, seed) order."""
     groups = {}
     for index, config in enumerate(experiment.configs):
-        groups.setdefault(call_key(config), []).append(index)
+        groups.setdefault(call_key(config, experiment.labels), []).append(index)
     chunks = []
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
@@ -72,6 +77,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
                     seeds=seeds,
                     data=dict(experiment.data),
                     record_every=experiment.record_every,
+                    test_set=experiment.test_set,
                 )
             )
     return chunks
@@ -93,8 +99,8 @@ def run_chunk(chunk, threads=1):
             d.X_train,
             d.T_train,
             list(chunk.seeds),
-            X_test=d.X_test,
-            T_test=d.T_test,
+            X_test=d.X_test if chunk.test_set else None,
+            T_test=d.T_test if chunk.test_set else None,
             X_val=d.X_val,
             T_val=d.T_val,
             record_every=chunk.record_every,
@@ -104,19 +110,10 @@ def run_chunk(chunk, threads=1):
         )
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
-    return chunk.id, shard_table(chunk.configs, result), time.perf_counter() - start, None
-
-
-@functools.cache
-def shard_schema(validation=False):
-    """The columns a shard of this version holds: those of a chunk of no runs
-    (with val_loss and val_acc when the data set has a validation split)."""
-    seeds, layout = np.zeros(0, np.int64), Layout()
-    runs = runs_table(seeds, np.zeros((0, len(STATS))))
-    if validation:
-        runs = with_validation(runs, np.zeros(0), np.zeros(0))
-    empty = TrainResult(runs, np.zeros((0, layout.size)), curves_table(seeds, np.zeros((0, 1, len(CURVE)))), layout)
-    return shard_table((), empty).schema
+    table = shard_table(chunk.configs, result).replace_schema_metadata(
+        {LANE_EPOCHS: str(result.lane_epochs).encode()}  # for chunks.csv: the lanes' occupancy
+    )
+    return chunk.id, table, time.perf_counter() - start, None
 
 
 @contextlib.contextmanager
@@ -198,6 +195,7 @@ class SweepReport:
     write_seconds: float  # of which writing the tables
     failures: list  # (chunk, error text)
     rejected: list = field(default_factory=list)  # (shard path, message): files in chunks/ trained again
+    runs: pd.DataFrame | None = None  # the runs table, with keep_runs
 
 
 def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS, tables=FORMATS, names=None):
@@ -226,17 +224,18 @@ def check_options(jobs=1, backend="loky", scheduler=None, chunk_runs=CHUNK_RUNS,
 
 
 def sweep(
-    experiment,
-    out,
+    experiment: Experiment,
+    out: str | os.PathLike,
     *,
-    jobs=1,
-    backend="loky",
-    scheduler=None,
-    overwrite=False,
-    quiet=False,
-    chunk_runs=CHUNK_RUNS,
-    tables=FORMATS,
-):
+    jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    quiet: bool = False,
+    chunk_runs: int = CHUNK_RUNS,
+    tables: Sequence[str] = FORMATS,
+    keep_runs: bool = False,
+) -> SweepReport:
     """Run every chunk not yet finished in `out`, then write the tables.
 
     Parameters
@@ -248,6 +247,7 @@ def sweep(
     quiet : no progress bar
     chunk_runs : runs per kernel call
     tables : formats of the tables, among "csv" and "parquet"
+    keep_runs : return the runs table in the report too (as the files hold it)
 
     Returns
     -------
@@ -259,15 +259,16 @@ def sweep(
     check_options(jobs, backend, scheduler, chunk_runs, tables)
     make_folder(out)
     with hold(out):
-        return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables)
+        return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs)
 
 
-def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables):
+def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs):
     """sweep() with `out` locked."""
-    store = Store(out, shard_schema(experiment.data.get("n_val", 0) > 0))
+    store = Store(out, shard_schema(Layout().names, validation=experiment.data.get("n_val", 0) > 0))
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []
+    runs = None
     try:
         for attempt in range(2):  # a shard found damaged while consolidating is trained again, once
             todo = [c for c in chunks if not store.is_done(c)]
@@ -284,7 +285,7 @@ def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, ch
             configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
             writing = time.perf_counter()
             try:
-                store.consolidate(chunks, configs, tables)
+                runs = store.consolidate(chunks, configs, tables, keep_runs)
             except ShardError:
                 if attempt:
                     raise
@@ -304,6 +305,7 @@ def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, ch
         write_seconds,
         failures,
         rejected,
+        runs,
     )
 
 

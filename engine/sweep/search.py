@@ -8,7 +8,7 @@ and the rungs of successive halving.
     seeds = 8              # tuning seeds: a count (the seeds right after the largest evaluation
                            # seed) or a list; never one of the evaluation seeds
     objective = "ert"      # "ert": expected running time to ε on the training set (lower is better);
-                           # "val_loss": median validation loss; "val_acc": mean validation accuracy
+                           # val_loss: median validation loss; val_acc: mean validation accuracy
     halving = 3            # optional: successive halving with η = 3
     sampler_seed = 0       # scrambles the Sobol sequence
 
@@ -27,24 +27,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import options
+from ..schema import VAL_ACC, VAL_LOSS
 
 KEYS = ("factors", "trials", "seeds", "objective", "halving", "sampler_seed", "space")
 SCALES = ("log", "uniform")
 # objective -> True where higher is better
-OBJECTIVES = {"ert": False, "val_loss": False, "val_acc": True}
+OBJECTIVES = {"ert": False, VAL_LOSS: False, VAL_ACC: True}
 DEFAULT_TUNING_SEEDS = 10
 DIGITS = 4  # samples keep 4 significant digits, so tables show the very values trained
 
-# What each optimizer and schedule reads besides lr (options.OPTIMIZER_PARAMS,
-# SCHEDULE_PARAMS): a setting no configuration reads cannot be tuned.
-OPTIMIZER_OWN = {
-    "sgd": (),
-    "momentum": ("momentum",),
-    "nesterov": ("momentum",),
-    "adagrad": ("eps",),
-    "rmsprop": ("rho", "eps"),
-    "adam": ("beta1", "beta2", "eps"),
-}
+# What each schedule reads besides lr (options.SCHEDULE_PARAMS; the optimizers'
+# are options.OPTIMIZER_OWN): a setting no configuration reads cannot be tuned.
 SCHEDULE_OWN = {
     "constant": (),
     "inverse_time": ("lr_decay",),
@@ -105,7 +98,7 @@ def default_space(optimizer):
     """lr and the optimizer's own hyperparameters over DEFAULT_LR, DEFAULT_OWN."""
     return {
         "lr": Range("log", *DEFAULT_LR[optimizer]),
-        **{key: Range(*DEFAULT_OWN[key]) for key in OPTIMIZER_OWN[optimizer]},
+        **{key: Range(*DEFAULT_OWN[key]) for key in options.OPTIMIZER_OWN[optimizer]},
     }
 
 
@@ -155,7 +148,7 @@ def samples(space, trials, sampler_seed, group_index):
     -------
     dict, setting -> array of `trials` values inside its range
     """
-    from scipy.stats import qmc  # heavy (0.6 s): only when a [tune] section samples, not for every command
+    from scipy.stats import qmc  # a heavy import: only when a [tune] section samples, not for every command
 
     sobol = qmc.Sobol(len(space), scramble=True, seed=np.random.default_rng([sampler_seed, group_index]))
     u = sobol.random_base2(max(0, math.ceil(math.log2(trials))))[:trials]  # whole powers of two: balanced
@@ -373,7 +366,7 @@ def _space(levels, indices, spaces, configs, explicit, owners):
                 "lr",
                 "weight_decay",
                 "dropout",
-                *OPTIMIZER_OWN[config["optimizer"]],
+                *options.OPTIMIZER_OWN[config["optimizer"]],
                 *SCHEDULE_OWN[config["schedule"]],
             )
             if key not in used:

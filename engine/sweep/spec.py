@@ -125,6 +125,7 @@ class Experiment:
     configs: tuple = field(repr=False)  # full run settings + labels, in grid order
     tune: object = None  # the [tune] section (search.Tune), None without one
     tuning: dict = None  # what tuning chose (engine.sweep.tune), for the manifest
+    test_set: bool = True  # False: the test outcomes stay empty (a tuning rung's objective never reads them)
 
     @property
     def n_runs(self):

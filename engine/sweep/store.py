@@ -18,7 +18,7 @@ the sweep once there is room.
     results/NAME/curves.csv      long learning curves
     results/NAME/params.csv      final flat vectors, columns named as on the slides
     results/NAME/*.parquet       the same three tables in Parquet (--tables chooses the formats)
-    results/NAME/chunks.csv      seconds per chunk (wall times live here only)
+    results/NAME/chunks.csv      seconds and lane-epochs computed per chunk (wall times live here only)
 
 Shards are data, never code: nothing in a results folder is unpickled. A
 shard that cannot be read, belongs to another experiment or kernel version,
@@ -38,26 +38,28 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..kernels.cache import source_digest
+from ..schema import (
+    ANALYSIS_FILES,
+    CHUNK_TIMES,
+    CHUNKS,
+    FORMATS,
+    KEY,
+    MANIFEST,
+    SHARD_FAMILIES,
+    TABLES,
+    table_file,
+)
 from . import csvtext
 from .durable import make_folder, publish, temporary, write_atomic, write_error
 from .provenance import manifest_of
 
-TABLES = ("runs", "curves", "params")
 CHUNK_RUNS = 512  # runs per kernel call (default): four blocks of 128 lanes
-FORMATS = ("csv", "parquet")
 SHARD_FORMAT = b"nn47 shard 1"
+# Shard metadata: epochs computed summed over lanes (TrainResult.lane_epochs), kept in chunks.csv
+LANE_EPOCHS = b"nn47.lane_epochs"
 BATCH_RUNS = 1 << 14  # runs consolidated at once: bounds the driver's memory
 ROW_GROUP = 1 << 16  # rows per Parquet row group, fixed so the files do not depend on chunking
 OPEN_SHARDS = 8  # shards kept mapped while consolidating
-# what an analysis writes beside the tables (--overwrite removes these too)
-ANALYSIS_FILES = (
-    "summary.csv",
-    "main_effects.csv",
-    "paired_tests.csv",
-    "lr_sensitivity.csv",
-    "lr_ranges.csv",
-    "report.md",
-)
 
 
 class ResultsFolderError(RuntimeError):
@@ -80,13 +82,16 @@ def shard_table(configs, result):
     curve's columns as lists (curves/…)."""
     runs, curves = result.runs, result.curves
     columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
-    columns.update({f"runs/{name}": pa.array(runs[name]) for name in runs.columns.drop("seed")})
-    columns.update({f"params/{name}": pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)})
+    prefix = SHARD_FAMILIES
+    columns.update({prefix["runs"] + name: pa.array(runs[name]) for name in runs.columns.drop("seed")})
+    columns.update(
+        {prefix["params"] + name: pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)}
+    )
     # curve points come run by run, in epoch order
     offsets = np.concatenate([[0], np.cumsum(np.bincount(curves["run"], minlength=len(runs)))]).astype(np.int32)
     columns.update(
         {
-            f"curves/{name}": pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
+            prefix["curves"] + name: pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
             for name in curves.columns.drop(["run", "seed"])
         }
     )
@@ -97,7 +102,7 @@ class Store:
     def __init__(self, folder, schema=None):
         """`schema`: the columns a shard must have (none: not checked)."""
         self.folder = Path(folder)
-        self.chunks = self.folder / "chunks"
+        self.chunks = self.folder / CHUNKS
         self.schema = schema
         self.rejected = []  # (shard path, message) of files found unfit, in the order met
         self._paths = {}  # chunk id -> shard path (hashing a chunk's runs is not free)
@@ -108,7 +113,7 @@ class Store:
         experiment's results (or chunks of unknown origin) unless overwrite;
         keep finished chunks of the same experiment and kernels. `options`
         (the sweep's chunk_runs, tables) go into the manifest."""
-        manifest = self.folder / "manifest.json"
+        manifest = self.folder / MANIFEST
         held = None
         if manifest.exists():
             try:
@@ -135,7 +140,7 @@ class Store:
 
     def write_manifest(self):
         text = json.dumps(self.manifest, indent=2)
-        write_atomic(self.folder / "manifest.json", lambda tmp: Path(tmp).write_text(text), lambda: len(text))
+        write_atomic(self.folder / MANIFEST, lambda tmp: Path(tmp).write_text(text), lambda: len(text))
 
     def clear(self):
         """Remove what nn47 wrote here (shards, tables, chunks.csv, the
@@ -144,10 +149,10 @@ class Store:
         if self.chunks.exists():
             for shard in self.chunks.glob("chunk-*"):
                 shard.unlink()
-        derived = [f"{t}.{f}" for t in TABLES for f in FORMATS] + ["chunks.csv", *ANALYSIS_FILES]
+        derived = [table_file(t, f) for t in TABLES for f in FORMATS] + [CHUNK_TIMES, *ANALYSIS_FILES]
         for path in [*(self.folder / name for name in derived), *self.folder.glob("*.png")]:
             path.unlink(missing_ok=True)
-        (self.folder / "manifest.json").unlink(missing_ok=True)
+        (self.folder / MANIFEST).unlink(missing_ok=True)
 
     def shard(self, chunk):
         """A chunk's file, named by a hash of the experiment, the kernels and
@@ -210,6 +215,7 @@ class Store:
 
     def save_chunk(self, chunk, table, seconds):
         metadata = {
+            **(table.schema.metadata or {}),  # what the training said of itself (LANE_EPOCHS)
             b"nn47.format": SHARD_FORMAT,
             b"nn47.key": self.key.encode(),
             b"nn47.chunk": self.shard(chunk).stem.encode(),
@@ -231,16 +237,17 @@ class Store:
 
         write_atomic(self.shard(chunk), write_file, size)
 
-    def consolidate(self, chunks, configs, formats=FORMATS):
+    def consolidate(self, chunks, configs, formats=FORMATS, keep_runs=False):
         """Stream the chunks' shards, in (config, seed) order, into the tables
         in `formats`, a batch of runs at a time; runs get every setting of
         their configuration (configs: one row per config, in config order).
         Shards of no chunk here and tables of formats not chosen are removed;
         then the manifest lists the tables written. A full disk raises
-        WriteError naming the table and about how much it needs."""
-        tables = TableFiles(self.folder, formats)
+        WriteError naming the table and about how much it needs. Returns the
+        runs table as a DataFrame if keep_runs, else None."""
+        tables = TableFiles(self.folder, formats, keep_runs)
         done, total = 0, sum(len(c.seeds) for c in chunks)
-        shards, seconds = OrderedDict(), {}
+        shards, seconds, lane_epochs = OrderedDict(), {}, {}
         try:
             settings = configs.drop(columns="config")
             settings_text = pa.array(csvtext.frame_records(settings), pa.string())
@@ -249,7 +256,9 @@ class Store:
             for chunk, start, stop in segments(chunks):
                 if chunk.id not in shards:
                     shards[chunk.id] = self.read_shard(chunk, full=False)  # is_done checked it, or we wrote it
-                    seconds[chunk.id] = float(shards[chunk.id].schema.metadata[b"nn47.seconds"])
+                    metadata = shards[chunk.id].schema.metadata
+                    seconds[chunk.id] = float(metadata[b"nn47.seconds"])
+                    lane_epochs[chunk.id] = int(metadata.get(LANE_EPOCHS, b"-1"))  # -1: a shard from before
                     if len(shards) > OPEN_SHARDS:
                         shards.popitem(last=False)
                 shards.move_to_end(chunk.id)
@@ -267,10 +276,11 @@ class Store:
                     "chunk": [c.id for c in chunks],
                     "runs": [len(c.seeds) for c in chunks],
                     "seconds": [seconds[c.id] for c in chunks],
+                    "lane_epochs": [lane_epochs[c.id] for c in chunks],
                 }
             )
             tables.finish()
-            write_atomic(self.folder / "chunks.csv", lambda tmp: per_chunk.to_csv(tmp, index=False))
+            write_atomic(self.folder / CHUNK_TIMES, lambda tmp: per_chunk.to_csv(tmp, index=False))
         except OSError as error:
             # what the tables took for the runs written so far, scaled to all runs
             needed = tables.size() * total // max(done + size, 1)
@@ -279,13 +289,14 @@ class Store:
             tables.discard()
         for table in TABLES:
             for other in set(FORMATS) - set(formats):
-                (self.folder / f"{table}.{other}").unlink(missing_ok=True)
+                (self.folder / table_file(table, other)).unlink(missing_ok=True)
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
-        names = [f"{t}.{f}" for t in TABLES for f in formats] + ["chunks.csv"]
+        names = [table_file(t, f) for t in TABLES for f in formats] + [CHUNK_TIMES]
         if self.manifest is not None:
             self.manifest["written"] = {name: (self.folder / name).stat().st_size for name in names}
             self.write_manifest()
+        return None if tables.runs is None else pa.concat_tables(tables.runs).to_pandas()
 
     def saved_runs(self):
         """Runs in the shards now in chunks/ (any shard readable as Arrow)."""
@@ -316,8 +327,9 @@ class TableFiles:
     """runs, curves and params in the chosen formats, each written to a
     temporary file and renamed into place only when all are complete."""
 
-    def __init__(self, folder, formats):
+    def __init__(self, folder, formats, keep_runs=False):
         self.folder, self.formats = Path(folder), formats
+        self.runs = [] if keep_runs else None  # the runs table's batches, kept in memory when asked
         self.tmp = {}  # final path -> temporary path
         self.current = self.folder  # the table being written (named by a failed write)
         self.csv = {}  # table -> open file
@@ -326,12 +338,12 @@ class TableFiles:
     def write(self, batch, settings_text, settings_arrow):
         """Append a batch of shard rows (one chunk per column, in table order) to every table."""
         column = {name: batch[name].chunk(0) for name in batch.schema.names}
-        key = {"config": column["config"], "seed": column["seed"]}
+        key = {name: column[name] for name in KEY}
         family = {
             prefix: {n.removeprefix(prefix): column[n] for n in batch.schema.names if n.startswith(prefix)}
-            for prefix in ("runs/", "params/", "curves/")
+            for prefix in SHARD_FAMILIES.values()
         }
-        outcomes, params, lists = family["runs/"], family["params/"], family["curves/"]
+        outcomes, params, lists = (family[SHARD_FAMILIES[t]] for t in ("runs", "params", "curves"))
         parent = pc.list_parent_indices(next(iter(lists.values())))  # the run of each curve point
         curves = {**{k: v.take(parent) for k, v in key.items()}, **{n: l.flatten() for n, l in lists.items()}}
         if "csv" in self.formats:
@@ -342,15 +354,16 @@ class TableFiles:
             )
             self._csv("curves", list(curves), list(curves.values()))
             self._csv("params", [*key, *params], [*key.values(), *params.values()])
-        if "parquet" in self.formats:
+        if "parquet" in self.formats or self.runs is not None:
             settings = settings_arrow.take(key["config"])
-            self._parquet(
-                "runs",
-                pa.table(
-                    [*key.values(), *settings.columns, *outcomes.values()],
-                    names=[*key, *settings.schema.names, *outcomes],
-                ),
+            runs = pa.table(
+                [*key.values(), *settings.columns, *outcomes.values()],
+                names=[*key, *settings.schema.names, *outcomes],
             )
+            if self.runs is not None:
+                self.runs.append(runs)
+        if "parquet" in self.formats:
+            self._parquet("runs", runs)
             self._parquet("curves", pa.table(curves))
             self._parquet("params", pa.table({**key, **params}))
 
@@ -362,14 +375,14 @@ class TableFiles:
         return self.tmp[path]
 
     def _csv(self, table, columns, arrays):
-        path = self._path(f"{table}.csv")
+        path = self._path(table_file(table, "csv"))
         if table not in self.csv:
             self.csv[table] = open(path, "wb")
             self.csv[table].write(csvtext.header(columns))
         csvtext.write_rows(self.csv[table], arrays)
 
     def _parquet(self, table, rows):
-        path = self._path(f"{table}.parquet")
+        path = self._path(table_file(table, "parquet"))
         if table not in self.parquet:
             self.parquet[table] = RowGroups(path, rows.schema)
         self.parquet[table].write(rows)
@@ -377,10 +390,10 @@ class TableFiles:
     def finish(self):
         """Close every file and publish each (engine.sweep.durable)."""
         for table, file in self.csv.items():
-            self.current = self.folder / f"{table}.csv"
+            self.current = self.folder / table_file(table, "csv")
             file.close()
         for table, groups in self.parquet.items():
-            self.current = self.folder / f"{table}.parquet"
+            self.current = self.folder / table_file(table, "parquet")
             groups.close()
         for path, tmp in self.tmp.items():
             publish(tmp, path)
@@ -436,7 +449,7 @@ def complete(folder, manifest):
     """Whether the tables the manifest lists as written are there, of the sizes
     listed (a folder of an older version lists none: its runs table tells)."""
     if "written" not in manifest:
-        return any((folder / f"runs.{f}").exists() for f in FORMATS)
+        return any((folder / table_file("runs", f)).exists() for f in FORMATS)
     written = manifest["written"] or {}
     sizes = {name: (folder / name).stat().st_size for name in written if (folder / name).exists()}
     return bool(written) and sizes == written
@@ -447,12 +460,10 @@ def unfinished(folder):
     it holds a sweep's manifest whose tables are not all written; None otherwise."""
     folder = Path(folder)
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict):
-        return None
-    if complete(folder, manifest):
+    if not isinstance(manifest, dict) or complete(folder, manifest):
         return None
     options = manifest.get("sweep", {})
     command = f"nn47 sweep {manifest.get('spec', 'EXPERIMENT.toml')} --out {folder}"

@@ -23,24 +23,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from . import driver
 from .durable import make_folder
 from .lock import hold
 from .search import order, rung_epochs, rungs, samples, survivors
 from .store import Store, write_atomic
 
-TUNING_TABLE = "tuning.csv"
-TUNING_FOLDER = "tuning"
 
-
-def sweep(experiment, out, *, overwrite=False, **options):
+def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     """Tune (if the experiment has a [tune] section), then run the comparison.
 
     Parameters
     ----------
     experiment : spec.Experiment
     out : path of the results folder
-    overwrite, **options : as driver.sweep (jobs, backend, scheduler, quiet, chunk_runs, tables)
+    overwrite, **options : as driver.sweep (jobs, backend, scheduler, quiet, chunk_runs, tables, keep_runs)
 
     Returns
     -------
@@ -75,12 +73,12 @@ def locked_sweep(experiment, out, overwrite, options):
             ]
         )
         rung = rung_experiment(experiment, points, trials, k, fraction)
-        # a rung's runs are read back from its CSV, whatever formats the comparison writes
-        rung_options = {**options, "tables": ("csv",)}
+        # a rung's record is its CSV, whatever formats the comparison writes
+        rung_options = {**options, "tables": ("csv",), "keep_runs": True}
         reports.append(driver.sweep(rung, out / TUNING_FOLDER / f"rung-{k}", overwrite=overwrite, **rung_options))
         if reports[-1].failures:
             return reports
-        runs = pd.read_csv(reports[-1].folder / "runs.csv")
+        runs = reports[-1].runs
         objectives = trial_objectives(runs, trials, tune)
         table += trial_rows(experiment, points, trials, objectives, k, rung, runs)
     settings = list(dict.fromkeys(key for group in tune.groups for key in group.space))
@@ -97,7 +95,7 @@ def locked_sweep(experiment, out, overwrite, options):
         ]
     ]
     chosen = {g: trials[g][order(objectives[g], tune.higher_is_better)[0]] for g in range(len(tune.groups))}
-    table["chosen"] = (table["rung"] == k) & (table["trial"] == table["group"].map(chosen))
+    table[CHOSEN] = (table["rung"] == k) & (table["trial"] == table["group"].map(chosen))
     write_atomic(out / TUNING_TABLE, lambda tmp: table.to_csv(tmp, index=False))
     for folder in (out / TUNING_FOLDER).glob("rung-*"):  # rungs left by an overwritten experiment
         if folder.name not in {f"rung-{i}" for i in range(k + 1)}:
@@ -135,6 +133,7 @@ def rung_experiment(experiment, points, trials, k, fraction):
         record_every=epochs,
         tune=None,
         tuning=None,
+        test_set=False,
     )  # curves: the first and last epoch only
 
 
@@ -144,11 +143,11 @@ def objective_of(runs, objective):
     median validation loss (a diverged run counts as +∞), or the mean
     validation accuracy (a diverged run counts as 0)."""
     if objective == "ert":
-        successes = runs["converged"].sum()
-        return runs["epochs_run"].sum() / successes if successes else np.inf
-    if objective == "val_loss":
-        return float(np.median(runs["val_loss"].fillna(np.inf)))
-    return float(runs["val_acc"].fillna(0.0).mean())
+        successes = runs[CONVERGED].sum()
+        return runs[EPOCHS_RUN].sum() / successes if successes else np.inf
+    if objective == VAL_LOSS:
+        return float(np.median(runs[VAL_LOSS].fillna(np.inf)))
+    return float(runs[VAL_ACC].fillna(0.0).mean())
 
 
 def trial_slices(trials, tune):
@@ -173,7 +172,7 @@ def trial_rows(experiment, points, trials, objectives, k, rung, runs):
     group, with the share of its runs that reached ε."""
     tune = experiment.tune
     reached = {
-        (g, t): runs["converged"][runs["config"].between(first, stop - 1)].mean()
+        (g, t): runs[CONVERGED][runs["config"].between(first, stop - 1)].mean()
         for g, t, first, stop in trial_slices(trials, tune)
     }
     ranks = [np.empty(len(x), int) for x in objectives]

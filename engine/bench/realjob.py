@@ -1,0 +1,140 @@
+"""`nn47 bench realjob`: the user's own job at the kernel's speed?
+
+The job is what `make sweep` runs: experiments/default.toml, tuning then the
+comparison, trained into a fresh scratch folder each time, then analysed.
+Its useful work is Σ epochs_run × n_train over every runs.csv the sweep
+writes (each tuning rung's and the comparison's): the sample-steps that moved
+a run forward. Its rate per second of sweep is set against the throughput
+job's (throughput.py: the engine's own best case) measured in the same run,
+before and after the sweep. Lane occupancy is Σ epochs_run ÷ the lane-epochs
+computed (chunks.csv: a block's lanes compute until its last run stops).
+The saturating case (ReLU, He, momentum with a large step, as tuning once
+chose) is timed against the throughput job too: subnormals would slow it.
+"""
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.analyze import analyze
+from ..model.data import make_dataset
+from ..schema import CHUNK_TIMES, EPOCHS_RUN, TUNING_FOLDER, table_file
+from ..sweep import spec
+from ..sweep.tune import tune_and_sweep
+from ..training import train
+from .sizes import BenchError
+from .throughput import measure, train_engine
+
+DEFAULT = Path(__file__).parents[2] / "experiments" / "default.toml"
+# --quick: a small tuned experiment of the same shape (the numbers mean little)
+QUICK_SPEC = """
+description = "bench realjob --quick: a small tuned sweep."
+seeds = 8
+
+[data]
+n_train = 32
+n_test = 100
+n_val = 100
+
+[settings]
+epochs = 200
+target_loss = 0.02
+
+[factors]
+activation = ["tanh", "relu"]
+
+[factors.optimizer]
+momentum = {}
+adam = {}
+
+[tune]
+factors = ["optimizer", "activation"]
+trials = 4
+seeds = 4
+objective = "ert"
+halving = 2
+"""
+SATURATING = dict(activation="relu", init="he", optimizer="momentum", lr=0.3623, momentum=0.9964)
+REALJOB_COLUMNS = ["measure", "value", "unit", "reference", "ratio"]
+
+
+def folders(out):
+    """The results folders a tuned sweep into `out` wrote: each rung's, then the comparison's."""
+    return sorted((out / TUNING_FOLDER).glob("rung-*")) + [out]
+
+
+def useful_and_computed(folder, n_train):
+    """(useful sample-steps, useful lane-epochs, computed lane-epochs) of one results folder."""
+    epochs = pd.read_csv(folder / table_file("runs", "csv"), usecols=[EPOCHS_RUN])[EPOCHS_RUN].sum()
+    computed = pd.read_csv(folder / CHUNK_TIMES)["lane_epochs"].sum()
+    return int(epochs) * n_train, int(epochs), int(computed)
+
+
+def throughput_rate(sizes):
+    """Sample-steps per second of the throughput job (float64, best call)."""
+    runs, epochs, samples = sizes.job
+    timing = measure({"engine": train_engine}, runs, epochs, samples, sizes.repeats)["engine"]
+    return runs * epochs * samples / timing.best
+
+
+def saturating_rate(sizes):
+    """Useful sample-steps per second of the saturating case at the throughput job's size."""
+    runs, epochs, samples = sizes.job
+    d = make_dataset(samples, 1, seed=0)
+    kw = dict(epochs=epochs, record_every=epochs, **SATURATING)
+    train(d.X_train, d.T_train, np.arange(runs), **{**kw, "epochs": 1})  # warm
+    best = np.inf
+    for _ in range(sizes.repeats):
+        start = time.perf_counter()
+        result = train(d.X_train, d.T_train, np.arange(runs), **kw)
+        best = min(best, time.perf_counter() - start)
+    return result.runs[EPOCHS_RUN].sum() * samples / best
+
+
+def realjob_table(out, sizes):
+    """The measures of the real job (see the module notes) as rows of REALJOB_COLUMNS."""
+    experiment_path = out / "realjob.toml"
+    if sizes.job[0] >= 256:
+        if not DEFAULT.exists():
+            raise BenchError(f"realjob: {DEFAULT} is missing (the bench runs from a checkout)")
+        experiment_path.write_text(DEFAULT.read_text())
+    else:
+        experiment_path.write_text(QUICK_SPEC)
+    experiment = spec.load(experiment_path)
+    folder = out / "realjob"
+    shutil.rmtree(folder, ignore_errors=True)  # measured afresh: a finished folder would train nothing
+    before = throughput_rate(sizes)
+    start = time.perf_counter()
+    reports = tune_and_sweep(experiment, folder, quiet=True)
+    swept = time.perf_counter() - start
+    if any(r.failures for r in reports):
+        raise BenchError(f"realjob: the sweep into {folder} failed: {reports[-1].failures[0][1]}")
+    start = time.perf_counter()
+    analyze(folder, quiet=True)
+    analysed = time.perf_counter() - start
+    after = throughput_rate(sizes)
+    reference = max(before, after)
+    n_train = experiment.data["n_train"]
+    totals = np.sum([useful_and_computed(f, n_train) for f in folders(folder)], axis=0)
+    useful, lane_useful, lane_computed = (int(x) for x in totals)
+    tuning = sum(r.seconds for r in reports[:-1])
+    writing = sum(r.write_seconds for r in reports)
+    if swept <= 0 or lane_computed <= 0:
+        raise BenchError(f"realjob: the sweep into {folder} took no time or computed nothing")
+    saturating = saturating_rate(sizes)
+    rows = [
+        ("throughput job", reference, "sample-steps/s", "", np.nan),
+        ("sweep, useful work", useful / swept, "sample-steps/s", "throughput job", useful / swept / reference),
+        ("lane occupancy", lane_useful / lane_computed, "useful ÷ computed lane-epochs", "", np.nan),
+        ("saturating case", saturating, "sample-steps/s", "throughput job", saturating / reference),
+        ("tuning", tuning, "s", "", np.nan),
+        ("comparison", reports[-1].seconds, "s", "", np.nan),
+        ("writing tables", writing, "s", "", np.nan),
+        ("analysis", analysed, "s", "", np.nan),
+        ("sweep and analysis", swept + analysed, "s", "", np.nan),
+        ("throughput job, before and after", after / before, "ratio", "", np.nan),
+    ]
+    return pd.DataFrame(rows, columns=REALJOB_COLUMNS)
