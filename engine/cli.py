@@ -248,6 +248,11 @@ def add_sweep_parser(commands):
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the file will cost (runs, tuning, work, time, memory, disk) and write nothing",
+    )
+    p.add_argument(
         "--analyze",
         action="store_true",
         help="then analyse OUT as nn47 analyze does, in this process (its libraries are loaded already)",
@@ -276,6 +281,11 @@ def cmd_sweep(args):
         try:
             check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
             experiment = spec.load(args.spec)
+            if args.dry_run:
+                from .sweep.estimate import dry_run
+
+                print("\n".join(dry_run(experiment, args.chunk_runs)))
+                return 0
             out = Path(args.out) if args.out else Path("results") / experiment.name
             *tuning, report = tune_and_sweep(
                 experiment,
