@@ -230,6 +230,7 @@ ERRORS = {
     "seeds bool": ("seeds = true\n", ["seeds", "got True"]),
     "seeds float in list": ("seeds = [1.5]\n", ["seeds", "got 1.5"]),
     "seeds empty": ("seeds = []\n", ["seeds", "empty"]),
+    "seeds too many": ("seeds = 1000000000\n", ["seeds", "= 1,000,000,000 runs", "split the study"]),
     "record_every zero": ("seeds = 1\nrecord_every = 0\n", ["record_every", ">= 1", "got 0"]),
     "name unsafe": ('name = "../x"\nseeds = 1\n', ["name", "got '../x'"]),
     "name with a separator": ('name = "a/b"\nseeds = 1\n', ["name", "got 'a/b'"]),

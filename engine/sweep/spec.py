@@ -175,7 +175,7 @@ def _experiment(path, raw):
     fixed = _fixed(_table("[settings]", doc.get("settings", {})))
     factors, owners = _factors(_table("[factors]", doc.get("factors", {})), fixed)
     configs, explicit = _configs(fixed, factors, data)
-    seeds = _seeds(doc["seeds"])
+    seeds = _seeds(doc["seeds"], len(configs))
     columns = tuple(column for factor in factors for column in factor.columns)
     tune = None
     if "tune" in doc:
@@ -279,15 +279,31 @@ def _name(name):
     return name
 
 
-def _seeds(value):
+# Runs in one results folder at most: a million runs take about 2 GiB to analyse, so ten
+# million are the most one machine handles; a larger study is several experiment files.
+MAX_RUNS = 10**7
+
+
+def _seeds(value, n_configs):
     if not isinstance(value, list):
         count = _number("seeds", value, int, lambda x: x >= 1, "a count >= 1 or a list of distinct integers >= 0")
+        _check_runs(count, n_configs)  # before the seeds are made
         return tuple(range(count))
+    _check_runs(len(value), n_configs)
     if not value:
         raise ValueError("seeds: the list is empty; give at least one seed")
     seeds = [_number("seeds", s, int, lambda x: x >= 0, "integers >= 0") for s in value]
     _distinct("seeds", seeds)
     return tuple(seeds)
+
+
+def _check_runs(seeds, n_configs):
+    if seeds * n_configs > MAX_RUNS:
+        raise ValueError(
+            f"seeds: {n_configs:,} configurations × {seeds:,} seeds = {seeds * n_configs:,} runs, more than one "
+            f"results folder holds ({MAX_RUNS:,}); use fewer seeds or split the study into several experiment files "
+            "(nn47 sweep --dry-run shows what a file costs)"
+        )
 
 
 def _record_every(value, configs):
