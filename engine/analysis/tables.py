@@ -203,7 +203,7 @@ def paired_metrics(runs):
     return metrics
 
 
-def _paired_values(runs, metric):
+def paired_values(runs, metric):
     """The metric per run, oriented so that larger is better, ready for pairing.
     Censored epochs become the budget + 1 (ties when neither run reached ε);
     NaN (a diverged run's loss or accuracy) drops that pair."""
@@ -300,22 +300,9 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
     chosen on the tuning seeds) and is tested on the evaluation seeds only.
     """
     tables = []
-    for factor in factors:
-        if pd.api.types.is_numeric_dtype(runs[factor].cat.categories) or runs[factor].nunique() < 2:
-            continue
-        nested = nested_factors(runs, factors, factor)
-        others = [f for f in factors if f != factor and f not in nested] + ["seed"]
-        levels = pd.Series(composite_levels(runs, factor, nested), index=runs.index)
-        chosen, tested = runs, levels
-        if nested:
-            tuning, evaluation = split_seeds(runs)
-            best = best_sublevels(runs, factor, levels, tuning)
-            keep = evaluation & levels.isin(best).to_numpy()
-            chosen, tested = runs[keep], levels[keep]
+    for factor, chosen, tested, others in compared_levels(runs, factors):
         for metric in paired_metrics(runs):
-            values = chosen.assign(_x=_paired_values(chosen, metric), _level=tested)
-            # One row per block; mean() only guards against factors that miss a setting.
-            wide = values.groupby(others + ["_level"], observed=True)["_x"].mean().unstack("_level")
+            wide = blocks(chosen, tested, others, paired_values(chosen, metric))
             rows = [_paired_row(factor, metric, a, b, wide) for a, b in combinations(wide.columns, 2)]
             table = pd.DataFrame(rows)
             table["p_holm"] = holm(table["p_value"])
@@ -353,6 +340,35 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
         "note",
     ]
     return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+
+
+def compared_levels(runs, factors):
+    """Per text factor with two levels or more: (factor, runs, levels, block
+    columns), the runs and their (composite) levels that the paired
+    comparisons compare. A level with a sub-axis of its own (nested factors)
+    enters at its best sub-level, chosen on the tuning seeds, with the
+    evaluation seeds' runs only."""
+    for factor in factors:
+        if pd.api.types.is_numeric_dtype(runs[factor].cat.categories) or runs[factor].nunique() < 2:
+            continue
+        nested = nested_factors(runs, factors, factor)
+        others = [f for f in factors if f != factor and f not in nested] + ["seed"]
+        levels = pd.Series(composite_levels(runs, factor, nested), index=runs.index)
+        chosen, tested = runs, levels
+        if nested:
+            tuning, evaluation = split_seeds(runs)
+            best = best_sublevels(runs, factor, levels, tuning)
+            keep = evaluation & levels.isin(best).to_numpy()
+            chosen, tested = runs[keep], levels[keep]
+        yield factor, chosen, tested, others
+
+
+def blocks(runs, levels, others, x):
+    """The values x of the runs as a table: one row per block (the `others`
+    columns, seed last), one column per level."""
+    values = runs.assign(_x=x, _level=levels)
+    # One row per block; mean() only guards against factors that miss a setting.
+    return values.groupby(others + ["_level"], observed=True)["_x"].mean().unstack("_level")
 
 
 def _paired_row(factor, metric, a, b, wide):
@@ -480,6 +496,7 @@ class Tables:
     lr: pd.DataFrame | None = None
     lr_ranges: pd.DataFrame | None = None
     settings: pd.DataFrame | None = None
+    effects: pd.DataFrame | None = None
 
     def files(self):
         """File name -> table, for the tables that exist."""
@@ -487,13 +504,18 @@ class Tables:
             ANALYSIS_TABLES["summary"]: self.summary,
             ANALYSIS_TABLES["main_effects"]: self.main_effects,
             ANALYSIS_TABLES["paired_tests"]: self.paired,
+            ANALYSIS_TABLES["effects"]: self.effects,
             ANALYSIS_TABLES["lr_sensitivity"]: self.lr,
             ANALYSIS_TABLES["lr_ranges"]: self.lr_ranges,
         }
         return {name: t for name, t in named.items() if t is not None}
 
 
-def compute_tables(results):
+def compute_tables(results, margins=None):
+    """Every table of an analysis; margins (metric -> practical margin) for
+    the effects' verdicts, engine.analysis.effects.MARGINS where not given."""
+    from .effects import effects_table  # effects builds on this module's blocks
+
     runs, factors = results.runs, results.factors
     lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
     return Tables(
@@ -503,4 +525,5 @@ def compute_tables(results):
         lr,
         lr_ranges(lr) if lr is not None else None,
         per_level_settings(runs, factors),
+        effects_table(runs, factors, margins),
     )
