@@ -70,6 +70,7 @@ import pandas as pd
 
 from .. import options
 from ..model.data import make_dataset
+from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
 from . import search
 
 
@@ -77,7 +78,13 @@ class SpecError(ValueError):
     """A bad experiment file; the message starts with the file's path."""
 
 
-TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune")
+TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune", "analysis")
+# [analysis]: the report's practical margins (engine.analysis.effects) -> (metric, unit in the file)
+MARGIN_KEYS = {
+    "margin_accuracy": (TEST_ACC, 0.01, lambda x: 0 < x <= 100, "a number of accuracy points in (0, 100]"),
+    "margin_epochs": (EPOCHS_TO_TARGET, 1.0, lambda x: 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
+    "margin_loss": (TRAIN_LOSS, 1.0, lambda x: 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
+}
 
 # make_dataset's own defaults, so the file format and the data module agree.
 DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items() if key != "scale"}
@@ -177,6 +184,7 @@ def _experiment(path, raw):
     configs, explicit = _configs(fixed, factors, data)
     seeds = _seeds(doc["seeds"])
     columns = tuple(column for factor in factors for column in factor.columns)
+    margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
     tune = None
     if "tune" in doc:
         tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data)
@@ -194,6 +202,18 @@ def _experiment(path, raw):
         configs=tuple(configs),
         tune=tune,
     )
+
+
+def margins(table):
+    """The [analysis] table's margins as metric -> margin (accuracy as a fraction)."""
+    _table("[analysis]", table)
+    out = {}
+    for key, value in table.items():
+        _known("[analysis]", key, MARGIN_KEYS)
+        metric, unit, test, wording = MARGIN_KEYS[key]
+        finite = isinstance(value, int | float) and value == value and abs(value) != float("inf")
+        out[metric] = unit * _number(f"[analysis] {key}", value, float, lambda x: finite and test(x), wording)
+    return out
 
 
 def _decode(raw):
