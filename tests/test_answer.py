@@ -115,7 +115,7 @@ def test_best_configuration_and_shares_match_the_tables(analysed):
     assert f"mean test accuracy {100 * best['test_acc_mean']:.1f} %" in answer
     assert f"median epochs to ε {best['epochs_median']:g} [{best['epochs_lo']:g}, {best['epochs_hi']:g}]" in answer
     main = pd.read_csv(root / ANALYSIS_TABLES["main_effects"])
-    for factor, rows in main.groupby("factor", sort=False):
+    for _, rows in main.groupby("factor", sort=False):
         shares = ", ".join(f"{r['level']} {r['success_rate']:.0%}" for r in rows.to_dict("records"))
         assert f"Share of runs that reached ε: {shares}." in answer
 

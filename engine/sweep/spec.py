@@ -61,6 +61,7 @@ import difflib
 import hashlib
 import inspect
 import itertools
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -81,9 +82,19 @@ class SpecError(ValueError):
 TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune", "analysis")
 # [analysis]: the report's practical margins (engine.analysis.effects) -> (metric, unit in the file)
 MARGIN_KEYS = {
-    "margin_accuracy": (TEST_ACC, 0.01, lambda x: 0 < x <= 100, "a number of accuracy points in (0, 100]"),
-    "margin_epochs": (EPOCHS_TO_TARGET, 1.0, lambda x: 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
-    "margin_loss": (TRAIN_LOSS, 1.0, lambda x: 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
+    "margin_accuracy": (
+        TEST_ACC,
+        0.01,
+        lambda x: math.isfinite(x) and 0 < x <= 100,
+        "a number of accuracy points in (0, 100]",
+    ),
+    "margin_epochs": (
+        EPOCHS_TO_TARGET,
+        1.0,
+        lambda x: math.isfinite(x) and 0 < x < 10,
+        "a ratio share in (0, 10) (0.1: 10 %)",
+    ),
+    "margin_loss": (TRAIN_LOSS, 1.0, lambda x: math.isfinite(x) and 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
 }
 
 # make_dataset's own defaults, so the file format and the data module agree.
@@ -211,8 +222,7 @@ def margins(table):
     for key, value in table.items():
         _known("[analysis]", key, MARGIN_KEYS)
         metric, unit, test, wording = MARGIN_KEYS[key]
-        finite = isinstance(value, int | float) and value == value and abs(value) != float("inf")
-        out[metric] = unit * _number(f"[analysis] {key}", value, float, lambda x: finite and test(x), wording)
+        out[metric] = unit * _number(f"[analysis] {key}", value, float, test, wording)
     return out
 
 
