@@ -151,3 +151,33 @@ def test_bad_margins_are_refused_naming_the_key(tmp_path, table, message):
     path.write_text(f"seeds = 2\n[factors]\ninit = ['xavier', 'he']\n[analysis]\n{key} = {value}\n", encoding="utf-8")
     with pytest.raises(spec.SpecError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
         spec.load(path)
+
+
+def test_tuned_settings_show_each_optimizer_its_own(tmp_path):
+    """Tuning sets lr and each optimizer's own hyperparameters per (optimizer,
+    activation): a level shows only what its optimizer reads, tuned values as
+    their range, "–" for the rest, in report.md and summary.csv."""
+    make_results(tmp_path, factors=("optimizer", "activation"), seeds=range(4))
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    relu = runs["activation"] == "relu"
+    runs["lr"] = runs["optimizer"].map({"sgd": 3.0, "momentum": 1.5, "adam": 0.2}) / np.where(relu, 2, 1)
+    runs.loc[runs["optimizer"] == "momentum", "momentum"] = np.where(relu, 0.7, 0.6)[runs["optimizer"] == "momentum"]
+    runs.loc[runs["optimizer"] == "adam", "beta1"] = np.where(relu, 0.8, 0.5)[runs["optimizer"] == "adam"]
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    text = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
+    assert "| optimizer | sgd | lr 1.5 – 3 (tuned) |" in text
+    assert "| optimizer | momentum | lr 0.75 – 1.5 (tuned), momentum 0.6 – 0.7 (tuned) |" in text
+    assert "| optimizer | adam | lr 0.1 – 0.2 (tuned), beta1 0.5 – 0.8 (tuned), beta2 0.999, eps 1e-08 |" in text
+    best = text.split("## Best configurations", 1)[1].split("\n## ", 1)[0]
+    header = next(line for line in best.splitlines() if line.startswith("| rank"))
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    for line in best.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != len(columns) or not cells[0].isdigit():
+            continue
+        row = dict(zip(columns, cells))
+        assert (row["momentum"] == "–") == (row["optimizer"] != "momentum")
+        assert (row["beta1"] == "–") == (row["optimizer"] != "adam")
+    summary = pd.read_csv(tmp_path / ANALYSIS_TABLES["summary"])
+    assert summary["momentum"].isna().eq(summary["optimizer"] != "momentum").all()
+    assert summary["beta1"].isna().eq(summary["optimizer"] != "adam").all()

@@ -278,7 +278,8 @@ def _summary_section(results, tables, target):
 
 
 def _setting(value):
-    return f"{value:g}" if isinstance(value, float) else value
+    # "–": a setting the configuration's optimizer does not read
+    return "–" if missing(value) else f"{value:g}" if isinstance(value, float) else value
 
 
 def _settings_section(tables):

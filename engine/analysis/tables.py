@@ -138,12 +138,28 @@ def summary_table(runs, factors):
     `rank` under the rule for "best"."""
     settings = level_settings(runs, factors)
     rows = [
-        {"config": config, **{f: group[f].iloc[0] for f in factors + settings}, **describe(group)}
+        {"config": config, **{f: own_setting(group, f) for f in factors + settings}, **describe(group)}
         for config, group in runs.groupby("config", sort=True)
     ]
     table = pd.DataFrame(rows)
     table["rank"] = rank(table).reindex(table.index)
     return _with_levels(table, runs, factors)
+
+
+# Every optimizer's own hyperparameters: a column another optimizer never reads.
+HYPERPARAMETERS = {c for own in OPTIMIZER_OWN.values() for c in own}
+
+
+def uses(optimizer, column):
+    """Whether an optimizer reads a setting column (lr and the others: yes)."""
+    return column not in HYPERPARAMETERS or column in OPTIMIZER_OWN.get(str(optimizer), ())
+
+
+def own_setting(group, column):
+    """The value of a column in a configuration's runs, NaN where its optimizer
+    does not read it (momentum on an adam row)."""
+    value = group[column].iloc[0]
+    return value if "optimizer" not in group or uses(group["optimizer"].iloc[0], column) else np.nan
 
 
 def pooled_factors(runs, factors):
@@ -467,25 +483,32 @@ def per_level_settings(runs, factors):
     """(factor, level, settings text) for the levels of the text factors that
     set something of their own: the settings constant within the level but
     not across the runs, and an optimizer's own hyperparameters ("adam": lr
-    0.03, beta1 0.9, beta2 0.999, eps 1e-08)."""
+    0.03, beta1 0.9, beta2 0.999, eps 1e-08), never another optimizer's; a
+    setting tuned per combination shows its range ("lr 0.06 – 0.3 (tuned)")."""
     varying = level_settings(runs, factors)
     rows = []
     for factor in factors:
         if pd.api.types.is_numeric_dtype(runs[factor].cat.categories):
             continue
         for level, group in runs.groupby(factor, observed=True, sort=True):
-            own = OPTIMIZER_OWN.get(str(level), ()) if factor == "optimizer" else ()
-            columns = [c for c in varying if group[c].nunique(dropna=False) == 1] + [
-                c for c in own if c in group and c not in varying
-            ]
-            settings = ", ".join(
-                f"{c} {group[c].iloc[0]:g}" if isinstance(group[c].iloc[0], float) else f"{c} {group[c].iloc[0]}"
-                for c in columns
-                if group[c].nunique(dropna=False) == 1
-            )
-            if settings:
-                rows.append({"factor": factor, "level": level, "settings": settings})
+            optimizer = factor == "optimizer"
+            own = OPTIMIZER_OWN.get(str(level), ()) if optimizer else ()
+            columns = [c for c in varying if not optimizer or uses(level, c)]
+            columns += [c for c in own if c in group and c not in varying]
+            parts = []
+            for c in columns:
+                values = group[c].dropna().unique()
+                if group[c].nunique(dropna=False) == 1:
+                    parts.append(f"{c} {_value(values[0])}")
+                elif optimizer and len(values):  # tuned per combination: its range, as tuned
+                    parts.append(f"{c} {_value(values.min())} – {_value(values.max())} (tuned)")
+            if parts:
+                rows.append({"factor": factor, "level": level, "settings": ", ".join(parts)})
     return pd.DataFrame(rows, columns=["factor", "level", "settings"])
+
+
+def _value(x):
+    return f"{x:g}" if isinstance(x, float) else f"{x}"
 
 
 @dataclass
