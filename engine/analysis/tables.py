@@ -500,7 +500,7 @@ def per_level_settings(runs, factors):
                 values = group[c].dropna().unique()
                 if group[c].nunique(dropna=False) == 1:
                     parts.append(f"{c} {_value(values[0])}")
-                elif optimizer and len(values):  # tuned per combination: its range, as tuned
+                elif optimizer and (c == "lr" or c in own) and len(values):  # tuned per combination: its range
                     parts.append(f"{c} {_value(values.min())} – {_value(values.max())} (tuned)")
             if parts:
                 rows.append({"factor": factor, "level": level, "settings": ", ".join(parts)})
