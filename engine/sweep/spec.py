@@ -263,7 +263,7 @@ def _string(where, value):
 def _number(where, value, kind, test, wording):
     """`value` as `kind` (int or float; ints count as floats, bools as neither)."""
     is_int = isinstance(value, int) and not isinstance(value, bool)
-    if not (is_int or kind is float and isinstance(value, float)) or not test(value):
+    if not (is_int or kind is float and isinstance(value, float)) or not math.isfinite(value) or not test(value):
         raise ValueError(f"{where}: must be {wording}, got {value!r}")
     return kind(value)
 
