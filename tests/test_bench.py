@@ -12,6 +12,7 @@ import pytest
 
 from engine.bench import convergence, references, sizes, throughput
 from engine.cli import main
+from engine.sweep.provenance import cpu, cpu_text
 
 
 def _bench(*argv):
@@ -74,6 +75,10 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     engine = speed[speed["implementation"] == "engine"].set_index(["study", "runs", "epochs"])["seconds_best"]
     engine_time = engine.loc[list(zip(speed["study"], speed["runs"], speed["epochs"]))].to_numpy()
     np.testing.assert_allclose(speed["engine_speedup"], speed["seconds_best"] / engine_time, rtol=1e-5)
+    assert (speed["engine_speedup_lo"] <= speed["engine_speedup_hi"]).all()
+    engine_rows = speed["implementation"] == "engine"
+    assert (speed.loc[engine_rows, ["engine_speedup_lo", "engine_speedup_hi"]] == 1.0).all().all()
+    assert (throughput_csv["cpu"] == cpu_text()).all()
 
 
 @pytest.mark.slow  # `bench all --quick`, once per module
@@ -235,3 +240,22 @@ def test_realjob_measures_the_sweep_afresh_against_the_throughput_job(tmp_path):
         useful = table.loc["sweep, useful work"]
         assert useful["ratio"] == pytest.approx(useful["value"] / table.loc["throughput job", "value"], rel=1e-4)
         assert table.loc["tuning", "value"] > 0 and table.loc["comparison", "value"] > 0
+
+
+def test_the_cpu_is_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text(
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n"
+        "model name\t: AMD EPYC 9R14\nflags\t\t: fpu sse4_2 avx avx2 fma avx512f avx512_bf16\n\n"
+        "processor\t: 1\nvendor_id\t: AuthenticAMD\n"
+    )
+    found = cpu(info)
+    assert found == {
+        "vendor": "AuthenticAMD",
+        "family": "25",
+        "model": "17",
+        "name": "AMD EPYC 9R14",
+        "isa": ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16"],
+    }
+    assert cpu_text(found) == "AuthenticAMD family 25 model 17 (AMD EPYC 9R14; sse4_2 avx avx2 fma avx512f avx512_bf16)"
+    assert cpu(tmp_path / "missing")["name"]  # not Linux: platform's name only

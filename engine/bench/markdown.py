@@ -6,7 +6,7 @@ import numpy as np
 
 from ..analysis.format import epochs_interval, markdown_table, num
 from ..schema import DIVERGED
-from ..sweep.provenance import machine, versions
+from ..sweep.provenance import cpu_text, machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
 from .throughput import FLOAT32_LOSS_RTOL, JOB_LR, LOSS_RTOL, MIN_EPOCHS, REFERENCE_MAX_RUNS
@@ -145,7 +145,7 @@ def throughput_section(table, figure, sizes):
                 f"{r.seconds_best:.3f}",
                 f"{r.seconds_median:.3f}",
                 f"{r.sample_steps_per_s:.3g}",
-                f"{r.engine_speedup:.3g}",
+                f"{r.engine_speedup:.3g} ({r.engine_speedup_lo:.3g}–{r.engine_speedup_hi:.3g})",
                 f"{r.loss_rel_diff:.1e}",
             ]
             for r in rows_of(study).itertuples()
@@ -158,7 +158,7 @@ def throughput_section(table, figure, sizes):
         "best s",
         "median s",
         "sample-steps/s",
-        "time ÷ engine's",
+        "time ÷ engine's (rounds' range)",
         "loss rel. diff.",
     ]
     runs, epochs, samples = sizes.job
@@ -391,7 +391,7 @@ def write_markdown(path, sections, command):
     lines = [
         "# Benchmarks",
         "",
-        f"Produced by `{command}` on {info['platform']} ({info['processor']}, {info['cpus']} CPUs); "
+        f"Produced by `{command}` on {info['platform']}, CPU {cpu_text(info['cpu'])}, {info['cpus']} CPUs; "
         + ", ".join(f"{k} {v}" for k, v in {**versions(), **references.versions()}.items() if v)
         + ".",
         "",

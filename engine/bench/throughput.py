@@ -32,6 +32,7 @@ from ..model.data import make_dataset
 from ..model.initial import initial_params
 from ..model.layout import Layout
 from ..schema import TRAIN_LOSS
+from ..sweep.provenance import cpu_text
 from ..training import train
 from . import references
 from .sizes import FULL, BenchError
@@ -139,6 +140,7 @@ class Timing:
     best: float
     median: float
     loss: np.ndarray
+    rounds: tuple = ()  # seconds of each round's call
 
 
 def measure(trainers, runs, epochs, samples, repeats):
@@ -157,7 +159,7 @@ def measure(trainers, runs, epochs, samples, repeats):
             _, loss = trainer(params0, X, T, epochs, JOB_LR)
             seconds[name].append(time.perf_counter() - start)
             losses[name] = np.asarray(loss, dtype=float)
-    return {name: Timing(min(s), float(np.median(s)), losses[name]) for name, s in seconds.items()}
+    return {name: Timing(min(s), float(np.median(s)), losses[name], tuple(s)) for name, s in seconds.items()}
 
 
 def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
@@ -191,6 +193,9 @@ def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
             "seconds_median": t.median,
             "sample_steps_per_s": runs * epochs * samples / t.best,
             "engine_speedup": t.best / engine.best,
+            # the spread of the same ratio round by round: one call of a shared machine varies
+            "engine_speedup_lo": min(np.divide(t.rounds, engine.rounds)),
+            "engine_speedup_hi": max(np.divide(t.rounds, engine.rounds)),
             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol),
         }
         for name, t in timings.items()
@@ -208,6 +213,8 @@ THROUGHPUT_COLUMNS = [
     "seconds_median",
     "sample_steps_per_s",
     "engine_speedup",
+    "engine_speedup_lo",
+    "engine_speedup_hi",
     "loss_rel_diff",
     "process_s",
     "import_s",
@@ -215,12 +222,13 @@ THROUGHPUT_COLUMNS = [
     "rss_after_import_mb",
     "peak_rss_mb",
     "note",
+    "cpu",  # vendor, family, model and vector extensions of the machine that measured
 ]
 
 
 def throughput_frame(rows):
     counts = {column: "Int64" for column in ("runs", "epochs", "samples", "repeats")}
-    return pd.DataFrame(rows, columns=THROUGHPUT_COLUMNS).astype(counts)
+    return pd.DataFrame(rows, columns=THROUGHPUT_COLUMNS).astype(counts).assign(cpu=cpu_text())
 
 
 # ---------------------------------------------------------------- fresh-process probes

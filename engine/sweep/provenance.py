@@ -21,11 +21,44 @@ def versions():
     return found
 
 
+# The vector extensions that decide how the kernels compile (of /proc/cpuinfo's flags)
+ISA = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl", "avx512_fp16", "avx512_bf16", "amx_tile")
+
+
+def cpu(cpuinfo="/proc/cpuinfo"):
+    """The CPU: vendor, family, model, name and vector extensions (Linux's
+    /proc/cpuinfo; elsewhere only what `platform` says)."""
+    try:
+        with open(cpuinfo) as f:
+            first = f.read().split("\n\n")[0]
+    except OSError:
+        return {"name": platform.processor() or platform.machine()}
+    fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {
+        "vendor": fields.get("vendor_id"),
+        "family": fields.get("cpu family"),
+        "model": fields.get("model"),
+        "name": fields.get("model name", platform.processor() or platform.machine()),
+        "isa": [x for x in ISA if x in flags],
+    }
+
+
+def cpu_text(info=None):
+    """One line naming the CPU, e.g. 'GenuineIntel family 6 model 106 (Intel(R) Xeon(R) ...; avx2 fma avx512f)'."""
+    info = cpu() if info is None else info
+    if "vendor" not in info:
+        return info["name"]
+    return f"{info['vendor']} family {info['family']} model {info['model']} ({info['name']}; {' '.join(info['isa'])})"
+
+
 def machine():
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
+        "cpu": cpu(),
     }
 
 
