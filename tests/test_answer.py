@@ -2,6 +2,7 @@
 intervals, the three verdicts, [analysis] margins, and the report's Answer,
 whose every number is checked against the tables it came from."""
 
+import json
 import re
 
 import numpy as np
@@ -164,6 +165,9 @@ def test_tuned_settings_show_each_optimizer_its_own(tmp_path):
     runs.loc[runs["optimizer"] == "momentum", "momentum"] = np.where(relu, 0.7, 0.6)[runs["optimizer"] == "momentum"]
     runs.loc[runs["optimizer"] == "adam", "beta1"] = np.where(relu, 0.8, 0.5)[runs["optimizer"] == "adam"]
     runs.to_csv(tmp_path / "runs.csv", index=False)
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    manifest["tuning"] = {"factors": ["optimizer", "activation"]}  # what a [tune] section records
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     text = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
     assert "| optimizer | sgd | lr 1.5 – 3 (tuned) |" in text
     assert "| optimizer | momentum | lr 0.75 – 1.5 (tuned), momentum 0.6 – 0.7 (tuned) |" in text

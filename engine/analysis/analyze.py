@@ -2,10 +2,12 @@
 
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from ..schema import REPORT, TRAIN_LOSS
 from ..sweep import spec
+from .effects import effects_table
 from .figures import make_figures
 from .load import load_results
 from .report import text_summary, write_report
@@ -60,7 +62,7 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
             raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} in {results.path / 'runs.csv'}")
     chosen = margins(results.manifest)
-    tables = compute_tables(results, chosen)
+    tables = replace(compute_tables(results), effects=effects_table(results.runs, results.factors, chosen))
     for name, table in tables.files().items():
         table.to_csv(results.path / name, index=False, float_format="%.6g")
     figures = make_figures(results, tables, results.path, run=run)

@@ -479,12 +479,13 @@ def lr_ranges(table):
     return pd.DataFrame(rows)
 
 
-def per_level_settings(runs, factors):
+def per_level_settings(runs, factors, tuned=False):
     """(factor, level, settings text) for the levels of the text factors that
     set something of their own: the settings constant within the level but
     not across the runs, and an optimizer's own hyperparameters ("adam": lr
     0.03, beta1 0.9, beta2 0.999, eps 1e-08), never another optimizer's; a
-    setting tuned per combination shows its range ("lr 0.06 – 0.3 (tuned)")."""
+    setting tuned per combination (tuned: the experiment has a [tune]
+    section) shows its range ("lr 0.06 – 0.3 (tuned)")."""
     varying = level_settings(runs, factors)
     rows = []
     for factor in factors:
@@ -500,7 +501,7 @@ def per_level_settings(runs, factors):
                 values = group[c].dropna().unique()
                 if group[c].nunique(dropna=False) == 1:
                     parts.append(f"{c} {_value(values[0])}")
-                elif optimizer and (c == "lr" or c in own) and len(values):  # tuned per combination: its range
+                elif tuned and optimizer and (c == "lr" or c in own) and len(values):  # its range, as tuned
                     parts.append(f"{c} {_value(values.min())} – {_value(values.max())} (tuned)")
             if parts:
                 rows.append({"factor": factor, "level": level, "settings": ", ".join(parts)})
@@ -534,11 +535,9 @@ class Tables:
         return {name: t for name, t in named.items() if t is not None}
 
 
-def compute_tables(results, margins=None):
-    """Every table of an analysis; margins (metric -> practical margin) for
-    the effects' verdicts, engine.analysis.effects.MARGINS where not given."""
-    from .effects import effects_table  # effects builds on this module's blocks
-
+def compute_tables(results):
+    """The tables of an analysis but effects.csv (engine.analysis.effects,
+    which builds on this module, adds it)."""
     runs, factors = results.runs, results.factors
     lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
     return Tables(
@@ -547,6 +546,5 @@ def compute_tables(results, margins=None):
         paired_comparisons(runs, factors),
         lr,
         lr_ranges(lr) if lr is not None else None,
-        per_level_settings(runs, factors),
-        effects_table(runs, factors, margins),
+        per_level_settings(runs, factors, tuned="tuning" in results.manifest),
     )
