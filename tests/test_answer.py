@@ -185,3 +185,20 @@ def test_tuned_settings_show_each_optimizer_its_own(tmp_path):
     summary = pd.read_csv(tmp_path / ANALYSIS_TABLES["summary"])
     assert summary["momentum"].isna().eq(summary["optimizer"] != "momentum").all()
     assert summary["beta1"].isna().eq(summary["optimizer"] != "adam").all()
+
+
+def test_text_fits_the_experiment(tmp_path):
+    """No sentence about a section, an ε or a seed set the experiment lacks."""
+    # One optimizer, regularisation strengths nested in their labels, no ε.
+    make_results(tmp_path, factors=("regularization",), seeds=range(4))
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    runs["target_loss"] = np.nan
+    runs["converged"] = False
+    runs["epochs_to_target"] = pd.NA
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    text = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
+    assert "\n## Learning-rate" not in text and "learning-rate section" not in text
+    assert "different thing for each optimizer" not in text
+    assert "stopped at ε" not in text and "no target loss ε" in text
+    assert "tuning seeds" not in text  # no [tune]: selection and evaluation seeds only
+    assert "selection seeds" in text

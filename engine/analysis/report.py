@@ -14,7 +14,16 @@ from .effects import BETTER, MARGINS, SAME
 from .figures import INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
-from .tables import GOOD, ZERO_METHOD, level_settings, paired_metrics, pooled_factors, ranked, split_seeds
+from .tables import (
+    GOOD,
+    ZERO_METHOD,
+    level_settings,
+    nested_factors,
+    paired_metrics,
+    pooled_factors,
+    ranked,
+    split_seeds,
+)
 from .tuning import tuning_section
 
 METHODS = Path(__file__).with_name("report_methods.md")
@@ -31,8 +40,9 @@ def captions(hue, facet, target):
             f"Median training loss {by} (line) with the middle half of the runs (band){panels}, "
             "pooled over the other factors and seeds; "
             + ("the dashed line is ε; " if target else "")
-            + "both axes are logarithmic. A run that stopped at ε keeps its last loss and a "
-            "diverged run counts as infinite loss, so the bands do not hide failures.",
+            + "both axes are logarithmic. "
+            + ("A run that stopped at ε keeps its last loss and a " if target else "A ")
+            + "diverged run counts as infinite loss, so the bands do not hide failures.",
         ),
         "epochs_ecdf": (
             "Epochs to ε",
@@ -68,7 +78,7 @@ def captions(hue, facet, target):
             "Learning-rate sensitivity",
             "Success rate and median training loss at stop against the learning rate per "
             "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
-            "tuning seeds), filled markers the good range (success rate at least "
+            "selection seeds), filled markers the good range (success rate at least "
             f"{percent(GOOD)} of the best's).",
         ),
     }
@@ -301,12 +311,19 @@ def _effects_section(results, tables, target):
     if tables.main_effects.empty:
         return []
     rows = [[r["factor"], r["level"], *outcome_cells(r, target)] for r in tables.main_effects.to_dict("records")]
-    left_out = [f for f in results.factors if f not in pooled_factors(results.runs, results.factors)]
-    why = (
-        f" Not pooled: {', '.join(left_out)}, whose levels mean a different thing for each optimizer "
-        "(see the learning-rate section)."
-        if left_out
-        else ""
+    runs, factors = results.runs, results.factors
+    left_out = [f for f in factors if f not in pooled_factors(runs, factors)]
+    # Say what each left-out factor is nested in, and point only at sections that exist.
+    owners = {f: [t for t in factors if f in nested_factors(runs, factors, t)] for f in left_out}
+    why = "".join(
+        f" Not pooled: {f}, "
+        + (
+            f"whose levels differ between the levels of {' and '.join(owners[f])}"
+            if owners[f]
+            else "whose same value is a different step for each optimizer"
+        )
+        + (" (see the learning-rate section)." if f == "lr" and tables.lr_ranges is not None else ".")
+        for f in left_out
     )
     return [
         "## Main effects",
@@ -363,7 +380,7 @@ def _paired_section(tables, target):
         "## Paired comparisons",
         "",
         "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
-        "of its own enters at its best sub-level, chosen on the tuning seeds, and is tested on the "
+        "of its own enters at its best sub-level, chosen on the selection seeds, and is tested on the "
         "evaluation seeds ([paired_tests.csv](paired_tests.csv)). The effect and the verdict against "
         "the practical margin are those of the Answer ([effects.csv](effects.csv)): a significant "
         "test alone names no winner.",
@@ -412,7 +429,7 @@ def _lr_section(tables, target):
         "## Learning-rate sensitivity",
         "",
         "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
-        "the tuning seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
+        "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
         f"whose success rate on the evaluation seeds is at least {percent(GOOD)} of the best's; its "
         "width is in decades (powers of ten) "
         "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
@@ -527,7 +544,7 @@ def text_summary(results, tables, figures, report_path):
             lines.append(line)
     if tables.lr_ranges is not None:
         lines.append(
-            "  best lr (chosen on the tuning seeds): "
+            "  best lr (chosen on the selection seeds): "
             + ", ".join(f"{r['optimizer']} {r['best_lr']:g}" for r in tables.lr_ranges.to_dict("records"))
         )
     order = ranked(tables.summary.drop(columns="rank"))

@@ -9,7 +9,7 @@ Rules the report states (from the constants here and in .stats):
   its mean test accuracy lies inside the 95 % interval of the first group of
   its tie (a difference far inside the intervals decides nothing).
 - **Held-out seeds.** Where a best level is chosen (each optimizer's lr), it is
-  chosen on the tuning seeds (every other seed in sorted order, starting with
+  chosen on the selection seeds (every other seed in sorted order, starting with
   the first) and reported and tested on the evaluation seeds (the others).
 - **Paired tests, per seed.** The seed is the unit of replication: runs that
   share a seed share their initial weights and are strongly correlated.
@@ -313,7 +313,7 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
 
     A level with a sub-axis of its own (nested factors: adam's lrs, each
     regulariser's strengths) enters at its best sub-level (`best_sublevels`,
-    chosen on the tuning seeds) and is tested on the evaluation seeds only.
+    chosen on the selection seeds) and is tested on the evaluation seeds only.
     """
     tables = []
     for factor, chosen, tested, others in compared_levels(runs, factors):
@@ -362,7 +362,7 @@ def compared_levels(runs, factors):
     """Per text factor with two levels or more: (factor, runs, levels, block
     columns), the runs and their (composite) levels that the paired
     comparisons compare. A level with a sub-axis of its own (nested factors)
-    enters at its best sub-level, chosen on the tuning seeds, with the
+    enters at its best sub-level, chosen on the selection seeds, with the
     evaluation seeds' runs only."""
     for factor in factors:
         if pd.api.types.is_numeric_dtype(runs[factor].cat.categories) or runs[factor].nunique() < 2:
