@@ -158,8 +158,9 @@ def answer_section(results, tables, margins):
     if numeric:
         lines += [f"Numeric factors ({', '.join(numeric)}) are not compared pairwise here; see the tables below.", ""]
     lines += [
-        "Effects: level against the level named second, Hodges–Lehmann estimate of the per-seed "
-        f"differences with its {LEVEL:.0%} interval; margins: "
+        "Each effect is \"A against B\": A's epochs or loss as a ratio to B's (below 1: A needs fewer), "
+        "A's accuracy minus B's in points; the Hodges–Lehmann estimate of the per-seed differences "
+        f"with its {LEVEL:.0%} interval. Margins: "
         + "; ".join(margin_text(m, margins[m]) for m in paired_metrics(runs))
         + " (see the methods below).",
         "",
