@@ -5,6 +5,7 @@ import atexit
 import contextlib
 import gc
 import os
+import shlex
 import signal
 import sys
 import time
@@ -247,6 +248,11 @@ def add_sweep_parser(commands):
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar (and, with --analyze, no printed summary)")
     p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what the file will cost (runs, tuning, work, time, memory, disk) and write nothing",
+    )
+    p.add_argument(
         "--analyze",
         action="store_true",
         help="then analyse OUT as nn47 analyze does, in this process (its libraries are loaded already)",
@@ -265,6 +271,8 @@ SWEEP_OPTIONS = {
 
 def cmd_sweep(args):
     from .sweep.driver import SweepInterrupted, check_options  # numba
+    from .sweep.durable import WriteError
+    from .sweep.lock import FolderBusy
     from .sweep.store import ResultsFolderError  # pyarrow
     from .sweep.tune import tune_and_sweep  # numba
 
@@ -273,6 +281,11 @@ def cmd_sweep(args):
         try:
             check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
             experiment = spec.load(args.spec)
+            if args.dry_run:
+                from .sweep.estimate import dry_run
+
+                print("\n".join(dry_run(experiment, args.chunk_runs)))
+                return 0
             out = Path(args.out) if args.out else Path("results") / experiment.name
             *tuning, report = tune_and_sweep(
                 experiment,
@@ -285,9 +298,16 @@ def cmd_sweep(args):
                 chunk_runs=args.chunk_runs,
                 tables=tables,
             )
-        except (spec.SpecError, ResultsFolderError, ValueError) as error:
+        except (spec.SpecError, ResultsFolderError, FolderBusy, ValueError) as error:
             print(f"nn47 sweep: {error}", file=sys.stderr)
             return 2
+        except WriteError as error:  # a full disk: what is saved stays, and the same command goes on from it
+            print(
+                f"nn47 sweep: {error}. The sweep stopped; what it finished is kept in {out}. "
+                f"Free some space, then run the same command again to finish: nn47 {shlex.join(args.argv)}",
+                file=sys.stderr,
+            )
+            return 1
         except KeyboardInterrupt as stop:  # SweepInterrupted once the folder is claimed
             saved = f"; {stop}" if isinstance(stop, SweepInterrupted) else " before any run was trained"
             print(f"\nnn47 sweep: interrupted{saved}", file=sys.stderr)
@@ -367,8 +387,17 @@ def analyze_folder(path, run=None, quiet=False):
     # At exit Python collects the objects of every module it loaded, pandas' and matplotlib's, a
     # noticeable share of a short analysis. The process ends anyway: freeze them first.
     atexit.register(gc.freeze)
+    from .sweep.lock import LOCK, holder
     from .sweep.store import unfinished  # pyarrow
 
+    pid = holder(path)
+    if pid is not None:
+        print(
+            f"nn47 analyze: {path} is being swept (pid {pid} holds {Path(path) / LOCK}): "
+            f"its tables are not final; analyse it when the sweep has ended",
+            file=sys.stderr,
+        )
+        return 2
     message = unfinished(path)
     if message:
         print(f"nn47 analyze: {message}", file=sys.stderr)
@@ -412,6 +441,7 @@ def main(argv=None):
     add_workbook_parser(commands)
     add_trace_parser(commands)
     args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)  # the command, to repeat in messages
     try:
         return args.run(args)
     except ValueError as error:

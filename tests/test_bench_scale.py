@@ -2,6 +2,7 @@
 processes and the table, figure and section agree with what is on disk.
 No timing is asserted."""
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from engine.bench import scale
+from engine.bench.sizes import QUICK, BenchError
 from engine.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -38,3 +40,16 @@ def test_quick_scale_benchmark(tmp_path, capsys):
     assert (tmp_path / "scale.png").stat().st_size > 10_000
     section = "\n".join(scale.scale_section(table, "scale.png"))
     assert "| 1,008 |" in section and "](scale.png)" in section
+
+
+@pytest.mark.slow
+def test_the_scale_study_run_twice_in_one_folder_trains_again(tmp_path):
+    sizes = dataclasses.replace(QUICK, scale_runs=(24,))
+    first, second = (scale.scale_table(tmp_path, sizes) for _ in range(2))
+    assert (first["train_s"] > 0).all() and (second["train_s"] > 0).all()  # was 0 the second time: all resumed
+
+
+def test_a_zero_time_is_an_error_naming_the_study(tmp_path, monkeypatch):
+    monkeypatch.setattr(scale, "fresh", lambda script, *args: {"train_s": 0.0, "write_s": 0.1})
+    with pytest.raises(BenchError, match="scale: the sweep of 24 runs .* measured train_s = 0.0"):
+        scale.scale_row(24, tmp_path)

@@ -9,6 +9,7 @@ The grid of experiments/scale.toml (24 configurations of short runs: at most
 
 import json
 import math
+import shutil
 import subprocess
 import sys
 import time
@@ -99,13 +100,19 @@ def scale_row(target, out):
     seeds = math.ceil(target / CONFIGS)
     runs = seeds * CONFIGS
     folder = out / f"scale-{runs}"
-    folder.mkdir(parents=True, exist_ok=True)
+    # a fresh folder each time: a sweep resumes a finished one and would train nothing (train_s = 0)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     experiment = folder.parent / f"scale-{runs}.toml"
     experiment.write_text(grid(seeds))
     tables = ("runs", "curves", "params")
+    sweep = fresh(SWEEP, experiment, folder)
+    for column in ("train_s", "write_s"):
+        if not sweep[column] > 0:  # the table divides by them
+            raise BenchError(f"scale: the sweep of {runs:,} runs in {folder} measured {column} = {sweep[column]}")
     return {
         "runs": runs,
-        **fresh(SWEEP, experiment, folder),
+        **sweep,
         **fresh(ANALYZE, folder),
         **{f"{f}_bytes": sum((folder / f"{t}.{f}").stat().st_size for t in tables) for f in ("csv", "parquet")},
         "shard_bytes": sum(path.stat().st_size for path in (folder / "chunks").glob("chunk-*")),

@@ -28,6 +28,8 @@ from ..model.layout import Layout
 from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
+from .durable import make_folder
+from .lock import hold
 from .spec import Experiment
 from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_table
 
@@ -250,10 +252,18 @@ def sweep(
     Returns
     -------
     SweepReport. Raises SweepInterrupted (a KeyboardInterrupt) on Ctrl-C,
-    with the finished chunks saved.
+    with the finished chunks saved; lock.FolderBusy when another process
+    sweeps into `out`; durable.WriteError when a file cannot be written.
     """
     tables = tuple(tables)
     check_options(jobs, backend, scheduler, chunk_runs, tables)
+    make_folder(out)
+    with hold(out):
+        return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs)
+
+
+def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs):
+    """sweep() with `out` locked."""
     store = Store(out, shard_schema(Layout().names, validation=experiment.data.get("n_val", 0) > 0))
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)

@@ -1,7 +1,12 @@
 """The results folder: one shard per finished chunk, the consolidated tables,
-and the manifest. Every file appears whole or not at all (written to a
-temporary name, then renamed), so a killed sweep leaves only finished
-chunks behind, and a re-run finishes the rest.
+and the manifest. Every file appears whole or not at all, and stays whole
+after a power cut (written to a temporary name, fsynced, renamed, its folder
+fsynced: engine.sweep.durable), so a killed sweep leaves only finished
+chunks behind, and a re-run finishes the rest. The manifest's "written"
+lists the tables and their sizes once they are all on disk (null while a
+sweep is unfinished). A write that fails (a full disk) raises WriteError
+naming the file; the finished chunks stay, and the same command finishes
+the sweep once there is room.
 
     results/NAME/manifest.json   the experiment, its hash, versions, machine, sweep options
     results/NAME/chunks/         one Arrow IPC file per finished chunk, named by the chunk's id
@@ -20,10 +25,9 @@ shard that cannot be read, belongs to another experiment or kernel version,
 or has other columns is named and its chunk trained again.
 """
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -46,6 +50,7 @@ from ..schema import (
     table_file,
 )
 from . import csvtext
+from .durable import make_folder, publish, temporary, write_atomic, write_error
 from .provenance import manifest_of
 
 CHUNK_RUNS = 512  # runs per kernel call (default): four blocks of 128 lanes
@@ -63,34 +68,6 @@ class ResultsFolderError(RuntimeError):
 
 class ShardError(ValueError):
     """A file in chunks/ that is not a finished shard of this chunk; the message names it and says why."""
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp makes 0600
-
-
-def temporary(path):
-    """A new temporary file beside `path` (hidden, .tmp), for write-then-rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, FILE_MODE)
-    return Path(tmp)
-
-
-def write_atomic(path, write):
-    """Call write(tmp_path), then rename tmp_path to path (atomic on POSIX)."""
-    tmp = temporary(path)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def shard_key(experiment):
@@ -129,6 +106,7 @@ class Store:
         self.schema = schema
         self.rejected = []  # (shard path, message) of files found unfit, in the order met
         self._paths = {}  # chunk id -> shard path (hashing a chunk's runs is not free)
+        self.manifest = None  # what claim() wrote
 
     def claim(self, experiment, overwrite=False, **options):
         """Make the folder this experiment's: refuse one that holds another
@@ -155,12 +133,14 @@ class Store:
             self.clear()
         self.key = shard_key(experiment)
         self._paths = {}
-        self.chunks.mkdir(parents=True, exist_ok=True)
+        make_folder(self.chunks)
         self.remove_temporaries()  # what a killed writer left
-        write_atomic(
-            manifest,
-            lambda tmp: Path(tmp).write_text(json.dumps({**manifest_of(experiment), "sweep": options}, indent=2)),
-        )
+        self.manifest = {**manifest_of(experiment), "sweep": options, "written": None}
+        self.write_manifest()
+
+    def write_manifest(self):
+        text = json.dumps(self.manifest, indent=2)
+        write_atomic(self.folder / MANIFEST, lambda tmp: Path(tmp).write_text(text), lambda: len(text))
 
     def clear(self):
         """Remove what nn47 wrote here (shards, tables, chunks.csv, the
@@ -243,19 +223,30 @@ class Store:
         }
         table = table.replace_schema_metadata(metadata)
 
-        def write(tmp):
-            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        def write(sink):
+            with pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
 
-        write_atomic(self.shard(chunk), write)
+        def size():  # for the message of a full disk: the bytes the file takes, counted
+            write(counter := pa.MockOutputStream())
+            return counter.size()
+
+        def write_file(tmp):
+            with pa.OSFile(str(tmp), "wb") as sink:
+                write(sink)
+
+        write_atomic(self.shard(chunk), write_file, size)
 
     def consolidate(self, chunks, configs, formats=FORMATS, keep_runs=False):
         """Stream the chunks' shards, in (config, seed) order, into the tables
         in `formats`, a batch of runs at a time; runs get every setting of
         their configuration (configs: one row per config, in config order).
-        Shards of no chunk here and tables of formats not chosen are removed.
-        Returns the runs table as a DataFrame if keep_runs, else None."""
+        Shards of no chunk here and tables of formats not chosen are removed;
+        then the manifest lists the tables written. A full disk raises
+        WriteError naming the table and about how much it needs. Returns the
+        runs table as a DataFrame if keep_runs, else None."""
         tables = TableFiles(self.folder, formats, keep_runs)
+        done, total = 0, sum(len(c.seeds) for c in chunks)
         shards, seconds, lane_epochs = OrderedDict(), {}, {}
         try:
             settings = configs.drop(columns="config")
@@ -275,9 +266,10 @@ class Store:
                 size += stop - start
                 if size >= BATCH_RUNS:
                     tables.write(pa.concat_tables(batch).combine_chunks(), settings_text, settings_arrow)
-                    batch, size = [], 0
+                    batch, done, size = [], done + size, 0
             if batch:
                 tables.write(pa.concat_tables(batch).combine_chunks(), settings_text, settings_arrow)
+                done, size = done + size, 0
             shards.clear()
             per_chunk = pd.DataFrame(
                 {
@@ -289,6 +281,10 @@ class Store:
             )
             tables.finish()
             write_atomic(self.folder / CHUNK_TIMES, lambda tmp: per_chunk.to_csv(tmp, index=False))
+        except OSError as error:
+            # what the tables took for the runs written so far, scaled to all runs
+            needed = tables.size() * total // max(done + size, 1)
+            raise write_error(tables.current, error, needed) from None
         finally:
             tables.discard()
         for table in TABLES:
@@ -296,6 +292,10 @@ class Store:
                 (self.folder / table_file(table, other)).unlink(missing_ok=True)
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
+        names = [table_file(t, f) for t in TABLES for f in formats] + [CHUNK_TIMES]
+        if self.manifest is not None:
+            self.manifest["written"] = {name: (self.folder / name).stat().st_size for name in names}
+            self.write_manifest()
         return None if tables.runs is None else pa.concat_tables(tables.runs).to_pandas()
 
     def saved_runs(self):
@@ -331,6 +331,7 @@ class TableFiles:
         self.folder, self.formats = Path(folder), formats
         self.runs = [] if keep_runs else None  # the runs table's batches, kept in memory when asked
         self.tmp = {}  # final path -> temporary path
+        self.current = self.folder  # the table being written (named by a failed write)
         self.csv = {}  # table -> open file
         self.parquet = {}  # table -> RowGroups
 
@@ -368,37 +369,49 @@ class TableFiles:
 
     def _path(self, name):
         path = self.folder / name
+        self.current = path
         if path not in self.tmp:
             self.tmp[path] = temporary(path)
         return self.tmp[path]
 
     def _csv(self, table, columns, arrays):
+        path = self._path(table_file(table, "csv"))
         if table not in self.csv:
-            self.csv[table] = open(self._path(table_file(table, "csv")), "wb")
+            self.csv[table] = open(path, "wb")
             self.csv[table].write(csvtext.header(columns))
         csvtext.write_rows(self.csv[table], arrays)
 
     def _parquet(self, table, rows):
+        path = self._path(table_file(table, "parquet"))
         if table not in self.parquet:
-            self.parquet[table] = RowGroups(self._path(table_file(table, "parquet")), rows.schema)
+            self.parquet[table] = RowGroups(path, rows.schema)
         self.parquet[table].write(rows)
 
     def finish(self):
-        """Close every file and rename each into place."""
-        for file in self.csv.values():
+        """Close every file and publish each (engine.sweep.durable)."""
+        for table, file in self.csv.items():
+            self.current = self.folder / table_file(table, "csv")
             file.close()
-        for groups in self.parquet.values():
+        for table, groups in self.parquet.items():
+            self.current = self.folder / table_file(table, "parquet")
             groups.close()
         for path, tmp in self.tmp.items():
-            os.replace(tmp, path)
+            publish(tmp, path)
         self.tmp.clear()
 
+    def size(self):
+        """Bytes in the temporary files so far."""
+        return sum(tmp.stat().st_size for tmp in self.tmp.values() if tmp.exists())
+
     def discard(self):
-        """Remove the temporary files of an unfinished consolidation."""
+        """Remove the temporary files of an unfinished consolidation (closing
+        a file on a full disk fails again: it has been reported once)."""
         for file in self.csv.values():
-            file.close()
+            with contextlib.suppress(OSError):
+                file.close()
         for groups in self.parquet.values():
-            groups.abandon()
+            with contextlib.suppress(OSError):
+                groups.abandon()
         for tmp in self.tmp.values():
             tmp.unlink(missing_ok=True)
 
@@ -432,15 +445,25 @@ class RowGroups:
             self.writer.close()
 
 
+def complete(folder, manifest):
+    """Whether the tables the manifest lists as written are there, of the sizes
+    listed (a folder of an older version lists none: its runs table tells)."""
+    if "written" not in manifest:
+        return any((folder / table_file("runs", f)).exists() for f in FORMATS)
+    written = manifest["written"] or {}
+    sizes = {name: (folder / name).stat().st_size for name in written if (folder / name).exists()}
+    return bool(written) and sizes == written
+
+
 def unfinished(folder):
     """A message with the command that finishes the sweep in `folder`, when
-    it holds a sweep's manifest but no tables yet; None otherwise."""
+    it holds a sweep's manifest whose tables are not all written; None otherwise."""
     folder = Path(folder)
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or any((folder / table_file("runs", f)).exists() for f in FORMATS):
+    if not isinstance(manifest, dict) or complete(folder, manifest):
         return None
     options = manifest.get("sweep", {})
     command = f"nn47 sweep {manifest.get('spec', 'EXPERIMENT.toml')} --out {folder}"
@@ -451,5 +474,5 @@ def unfinished(folder):
     saved = Store(folder).saved_runs()
     return (
         f"{folder}: the sweep is unfinished ({saved} of {manifest.get('n_runs', '?')} runs saved in "
-        f"{folder / 'chunks'}, no runs table yet); finish it with: {command}"
+        f"{folder / 'chunks'}, its tables not all written); finish it with: {command}"
     )

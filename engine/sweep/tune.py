@@ -25,6 +25,8 @@ import pandas as pd
 
 from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from . import driver
+from .durable import make_folder
+from .lock import hold
 from .search import order, rung_epochs, rungs, samples, survivors
 from .store import Store, write_atomic
 
@@ -44,6 +46,13 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     it stops at the first sweep with failed chunks (run again to finish).
     """
     out = Path(out)
+    make_folder(out)
+    with hold(out):  # the rungs and the comparison sweep inside it
+        return locked_sweep(experiment, out, overwrite, options)
+
+
+def locked_sweep(experiment, out, overwrite, options):
+    """sweep() with `out` locked."""
     if experiment.tune is None:
         report = driver.sweep(experiment, out, overwrite=overwrite, **options)
         if not report.failures:  # a folder overwritten by an untuned experiment keeps no old tuning
