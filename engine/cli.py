@@ -246,7 +246,7 @@ def add_sweep_parser(commands):
     p.add_argument(
         "--tables", default="csv,parquet", help="formats of the tables, comma-separated: csv, parquet (default: both)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (and, with --analyze, no printed summary)")
     p.add_argument(
         "--dry-run",
         action="store_true",

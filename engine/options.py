@@ -6,6 +6,7 @@ error, before anything is compiled or run.
 """
 
 import difflib
+import math
 import numbers
 
 INITS = ("xavier", "he", "std0.01")
@@ -138,9 +139,31 @@ INTEGER_SETTINGS = {"epochs", "batch_size", "lr_step"}
 _OPTIONAL = {"batch_size", "target_loss"}
 
 
+# Names other libraries use for a setting: difflib finds typos, not these.
+ALIASES = {
+    "learning_rate": "lr",
+    "eta": "lr",
+    "step_size": "lr",
+    "n_epochs": "epochs",
+    "num_epochs": "epochs",
+    "max_epochs": "epochs",
+    "minibatch_size": "batch_size",
+    "batchsize": "batch_size",
+    "l2": "weight_decay",
+    "wd": "weight_decay",
+    "epsilon": "eps",
+    "beta_1": "beta1",
+    "beta_2": "beta2",
+    "target": "target_loss",
+    "activation_function": "activation",
+    "initializer": "init",
+}
+
+
 def unknown_key(kind, key, allowed):
     """The ValueError for a key that is not one of `allowed` (closest one named)."""
-    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    alias = ALIASES.get(str(key).lower())
+    close = [alias] if alias in allowed else difflib.get_close_matches(str(key), list(allowed), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return ValueError(f"{kind}: unknown key {key!r}; allowed: {', '.join(allowed)}{hint}")
 
@@ -178,6 +201,8 @@ def check_setting(key, value):
     test, wording = _RANGES[key]
     is_int = isinstance(value, int) and not isinstance(value, bool)
     is_number = is_int or isinstance(value, float)
+    if is_number and not math.isfinite(value):  # inf passes "> 0" and trains to nan
+        raise ValueError(f"{key}: must be finite ({wording}), got {value!r}")
     if key in INTEGER_SETTINGS and not is_int or not is_number or not test(value):
         raise ValueError(f"{key}: must be {wording}, got {value!r}")
     return int(value) if key in INTEGER_SETTINGS else float(value)

@@ -27,6 +27,7 @@ ANALYSIS_TABLES = {
     "summary": "summary.csv",
     "main_effects": "main_effects.csv",
     "paired_tests": "paired_tests.csv",
+    "effects": "effects.csv",
     "lr_sensitivity": "lr_sensitivity.csv",
     "lr_ranges": "lr_ranges.csv",
 }

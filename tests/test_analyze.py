@@ -414,7 +414,7 @@ def test_analyze_writes_tables_and_prints_summary(tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == 12 and summary.columns[:3].tolist() == ["config", "optimizer", "lr"]
     out = capsys.readouterr().out
-    assert "demo: 24 runs" in out and "best lr (chosen on the tuning seeds): sgd 0.1" in out
+    assert "demo: 24 runs" in out and "best lr (chosen on the selection seeds): sgd 0.1" in out
     assert "report.md" in out
     assert "best: config 8 (optimizer adam, lr 0.001)" in out
 

@@ -52,6 +52,10 @@ def test_bad_values_are_named(capsys):
         (["--batch-size", "1000"], "batch_size: 1000 is larger than the training set (--n-train = 32)"),
         (["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
         (["--n-train", "0"], "n_train: must be an integer >= 1, got 0"),
+        # inf passed "> 0" and trained to nan weights with exit status 0
+        (["--lr", "inf"], "lr: must be finite (a number > 0), got inf"),
+        (["--lr", "nan"], "lr: must be finite (a number > 0), got nan"),
+        (["--flip", "1.5"], "flip: must be a probability in [0, 1], got 1.5"),
     ],
 )
 def test_train_checks_as_experiment_files_do(args, message, capsys):
@@ -92,3 +96,11 @@ def test_help_and_the_parsers_load_no_numba():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "False"
+
+
+def test_sweep_quiet_says_it_hides_the_summary_too(capsys):
+    """--quiet also silences --analyze's printed summary (analyze_folder(quiet=...))."""
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--quiet no progress bar (and, with --analyze, no printed summary)" in help_text

@@ -248,6 +248,10 @@ ERRORS = {
     "data noise type": ('seeds = 1\n[data]\nnoise = "a"\n', ["[data] noise", "got 'a'"]),
     "data seed": ("seeds = 1\n[data]\nseed = -1\n", ["[data] seed", ">= 0", "got -1"]),
     "settings unknown": ("seeds = 1\n[settings]\nlrr = 0.1\n", ["[settings]", "'lrr'", "did you mean 'lr'"]),
+    "settings alias": ("seeds = 1\n[settings]\nlearning_rate = 0.5\n", ["'learning_rate'", "did you mean 'lr'?"]),
+    "settings alias epochs": ("seeds = 1\n[settings]\nn_epochs = 5\n", ["'n_epochs'", "did you mean 'epochs'?"]),
+    "settings inf": ("seeds = 1\n[settings]\nlr = inf\n", ["[settings] lr: must be finite", "got inf"]),
+    "data inf": ("seeds = 1\n[data]\nnoise = inf\n", ["[data] noise: must be", "got inf"]),
     "settings lr zero": ("seeds = 1\n[settings]\nlr = 0\n", ["[settings] lr", "> 0", "got 0"]),
     "settings list": ("seeds = 1\n[settings]\nlr = [0.1]\n", ["[settings] lr", "[factors]"]),
     "settings unknown value": (

@@ -1,9 +1,13 @@
 """`analyze`: a results folder in, its tables, figures and report.md out."""
 
 import os
+import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from ..schema import REPORT, TRAIN_LOSS
+from ..sweep import spec
+from .effects import effects_table
 from .figures import make_figures
 from .load import load_results
 from .report import text_summary, write_report
@@ -19,6 +23,18 @@ def parse_run(run):
         return int(parts[0]), int(parts[1])
     config, seed = run
     return int(config), int(seed)
+
+
+def margins(manifest):
+    """The practical margins the experiment file sets under [analysis] (its
+    copy in the manifest), checked as the sweep checks them."""
+    text = manifest.get("spec_text")
+    if not text:
+        return {}
+    try:
+        return spec.margins(tomllib.loads(text).get("analysis", {}))
+    except ValueError as e:
+        raise ValueError(f"{manifest.get('spec', 'experiment file')}: {e}") from None
 
 
 def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None, quiet: bool = False) -> Path:
@@ -45,11 +61,12 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
             raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} in {results.path / 'runs.csv'}")
-    tables = compute_tables(results)
+    chosen = margins(results.manifest)
+    tables = replace(compute_tables(results), effects=effects_table(results.runs, results.factors, chosen))
     for name, table in tables.files().items():
         table.to_csv(results.path / name, index=False, float_format="%.6g")
     figures = make_figures(results, tables, results.path, run=run)
-    report_path = write_report(results, tables, figures, results.path / REPORT)
+    report_path = write_report(results, tables, figures, results.path / REPORT, chosen)
     if not quiet:
         print(text_summary(results, tables, figures, report_path))
     return report_path

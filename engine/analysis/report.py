@@ -9,10 +9,21 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
+from .answer import answer_section, effect_text, margin_text
+from .effects import BETTER, MARGINS, SAME
 from .figures import INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
-from .tables import GOOD, ZERO_METHOD, level_settings, pooled_factors, ranked, split_seeds
+from .tables import (
+    GOOD,
+    ZERO_METHOD,
+    level_settings,
+    nested_factors,
+    paired_metrics,
+    pooled_factors,
+    ranked,
+    split_seeds,
+)
 from .tuning import tuning_section
 
 METHODS = Path(__file__).with_name("report_methods.md")
@@ -29,8 +40,9 @@ def captions(hue, facet, target):
             f"Median training loss {by} (line) with the middle half of the runs (band){panels}, "
             "pooled over the other factors and seeds; "
             + ("the dashed line is ε; " if target else "")
-            + "both axes are logarithmic. A run that stopped at ε keeps its last loss and a "
-            "diverged run counts as infinite loss, so the bands do not hide failures.",
+            + "both axes are logarithmic. "
+            + ("A run that stopped at ε keeps its last loss and a " if target else "A ")
+            + "diverged run counts as infinite loss, so the bands do not hide failures.",
         ),
         "epochs_ecdf": (
             "Epochs to ε",
@@ -66,7 +78,7 @@ def captions(hue, facet, target):
             "Learning-rate sensitivity",
             "Success rate and median training loss at stop against the learning rate per "
             "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
-            "tuning seeds), filled markers the good range (success rate at least "
+            "selection seeds), filled markers the good range (success rate at least "
             f"{percent(GOOD)} of the best's).",
         ),
     }
@@ -195,7 +207,7 @@ def _seed_list(seeds):
     )
 
 
-def _methods(results):
+def _methods(results, margins):
     runs = results.runs
     target = has_target(runs)
     tuning, evaluation = split_seeds(runs)
@@ -244,6 +256,7 @@ def _methods(results):
         zero_method=ZERO_METHOD,
         loss_name=loss_name,
         loss_note=loss_note,
+        margins="; ".join(margin_text(m, margins[m]) for m in paired_metrics(runs)),
     )
     # The template wraps its bullets; one line per bullet reads the same and diffs better.
     return [re.sub(r"\n +", " ", text).replace("  ", " ").rstrip(), ""]
@@ -275,7 +288,8 @@ def _summary_section(results, tables, target):
 
 
 def _setting(value):
-    return f"{value:g}" if isinstance(value, float) else value
+    # "–": a setting the configuration's optimizer does not read
+    return "–" if missing(value) else f"{value:g}" if isinstance(value, float) else value
 
 
 def _settings_section(tables):
@@ -297,12 +311,19 @@ def _effects_section(results, tables, target):
     if tables.main_effects.empty:
         return []
     rows = [[r["factor"], r["level"], *outcome_cells(r, target)] for r in tables.main_effects.to_dict("records")]
-    left_out = [f for f in results.factors if f not in pooled_factors(results.runs, results.factors)]
-    why = (
-        f" Not pooled: {', '.join(left_out)}, whose levels mean a different thing for each optimizer "
-        "(see the learning-rate section)."
-        if left_out
-        else ""
+    runs, factors = results.runs, results.factors
+    left_out = [f for f in factors if f not in pooled_factors(runs, factors)]
+    # Say what each left-out factor is nested in, and point only at sections that exist.
+    owners = {f: [t for t in factors if f in nested_factors(runs, factors, t)] for f in left_out}
+    why = "".join(
+        f" Not pooled: {f}, "
+        + (
+            f"whose levels differ between the levels of {' and '.join(owners[f])}"
+            if owners[f]
+            else "whose same value is a different step for each optimizer"
+        )
+        + (" (see the learning-rate section)." if f == "lr" and tables.lr_ranges is not None else ".")
+        for f in left_out
     )
     return [
         "## Main effects",
@@ -328,9 +349,15 @@ def _paired_section(tables, target):
     if paired.empty:
         return []
     names = metric_names(target)
+    effects = tables.effects.to_dict("records")  # row for row the pairs of paired
 
-    def verdict(r):
-        return (r["winner"] or "–") + (f" ({r['note']})" if r["note"] else "")
+    def verdict(r, e):
+        # A significant winner is named only where the effect clears the practical margin.
+        if e["verdict"] == SAME:
+            return SAME
+        if e["verdict"] == BETTER:
+            return e["better"] + (f" ({r['note']})" if r["note"] and r["winner"] == e["better"] else "")
+        return e["verdict"] + (f" (significant: {r['winner']})" if r["winner"] else "")
 
     rows = [
         [
@@ -344,16 +371,19 @@ def _paired_section(tables, target):
             _signed(r["effect_size"]),
             _p(r["p_value"]),
             _p(r["p_holm"]),
-            verdict(r),
+            effect_text(e["metric"], e["estimate"], e["lo"], e["hi"]),
+            verdict(r, e),
         ]
-        for r in paired.to_dict("records")
+        for r, e in zip(paired.to_dict("records"), effects)
     ]
     return [
         "## Paired comparisons",
         "",
         "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
-        "of its own enters at its best sub-level, chosen on the tuning seeds, and is tested on the "
-        "evaluation seeds ([paired_tests.csv](paired_tests.csv)).",
+        "of its own enters at its best sub-level, chosen on the selection seeds, and is tested on the "
+        "evaluation seeds ([paired_tests.csv](paired_tests.csv)). The effect and the verdict against "
+        "the practical margin are those of the Answer ([effects.csv](effects.csv)): a significant "
+        "test alone names no winner.",
         "",
         markdown_table(
             [
@@ -367,7 +397,8 @@ def _paired_section(tables, target):
                 "effect r",
                 "p",
                 "p (Holm)",
-                "winner",
+                f"effect first vs second [{_ci_label()}]",
+                "verdict",
             ],
             rows,
         ),
@@ -398,7 +429,7 @@ def _lr_section(tables, target):
         "## Learning-rate sensitivity",
         "",
         "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
-        "the tuning seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
+        "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
         f"whose success rate on the evaluation seeds is at least {percent(GOOD)} of the best's; its "
         "width is in decades (powers of ten) "
         "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
@@ -451,14 +482,16 @@ def _footer(results):
     ]
 
 
-def write_report(results, tables, figures, path):
+def write_report(results, tables, figures, path, margins=None):
     """Write the report at path and return path."""
     target = has_target(results.runs)
     lines = [f"# Results: {results.experiment}", "", _experiment(results), ""]
+    margins = MARGINS | (margins or {})
+    lines += answer_section(results, tables, margins)
     notes = results.notes + [f"Figure not drawn ({FIGURES[k]}): {why}." for k, why in figures.skipped.items()]
     if notes:
         lines += ["**Notes**", "", *(f"- {n}" for n in notes), ""]
-    lines += _methods(results)
+    lines += _methods(results, margins)
     lines += tuning_section(results.path, figures.drawn.get("tuning"))
     lines += _summary_section(results, tables, target)
     lines += _settings_section(tables)
@@ -472,17 +505,16 @@ def write_report(results, tables, figures, path):
     return path
 
 
-def _verdicts(paired, metric, verb):
-    """One printed line of the paired tests' winners for a metric, or None."""
-    winners = paired[(paired["winner"] != "") & (paired["metric"] == metric)]
+def _verdicts(effects, metric, verb):
+    """One printed line of the levels better by more than the margin on a metric, or None."""
+    winners = effects[(effects["verdict"] == BETTER) & (effects["metric"] == metric)]
     if not len(winners):
         return None
     wins = ", ".join(
-        f"{r['winner']} > {r['level_a'] if r['winner'] == r['level_b'] else r['level_b']}"
-        + (f" ({r['note']})" if r["note"] else "")
+        f"{r['better']} > {r['level_a'] if r['better'] == r['level_b'] else r['level_b']}"
         for r in winners.to_dict("records")
     )
-    return f"  {verb} (per seed, Holm p < {ALPHA:g}): {wins}"
+    return f"  {verb} (per seed, by more than the margin): {wins}"
 
 
 def text_summary(results, tables, figures, report_path):
@@ -507,12 +539,12 @@ def text_summary(results, tables, figures, report_path):
         (TEST_ACC, "higher test accuracy"),
         (TRAIN_LOSS, "lower final train loss"),
     ):
-        line = _verdicts(tables.paired, metric, verb)
+        line = _verdicts(tables.effects, metric, verb)
         if line:
             lines.append(line)
     if tables.lr_ranges is not None:
         lines.append(
-            "  best lr (chosen on the tuning seeds): "
+            "  best lr (chosen on the selection seeds): "
             + ", ".join(f"{r['optimizer']} {r['best_lr']:g}" for r in tables.lr_ranges.to_dict("records"))
         )
     order = ranked(tables.summary.drop(columns="rank"))

@@ -9,7 +9,7 @@ Rules the report states (from the constants here and in .stats):
   its mean test accuracy lies inside the 95 % interval of the first group of
   its tie (a difference far inside the intervals decides nothing).
 - **Held-out seeds.** Where a best level is chosen (each optimizer's lr), it is
-  chosen on the tuning seeds (every other seed in sorted order, starting with
+  chosen on the selection seeds (every other seed in sorted order, starting with
   the first) and reported and tested on the evaluation seeds (the others).
 - **Paired tests, per seed.** The seed is the unit of replication: runs that
   share a seed share their initial weights and are strongly correlated.
@@ -138,12 +138,28 @@ def summary_table(runs, factors):
     `rank` under the rule for "best"."""
     settings = level_settings(runs, factors)
     rows = [
-        {"config": config, **{f: group[f].iloc[0] for f in factors + settings}, **describe(group)}
+        {"config": config, **{f: own_setting(group, f) for f in factors + settings}, **describe(group)}
         for config, group in runs.groupby("config", sort=True)
     ]
     table = pd.DataFrame(rows)
     table["rank"] = rank(table).reindex(table.index)
     return _with_levels(table, runs, factors)
+
+
+# Every optimizer's own hyperparameters: a column another optimizer never reads.
+HYPERPARAMETERS = {c for own in OPTIMIZER_OWN.values() for c in own}
+
+
+def uses(optimizer, column):
+    """Whether an optimizer reads a setting column (lr and the others: yes)."""
+    return column not in HYPERPARAMETERS or column in OPTIMIZER_OWN.get(str(optimizer), ())
+
+
+def own_setting(group, column):
+    """The value of a column in a configuration's runs, NaN where its optimizer
+    does not read it (momentum on an adam row)."""
+    value = group[column].iloc[0]
+    return value if "optimizer" not in group or uses(group["optimizer"].iloc[0], column) else np.nan
 
 
 def pooled_factors(runs, factors):
@@ -203,7 +219,7 @@ def paired_metrics(runs):
     return metrics
 
 
-def _paired_values(runs, metric):
+def paired_values(runs, metric):
     """The metric per run, oriented so that larger is better, ready for pairing.
     Censored epochs become the budget + 1 (ties when neither run reached ε);
     NaN (a diverged run's loss or accuracy) drops that pair."""
@@ -297,25 +313,12 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
 
     A level with a sub-axis of its own (nested factors: adam's lrs, each
     regulariser's strengths) enters at its best sub-level (`best_sublevels`,
-    chosen on the tuning seeds) and is tested on the evaluation seeds only.
+    chosen on the selection seeds) and is tested on the evaluation seeds only.
     """
     tables = []
-    for factor in factors:
-        if pd.api.types.is_numeric_dtype(runs[factor].cat.categories) or runs[factor].nunique() < 2:
-            continue
-        nested = nested_factors(runs, factors, factor)
-        others = [f for f in factors if f != factor and f not in nested] + ["seed"]
-        levels = pd.Series(composite_levels(runs, factor, nested), index=runs.index)
-        chosen, tested = runs, levels
-        if nested:
-            tuning, evaluation = split_seeds(runs)
-            best = best_sublevels(runs, factor, levels, tuning)
-            keep = evaluation & levels.isin(best).to_numpy()
-            chosen, tested = runs[keep], levels[keep]
+    for factor, chosen, tested, others in compared_levels(runs, factors):
         for metric in paired_metrics(runs):
-            values = chosen.assign(_x=_paired_values(chosen, metric), _level=tested)
-            # One row per block; mean() only guards against factors that miss a setting.
-            wide = values.groupby(others + ["_level"], observed=True)["_x"].mean().unstack("_level")
+            wide = blocks(chosen, tested, others, paired_values(chosen, metric))
             rows = [_paired_row(factor, metric, a, b, wide) for a, b in combinations(wide.columns, 2)]
             table = pd.DataFrame(rows)
             table["p_holm"] = holm(table["p_value"])
@@ -353,6 +356,35 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
         "note",
     ]
     return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+
+
+def compared_levels(runs, factors):
+    """Per text factor with two levels or more: (factor, runs, levels, block
+    columns), the runs and their (composite) levels that the paired
+    comparisons compare. A level with a sub-axis of its own (nested factors)
+    enters at its best sub-level, chosen on the selection seeds, with the
+    evaluation seeds' runs only."""
+    for factor in factors:
+        if pd.api.types.is_numeric_dtype(runs[factor].cat.categories) or runs[factor].nunique() < 2:
+            continue
+        nested = nested_factors(runs, factors, factor)
+        others = [f for f in factors if f != factor and f not in nested] + ["seed"]
+        levels = pd.Series(composite_levels(runs, factor, nested), index=runs.index)
+        chosen, tested = runs, levels
+        if nested:
+            tuning, evaluation = split_seeds(runs)
+            best = best_sublevels(runs, factor, levels, tuning)
+            keep = evaluation & levels.isin(best).to_numpy()
+            chosen, tested = runs[keep], levels[keep]
+        yield factor, chosen, tested, others
+
+
+def blocks(runs, levels, others, x):
+    """The values x of the runs as a table: one row per block (the `others`
+    columns, seed last), one column per level."""
+    values = runs.assign(_x=x, _level=levels)
+    # One row per block; mean() only guards against factors that miss a setting.
+    return values.groupby(others + ["_level"], observed=True)["_x"].mean().unstack("_level")
 
 
 def _paired_row(factor, metric, a, b, wide):
@@ -447,29 +479,37 @@ def lr_ranges(table):
     return pd.DataFrame(rows)
 
 
-def per_level_settings(runs, factors):
+def per_level_settings(runs, factors, tuned=False):
     """(factor, level, settings text) for the levels of the text factors that
     set something of their own: the settings constant within the level but
     not across the runs, and an optimizer's own hyperparameters ("adam": lr
-    0.03, beta1 0.9, beta2 0.999, eps 1e-08)."""
+    0.03, beta1 0.9, beta2 0.999, eps 1e-08), never another optimizer's; a
+    setting tuned per combination (tuned: the experiment has a [tune]
+    section) shows its range ("lr 0.06 – 0.3 (tuned)")."""
     varying = level_settings(runs, factors)
     rows = []
     for factor in factors:
         if pd.api.types.is_numeric_dtype(runs[factor].cat.categories):
             continue
         for level, group in runs.groupby(factor, observed=True, sort=True):
-            own = OPTIMIZER_OWN.get(str(level), ()) if factor == "optimizer" else ()
-            columns = [c for c in varying if group[c].nunique(dropna=False) == 1] + [
-                c for c in own if c in group and c not in varying
-            ]
-            settings = ", ".join(
-                f"{c} {group[c].iloc[0]:g}" if isinstance(group[c].iloc[0], float) else f"{c} {group[c].iloc[0]}"
-                for c in columns
-                if group[c].nunique(dropna=False) == 1
-            )
-            if settings:
-                rows.append({"factor": factor, "level": level, "settings": settings})
+            optimizer = factor == "optimizer"
+            own = OPTIMIZER_OWN.get(str(level), ()) if optimizer else ()
+            columns = [c for c in varying if not optimizer or uses(level, c)]
+            columns += [c for c in own if c in group and c not in varying]
+            parts = []
+            for c in columns:
+                values = group[c].dropna().unique()
+                if group[c].nunique(dropna=False) == 1:
+                    parts.append(f"{c} {_value(values[0])}")
+                elif tuned and optimizer and (c == "lr" or c in own) and len(values):  # its range, as tuned
+                    parts.append(f"{c} {_value(values.min())} – {_value(values.max())} (tuned)")
+            if parts:
+                rows.append({"factor": factor, "level": level, "settings": ", ".join(parts)})
     return pd.DataFrame(rows, columns=["factor", "level", "settings"])
+
+
+def _value(x):
+    return f"{x:g}" if isinstance(x, float) else f"{x}"
 
 
 @dataclass
@@ -480,6 +520,7 @@ class Tables:
     lr: pd.DataFrame | None = None
     lr_ranges: pd.DataFrame | None = None
     settings: pd.DataFrame | None = None
+    effects: pd.DataFrame | None = None
 
     def files(self):
         """File name -> table, for the tables that exist."""
@@ -487,6 +528,7 @@ class Tables:
             ANALYSIS_TABLES["summary"]: self.summary,
             ANALYSIS_TABLES["main_effects"]: self.main_effects,
             ANALYSIS_TABLES["paired_tests"]: self.paired,
+            ANALYSIS_TABLES["effects"]: self.effects,
             ANALYSIS_TABLES["lr_sensitivity"]: self.lr,
             ANALYSIS_TABLES["lr_ranges"]: self.lr_ranges,
         }
@@ -494,6 +536,8 @@ class Tables:
 
 
 def compute_tables(results):
+    """The tables of an analysis but effects.csv (engine.analysis.effects,
+    which builds on this module, adds it)."""
     runs, factors = results.runs, results.factors
     lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
     return Tables(
@@ -502,5 +546,5 @@ def compute_tables(results):
         paired_comparisons(runs, factors),
         lr,
         lr_ranges(lr) if lr is not None else None,
-        per_level_settings(runs, factors),
+        per_level_settings(runs, factors, tuned="tuning" in results.manifest),
     )

@@ -88,9 +88,9 @@ def make_dataset(
     for name, value, least in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_val", n_val, 0)):
         check_integer(name, value, least)
     if not 0.0 <= flip <= 1.0:
-        raise ValueError(f"flip must be a probability in [0, 1], got {flip!r}")
+        raise ValueError(f"flip: must be a probability in [0, 1], got {flip!r}")
     if not noise >= 0.0:
-        raise ValueError(f"noise must be >= 0 (a fraction of 255), got {noise!r}")
+        raise ValueError(f"noise: must be >= 0 (a fraction of 255), got {noise!r}")
     train = noisy_glyphs(n_train, flip, noise, np.random.default_rng([seed, 0]), scale)
     test = noisy_glyphs(n_test, flip, noise, np.random.default_rng([seed, 1]), scale)
     val = noisy_glyphs(n_val, flip, noise, np.random.default_rng([seed, 2]), scale) if n_val else (None, None)

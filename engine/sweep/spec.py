@@ -61,6 +61,7 @@ import difflib
 import hashlib
 import inspect
 import itertools
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ import pandas as pd
 
 from .. import options
 from ..model.data import make_dataset
+from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
 from . import search
 
 
@@ -77,7 +79,23 @@ class SpecError(ValueError):
     """A bad experiment file; the message starts with the file's path."""
 
 
-TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune")
+TOP_KEYS = ("name", "description", "seeds", "record_every", "data", "settings", "factors", "tune", "analysis")
+# [analysis]: the report's practical margins (engine.analysis.effects) -> (metric, unit in the file)
+MARGIN_KEYS = {
+    "margin_accuracy": (
+        TEST_ACC,
+        0.01,
+        lambda x: math.isfinite(x) and 0 < x <= 100,
+        "a number of accuracy points in (0, 100]",
+    ),
+    "margin_epochs": (
+        EPOCHS_TO_TARGET,
+        1.0,
+        lambda x: math.isfinite(x) and 0 < x < 10,
+        "a ratio share in (0, 10) (0.1: 10 %)",
+    ),
+    "margin_loss": (TRAIN_LOSS, 1.0, lambda x: math.isfinite(x) and 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
+}
 
 # make_dataset's own defaults, so the file format and the data module agree.
 DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items() if key != "scale"}
@@ -177,6 +195,7 @@ def _experiment(path, raw):
     configs, explicit = _configs(fixed, factors, data)
     seeds = _seeds(doc["seeds"], len(configs))
     columns = tuple(column for factor in factors for column in factor.columns)
+    margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
     tune = None
     if "tune" in doc:
         tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data)
@@ -194,6 +213,17 @@ def _experiment(path, raw):
         configs=tuple(configs),
         tune=tune,
     )
+
+
+def margins(table):
+    """The [analysis] table's margins as metric -> margin (accuracy as a fraction)."""
+    _table("[analysis]", table)
+    out = {}
+    for key, value in table.items():
+        _known("[analysis]", key, MARGIN_KEYS)
+        metric, unit, test, wording = MARGIN_KEYS[key]
+        out[metric] = unit * _number(f"[analysis] {key}", value, float, test, wording)
+    return out
 
 
 def _decode(raw):
@@ -233,7 +263,7 @@ def _string(where, value):
 def _number(where, value, kind, test, wording):
     """`value` as `kind` (int or float; ints count as floats, bools as neither)."""
     is_int = isinstance(value, int) and not isinstance(value, bool)
-    if not (is_int or kind is float and isinstance(value, float)) or not test(value):
+    if not (is_int or kind is float and isinstance(value, float)) or not math.isfinite(value) or not test(value):
         raise ValueError(f"{where}: must be {wording}, got {value!r}")
     return kind(value)
 
