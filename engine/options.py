@@ -134,6 +134,8 @@ _RANGES = {
     "beta2": (lambda x: 0 < x < 1, "a number in (0, 1)"),
     "eps": (lambda x: x > 0, "a number > 0"),
 }
+# The kernels' and numpy's integers are int64: a larger count or seed overflows deep inside them.
+INT64_MAX = 2**63 - 1
 FLOAT32_RESOLUTION = 2.0**-23  # float32's epsilon: the smallest relative step of E and of z
 INTEGER_SETTINGS = {"epochs", "batch_size", "lr_step"}
 _OPTIONAL = {"batch_size", "target_loss"}
@@ -168,12 +170,27 @@ def unknown_key(kind, key, allowed):
     return ValueError(f"{kind}: unknown key {key!r}; allowed: {', '.join(allowed)}{hint}")
 
 
+def shown(value):
+    """repr(value), but an integer too long to read as its number of digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return repr(value)
+
+
+def too_large(name, value, wording):
+    """The ValueError for an integer beyond int64, which would overflow in numpy
+    or a kernel, or in a float, where math.isfinite fails with OverflowError."""
+    return ValueError(f"{name}: must be {wording} that fits in 64 bits (below 2**63), got {shown(value)}")
+
+
 def check_integer(name, value, minimum):
-    """`value` if it is an integer >= minimum, else a ValueError naming it
-    (train's seeds, the sweep's jobs and chunk_runs, the command line's
-    options: one wording everywhere)."""
+    """`value` if it is an integer >= minimum that fits int64, else a ValueError
+    naming it (train's seeds, the sweep's jobs and chunk_runs, the command
+    line's options: one wording everywhere)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{name}: must be an integer >= {minimum}, got {shown(value)}")
+    if value > INT64_MAX:
+        raise too_large(name, value, f"an integer >= {minimum}")
     return value
 
 
@@ -201,6 +218,9 @@ def check_setting(key, value):
     test, wording = _RANGES[key]
     is_int = isinstance(value, int) and not isinstance(value, bool)
     is_number = is_int or isinstance(value, float)
+    # the kernel counts epochs to epochs + 1
+    if is_int and abs(value) > INT64_MAX - (key == "epochs"):
+        raise too_large(key, value, wording)
     if is_number and not math.isfinite(value):  # inf passes "> 0" and trains to nan
         raise ValueError(f"{key}: must be finite ({wording}), got {value!r}")
     if key in INTEGER_SETTINGS and not is_int or not is_number or not test(value):

@@ -231,6 +231,26 @@ ERRORS = {
     "seeds float in list": ("seeds = [1.5]\n", ["seeds", "got 1.5"]),
     "seeds empty": ("seeds = []\n", ["seeds", "empty"]),
     "seeds too many": ("seeds = 1000000000\n", ["seeds", "= 1,000,000,000 runs", "split the study"]),
+    # found by tests/test_fuzz_spec.py: integers past 64 bits failed deep inside (OverflowError, numba)
+    "seeds past 64 bits": ("seeds = 1" + "0" * 400 + "\n", ["seeds", "fits in 64 bits", "an integer of 401 digits"]),
+    "seed past 64 bits": ("seeds = [9223372036854775808]\n", ["seeds", "64 bits", "9223372036854775808"]),
+    "setting past a float": ("seeds = 1\n[settings]\ntarget_loss = 1" + "0" * 400 + "\n", ["target_loss", "64 bits"]),
+    "epochs past 64 bits": ("seeds = 1\n[settings]\nepochs = 9223372036854775808\n", ["[settings] epochs", "64 bits"]),
+    "data past memory": ("seeds = 1\n[data]\nn_train = 1000000000000000\n", ["[data] n_train", "memory"]),
+    "label named after an outcome": (
+        "seeds = 1\n[factors.test_acc]\na = {}\nb = {}\n",
+        ["[factors.test_acc]", "'test_acc' is a column of the results tables"],
+    ),
+    "tuning seeds past a folder": (
+        'seeds = 1\n[settings]\ntarget_loss = 0.1\n[factors.optimizer]\nsgd = {}\n[tune]\nfactors = ["optimizer"]\n'
+        "trials = 2\nseeds = 1000000000000\n",
+        ["[tune] seeds", "2 trials × configurations × 1,000,000,000,000 seeds", "first rung"],
+    ),
+    "tuning objective a list": (
+        'seeds = 1\n[settings]\ntarget_loss = 0.1\n[factors.optimizer]\nsgd = {}\n[tune]\nfactors = ["optimizer"]\n'
+        "trials = 2\nobjective = []\n",
+        ["[tune] objective: unknown value []; allowed: ert, val_loss, val_acc"],
+    ),
     "record_every zero": ("seeds = 1\nrecord_every = 0\n", ["record_every", ">= 1", "got 0"]),
     "name unsafe": ('name = "../x"\nseeds = 1\n', ["name", "got '../x'"]),
     "name with a separator": ('name = "a/b"\nseeds = 1\n', ["name", "got 'a/b'"]),

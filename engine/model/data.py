@@ -6,6 +6,8 @@ that scaled to [0, 1] a clean glyph is the slides' 0/1 pattern (ink = 1).
 Targets are one-hot: t = (1, 0) for C (z_1 reacts to C), (0, 1) for T.
 """
 
+import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,26 @@ class Dataset:
     T_test: np.ndarray
     X_val: np.ndarray | None = None  # [n_val, 12], None without a validation set
     T_val: np.ndarray | None = None
+
+
+# Bytes per image while a set is made: its float64 pixels and the temporaries of
+# noisy_glyphs (clean, random draws, flipped, noise), each 12 numbers.
+IMAGE_BYTES = 6 * 12 * 8
+
+
+def machine_memory():
+    """This machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_sizes(n_train, n_test, n_val=0):
+    """Refuse sets that would not fit in memory, before numpy fails allocating them."""
+    need = (n_train + n_test + n_val) * IMAGE_BYTES
+    if need > machine_memory():
+        raise ValueError(
+            f"n_train, n_test, n_val: {n_train + n_test + n_val:,} images need about {need / 2**30:,.0f} GiB "
+            f"to make, more than this machine's memory ({machine_memory() / 2**30:,.0f} GiB); use fewer images"
+        )
 
 
 def glyphs(scale=True):
@@ -85,12 +107,13 @@ def make_dataset(
         X_train [n_train, 12], T_train [n_train, 2] one-hot (C = (1, 0)),
         X_test, T_test, and X_val, T_val (None with n_val = 0).
     """
-    for name, value, least in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_val", n_val, 0)):
+    for name, value, least in (("n_train", n_train, 1), ("n_test", n_test, 1), ("n_val", n_val, 0), ("seed", seed, 0)):
         check_integer(name, value, least)
     if not 0.0 <= flip <= 1.0:
         raise ValueError(f"flip: must be a probability in [0, 1], got {flip!r}")
-    if not noise >= 0.0:
-        raise ValueError(f"noise: must be >= 0 (a fraction of 255), got {noise!r}")
+    if not (noise >= 0.0 and math.isfinite(noise)):  # inf noise makes every pixel 0 or 255 at random
+        raise ValueError(f"noise: must be a finite number >= 0 (a fraction of 255), got {noise!r}")
+    check_sizes(n_train, n_test, n_val)
     train = noisy_glyphs(n_train, flip, noise, np.random.default_rng([seed, 0]), scale)
     test = noisy_glyphs(n_test, flip, noise, np.random.default_rng([seed, 1]), scale)
     val = noisy_glyphs(n_val, flip, noise, np.random.default_rng([seed, 2]), scale) if n_val else (None, None)

@@ -185,16 +185,17 @@ def survivors(alive, objectives, keep, higher_is_better):
 # --- reading the section ------------------------------------------------------
 
 
-def parse(table, columns, configs, explicit, owners, seeds, data):
+def parse(table, columns, configs, explicit, owners, seeds, data, max_runs):
     """The [tune] section, checked against the experiment: `columns` are its
     factor columns, `explicit` the settings each configuration sets in the
-    file, `owners` where each one is set."""
+    file, `owners` where each one is set, `max_runs` the most runs one
+    results folder (a rung's) holds."""
     for key in table:
         if key not in KEYS:
             raise options.unknown_key("[tune]", key, KEYS)
     factors = _factors(table.get("factors"), columns)
     objective = table.get("objective", "ert")
-    if objective not in OBJECTIVES:
+    if not isinstance(objective, str) or objective not in OBJECTIVES:  # a list is no dict key
         options.code("[tune] objective", tuple(OBJECTIVES), objective)
     _check_objective(objective, configs, data)
     spaces = _spaces(table.get("space", {}), factors, configs)
@@ -205,10 +206,11 @@ def parse(table, columns, configs, explicit, owners, seeds, data):
         Group(levels, tuple(indices), _space(levels, indices, spaces, configs, explicit, owners))
         for levels, indices in grouped.items()
     )
+    trials = _integer("trials", table.get("trials"), 1, "an integer >= 1 (the budget: trials per tuned combination)")
     return Tune(
         factors=factors,
-        trials=_integer("trials", table.get("trials"), 1, "an integer >= 1 (the budget: trials per tuned combination)"),
-        seeds=_seeds(table.get("seeds", DEFAULT_TUNING_SEEDS), seeds),
+        trials=trials,
+        seeds=_seeds(table.get("seeds", DEFAULT_TUNING_SEEDS), seeds, trials * len(configs), max_runs),
         objective=objective,
         halving=_integer(
             "halving",
@@ -227,7 +229,9 @@ def _integer(key, value, least, wording, allow_zero=False):
     if value is None:
         raise ValueError(f"[tune] {key}: missing; give {wording}")
     if not is_int or not (value >= least or allow_zero and value == 0):
-        raise ValueError(f"[tune] {key}: must be {wording}, got {value!r}")
+        raise ValueError(f"[tune] {key}: must be {wording}, got {options.shown(value)}")
+    if value > options.INT64_MAX:
+        raise options.too_large(f"[tune] {key}", value, wording)
     return value
 
 
@@ -260,10 +264,22 @@ def _check_objective(objective, configs, data):
         )
 
 
-def _seeds(value, evaluation):
+def _seeds(value, evaluation, runs_per_seed, max_runs):
+    """The tuning seeds; `runs_per_seed`: the first rung's runs on each (trials × configurations)."""
+    count = len(value) if isinstance(value, list) else value
+    if isinstance(count, int) and runs_per_seed * count > max_runs:  # before a count's seeds are made
+        raise ValueError(
+            f"[tune] seeds: {runs_per_seed:,} trials × configurations × {count:,} seeds = "
+            f"{runs_per_seed * count:,} runs in the first rung, more than one results folder holds "
+            f"({max_runs:,}); use fewer trials or tuning seeds (nn47 sweep --dry-run shows what a file costs)"
+        )
     if isinstance(value, list):
-        if not value or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
-            raise ValueError(f"[tune] seeds: must be a count >= 1 or a list of distinct integers >= 0, got {value!r}")
+        if not value or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= options.INT64_MAX for s in value
+        ):
+            raise ValueError(
+                f"[tune] seeds: must be a count >= 1 or a list of distinct integers >= 0 (below 2**63), got {value!r}"
+            )
         if len(set(value)) < len(value):
             raise ValueError(f"[tune] seeds: {value!r} lists a seed twice")
         shared = sorted(set(value) & set(evaluation))
@@ -275,6 +291,11 @@ def _seeds(value, evaluation):
         return tuple(value)
     count = _integer("seeds", value, 1, "a count >= 1 or a list of distinct integers >= 0")
     first = max(evaluation) + 1
+    if first + count - 1 > options.INT64_MAX:
+        raise ValueError(
+            f"[tune] seeds: {count:,} seeds after the largest evaluation seed ({first - 1}) pass 2**63 - 1; "
+            "give the tuning seeds as a list"
+        )
     return tuple(range(first, first + count))
 
 

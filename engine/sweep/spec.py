@@ -70,8 +70,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import options
-from ..model.data import make_dataset
-from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
+from ..model.data import check_sizes, make_dataset
+from ..schema import CHOSEN, CURVE, EPOCHS_TO_TARGET, KEY, TEST_ACC, TRAIN_LOSS, TRIAL, TRIAL_RESULT, outcomes
 from . import search
 
 
@@ -116,8 +116,17 @@ DATA_COLUMNS = {
     "seed": "data_seed",
     "n_val": "n_val",
 }
-# Labels may not shadow the columns that the results tables add.
-_RESERVED = ("config", "seed", *DATA_COLUMNS.values())
+# Labels may not shadow the columns that the results tables and tuning.csv add
+# (a label named test_acc made a runs table with two such columns).
+_RESERVED = (
+    *KEY,
+    *DATA_COLUMNS.values(),
+    *outcomes(validation=True),
+    *CURVE,
+    *TRIAL,
+    *TRIAL_RESULT,
+    CHOSEN,
+)
 # What TOML, which has no null, writes instead of None.
 _FILE_HINTS = {
     "batch_size": ' (in a file, full batch is written "full")',
@@ -198,7 +207,7 @@ def _experiment(path, raw):
     margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
     tune = None
     if "tune" in doc:
-        tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data)
+        tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data, MAX_RUNS)
     return Experiment(
         name=_name(doc.get("name", Path(path).stem)),
         path=path,
@@ -263,6 +272,8 @@ def _string(where, value):
 def _number(where, value, kind, test, wording):
     """`value` as `kind` (int or float; ints count as floats, bools as neither)."""
     is_int = isinstance(value, int) and not isinstance(value, bool)
+    if is_int and abs(value) > options.INT64_MAX:
+        raise options.too_large(where, value, wording)
     if not (is_int or kind is float and isinstance(value, float)) or not math.isfinite(value) or not test(value):
         raise ValueError(f"{where}: must be {wording}, got {value!r}")
     return kind(value)
@@ -347,6 +358,10 @@ def _data(table):
     for key, value in table.items():
         _known("[data]", key, DATA_DEFAULTS)
         data[key] = _number(f"[data] {key}", value, *_DATA_RULES[key])
+    try:
+        check_sizes(data["n_train"], data["n_test"], data["n_val"])
+    except ValueError as e:
+        raise ValueError(f"[data] {e}") from None
     return data
 
 
