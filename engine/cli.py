@@ -64,6 +64,13 @@ def add_setting_options(p, settings=TRAIN_DEFAULTS, data=TRAIN_DATA):
         )
 
 
+def data_set(args, n_test, scale=True):
+    """make_dataset from the --n-train, --flip, --noise, --data-seed options;
+    the data seed is checked here so that its error names --data-seed, not --seed."""
+    check_integer("--data-seed", args.data_seed, 0)
+    return make_dataset(args.n_train, n_test, args.flip, args.noise, args.data_seed, scale=scale)
+
+
 def checked_settings(args):
     """The training settings of nn47 train or trace, with --seed and the batch
     size checked as experiment files check them."""
@@ -88,7 +95,7 @@ def cmd_train(args):
     from .training import train  # numba
 
     settings = checked_settings(args)
-    d = make_dataset(args.n_train, args.n_test, args.flip, args.noise, args.data_seed)
+    d = data_set(args, args.n_test)
     result = train(
         d.X_train, d.T_train, [args.seed], X_test=d.X_test, T_test=d.T_test, record_every=args.record_every, **settings
     )
@@ -157,7 +164,7 @@ def cmd_workbook(args):
 
         theta = initial_params(Layout(), args.init, [args.seed])[0]
         source = f"weights: initial, init {args.init}, seed {args.seed}"
-    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)  # the test set goes unused
+    d = data_set(args, 1, scale=False)  # the test set goes unused
     data = f"data: {args.n_train} images, flip {args.flip}, noise {args.noise}, data seed {args.data_seed}"
     out = workbook(
         args.out,
@@ -200,7 +207,7 @@ def cmd_trace(args):
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ValueError(f"--out: folder {str(out.parent)!r} does not exist")
-    d = make_dataset(args.n_train, 1, args.flip, args.noise, args.data_seed, scale=False)  # no test set
+    d = data_set(args, 1, scale=False)  # no test set
     table = trace(d.X_train / 255.0, d.T_train, args.seed, **settings)
     out.mkdir(exist_ok=True)
     write_atomic(out / "trace.csv", lambda tmp: table.to_csv(tmp, index=False))

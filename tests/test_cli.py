@@ -56,11 +56,18 @@ def test_bad_values_are_named(capsys):
         (["--lr", "inf"], "lr: must be finite (a number > 0), got inf"),
         (["--lr", "nan"], "lr: must be finite (a number > 0), got nan"),
         (["--flip", "1.5"], "flip: must be a probability in [0, 1], got 1.5"),
+        # found by tests/test_fuzz_cli.py: numpy's "expected non-negative integer", a numba
+        # overflow, an image set numpy could not allocate, inf noise taken
+        (["--data-seed", "-1"], "--data-seed: must be an integer >= 0, got -1"),
+        (["--epochs", "9223372036854775808"], "epochs: must be an integer >= 1 that fits in 64 bits"),
+        (["--n-train", "1000000000000000"], "n_train, n_test, n_val: 1,000,000,000,001,000 images need about"),
+        (["--noise", "inf"], "noise: must be a finite number >= 0 (a fraction of 255), got inf"),
     ],
 )
 def test_train_checks_as_experiment_files_do(args, message, capsys):
     assert main(["train", "--epochs", "2", *args]) == 2
-    assert capsys.readouterr().err == f"nn47 train: {message}\n"
+    err = capsys.readouterr().err
+    assert err.startswith(f"nn47 train: {message}") and err.count("\n") == 1, err
 
 
 def test_engine_train_refuses_a_batch_larger_than_the_data_and_names_seeds_plainly():
