@@ -180,6 +180,12 @@ def _break(path, name, text):
             lambda p: _break(p, "params.csv", "config,seed,w\n0,0,1\n"),
             "params.csv: expected columns config, seed and 47",
         ),
+        # found by tests/test_fuzz_results.py: TypeErrors, ValueErrors from pandas
+        (lambda p: _break(p, "manifest.json", '{"layout": [12, 3, 2]}'), "manifest.json: 'layout' must be an object"),
+        (lambda p: _break(p, "manifest.json", '{"layout": {"n_in": false}}'), "'layout' must be an object"),
+        (lambda p: _break(p, "manifest.json", '{"n_runs": "9"}'), "manifest.json: 'n_runs' must be a count of runs"),
+        (lambda p: _break(p, "manifest.json", '{"seeds": 3}'), "manifest.json: 'seeds' must be a list of seeds"),
+        (lambda p: _curves_cell(p, "epoch", ""), "curves.csv: column 'epoch' has empty values"),
     ],
 )
 def test_bad_files_name_the_file_and_problem(tmp_path, damage, message):
@@ -190,12 +196,22 @@ def test_bad_files_name_the_file_and_problem(tmp_path, damage, message):
     assert message in str(err.value)
 
 
+def _curves_cell(path, column, value):
+    curves = pd.read_csv(path / "curves.csv", dtype=str)
+    curves.loc[1, column] = value
+    curves.to_csv(path / "curves.csv", index=False)
+
+
 @pytest.mark.parametrize(
     "column, value, kind",
     [
         ("train_loss", "abc", "float"),
         ("epochs_to_target", "12.5", "int"),
         ("converged", "maybe", "bool"),
+        # found by tests/test_fuzz_results.py: OverflowError, pandas' "cannot safely cast"
+        ("epochs_to_target", "inf", "int"),
+        ("epochs_run", "9223372036854775808", "int"),
+        ("epochs_run", "1" + "0" * 400, "int"),
     ],
 )
 def test_bad_value_names_column_and_line(tmp_path, column, value, kind):

@@ -89,7 +89,7 @@ def test_garbled_bytes_load_or_name_the_file(raw, data):
         sound(result)
 
 
-@settings(FILE_IO, max_examples=30)
+@FILE_IO
 @given(mutated(DOCS))
 def test_nn47_sweep_refuses_a_bad_file_in_one_line_and_writes_nothing(case):
     with tempfile.TemporaryDirectory() as folder:

@@ -9,6 +9,7 @@ columns asked for are read."""
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,7 @@ def _as_kind(df, column, kind, path):
     # Columns a Parquet file typed already need no parsing.
     if kind == "float" and pd.api.types.is_float_dtype(raw) or kind == "bool" and pd.api.types.is_bool_dtype(raw):
         return raw
-    if kind == "int" and pd.api.types.is_integer_dtype(raw):
+    if kind == "int" and pd.api.types.is_signed_integer_dtype(raw):  # uint64: read past int64, checked below
         return raw.astype("Int64")
     if kind == "bool":
         words = raw.astype("string").str.strip().str.lower()
@@ -132,10 +133,10 @@ def _as_kind(df, column, kind, path):
         bad = out.isna()
         out = out.astype(bool) if not bad.any() else out
     else:
-        out = pd.to_numeric(raw, errors="coerce")
+        out = _numbers(raw)
         bad = out.isna() & raw.notna()
-        if kind == "int":
-            bad |= out.notna() & (out != out.round())
+        if kind == "int":  # a whole number that int64 holds (inf and 1e30 are not)
+            bad |= out.notna() & ~((out == out.round()) & (out.abs() < 2.0**63))
             out = out.astype("Int64") if not bad.any() else out
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -143,6 +144,21 @@ def _as_kind(df, column, kind, path):
         shown = "an empty value" if pd.isna(value) else repr(str(value))
         raise ResultsError(f"{path}: column {column!r} needs {kind} values; line {row + 2} has {shown}")
     return out
+
+
+def _numbers(raw):
+    """A column as numbers, NaN where a cell is none."""
+    try:
+        return pd.to_numeric(raw, errors="coerce")
+    except OverflowError:  # a number past any float: cell by cell
+        return pd.Series([_number(cell) for cell in raw], index=raw.index, dtype=float)
+
+
+def _number(cell):
+    try:
+        return float(cell)
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
 
 
 def _sorted(frame, keys):
@@ -176,10 +192,36 @@ def _read_manifest(path):
         raise ResultsError(f"{path}: not valid JSON ({err})") from None
     if not isinstance(manifest, dict):
         raise ResultsError(f"{path}: expected a JSON object")
-    factors = manifest.get("factors", [])
-    if not isinstance(factors, list) or not all(isinstance(f, str) for f in factors):
-        raise ResultsError(f"{path}: 'factors' must be a list of column names")
+    for key, (test, wording) in _MANIFEST_TYPES.items():
+        if key in manifest and not test(manifest[key]):
+            raise ResultsError(f"{path}: {key!r} must be {wording}, got {manifest[key]!r:.80}")
     return manifest
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# The manifest's fields that the loader and the analysis read, and their types.
+_MANIFEST_TYPES = {
+    "factors": (lambda v: isinstance(v, list) and all(isinstance(f, str) for f in v), "a list of column names"),
+    "n_runs": (_count, "a count of runs"),
+    "n_configs": (_count, "a count of configurations"),
+    "seeds": (lambda v: isinstance(v, list) and all(_count(s) for s in v), "a list of seeds"),
+    "data": (lambda v: isinstance(v, dict), "an object of the data set's settings"),
+    "spec": (lambda v: isinstance(v, str), "the experiment file's path"),
+    "spec_text": (lambda v: isinstance(v, str), "the experiment file's text"),
+}
+
+
+def _layout(manifest, path):
+    """The network's layout as the manifest records it (the lecture's without one)."""
+    if "layout" not in manifest:
+        return Layout()
+    try:
+        return Layout(**manifest["layout"])
+    except (TypeError, ValueError) as err:  # not an object, other keys, not positive integers
+        raise ResultsError(f"{path}: 'layout' must be an object of the layout's sizes ({err})") from None
 
 
 def _missing_runs(runs, manifest):
@@ -281,9 +323,12 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
     _require(curves, KEY + list(wanted), curves_path)
     for column, kind in {"config": "int", "seed": "int", **wanted}.items():
         curves[column] = _as_kind(curves, column, kind, curves_path)
+    for column in (*KEY, EPOCH):  # a curve point belongs to one run at one epoch
+        if curves[column].isna().any():
+            raise ResultsError(f"{curves_path}: column {column!r} has empty values")
     curves = _sorted(curves, KEY + [EPOCH])
 
-    layout = Layout(**manifest["layout"]) if "layout" in manifest else Layout()
+    layout = _layout(manifest, path / MANIFEST)
     params = None
     params_path = table_path(path, "params")
     if params_path.is_file():

@@ -451,6 +451,8 @@ def complete(folder, manifest):
     if "written" not in manifest:
         return any((folder / table_file("runs", f)).exists() for f in FORMATS)
     written = manifest["written"] or {}
+    if not isinstance(written, dict) or not all(isinstance(name, str) and "/" not in name for name in written):
+        return False  # a damaged manifest: its tables are not known to be whole
     sizes = {name: (folder / name).stat().st_size for name in written if (folder / name).exists()}
     return bool(written) and sizes == written
 
@@ -465,12 +467,14 @@ def unfinished(folder):
         return None
     if not isinstance(manifest, dict) or complete(folder, manifest):
         return None
-    options = manifest.get("sweep", {})
+    options = manifest.get("sweep")
+    options = options if isinstance(options, dict) else {}  # a damaged manifest: the command's defaults
     command = f"nn47 sweep {manifest.get('spec', 'EXPERIMENT.toml')} --out {folder}"
     if options.get("chunk_runs") not in (None, CHUNK_RUNS):
         command += f" --chunk-runs {options['chunk_runs']}"
-    if options.get("tables") not in (None, list(FORMATS)):
-        command += f" --tables {','.join(options['tables'])}"
+    tables = options.get("tables")
+    if isinstance(tables, list) and tables != list(FORMATS):
+        command += f" --tables {','.join(map(str, tables))}"
     saved = Store(folder).saved_runs()
     return (
         f"{folder}: the sweep is unfinished ({saved} of {manifest.get('n_runs', '?')} runs saved in "
