@@ -186,6 +186,7 @@ def _break(path, name, text):
         (lambda p: _break(p, "manifest.json", '{"n_runs": "9"}'), "manifest.json: 'n_runs' must be a count of runs"),
         (lambda p: _break(p, "manifest.json", '{"seeds": 3}'), "manifest.json: 'seeds' must be a list of seeds"),
         (lambda p: _curves_cell(p, "epoch", ""), "curves.csv: column 'epoch' has empty values"),
+        (lambda p: _break(p, "params.csv", 'config,"seed'), "params.csv: not a valid CSV file"),
     ],
 )
 def test_bad_files_name_the_file_and_problem(tmp_path, damage, message):

@@ -97,6 +97,8 @@ def _header(path):
         raise ResultsError(f"{path}: not a valid Parquet file ({err})") from None
     except pd.errors.EmptyDataError:
         raise ResultsError(f"{path}: file is empty (expected a header row and data)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path}: not a valid CSV file ({err})") from None
 
 
 def read_table(folder, name, columns=None):
