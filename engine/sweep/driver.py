@@ -149,10 +149,15 @@ def execute(chunks, jobs, backend, scheduler):
 
         with dask_client(scheduler, jobs) as client:
             # numba threads: one per worker, set in the task (dask workers do not set it)
-            pending = as_completed(client.map(run_chunk, chunks, threads=1, pure=False))
+            futures = client.map(run_chunk, chunks, threads=1, pure=False)
+            ids = {future.key: chunk.id for future, chunk in zip(futures, chunks)}
+            pending = as_completed(futures)
             try:
                 for future in pending:
-                    result = future.result()
+                    try:
+                        result = future.result()
+                    except Exception as error:  # KilledWorker: its worker died on every try (docs/faults.md)
+                        result = ids[future.key], None, 0.0, f"{type(error).__name__}: {error}"
                     future.release()  # the cluster forgets it: its memory stays bounded too
                     yield result
             finally:
