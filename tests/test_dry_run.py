@@ -39,3 +39,17 @@ def test_time_is_the_work_at_the_rate_given():
     work = seeds * n_train * sum(c["epochs"] for c in experiment.configs) + tuning_runs(experiment)[2]
     lines = dry_run(experiment, chunk_runs=64, rate=1e6)
     assert f"time at most: {work / 1e6:,.0f} s at 1e+06 sample-steps/s" in "\n".join(lines)
+
+
+@pytest.mark.parametrize("command", ["sweep", "tuned sweep"])
+def test_a_chunk_larger_than_memory_is_refused_before_anything_is_written(tmp_path, capsys, command):
+    # numpy failed to allocate the curves inside the worker: 10^10 epochs, a point at each
+    text = "seeds = 10\nrecord_every = 1\n[settings]\nepochs = 10000000000\ntarget_loss = 0.1\n"
+    if command == "tuned sweep":
+        text += '[factors.optimizer]\nsgd = {}\n[tune]\nfactors = ["optimizer"]\ntrials = 2\n'
+    (tmp_path / "huge.toml").write_text(text)
+    assert main(["sweep", str(tmp_path / "huge.toml"), "--out", str(tmp_path / "out"), "--jobs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "2 chunk(s) of 10 runs, each run's curve recorded every 1 epochs, need about" in err
+    assert "use a larger record_every, a smaller --chunk-runs or fewer --jobs" in err
+    assert not (tmp_path / "out").exists()

@@ -29,6 +29,7 @@ from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
 from .durable import make_folder
+from .limits import check_memory
 from .lock import hold
 from .spec import Experiment
 from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_table
@@ -262,6 +263,7 @@ def sweep(
     """
     tables = tuple(tables)
     check_options(jobs, backend, scheduler, chunk_runs, tables)
+    check_memory(experiment, chunk_runs, jobs)
     make_folder(out)
     with hold(out):
         return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs)

@@ -16,10 +16,10 @@ from ..kernels.entry import LANES
 from ..model.layout import Layout
 from ..training import train
 from .driver import dataset
+from .limits import chunk_bytes
 from .search import rung_epochs, rungs
 
 CALIBRATION_EPOCHS = 100
-CURVE_BYTES = 5 * 8  # a curve point: epoch and four numbers, in float64
 CSV_BYTES = {"run": 300, "parameter": 22, "point": 90}  # typical bytes per row or number in the CSV tables
 
 
@@ -64,7 +64,7 @@ def dry_run(experiment, chunk_runs, rate=None):
     rate = calibrate(experiment) if rate is None else rate
     points = sum(e // experiment.record_every + 2 for e in epochs) * seeds  # curve points at most
     P = Layout().size
-    chunk_bytes = chunk_runs * (max(epochs) // experiment.record_every + 2) * CURVE_BYTES + chunk_runs * P * 8
+    chunk = chunk_bytes(experiment, chunk_runs)
     disk = experiment.n_runs * (CSV_BYTES["run"] + P * CSV_BYTES["parameter"]) + points * CSV_BYTES["point"]
     lines = [
         f"{experiment.path}: {len(experiment.configs):,} configurations × {seeds:,} seeds = "
@@ -80,7 +80,7 @@ def dry_run(experiment, chunk_runs, rate=None):
         "runs that reach ε stop sooner)",
         f"time at most: {(steps + tuning_steps) / rate:,.0f} s at {rate:.3g} sample-steps/s "
         "(a calibration call on this machine)",
-        f"memory: about {chunk_bytes / 2**20:,.1f} MiB of arrays per chunk of {chunk_runs:,} runs "
+        f"memory: about {chunk / 2**20:,.1f} MiB of arrays per chunk of {chunk_runs:,} runs "
         "(fewer runs per chunk: --chunk-runs; fewer curve points: record_every)",
         f"disk: about {disk / 2**20:,.1f} MiB of CSV tables (Parquet is smaller; --tables picks the formats)",
         "nothing was written",

@@ -26,9 +26,10 @@ import pandas as pd
 from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from . import driver
 from .durable import make_folder
+from .limits import check_memory
 from .lock import hold
 from .search import order, rung_epochs, rungs, samples, survivors
-from .store import Store, write_atomic
+from .store import CHUNK_RUNS, Store, write_atomic
 
 
 def tune_and_sweep(experiment, out, *, overwrite=False, **options):
@@ -46,6 +47,8 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     it stops at the first sweep with failed chunks (run again to finish).
     """
     out = Path(out)
+    # before the folder is made; a rung's epochs are at most the comparison's
+    check_memory(experiment, options.get("chunk_runs", CHUNK_RUNS), options.get("jobs", 1))
     make_folder(out)
     with hold(out):  # the rungs and the comparison sweep inside it
         return locked_sweep(experiment, out, overwrite, options)
