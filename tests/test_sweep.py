@@ -140,6 +140,17 @@ def test_another_experiment_is_refused_unless_overwrite(small, tmp_path, capsys)
     assert len(pd.read_csv(Path(out) / "runs.csv")) == 6
 
 
+def test_a_changed_file_or_a_manifest_not_an_object_is_named(small, tmp_path, capsys):
+    out = str(tmp_path / "out")
+    assert main(["sweep", str(small.path), "--out", out, "--quiet"]) == 0
+    Path(small.path).write_text(small.text.replace("seeds = 5", "seeds = 4"))
+    assert main(["sweep", str(small.path), "--out", out, "--quiet"]) == 2
+    assert f"holds the results of an earlier version of {small.path} (sha256" in capsys.readouterr().err
+    (Path(out) / "manifest.json").write_text("[]")  # an AttributeError's traceback before
+    assert main(["sweep", str(small.path), "--out", out, "--quiet"]) == 2
+    assert "holds the results of a manifest that is not a JSON object" in capsys.readouterr().err
+
+
 def test_a_bad_file_runs_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text(SMALL.replace("adam = { lr = 0.05 }", "adamm = { lr = 0.05 }"))

@@ -120,12 +120,16 @@ class Store:
                 held = json.loads(manifest.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 held = {"spec": f"an unreadable manifest ({error})", "spec_sha256": None}
+            if not isinstance(held, dict):  # JSON, but not a manifest (a list, a number)
+                held = {"spec": "a manifest that is not a JSON object", "spec_sha256": None}
         elif self.chunks.exists() and any(self.chunks.glob("chunk-*")):
             held = {"spec": "chunks with no manifest", "spec_sha256": None}
         if held is not None and held.get("spec_sha256") != experiment.sha256:
             if not overwrite:
+                # the same path: the file (or, for a tuning rung, what it is made from) has changed
+                what = "an earlier version of " if held.get("spec") == experiment.path else ""
                 raise ResultsFolderError(
-                    f"{self.folder} holds the results of {held.get('spec')} "
+                    f"{self.folder} holds the results of {what}{held.get('spec')} "
                     f"(sha256 {str(held.get('spec_sha256'))[:12]}…), not of {experiment.path} "
                     f"(sha256 {experiment.sha256[:12]}…); pass --overwrite to replace them or "
                     f"--out to write elsewhere"
