@@ -11,7 +11,7 @@ import numpy as np
 from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
 from .answer import answer_section, effect_text, margin_text
 from .effects import BETTER, MARGINS, SAME
-from .figures import INIT_SEEDS
+from .figures import ERROR_LINEAR, INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
 from .tables import (
@@ -42,7 +42,13 @@ def captions(hue, facet, target):
             + ("the dashed line is ε; " if target else "")
             + "both axes are logarithmic. "
             + ("A run that stopped at ε keeps its last loss and a " if target else "A ")
-            + "diverged run counts as infinite loss, so the bands do not hide failures.",
+            + "diverged run counts as infinite loss. "
+            + (
+                "Once most runs have reached ε the bands lie on ε, so the lower row shows the share of "
+                "runs not yet below ε at each epoch: runs that never reach it stay visible there."
+                if target
+                else ""
+            ),
         ),
         "epochs_ecdf": (
             "Epochs to ε",
@@ -51,8 +57,11 @@ def captions(hue, facet, target):
         ),
         "regularization": (
             "Overfitting and regularisation",
-            "Final train (blue) and test (orange) accuracy per regularisation level; the gap "
-            "between them is overfitting, which regularisation should narrow.",
+            "Final train (blue) and test (orange) error rate (1 − accuracy, in %) per regularisation "
+            "level, one dot per seed (the mean of its runs) and a bar at the median seed; the axis is "
+            f"linear up to {ERROR_LINEAR:g} % and logarithmic above, so seeds near 0 % and a failed "
+            "seed near 50 % both show. The gap between train and test is overfitting, which "
+            "regularisation should narrow.",
         ),
         "success_heatmap": (
             "Success by init × activation",
