@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
+from .costs import UNITS, batch_varies, cheapest
 from .effects import BETTER, RATIO, SAME, effect_row
-from .format import epochs_interval, pct
-from .stats import LEVEL, has_target
-from .tables import paired_metrics, paired_values, ranked
+from .format import epochs_interval, p_value, pct
+from .stats import ALPHA, LEVEL, has_target
+from .tables import is_numeric, paired_metrics, paired_values, ranked
 
 EASY = 10  # epochs: a best median below this makes the task "easy at this size"
 NAMES = {EPOCHS_TO_TARGET: "epochs to ε", TEST_ACC: "test accuracy", TRAIN_LOSS: "final train loss"}
@@ -90,6 +91,51 @@ def factor_paragraph(factor, effects, main):
     return text
 
 
+def numeric_paragraph(factor, effects, trends):
+    """One paragraph for a numeric factor: each level against the next lower
+    one (within each level of a factor it is nested in), then its trends."""
+    parts = []
+    for (low, high), pair in effects.groupby(["level_a", "level_b"], sort=False):
+        said = [
+            f"{NAMES[row['metric']]} {effect_text(row['metric'], *oriented(row, low)[1:])}, {_verdict_text(row)}"
+            for row in pair.to_dict("records")
+        ]
+        parts.append(f"{high} against {low}: " + "; ".join(said))
+    text = f"**{factor}** (each level against the next lower one): " + ". ".join(parts) + "."
+    mine = trends[trends["factor"] == factor] if trends is not None else []
+    for (levels, seeds), rows in mine.groupby(["levels", "seeds"], sort=False) if len(mine) else []:
+        said = "; ".join(f"{NAMES[r['metric']]} {r['trend']} ({_p(r['p_value'])})" for r in rows.to_dict("records"))
+        text += f" Over {levels} ({seeds} seeds, Page's trend test): {said}."
+    return text
+
+
+def _p(p):
+    text = p_value(p, ALPHA)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
+def cost_text(costs, best, factors):
+    """Where the batch size varies: the best configuration's cost in every
+    unit and the cheapest configuration counted in updates."""
+    mine = costs[costs["config"] == best].iloc[0]
+    cheap = cheapest(costs, "updates")
+    text = (
+        "**Cost**: the ranking counts epochs to ε, and sample-gradients (epochs × training images) rank "
+        f"the same way; the best configuration needs {_units(mine)}."
+    )
+    if cheap is not None and int(cheap["config"]) != best:
+        levels = ", ".join(f"{f} {cheap[f]}" for f in factors)
+        text += f" Counted in updates, the cheapest is config {int(cheap['config'])} ({levels}): {_units(cheap)}."
+    return text
+
+
+def _units(row):
+    return ", ".join(
+        f"{epochs_interval(row[f'{u}_median'], row[f'{u}_lo'], row[f'{u}_hi'])} {UNITS[u].split(' (')[0]}"
+        for u in ("updates", "samples", "epochs")
+    )
+
+
 def tied_configs(runs, summary, margins):
     """(best config, tied configs): the configurations not worse than the
     best (rank 1 of summary) by more than the margin on any paired metric,
@@ -150,13 +196,16 @@ def answer_section(results, tables, margins):
         else:
             text += " Every other configuration is worse by more than a margin."
     lines += [text, ""]
+    if tables.costs is not None and batch_varies(runs):
+        lines += [cost_text(tables.costs, best, factors), ""]
     effects = tables.effects
     for factor in pd.unique(effects["factor"]) if len(effects) else []:
+        rows = effects[effects["factor"] == factor]
+        if is_numeric(runs, factor):
+            lines += [numeric_paragraph(factor, rows, tables.trends), ""]
+            continue
         main = tables.main_effects[tables.main_effects["factor"] == factor]
-        lines += [factor_paragraph(factor, effects[effects["factor"] == factor], main if target else None), ""]
-    numeric = [f for f in factors if f not in set(effects["factor"])]
-    if numeric:
-        lines += [f"Numeric factors ({', '.join(numeric)}) are not compared pairwise here; see the tables below.", ""]
+        lines += [factor_paragraph(factor, rows, main if target else None), ""]
     lines += [
         "Each effect is \"A against B\": A's epochs or loss as a ratio to B's (below 1: A needs fewer), "
         "A's accuracy minus B's in points; the Hodges–Lehmann estimate of the per-seed differences "
