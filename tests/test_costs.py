@@ -82,6 +82,8 @@ def test_the_answer_says_what_the_ranking_counts_and_the_cheapest_in_updates(bat
     assert (cheap["batch_size"], cheap["optimizer"]) == (32, "sgd")
     assert f"Counted in updates, the cheapest is config {cheap['config']} (optimizer sgd, batch_size 32): 61 " in cost
     assert "## Costs" in text and "- **Costs.** The ranking counts the cost to ε in epochs." in text
+    # batch size 1 is the low end of the grid, but no batch is smaller: no grid-edge warning
+    assert "**Warning**" not in answer
 
 
 def test_numeric_factors_compare_neighbouring_levels(batch):

@@ -12,7 +12,7 @@ from .costs import UNITS, batch_varies, cheapest
 from .effects import BETTER, RATIO, SAME, effect_row
 from .format import epochs_interval, p_value, pct
 from .stats import ALPHA, LEVEL, has_target
-from .tables import is_numeric, paired_metrics, paired_values, ranked
+from .tables import is_numeric, neighbour_levels, paired_metrics, paired_values, ranked
 
 EASY = 10  # epochs: a best median below this makes the task "easy at this size"
 NAMES = {EPOCHS_TO_TARGET: "epochs to ε", TEST_ACC: "test accuracy", TRAIN_LOSS: "final train loss"}
@@ -214,12 +214,54 @@ def answer_section(results, tables, margins):
         + " (see the methods below).",
         "",
     ]
-    lines += caveats(runs, factors, row, target)
+    lines += caveats(runs, factors, row, target, grid_edges(runs, factors, tables, best))
     return lines
 
 
-def caveats(runs, factors, best, target):
-    notes = []
+def _edge(value, grid):
+    """ "low" or "high" where value is the smallest or largest of grid (3 values or more), else None."""
+    grid = sorted(set(float(g) for g in grid))
+    if len(grid) < 3:
+        return None
+    return "low" if float(value) == grid[0] else "high" if float(value) == grid[-1] else None
+
+
+def grid_edges(runs, factors, tables, best):
+    """Warnings for a best value at the edge of its grid, where a better one
+    may lie outside it: each optimizer's best lr (lr_ranges), and the best
+    configuration's level of every other numeric factor (within the level of
+    a factor it is nested in); not a batch size of 1 or the whole training
+    set, which cannot go further."""
+    warnings = []
+    for r in [] if tables.lr_ranges is None else tables.lr_ranges.to_dict("records"):
+        grid = (
+            tables.lr.loc[tables.lr["optimizer"] == r["optimizer"], "lr"]
+            if "optimizer" in tables.lr
+            else tables.lr["lr"]
+        )
+        side = _edge(r["best_lr"], grid)
+        if side:
+            warnings.append(
+                f"optimizer {r['optimizer']}: the best lr, {r['best_lr']:g}, is the {side} end of its grid "
+                f"({', '.join(f'{g:g}' for g in sorted(grid))}); a better lr may lie outside it."
+            )
+    row = runs[runs["config"] == best].iloc[0]
+    for factor, rows, _, _, _ in neighbour_levels(runs, factors):
+        if (factor == "lr" and tables.lr_ranges is not None) or best not in set(rows["config"]):
+            continue
+        grid = rows[factor].astype(float).unique()
+        side = _edge(row[factor], grid)
+        stuck = factor == "batch_size" and (float(row[factor]) == 1 or float(row[factor]) >= row.get("n_train", np.inf))
+        if side and not stuck:
+            warnings.append(
+                f"{factor}: the best configuration's {factor}, {float(row[factor]):g}, is the {side} end of its "
+                f"grid ({', '.join(f'{g:g}' for g in sorted(grid))}); a better value may lie outside it."
+            )
+    return warnings
+
+
+def caveats(runs, factors, best, target, edges=()):
+    notes = [f"**Warning**: {edge}" for edge in edges]
     if target and best["success_rate"] == 1 and best["epochs_median"] < EASY:
         notes.append(
             f"The task is easy at this size: the best configuration reaches ε in a median of "
