@@ -350,3 +350,17 @@ def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):
         other.join()
     assert facts == {"regularization": "a", "success_heatmap": "b"}
     assert (tmp_path / "success_heatmap.png").exists()
+
+
+def test_effect_spreads_of_runs_that_all_diverged_are_zero():
+    from engine.analysis.figures import effect_spreads
+
+    runs = pd.DataFrame(
+        {
+            "init": pd.Categorical(["xavier", "he"]),
+            "test_acc": [np.nan, np.nan],  # diverged: no accuracy
+            "converged": False,
+            "target_loss": np.nan,
+        }
+    )
+    assert effect_spreads(runs, ["init"]) == ("test_acc", {"init": 0.0})

@@ -558,7 +558,8 @@ def effect_spreads(runs, factors):
     metric = paired_metrics(runs)[0]
     x = paired_values(runs, metric)
     x = pd.Series(np.log(-x) if metric == EPOCHS_TO_TARGET else x, index=runs.index)
-    return metric, {f: float(np.ptp(x.groupby(runs[f], observed=True).mean().dropna())) for f in factors}
+    means = {f: x.groupby(runs[f], observed=True).mean().dropna() for f in factors}
+    return metric, {f: float(np.ptp(m)) if len(m) else 0.0 for f, m in means.items()}  # all NaN: every run diverged
 
 
 def figure_factors(results):
