@@ -79,8 +79,8 @@ class TrainResult:
     curves: pd.DataFrame  # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
     trace: np.ndarray | None = None  # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
-    # epochs computed, summed over lanes: a block's lanes all compute until its last run stops,
-    # so lane_epochs ÷ Σ epochs_run is the lanes' occupancy
+    # epochs computed, summed over lanes (a free lane computes until a run takes it or its
+    # block narrows), so Σ epochs_run ÷ lane_epochs is the lanes' occupancy
     lane_epochs: int = 0
 
 
@@ -113,19 +113,10 @@ def per_run_hyper(settings, n_runs):
     return np.array(rows)
 
 
-def in_blocks(a, block_size):
-    """[runs, ...] -> [blocks, ..., block_size], padding with copies of the last run."""
-    n_blocks = -(-a.shape[0] // block_size)
-    pad = n_blocks * block_size - a.shape[0]
-    a = np.concatenate([a, np.repeat(a[-1:], pad, axis=0)])
-    a = a.reshape(n_blocks, block_size, *a.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
-
-
-def out_of_blocks(a, n_runs):
-    """Inverse of in_blocks: [blocks, ..., block_size] -> [runs, ...]."""
-    a = np.moveaxis(a, -1, 1)
-    return a.reshape(-1, *a.shape[2:])[:n_runs]
+def queues(n_runs, n_queues):
+    """The runs of each queue: run i goes to queue i mod n_queues, so that each
+    queue gets a share of every configuration a call holds in turn."""
+    return [np.arange(q, n_runs, n_queues) for q in range(min(n_queues, n_runs))]
 
 
 def train(
@@ -174,7 +165,8 @@ def train(
         Threads that take the blocks (default numba's thread count).
     block_size : int, optional
         Runs side by side in SIMD lanes (default up to LANES, fewer when that
-        would leave a thread idle).
+        would leave a thread idle). When a run stops, its lane takes the next
+        run of its thread's queue.
     trace : bool
         Record every update of every run in TrainResult.trace: its epoch,
         step size, the weights it started from and its gradient (see
@@ -259,28 +251,41 @@ def train(
         block_size = auto_block_size(seeds.size, threads)
     if not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
-    params = in_blocks(params0, block_size)
-    n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
-    hyper, seeds_ = in_blocks(hyper.T, block_size), in_blocks(seeds.astype(np.uint64), block_size)
-    params_out = np.empty_like(params)
-    # float64 whatever the dtype; a row the kernel does not fill stays NaN
-    stats = np.full((n_blocks, len(schema.STATS), block_size), np.nan)
-    curves = np.empty((n_blocks, n_slots, len(schema.CURVE), block_size))
+    P, n_slots = layout.size, run["epochs"] // record_every + 2
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
-    steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
+    # per queue, runs on the last axis: params, hyper, seeds, then what the kernel fills
+    # (float64 whatever the dtype; a stats row the kernel does not fill stays NaN)
+    work = [
+        (
+            np.ascontiguousarray(params0[runs].T),
+            np.ascontiguousarray(hyper[:, runs]),
+            seeds[runs].astype(np.uint64),
+            np.empty((P, runs.size), real),
+            np.full((len(schema.STATS), runs.size), np.nan),
+            np.empty((n_slots, len(schema.CURVE), runs.size)),
+            np.full((updates, TRACE_W + 2 * P, runs.size), np.nan),
+        )
+        for runs in queues(seeds.size, threads)
+    ]
+    lane_epochs = kernels.train_blocks(net, plan, data, decayed, work, block_size, threads)
 
-    kernels.train_blocks(net, plan, data, decayed, (params, hyper, seeds_, params_out, stats, curves, steps), threads)
-    lane_epochs = int(block_size * np.nanmax(stats[:, schema.ROW_EPOCHS_RUN, :], axis=1).sum())
-    runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
-    params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
+    def gathered(i):  # output i of every queue, back in run order: [runs, ...]
+        out = np.empty((seeds.size, *work[0][i].shape[:-1]), work[0][i].dtype)
+        for runs, queue in zip(queues(seeds.size, threads), work):
+            out[runs] = np.moveaxis(queue[i], -1, 0)
+        return out
+
+    params, stats, curves, steps = (gathered(i) for i in (3, 4, 5, 6))
+    runs = runs_table(seeds, stats)
+    params = params.astype(np.float64, copy=False)
     if X_val is not None:
         runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
     return TrainResult(
         runs,
         params,
-        curves_table(seeds, out_of_blocks(curves, seeds.size)),
+        curves_table(seeds, curves),
         layout,
-        out_of_blocks(steps, seeds.size) if trace else None,
+        steps if trace else None,
         lane_epochs,
     )
 
