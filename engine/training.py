@@ -113,6 +113,17 @@ def per_run_hyper(settings, n_runs):
     return np.array(rows)
 
 
+def per_run_init(init, n_runs):
+    """[n_runs] init names: `init` given once or once per run (runs that differ
+    only in init share a call: it sets their initial parameters alone)."""
+    values = [init] if isinstance(init, str) else list(init)
+    if len(values) not in (1, n_runs):
+        raise ValueError(f"init: give one value or one per seed ({n_runs}), got {len(values)}")
+    for value in dict.fromkeys(values):
+        check_setting("init", value)
+    return np.array(np.broadcast_to(np.array(values, dtype=object), n_runs))
+
+
 def queues(n_runs, n_queues):
     """The runs of each queue: run i goes to queue i mod n_queues, so that each
     queue gets a share of every configuration a call holds in turn."""
@@ -176,7 +187,7 @@ def train(
         output, loss, reduction, epochs, batch_size, weight_decay,
         decay_thresholds, dropout, dropout_mode, target_loss, schedule and
         its parameters, momentum, rho, beta1, beta2, eps, dtype. The numbers
-        in options.HYPER may be given one per seed. dtype "float32" rounds
+        in options.HYPER, and init, may be given one per seed. dtype "float32" rounds
         the data, initial weights and per-run numbers to float32 and trains
         in float32; the tables hold those numbers as float64.
 
@@ -195,8 +206,10 @@ def train(
             raise unknown_key("train", key, TRAIN_DEFAULTS)
     hyper = per_run_hyper({**TRAIN_DEFAULTS, **settings}, seeds.size)
     dropout = hyper[HYPER.index("dropout")]
+    inits = per_run_init(settings.get("init", TRAIN_DEFAULTS["init"]), seeds.size)
     # the other settings, and combination rules against the largest per-run dropout
-    run = check_settings({**{k: v for k, v in settings.items() if k not in HYPER}, "dropout": dropout.max()})
+    per_run = (*HYPER, "init")
+    run = check_settings({**{k: v for k, v in settings.items() if k not in per_run}, "dropout": dropout.max()})
 
     X, T = check_data(X, T)
     check_batch_size(run["batch_size"], X.shape[0], "rows of X")
@@ -207,7 +220,10 @@ def train(
     if X_val is not None or T_val is not None:
         X_val, T_val = check_data(X_val, T_val, "X_val", "T_val", layout.n_in)
     if params0 is None:
-        params0 = initial_params(layout, run["init"], seeds)
+        params0 = np.empty((seeds.size, layout.size))
+        for init in set(inits):
+            runs = inits == init
+            params0[runs] = initial_params(layout, init, seeds[runs])
     params0 = np.asarray(params0, dtype=np.float64)
     if params0.shape != (seeds.size, layout.size):
         raise ValueError(

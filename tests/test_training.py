@@ -55,6 +55,22 @@ def test_per_run_numbers_equal_separate_calls(data):
         assert np.array_equal(alone.params[0], together.params[i])
 
 
+def test_init_given_per_run_equals_separate_calls(data):
+    inits = ["he", "xavier", "he", "std0.01"]
+    together = fit(data, [0, 1, 2, 3], init=inits)
+    for i, init in enumerate(inits):
+        alone = fit(data, [i], init=init)
+        assert np.array_equal(alone.params[0], together.params[i])
+        assert (
+            alone.curves.query("epoch == 0").train_loss.item()
+            == together.curves.query(f"run == {i} and epoch == 0").train_loss.item()
+        )
+    with pytest.raises(ValueError, match=r"init: give one value or one per seed \(4\), got 2"):
+        fit(data, [0, 1, 2, 3], init=["he", "xavier"])
+    with pytest.raises(ValueError, match="init"):
+        fit(data, [0, 1], init=["he", "kaiming"])
+
+
 def test_a_seed_fixes_the_initial_weights_whatever_the_optimizer(data):
     first = {
         opt: fit(data, [4, 5], optimizer=opt, epochs=1).curves.query("epoch == 0") for opt in ("sgd", "adam", "rmsprop")
