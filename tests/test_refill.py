@@ -72,8 +72,8 @@ def test_all_runs_but_one_stop_at_once(data):
 def simulated_lane_epochs(epochs_run, lanes, n_queues):
     """Lane-epochs of the refill schedule, step by step: a run holds its lane for its
     epochs_run updates and the check that stops it; the lane then takes the next run
-    of its queue; a block with an empty queue and running lanes filling half of it or
-    less narrows to the fewest whole vectors of 8 that hold them."""
+    of its queue; a block with an empty queue narrows to the fewest whole vectors of 8
+    that hold its running lanes, when that is fewer than it has."""
     total = 0
     for runs in queues(len(epochs_run), n_queues):
         need = [epochs_run[k] for k in runs]
@@ -92,7 +92,7 @@ def simulated_lane_epochs(epochs_run, lanes, n_queues):
             if running == 0:
                 break
             narrow = max(8, -(-running // 8) * 8)
-            if queued == len(need) and 2 * running <= len(lane) and narrow < len(lane):
+            if queued == len(need) and narrow < len(lane):
                 kept = [x for x in lane if x is not None]
                 lane = kept + [None] * (narrow - len(kept))
     return total

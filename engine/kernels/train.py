@@ -8,7 +8,7 @@ epoch of updates follows. With full batch and no dropout the gradient pass
 itself gives E(w_t) exactly (the same bits as a pass that computes E alone).
 When a run stops, its lane takes the next run of the queue (its initial
 weights, zero optimizer state, epoch 0); once the queue is empty, a block
-whose running lanes fill half of it or less narrows to fewer vectors.
+narrows to fewer vectors of lanes as soon as a whole vector is free.
 Curve points and final numbers are measured on evaluation lanes, filled
 with the weights to measure and measured together when full: one pass over
 the test set per block-width of points, not one per epoch.
@@ -293,10 +293,11 @@ def move(a, r, b, s):
 @jit_inline
 def narrowed(net, ln, n_running):
     """The running lanes packed into a block of the fewest whole vectors (8 lanes)
-    that holds them, once they fill half of ln or less; else ln."""
+    that holds them, if that is fewer than ln's; else ln. (Moving a lane costs
+    less than one of its epochs.)"""
     L = ln.w.shape[1]
     width = max(8, -(-n_running // 8) * 8)
-    if 2 * n_running > L or width >= L:
+    if width >= L:
         return ln
     packed = lanes_of(net, width, ln.w.shape[0], ln.order.shape[0], ln.hyper.shape[0], ln.w.dtype)
     s = 0
