@@ -12,6 +12,7 @@ import pandas as pd
 from . import schema
 from .kernels import entry as kernels
 from .kernels.entry import LANES, TRACE_W, Net, Plan
+from .model.data import machine_memory
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
 from .model.layout import Layout
@@ -111,6 +112,18 @@ def per_run_hyper(settings, n_runs):
             check_setting(key, value.item() if isinstance(value, np.generic) else value)
         rows.append(np.broadcast_to(np.asarray(values, dtype=np.float64), n_runs))
     return np.array(rows)
+
+
+def check_memory(n_runs, n_slots, trace_numbers):
+    """Refuse a call whose curves and trace would not fit in memory, before numpy fails allocating them."""
+    need = n_runs * (n_slots * len(schema.CURVE) + trace_numbers) * 8
+    if need > machine_memory():
+        raise ValueError(
+            f"epochs, record_every: {n_runs:,} run(s) with {n_slots:,} curve points each"
+            + (f" and a trace of {trace_numbers:,} numbers" if trace_numbers else "")
+            + f" need about {need / 2**30:,.0f} GiB, more than this machine's memory "
+            f"({machine_memory() / 2**30:,.0f} GiB); use fewer epochs or a larger record_every"
+        )
 
 
 def per_run_init(init, n_runs):
@@ -269,6 +282,7 @@ def train(
         raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
     P, n_slots = layout.size, run["epochs"] // record_every + 2
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
+    check_memory(seeds.size, n_slots, updates * (TRACE_W + 2 * P))
     # per queue, runs on the last axis: params, hyper, seeds, then what the kernel fills
     # (float64 whatever the dtype; a stats row the kernel does not fill stays NaN)
     work = [

@@ -149,6 +149,7 @@ def test_training_without_a_test_set_reports_nan(data):
         (dict(schedule="armijo", optimizer="adam"), r"'armijo' backtracking needs optimizer 'sgd'"),
         (dict(params0=np.zeros((2, 46))), r"params0: must have shape"),
         (dict(record_every=0), r"record_every"),
+        (dict(epochs=10**10, record_every=1), r"epochs, record_every: 2 run\(s\) with 10,000,000,002 curve points"),
         (dict(block_size=0), r"block_size: must be an integer >= 1"),
         (dict(threads=0), r"threads"),
         (dict(X_test=np.zeros((3, 11)), T_test=np.zeros((3, 2))), r"X_test: must be a 2-d array \[samples, 12\]"),
