@@ -79,8 +79,8 @@ class TrainResult:
     curves: pd.DataFrame  # long: run (row of runs), seed, epoch, train/test loss and accuracy
     layout: Layout
     trace: np.ndarray | None = None  # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
-    # epochs computed, summed over lanes: a block's lanes all compute until its last run stops,
-    # so lane_epochs ÷ Σ epochs_run is the lanes' occupancy
+    # epochs computed, summed over lanes (a free lane computes until a run takes it or its
+    # block narrows), so Σ epochs_run ÷ lane_epochs is the lanes' occupancy
     lane_epochs: int = 0
 
 
@@ -113,19 +113,21 @@ def per_run_hyper(settings, n_runs):
     return np.array(rows)
 
 
-def in_blocks(a, block_size):
-    """[runs, ...] -> [blocks, ..., block_size], padding with copies of the last run."""
-    n_blocks = -(-a.shape[0] // block_size)
-    pad = n_blocks * block_size - a.shape[0]
-    a = np.concatenate([a, np.repeat(a[-1:], pad, axis=0)])
-    a = a.reshape(n_blocks, block_size, *a.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+def per_run_init(init, n_runs):
+    """[n_runs] init names: `init` given once or once per run (runs that differ
+    only in init share a call: it sets their initial parameters alone)."""
+    values = [init] if isinstance(init, str) else list(init)
+    if len(values) not in (1, n_runs):
+        raise ValueError(f"init: give one value or one per seed ({n_runs}), got {len(values)}")
+    for value in dict.fromkeys(values):
+        check_setting("init", value)
+    return np.array(np.broadcast_to(np.array(values, dtype=object), n_runs))
 
 
-def out_of_blocks(a, n_runs):
-    """Inverse of in_blocks: [blocks, ..., block_size] -> [runs, ...]."""
-    a = np.moveaxis(a, -1, 1)
-    return a.reshape(-1, *a.shape[2:])[:n_runs]
+def queues(n_runs, n_queues):
+    """The runs of each queue: run i goes to queue i mod n_queues, so that each
+    queue gets a share of every configuration a call holds in turn."""
+    return [np.arange(q, n_runs, n_queues) for q in range(min(n_queues, n_runs))]
 
 
 def train(
@@ -174,7 +176,8 @@ def train(
         Threads that take the blocks (default numba's thread count).
     block_size : int, optional
         Runs side by side in SIMD lanes (default up to LANES, fewer when that
-        would leave a thread idle).
+        would leave a thread idle). When a run stops, its lane takes the next
+        run of its thread's queue.
     trace : bool
         Record every update of every run in TrainResult.trace: its epoch,
         step size, the weights it started from and its gradient (see
@@ -184,7 +187,7 @@ def train(
         output, loss, reduction, epochs, batch_size, weight_decay,
         decay_thresholds, dropout, dropout_mode, target_loss, schedule and
         its parameters, momentum, rho, beta1, beta2, eps, dtype. The numbers
-        in options.HYPER may be given one per seed. dtype "float32" rounds
+        in options.HYPER, and init, may be given one per seed. dtype "float32" rounds
         the data, initial weights and per-run numbers to float32 and trains
         in float32; the tables hold those numbers as float64.
 
@@ -203,8 +206,10 @@ def train(
             raise unknown_key("train", key, TRAIN_DEFAULTS)
     hyper = per_run_hyper({**TRAIN_DEFAULTS, **settings}, seeds.size)
     dropout = hyper[HYPER.index("dropout")]
+    inits = per_run_init(settings.get("init", TRAIN_DEFAULTS["init"]), seeds.size)
     # the other settings, and combination rules against the largest per-run dropout
-    run = check_settings({**{k: v for k, v in settings.items() if k not in HYPER}, "dropout": dropout.max()})
+    per_run = (*HYPER, "init")
+    run = check_settings({**{k: v for k, v in settings.items() if k not in per_run}, "dropout": dropout.max()})
 
     X, T = check_data(X, T)
     check_batch_size(run["batch_size"], X.shape[0], "rows of X")
@@ -215,7 +220,10 @@ def train(
     if X_val is not None or T_val is not None:
         X_val, T_val = check_data(X_val, T_val, "X_val", "T_val", layout.n_in)
     if params0 is None:
-        params0 = initial_params(layout, run["init"], seeds)
+        params0 = np.empty((seeds.size, layout.size))
+        for init in set(inits):
+            runs = inits == init
+            params0[runs] = initial_params(layout, init, seeds[runs])
     params0 = np.asarray(params0, dtype=np.float64)
     if params0.shape != (seeds.size, layout.size):
         raise ValueError(
@@ -259,28 +267,41 @@ def train(
         block_size = auto_block_size(seeds.size, threads)
     if not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
-    params = in_blocks(params0, block_size)
-    n_blocks, n_slots = params.shape[0], run["epochs"] // record_every + 2
-    hyper, seeds_ = in_blocks(hyper.T, block_size), in_blocks(seeds.astype(np.uint64), block_size)
-    params_out = np.empty_like(params)
-    # float64 whatever the dtype; a row the kernel does not fill stays NaN
-    stats = np.full((n_blocks, len(schema.STATS), block_size), np.nan)
-    curves = np.empty((n_blocks, n_slots, len(schema.CURVE), block_size))
+    P, n_slots = layout.size, run["epochs"] // record_every + 2
     updates = run["epochs"] * -(-X.shape[0] // plan.batch_size) if trace else 0
-    steps = np.full((n_blocks, updates, TRACE_W + 2 * layout.size, block_size), np.nan)
+    # per queue, runs on the last axis: params, hyper, seeds, then what the kernel fills
+    # (float64 whatever the dtype; a stats row the kernel does not fill stays NaN)
+    work = [
+        (
+            np.ascontiguousarray(params0[runs].T),
+            np.ascontiguousarray(hyper[:, runs]),
+            seeds[runs].astype(np.uint64),
+            np.empty((P, runs.size), real),
+            np.full((len(schema.STATS), runs.size), np.nan),
+            np.empty((n_slots, len(schema.CURVE), runs.size)),
+            np.full((updates, TRACE_W + 2 * P, runs.size), np.nan),
+        )
+        for runs in queues(seeds.size, threads)
+    ]
+    lane_epochs = kernels.train_blocks(net, plan, data, decayed, work, block_size, threads)
 
-    kernels.train_blocks(net, plan, data, decayed, (params, hyper, seeds_, params_out, stats, curves, steps), threads)
-    lane_epochs = int(block_size * np.nanmax(stats[:, schema.ROW_EPOCHS_RUN, :], axis=1).sum())
-    runs = runs_table(seeds, out_of_blocks(stats, seeds.size))
-    params = out_of_blocks(params_out, seeds.size).astype(np.float64, copy=False)
+    def gathered(i):  # output i of every queue, back in run order: [runs, ...]
+        out = np.empty((seeds.size, *work[0][i].shape[:-1]), work[0][i].dtype)
+        for runs, queue in zip(queues(seeds.size, threads), work):
+            out[runs] = np.moveaxis(queue[i], -1, 0)
+        return out
+
+    params, stats, curves, steps = (gathered(i) for i in (3, 4, 5, 6))
+    runs = runs_table(seeds, stats)
+    params = params.astype(np.float64, copy=False)
     if X_val is not None:
         runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
     return TrainResult(
         runs,
         params,
-        curves_table(seeds, out_of_blocks(curves, seeds.size)),
+        curves_table(seeds, curves),
         layout,
-        out_of_blocks(steps, seeds.size) if trace else None,
+        steps if trace else None,
         lane_epochs,
     )
 

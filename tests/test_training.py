@@ -55,6 +55,22 @@ def test_per_run_numbers_equal_separate_calls(data):
         assert np.array_equal(alone.params[0], together.params[i])
 
 
+def test_init_given_per_run_equals_separate_calls(data):
+    inits = ["he", "xavier", "he", "std0.01"]
+    together = fit(data, [0, 1, 2, 3], init=inits)
+    for i, init in enumerate(inits):
+        alone = fit(data, [i], init=init)
+        assert np.array_equal(alone.params[0], together.params[i])
+        assert (
+            alone.curves.query("epoch == 0").train_loss.item()
+            == together.curves.query(f"run == {i} and epoch == 0").train_loss.item()
+        )
+    with pytest.raises(ValueError, match=r"init: give one value or one per seed \(4\), got 2"):
+        fit(data, [0, 1, 2, 3], init=["he", "xavier"])
+    with pytest.raises(ValueError, match="init"):
+        fit(data, [0, 1], init=["he", "kaiming"])
+
+
 def test_a_seed_fixes_the_initial_weights_whatever_the_optimizer(data):
     first = {
         opt: fit(data, [4, 5], optimizer=opt, epochs=1).curves.query("epoch == 0") for opt in ("sgd", "adam", "rmsprop")
@@ -174,7 +190,15 @@ def one_step(optimizer, w, g, m1, m2, lr, step, **params):
     hyper = np.array([[hyper[k]] * w.shape[1] for k in HYPER])
     w, m1, m2 = w.copy(), m1.copy(), m2.copy()
     k_opt.update(
-        k_opt.OPTIMIZERS.index(optimizer), w, g, m1, m2, np.empty((2, w.shape[1])), np.full(w.shape[1], lr), hyper, step
+        k_opt.OPTIMIZERS.index(optimizer),
+        w,
+        g,
+        m1,
+        m2,
+        np.empty((2, w.shape[1])),
+        np.full(w.shape[1], lr),
+        hyper,
+        np.full(w.shape[1], step),  # each lane's update count
     )
     return w, m1, m2
 
@@ -225,15 +249,3 @@ def test_adam_step_is_kingma_and_ba_algorithm_1(state):
     m_hat, v_hat = m_t / (1 - 0.8**t), v_t / (1 - 0.99**t)
     assert np.allclose(m1, m_t) and np.allclose(v1, v_t)
     assert np.allclose(w1, w - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-4))
-
-
-def test_lane_epochs_count_every_lane_until_its_blocks_last_run_stops():
-    d = engine.make_dataset(8, 1, seed=0)
-    seeds = list(range(20))  # blocks of 8, 8 and 4 runs (+ 4 padding copies of the last run)
-    lr = [0.01] * 10 + [3.0] * 10  # runs that reach ε at very different epochs
-    result = engine.train(d.X_train, d.T_train, seeds, lr=lr, epochs=300, target_loss=0.05, block_size=8)
-    epochs = result.runs["epochs_run"].to_numpy()
-    assert len(set(epochs)) > 2
-    blocks = [epochs[i : i + 8] for i in range(0, 20, 8)]
-    assert result.lane_epochs == sum(8 * int(b.max()) for b in blocks)
-    assert result.lane_epochs > epochs.sum()  # finished lanes still compute: what refilling would save

@@ -18,14 +18,13 @@ tests at the same level would find), "inconclusive" otherwise.
 """
 
 import functools
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
 from .stats import LEVEL
-from .tables import PAIRED_METRICS, blocks, compared_levels, paired_metrics, paired_values
+from .tables import PAIRED_METRICS, blocks, comparisons, level_pairs, paired_metrics, paired_values
 
 # Default practical margins: half a point of test accuracy is 5 of the 1000
 # test images, below the spread between seeds of one configuration; a tenth
@@ -118,9 +117,9 @@ def effects_table(runs, factors, margins=None):
     its Hodges–Lehmann effect, interval and verdict (module notes)."""
     margins = MARGINS | (margins or {})
     rows = []
-    for factor, chosen, tested, others in compared_levels(runs, factors):
+    for factor, chosen, tested, others, pairs in comparisons(runs, factors):
         for metric in paired_metrics(runs):
             values = paired_values_raw(chosen, metric)
             wide = blocks(chosen, tested, others, np.log(values) if metric in RATIO else values)
-            rows += [effect_row(factor, metric, a, b, wide, margins[metric]) for a, b in combinations(wide.columns, 2)]
+            rows += [effect_row(factor, metric, a, b, wide, margins[metric]) for a, b in level_pairs(wide, pairs)]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -93,7 +93,9 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
     """reps full-batch steps of the job, stopping after section `upto` (0..3)."""
     n = X.shape[0]
     scale = w.dtype.type(1.0) / w.dtype.type(n)
+    steps = np.zeros(w.shape[1], np.int64)  # every lane's update count, as train_block keeps it
     for step in range(1, reps + 1):
+        steps[:] = step
         for first in range(0, n, TILE):  # n a multiple of TILE
             for t in range(TILE):
                 load_inputs(X, buf.order, first + t, True, buf, t)
@@ -110,7 +112,7 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
                 hidden_gradient(net, buf, True, g)
         if upto >= 3:
             add_decay(g, w, hyper, decayed)
-            update(ADAM, w, g, m1, m2, bias, eta, hyper, step)
+            update(ADAM, w, g, m1, m2, bias, eta, hyper, steps)
 
 
 @jit

@@ -50,7 +50,7 @@ def pass_signature(dtype):
         stop=count,
         hyper=matrix,
         seeds=np.empty(1, np.uint64),
-        epoch=count,
+        epochs=np.empty(1, np.int64),
         keep=vector,
         mode=count,
         buf=scratch.py_func(net, 1, real),

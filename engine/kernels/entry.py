@@ -5,6 +5,8 @@ address, numba's cache and the cold-start compilation stay behind it."""
 import functools
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 from . import cache
 from .address import pass_address
 from .fpenv import flush_subnormals
@@ -40,22 +42,22 @@ def note_compile_seconds(dtype, seconds):
     cache.note_compile_seconds(train_block, dtype, seconds)
 
 
-def train_blocks(net, plan, data, decayed, blocks, threads):
-    """Train every block: `blocks` is (params, hyper, seeds, params_out, stats,
-    curves, trace), each [blocks, ..., lanes]; block k trains in place on the
-    k-th of each (train.train_block). A free thread takes the next block."""
+def train_blocks(net, plan, data, decayed, queues, lanes, threads):
+    """Train every queue of runs: `queues` holds one (params, hyper, seeds,
+    params_out, stats, curves, trace) per queue, each [..., runs of the queue];
+    each queue trains in place, `lanes` runs at a time (train.train_block). A
+    free thread takes the next queue. Returns the lane-epochs computed."""
     fresh_cache()
-    pass_fn = pass_address(blocks[0].dtype.name)
+    pass_fn = pass_address(queues[0][0].dtype.name)
     pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
-    n_blocks = blocks[0].shape[0]
+    lanes = np.int64(lanes)
 
-    def block(k):
+    def block(queue):
         with flush_subnormals():  # per thread, restored after: see fpenv.py
-            train_block(pass_fn, net, plan, data, *(a[k] for a in blocks[:3]), decayed, *(a[k] for a in blocks[3:]))
+            w0, hyper, seeds, *out = queue
+            return train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, *out, lanes)
 
-    if threads == 1 or n_blocks == 1:
-        for k in range(n_blocks):
-            block(k)
-    else:  # train_block releases the GIL
-        with ThreadPoolExecutor(min(threads, n_blocks)) as pool:
-            list(pool.map(block, range(n_blocks)))
+    if threads == 1 or len(queues) == 1:
+        return sum(block(q) for q in queues)
+    with ThreadPoolExecutor(min(threads, len(queues))) as pool:  # train_block releases the GIL
+        return sum(pool.map(block, queues))

@@ -3,7 +3,9 @@
 Each update line reads like its paper; g already holds the weight-decay term
 λw. State m1, m2 [P, lanes] start at zero; `step` counts updates from 1.
 Constants inside the loops over parameters are of w's dtype (see network.py);
-per-lane numbers (η_t, Adam's 1 − β^t) may round once from float64.
+per-lane numbers (η_t, Adam's 1 − β^t) may round once from float64. Each lane
+has its own epoch and update count: a block's lanes hold runs started at
+different times.
 """
 
 import numpy as np
@@ -20,11 +22,11 @@ assert OPTIMIZERS[ADAM] == "adam" and SCHEDULES[ARMIJO] == "armijo" and HYPER[EP
 
 
 @jit_inline
-def step_size(schedule, hyper, epoch, eta):
-    """η_t per lane for epoch t (Armijo starts its search from η)."""
+def step_size(schedule, hyper, epochs, eta):
+    """η_t per lane for its epoch t = epochs[r] (Armijo starts its search from η)."""
     L = hyper.shape[1]
     for r in range(L):
-        lr = hyper[LR, r]
+        lr, epoch = hyper[LR, r], epochs[r]
         if schedule == INVERSE_TIME:
             eta[r] = lr / (1.0 + hyper[LR_DECAY, r] * epoch)
         elif schedule == STEP:
@@ -56,8 +58,8 @@ def penalty(w, hyper, decayed, out):
 
 
 @jit_inline
-def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
-    """One step of the optimizer; bias [2, lanes] is room for Adam's 1 − β^t."""
+def update(optimizer, w, g, m1, m2, bias, eta, hyper, steps):
+    """One step of the optimizer, the steps[r]-th of lane r; bias [2, lanes] is room for Adam's 1 − β^t."""
     L = hyper.shape[1]
     P = w.shape[0]
     one = w.dtype.type(1.0)
@@ -88,8 +90,8 @@ def update(optimizer, w, g, m1, m2, bias, eta, hyper, step):
                 w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
     else:  # Adam, Kingma & Ba Algorithm 1
         for r in range(L):
-            bias[0, r] = 1.0 - hyper[BETA1, r] ** step
-            bias[1, r] = 1.0 - hyper[BETA2, r] ** step
+            bias[0, r] = 1.0 - hyper[BETA1, r] ** steps[r]
+            bias[1, r] = 1.0 - hyper[BETA2, r] ** steps[r]
         for l in range(P):
             for r in range(L):
                 beta1, beta2 = hyper[BETA1, r], hyper[BETA2, r]

@@ -1,14 +1,21 @@
-"""The training loop of one block of runs side by side (training.py spreads
-blocks over threads: train_block releases the GIL).
+"""The training loop of a queue of runs, a block of lanes at a time (training.py
+gives each thread a queue: train_block releases the GIL).
 
-Epoch t: E(w_t) is measured where it is needed (every epoch with a target ε,
-and at curve points), a run stops when E < ε, when it goes non-finite
-(diverged) or after `epochs`; otherwise one epoch of updates follows. With
-full batch and no dropout the gradient pass itself gives E(w_t) exactly
-(the same bits as a pass that computes E alone).
+Each lane holds one run at its own epoch t: E(w_t) is measured where it is
+needed (every epoch with a target ε, and at curve points), a run stops when
+E < ε, when it goes non-finite (diverged) or after `epochs`; otherwise one
+epoch of updates follows. With full batch and no dropout the gradient pass
+itself gives E(w_t) exactly (the same bits as a pass that computes E alone).
+When a run stops, its lane takes the next run of the queue (its initial
+weights, zero optimizer state, epoch 0); once the queue is empty, a block
+narrows to fewer vectors of lanes as soon as a whole vector is free.
+Curve points and final numbers are measured on evaluation lanes, filled
+with the weights to measure and measured together when full: one pass over
+the test set per block-width of points, not one per epoch.
 
 A run's numbers depend only on its own lane's inputs (parameters, per-run
-hyperparameters, seed): never on which block, lane or thread holds it.
+hyperparameters, seed): never on which block, lane or thread holds it, which
+runs share the block, or when it entered a lane.
 """
 
 import collections
@@ -61,9 +68,9 @@ ERROR, ERROR_AND_DEAD, GRADIENT, GRADIENT_AND_ERROR = range(4)
 
 @jit
 def sample_pass(
-    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
+    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
 ):
-    """One pass over samples start..stop−1 (lane r takes sample order[q, r]; when the pass
+    """One pass over samples start..stop−1 (lane r, at its epoch epochs[r], takes sample order[q, r]; when the pass
     covers every sample, every lane takes sample q), hidden outputs scaled by keep (1, or
     1 − r for the book's dropout). Modes: ERROR and GRADIENT_AND_ERROR put Σ_p e_p into e
     and hits into correct (the logarithms cost time, so only when asked); GRADIENT and
@@ -97,7 +104,7 @@ def sample_pass(
                 for i in range(H):
                     for r in range(L):
                         ratio = hyper[DROPOUT, r]
-                        u = rng.uniform(seeds[r], rng.DROPOUT, (epoch * n + q) * H + i)
+                        u = rng.uniform(seeds[r], rng.DROPOUT, (epochs[r] * n + q) * H + i)
                         kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
                         buf.keep[i, r] = kept if u >= ratio else 0.0
             output_sums(net, w, buf, t, plan.has_dropout)
@@ -119,40 +126,41 @@ def sample_pass(
 
 @jit
 def run_pass(
-    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
+    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
 ):
     """sample_pass as train_block calls it (by address, see address.py). Linked into
     this caller, its code is optimised a second time, as it was when train_block
     called it by name: the second round simplifies its IR further, and float32
     training is faster than with sample_pass's own machine code (docs/performance.md)."""
     sample_pass(
-        net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epoch, keep, mode, buf, g, e, correct, alive
+        net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
     )
 
 
 @jit_inline
-def shuffle(order, seeds, epoch):
-    """Each lane's own permutation of the samples for this epoch (Fisher–Yates)."""
+def shuffle(order, seeds, epochs):
+    """Each lane's own permutation of the samples for its epoch (Fisher–Yates)."""
     n, L = order.shape
     for r in range(L):
         for q in range(n):
             order[q, r] = q
         for q in range(n - 1, 0, -1):
-            j = int(rng.uniform(seeds[r], rng.SHUFFLE, epoch * n + q) * (q + 1))
+            j = int(rng.uniform(seeds[r], rng.SHUFFLE, epochs[r] * n + q) * (q + 1))
             order[q, r], order[j, r] = order[j, r], order[q, r]
 
 
 @jit_inline
-def armijo_step(pass_fn, net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep):
+def armijo_step(pass_fn, net, plan, ln, X, T, labels, decayed):
     """w ← w − η g with η backtracked per lane until
-    E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; loss holds E(w) without it)."""
+    E(w − η g) ≤ E(w) − c η |g|² (E with its penalty; ln.loss holds E(w) without it)."""
+    w, g, hyper, eta = ln.w, ln.g, ln.hyper, ln.eta
     P, L = w.shape
     E0, E1, gg, pen = np.empty(L, w.dtype), np.empty(L, w.dtype), np.zeros(L, w.dtype), np.empty(L, w.dtype)
     acc, alive = np.empty(L), np.empty((net.n_hidden, L), w.dtype)
     trial = np.empty_like(w)
     penalty(w, hyper, decayed, pen)
     for r in range(L):
-        E0[r] = loss[r] + pen[r]
+        E0[r] = ln.loss[r] + pen[r]
     for l in range(P):
         for r in range(L):
             gg[r] += g[l, r] * g[l, r]
@@ -160,7 +168,7 @@ def armijo_step(pass_fn, net, plan, w, g, X, T, labels, hyper, seeds, decayed, e
         for l in range(P):
             for r in range(L):
                 trial[l, r] = w[l, r] - eta[r] * g[l, r]
-        measure(pass_fn, net, plan, trial, X, T, labels, hyper, seeds, buf, keep, g, E1, acc, alive, np.bool_(False))
+        measure(pass_fn, net, plan, trial, X, T, labels, ln, E1, acc, alive, np.bool_(False))
         penalty(trial, hyper, decayed, pen)
         done = True
         for r in range(L):
@@ -175,17 +183,6 @@ def armijo_step(pass_fn, net, plan, w, g, X, T, labels, hyper, seeds, decayed, e
 
 
 @jit_inline
-def finish(r, epoch, diverged, grad_evals, w, params_out, stats, active):
-    """Stop lane r at this epoch: keep its parameters and counts."""
-    active[r] = False
-    for l in range(w.shape[0]):
-        params_out[l, r] = w[l, r]
-    stats[ROW_EPOCHS_RUN, r] = epoch
-    stats[ROW_GRAD_EVALS, r] = grad_evals
-    stats[ROW_DIVERGED, r] = 1.0 if diverged else 0.0
-
-
-@jit_inline
 def per_sample(plan, n, loss, hits):
     """Sums over n samples -> E with the run's reduction, and accuracy."""
     if plan.mean:
@@ -194,9 +191,10 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit_inline
-def measure(pass_fn, net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, count_dead):
-    """E (with the run's reduction) and accuracy on X at w, per lane, and dead units if
-    count_dead (see sample_pass); NaN for an empty set. g is left as it is."""
+def measure(pass_fn, net, plan, w, X, T, labels, ln, loss, acc, alive, count_dead):
+    """E (with the run's reduction) and accuracy on X at w [P, lanes of ln], per
+    lane, and dead units if count_dead (see sample_pass); NaN for an empty set.
+    ln's gradient is left as it is."""
     n = X.shape[0]
     if n == 0:
         loss[:] = np.nan
@@ -205,178 +203,333 @@ def measure(pass_fn, net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, los
     # arguments typed as at every other call (np.int64, not literals: see train_block)
     mode = np.int64(ERROR_AND_DEAD) if count_dead else np.int64(ERROR)
     zero = np.int64(0)
-    pass_fn(net, plan, w, X, T, labels, buf.order, zero, n, hyper, seeds, zero, keep, mode, buf, g, loss, acc, alive)
+    pass_fn(
+        net,
+        plan,
+        w,
+        X,
+        T,
+        labels,
+        ln.buf.order,
+        zero,
+        n,
+        ln.hyper,
+        ln.seeds,
+        ln.epoch,
+        ln.keep,
+        mode,
+        ln.buf,
+        ln.g,
+        loss,
+        acc,
+        alive,
+    )
     per_sample(plan, n, loss, acc)
 
 
-@jit_inline
-def add_point(curves, n_points, r, epoch, train_loss, train_acc, test_loss, test_acc):
-    c = curves[n_points[r], :, r]
-    c[0], c[1], c[2], c[3], c[4] = epoch, train_loss[r], train_acc[r], test_loss[r], test_acc[r]
-    n_points[r] += 1
+# A block's lanes, each holding one run (run[r] = its index in the call, EMPTY
+# when none): its parameters, optimizer state (m1, m2), per-run numbers, seed,
+# hidden-output scale at evaluation (keep), epoch and updates so far (step);
+# then per-pass room. Evaluation lanes (see `stage`) use the same structure:
+# slot is the curve slot the lane's weights go to, final whether they are a
+# run's last.
+Lanes = collections.namedtuple(
+    "Lanes", "run epoch step slot final w m1 m2 g hyper seeds keep order eta loss acc alive bias buf"
+)
+EMPTY = -1
 
 
 @jit_inline
-def record_step(row, epoch, w, g):
-    """row [TRACE_W + 2P, lanes] <- epoch, w, g of one update (η is added after it)."""
-    P, L = w.shape
+def lanes_of(net, width, P, n, hyper_rows, real):
+    order = np.empty((n, width), np.int64)
+    for q in range(n):
+        order[q, :] = q
+    return Lanes(
+        np.full(width, EMPTY, np.int64),
+        np.zeros(width, np.int64),
+        np.zeros(width, np.int64),
+        np.zeros(width, np.int64),
+        np.zeros(width, np.bool_),
+        np.zeros((P, width), real),
+        np.zeros((P, width), real),
+        np.zeros((P, width), real),
+        np.zeros((P, width), real),
+        np.zeros((hyper_rows, width), real),
+        np.zeros(width, np.uint64),
+        np.ones(width, real),
+        order,
+        np.empty(width, real),
+        np.empty(width, real),
+        np.empty(width),  # hits: float64
+        np.empty((net.n_hidden, width), real),
+        np.empty((2, width), real),
+        scratch(net, width, real),
+    )
+
+
+@jit_inline
+def load(plan, ln, r, k, w0, hyper, seeds):
+    """Lane r starts run k: its initial parameters, zero optimizer state, epoch 0."""
+    ln.run[r], ln.epoch[r], ln.step[r] = k, 0, 0
+    for l in range(w0.shape[0]):
+        ln.w[l, r], ln.m1[l, r], ln.m2[l, r] = w0[l, k], 0.0, 0.0
+    for j in range(hyper.shape[0]):
+        ln.hyper[j, r] = hyper[j, k]
+    ln.seeds[r] = seeds[k]
+    ln.keep[r] = 1.0 - ln.hyper[DROPOUT, r] if plan.scale_at_test else 1.0
+
+
+@jit_inline
+def move(a, r, b, s):
+    """Lane s of b takes what lane r of a holds between passes."""
+    b.run[s], b.epoch[s], b.step[s], b.slot[s], b.final[s] = a.run[r], a.epoch[r], a.step[r], a.slot[r], a.final[r]
+    for l in range(a.w.shape[0]):
+        b.w[l, s], b.m1[l, s], b.m2[l, s] = a.w[l, r], a.m1[l, r], a.m2[l, r]
+    for j in range(a.hyper.shape[0]):
+        b.hyper[j, s] = a.hyper[j, r]
+    b.seeds[s], b.keep[s] = a.seeds[r], a.keep[r]
+
+
+@jit_inline
+def narrowed(net, ln, n_running):
+    """The running lanes packed into a block of the fewest whole vectors (8 lanes)
+    that holds them, if that is fewer than ln's; else ln. (Moving a lane costs
+    less than one of its epochs.)"""
+    L = ln.w.shape[1]
+    width = max(8, -(-n_running // 8) * 8)
+    if width >= L:
+        return ln
+    packed = lanes_of(net, width, ln.w.shape[0], ln.order.shape[0], ln.hyper.shape[0], ln.w.dtype)
+    s = 0
     for r in range(L):
-        row[TRACE_EPOCH, r] = epoch
+        if ln.run[r] != EMPTY:
+            move(ln, r, packed, s)
+            s += 1
+    return packed
+
+
+@jit_inline
+def stage(ev, n_staged, ln, r, slot, epoch, final):
+    """Queue lane r's weights for evaluation (see evaluate) at curve slot `slot`."""
+    move(ln, r, ev, n_staged)
+    ev.slot[n_staged], ev.epoch[n_staged], ev.final[n_staged] = slot, epoch, final
+
+
+@jit_inline
+def evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves):
+    """E and accuracy on the training and the test set of every staged lane of ev
+    (all lanes are computed, so staging waits until ev is full): a curve point
+    each, and a run's final numbers and dead units for its last. A lane's
+    numbers are its own, whatever else ev holds, so they are the bits that
+    measuring it in its training block would give."""
+    X, T, labels, X_test, T_test, labels_test = data
+    H, L = net.n_hidden, ev.w.shape[1]
+    test_loss, test_acc = np.empty(L, ev.w.dtype), np.empty(L)
+    measure(pass_fn, net, plan, ev.w, X_test, T_test, labels_test, ev, test_loss, test_acc, ev.alive, np.bool_(False))
+    measure(pass_fn, net, plan, ev.w, X, T, labels, ev, ev.loss, ev.acc, ev.alive, np.bool_(True))
+    for s in range(n_staged):
+        k = ev.run[s]
+        c = curves[ev.slot[s], :, k]
+        c[0], c[1], c[2], c[3], c[4] = ev.epoch[s], ev.loss[s], ev.acc[s], test_loss[s], test_acc[s]
+        if ev.final[s]:
+            stats[ROW_TRAIN_LOSS, k], stats[ROW_TRAIN_ACC, k] = ev.loss[s], ev.acc[s]
+            stats[ROW_TEST_LOSS, k], stats[ROW_TEST_ACC, k] = test_loss[s], test_acc[s]
+            stats[ROW_CONVERGED, k] = 1.0 if stats[ROW_TO_TARGET, k] >= 0 else 0.0
+            stats[ROW_DEAD, k] = H
+            for i in range(H):
+                stats[ROW_DEAD, k] -= ev.alive[i, s]
+
+
+@jit_inline
+def record_step(trace, ln, r):
+    """trace [update, TRACE_W + 2P, runs] <- the epoch, w and g of lane r's next update
+    (its step size is added after it), while the trace has room."""
+    k, step, P = ln.run[r], ln.step[r], ln.w.shape[0]
+    if step < trace.shape[0]:
+        trace[step, TRACE_EPOCH, k] = ln.epoch[r]
         for l in range(P):
-            row[TRACE_W + l, r] = w[l, r]
-            row[TRACE_W + P + l, r] = g[l, r]
+            trace[step, TRACE_W + l, k] = ln.w[l, r]
+            trace[step, TRACE_W + P + l, k] = ln.g[l, r]
 
 
 @jit
-def train_block(pass_fn, net, plan, data, w, hyper, seeds, decayed, params_out, stats, curves, trace):
-    """Train the runs whose parameters are w [P, lanes] in place; write
-    final parameters, stats [len(STATS), lanes] and curve points
-    curves [slot, len(CURVE), lanes] (epoch −1 = unused slot). Update k
-    (while k < len(trace)) is recorded in trace [k, TRACE_W + 2P, lanes]:
+def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out, stats, curves, trace, lanes):
+    """Train the runs whose initial parameters are w0 [P, runs], `lanes` at a
+    time side by side; when a run stops, its lane takes the next run. Write
+    final parameters params_out [P, runs], stats [len(STATS), runs] and curve
+    points curves [slot, len(CURVE), runs] (epoch −1 = unused slot). A run's
+    update k (while k < len(trace)) is recorded in trace [k, TRACE_W + 2P, runs]:
     its epoch, the step size it used, the weights it started from and the
     gradient it took (a zero-length trace records nothing). Every pass over
-    samples calls pass_fn: run_pass for w's dtype, by address (address.py)."""
-    X, T, labels, X_test, T_test, labels_test = data
-    n, P, L, H = X.shape[0], w.shape[0], w.shape[1], net.n_hidden
-    real = w.dtype  # float64 or float32: every array of reals below has it
-    buf = scratch(net, L, real)
-    g, m1, m2, bias = np.zeros((P, L), real), np.zeros((P, L), real), np.zeros((P, L), real), np.empty((2, L), real)
-    loss, test_loss, acc, test_acc = np.empty(L, real), np.empty(L, real), np.empty(L), np.empty(L)  # hits: float64
-    alive, eta, keep = np.empty((H, L), real), np.empty(L, real), np.empty(L, real)
-    for r in range(L):
-        keep[r] = 1.0 - hyper[DROPOUT, r] if plan.scale_at_test else 1.0
+    samples calls pass_fn: run_pass for w's dtype, by address (address.py).
+    Returns the lane-epochs computed (lanes × epochs of updates, summed)."""
+    X, T, labels = data[0], data[1], data[2]
+    n, P, R = X.shape[0], w0.shape[0], w0.shape[1]
+    real = w0.dtype  # float64 or float32: every array of reals below has it
+    width = min(lanes, R)
+    ln = lanes_of(net, width, P, n, hyper.shape[0], real)
+    ev, n_staged = lanes_of(net, width, P, n, hyper.shape[0], real), 0
     # flags and numbers passed as literals would compile a second copy of the callee
-    first, no, yes = np.int64(0), np.bool_(False), np.bool_(True)
-    order = np.empty((n, L), np.int64)
-    for q in range(n):
-        order[q, :] = q
+    first, no = np.int64(0), np.bool_(False)
     batch = min(plan.batch_size, n)
     exact = batch == n and not plan.has_dropout
     has_target = plan.target > 0.0
-    active = np.ones(L, np.bool_)
-    n_points = np.zeros(L, np.int64)
+    n_points = np.zeros(R, np.int64)
     stats[ROW_TO_TARGET, :] = -1.0
     curves[:, 0, :] = -1.0
-    step = 0  # updates so far: Adam's t, and the gradient evaluations reported
-    for epoch in range(plan.epochs + 1):
-        record = epoch % plan.record_every == 0
-        measured = record or has_target or plan.schedule == ARMIJO  # Armijo starts from E(w_t)
-        if exact and epoch < plan.epochs:  # the last epoch takes no step: E alone, below
-            mode = np.int64(GRADIENT_AND_ERROR) if measured else np.int64(GRADIENT)
-            pass_fn(
-                net, plan, w, X, T, labels, order, first, n, hyper, seeds, epoch, keep, mode, buf, g, loss, acc, alive
-            )
-            per_sample(plan, n, loss, acc)
-        elif measured:
-            measure(pass_fn, net, plan, w, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, no)
+    queued = 0  # runs handed to a lane so far
+    for r in range(width):
+        load(plan, ln, r, queued, w0, hyper, seeds)
+        queued += 1
+    lane_epochs = 0
+    while True:
+        L = ln.w.shape[1]
+        # E(w_t) where a run needs it: at a target, for Armijo (which starts from it) and at curve points
+        needs_loss = has_target or plan.schedule == ARMIJO
+        training = False  # some lane takes a step after this pass
         for r in range(L):
-            if not active[r]:
-                continue
-            if measured and not abs(loss[r]) < INF:  # NaN too
-                finish(r, epoch, True, step, w, params_out, stats, active)
-            elif has_target and measured and loss[r] < plan.target:
-                stats[ROW_TO_TARGET, r] = epoch
-                finish(r, epoch, False, step, w, params_out, stats, active)
-            elif epoch == plan.epochs:
-                finish(r, epoch, False, step, w, params_out, stats, active)
-        if not active.any():
-            break
-        if record:
-            measure(
-                pass_fn,
+            if ln.run[r] != EMPTY:
+                needs_loss = needs_loss or ln.epoch[r] % plan.record_every == 0
+                training = training or ln.epoch[r] < plan.epochs
+        if exact and training:  # a run's last epoch takes no step: E alone, below, when every run is at it
+            mode = np.int64(GRADIENT_AND_ERROR) if needs_loss else np.int64(GRADIENT)
+            pass_fn(
                 net,
                 plan,
-                w,
-                X_test,
-                T_test,
-                labels_test,
-                hyper,
-                seeds,
-                buf,
-                keep,
-                g,
-                test_loss,
-                test_acc,
-                alive,
-                no,
+                ln.w,
+                X,
+                T,
+                labels,
+                ln.order,
+                first,
+                n,
+                ln.hyper,
+                ln.seeds,
+                ln.epoch,
+                ln.keep,
+                mode,
+                ln.buf,
+                ln.g,
+                ln.loss,
+                ln.acc,
+                ln.alive,
             )
-            for r in range(L):
-                if active[r]:
-                    add_point(curves, n_points, r, epoch, loss, acc, test_loss, test_acc)
-
-        step_size(plan.schedule, hyper, epoch, eta)
-        if batch < n:
-            shuffle(order, seeds, epoch)
-        for start in range(0, n, batch):
-            if not exact:
-                pass_fn(
-                    net,
-                    plan,
-                    w,
-                    X,
-                    T,
-                    labels,
-                    order,
-                    start,
-                    min(start + batch, n),
-                    hyper,
-                    seeds,
-                    epoch,
-                    keep,
-                    np.int64(GRADIENT),
-                    buf,
-                    g,
-                    loss,
-                    acc,
-                    alive,
-                )
-            add_decay(g, w, hyper, decayed)
-            traced = step < trace.shape[0]
-            if traced:
-                record_step(trace[step], epoch, w, g)
-            step += 1
-            if plan.schedule == ARMIJO:
-                armijo_step(pass_fn, net, plan, w, g, X, T, labels, hyper, seeds, decayed, eta, loss, buf, keep)
-            else:
-                update(plan.optimizer, w, g, m1, m2, bias, eta, hyper, step)
-            if traced:  # after Armijo's backtracking: the step size taken
-                for r in range(L):
-                    trace[step - 1, TRACE_ETA, r] = eta[r]
-
-        for r in range(L):  # a dead ReLU can hide NaN weights from E
-            if not active[r]:
+            per_sample(plan, n, ln.loss, ln.acc)
+        elif needs_loss:
+            measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, no)
+        running = 0
+        for r in range(L):
+            if ln.run[r] == EMPTY:
                 continue
-            finite = True
-            for l in range(P):
-                finite = finite and abs(w[l, r]) < INF  # NaN too
-            if not finite:
-                finish(r, epoch + 1, True, step, w, params_out, stats, active)
+            k, epoch = ln.run[r], ln.epoch[r]
+            measured = has_target or plan.schedule == ARMIJO or epoch % plan.record_every == 0
+            stop = epoch == plan.epochs
+            if measured and not abs(ln.loss[r]) < INF:  # NaN too
+                stats[ROW_DIVERGED, k] = 1.0
+                stop = True
+            elif has_target and ln.loss[r] < plan.target:
+                stats[ROW_TO_TARGET, k] = epoch
+                stop = True
+            if not stop and epoch % plan.record_every == 0:
+                if n_staged == ev.w.shape[1]:
+                    evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
+                    n_staged = 0
+                stage(ev, n_staged, ln, r, n_points[k], epoch, no)
+                n_points[k] += 1
+                n_staged += 1
+            if stop:
+                n_staged = finish(
+                    pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves
+                )
+            else:
+                running += 1
 
-    # each run's final parameters: errors, accuracies, dead units, last curve point
-    measure(
-        pass_fn,
-        net,
-        plan,
-        params_out,
-        X_test,
-        T_test,
-        labels_test,
-        hyper,
-        seeds,
-        buf,
-        keep,
-        g,
-        test_loss,
-        test_acc,
-        alive,
-        no,
-    )
-    measure(pass_fn, net, plan, params_out, X, T, labels, hyper, seeds, buf, keep, g, loss, acc, alive, yes)
-    for r in range(L):
-        stats[ROW_TRAIN_LOSS, r], stats[ROW_TRAIN_ACC, r] = loss[r], acc[r]
-        stats[ROW_TEST_LOSS, r], stats[ROW_TEST_ACC, r] = test_loss[r], test_acc[r]
-        stats[ROW_CONVERGED, r] = 1.0 if stats[ROW_TO_TARGET, r] >= 0 else 0.0
-        stats[ROW_DEAD, r] = H
-        for i in range(H):
-            stats[ROW_DEAD, r] -= alive[i, r]
-        add_point(curves, n_points, r, stats[ROW_EPOCHS_RUN, r], loss, acc, test_loss, test_acc)
+        if running > 0:
+            lane_epochs += L
+            step_size(plan.schedule, ln.hyper, ln.epoch, ln.eta)
+            if batch < n:
+                shuffle(ln.order, ln.seeds, ln.epoch)
+            for start in range(0, n, batch):
+                if not exact:
+                    pass_fn(
+                        net,
+                        plan,
+                        ln.w,
+                        X,
+                        T,
+                        labels,
+                        ln.order,
+                        start,
+                        min(start + batch, n),
+                        ln.hyper,
+                        ln.seeds,
+                        ln.epoch,
+                        ln.keep,
+                        np.int64(GRADIENT),
+                        ln.buf,
+                        ln.g,
+                        ln.loss,
+                        ln.acc,
+                        ln.alive,
+                    )
+                add_decay(ln.g, ln.w, ln.hyper, decayed)
+                if trace.shape[0] > 0:
+                    for r in range(L):
+                        if ln.run[r] != EMPTY:
+                            record_step(trace, ln, r)
+                for r in range(L):
+                    ln.step[r] += 1
+                if plan.schedule == ARMIJO:
+                    armijo_step(pass_fn, net, plan, ln, X, T, labels, decayed)
+                else:
+                    update(plan.optimizer, ln.w, ln.g, ln.m1, ln.m2, ln.bias, ln.eta, ln.hyper, ln.step)
+                if trace.shape[0] > 0:  # after Armijo's backtracking: the step size taken
+                    for r in range(L):
+                        if ln.run[r] != EMPTY and ln.step[r] <= trace.shape[0]:
+                            trace[ln.step[r] - 1, TRACE_ETA, ln.run[r]] = ln.eta[r]
+            for r in range(L):
+                ln.epoch[r] += 1
+            for r in range(L):  # a dead ReLU can hide NaN weights from E
+                if ln.run[r] == EMPTY:
+                    continue
+                finite = True
+                for l in range(P):
+                    finite = finite and abs(ln.w[l, r]) < INF  # NaN too
+                if not finite:
+                    stats[ROW_DIVERGED, ln.run[r]] = 1.0
+                    n_staged = finish(
+                        pass_fn, net, plan, data, ln, r, ln.epoch[r], ev, n_staged, n_points, params_out, stats, curves
+                    )
+                    running -= 1
+        for r in range(L):  # free lanes take the next runs
+            if ln.run[r] == EMPTY and queued < R:
+                load(plan, ln, r, queued, w0, hyper, seeds)
+                queued += 1
+                running += 1
+        if running == 0:
+            break
+        if queued == R:
+            ln = narrowed(net, ln, running)
+    if n_staged > 0:
+        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
+    return lane_epochs
+
+
+@jit_inline
+def finish(pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves):
+    """Stop lane r's run at this epoch: keep its parameters and counts, stage its
+    final evaluation, and free the lane. Returns the staged count."""
+    k = ln.run[r]
+    for l in range(ln.w.shape[0]):
+        params_out[l, k] = ln.w[l, r]
+    stats[ROW_EPOCHS_RUN, k] = epoch
+    stats[ROW_GRAD_EVALS, k] = ln.step[r]
+    if stats[ROW_DIVERGED, k] != 1.0:
+        stats[ROW_DIVERGED, k] = 0.0
+    if n_staged == ev.w.shape[1]:
+        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
+        n_staged = 0
+    stage(ev, n_staged, ln, r, n_points[k], epoch, np.bool_(True))
+    n_points[k] += 1
+    ln.run[r] = EMPTY
+    return n_staged + 1

@@ -3,9 +3,10 @@
 
 A chunk is a set of runs that one kernel call trains: they share every
 setting except the per-run numbers (options.HYPER), which the kernel takes
-side by side. Chunks are cut from the experiment alone, never from the
-number of jobs or the backend, so a run's numbers do not depend on how the
-work is spread, and a re-run after a crash finds the same chunk ids.
+side by side, and init, which sets a run's initial parameters alone.
+Chunks are cut from the experiment alone, never from the number of jobs or
+the backend, so a run's numbers do not depend on how the work is spread,
+and a re-run after a crash finds the same chunk ids.
 """
 
 import contextlib
@@ -38,7 +39,7 @@ from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_table
 class Chunk:
     id: int
     settings: dict  # call-level settings the runs share
-    hyper: dict  # per-run numbers: name -> tuple with one value per run
+    hyper: dict  # per-run settings (PER_RUN): name -> tuple with one value per run
     configs: tuple  # config index of each run
     seeds: tuple  # seed of each run
     data: dict
@@ -49,30 +50,36 @@ class Chunk:
         return ", ".join(f"{k}={v}" for k, v in self.settings.items()) + f"; configs {sorted(set(self.configs))}"
 
 
+# What train() takes one per run
+PER_RUN = (*HYPER, "init")
+
+
 def call_key(config, labels=()):
     """What runs must share to be trained in one kernel call: not the per-run
-    numbers, nor labels, which name settings without being one. Dropout > 0
+    settings, nor labels, which name settings without being one. Dropout > 0
     changes how the kernel measures E, so it is part of the key."""
-    return tuple((k, v) for k, v in config.items() if k not in HYPER and k not in labels) + (config["dropout"] > 0,)
+    return tuple((k, v) for k, v in config.items() if k not in PER_RUN and k not in labels) + (config["dropout"] > 0,)
 
 
 def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     """Runs grouped by call key (groups in grid order), each group cut into
-    chunks of at most chunk_runs runs, in (config, seed) order."""
+    chunks of at most chunk_runs runs, as even as can be (a small last chunk
+    would train on few lanes), in (config, seed) order."""
     groups = {}
     for index, config in enumerate(experiment.configs):
         groups.setdefault(call_key(config, experiment.labels), []).append(index)
     chunks = []
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
-        for start in range(0, len(runs), chunk_runs):
-            configs, seeds = zip(*runs[start : start + chunk_runs])
+        n = -(-len(runs) // chunk_runs)
+        for i in range(n):  # sizes differ by one at most
+            configs, seeds = zip(*runs[len(runs) * i // n : len(runs) * (i + 1) // n])
             first = experiment.configs[configs[0]]
             chunks.append(
                 Chunk(
                     id=len(chunks),
-                    settings={k: v for k, v in first.items() if k not in HYPER and k not in experiment.labels},
-                    hyper={k: tuple(experiment.configs[c][k] for c in configs) for k in HYPER},
+                    settings={k: v for k, v in first.items() if k not in PER_RUN and k not in experiment.labels},
+                    hyper={k: tuple(experiment.configs[c][k] for c in configs) for k in PER_RUN},
                     configs=configs,
                     seeds=seeds,
                     data=dict(experiment.data),

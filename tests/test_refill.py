@@ -1,0 +1,119 @@
+"""Lanes that refill: when a run stops, its lane takes the next run of the queue,
+and a block narrows once its queue is empty. No run's numbers may change."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine.training import queues
+
+SPREAD = np.geomspace(0.02, 8.0, 24)  # runs that reach ε after a few epochs, many, or never
+
+
+@pytest.fixture(scope="module")
+def data():
+    return engine.make_dataset(16, 40, seed=1)
+
+
+def fit(data, seeds, **kwargs):
+    settings = dict(epochs=150, target_loss=0.05, record_every=4, X_test=data.X_test, T_test=data.T_test)
+    return engine.train(data.X_train, data.T_train, seeds, **{**settings, **kwargs})
+
+
+def assert_each_run_as_alone(together, data, seeds, settings):
+    """Every run appears once, with the numbers it gets when trained on its own."""
+    assert together.runs.seed.tolist() == list(seeds)
+    assert sorted(together.curves.run.unique()) == list(range(len(seeds)))
+    for i, seed in enumerate(seeds):
+        one = {k: (v[i] if np.ndim(v) else v) for k, v in settings.items()}
+        alone = fit(data, [seed], block_size=1, threads=1, **one)
+        assert np.array_equal(alone.params[0], together.params[i], equal_nan=True), seed
+        pd.testing.assert_frame_equal(alone.runs, together.runs.iloc[[i]].reset_index(drop=True))
+        mine = together.curves[together.curves.run == i].drop(columns="run").reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone.curves.drop(columns="run"), mine)
+
+
+CASES = {
+    # the second run diverges on its first epoch; the others stop anywhere in 1..150
+    "relu, momentum": dict(optimizer="momentum", activation="relu", init="he", lr=np.r_[SPREAD[0], 1e300, SPREAD[2:]]),
+    "adam, mini-batches, dropout": dict(optimizer="adam", lr=SPREAD / 20, batch_size=5, dropout=0.2),
+    "relu, armijo": dict(activation="relu", init="he", lr=SPREAD, schedule="armijo"),
+    "float32 adagrad, step schedule": dict(
+        optimizer="adagrad", lr=SPREAD / 4, schedule="step", lr_step=9, lr_gamma=0.5, dtype="float32"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("layout", [dict(block_size=8, threads=1), dict(block_size=8, threads=2), dict()])
+def test_refilled_lanes_give_each_run_its_own_numbers(data, case, layout):
+    seeds = list(range(100, 124))
+    together = fit(data, seeds, **CASES[case], **layout)
+    epochs = together.runs.epochs_run
+    assert epochs.max() >= 10 * max(epochs.min(), 1)  # runs stop at very different epochs
+    if case == "relu, momentum":
+        assert together.runs.diverged[1] and epochs[1] == 1
+    if layout == dict(block_size=8, threads=1):  # compared once per case: alone is slow
+        assert_each_run_as_alone(together, data, seeds, CASES[case])
+    else:
+        reference = fit(data, seeds, block_size=8, threads=1, **CASES[case])
+        assert np.array_equal(reference.params, together.params, equal_nan=True)
+        pd.testing.assert_frame_equal(reference.runs, together.runs)
+        pd.testing.assert_frame_equal(reference.curves, together.curves)
+
+
+def test_all_runs_but_one_stop_at_once(data):
+    seeds, settings = [7] * 15 + [8], dict(optimizer="sgd", lr=[2.0] * 15 + [0.3])  # 15 copies of one run
+    together = fit(data, seeds, block_size=16, threads=1, **settings)
+    assert together.runs.epochs_run[:15].nunique() == 1
+    assert together.runs.epochs_run[15] > together.runs.epochs_run[0]
+    assert_each_run_as_alone(together, data, seeds, settings)
+
+
+def simulated_lane_epochs(epochs_run, lanes, n_queues):
+    """Lane-epochs of the refill schedule, step by step: a run holds its lane for its
+    epochs_run updates and the check that stops it; the lane then takes the next run
+    of its queue; a block with an empty queue narrows to the fewest whole vectors of 8
+    that hold its running lanes, when that is fewer than it has."""
+    total = 0
+    for runs in queues(len(epochs_run), n_queues):
+        need = [epochs_run[k] for k in runs]
+        width = min(lanes, len(need))
+        lane = [[k, 0] for k in range(width)]  # [run, epoch], or None
+        queued = width
+        while True:
+            lane = [None if x is None or x[1] == need[x[0]] else x for x in lane]
+            running = sum(x is not None for x in lane)
+            if running:
+                total += len(lane)
+                lane = [x if x is None else [x[0], x[1] + 1] for x in lane]
+            for r, x in enumerate(lane):
+                if x is None and queued < len(need):
+                    lane[r], queued, running = [queued, 0], queued + 1, running + 1
+            if running == 0:
+                break
+            narrow = max(8, -(-running // 8) * 8)
+            if queued == len(need) and narrow < len(lane):
+                kept = [x for x in lane if x is not None]
+                lane = kept + [None] * (narrow - len(kept))
+    return total
+
+
+@pytest.mark.parametrize("lanes, threads", [(8, 1), (8, 2), (16, 1)])
+def test_lane_epochs_count_the_refill_schedule(data, lanes, threads):
+    result = fit(data, list(range(60)), lr=np.resize(SPREAD, 60), block_size=lanes, threads=threads)
+    epochs = result.runs.epochs_run.to_numpy()
+    assert not result.runs.diverged.any()  # a run diverging after its update leaves its lane one check early
+    assert result.lane_epochs == simulated_lane_epochs(epochs, lanes, threads)
+    assert epochs.sum() / result.lane_epochs > 0.8
+
+
+def test_a_trace_holds_each_runs_own_updates_and_nan_after_it_stopped(data):
+    settings = dict(optimizer="momentum", lr=SPREAD[10:13])
+    together = fit(data, [0, 1, 2], trace=True, block_size=8, **settings)
+    for i in range(3):
+        alone = fit(data, [i], trace=True, lr=settings["lr"][i], optimizer="momentum")
+        assert np.array_equal(alone.trace[0], together.trace[i], equal_nan=True)
+        steps = together.runs.grad_evals[i]
+        assert np.isnan(together.trace[i, steps:]).all() and not np.isnan(together.trace[i, :steps, 0]).any()
