@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.bench import convergence, references, sizes, throughput
+from engine.bench import convergence, markdown, references, sizes, throughput
 from engine.cli import main
 from engine.sweep.provenance import cpu, cpu_text
 
@@ -65,7 +65,7 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     speed = throughput_csv[throughput_csv["seconds_best"].notna()]
     found = [name for name, ok in references.available().items() if ok]
     assert set(speed.loc[speed["study"] == "implementations", "implementation"]) == {"engine", *found}
-    float32 = speed["study"] == "float32"
+    float32 = speed["study"].isin(["float32", "rounds float32"])
     assert (speed.loc[~float32, "loss_rel_diff"] <= throughput.LOSS_RTOL).all()
     assert (speed.loc[float32, "loss_rel_diff"] <= throughput.FLOAT32_LOSS_RTOL).all()
     # float32 and float64 runs do differ: the float32 rows are not float64 in disguise
@@ -75,7 +75,8 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     engine = speed[speed["implementation"] == "engine"].set_index(["study", "runs", "epochs"])["seconds_best"]
     engine_time = engine.loc[list(zip(speed["study"], speed["runs"], speed["epochs"]))].to_numpy()
     np.testing.assert_allclose(speed["engine_speedup"], speed["seconds_best"] / engine_time, rtol=1e-5)
-    assert (speed["engine_speedup_lo"] <= speed["engine_speedup_hi"]).all()
+    assert (speed["engine_speedup_lo"] <= speed["engine_speedup_median"]).all()
+    assert (speed["engine_speedup_median"] <= speed["engine_speedup_hi"]).all()
     engine_rows = speed["implementation"] == "engine"
     assert (speed.loc[engine_rows, ["engine_speedup_lo", "engine_speedup_hi"]] == 1.0).all().all()
     assert (throughput_csv["cpu"] == cpu_text()).all()
@@ -216,6 +217,38 @@ def test_implementations_are_timed_in_rounds():
     timings = throughput.measure({"a": recording("a"), "b": recording("b")}, 4, 3, 8, 3)
     assert calls == [("a", 1), ("b", 1)] + [("a", 3), ("b", 3)] * 3
     assert set(timings) == {"a", "b"} and all(t.best <= t.median for t in timings.values())
+
+
+def test_rounds_and_roofline_name_the_spread_the_binding_limits_and_the_machine():
+    row = dict(runs=4, epochs=5, samples=8, repeats=3, seconds_median=1.0, loss_rel_diff=0.0)
+    rounds = throughput.throughput_frame(
+        [
+            {**row, "study": "rounds float64", "implementation": "engine", "sample_steps_per_s": 2e8}
+            | dict(seconds_best=1.0, engine_speedup=1.0, engine_speedup_lo=1.0, engine_speedup_median=1.0),
+            {**row, "study": "rounds float64", "implementation": "jax_batched", "sample_steps_per_s": 1.6e8}
+            | dict(seconds_best=1.25, engine_speedup=1.25, engine_speedup_lo=0.9, engine_speedup_median=1.2),
+        ]
+    ).assign(engine_speedup_hi=[1.0, 1.4])
+    text = "\n".join(markdown.rounds_lines(rounds, sizes.QUICK))
+    assert "float64: engine 2e+08 sample-steps/s, JAX 1.6e+08" in text
+    assert "median 1.2×, range 0.9–1.4× (best ÷ best 1.25×)" in text and cpu_text() in text
+    assert "float32" not in text  # no JAX rows, no line
+    limits = dict(peak_flops=1e9, l1_bytes_s=1e10, l2_bytes_s=1e10, exp_per_s=1e8, div_per_s=1e8)
+    work = dict(flops=1, bytes=1, exp_log=0, divisions=0, ns_per_sample_step=1, exp_frac=0, div_frac=0)
+    roofline = pd.DataFrame(
+        [
+            {"dtype": "float64", "section": "forward", "binds": "exp/log", "compute_frac": 0.1, "l1_frac": 0.2}
+            | work
+            | limits,
+            {"dtype": "float64", "section": "backward", "binds": "L1 bandwidth", "compute_frac": 0.1, "l1_frac": 0.8}
+            | work
+            | limits,
+        ]
+    )
+    head = markdown.roofline_section(roofline, {})[2]
+    assert head == f"Measured on CPU {cpu_text()}. What binds each section there: float64: forward by exp/log, " + (
+        "backward by L1 bandwidth."
+    )
 
 
 @pytest.mark.slow

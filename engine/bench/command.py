@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..sweep.provenance import cpu_text
 from . import figures
 from .convergence import convergence_tables
 from .markdown import convergence_section, realjob_section, roofline_section, throughput_section, write_markdown
@@ -37,7 +38,7 @@ def run_throughput(out, sizes):
         "throughput (sample-steps/s): "
         + ", ".join(f"{r.implementation} {r.sample_steps_per_s:.3g}" for r in main.itertuples())
     )
-    roofline = roofline_table(sizes.job[2])
+    roofline = roofline_table(sizes.job[2]).assign(cpu=cpu_text())  # the machine the limits are of
     roofline.to_csv(out / "roofline.csv", index=False, float_format="%.6g")
     float32 = table[table["study"] == "float32"].set_index("implementation")["sample_steps_per_s"]
     engine_speed = {

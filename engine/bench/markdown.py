@@ -237,6 +237,7 @@ def throughput_section(table, figure, sizes):
         markdown_table(speed_header, speed_rows("parallel")),
         "",
         *float32_lines(rows_of("float32"), speed_header, speed_rows("float32")),
+        *rounds_lines(table, sizes),
         "**Start-up, compilation and peak memory**, each in a fresh Python process: process s is the whole "
         "process from the parent's side, import s the time to import the engine, first call s the first "
         "training call (numba compilation or loading its cache; importing torch or jax and JAX's "
@@ -249,6 +250,30 @@ def throughput_section(table, figure, sizes):
         f"![Throughput]({figure})",
         "",
         "Table: `throughput.csv` (every row above).",
+        "",
+    ]
+
+
+def rounds_lines(table, sizes):
+    """Engine against JAX on the job in many alternating rounds, per dtype: the ratio's median and spread."""
+    lines = []
+    for dtype in ("float64", "float32"):
+        rows = table[table["study"] == f"rounds {dtype}"].set_index("implementation")
+        if "jax_batched" not in rows.index:
+            continue
+        jax, engine = rows.loc["jax_batched"], rows.loc["engine"]
+        lines.append(
+            f"- {dtype}: engine {engine.sample_steps_per_s:.3g} sample-steps/s, JAX {jax.sample_steps_per_s:.3g} "
+            f"(best calls); JAX's time ÷ the engine's, round by round: median {jax.engine_speedup_median:.3g}×, "
+            f"range {jax.engine_speedup_lo:.3g}–{jax.engine_speedup_hi:.3g}× (best ÷ best {jax.engine_speedup:.3g}×)"
+        )
+    if not lines:
+        return []
+    return [
+        f"**Engine ÷ `jax.jit(jax.vmap)` in {sizes.rounds} alternating rounds** (the job, one call of each "
+        f"per round; above 1 the engine is faster; CPU {cpu_text()}):",
+        "",
+        *lines,
         "",
     ]
 
@@ -324,8 +349,14 @@ def roofline_section(table, engine_speed):
             f"At every section's binding limit it would take {floor * 1e9:.2f} ns: at most "
             f"{cores / floor:.3g} sample-steps/s on {cores} cores."
         )
+    binds = "; ".join(
+        f"{dtype}: " + ", ".join(f"{r.section} by {r.binds}" for r in group.itertuples())
+        for dtype, group in table.groupby("dtype", sort=False)
+    )
     return [
         "## Roofline",
+        "",
+        f"Measured on CPU {cpu_text()}. What binds each section there: {binds}.",
         "",
         "Each section of one sample-step of the throughput job (per run, per sample; the update's "
         "once-per-step work divided by the samples): flops and bytes moved, counted from the code "

@@ -8,6 +8,7 @@ class Sizes:
     seeds: int  # convergence: seeds per optimizer × lr × problem
     budget: int  # convergence: epoch budget
     repeats: int  # throughput: timed calls per point
+    rounds: int  # throughput: alternating rounds of the engine and JAX on the job, per dtype (their ratio's spread)
     job: tuple  # throughput: (runs, epochs, samples) every implementation trains
     runs_per_call: tuple  # engine scaling with runs per call ...
     work: float  # ... each point about this many sample-steps,
@@ -25,6 +26,7 @@ FULL = Sizes(
     seeds=50,
     budget=2000,
     repeats=3,
+    rounds=21,  # one call varies by ±25 % on a shared machine: a handful of rounds shows little
     job=(256, 500, 64),
     runs_per_call=(1, 10, 100, 1000, 10_000, 100_000),
     work=3e7,
@@ -39,6 +41,7 @@ QUICK = Sizes(
     seeds=3,
     budget=300,
     repeats=1,
+    rounds=3,
     job=(64, 50, 64),
     runs_per_call=(1, 100, 1000),
     work=2e6,

@@ -195,6 +195,7 @@ def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
             "engine_speedup": t.best / engine.best,
             # the spread of the same ratio round by round: one call of a shared machine varies
             "engine_speedup_lo": min(np.divide(t.rounds, engine.rounds)),
+            "engine_speedup_median": float(np.median(np.divide(t.rounds, engine.rounds))),
             "engine_speedup_hi": max(np.divide(t.rounds, engine.rounds)),
             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol),
         }
@@ -214,6 +215,7 @@ THROUGHPUT_COLUMNS = [
     "sample_steps_per_s",
     "engine_speedup",
     "engine_speedup_lo",
+    "engine_speedup_median",
     "engine_speedup_hi",
     "loss_rel_diff",
     "process_s",
@@ -399,6 +401,10 @@ def throughput_table(sizes=FULL):
         sizes.repeats,
     )
     rows += compare("float32", float32_trainers(trainers), *sizes.job, sizes.repeats, rtol=FLOAT32_LOSS_RTOL)
+    if "jax_batched" in trainers:  # the engine against JAX in many rounds: the ratio's spread on this machine
+        for dtype, rtol in ((np.float64, LOSS_RTOL), (np.float32, FLOAT32_LOSS_RTOL)):
+            pair = {name: functools.partial(trainers[name], dtype=dtype) for name in ("engine", "jax_batched")}
+            rows += compare(f"rounds {np.dtype(dtype).name}", pair, *sizes.job, sizes.rounds, rtol=rtol)
     rows += start_rows(sizes.cold_compile)
     note = "one call in a fresh process"
     for name in sizes.memory_of or trainers:
