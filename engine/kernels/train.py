@@ -191,6 +191,32 @@ def per_sample(plan, n, loss, hits):
 
 
 @jit_inline
+def lane_pass(pass_fn, net, plan, ln, X, T, labels, start, stop, mode):
+    """The pass over samples start..stop−1 for the training lanes ln (see sample_pass)."""
+    pass_fn(
+        net,
+        plan,
+        ln.w,
+        X,
+        T,
+        labels,
+        ln.order,
+        start,
+        stop,
+        ln.hyper,
+        ln.seeds,
+        ln.epoch,
+        ln.keep,
+        mode,
+        ln.buf,
+        ln.g,
+        ln.loss,
+        ln.acc,
+        ln.alive,
+    )
+
+
+@jit_inline
 def measure(pass_fn, net, plan, w, X, T, labels, ln, loss, acc, alive, count_dead):
     """E (with the run's reduction) and accuracy on X at w [P, lanes of ln], per
     lane, and dead units if count_dead (see sample_pass); NaN for an empty set.
@@ -393,27 +419,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                 training = training or ln.epoch[r] < plan.epochs
         if exact and training:  # a run's last epoch takes no step: E alone, below, when every run is at it
             mode = np.int64(GRADIENT_AND_ERROR) if needs_loss else np.int64(GRADIENT)
-            pass_fn(
-                net,
-                plan,
-                ln.w,
-                X,
-                T,
-                labels,
-                ln.order,
-                first,
-                n,
-                ln.hyper,
-                ln.seeds,
-                ln.epoch,
-                ln.keep,
-                mode,
-                ln.buf,
-                ln.g,
-                ln.loss,
-                ln.acc,
-                ln.alive,
-            )
+            lane_pass(pass_fn, net, plan, ln, X, T, labels, first, n, mode)
             per_sample(plan, n, ln.loss, ln.acc)
         elif needs_loss:
             measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, no)
@@ -451,27 +457,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                 shuffle(ln.order, ln.seeds, ln.epoch)
             for start in range(0, n, batch):
                 if not exact:
-                    pass_fn(
-                        net,
-                        plan,
-                        ln.w,
-                        X,
-                        T,
-                        labels,
-                        ln.order,
-                        start,
-                        min(start + batch, n),
-                        ln.hyper,
-                        ln.seeds,
-                        ln.epoch,
-                        ln.keep,
-                        np.int64(GRADIENT),
-                        ln.buf,
-                        ln.g,
-                        ln.loss,
-                        ln.acc,
-                        ln.alive,
-                    )
+                    lane_pass(pass_fn, net, plan, ln, X, T, labels, start, min(start + batch, n), np.int64(GRADIENT))
                 add_decay(ln.g, ln.w, ln.hyper, decayed)
                 if trace.shape[0] > 0:
                     for r in range(L):
