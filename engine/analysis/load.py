@@ -283,7 +283,10 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
         curves[column] = _as_kind(curves, column, kind, curves_path)
     curves = _sorted(curves, KEY + [EPOCH])
 
-    layout = Layout(**manifest["layout"]) if "layout" in manifest else Layout()
+    # the widest network the experiment trained ("hidden" beside it lists every width)
+    layout = (
+        Layout(*(manifest["layout"][k] for k in ("n_in", "n_hidden", "n_out"))) if "layout" in manifest else Layout()
+    )
     params = None
     params_path = table_path(path, "params")
     if params_path.is_file():
