@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
-from .effects import BETTER, RATIO, SAME, effect_row
+from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row
 from .format import epochs_interval, pct
 from .stats import LEVEL, has_target
 from .tables import paired_metrics, paired_values, ranked
@@ -90,6 +90,36 @@ def factor_paragraph(factor, effects, main):
     return text
 
 
+def size_paragraph(factor, effects, main):
+    """One paragraph for a size factor (effects.SIZE_FACTORS): each level
+    against the largest, and the smallest level practically as good as it
+    on every metric (no practical difference, or better)."""
+    largest = effects["level_b"].iloc[0]
+    good = effects.assign(_good=(effects["verdict"] == SAME) | (effects["better"] == effects["level_a"]))
+    parts = []
+    for level, pair in effects.groupby("level_a", sort=True):
+        said = [
+            f"{NAMES[r['metric']]} {effect_text(r['metric'], r['estimate'], r['lo'], r['hi'])}, {_verdict_text(r)}"
+            for r in pair.to_dict("records")
+        ]
+        parts.append(f"{level} against {largest}: " + "; ".join(said))
+    as_good = good.groupby("level_a", sort=True)["_good"].all()
+    lead = (
+        f"the smallest level practically as good as the largest ({largest}) is {as_good[as_good].index[0]}"
+        if as_good.any()
+        else f"no smaller level is practically as good as the largest ({largest}) on every metric"
+    )
+    for metric, rows in good.groupby("metric", sort=False):  # each metric alone, where that differs
+        alone = rows[rows["_good"]]["level_a"]
+        if len(alone) and (not as_good.any() or alone.min() != as_good[as_good].index[0]):
+            lead += f"; on {NAMES[metric]} alone: {alone.min()}"
+    text = f"**{factor}**: {lead}. " + ". ".join(parts) + "."
+    if main is not None and len(main) and "success_rate" in main and main["success_rate"].notna().any():
+        shares = ", ".join(f"{r['level']} {pct(r['success_rate'])}" for r in main.to_dict("records"))
+        text += f" Share of runs that reached ε: {shares}."
+    return text
+
+
 def tied_configs(runs, summary, margins):
     """(best config, tied configs): the configurations not worse than the
     best (rank 1 of summary) by more than the margin on any paired metric,
@@ -153,7 +183,8 @@ def answer_section(results, tables, margins):
     effects = tables.effects
     for factor in pd.unique(effects["factor"]) if len(effects) else []:
         main = tables.main_effects[tables.main_effects["factor"] == factor]
-        lines += [factor_paragraph(factor, effects[effects["factor"] == factor], main if target else None), ""]
+        paragraph = size_paragraph if factor in SIZE_FACTORS else factor_paragraph
+        lines += [paragraph(factor, effects[effects["factor"] == factor], main if target else None), ""]
     numeric = [f for f in factors if f not in set(effects["factor"])]
     if numeric:
         lines += [f"Numeric factors ({', '.join(numeric)}) are not compared pairwise here; see the tables below.", ""]

@@ -113,9 +113,15 @@ def effect_row(factor, metric, a, b, wide, margin):
     }
 
 
+# Numeric factors of size, where the question is the smallest level practically as good as the
+# largest: each level is compared with the largest alone (level_b), not every pair.
+SIZE_FACTORS = ("hidden",)
+
+
 def effects_table(runs, factors, margins=None):
     """Every pair of levels the paired tests compare, in the same order, with
-    its Hodges–Lehmann effect, interval and verdict (module notes)."""
+    its Hodges–Lehmann effect, interval and verdict (module notes); then
+    each level of a size factor against its largest."""
     margins = MARGINS | (margins or {})
     rows = []
     for factor, chosen, tested, others in compared_levels(runs, factors):
@@ -123,4 +129,11 @@ def effects_table(runs, factors, margins=None):
             values = paired_values_raw(chosen, metric)
             wide = blocks(chosen, tested, others, np.log(values) if metric in RATIO else values)
             rows += [effect_row(factor, metric, a, b, wide, margins[metric]) for a, b in combinations(wide.columns, 2)]
+    for factor in (f for f in factors if f in SIZE_FACTORS and runs[f].nunique() > 1):
+        others = [f for f in factors if f != factor] + ["seed"]
+        levels = sorted(runs[factor].unique())
+        for metric in paired_metrics(runs):
+            values = paired_values_raw(runs, metric)
+            wide = blocks(runs, runs[factor], others, np.log(values) if metric in RATIO else values)
+            rows += [effect_row(factor, metric, a, levels[-1], wide, margins[metric]) for a in levels[:-1]]
     return pd.DataFrame(rows, columns=COLUMNS)
