@@ -162,7 +162,8 @@ def answer_section(results, tables, margins):
     summary = tables.summary
     best, tied = tied_configs(runs, summary, margins)
     row = summary[summary["config"] == best].iloc[0]
-    levels = ", ".join(f"{f} {row[f]}" for f in factors)
+    chosen = summary[summary["config"] == best]
+    levels = ", ".join(f"{f} {chosen[f].iloc[0]}" for f in factors)  # by column: an all-numeric row turns 30 into 30.0
     outcome = (
         f"reached ε in {pct(row['success_rate'])} of its runs, median epochs to ε "
         f"{epochs_interval(row['epochs_median'], row['epochs_lo'], row['epochs_hi'])}, "

@@ -40,8 +40,8 @@ def _load(items):
     if data.get("set") == "digits":  # no set: a manifest from before there were others
         X, labels = digits()
         return split(X, labels, data["n_train"], data["n_test"], data["n_val"], data["seed"], "digits")
-    keys = ("n_train", "n_test", "flip", "noise", "seed", "n_val")
-    return make_dataset(**{key: data[key] for key in keys})
+    keys = ("n_train", "n_test", "flip", "noise", "seed", "n_val")  # (older manifests lack n_val)
+    return make_dataset(**{key: data[key] for key in keys if key in data})
 
 
 def sha256(dataset):
