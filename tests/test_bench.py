@@ -242,6 +242,30 @@ def test_realjob_measures_the_sweep_afresh_against_the_throughput_job(tmp_path):
         assert table.loc["tuning", "value"] > 0 and table.loc["comparison", "value"] > 0
 
 
+def test_few_runs_per_call_are_timed_against_jax_where_it_is_installed(monkeypatch):
+    from engine.bench import realjob
+    from engine.bench.sizes import QUICK
+    from engine.bench.throughput import Timing
+
+    asked = []
+
+    def measure(pair, runs, epochs, samples, repeats):  # JAX's call takes twice the engine's
+        asked.append((sorted(pair), runs))
+        return {"engine": Timing(0.5, 0.5, None), "jax_batched": Timing(1.0, 1.0, None)}
+
+    monkeypatch.setattr(realjob, "measure", measure)
+    monkeypatch.setattr(realjob, "implementations", lambda: {"engine": None})
+    assert realjob.few_runs_rows(QUICK) == []  # no JAX, no rows
+    monkeypatch.setattr(realjob, "implementations", lambda: {"engine": None, "jax_batched": None, "numpy_loop": None})
+    rows = realjob.few_runs_rows(QUICK)
+    assert asked == [(["engine", "jax_batched"], n) for n in realjob.FEW_RUNS]
+    _, epochs, samples = QUICK.job
+    assert rows == [
+        (f"{n} runs per call", n * epochs * samples / 0.5, "sample-steps/s", "jax.jit(vmap)", 2.0)
+        for n in realjob.FEW_RUNS
+    ]
+
+
 def test_the_cpu_is_read_from_cpuinfo(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text(

@@ -7,9 +7,11 @@ writes (each tuning rung's and the comparison's): the sample-steps that moved
 a run forward. Its rate per second of sweep is set against the throughput
 job's (throughput.py: the engine's own best case) measured in the same run,
 before and after the sweep. Lane occupancy is Σ epochs_run ÷ the lane-epochs
-computed (chunks.csv: a block's lanes compute until its last run stops).
-The saturating case (ReLU, He, momentum with a large step, as tuning once
-chose) is timed against the throughput job too: subnormals would slow it.
+computed (chunks.csv: a free lane computes until a run takes it or its
+block narrows). The saturating case (ReLU, He, momentum with a large step, as
+tuning once chose) is timed against the throughput job too: subnormals would
+slow it. Where JAX is installed, the throughput job at 1, 10 and 100 runs per
+call is timed against `jax.jit(vmap)` (a few runs fill a few lanes only).
 """
 
 import shutil
@@ -26,7 +28,7 @@ from ..sweep import spec
 from ..sweep.tune import tune_and_sweep
 from ..training import train
 from .sizes import BenchError
-from .throughput import measure, train_engine
+from .throughput import implementations, measure, train_engine
 
 DEFAULT = Path(__file__).parents[2] / "experiments" / "default.toml"
 # --quick: a small tuned experiment of the same shape (the numbers mean little)
@@ -59,6 +61,7 @@ halving = 2
 """
 SATURATING = dict(activation="relu", init="he", optimizer="momentum", lr=0.3623, momentum=0.9964)
 REALJOB_COLUMNS = ["measure", "value", "unit", "reference", "ratio"]
+FEW_RUNS = (1, 10, 100)
 
 
 def folders(out):
@@ -92,6 +95,30 @@ def saturating_rate(sizes):
         result = train(d.X_train, d.T_train, np.arange(runs), **kw)
         best = min(best, time.perf_counter() - start)
     return result.runs[EPOCHS_RUN].sum() * samples / best
+
+
+def few_runs_rows(sizes):
+    """Rows of the throughput job at FEW_RUNS runs per call, engine and JAX in
+    alternate rounds (none without JAX); ratio: the engine's rate ÷ JAX's."""
+    trainers = implementations()
+    if "jax_batched" not in trainers:
+        return []
+    _, epochs, samples = sizes.job
+    rows = []
+    for runs in FEW_RUNS:
+        pair = {name: trainers[name] for name in ("engine", "jax_batched")}
+        timing = measure(pair, runs, epochs, samples, sizes.repeats)
+        rate = runs * epochs * samples / timing["engine"].best
+        rows.append(
+            (
+                f"{runs} runs per call",
+                rate,
+                "sample-steps/s",
+                "jax.jit(vmap)",
+                timing["jax_batched"].best / timing["engine"].best,
+            )
+        )
+    return rows
 
 
 def realjob_table(out, sizes):
@@ -136,5 +163,6 @@ def realjob_table(out, sizes):
         ("analysis", analysed, "s", "", np.nan),
         ("sweep and analysis", swept + analysed, "s", "", np.nan),
         ("throughput job, before and after", after / before, "ratio", "", np.nan),
+        *few_runs_rows(sizes),
     ]
     return pd.DataFrame(rows, columns=REALJOB_COLUMNS)
