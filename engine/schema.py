@@ -28,6 +28,8 @@ ANALYSIS_TABLES = {
     "main_effects": "main_effects.csv",
     "paired_tests": "paired_tests.csv",
     "effects": "effects.csv",
+    "trend_tests": "trend_tests.csv",
+    "costs": "costs.csv",
     "lr_sensitivity": "lr_sensitivity.csv",
     "lr_ranges": "lr_ranges.csv",
 }

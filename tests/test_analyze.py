@@ -454,7 +454,16 @@ def test_nested_factor_levels(tmp_path):
 
 def test_paired_nested_levels_enter_at_their_best(tmp_path):
     runs = _own_lrs(tmp_path)
-    table = paired_comparisons(runs, ["optimizer", "lr"]).query("metric == 'epochs_to_target'")
+    both = paired_comparisons(runs, ["optimizer", "lr"]).query("metric == 'epochs_to_target'")
+    table = both[both["factor"] == "optimizer"]
+    # Each optimizer's own lrs, neighbour against neighbour, on every seed (nothing is chosen).
+    lrs = both[both["factor"] == "lr"]
+    assert lrs[["level_a", "level_b"]].values.tolist() == [
+        ["sgd (lr=0.1)", "sgd (lr=1.0)"],
+        ["momentum (lr=0.01)", "momentum (lr=0.1)"],
+        ["adam (lr=0.001)", "adam (lr=0.01)"],
+    ]
+    assert lrs["seeds"].tolist() == [16, 16, 16]
     # Ties between equally good lrs go to the first in grid order.
     assert table[["level_a", "level_b"]].values.tolist() == [
         ["sgd (lr=0.1)", "momentum (lr=0.01)"],

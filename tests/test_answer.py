@@ -202,3 +202,18 @@ def test_text_fits_the_experiment(tmp_path):
     assert "stopped at ε" not in text and "no target loss ε" in text
     assert "tuning seeds" not in text  # no [tune]: selection and evaluation seeds only
     assert "selection seeds" in text
+
+
+def test_a_best_lr_at_the_edge_of_its_grid_is_warned(tmp_path):
+    # sgd reaches ε from lr 0.1 up (best: 0.1, inside 0.001 … 1); momentum everywhere and adam
+    # below 1 (best: the first, 0.001, the low end of the grid).
+    make_results(tmp_path, factors=("optimizer", "lr"), seeds=range(4))
+    answer = analyze(tmp_path, quiet=True).read_text(encoding="utf-8").split("\n## ", 2)[1]
+    ranges = pd.read_csv(tmp_path / ANALYSIS_TABLES["lr_ranges"]).set_index("optimizer")["best_lr"]
+    assert ranges.to_dict() == {"sgd": 0.1, "momentum": 0.001, "adam": 0.001}
+    warnings = [line for line in answer.splitlines() if line.startswith("- **Warning**")]
+    assert warnings == [
+        f"- **Warning**: optimizer {name}: the best lr, 0.001, is the low end of its grid (0.001, 0.01, 0.1, 1); "
+        "a better lr may lie outside it."
+        for name in ("momentum", "adam")
+    ]

@@ -18,16 +18,18 @@ from engine.analysis.figures import (
     make_figures,
     plot_hidden_units,
     plot_learning_curves,
+    plot_regularization,
     saturated,
 )
 from engine.analysis.tables import compute_tables
 from engine.schema import FIGURES
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
-# coloured by init, one panel per optimizer) and for the lr fixture; they follow from the
-# figsize rules in engine.analysis.figures at DPI.
+# coloured by optimizer, the factor with the largest effect on epochs to ε, one panel per
+# init; a second row of learning-curve panels for the share not yet at ε) and for the lr
+# fixture; they follow from the figsize rules in engine.analysis.figures at DPI.
 FULL_SIZES = {
-    "learning_curves": (1380, 420),
+    "learning_curves": (1380, 650),
     "epochs_ecdf": (1480, 440),
     "regularization": (750, 440),
     "success_heatmap": (660, 530),
@@ -80,7 +82,7 @@ def test_lr_experiment_adapts(lr_axis):
     assert "does not vary regularisation" in figures.skipped["regularization"]
     assert "params.csv" in figures.skipped["hidden_units"]
     # One learning-curve panel when activation is not a factor.
-    _check_png(root / FIGURES["learning_curves"], (540, 420))
+    _check_png(root / FIGURES["learning_curves"], (540, 650))
 
 
 def test_no_run_reached_target_skips_the_ecdf(tmp_path):
@@ -203,10 +205,60 @@ def test_figures_follow_the_experiments_factors(tmp_path):
     fig = plot_learning_curves(results.runs, results.curves, hue="init", facet="activation")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend[:3] == ["xavier (n=1)", "he (n=1)", "std0.01 (n=1)"]
-    assert len(fig.axes) == 2  # one panel per activation
+    assert len(fig.axes) == 2 * 2  # one panel per activation, above its share not yet at ε
     (tmp_path / "one").mkdir()
     _, figures = _draw(tmp_path / "one", factors=("optimizer",), seeds=[0])
     assert (figures.hue, figures.facet) == ("optimizer", None)
+
+
+def test_curves_are_coloured_by_the_factor_with_the_largest_effect(tmp_path):
+    # std0.01 · relu never reaches ε (501 epochs against 300 + 20 · seed): half of std0.01's
+    # runs, a third of relu's, so init moves the mean log epochs most, whatever the file's order.
+    make_results(tmp_path, factors=("activation", "init"), seeds=[0, 1])
+    results = load_results(tmp_path)
+    assert figure_factors(results) == ("init", "activation")
+    figures = make_figures(results, compute_tables(results), tmp_path)
+    ratio = np.exp((np.log(501) + np.log(300 * 320) / 2) / 2 - np.log(300 * 320) / 2)
+    assert figures.facts["learning_curves"] == (
+        f"Colour: init, the factor with the largest effect; its slowest level needs {ratio:.2f}× the epochs "
+        "to ε of its fastest (geometric means; a run that never reached ε counts as the budget + 1)."
+    )
+
+
+def test_learning_curves_keep_runs_that_never_reach_the_target_visible(full):
+    _, results, _ = full
+    runs = results.runs
+    fig = plot_learning_curves(runs, results.curves, hue="activation", facet="optimizer")
+    assert len(fig.axes) == 2 * 3  # a loss panel and a share-not-yet-at-ε panel per optimizer
+    top, bottom = fig.axes[:3], fig.axes[3:]
+    for ax in top:
+        assert ax.get_yscale() == "log" and ax.get_xscale() == "symlog"
+    for ax, (_, rows) in zip(bottom, runs.groupby("optimizer", observed=True)):
+        # one step line per activation, ending at the share that never reached ε
+        assert len(ax.get_lines()) == 2
+        for line, (activation, group) in zip(ax.get_lines(), rows.groupby("activation", observed=True)):
+            never = 1 - group["converged"].mean()
+            assert line.get_label() == f"{activation}: {never:.0%} never"
+            assert line.get_ydata()[-1] == pytest.approx(never)
+            assert line.get_ydata()[0] == 1.0
+    assert bottom[0].get_ylabel() == "share of runs\nnot yet below ε"
+    assert any(line.get_ydata()[-1] > 0 for ax in bottom for line in ax.get_lines())  # relu · std0.01
+
+
+def test_regularization_shows_one_dot_per_seed_on_an_error_scale(full):
+    _, results, _ = full
+    runs = results.runs
+    fig = plot_regularization(runs)
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "symlog" and ax.get_ylabel().startswith("error rate, %")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["none", "weight_decay", "dropout"]
+    dots = ax.collections[::2]  # a strip of dots, then its median bar
+    assert len(dots) == 2 * 3
+    for strip, (label, column) in zip(
+        dots, [(level, c) for level in ("none", "weight_decay", "dropout") for c in ("train_acc", "test_acc")]
+    ):
+        per_seed = 100 * (1 - runs[runs["regularization"] == label].groupby("seed")[column].mean())
+        np.testing.assert_allclose(strip.get_offsets()[:, 1], per_seed.to_numpy())
 
 
 def test_best_cell_breaks_ties_by_epochs(tmp_path):
@@ -298,3 +350,17 @@ def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):
         other.join()
     assert facts == {"regularization": "a", "success_heatmap": "b"}
     assert (tmp_path / "success_heatmap.png").exists()
+
+
+def test_effect_spreads_of_runs_that_all_diverged_are_zero():
+    from engine.analysis.figures import effect_spreads
+
+    runs = pd.DataFrame(
+        {
+            "init": pd.Categorical(["xavier", "he"]),
+            "test_acc": [np.nan, np.nan],  # diverged: no accuracy
+            "converged": False,
+            "target_loss": np.nan,
+        }
+    )
+    assert effect_spreads(runs, ["init"]) == ("test_acc", {"init": 0.0})

@@ -35,8 +35,8 @@ def assert_each_run_as_alone(together, data, seeds, settings):
 
 
 CASES = {
-    # the first run diverges on its first epoch; the others stop anywhere in 1..150
-    "momentum": dict(optimizer="momentum", lr=np.r_[1e6, SPREAD[1:]]),
+    # the second run diverges on its first epoch; the others stop anywhere in 1..150
+    "relu, momentum": dict(optimizer="momentum", activation="relu", init="he", lr=np.r_[SPREAD[0], 1e300, SPREAD[2:]]),
     "adam, mini-batches, dropout": dict(optimizer="adam", lr=SPREAD / 20, batch_size=5, dropout=0.2),
     "relu, armijo": dict(activation="relu", init="he", lr=SPREAD, schedule="armijo"),
     "float32 adagrad, step schedule": dict(
@@ -52,6 +52,8 @@ def test_refilled_lanes_give_each_run_its_own_numbers(data, case, layout):
     together = fit(data, seeds, **CASES[case], **layout)
     epochs = together.runs.epochs_run
     assert epochs.max() >= 10 * max(epochs.min(), 1)  # runs stop at very different epochs
+    if case == "relu, momentum":
+        assert together.runs.diverged[1] and epochs[1] == 1
     if layout == dict(block_size=8, threads=1):  # compared once per case: alone is slow
         assert_each_run_as_alone(together, data, seeds, CASES[case])
     else:

@@ -1,6 +1,7 @@
 """Experiment files: grid expansion, every error path, the shipped experiments."""
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -389,6 +390,24 @@ def test_experiment_file_loads_with_its_size(name):
     e = spec.load(ROOT / "experiments" / name)
     assert (len(e.configs), e.n_runs) == SIZES[name]
     assert e.name == name.removesuffix(".toml") and e.description
+
+
+def _comments(text):
+    """The comments of a TOML file as one line of text (line breaks and '#'s dropped)."""
+    return " ".join(line.split("#", 1)[1].strip() for line in text.splitlines() if "#" in line)
+
+
+@pytest.mark.parametrize("name", SIZES)
+def test_experiment_file_comments_keep_their_word(name):
+    e = spec.load(ROOT / "experiments" / name)
+    said = _comments(e.text)
+    # "to be tuned" / "tuned" only where a [tune] section tunes something.
+    assert ("tune" in said.lower()) == bool(e.tune), said
+    # The header's arithmetic is the grid's: "N configurations x S seeds = R runs".
+    sizes = re.search(r"([\d,]+) configurations x ([\d,]+) seeds = ([\d,]+) runs", said)
+    assert sizes, "the header states configurations x seeds = runs"
+    n, seeds, runs = (int(x.replace(",", "")) for x in sizes.groups())
+    assert (n, seeds, runs) == (len(e.configs), len(e.seeds), e.n_runs)
 
 
 def test_default_experiment_grid():

@@ -6,7 +6,7 @@ import pytest
 
 import engine
 from engine.cli import main
-from engine.lecture.trace import gradient_name, trace
+from engine.lecture.trace import gradient_name, plot_trace, trace
 
 NAMES = engine.Layout().names
 DATA = engine.make_dataset(8, 10, seed=0)
@@ -94,3 +94,27 @@ def test_bad_input_writes_nothing(argv, message, tmp_path, capsys, monkeypatch):
     assert main(["trace", "--epochs", "2", *argv]) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("schedule, lr", [("constant", 0.5), ("armijo", 8.0)])
+def test_trace_figure_has_at_most_8_distinct_lines_per_panel_and_eta_when_it_changes(schedule, lr):
+    table = trace(DATA.X_train, DATA.T_train, 2, optimizer="sgd", schedule=schedule, lr=lr, epochs=10)
+    changes = table["eta"].dropna().nunique() > 1
+    assert changes == (schedule == "armijo")
+    fig = plot_trace(table)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [ax.get_title() for ax in visible]
+    assert ("η" in titles) == changes
+    assert titles[1 + changes : 3 + changes] == ["output unit 1", "output unit 2"]
+    # A hidden unit's 12 weights and θ (13 lines) are split into two panels of 7 and 6.
+    assert titles[3 + changes :] == [f"hidden unit {u} ({s})" for u in (1, 2, 3) for s in ("x_1–x_7", "x_8–x_12, θ")]
+    weights = [ax for ax in visible if ax.get_title() not in ("E", "η")]
+    drawn = [line.get_label() for ax in weights for line in ax.get_lines()]
+    assert sorted(drawn) == sorted(NAMES)  # every weight once
+    for ax in weights:
+        colours = [line.get_color() for line in ax.get_lines()]
+        assert len(colours) <= 8 and len(set(colours)) == len(colours), ax.get_title()
+    if changes:
+        eta = next(ax for ax in visible if ax.get_title() == "η")
+        assert eta.get_yscale() == "log"
+        np.testing.assert_array_equal(eta.get_lines()[0].get_ydata(), table["eta"].iloc[:-1])

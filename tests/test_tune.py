@@ -394,11 +394,19 @@ def test_tuning_section_states_the_protocol_and_warns_at_the_edges(tuned, tmp_pa
     assert [ax.get_xlabel() for ax in fig.axes] == ["lr", "lr", "beta1"]
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["optimizer sgd", "optimizer adam", ""]
     table = load_tuning(tuned)[0]
+    # Each rung on its own scale: a trial's objective over the best at its rung, so the
+    # chosen trial (the best of the last rung) sits at 1, under every trial of its rung.
+    best = table.groupby(["group", "rung"])["value"].min()
     for ax, group in zip(fig.axes, [0, 1, 1]):
         trials = table[table["group"] == group]
         finite, infinite, star = (c.get_offsets() for c in ax.collections)
         assert len(finite) + len(infinite) == trials["trial"].nunique()  # each trial once, at its last rung
-        assert star[0][1] == trials.loc[trials["chosen"], "value"].item()
+        assert star[0][1] == 1.0 and ax.get_yscale() == "log"
+        last = trials.sort_values("rung").groupby("trial").tail(1)
+        last = last[np.isfinite(last["value"])]
+        expected = last["value"].to_numpy() / best.loc[group].loc[last["rung"]].to_numpy()
+        np.testing.assert_allclose(sorted(finite[:, 1]), sorted(expected))
+        assert (finite[:, 1] >= 1).all()
     manifest = json.loads((tuned / "manifest.json").read_text())["tuning"]
     group = manifest["groups"][0]
     at_edge = {**manifest, "groups": [{**group, "space": {"lr": ["log", group["chosen"]["lr"], 100.0]}}]}

@@ -9,7 +9,7 @@ import pytest
 from experiment_files import load
 
 from engine import make_dataset, train
-from engine.analysis.answer import size_paragraph
+from engine.analysis.answer import size_text
 from engine.analysis.effects import effects_table
 from engine.cli import main
 from engine.model.layout import MAX_PARAMS
@@ -129,22 +129,22 @@ def test_the_answer_names_the_smallest_width_as_good_as_the_largest():
     rng = np.random.default_rng(0)
     rows = []
     for seed in range(20):
-        for width, acc in ((1, 0.70), (2, 0.90), (3, 0.99), (10, 0.99)):
+        for width, acc in ((1, 0.70), (2, 0.90), (3, 0.99), (5, 0.99), (10, 0.99)):
             rows.append({"config": width, "seed": seed, "hidden": width, "test_acc": acc + rng.normal(0, 1e-4)})
     runs = pd.DataFrame(rows)
     runs["hidden"] = runs["hidden"].astype("category")
     runs = runs.assign(train_loss=1.0 - runs["test_acc"], converged=False, epochs_to_target=pd.NA, diverged=False)
     effects = effects_table(runs, ["hidden"])
-    assert set(effects["level_b"]) == {10} and list(effects["level_a"].unique()) == [1, 2, 3]
-    text = size_paragraph("hidden", effects, None)
-    assert text.startswith("**hidden**: the smallest level practically as good as the largest (10) is 3.")
+    # neighbours (1-2, ..., 5-10), then the largest against each smaller one but its neighbour
+    pairs = list(dict.fromkeys(zip(effects["level_a"], effects["level_b"])))
+    assert pairs == [("1", "2"), ("2", "3"), ("3", "5"), ("5", "10"), ("10", "1"), ("10", "2"), ("10", "3")]
+    text = size_text(effects)
+    assert text.startswith(" Against the largest (10), the smallest level practically as good on every metric is 3 (")
     assert "1 against 10: test accuracy -29.0" in text and "alone" not in text
-    # accuracy alone: on every metric no level is as good, on the loss the one as good says so
-    runs["train_loss"] = 0.5
-    text = size_paragraph("hidden", effects_table(runs, ["hidden"]), None)
-    assert text.startswith(
-        "**hidden**: the smallest level practically as good as the largest (10) is 3; on final train loss alone: 1."
-    )
+    runs["train_loss"] = 0.5  # the loss alone: every level as good
+    text = size_text(effects_table(runs, ["hidden"]))
+    assert text.startswith(" Against the largest (10), the smallest level practically as good on every metric is 3; ")
+    assert "on final train loss alone: 1 (" in text
 
 
 def test_nn47_train_takes_hidden(capsys):

@@ -5,13 +5,16 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from ..schema import REPORT, TRAIN_LOSS
+from ..schema import CONVERGED, REPORT, TRAIN_LOSS
 from ..sweep import spec
+from .costs import cost_table
 from .effects import effects_table
 from .figures import make_figures
 from .load import load_results
 from .report import text_summary, write_report
+from .stats import has_target
 from .tables import compute_tables
+from .trends import trend_table
 
 
 def parse_run(run):
@@ -62,7 +65,14 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
             raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} in {results.path / 'runs.csv'}")
     chosen = margins(results.manifest)
-    tables = replace(compute_tables(results), effects=effects_table(results.runs, results.factors, chosen))
+    runs, factors = results.runs, results.factors
+    tables = compute_tables(results)
+    tables = replace(
+        tables,
+        effects=effects_table(runs, factors, chosen),
+        trends=trend_table(runs, factors),
+        costs=cost_table(runs, factors, tables.summary) if has_target(runs) and runs[CONVERGED].any() else None,
+    )
     for name, table in tables.files().items():
         table.to_csv(results.path / name, index=False, float_format="%.6g")
     figures = make_figures(results, tables, results.path, run=run)

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
+from .costs import UNITS, batch_varies, cheapest
 from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row
-from .format import epochs_interval, pct
-from .stats import LEVEL, has_target
-from .tables import paired_metrics, paired_values, ranked
+from .format import epochs_interval, p_value, pct
+from .stats import ALPHA, LEVEL, has_target
+from .tables import is_numeric, neighbour_levels, paired_metrics, paired_values, ranked
 
 EASY = 10  # epochs: a best median below this makes the task "easy at this size"
 NAMES = {EPOCHS_TO_TARGET: "epochs to ε", TEST_ACC: "test accuracy", TRAIN_LOSS: "final train loss"}
@@ -90,34 +91,81 @@ def factor_paragraph(factor, effects, main):
     return text
 
 
-def size_paragraph(factor, effects, main):
-    """One paragraph for a size factor (effects.SIZE_FACTORS): each level
-    against the largest, and the smallest level practically as good as it
-    on every metric (no practical difference, or better)."""
-    largest = effects["level_b"].iloc[0]
-    good = effects.assign(_good=(effects["verdict"] == SAME) | (effects["better"] == effects["level_a"]))
+def numeric_paragraph(factor, effects, trends):
+    """One paragraph for a numeric factor: each level against the next lower
+    one (within each level of a factor it is nested in), then its trends."""
     parts = []
-    for level, pair in effects.groupby("level_a", sort=True):
+    for (low, high), pair in effects.groupby(["level_a", "level_b"], sort=False):
         said = [
-            f"{NAMES[r['metric']]} {effect_text(r['metric'], r['estimate'], r['lo'], r['hi'])}, {_verdict_text(r)}"
-            for r in pair.to_dict("records")
+            f"{NAMES[row['metric']]} {effect_text(row['metric'], *oriented(row, low)[1:])}, {_verdict_text(row)}"
+            for row in pair.to_dict("records")
         ]
-        parts.append(f"{level} against {largest}: " + "; ".join(said))
-    as_good = good.groupby("level_a", sort=True)["_good"].all()
-    lead = (
-        f"the smallest level practically as good as the largest ({largest}) is {as_good[as_good].index[0]}"
-        if as_good.any()
-        else f"no smaller level is practically as good as the largest ({largest}) on every metric"
-    )
-    for metric, rows in good.groupby("metric", sort=False):  # each metric alone, where that differs
-        alone = rows[rows["_good"]]["level_a"]
-        if len(alone) and (not as_good.any() or alone.min() != as_good[as_good].index[0]):
-            lead += f"; on {NAMES[metric]} alone: {alone.min()}"
-    text = f"**{factor}**: {lead}. " + ". ".join(parts) + "."
-    if main is not None and len(main) and "success_rate" in main and main["success_rate"].notna().any():
-        shares = ", ".join(f"{r['level']} {pct(r['success_rate'])}" for r in main.to_dict("records"))
-        text += f" Share of runs that reached ε: {shares}."
+        parts.append(f"{high} against {low}: " + "; ".join(said))
+    text = f"**{factor}** (each level against the next lower one): " + ". ".join(parts) + "."
+    mine = trends[trends["factor"] == factor] if trends is not None else []
+    for (levels, seeds), rows in mine.groupby(["levels", "seeds"], sort=False) if len(mine) else []:
+        said = "; ".join(f"{NAMES[r['metric']]} {r['trend']} ({_p(r['p_value'])})" for r in rows.to_dict("records"))
+        text += f" Over {levels} ({seeds} seeds, Page's trend test): {said}."
     return text
+
+
+def size_text(effects):
+    """For a size factor (effects.SIZE_FACTORS): the smallest level
+    practically as good as the largest on every metric (no practical
+    difference, or better), and on each metric alone where that differs;
+    "" where the levels are not plain numbers (a factor nested in another)."""
+    numbers = effects[["level_a", "level_b"]].apply(pd.to_numeric, errors="coerce")
+    if numbers.isna().any().any() or not len(effects):
+        return ""
+    largest = numbers.max().max()
+    rows = effects[(numbers == largest).any(axis=1)]
+    other = numbers.loc[rows.index].min(axis=1).rename("other")
+    good = (rows["verdict"] == SAME) | ((rows["better"] != "") & (pd.to_numeric(rows["better"]) == other))
+    table = pd.DataFrame({"other": other, "metric": rows["metric"], "good": good})
+    as_good = table.groupby("other")["good"].all()
+    top = f"{largest:g}"
+    text = (
+        f" Against the largest ({top}), the smallest level practically as good on every metric is "
+        f"{as_good[as_good].index.min():g}"
+        if as_good.any()
+        else f" No smaller level is practically as good as the largest ({top}) on every metric"
+    )
+    for metric, mine in table.groupby("metric", sort=False):
+        alone = mine.loc[mine["good"], "other"]
+        if len(alone) and (not as_good.any() or alone.min() != as_good[as_good].index.min()):
+            text += f"; on {NAMES[metric]} alone: {alone.min():g}"
+    said = {}
+    for row in rows.loc[other.sort_values(kind="stable").index].to_dict("records"):
+        level, estimate, lo, hi = oriented(row, row["level_a"] if float(row["level_a"]) == largest else row["level_b"])
+        said.setdefault(level, []).append(f"{NAMES[row['metric']]} {effect_text(row['metric'], estimate, lo, hi)}")
+    return text + " (" + "; ".join(f"{level} against {top}: " + ", ".join(m) for level, m in said.items()) + ")."
+
+
+def _p(p):
+    text = p_value(p, ALPHA)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
+def cost_text(costs, best, factors):
+    """Where the batch size varies: the best configuration's cost in every
+    unit and the cheapest configuration counted in updates."""
+    mine = costs[costs["config"] == best].iloc[0]
+    cheap = cheapest(costs, "updates")
+    text = (
+        "**Cost**: the ranking counts epochs to ε, and sample-gradients (epochs × training images) rank "
+        f"the same way; the best configuration needs {_units(mine)}."
+    )
+    if cheap is not None and int(cheap["config"]) != best:
+        levels = ", ".join(f"{f} {cheap[f]}" for f in factors)
+        text += f" Counted in updates, the cheapest is config {int(cheap['config'])} ({levels}): {_units(cheap)}."
+    return text
+
+
+def _units(row):
+    return ", ".join(
+        f"{epochs_interval(row[f'{u}_median'], row[f'{u}_lo'], row[f'{u}_hi'])} {UNITS[u].split(' (')[0]}"
+        for u in ("updates", "samples", "epochs")
+    )
 
 
 def tied_configs(runs, summary, margins):
@@ -181,14 +229,19 @@ def answer_section(results, tables, margins):
         else:
             text += " Every other configuration is worse by more than a margin."
     lines += [text, ""]
+    if tables.costs is not None and batch_varies(runs):
+        lines += [cost_text(tables.costs, best, factors), ""]
     effects = tables.effects
     for factor in pd.unique(effects["factor"]) if len(effects) else []:
+        rows = effects[effects["factor"] == factor]
+        if is_numeric(runs, factor):
+            numbers = rows[["level_a", "level_b"]].apply(pd.to_numeric, errors="coerce")
+            neighbours = rows[~(numbers["level_a"] > numbers["level_b"])]  # not a size factor's largest vs the rest
+            size = size_text(rows) if factor in SIZE_FACTORS else ""
+            lines += [numeric_paragraph(factor, neighbours, tables.trends) + size, ""]
+            continue
         main = tables.main_effects[tables.main_effects["factor"] == factor]
-        paragraph = size_paragraph if factor in SIZE_FACTORS else factor_paragraph
-        lines += [paragraph(factor, effects[effects["factor"] == factor], main if target else None), ""]
-    numeric = [f for f in factors if f not in set(effects["factor"])]
-    if numeric:
-        lines += [f"Numeric factors ({', '.join(numeric)}) are not compared pairwise here; see the tables below.", ""]
+        lines += [factor_paragraph(factor, rows, main if target else None), ""]
     lines += [
         "Each effect is \"A against B\": A's epochs or loss as a ratio to B's (below 1: A needs fewer), "
         "A's accuracy minus B's in points; the Hodges–Lehmann estimate of the per-seed differences "
@@ -197,12 +250,54 @@ def answer_section(results, tables, margins):
         + " (see the methods below).",
         "",
     ]
-    lines += caveats(runs, factors, row, target)
+    lines += caveats(runs, factors, row, target, grid_edges(runs, factors, tables, best))
     return lines
 
 
-def caveats(runs, factors, best, target):
-    notes = []
+def _edge(value, grid):
+    """ "low" or "high" where value is the smallest or largest of grid (3 values or more), else None."""
+    grid = sorted(set(float(g) for g in grid))
+    if len(grid) < 3:
+        return None
+    return "low" if float(value) == grid[0] else "high" if float(value) == grid[-1] else None
+
+
+def grid_edges(runs, factors, tables, best):
+    """Warnings for a best value at the edge of its grid, where a better one
+    may lie outside it: each optimizer's best lr (lr_ranges), and the best
+    configuration's level of every other numeric factor (within the level of
+    a factor it is nested in); not a batch size of 1 or the whole training
+    set, which cannot go further."""
+    warnings = []
+    for r in [] if tables.lr_ranges is None else tables.lr_ranges.to_dict("records"):
+        grid = (
+            tables.lr.loc[tables.lr["optimizer"] == r["optimizer"], "lr"]
+            if "optimizer" in tables.lr
+            else tables.lr["lr"]
+        )
+        side = _edge(r["best_lr"], grid)
+        if side:
+            warnings.append(
+                f"optimizer {r['optimizer']}: the best lr, {r['best_lr']:g}, is the {side} end of its grid "
+                f"({', '.join(f'{g:g}' for g in sorted(grid))}); a better lr may lie outside it."
+            )
+    row = runs[runs["config"] == best].iloc[0]
+    for factor, rows, _, _, _ in neighbour_levels(runs, factors):
+        if (factor == "lr" and tables.lr_ranges is not None) or best not in set(rows["config"]):
+            continue
+        grid = rows[factor].astype(float).unique()
+        side = _edge(row[factor], grid)
+        stuck = factor == "batch_size" and (float(row[factor]) == 1 or float(row[factor]) >= row.get("n_train", np.inf))
+        if side and not stuck:
+            warnings.append(
+                f"{factor}: the best configuration's {factor}, {float(row[factor]):g}, is the {side} end of its "
+                f"grid ({', '.join(f'{g:g}' for g in sorted(grid))}); a better value may lie outside it."
+            )
+    return warnings
+
+
+def caveats(runs, factors, best, target, edges=()):
+    notes = [f"**Warning**: {edge}" for edge in edges]
     if target and best["success_rate"] == 1 and best["epochs_median"] < EASY:
         notes.append(
             f"The task is easy at this size: the best configuration reaches ε in a median of "

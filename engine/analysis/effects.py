@@ -18,14 +18,13 @@ tests at the same level would find), "inconclusive" otherwise.
 """
 
 import functools
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
 from .stats import LEVEL
-from .tables import PAIRED_METRICS, blocks, compared_levels, paired_metrics, paired_values
+from .tables import PAIRED_METRICS, blocks, comparisons, level_pairs, paired_metrics, paired_values
 
 # Default practical margins: half a point of test accuracy is 5 of the 1000
 # test images, below the spread between seeds of one configuration; a tenth
@@ -113,27 +112,24 @@ def effect_row(factor, metric, a, b, wide, margin):
     }
 
 
-# Numeric factors of size, where the question is the smallest level practically as good as the
-# largest: each level is compared with the largest alone (level_b), not every pair.
+# Numeric factors of size (the hidden width), where the question is the smallest level
+# practically as good as the largest: besides its neighbours, the largest level is compared
+# with each smaller one (level_a the largest, so these rows read the other way round).
 SIZE_FACTORS = ("hidden",)
 
 
 def effects_table(runs, factors, margins=None):
     """Every pair of levels the paired tests compare, in the same order, with
-    its Hodges–Lehmann effect, interval and verdict (module notes); then
-    each level of a size factor against its largest."""
+    its Hodges–Lehmann effect, interval and verdict (module notes); for a
+    size factor, then the largest level against each smaller one but the
+    next (its neighbour pair)."""
     margins = MARGINS | (margins or {})
     rows = []
-    for factor, chosen, tested, others in compared_levels(runs, factors):
+    for factor, chosen, tested, others, pairs in comparisons(runs, factors):
+        if pairs is not None and factor in SIZE_FACTORS:
+            pairs = pairs + [(pairs[-1][1], low) for low, _ in pairs[:-1]]
         for metric in paired_metrics(runs):
             values = paired_values_raw(chosen, metric)
             wide = blocks(chosen, tested, others, np.log(values) if metric in RATIO else values)
-            rows += [effect_row(factor, metric, a, b, wide, margins[metric]) for a, b in combinations(wide.columns, 2)]
-    for factor in (f for f in factors if f in SIZE_FACTORS and runs[f].nunique() > 1):
-        others = [f for f in factors if f != factor] + ["seed"]
-        levels = sorted(runs[factor].unique())
-        for metric in paired_metrics(runs):
-            values = paired_values_raw(runs, metric)
-            wide = blocks(runs, runs[factor], others, np.log(values) if metric in RATIO else values)
-            rows += [effect_row(factor, metric, a, levels[-1], wide, margins[metric]) for a in levels[:-1]]
+            rows += [effect_row(factor, metric, a, b, wide, margins[metric]) for a, b in level_pairs(wide, pairs)]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -19,17 +19,31 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from ..model import datasets
 from ..model.data import glyphs
 from ..model.equations import forward
 from ..model.layout import Layout
-from ..schema import CONVERGED, DEAD_UNITS, DIVERGED, EPOCH, EPOCHS_RUN, FIGURES, TEST_ACC, TRAIN_ACC, TRAIN_LOSS
+from ..schema import (
+    CONVERGED,
+    DEAD_UNITS,
+    DIVERGED,
+    EPOCH,
+    EPOCHS_RUN,
+    EPOCHS_TO_TARGET,
+    FIGURES,
+    TEST_ACC,
+    TRAIN_ACC,
+    TRAIN_LOSS,
+)
+from .answer import NAMES
 from .format import epochs_or_never
 from .load import KEY, run_weights
 from .stats import censored_epochs, has_target
-from .tables import composite_levels, describe, nested_factors, ranked
+from .tables import composite_levels, describe, nested_factors, paired_metrics, paired_values, pooled_factors, ranked
 from .tuning import load_tuning, plot_tuning, tuned
 
 DPI = 100
@@ -49,6 +63,7 @@ COST = {
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SATURATED = 0.02
 REGULARIZERS = ("regularization", "weight_decay", "dropout")
+ERROR_LINEAR = 0.1  # %: one test image in 1000; the regularisation figure's error axis is log above it
 # Learning-curve bands: grid epochs, log10-loss histogram bins, runs per chunk.
 BAND_POINTS = 120
 BIN_WIDTH = 0.005  # decades: quantiles exact to about ±0.6 %
@@ -185,30 +200,58 @@ def loss_bands(curves, runs, group, *, chunk_runs=CHUNK_RUNS):
 
 def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
     """Median training loss and interquartile band per `hue` level, one panel
-    per `facet` level, log-scaled loss."""
+    per `facet` level, log-scaled loss; with a target ε a second row shows
+    the share of runs not yet below ε at each epoch, so runs that never reach
+    it stay visible where the bands have collapsed onto ε."""
     panels = _groups(runs, facet)
     colors = _colors(runs, hue)
-    fig = _figure(4.2 * len(panels) + 1.2, 4.2, top=0.65, wspace=0.06)
-    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)
     target = _single(runs, "target_loss")
+    survival = target is not None and np.isfinite(target)
+    fig = _figure(4.2 * len(panels) + 1.2, 4.2 + 2.3 * survival, top=0.65, wspace=0.06, hspace=0.25)
+    axes = fig.subplots(
+        1 + survival,
+        len(panels),
+        sharex=True,
+        sharey="row",
+        squeeze=False,
+        gridspec_kw={"height_ratios": [3, 1.5][: 1 + survival]},
+    )
     panel_of, hue_of = _labels(runs, facet), _labels(runs, hue)
     hues = list(hue_of.cat.categories)
     cell = panel_of.cat.codes.to_numpy(np.int64) * len(hues) + hue_of.cat.codes.to_numpy(np.int64)
     grid, q = loss_bands(curves, runs, cell)
-    for ax, (panel, rows) in zip(axes[0], panels):
+    for column, (panel, rows) in enumerate(panels):
+        ax = axes[0, column]
         for label, group in _groups(rows, hue):
             q25, q50, q75 = q[list(panel_of.cat.categories).index(panel) * len(hues) + hues.index(label)]
             ax.plot(grid, q50, color=colors[label], label=f"{label} (n={len(group)})")
             ax.fill_between(grid, q25, q75, color=colors[label], alpha=0.2, linewidth=0)
-        if target is not None and np.isfinite(target):
+            if survival:
+                t = censored_epochs(group)
+                axes[1, column].step(
+                    grid,
+                    (t[None, :] > grid[:, None]).mean(axis=1),
+                    where="post",
+                    color=colors[label],
+                    label=f"{label}: {np.isinf(t).mean():.0%} never",
+                )
+        if survival:
             ax.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"ε = {target:g}")
+            below = axes[1, column]
+            below.set_ylim(-0.02, 1.02)
+            below.grid(alpha=0.3)
+            below.set_xlabel("epoch (log scale)")
+            below.legend(fontsize="small", loc="lower left")
+        else:
+            ax.set_xlabel("epoch (log scale)")
         ax.set_yscale("log")
         # Most runs settle early in a long budget: log epochs, linear up to 1 so epoch 0 shows.
         ax.set_xscale("symlog", linthresh=1, linscale=0.6)
         ax.set_title(f"{facet} = {panel}" if facet in runs else panel)
-        ax.set_xlabel("epoch (log scale)")
         ax.legend(fontsize="small", title=hue if hue in runs else None)
     axes[0, 0].set_ylabel("training loss E (log scale)")
+    if survival:
+        axes[1, 0].set_ylabel("share of runs\nnot yet below ε")
     fig.suptitle("Learning curves: median and interquartile band of the training loss")
     return fig
 
@@ -254,23 +297,36 @@ def overfitting_gap(runs):
     return runs[TRAIN_ACC].mean() - runs[TEST_ACC].mean()
 
 
+def seed_errors(runs, column):
+    """Per seed, the mean error rate 1 − accuracy (in %) of the runs' column:
+    the seed is the unit of replication, as in the paired tests."""
+    return 100 * (1 - runs.groupby("seed", observed=True)[column].mean().dropna().to_numpy(float))
+
+
 def plot_regularization(runs, *, factor="regularization"):
-    """Train and test accuracy per level of `factor`, side by side: the gap
-    between them is the overfitting."""
+    """Train and test error rate per level of `factor`, side by side, one dot
+    per seed (its runs' mean) and a bar at the median: the gap between them
+    is the overfitting. The error axis is linear up to ERROR_LINEAR % and
+    logarithmic above it, so seeds near 0 % and a few near 50 % both show."""
     groups = _groups(runs, factor)
     long = max(len(label) for label, _ in groups) > 12
     fig = _figure(1.5 * len(groups) + 3.0, 4.4, bottom=1.0 if long else 0.6)
     ax = fig.subplots()
     colors = {TRAIN_ACC: "tab:blue", TEST_ACC: "tab:orange"}
+    highest = 0.0
     for i, (_, rows) in enumerate(groups):
         for offset, column in ((-0.2, TRAIN_ACC), (0.2, TEST_ACC)):
-            values = rows[column].dropna().to_numpy(float)
-            box = ax.boxplot([values], positions=[i + offset], widths=0.34, patch_artist=True)
-            box["boxes"][0].set(facecolor=colors[column], alpha=0.6)
-            box["medians"][0].set(color="black")
+            errors = seed_errors(rows, column)
+            # Even spread across the strip: no random jitter, so the figure is the same on every run.
+            x = i + offset + (np.linspace(-0.13, 0.13, errors.size) if errors.size > 1 else np.zeros(errors.size))
+            ax.scatter(x, errors, s=9, color=colors[column], alpha=0.6, linewidths=0, zorder=3)
+            highest = max(highest, errors.max(initial=0))
+            if errors.size:
+                ax.hlines(np.median(errors), i + offset - 0.16, i + offset + 0.16, color="black", linewidth=1.5)
         ax.annotate(
             f"gap {overfitting_gap(rows):+.3f}",
             (i, 1.0),
+            xycoords=("data", "axes fraction"),
             xytext=(0, 4),
             textcoords="offset points",
             ha="center",
@@ -280,14 +336,18 @@ def plot_regularization(runs, *, factor="regularization"):
     ax.set_xticks(
         range(len(groups)), [label for label, _ in groups], rotation=20 if long else 0, ha="right" if long else "center"
     )
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_yscale("symlog", linthresh=ERROR_LINEAR, linscale=0.5)
+    ax.set_ylim(0, max(10 * ERROR_LINEAR, 2 * highest))  # room above the highest seed
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.grid(axis="y", alpha=0.3)
     ax.set_xlabel(factor)
-    ax.set_ylabel("accuracy (fraction correct)")
-    bottom = ax.get_ylim()[0]
-    ax.set_ylim(bottom, 1 + 0.12 * (1 - bottom))  # room for the gap labels
-    ax.set_title("Train vs test accuracy by regularisation (gap = overfitting)")
+    ax.set_ylabel(f"error rate, % (1 − accuracy; log above {ERROR_LINEAR:g} %)")
+    ax.set_title("Train vs test error by regularisation, one dot per seed (gap = overfitting)", pad=18)
     ax.legend(
-        handles=[Patch(facecolor=colors[c], alpha=0.6, label=c.replace("_acc", " accuracy")) for c in colors],
-        loc="best",
+        handles=[Patch(facecolor=colors[c], alpha=0.6, label=c.replace("_acc", " error")) for c in colors]
+        + [Line2D([], [], color="black", label="median seed")],
+        loc="upper left",
         fontsize="small",
     )
     return fig
@@ -502,22 +562,51 @@ def _shares(pairs):
     return ", ".join(f"{label} {value:.0%}" for label, value in pairs)
 
 
+def effect_spreads(runs, factors):
+    """(metric, {factor: spread}): how far apart the factor's level means lie
+    on the primary metric, epochs to ε (as logs: a ratio; never reached counts
+    as budget + 1) where a run reached ε, else test accuracy."""
+    metric = paired_metrics(runs)[0]
+    x = paired_values(runs, metric)
+    x = pd.Series(np.log(-x) if metric == EPOCHS_TO_TARGET else x, index=runs.index)
+    means = {f: x.groupby(runs[f], observed=True).mean().dropna() for f in factors}
+    return metric, {f: float(np.ptp(m)) if len(m) else 0.0 for f, m in means.items()}  # all NaN: every run diverged
+
+
 def figure_factors(results):
     """(hue, facet) of the learning-curve and ECDF figures: the manifest's
     report choice ({"report": {"hue": ..., "facet": ...}}) where it names
-    columns of the runs, else the first text factor that varies and the next
-    one (facet None when there is none; hue None when no text factor varies)."""
+    columns of the runs, else the factor with the largest effect on the
+    primary metric (`effect_spreads`) and the next one, among the factors that
+    vary and mean the same across the others' levels (`pooled_factors`: not
+    each optimizer's own lrs); facet None when there is none, hue None when
+    no factor varies."""
     runs = results.runs
     choice = results.manifest.get("report", {}) if isinstance(results.manifest.get("report"), dict) else {}
-    varying = [
-        f
-        for f in results.factors
-        if runs[f].nunique() > 1 and not pd.api.types.is_numeric_dtype(runs[f].cat.categories)
-    ]
+    varying = [f for f in pooled_factors(runs, results.factors) if runs[f].nunique() > 1]
+    _, spread = effect_spreads(runs, varying)
+    varying.sort(key=lambda f: -spread[f])  # stable: ties keep the experiment's order
     hue = choice.get("hue") if choice.get("hue") in runs else (varying[0] if varying else None)
     rest = [f for f in varying if f != hue]
     facet = choice.get("facet") if choice.get("facet") in runs else (rest[0] if rest else None)
     return hue, (facet if facet != hue else None)
+
+
+def colour_fact(runs, factors, hue):
+    """The learning curves' caption fact: how far apart the colour factor's
+    levels lie on the primary metric, and whether that is the most of any factor."""
+    if hue is None or hue not in factors:
+        return ""
+    varying = [f for f in pooled_factors(runs, factors) if runs[f].nunique() > 1]
+    metric, spread = effect_spreads(runs, sorted({*varying, hue}, key=factors.index))
+    detail = (
+        f"its slowest level needs {np.exp(spread[hue]):.2f}× the epochs to ε of its fastest (geometric "
+        "means; a run that never reached ε counts as the budget + 1)"
+        if metric == EPOCHS_TO_TARGET
+        else f"its levels' mean {NAMES[metric]} differ by up to {100 * spread[hue]:.2f} points"
+    )
+    most = spread[hue] >= max(spread.values())
+    return f"Colour: {hue}" + (", the factor with the largest effect" if most else "") + f"; {detail}."
 
 
 def _best_cells(runs):
@@ -552,7 +641,8 @@ def make_figures(results, tables, outdir, *, run=None):
     hue, facet = figure_factors(results)
     figures.hue, figures.facet = hue, facet
     # key -> a function that builds the figure and returns it with its caption fact
-    tasks = {"learning_curves": lambda: (plot_learning_curves(runs, results.curves, hue=hue, facet=facet), "")}
+    curves_fact = colour_fact(runs, factors, hue)
+    tasks = {"learning_curves": lambda: (plot_learning_curves(runs, results.curves, hue=hue, facet=facet), curves_fact)}
 
     if runs[CONVERGED].any():
         solved = _shares((label, rows[CONVERGED].mean()) for label, rows in _groups(runs, hue))

@@ -10,13 +10,15 @@ import numpy as np
 
 from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
 from .answer import answer_section, effect_text, margin_text
+from .costs import UNITS
 from .effects import BETTER, MARGINS, SAME
-from .figures import INIT_SEEDS
+from .figures import ERROR_LINEAR, INIT_SEEDS
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
 from .tables import (
     GOOD,
     ZERO_METHOD,
+    is_numeric,
     level_settings,
     nested_factors,
     paired_metrics,
@@ -24,6 +26,7 @@ from .tables import (
     ranked,
     split_seeds,
 )
+from .trends import MIN_LEVELS
 from .tuning import tuning_section
 
 METHODS = Path(__file__).with_name("report_methods.md")
@@ -42,7 +45,13 @@ def captions(hue, facet, target):
             + ("the dashed line is ε; " if target else "")
             + "both axes are logarithmic. "
             + ("A run that stopped at ε keeps its last loss and a " if target else "A ")
-            + "diverged run counts as infinite loss, so the bands do not hide failures.",
+            + "diverged run counts as infinite loss. "
+            + (
+                "Once most runs have reached ε the bands lie on ε, so the lower row shows the share of "
+                "runs not yet below ε at each epoch: runs that never reach it stay visible there."
+                if target
+                else ""
+            ),
         ),
         "epochs_ecdf": (
             "Epochs to ε",
@@ -51,8 +60,11 @@ def captions(hue, facet, target):
         ),
         "regularization": (
             "Overfitting and regularisation",
-            "Final train (blue) and test (orange) accuracy per regularisation level; the gap "
-            "between them is overfitting, which regularisation should narrow.",
+            "Final train (blue) and test (orange) error rate (1 − accuracy, in %) per regularisation "
+            "level, one dot per seed (the mean of its runs) and a bar at the median seed; the axis is "
+            f"linear up to {ERROR_LINEAR:g} % and logarithmic above, so seeds near 0 % and a failed "
+            "seed near 50 % both show. The gap between train and test is overfitting, which "
+            "regularisation should narrow.",
         ),
         "success_heatmap": (
             "Success by init × activation",
@@ -270,7 +282,26 @@ def _methods(results, margins):
         margins="; ".join(margin_text(m, margins[m]) for m in paired_metrics(runs)),
     )
     # The template wraps its bullets; one line per bullet reads the same and diffs better.
-    return [re.sub(r"\n +", " ", text).replace("  ", " ").rstrip(), ""]
+    lines = [re.sub(r"\n +", " ", text).replace("  ", " ").rstrip()]
+    if target and runs[CONVERGED].any():
+        lines.append(
+            "- **Costs.** The ranking counts the cost to ε in epochs. The costs table gives it also in "
+            "updates (grad_evals, one per mini-batch step) and in sample-gradients (one per training image "
+            "per epoch: ε is checked at the end of an epoch and every epoch passes each training image "
+            "once, so epochs × n_train). With one training set, sample-gradients rank the configurations "
+            "exactly as epochs do; updates rank them differently where the batch size varies."
+        )
+    if any(is_numeric(runs, f) and runs[f].nunique() > 1 for f in results.factors):
+        lines.append(
+            "- **Numeric factors** (a batch size, each optimizer's learning rates) are compared between "
+            "neighbouring levels, on every seed, with the same paired test and effects as the other "
+            "factors (Holm within the factor, and within each level of a factor it is nested in, × "
+            f"metric). With {MIN_LEVELS} levels or more a trend test asks whether the seeds' outcomes "
+            "rise or fall with the level: Page's L test (scipy.stats.page_trend_test) on each seed's "
+            "ranks of the levels (the mean over its blocks), asked both ways, the smaller p doubled "
+            f"([trend_tests.csv](trend_tests.csv)); a trend is named where p < {ALPHA:g}."
+        )
+    return ["\n".join(lines), ""]
 
 
 def _summary_section(results, tables, target):
@@ -294,6 +325,30 @@ def _summary_section(results, tables, target):
         "configurations. All configurations: [summary.csv](summary.csv).",
         "",
         markdown_table(["rank", "config", *results.factors, *settings, *outcome_header(target)], rows),
+        "",
+    ]
+
+
+def _cost(row, unit):
+    return epochs_interval(row[f"{unit}_median"], row[f"{unit}_lo"], row[f"{unit}_hi"])
+
+
+def _costs_section(results, tables):
+    if tables.costs is None:
+        return []
+    top = tables.costs.head(TOP)
+    rows = [
+        [r["config"], *(r[f] for f in results.factors), *(_cost(r, unit) for unit in UNITS)]
+        for r in top.to_dict("records")
+    ]
+    return [
+        "## Costs",
+        "",
+        f"What reaching ε cost the {len(top)} best configurations, median [{_ci_label()}] per unit "
+        "(see the methods; empty: never). The ranking counts epochs. All configurations: "
+        "[costs.csv](costs.csv).",
+        "",
+        markdown_table(["config", *results.factors, *(f"{UNITS[u]} to ε" for u in UNITS)], rows),
         "",
     ]
 
@@ -505,6 +560,7 @@ def write_report(results, tables, figures, path, margins=None):
     lines += _methods(results, margins)
     lines += tuning_section(results.path, figures.drawn.get("tuning"))
     lines += _summary_section(results, tables, target)
+    lines += _costs_section(results, tables)
     lines += _settings_section(tables)
     lines += _effects_section(results, tables, target)
     lines += _paired_section(tables, target)

@@ -314,12 +314,15 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
     A level with a sub-axis of its own (nested factors: adam's lrs, each
     regulariser's strengths) enters at its best sub-level (`best_sublevels`,
     chosen on the selection seeds) and is tested on the evaluation seeds only.
+    A numeric factor's neighbouring levels are compared too, on every seed
+    (`neighbour_levels`; nothing is chosen), Holm within each factor (and
+    level of the factor it is nested in) × metric.
     """
     tables = []
-    for factor, chosen, tested, others in compared_levels(runs, factors):
+    for factor, chosen, tested, others, pairs in comparisons(runs, factors):
         for metric in paired_metrics(runs):
             wide = blocks(chosen, tested, others, paired_values(chosen, metric))
-            rows = [_paired_row(factor, metric, a, b, wide) for a, b in combinations(wide.columns, 2)]
+            rows = [_paired_row(factor, metric, a, b, wide) for a, b in level_pairs(wide, pairs)]
             table = pd.DataFrame(rows)
             table["p_holm"] = holm(table["p_value"])
             # The test and the median seed must agree on the side.
@@ -358,6 +361,43 @@ def paired_comparisons(runs, factors, *, alpha=ALPHA):
     return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
 
 
+def comparisons(runs, factors):
+    """Every family of paired comparisons: `compared_levels` (every two
+    levels of a text factor; pairs None) then `neighbour_levels`."""
+    yield from ((*family, None) for family in compared_levels(runs, factors))
+    yield from neighbour_levels(runs, factors)
+
+
+def level_pairs(wide, pairs):
+    """The pairs of levels (columns of wide) to compare: every two when pairs is None."""
+    return combinations(wide.columns, 2) if pairs is None else [p for p in pairs if set(p) <= set(wide.columns)]
+
+
+def is_numeric(runs, factor):
+    return pd.api.types.is_numeric_dtype(runs[factor].cat.categories)
+
+
+def neighbour_levels(runs, factors):
+    """Per numeric factor (batch size, lr): (factor, runs, levels, block
+    columns, pairs) with pairs its neighbouring levels in increasing order,
+    within each level of the text factors it is nested in (each optimizer's
+    own lrs, labelled "adam (lr=0.01)"); blocks as in `compared_levels`."""
+    text = [f for f in factors if not is_numeric(runs, f)]
+    for factor in factors:
+        if factor in text or runs[factor].nunique() < 2:
+            continue
+        owners = [t for t in text if factor in nested_factors(runs, factors, t)]
+        nested = nested_factors(runs, factors, factor)
+        others = [f for f in factors if f != factor and f not in nested] + ["seed"]
+        labels = composite_levels(runs, owners[0], [factor]) if owners else runs[factor].astype(str)
+        labels = pd.Series(labels, index=runs.index)
+        for _, rows in runs.groupby(owners, observed=True) if owners else [(None, runs)]:
+            order = rows.assign(_v=rows[factor].astype(float)).sort_values("_v", kind="stable").index
+            ordered = list(dict.fromkeys(labels[order]))
+            if len(ordered) > 1:
+                yield factor, rows, labels[rows.index], others, list(zip(ordered[:-1], ordered[1:]))
+
+
 def compared_levels(runs, factors):
     """Per text factor with two levels or more: (factor, runs, levels, block
     columns), the runs and their (composite) levels that the paired
@@ -365,7 +405,7 @@ def compared_levels(runs, factors):
     enters at its best sub-level, chosen on the selection seeds, with the
     evaluation seeds' runs only."""
     for factor in factors:
-        if pd.api.types.is_numeric_dtype(runs[factor].cat.categories) or runs[factor].nunique() < 2:
+        if is_numeric(runs, factor) or runs[factor].nunique() < 2:
             continue
         nested = nested_factors(runs, factors, factor)
         others = [f for f in factors if f != factor and f not in nested] + ["seed"]
@@ -521,6 +561,8 @@ class Tables:
     lr_ranges: pd.DataFrame | None = None
     settings: pd.DataFrame | None = None
     effects: pd.DataFrame | None = None
+    trends: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
 
     def files(self):
         """File name -> table, for the tables that exist."""
@@ -529,6 +571,8 @@ class Tables:
             ANALYSIS_TABLES["main_effects"]: self.main_effects,
             ANALYSIS_TABLES["paired_tests"]: self.paired,
             ANALYSIS_TABLES["effects"]: self.effects,
+            ANALYSIS_TABLES["trend_tests"]: self.trends,
+            ANALYSIS_TABLES["costs"]: self.costs,
             ANALYSIS_TABLES["lr_sensitivity"]: self.lr,
             ANALYSIS_TABLES["lr_ranges"]: self.lr_ranges,
         }
@@ -536,8 +580,9 @@ class Tables:
 
 
 def compute_tables(results):
-    """The tables of an analysis but effects.csv (engine.analysis.effects,
-    which builds on this module, adds it)."""
+    """The tables of an analysis but effects.csv, trend_tests.csv and
+    costs.csv (engine.analysis.effects, .trends and .costs, which build on
+    this module; analyze adds them)."""
     runs, factors = results.runs, results.factors
     lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
     return Tables(

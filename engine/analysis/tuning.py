@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from ..schema import MANIFEST, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from .format import markdown_table, num
@@ -65,17 +65,34 @@ def group_name(group):
 # Panel size and fixed margins (inches): a constrained layout measured every
 # label again and took most of the analysis of a tuned experiment.
 PANEL_W, PANEL_H = 2.7, 1.75
-LEFT, RIGHT, BOTTOM, GAP_W, GAP_H = 0.75, 0.15, 0.5, 0.35, 0.7
+LEFT, RIGHT, BOTTOM, GAP_W, GAP_H = 0.95, 0.15, 0.5, 0.35, 0.7
 MIN_WIDTH, KEY_WIDTH, LINE = 6.6, 1.6, 0.25  # room for the title; a legend entry; a line of text
 TICKS = 4  # at most, per axis
+
+
+def relative(table, objective):
+    """(values, y label, y scale): each row's objective against the best at
+    its rung (same group), since a rung's epoch budget sets the scale of its
+    objectives (an ERT from 74 epochs is not one from 2000): a ratio to the
+    rung's best for a lower-is-better objective (1 = the best), accuracy
+    points below it for validation accuracy (0 = the best). NaN where the rung
+    has no finite value."""
+    value = table["value"].astype(float)
+    finite = value.where(np.isfinite(value))
+    by_rung = finite.groupby([table["group"], table["rung"]])
+    if objective == VAL_ACC:
+        return 100 * (by_rung.transform("max") - value), "points below the rung's best", "linear"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return value / by_rung.transform("min"), "÷ the rung's best (log)", "log"
 
 
 def plot_tuning(table, tuning):
     """The objective of each trial against each tuned setting, a row of
     panels per tuned combination (tuning["groups"], in order) sharing its y
     axis: a trial at the last rung it reached (colour: its epoch budget),
-    trials with no finite objective along the top edge, the chosen trial
-    starred; the tuned range is shaded.
+    its objective relative to the best at that rung (`relative`), trials
+    with no finite objective along the top edge, the chosen trial starred;
+    the tuned range is shaded.
 
     Parameters
     ----------
@@ -94,7 +111,7 @@ def plot_tuning(table, tuning):
     budgets = sorted(last["epochs"].unique())
     keys = len(budgets) + 2  # the budgets, "no finite value", "chosen"
     key_columns = min(keys, int(width // KEY_WIDTH))
-    top = LINE * (2 + -(-keys // key_columns)) + 0.2  # title, legend rows, the first row's title
+    top = LINE * (3 + -(-keys // key_columns)) + 0.2  # two lines of title, legend rows, the first row's title
     height = top + BOTTOM + len(groups) * PANEL_H + (len(groups) - 1) * GAP_H
     fig = Figure(figsize=(width, height))
     grid = fig.add_gridspec(
@@ -108,19 +125,23 @@ def plot_tuning(table, tuning):
         hspace=GAP_H / PANEL_H,
     )
     colors = {epochs: f"C{i}" for i, epochs in enumerate(budgets)}
+    scores, label, yscale = relative(table, tuning["objective"])  # against every trial of the rung
     for g, group in enumerate(groups):
         trials = last[last["group"] == g]
-        value = trials["value"].to_numpy(float)
+        value = scores[trials.index].to_numpy(float)
         finite = np.isfinite(value)
-        top = value[finite].max() * 1.1 if finite.any() else 1.0
+        if yscale == "log":
+            top = value[finite].max() * 1.3 if finite.any() else 2.0
+        else:
+            top = value[finite].max() * 1.1 + 0.1 if finite.any() else 1.0
         color = trials["epochs"].map(colors).to_numpy()
-        chosen = trials[trials["chosen"]]
+        chosen = trials["chosen"].to_numpy(bool)
         first = None
         for column, (key, (scale, low, high)) in enumerate(group["space"].items()):
             ax = fig.add_subplot(grid[g, column], sharey=first)
             ax.scatter(trials[key][finite], value[finite], s=14, c=color[finite])
             ax.scatter(trials[key][~finite], np.full((~finite).sum(), top), s=14, marker="^", c=color[~finite])
-            ax.scatter(chosen[key], chosen["value"], s=130, marker="*", color="black", zorder=3)
+            ax.scatter(trials[key][chosen], value[chosen], s=130, marker="*", color="black", zorder=3)
             ax.axvspan(low, high, color="0.93", zorder=0)
             ax.set_xscale("log" if scale == "log" else "linear")
             # a few ticks and no minor ones: ticks took most of the drawing of the 27 panels of default.toml
@@ -131,8 +152,11 @@ def plot_tuning(table, tuning):
             ax.set_xlabel(key, labelpad=1)
             if first is None:
                 first = ax
-                ax.yaxis.set_major_locator(MaxNLocator(TICKS))  # the row's panels share it
-                ax.set_ylabel(OBJECTIVE_WORDS[tuning["objective"]][1], fontsize="small")
+                ax.set_yscale(yscale)  # the row's panels share it
+                ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)) if yscale == "log" else MaxNLocator(TICKS))
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+                ax.yaxis.set_minor_locator(NullLocator())
+                ax.set_ylabel(f"{OBJECTIVE_WORDS[tuning['objective']][1]}\n{label}", fontsize="small")
                 ax.set_title(group_name(group), loc="left", fontsize="medium")
             else:
                 ax.tick_params(labelleft=False)
@@ -147,11 +171,12 @@ def plot_tuning(table, tuning):
         loc="upper center",
         ncols=key_columns,
         fontsize="small",
-        bbox_to_anchor=(0.5, 1 - LINE * 1.2 / height),
+        bbox_to_anchor=(0.5, 1 - LINE * 2.2 / height),
         frameon=False,
     )
     fig.suptitle(
-        "Tuning: each trial's objective at the last rung it reached; tuned range shaded",
+        "Tuning: each trial's objective at the last rung it reached (colour),\n"
+        "relative to the best trial of that rung; tuned range shaded",
         y=1 - 0.08 / height,
         fontsize="medium",
     )

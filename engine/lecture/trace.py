@@ -7,6 +7,7 @@ weights by the numpy model (engine.model.equations)."""
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from ..kernels.train import TRACE_EPOCH, TRACE_ETA, TRACE_W
@@ -18,6 +19,7 @@ from ..training import train
 from .notation import roles
 
 COLUMNS = ["epoch", "step", "E", "accuracy", "eta"]
+MAX_LINES = 8  # per panel: more and the colours repeat (tab10) and the lines cannot be told apart
 
 
 def gradient_name(name):
@@ -81,22 +83,51 @@ def trace(X, T, seed=0, **settings):
     )
 
 
-def plot_trace(table, layout=None):
-    """E against the update, and each unit's incoming weights and threshold
-    against the update, one panel per unit (output units first, as on the slides)."""
-    layout = layout or Layout()
+def trace_panels(names, layout):
+    """(title, parameter names) per weight panel: each unit's incoming weights
+    and threshold, output units first as on the slides, a unit with more than
+    MAX_LINES of them split into near-equal panels by input."""
     units = {}
-    for name, (layer, unit, _) in zip(layout.names, roles(layout)):
-        units.setdefault(f"{'output' if layer == 'O' else 'hidden'} unit {unit + 1}", []).append(name)
-    fig = Figure(figsize=(4.2 * (1 + len(units)) / 2, 6.4), layout="constrained")
-    axes = fig.subplots(2, -(-(1 + len(units)) // 2)).ravel()
-    axes[0].plot(table["step"], table["E"], color="black")
-    axes[0].set(title="E", xlabel="update", yscale="log" if (table["E"] > 0).all() else "linear")
-    for ax, (unit, names) in zip(axes[1:], units.items()):
-        for name in names:
-            ax.plot(table["step"], table[name], label=name, linewidth=1)
-        ax.set(title=unit, xlabel="update")
-        ax.legend(fontsize=6, ncol=2)
-    for ax in axes[1 + len(units) :]:
+    for name, (layer, unit, source) in zip(names, roles(layout)):
+        units.setdefault((layer, unit), []).append((name, source))
+    panels = []
+    for (layer, unit), members in units.items():
+        title = f"{'output' if layer == 'O' else 'hidden'} unit {unit + 1}"
+        parts = -(-len(members) // MAX_LINES)
+        for chunk in np.array_split(np.arange(len(members)), parts):
+            sources = [members[i][1] for i in chunk]
+            inputs = [s + 1 for s in sources if s is not None]
+            symbol = "h" if layer == "O" else "x"
+            span = [f"{symbol}_{inputs[0]}–{symbol}_{inputs[-1]}"] if inputs else []
+            span += ["θ"] if None in sources else []
+            panels.append((title if parts == 1 else f"{title} ({', '.join(span)})", [members[i][0] for i in chunk]))
+    return panels
+
+
+def plot_trace(table, layout=None):
+    """E against the update, the step size η when it changes, and each
+    unit's incoming weights and threshold against the update (output units
+    first, as on the slides), at most MAX_LINES lines of distinct colours
+    per panel."""
+    layout = layout or Layout()
+    eta = table["eta"].dropna()
+    panels = [("E", None), *([("η", None)] if eta.nunique() > 1 else []), *trace_panels(layout.names, layout)]
+    columns = -(-len(panels) // 2)
+    fig = Figure(figsize=(3.4 * columns, 6.4), layout="constrained")
+    axes = fig.subplots(2, columns).ravel()
+    colors = colormaps["tab10"].colors[:MAX_LINES]
+    for ax, (title, names) in zip(axes, panels):
+        ax.set(title=title, xlabel="update")
+        if title == "E":
+            ax.plot(table["step"], table["E"], color="black")
+            ax.set_yscale("log" if (table["E"] > 0).all() else "linear")
+        elif title == "η":  # Armijo's backtracked steps or a decaying schedule
+            ax.plot(table["step"][eta.index], eta, color="black", drawstyle="steps-post")
+            ax.set_yscale("log")
+        else:
+            for name, color in zip(names, colors):
+                ax.plot(table["step"], table[name], label=name, linewidth=1, color=color)
+            ax.legend(fontsize=6, ncol=2)
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     return fig
