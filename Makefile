@@ -14,7 +14,7 @@ JOBS ?= 1
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,digits]"
 	# warm numba's cache: the first sweep or test then loads the kernels instead of compiling them
 	$(BIN)/python -c "from engine.training import compile_kernels; compile_kernels(['float64', 'float32'])"
 	touch $(INSTALLED)
@@ -39,7 +39,7 @@ LOWEST := .venv-lowest
 test-lowest:
 	$(PYTHON) -m venv $(LOWEST)
 	$(LOWEST)/bin/python -m pip install --quiet uv
-	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[test]"
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[test,digits]"
 	NUMBA_CACHE_DIR=$(LOWEST)/numba-cache $(LOWEST)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
 
 # One process: the analysis finds numba, pandas and scipy loaded already.

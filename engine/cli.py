@@ -27,14 +27,28 @@ from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
 # `nn47 --help` and a mistyped option answer at once.
 
 
+def _widths(text):
+    """--hidden H (or H1,H2,...: a list, checked as hidden = [...] in a file)."""
+    try:
+        return [int(width) for width in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a width such as 3 (integers, comma-separated), got {text!r}"
+        ) from None
+
+
 def _setting_type(key):
+    if key == "hidden":
+        return _widths
     if key in INTEGER_SETTINGS:
         return int
     return str if key in NAMED else float
 
 
 # A validation set serves tuning, which one training does not do.
-TRAIN_DATA = tuple(key for key in DATA_DEFAULTS if key != "n_val")
+TRAIN_DATA = tuple(key for key in DATA_DEFAULTS if key not in ("n_val", "set"))  # the C/T glyphs: the answers shown
+# nn47 trace follows the lecture's 47 numbers (its workbook too): no --hidden
+TRACE_SETTINGS = {key: value for key, value in TRAIN_DEFAULTS.items() if key != "hidden"}
 
 
 def add_setting_options(p, settings=TRAIN_DEFAULTS, data=TRAIN_DATA):
@@ -76,14 +90,14 @@ def checked_settings(args):
     size checked as experiment files check them."""
     check_integer("--seed", args.seed, 0)
     check_batch_size(args.batch_size, args.n_train, "--n-train")
-    return {k: getattr(args, k) for k in TRAIN_DEFAULTS}
+    return {k: getattr(args, k) for k in TRAIN_DEFAULTS if hasattr(args, k)}
 
 
 def add_train_parser(commands):
     p = commands.add_parser(
         "train",
         help="train one configuration and show what it learned",
-        description="Train one configuration of the 12-3-2 network on the noisy C/T data.",
+        description="Train one configuration of the 12-H-2 network (--hidden H, 3 by default) on the noisy C/T data.",
     )
     add_setting_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
@@ -187,7 +201,7 @@ def add_trace_parser(commands):
         "gradient components (slide names). Writes OUT/trace.csv and "
         "OUT/trace.png (and OUT/trace.xlsx with --workbook).",
     )
-    add_setting_options(p)
+    add_setting_options(p, TRACE_SETTINGS)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
     p.add_argument("--out", default="trace", help="folder to write into (default trace; its parent must exist)")
     p.add_argument(

@@ -84,6 +84,7 @@ TRAIN_DEFAULTS = {
     **SCHEDULE_PARAMS,
     **OPTIMIZER_PARAMS,
     "dtype": "float64",
+    "hidden": 3,  # hidden widths, one per layer: [3] is the lecture's 12-3-2 (kept as the width while depth is 1)
 }
 
 # Per-run numbers the kernels take side by side, one row each.
@@ -209,6 +210,8 @@ def check_setting(key, value):
     if key in NAMED:
         code(key, NAMED[key], value)
         return value
+    if key == "hidden":
+        return check_hidden(value)
     if key == "decay_thresholds":
         if not isinstance(value, bool):
             raise ValueError(f"decay_thresholds: must be true or false, got {value!r}")
@@ -226,6 +229,27 @@ def check_setting(key, value):
     if key in INTEGER_SETTINGS and not is_int or not is_number or not test(value):
         raise ValueError(f"{key}: must be {wording}, got {value!r}")
     return int(value) if key in INTEGER_SETTINGS else float(value)
+
+
+HIDDEN_WORDING = "a list of one hidden layer's width, an integer >= 1 such as [3] (or the integer alone)"
+
+
+def check_hidden(value):
+    """The width H of `hidden` = [H] (or H alone: a factor's levels may be
+    plain integers), or a ValueError naming the key and what is allowed."""
+    if isinstance(value, (list, tuple)):
+        if len(value) > 1:
+            raise ValueError(
+                f"hidden: depth > 1 is not supported yet; give one layer, such as [{value[0]}], got {value!r}"
+            )
+        if not value:
+            raise ValueError(f"hidden: the list is empty; must be {HIDDEN_WORDING}")
+        (width,) = value
+    else:
+        width = value
+    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
+        raise ValueError(f"hidden: must be {HIDDEN_WORDING}, got {value!r}")
+    return int(width)
 
 
 def check_settings(settings):

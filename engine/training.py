@@ -15,7 +15,7 @@ from .kernels.entry import LANES, TRACE_W, Net, Plan
 from .model.data import machine_memory
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
-from .model.layout import Layout
+from .model.layout import Layout, network
 from .options import (
     ACTIVATIONS,
     HYPER,
@@ -153,7 +153,7 @@ def train(
     T_test: np.ndarray | None = None,
     X_val: np.ndarray | None = None,
     T_val: np.ndarray | None = None,
-    n_hidden: int = 3,
+    n_hidden: int | None = None,
     record_every: int | None = None,
     threads: int | None = None,
     block_size: int | None = None,
@@ -180,8 +180,8 @@ def train(
     X_val, T_val : arrays, optional
         A validation set (for tuning): val_loss and val_acc at the final
         parameters, after the test columns.
-    n_hidden : int
-        Hidden units (3 in the lecture).
+    n_hidden : int, optional
+        Hidden units, the same as hidden=[n_hidden] (give one of the two).
     record_every : int, optional
         Epochs between curve points (default epochs // 100, at least 1); the
         last epoch of each run is always a point.
@@ -199,7 +199,8 @@ def train(
         Any of options.TRAIN_DEFAULTS: init, optimizer, lr, activation,
         output, loss, reduction, epochs, batch_size, weight_decay,
         decay_thresholds, dropout, dropout_mode, target_loss, schedule and
-        its parameters, momentum, rho, beta1, beta2, eps, dtype. The numbers
+        its parameters, momentum, rho, beta1, beta2, eps, dtype, hidden
+        ([H]: one hidden layer of H units; default [3]). The numbers
         in options.HYPER, and init, may be given one per seed. dtype "float32" rounds
         the data, initial weights and per-run numbers to float32 and trains
         in float32; the tables hold those numbers as float64.
@@ -226,7 +227,7 @@ def train(
 
     X, T = check_data(X, T)
     check_batch_size(run["batch_size"], X.shape[0], "rows of X")
-    layout = Layout(X.shape[1], n_hidden, T.shape[1])
+    layout = network(X.shape[1], hidden_width(run["hidden"], n_hidden, "hidden" in settings), T.shape[1])
     if X_test is None and T_test is None:
         X_test, T_test = np.empty((0, layout.n_in)), np.empty((0, layout.n_out))
     X_test, T_test = check_data(X_test, T_test, "X_test", "T_test", layout.n_in)
@@ -339,8 +340,21 @@ def validation(params, X, T, run, dropout, layout):
         params[:, w_out] *= (1.0 - dropout)[:, None]
     with np.errstate(all="ignore"):  # a diverged run's non-finite weights give NaN, as in the kernel
         E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
-        _, z, _, _ = forward(params, X, run["activation"], run["output"])
+        _, z, _, _ = forward(params, X, run["activation"], run["output"], layout)  # any n_out, not only 2
     return E, (z.argmax(-1) == T.argmax(-1)).mean(-1)
+
+
+def hidden_width(width, n_hidden, hidden_given):
+    """The hidden layer's width: train()'s n_hidden= (the older spelling) or
+    the checked setting hidden=[H]."""
+    if n_hidden is None:
+        return width
+    if hidden_given:
+        raise ValueError("n_hidden: give hidden=[H] or n_hidden=H, not both")
+    try:
+        return check_setting("hidden", n_hidden)
+    except ValueError as e:
+        raise ValueError(f"n_{e}") from None  # the message names the argument given
 
 
 def auto_block_size(n_runs, threads):

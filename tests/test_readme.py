@@ -127,6 +127,8 @@ def test_the_settings_table_is_the_code():
             default = TRAIN_DEFAULTS[name]
             if name == "batch_size":
                 assert default is None and value == "full batch"
+            elif name == "hidden":  # a list of widths, kept as the one layer's width
+                assert value == f"[{default}]"
             elif isinstance(written(default), str):
                 assert value == written(default), name
             else:

@@ -185,8 +185,8 @@ dropout = { dropout = 0.2 }
 def test_data_defaults_are_make_datasets(tmp_path):
     e = load(tmp_path, "seeds = 1\n[data]\nflip = 0\n")
     defaults = make_dataset.__defaults__[:6]
-    assert list(e.data) == ["n_train", "n_test", "flip", "noise", "seed", "n_val"]
-    assert e.data == {**dict(zip(e.data, defaults)), "flip": 0.0}
+    assert list(e.data) == ["set", "n_train", "n_test", "flip", "noise", "seed", "n_val"]
+    assert e.data == {"set": "ct", **dict(zip(list(e.data)[1:], defaults)), "flip": 0.0}
     assert isinstance(e.data["flip"], float)
 
 
@@ -396,6 +396,8 @@ SIZES = {  # file: (configurations, runs)
     "batch.toml": (8, 800),
     "lecture.toml": (18, 900),
     "scale.toml": (24, 1000008),
+    "width.toml": (6, 600),
+    "digits.toml": (6, 120),
 }
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
 from .costs import UNITS, batch_varies, cheapest
-from .effects import BETTER, RATIO, SAME, effect_row
+from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row
 from .format import epochs_interval, p_value, pct
 from .stats import ALPHA, LEVEL, has_target
 from .tables import is_numeric, neighbour_levels, paired_metrics, paired_values, ranked
@@ -109,6 +109,38 @@ def numeric_paragraph(factor, effects, trends):
     return text
 
 
+def size_text(effects):
+    """For a size factor (effects.SIZE_FACTORS): the smallest level
+    practically as good as the largest on every metric (no practical
+    difference, or better), and on each metric alone where that differs;
+    "" where the levels are not plain numbers (a factor nested in another)."""
+    numbers = effects[["level_a", "level_b"]].apply(pd.to_numeric, errors="coerce")
+    if numbers.isna().any().any() or not len(effects):
+        return ""
+    largest = numbers.max().max()
+    rows = effects[(numbers == largest).any(axis=1)]
+    other = numbers.loc[rows.index].min(axis=1).rename("other")
+    good = (rows["verdict"] == SAME) | ((rows["better"] != "") & (pd.to_numeric(rows["better"]) == other))
+    table = pd.DataFrame({"other": other, "metric": rows["metric"], "good": good})
+    as_good = table.groupby("other")["good"].all()
+    top = f"{largest:g}"
+    text = (
+        f" Against the largest ({top}), the smallest level practically as good on every metric is "
+        f"{as_good[as_good].index.min():g}"
+        if as_good.any()
+        else f" No smaller level is practically as good as the largest ({top}) on every metric"
+    )
+    for metric, mine in table.groupby("metric", sort=False):
+        alone = mine.loc[mine["good"], "other"]
+        if len(alone) and (not as_good.any() or alone.min() != as_good[as_good].index.min()):
+            text += f"; on {NAMES[metric]} alone: {alone.min():g}"
+    said = {}
+    for row in rows.loc[other.sort_values(kind="stable").index].to_dict("records"):
+        level, estimate, lo, hi = oriented(row, row["level_a"] if float(row["level_a"]) == largest else row["level_b"])
+        said.setdefault(level, []).append(f"{NAMES[row['metric']]} {effect_text(row['metric'], estimate, lo, hi)}")
+    return text + " (" + "; ".join(f"{level} against {top}: " + ", ".join(m) for level, m in said.items()) + ")."
+
+
 def _p(p):
     text = p_value(p, ALPHA)
     return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
@@ -178,7 +210,8 @@ def answer_section(results, tables, margins):
     summary = tables.summary
     best, tied = tied_configs(runs, summary, margins)
     row = summary[summary["config"] == best].iloc[0]
-    levels = ", ".join(f"{f} {row[f]}" for f in factors)
+    chosen = summary[summary["config"] == best]
+    levels = ", ".join(f"{f} {chosen[f].iloc[0]}" for f in factors)  # by column: an all-numeric row turns 30 into 30.0
     outcome = (
         f"reached ε in {pct(row['success_rate'])} of its runs, median epochs to ε "
         f"{epochs_interval(row['epochs_median'], row['epochs_lo'], row['epochs_hi'])}, "
@@ -202,7 +235,10 @@ def answer_section(results, tables, margins):
     for factor in pd.unique(effects["factor"]) if len(effects) else []:
         rows = effects[effects["factor"] == factor]
         if is_numeric(runs, factor):
-            lines += [numeric_paragraph(factor, rows, tables.trends), ""]
+            numbers = rows[["level_a", "level_b"]].apply(pd.to_numeric, errors="coerce")
+            neighbours = rows[~(numbers["level_a"] > numbers["level_b"])]  # not a size factor's largest vs the rest
+            size = size_text(rows) if factor in SIZE_FACTORS else ""
+            lines += [numeric_paragraph(factor, neighbours, tables.trends) + size, ""]
             continue
         main = tables.main_effects[tables.main_effects["factor"] == factor]
         lines += [factor_paragraph(factor, rows, main if target else None), ""]

@@ -112,12 +112,22 @@ def effect_row(factor, metric, a, b, wide, margin):
     }
 
 
+# Numeric factors of size (the hidden width), where the question is the smallest level
+# practically as good as the largest: besides its neighbours, the largest level is compared
+# with each smaller one (level_a the largest, so these rows read the other way round).
+SIZE_FACTORS = ("hidden",)
+
+
 def effects_table(runs, factors, margins=None):
     """Every pair of levels the paired tests compare, in the same order, with
-    its Hodges–Lehmann effect, interval and verdict (module notes)."""
+    its Hodges–Lehmann effect, interval and verdict (module notes); for a
+    size factor, then the largest level against each smaller one but the
+    next (its neighbour pair)."""
     margins = MARGINS | (margins or {})
     rows = []
     for factor, chosen, tested, others, pairs in comparisons(runs, factors):
+        if pairs is not None and factor in SIZE_FACTORS:
+            pairs = pairs + [(pairs[-1][1], low) for low, _ in pairs[:-1]]
         for metric in paired_metrics(runs):
             values = paired_values_raw(chosen, metric)
             wide = blocks(chosen, tested, others, np.log(values) if metric in RATIO else values)

@@ -23,8 +23,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..model.data import glyphs, make_dataset
+from ..model import datasets
+from ..model.data import glyphs
 from ..model.equations import forward
+from ..model.layout import Layout
 from ..schema import (
     CONVERGED,
     DEAD_UNITS,
@@ -424,13 +426,13 @@ def init_activations(runs, layout, data):
     inputs, over the runs' first INIT_SEEDS seeds."""
     from ..model.initial import initial_params  # loads numba, a heavy import: only for this figure
 
-    X = make_dataset(**data).X_train
+    X = datasets.load(data).X_train
     seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
     inits = [label for label, _ in _groups(runs, "init")]
     activations = [label for label, _ in _groups(runs, "activation")]
     output = _single(runs, "output") or "softmax"
     theta = {init: initial_params(layout, init, seeds) for init in inits}  # one draw per init
-    return {(init, a): forward(theta[init], X, a, output)[0] for init in inits for a in activations}
+    return {(init, a): forward(theta[init], X, a, output, layout)[0] for init in inits for a in activations}
 
 
 def saturated(h, activation):
@@ -534,6 +536,15 @@ def best_run(runs, params):
         [CONVERGED, "_acc", "_t", "config", "seed"], ascending=[False, False, True, True, True]
     ).iloc[0]
     return int(top["config"]), int(top["seed"])
+
+
+MAX_UNITS_DRAWN = 10  # hidden units side by side in one row of the hidden-units figure
+
+
+def run_layout(widest, row):
+    """The network of a run (row of the runs table): its own hidden width
+    where the experiment varied it (its params columns are the widest's)."""
+    return Layout(widest.n_in, int(row["hidden"]), widest.n_out) if "hidden" in row else widest
 
 
 def _data_settings(results):
@@ -677,10 +688,20 @@ def make_figures(results, tables, outdir, *, run=None):
             row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
             levels_of_run = ", ".join(f"{f} {row[f]}" for f in factors)
             title = f"Learned hidden units of config {config}, seed {seed}\n({levels_of_run})"
-            tasks["hidden_units"] = lambda: (
-                plot_hidden_units(theta, results.layout, title=title),
-                f"The run drawn is config {config}, seed {seed} ({levels_of_run}; test accuracy {row[TEST_ACC]:.3f}).",
-            )
+            drawn = run_layout(results.layout, row)
+            if (drawn.n_in, drawn.n_out) != (Layout().n_in, Layout().n_out):
+                figures.skipped["hidden_units"] = "the network's inputs are not the 4×3 C/T glyphs"
+            elif drawn.n_hidden > MAX_UNITS_DRAWN:
+                figures.skipped["hidden_units"] = (
+                    f"the run drawn has {drawn.n_hidden} hidden units, more than the {MAX_UNITS_DRAWN} the figure holds"
+                )
+            else:
+                theta = theta[[results.layout.names.index(name) for name in drawn.names]]  # its own columns
+                tasks["hidden_units"] = lambda: (
+                    plot_hidden_units(theta, drawn, title=title),
+                    f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
+                    f"test accuracy {row[TEST_ACC]:.3f}).",
+                )
 
     data = _data_settings(results)
     if data is None:

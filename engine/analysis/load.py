@@ -217,12 +217,14 @@ _MANIFEST_TYPES = {
 
 
 def _layout(manifest, path):
-    """The network's layout as the manifest records it (the lecture's without one)."""
+    """The network's layout as the manifest records it: the widest network the
+    experiment trained ("hidden" beside it lists every width); the lecture's without one."""
     if "layout" not in manifest:
         return Layout()
     try:
-        return Layout(**manifest["layout"])
-    except (TypeError, ValueError) as err:  # not an object, other keys, not positive integers
+        sizes = manifest["layout"]
+        return Layout(**{k: sizes[k] for k in ("n_in", "n_hidden", "n_out")})
+    except (TypeError, ValueError, KeyError) as err:  # not an object, keys missing, not positive integers
         raise ResultsError(f"{path}: 'layout' must be an object of the layout's sizes ({err})") from None
 
 

@@ -176,12 +176,22 @@ FIXED = (
 )
 
 
+def _data_name(data):
+    """The data set in words, from the manifest's data (older ones: the C/T images)."""
+    if data.get("file"):
+        return f"the data in `{data['file']}`"
+    return "scikit-learn's 8×8 digits" if data.get("set") == "digits" else "the C/T images"
+
+
 def _experiment(results):
     runs, m, layout = results.runs, results.manifest, results.layout
     seeds = m.get("seeds", sorted(runs["seed"].unique()))
     lines = [_sentence(m["description"])] if m.get("description") else []
+    d = m.get("data", {})
+    widths = m.get("layout", {}).get("hidden", [layout.n_hidden])
+    hidden = layout.n_hidden if len(widths) == 1 else "H"  # H: a factor (the hidden column)
     lines.append(
-        f"The {layout.n_in}-{layout.n_hidden}-{layout.n_out} network on the C/T images: "
+        f"The {layout.n_in}-{hidden}-{layout.n_out} network on {_data_name(d)}: "
         f"{len(runs)} of {m.get('n_runs', len(runs))} runs "
         f"({_count(m.get('n_configs', runs['config'].nunique()), 'configuration')} × "
         f"{_count(len(seeds), 'seed')})."
@@ -195,11 +205,12 @@ def _experiment(results):
             facts.append(f"{label} {values[0]}")
     if not has_target(runs):
         facts.append("no target loss ε (every run trains for the whole budget)")
-    if "data" in m:
-        d = m["data"]
+    if d:
+        noisy = f", pixel flips {d.get('flip')}, noise {d.get('noise')}" if _data_name(d) == "the C/T images" else ""
+        digest = f" (sha256 `{d['sha256'][:12]}`)" if "sha256" in d else ""
         facts.append(
-            f"data: {d.get('n_train')} training and {d.get('n_test')} test images, pixel "
-            f"flips {d.get('flip')}, noise {d.get('noise')}, data seed {d.get('seed')}"
+            f"data: {d.get('n_train')} training and {d.get('n_test')} test images{noisy}, "
+            f"data seed {d.get('seed')}{digest}"
         )
     if facts:
         lines.append("Fixed settings: " + "; ".join(facts) + ".")

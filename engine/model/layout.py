@@ -19,6 +19,23 @@ def _subscript(a, b):
     return f"{a}{b}" if a < 10 and b < 10 else f"{a},{b}"
 
 
+# Parameters per run at most: the kernels keep about eight arrays of P numbers per lane,
+# so 10^5 (64 lanes, float64) is about 400 MB for a block; a larger network is refused.
+MAX_PARAMS = 100_000
+
+
+def network(n_in, width, n_out):
+    """The Layout n_in-width-n_out, or a ValueError naming `hidden` when it
+    holds more than MAX_PARAMS numbers."""
+    layout = Layout(n_in, width, n_out)
+    if layout.size > MAX_PARAMS:
+        raise ValueError(
+            f"hidden: [{width}] on {n_in} inputs and {n_out} outputs is {layout.size:,} parameters per run, "
+            f"more than the {MAX_PARAMS:,} allowed; use a narrower layer"
+        )
+    return layout
+
+
 @dataclass(frozen=True)
 class Layout:
     """Sizes, offsets and slide names of the flat parameter vector.

@@ -10,7 +10,6 @@ and a re-run after a crash finds the same chunk ids.
 """
 
 import contextlib
-import functools
 import logging
 import os
 import signal
@@ -24,8 +23,7 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
-from ..model.data import make_dataset
-from ..model.layout import Layout
+from ..model import datasets
 from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
@@ -46,6 +44,7 @@ class Chunk:
     data: dict
     record_every: int
     test_set: bool = True  # measure the test set (tuning rungs, whose objective never reads it, do not)
+    param_names: tuple = ()  # the params columns of every shard: the experiment's widest network's
 
     def describe(self):
         return ", ".join(f"{k}={v}" for k, v in self.settings.items()) + f"; configs {sorted(set(self.configs))}"
@@ -69,7 +68,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     groups = {}
     for index, config in enumerate(experiment.configs):
         groups.setdefault(call_key(config, experiment.labels), []).append(index)
-    chunks = []
+    chunks, names = [], tuple(experiment.layout().names)
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
         n = -(-len(runs) // chunk_runs)
@@ -86,14 +85,10 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
                     data=dict(experiment.data),
                     record_every=experiment.record_every,
                     test_set=experiment.test_set,
+                    param_names=names,
                 )
             )
     return chunks
-
-
-@functools.lru_cache(maxsize=4)
-def dataset(n_train, n_test, flip, noise, seed, n_val=0):
-    return make_dataset(n_train, n_test, flip, noise, seed, n_val)
 
 
 def run_chunk(chunk, threads=1):
@@ -102,7 +97,7 @@ def run_chunk(chunk, threads=1):
     other chunks go on."""
     start = time.perf_counter()
     try:
-        d = dataset(**chunk.data)
+        d = datasets.load(chunk.data)
         result = train(
             d.X_train,
             d.T_train,
@@ -118,7 +113,7 @@ def run_chunk(chunk, threads=1):
         )
     except Exception:
         return chunk.id, None, time.perf_counter() - start, traceback.format_exc()
-    table = shard_table(chunk.configs, result).replace_schema_metadata(
+    table = shard_table(chunk.configs, result, chunk.param_names).replace_schema_metadata(
         {LANE_EPOCHS: str(result.lane_epochs).encode()}  # for chunks.csv: the lanes' occupancy
     )
     return chunk.id, table, time.perf_counter() - start, None
@@ -278,7 +273,8 @@ def sweep(
 
 def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs):
     """sweep() with `out` locked."""
-    store = Store(out, shard_schema(Layout().names, validation=experiment.data.get("n_val", 0) > 0))
+    names = experiment.layout().names  # the widest network's: a narrower one's runs leave the rest empty
+    store = Store(out, shard_schema(names, validation=experiment.data.get("n_val", 0) > 0))
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)
     start, ran, train_seconds, write_seconds, failures, rejected = time.perf_counter(), 0, 0.0, 0.0, [], []

@@ -13,9 +13,8 @@ import time
 import numpy as np
 
 from ..kernels.entry import LANES
-from ..model.layout import Layout
+from ..model import datasets
 from ..training import train
-from .driver import dataset
 from .limits import chunk_bytes
 from .search import rung_epochs, rungs
 
@@ -43,7 +42,7 @@ def tuning_runs(experiment):
 def calibrate(experiment):
     """Sample-steps per second of one call of LANES runs of the first configuration."""
     config = experiment.configs[0]
-    d = dataset(**experiment.data)
+    d = datasets.load(experiment.data)
     settings = {k: v for k, v in config.items() if k not in experiment.labels}
     settings.update(epochs=min(CALIBRATION_EPOCHS, settings["epochs"]), target_loss=None)
     seeds = np.arange(LANES)
@@ -63,7 +62,7 @@ def dry_run(experiment, chunk_runs, rate=None):
     trials, tuning, tuning_steps = tuning_runs(experiment)
     rate = calibrate(experiment) if rate is None else rate
     points = sum(e // experiment.record_every + 2 for e in epochs) * seeds  # curve points at most
-    P = Layout().size
+    P = experiment.layout().size  # the widest network's
     chunk = chunk_bytes(experiment, chunk_runs)
     disk = experiment.n_runs * (CSV_BYTES["run"] + P * CSV_BYTES["parameter"]) + points * CSV_BYTES["point"]
     lines = [

@@ -4,7 +4,6 @@ recorded at every epoch, say) is refused with the estimate and the knobs,
 instead of numpy failing to allocate inside a worker."""
 
 from ..model.data import machine_memory
-from ..model.layout import Layout
 
 CURVE_BYTES = 5 * 8  # a curve point: epoch and four numbers, in float64
 
@@ -12,7 +11,7 @@ CURVE_BYTES = 5 * 8  # a curve point: epoch and four numbers, in float64
 def chunk_bytes(experiment, chunk_runs):
     """Bytes of one chunk's curves and final parameters (chunk_runs runs at most)."""
     points = max(config["epochs"] for config in experiment.configs) // experiment.record_every + 2
-    return chunk_runs * (points * CURVE_BYTES + Layout().size * 8)
+    return chunk_runs * (points * CURVE_BYTES + experiment.layout().size * 8)  # the widest network's
 
 
 def check_memory(experiment, chunk_runs, jobs):

@@ -6,9 +6,21 @@ import platform
 from importlib import metadata
 
 from ..kernels.cache import source_digest
-from ..model.layout import Layout
+from ..model import datasets
 
-PACKAGES = ("nn47", "numba", "numpy", "pandas", "joblib", "dask", "distributed", "scipy", "matplotlib", "pyarrow")
+PACKAGES = (
+    "nn47",
+    "numba",
+    "numpy",
+    "pandas",
+    "joblib",
+    "dask",
+    "distributed",
+    "scipy",
+    "matplotlib",
+    "pyarrow",
+    "scikit-learn",
+)
 
 
 def versions():
@@ -63,7 +75,8 @@ def machine():
 
 
 def manifest_of(experiment):
-    layout = Layout()  # the layout every sweep trains
+    layout = experiment.layout()  # the widest network (the params table's columns)
+    widths = sorted({config["hidden"] for config in experiment.configs})
     return {
         "experiment": experiment.name,
         "description": experiment.description,
@@ -77,8 +90,9 @@ def manifest_of(experiment):
         "n_runs": experiment.n_runs,
         "seeds": list(experiment.seeds),
         "record_every": experiment.record_every,
-        "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out},
-        "data": dict(experiment.data),
+        # the widest network, and each hidden width trained (the runs' hidden column)
+        "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out, "hidden": widths},
+        "data": {**experiment.data, "sha256": datasets.sha256(datasets.load(experiment.data))},
         **({"tuning": experiment.tuning} if experiment.tuning else {}),  # what [tune] chose
         "versions": versions(),
         "machine": machine(),

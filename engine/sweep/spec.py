@@ -12,6 +12,7 @@ the key, what was given and what is allowed.
                              # (default: largest epochs // 100, at least 1)
 
     [data]                   # optional; the data set every run trains on
+    set = "ct"               # or "digits"; file = "mine.npz" instead (model.datasets)
     n_train = 32             # (defaults shown: those of engine.make_dataset)
     n_test = 1000
     flip = 0.05
@@ -21,6 +22,7 @@ the key, what was given and what is allowed.
 
     [settings]               # fixed settings for every run: any key of
     epochs = 2000            # options.TRAIN_DEFAULTS
+    hidden = [3]             # a list, yet one value: the hidden widths
     target_loss = 0.01
     batch_size = "full"      # "full" (or leaving it out) means full batch
 
@@ -70,7 +72,9 @@ from pathlib import Path
 import pandas as pd
 
 from .. import options
+from ..model import datasets
 from ..model.data import check_sizes, make_dataset
+from ..model.layout import Layout, network
 from ..schema import CHOSEN, CURVE, EPOCHS_TO_TARGET, KEY, TEST_ACC, TRAIN_LOSS, TRIAL, TRIAL_RESULT, outcomes
 from . import search
 
@@ -97,9 +101,15 @@ MARGIN_KEYS = {
     "margin_loss": (TRAIN_LOSS, 1.0, lambda x: math.isfinite(x) and 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
 }
 
-# make_dataset's own defaults, so the file format and the data module agree.
-DATA_DEFAULTS = {key: p.default for key, p in inspect.signature(make_dataset).parameters.items() if key != "scale"}
+# make_dataset's own defaults, so the file format and the data module agree; set (or file) picks the data.
+DATA_DEFAULTS = {
+    "set": "ct",
+    **{key: p.default for key, p in inspect.signature(make_dataset).parameters.items() if key != "scale"},
+}
+DATA_FILE = "file"  # [data] file = "path.npz" or ".csv", relative to the experiment file: the user's own data
+GLYPHS_ONLY = ("flip", "noise")  # what only the C/T glyphs take
 _DATA_RULES = {
+    "set": (str, lambda x: x in datasets.SETS, f"one of {', '.join(map(repr, datasets.SETS))}"),
     "n_train": (int, lambda x: x >= 1, "an integer >= 1"),
     "n_test": (int, lambda x: x >= 1, "an integer >= 1"),
     "flip": (float, lambda x: 0 <= x <= 1, "a probability in [0, 1]"),
@@ -109,6 +119,8 @@ _DATA_RULES = {
 }
 # The data seed is renamed in tables so it is not taken for the run's seed.
 DATA_COLUMNS = {
+    "set": "data",  # the set's name or the file's path (not with the C/T glyphs: older tables keep their columns)
+    "sha256": "data_sha256",  # datasets.sha256 of the numbers trained on (as "data")
     "n_train": "n_train",
     "n_test": "n_test",
     "flip": "flip",
@@ -162,10 +174,28 @@ class Experiment:
         """One row per configuration: `config` (its index), labels, every
         setting in TRAIN_DEFAULTS order, then the data columns."""
         # n_val only with a validation set, so older tables keep their columns
-        data = {column: self.data[key] for key, column in DATA_COLUMNS.items() if key != "n_val" or self.data[key] > 0}
+        data = {column: self.data.get(key) for key, column in DATA_COLUMNS.items() if self._has_column(key)}
+        if "data" in data:
+            data.update(data=self.data.get(DATA_FILE) or self.data["set"], data_sha256=data_digest(self.data))
         columns = ["config", *self.labels, *options.TRAIN_DEFAULTS, *data]
         rows = [{"config": i, **config, **data} for i, config in enumerate(self.configs)]
         return pd.DataFrame(rows, columns=columns).astype(_FRAME_DTYPES)
+
+    def _has_column(self, key):
+        if key == "n_val":
+            return self.data[key] > 0
+        glyphs = self.data["set"] == "ct" and DATA_FILE not in self.data
+        return not glyphs if key in ("set", "sha256") else glyphs or key not in GLYPHS_ONLY
+
+    def layout(self):
+        """The widest network the experiment trains (its params table's columns)."""
+        d = datasets.load(self.data)
+        return Layout(d.X_train.shape[1], max(config["hidden"] for config in self.configs), d.T_train.shape[1])
+
+
+def data_digest(data):
+    """The sha256 of the data set a [data] table describes (datasets.sha256)."""
+    return datasets.sha256(datasets.load(data))
 
 
 @dataclass(frozen=True)
@@ -198,7 +228,7 @@ def _experiment(path, raw):
         raise ValueError(
             "seeds: missing; give a count (seeds = 100 means seeds 0..99) or a list of distinct integers >= 0"
         )
-    data = _data(_table("[data]", doc.get("data", {})))
+    data = _data(_table("[data]", doc.get("data", {})), Path(path).parent)
     fixed = _fixed(_table("[settings]", doc.get("settings", {})))
     factors, owners = _factors(_table("[factors]", doc.get("factors", {})), fixed)
     configs, explicit = _configs(fixed, factors, data)
@@ -353,23 +383,48 @@ def _record_every(value, configs):
     return _number("record_every", value, int, lambda x: x >= 1, "an integer >= 1 (epochs)")
 
 
-def _data(table):
+def _data(table, folder):
     data = dict(DATA_DEFAULTS)
     for key, value in table.items():
-        _known("[data]", key, DATA_DEFAULTS)
-        data[key] = _number(f"[data] {key}", value, *_DATA_RULES[key])
+        if key == DATA_FILE:
+            data[key] = _data_file(table, value, folder)
+            continue
+        _known("[data]", key, (*DATA_DEFAULTS, DATA_FILE))
+        if _DATA_RULES[key][0] is str:
+            data[key] = _string(f"[data] {key}", value)
+            if not _DATA_RULES[key][1](value):
+                raise ValueError(f"[data] {key}: must be {_DATA_RULES[key][2]}, got {value!r}")
+        else:
+            data[key] = _number(f"[data] {key}", value, *_DATA_RULES[key])
+    glyphs_only = [key for key in GLYPHS_ONLY if key in table]
+    if glyphs_only and (DATA_FILE in data or data["set"] != "ct"):
+        raise ValueError(f'[data] {glyphs_only[0]}: only the C/T glyphs (set = "ct") take it; leave it out')
     try:
         check_sizes(data["n_train"], data["n_test"], data["n_val"])
     except ValueError as e:
         raise ValueError(f"[data] {e}") from None
+    try:
+        datasets.load(data)  # a bad file or a missing package: said now, nothing runs
+    except ImportError as e:
+        raise ValueError(str(e)) from None
     return data
+
+
+def _data_file(table, value, folder):
+    """The absolute path of [data] file (relative to the experiment file's folder)."""
+    if "set" in table:
+        raise ValueError("[data] file: give set or file, not both (a file is its own data set)")
+    _string("[data] file", value)
+    if not value.endswith(datasets.FILE_SUFFIXES):
+        raise ValueError(f"[data] file: must name a .npz or .csv file, got {value!r}")
+    return str((folder / value).resolve())
 
 
 def _fixed(table):
     settings = {}
     for key, value in table.items():
         _known("[settings]", key, options.TRAIN_DEFAULTS)
-        if isinstance(value, list):
+        if isinstance(value, list) and key != "hidden":  # hidden = [3]: one value, a list of widths
             raise ValueError(
                 f"[settings] {key}: takes one value, got the list {value!r}; lists of values belong in [factors]"
             )
@@ -467,11 +522,14 @@ def _configs(fixed, factors, data):
     and the settings each one sets in the file rather than by default."""
     labels = [factor.name for factor in factors if factor.is_label]
     configs, explicit = [], []
+    d = datasets.load(data)
+    n_in, n_out = d.X_train.shape[1], d.T_train.shape[1]
     for index, points in enumerate(itertools.product(*(factor.points for factor in factors))):
         chosen = {key: value for point in points for key, value in point.items()}
         try:
             run = options.check_settings({**fixed, **{k: v for k, v in chosen.items() if k not in labels}})
             _check_batch(run, data)
+            network(n_in, run["hidden"], n_out)  # within the parameter limit
         except ValueError as e:
             levels = ", ".join(f"{k}={v!r}" for k, v in chosen.items()) or "no factors"
             raise ValueError(f"configuration {index} ({levels}): {e}") from None

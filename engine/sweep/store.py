@@ -76,16 +76,23 @@ def shard_key(experiment):
     return hashlib.sha256((experiment.sha256 + source_digest()).encode() + SHARD_FORMAT).hexdigest()
 
 
-def shard_table(configs, result):
+def shard_table(configs, result, param_names=()):
     """A chunk's TrainResult as one Arrow table, one row per run: config,
     seed, outcomes (runs/…), final parameters (params/…) and the learning
-    curve's columns as lists (curves/…)."""
+    curve's columns as lists (curves/…). param_names: the params columns
+    (default the result's own); a parameter the result's network lacks
+    (a narrower layer) is empty (NaN)."""
     runs, curves = result.runs, result.curves
     columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
     prefix = SHARD_FAMILIES
     columns.update({prefix["runs"] + name: pa.array(runs[name]) for name in runs.columns.drop("seed")})
+    index = {name: l for l, name in enumerate(result.layout.names)}
+    empty = np.full(len(runs), np.nan)
     columns.update(
-        {prefix["params"] + name: pa.array(result.params[:, l]) for l, name in enumerate(result.layout.names)}
+        {
+            prefix["params"] + name: pa.array(result.params[:, index[name]] if name in index else empty)
+            for name in param_names or result.layout.names
+        }
     )
     # curve points come run by run, in epoch order
     offsets = np.concatenate([[0], np.cumsum(np.bincount(curves["run"], minlength=len(runs)))]).astype(np.int32)
