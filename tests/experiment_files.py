@@ -2,7 +2,12 @@
 
 from pathlib import Path
 
+import pandas as pd
+
 from engine.sweep import spec
+
+# read_csv's options for floats read back bit for bit: pandas before 3 parses a few ulps off unless asked
+EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 
 TINY = Path(__file__).parent / "tiny.toml"
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from experiment_files import EXACT_FLOATS
 
 from engine import load_results, schema
 from engine.model.layout import Layout
@@ -45,9 +46,7 @@ def test_an_outcome_added_to_the_schema_reaches_every_table(tmp_path, monkeypatc
 
 def test_the_runs_kept_in_memory_are_the_runs_table(tmp_path):
     report = driver.sweep(spec.load(TINY), tmp_path, quiet=True, backend="threading", keep_runs=True)
-    # pandas before 3 parses floats a few ulps off unless asked for round trips
-    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
-    on_disk = pd.read_csv(tmp_path / schema.table_file("runs", "csv"), **exact)
+    on_disk = pd.read_csv(tmp_path / schema.table_file("runs", "csv"), **EXACT_FLOATS)
     pd.testing.assert_frame_equal(report.runs, on_disk, check_dtype=False, check_exact=True)
 
 

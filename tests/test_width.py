@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from experiment_files import load
+from experiment_files import EXACT_FLOATS, load
 
 from engine import make_dataset, train
 from engine.analysis.answer import size_text
@@ -111,7 +111,7 @@ def test_a_width_factor_sweeps_into_one_results_folder(tmp_path):
     sweep(experiment, tmp_path / "out", quiet=True)
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert list(runs.groupby("config")["hidden"].first()) == [1, 3]
-    params = pd.read_csv(tmp_path / "out" / "params.csv")
+    params = pd.read_csv(tmp_path / "out" / "params.csv", **EXACT_FLOATS)
     assert list(params.columns[2:]) == experiment.layout().names  # the widest network's 47
     narrow = params[params["config"] == 0].iloc[:, 2:]
     assert narrow.notna().sum(axis=1).eq(2 * 2 + 1 * 13).all()  # 12-1-2: 17 numbers, the rest empty
