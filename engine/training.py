@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import schema
 from .kernels import entry as kernels
-from .kernels.entry import LANES, TRACE_W, Net, Plan
+from .kernels.entry import LANES, TRACE_W, Plan, make_net
 from .model.data import machine_memory
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
@@ -248,11 +248,8 @@ def train(
     if not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ValueError(f"record_every: must be an integer >= 1, got {record_every!r}")
 
-    net = Net(
-        layout.n_in,
-        layout.n_hidden,
-        layout.n_out,
-        layout.hidden_offset,
+    net = make_net(
+        layout.widths,
         code("activation", ACTIVATIONS, run["activation"]),
         code("output", OUTPUTS, run["output"]),
         code("loss", LOSSES, run["loss"]),

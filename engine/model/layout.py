@@ -87,6 +87,10 @@ class Layout:
         return self.n_out * (self.n_hidden + 1)
 
     @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.n_in, self.n_hidden, self.n_out)
+
+    @property
     def size(self) -> int:
         return self.hidden_offset + self.n_hidden * (self.n_in + 1)
 
