@@ -330,11 +330,13 @@ def with_validation(runs, val_loss, val_acc):
 def validation(params, X, T, run, dropout, layout):
     """E (the run's loss and reduction, no penalty) and accuracy on X at the final
     parameters, by the numpy model. The book's dropout scales the hidden outputs
-    by 1 − r at evaluation: the same as scaling the output weights."""
+    by 1 − r at evaluation: the same as scaling the weights (not θ) of every layer
+    above the first, which come before it in the flat vector."""
     if run["dropout_mode"] == "scale":
-        w_out = np.arange(layout.hidden_offset).reshape(layout.n_out, -1)[:, :-1].ravel()  # not θ^O
+        above = np.arange(layout.layer_offset(1))
+        above = above[~layout.is_threshold[above]]
         params = params.copy()
-        params[:, w_out] *= (1.0 - dropout)[:, None]
+        params[:, above] *= (1.0 - dropout)[:, None]
     with np.errstate(all="ignore"):  # a diverged run's non-finite weights give NaN, as in the kernel
         E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
         _, z, _, _ = forward(params, X, run["activation"], run["output"], layout)  # any n_out, not only 2
