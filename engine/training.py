@@ -32,7 +32,7 @@ from .options import (
 )
 
 
-def kernels_compiled(dtype="float64"):
+def kernels_compiled(dtype="float64", deep=False):
     """Whether numba's on-disk cache holds the training kernels for `dtype`,
     so that a first train() loads them instead of compiling (for a message;
     False where that cannot be known).
@@ -46,10 +46,10 @@ def kernels_compiled(dtype="float64"):
     -------
     bool
     """
-    return kernels.compiled(dtype)
+    return kernels.compiled(dtype, deep)
 
 
-def compile_kernels(dtypes=("float64",), say=print):
+def compile_kernels(dtypes=("float64",), say=print, deep=False):
     """Compile (or load) the training kernel for each dtype with a tiny train(),
     saying first that it compiles if the cache lacks any of them.
 
@@ -59,18 +59,26 @@ def compile_kernels(dtypes=("float64",), say=print):
         Dtypes (options.DTYPES) whose kernels the next calls need.
     say : callable or None
         Called with the one-line message before compiling; None: silent.
+    deep : bool
+        The kernels of networks of several hidden layers (their own pass
+        over samples), not those of one.
     """
-    missing = sorted(d for d in set(dtypes) if not kernels_compiled(d))
+    missing = sorted(d for d in set(dtypes) if not kernels_compiled(d, deep))
     if missing and say is not None:
         # the time of the last compilation on this machine, where one was measured
-        last = [kernels.compile_seconds(d) for d in missing]
+        last = [kernels.compile_seconds(kind(d, deep)) for d in missing]
         about = f", {sum(last):.0f} s last time" if None not in last else ""
         say(f"compiling the kernels (once per machine{about})")
     X, T = np.eye(2, 12), np.eye(2)
     for dtype in missing:
         start = time.perf_counter()
-        train(X, T, [0], epochs=1, dtype=dtype)
-        kernels.note_compile_seconds(dtype, time.perf_counter() - start)
+        train(X, T, [0], epochs=1, dtype=dtype, hidden=[1, 1] if deep else [1])
+        kernels.note_compile_seconds(kind(dtype, deep), time.perf_counter() - start)
+
+
+def kind(dtype, deep):
+    """The name under which a compilation's seconds are kept."""
+    return f"{dtype}, deep" if deep else dtype
 
 
 @dataclass(frozen=True)

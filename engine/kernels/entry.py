@@ -37,12 +37,13 @@ def fresh_cache():
     cache.drop_stale([train_block, run_pass, deep_pass])
 
 
-def compiled(dtype):
-    """Whether numba's on-disk cache holds the training kernels for `dtype`
-    (False where that cannot be known: numba_internals' plain path)."""
+def compiled(dtype, deep=False):
+    """Whether numba's on-disk cache holds the training kernels for `dtype` (and
+    the pass of several hidden layers if deep), False where that cannot be
+    known (numba_internals' plain path)."""
     fresh_cache()
     held = cached_args(train_block)
-    return pass_address(dtype).cached() and any(f"Array({dtype}, 2, 'C'" in str(args) for args in held or ())
+    return pass_address(dtype, deep).cached() and any(f"Array({dtype}, 2, 'C'" in str(args) for args in held or ())
 
 
 def compile_seconds(dtype):
