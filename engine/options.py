@@ -251,9 +251,35 @@ def check_hidden(value):
 
 
 def hidden_label(hidden):
-    """`hidden` as the runs table holds it: the width of one layer, or the
-    widths joined by '-' for more ("100-100-100-100")."""
+    """A checked `hidden` as a label: the width of one layer, or the widths
+    joined by '-' for more ("100-100-100-100")."""
     return hidden if isinstance(hidden, int) else "-".join(map(str, hidden))
+
+
+def hidden_widths(hidden):
+    """A checked `hidden` as a tuple of widths (the order networks are listed in)."""
+    return (hidden,) if isinstance(hidden, int) else hidden
+
+
+def hidden_column(levels):
+    """The runs table's hidden column for checked `hidden` values: the widths
+    (integers, a numeric factor) while every value has one layer, else each
+    value's label as text ("100", "100-100"), a categorical factor."""
+    if all(isinstance(level, int) for level in levels):
+        return list(levels)
+    return [str(hidden_label(level)) for level in levels]
+
+
+def hidden_from_label(label):
+    """The checked `hidden` of a hidden column's cell (an integer, or widths joined by '-')."""
+    if isinstance(label, str):
+        try:
+            label = [int(width) for width in label.split("-")]
+        except ValueError:
+            raise ValueError(f"hidden: {label!r} is not widths joined by '-', such as 100-100") from None
+    elif isinstance(label, numbers.Integral):
+        label = int(label)  # numpy's integers too
+    return check_hidden(label)
 
 
 def check_settings(settings):

@@ -5,17 +5,21 @@ import itertools
 
 import naive
 import numpy as np
+import pandas as pd
 import pytest
 from experiment_files import load
 
 import engine
 from engine import Layout, loss_grad
+from engine.analysis.effects import effects_table
+from engine.analysis.load import _layouts
 from engine.kernels import rng
 from engine.model.equations import forward, hidden_outputs
 from engine.model.initial import initial_params
-from engine.model.layout import MAX_DEPTH, MAX_PARAMS, network
-from engine.options import check_setting
+from engine.model.layout import MAX_DEPTH, MAX_PARAMS, network, param_names
+from engine.options import check_setting, hidden_from_label
 from engine.sweep import spec
+from engine.sweep.provenance import manifest_of
 
 COMBOS = list(itertools.product(("sigmoid", "tanh", "relu"), ("softmax", "sigmoid"), ("cross_entropy", "squared")))
 WIDTHS = (4, 3, 5, 2, 3)  # hidden layer l of a depth-D network is WIDTHS[l - 1]
@@ -151,3 +155,45 @@ def test_a_file_refuses_bad_hidden_naming_the_place(tmp_path):
     ):
         with pytest.raises(spec.SpecError, match=words):
             load(tmp_path, f"seeds = 1\n{text}\n")
+
+
+def test_a_deep_factor_gives_a_text_hidden_column_and_every_networks_params(tmp_path):
+    experiment = load(tmp_path, "seeds = 1\n[factors]\nhidden = [[3], [2, 2], 4]\n")
+    assert [c["hidden"] for c in experiment.configs] == [3, (2, 2), 4]
+    assert experiment.config_frame()["hidden"].tolist() == ["3", "2-2", "4"]  # a categorical factor
+    assert experiment.layout() == Layout(12, 4, 2)  # the most parameters: 62
+    names = experiment.param_names()
+    deep = Layout(12, (2, 2), 2).names
+    assert names[:62] == Layout(12, 4, 2).names and names[62:] == [n for n in deep if n.endswith(("H1", "H2"))]
+    layout = manifest_of(experiment)["layout"]
+    assert layout == {"n_in": 12, "n_out": 2, "hidden": ["2-2", "3", "4"]}  # no n_hidden: not one layer
+    layouts = _layouts({"layout": layout}, tmp_path)
+    assert layouts == [Layout(12, (2, 2), 2), Layout(12, 3, 2), Layout(12, 4, 2)] and param_names(layouts) == names
+
+
+def test_one_layer_factors_keep_integer_hidden_columns_and_manifests(tmp_path):
+    experiment = load(tmp_path, "seeds = 1\n[factors]\nhidden = [[3], 1, [30]]\n")
+    assert experiment.config_frame()["hidden"].tolist() == [3, 1, 30]
+    assert experiment.param_names() == Layout(12, 30, 2).names
+    assert manifest_of(experiment)["layout"] == {"n_in": 12, "n_hidden": 30, "n_out": 2, "hidden": [1, 3, 30]}
+
+
+def test_hidden_labels_read_back():
+    assert [hidden_from_label(v) for v in (3, np.int64(3), "3", "100-100")] == [3, 3, 3, (100, 100)]
+    for bad in ("100-", "a-b", "0-3"):
+        with pytest.raises(ValueError, match="^hidden: "):
+            hidden_from_label(bad)
+
+
+def test_a_text_hidden_factor_is_compared_as_categories():
+    rng = np.random.default_rng(0)
+    rows = [
+        {"config": c, "seed": seed, "hidden": label, "test_acc": acc + rng.normal(0, 1e-3)}
+        for seed in range(12)
+        for c, (label, acc) in enumerate((("3", 0.9), ("3-3", 0.95), ("3-3-3", 0.99)))
+    ]
+    runs = pd.DataFrame(rows)
+    runs["hidden"] = pd.Categorical(runs["hidden"], ["3", "3-3", "3-3-3"])
+    runs = runs.assign(train_loss=1.0 - runs["test_acc"], converged=False, epochs_to_target=pd.NA, diverged=False)
+    pairs = list(dict.fromkeys(zip(*effects_table(runs, ["hidden"])[["level_a", "level_b"]].to_numpy().T)))
+    assert pairs == [("3", "3-3"), ("3", "3-3-3"), ("3-3", "3-3-3")]  # every two levels, no size rows

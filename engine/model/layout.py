@@ -48,6 +48,19 @@ def network(n_in, hidden, n_out):
     return layout
 
 
+def param_names(layouts):
+    """The names of several networks' numbers in one table (the params table's
+    columns): the largest network's, then each other's not among them (a
+    narrower one-layer network's are all among the widest's)."""
+    layouts = list(layouts)
+    names = max(layouts, key=lambda layout: layout.size).names
+    seen = set(names)
+    for layout in layouts:
+        names += [name for name in layout.names if name not in seen]
+        seen.update(layout.names)
+    return names
+
+
 def _positive(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
