@@ -197,3 +197,12 @@ def test_a_text_hidden_factor_is_compared_as_categories():
     runs = runs.assign(train_loss=1.0 - runs["test_acc"], converged=False, epochs_to_target=pd.NA, diverged=False)
     pairs = list(dict.fromkeys(zip(*effects_table(runs, ["hidden"])[["level_a", "level_b"]].to_numpy().T)))
     assert pairs == [("3", "3-3"), ("3", "3-3-3"), ("3-3", "3-3-3")]  # every two levels, no size rows
+
+
+def test_a_variant_level_takes_a_deep_network_as_a_list_of_one_list(tmp_path):
+    text = "seeds = 1\n[factors.net]\nwide = { hidden = [30] }\ndeep = { hidden = [[10, 10]] }\n"
+    assert [c["hidden"] for c in load(tmp_path, text).configs] == [30, (10, 10)]
+    with pytest.raises(
+        spec.SpecError, match=r"\[factors.net.deep\] hidden: 10 is listed twice"
+    ):  # [10, 10] there is a sub-axis of two widths
+        load(tmp_path, "seeds = 1\n[factors.net]\ndeep = { hidden = [10, 10] }\n")
