@@ -1,5 +1,6 @@
-"""Networks of any depth on the model side: the numpy reference's exact
-gradient at depth 1–5, per-layer initial values, and bad `hidden` values."""
+"""Networks of any depth on the model side (the kernels' own: test_depth.py):
+the numpy reference's exact gradient at depth 1–5, per-layer initial values,
+bad `hidden` values, and the tables of an experiment with deep networks."""
 
 import itertools
 
