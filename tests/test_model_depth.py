@@ -13,7 +13,7 @@ from experiment_files import load
 import engine
 from engine import Layout, loss_grad
 from engine.analysis.effects import effects_table
-from engine.analysis.load import _layouts
+from engine.analysis.load import ResultsError, _layouts
 from engine.kernels import rng
 from engine.model.equations import forward, hidden_outputs
 from engine.model.initial import initial_params
@@ -207,3 +207,9 @@ def test_a_variant_level_takes_a_deep_network_as_a_list_of_one_list(tmp_path):
         spec.SpecError, match=r"\[factors.net.deep\] hidden: 10 is listed twice"
     ):  # [10, 10] there is a sub-axis of two widths
         load(tmp_path, "seeds = 1\n[factors.net]\ndeep = { hidden = [10, 10] }\n")
+
+
+def test_a_manifest_with_a_bad_hidden_level_is_refused(tmp_path):
+    with pytest.raises(ResultsError, match=r"'layout' must be .*hidden: '3-x' is not widths joined by '-'"):
+        _layouts({"layout": {"n_in": 12, "n_out": 2, "hidden": ["3", "3-x"]}}, tmp_path)
+    assert _layouts({"layout": {"n_in": 12, "n_hidden": 3, "n_out": 2}}, tmp_path) == [Layout()]  # older ones
