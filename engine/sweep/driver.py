@@ -28,7 +28,7 @@ from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
 from . import csvtext
-from .disk import check_disk, free_space, sweep_need
+from .disk import sweep_need
 from .durable import make_folder
 from .limits import check_memory
 from .lock import hold
@@ -259,6 +259,9 @@ def sweep(
     tables : formats of the tables, among "csv" and "parquet"
     keep_runs : return the runs table in the report too (as the files hold it)
 
+    The disk is not checked here: tune.tune_and_sweep checks its whole plan
+    (the rungs and this sweep) before the first writes.
+
     Returns
     -------
     SweepReport. Raises SweepInterrupted (a KeyboardInterrupt) on Ctrl-C,
@@ -268,10 +271,6 @@ def sweep(
     tables = tuple(tables)
     check_options(jobs, backend, scheduler, chunk_runs, tables)
     check_memory(experiment, chunk_runs, jobs)
-    free, block = free_space(out)
-    note = check_disk(experiment, out, disk_need(experiment, out, chunk_runs, tables, block), free)
-    if note:
-        print(f"nn47 sweep: {note}", file=sys.stderr)
     make_folder(out)
     with hold(out):
         return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs)

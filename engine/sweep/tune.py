@@ -47,17 +47,20 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     -------
     list of driver.SweepReport: one per tuning rung, then the comparison's;
     it stops at the first sweep with failed chunks (run again to finish).
+    Before anything is written, a ValueError refuses a plan whose chunks
+    would not fit in memory or whose files would not fit on the disk even
+    if every run stopped at once (engine.sweep.disk); a note on stderr says
+    when they would not if every run trained to its epoch budget.
     """
     out = Path(out)
     chunk_runs = options.get("chunk_runs", CHUNK_RUNS)
     # before the folder is made; a rung's epochs are at most the comparison's
     check_memory(experiment, chunk_runs, options.get("jobs", 1))
-    if experiment.tune is not None:  # the whole plan before tuning (driver.sweep checks each sweep again)
-        free, block = free_space(out)
-        need = disk_need(experiment, out, chunk_runs, tuple(options.get("tables", FORMATS)), block)
-        note = check_disk(experiment, out, need, free)
-        if note:
-            print(f"nn47 sweep: {note}", file=sys.stderr)
+    free, block = free_space(out)  # and the disk, for the rungs and the comparison
+    need = disk_need(experiment, out, chunk_runs, tuple(options.get("tables", FORMATS)), block)
+    note = check_disk(experiment, out, need, free)
+    if note:
+        print(f"nn47 sweep: {note}", file=sys.stderr)
     make_folder(out)
     with hold(out):  # the rungs and the comparison sweep inside it
         return locked_sweep(experiment, out, overwrite, options)
