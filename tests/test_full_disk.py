@@ -25,8 +25,11 @@ import pytest
 from test_sweep import SMALL
 
 from engine.cli import main
+from engine.schema import FORMATS
+from engine.sweep import spec
 from engine.sweep.durable import amount
 from engine.sweep.store import Store
+from engine.sweep.tune import disk_need
 
 PAGE = resource.getpagesize()
 ROOMY = 1 << 12  # pages: 16 MiB, room for the 1,200 runs' shards and tables (about 3.5 MiB) however they end
@@ -184,3 +187,20 @@ def test_file_size_limit(experiment, whole, tmp_path, phase):
     check_stopped_cleanly(done.stderr, out, experiment, done.returncode)
     assert ("/chunks/chunk-" in done.stderr) == (phase == "shards")
     finish_and_compare(experiment, out, whole)
+
+
+def test_a_sweep_that_may_not_fit_is_told_so_and_goes_on(experiment, whole, tmpfs, capsys):
+    # most runs reach the target before their budget: they write more than the least, less than the most
+    fresh = whole.parent / "fresh"  # nothing there: every shard still to write
+    most = disk_need(spec.load(experiment), fresh, 50, FORMATS, PAGE).most
+    used = pages(path for path in whole.rglob("*") if path.is_file()) * PAGE
+    assert used < most, (used, most)
+    disk = tmpfs((used + most) // 2 // PAGE)
+    out = disk / "out"
+    capsys.readouterr()
+    assert main(sweep_command(experiment, out)) == 0
+    err = capsys.readouterr().err
+    assert err.count("nn47 sweep:") == 1 and "nn47 sweep: note: the sweep writes between about" in err
+    assert "if the disk fills, the sweep stops with what it finished saved" in err
+    for name in TABLES:
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
