@@ -198,7 +198,7 @@ def sweep_need(experiment, chunks, todo, formats, settings, columns, block):
     seeds = len(experiment.seeds) * (digits(max(experiment.seeds)) + 5)  # one a line, indented
     small = blocks(MANIFEST_BYTES + len(experiment.text) + seeds, block)
     small += blocks(CHUNK_TIMES_ROW * (len(chunks) + 1), block)
-    return Need(least + small, most + small, curves)
+    return Need(least + small, most + small, round(curves))
 
 
 def free_space(folder):

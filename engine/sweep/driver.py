@@ -290,7 +290,10 @@ def disk_need(experiment, out, chunk_runs, tables, block):
     chunks = plan_chunks(experiment, chunk_runs)
     store = Store(out)
     store.key = shard_key(experiment)
-    todo = [c for c in chunks if not store.shard(c).exists()]
+    # a shard's name starts with its chunk's id: only those chunks need their name (a hash) made
+    names = {path.name for path in store.chunks.glob("chunk-*")} if store.chunks.is_dir() else set()
+    ids = {name[: len("chunk-000000")] for name in names}
+    todo = [c for c in chunks if f"chunk-{c.id:06d}" not in ids or store.shard(c).name not in names]
     settings = settings_frame(experiment).drop(columns="config")
     records = csvtext.frame_records(settings)
     return sweep_need(experiment, chunks, todo, tables, records, len(settings.columns), block)

@@ -74,7 +74,7 @@ def disk_need(experiment, out, chunk_runs, tables, block):
     its later rungs and of its comparison whole."""
     if experiment.tune is None:
         return driver.disk_need(experiment, out, chunk_runs, tables, block)
-    tune, need = experiment.tune, Need(0, 0, 0)
+    out, tune, need = Path(out), experiment.tune, Need(0, 0, 0)
     points = [samples(group.space, tune.trials, tune.sampler_seed, g) for g, group in enumerate(tune.groups)]
     for k, (keep, fraction) in enumerate(rungs(tune.trials, tune.halving)):
         rung = rung_experiment(experiment, points, [list(range(keep))] * len(tune.groups), k, fraction)
