@@ -231,6 +231,7 @@ def _experiment(path, raw):
     data = _data(_table("[data]", doc.get("data", {})), Path(path).parent)
     fixed = _fixed(_table("[settings]", doc.get("settings", {})))
     factors, owners = _factors(_table("[factors]", doc.get("factors", {})), fixed)
+    _check_grid(factors)
     configs, explicit = _configs(fixed, factors, data)
     seeds = _seeds(doc["seeds"], len(configs))
     columns = tuple(column for factor in factors for column in factor.columns)
@@ -483,6 +484,11 @@ def _variant(name, levels):
             raise ValueError(f"{where}: sets {name!r}, which the level's name already sets")
         head = {name: level if is_label else _setting(section, name, level)}
         fixed, lists = _level(where, table)
+        if len(points) + math.prod(len(values) for values in lists.values()) > MAX_RUNS:  # before they are made
+            raise ValueError(
+                f"{where}: its lists make the factor's levels more than one results folder holds "
+                f"({MAX_RUNS:,} runs) even at one seed each; use shorter lists or split the study into several files"
+            )
         columns += [key for key in lists if key not in columns]
         points += [{**head, **fixed, **dict(zip(lists, combo))} for combo in itertools.product(*lists.values())]
         sets.update({key: where for key in table if key not in sets})
@@ -536,6 +542,17 @@ def _configs(fixed, factors, data):
         configs.append({**run, **{k: chosen[k] for k in labels}})
         explicit.append(frozenset(fixed) | frozenset(chosen).difference(labels))
     return configs, explicit
+
+
+def _check_grid(factors):
+    """Refuse, before it is made, a grid of more configurations than a results folder holds runs."""
+    count = math.prod(len(factor.points) for factor in factors)
+    if count > MAX_RUNS:
+        sizes = " × ".join(f"{len(factor.points):,} ({factor.name})" for factor in factors)
+        raise ValueError(
+            f"[factors]: {sizes} = {count:,} configurations, more than one results folder holds "
+            f"({MAX_RUNS:,} runs) even at one seed each; use fewer levels or split the study into several files"
+        )
 
 
 def _check_batch(run, data):
