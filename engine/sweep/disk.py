@@ -180,21 +180,21 @@ def sweep_need(experiment, chunks, todo, formats, settings, columns, block):
     runs = sum(len(c.seeds) for c in chunks)
     q = sum(chunk_points(c) for c in chunks)
     runs_text = sum(int(w.runs_text[list(chunk.configs)].sum()) for chunk in chunks)
-    sizes = {}  # table -> (bytes if every run stops at once, bytes if every run trains to its budget)
+    sizes = {}  # (table, format) -> (bytes if every run stops at once, bytes if every run trains to its budget)
     if "csv" in formats:
-        sizes["runs.csv"] = (runs_text,) * 2
-        sizes["params.csv"] = (runs * w.params_text,) * 2
-        sizes["curves.csv"] = (runs * w.point_text, q * w.point_text)
+        sizes["runs", "csv"] = (runs_text,) * 2
+        sizes["params", "csv"] = (runs * w.params_text,) * 2
+        sizes["curves", "csv"] = (runs * w.point_text, q * w.point_text)
     if "parquet" in formats:
         groups = max(1, math.ceil(runs / ROW_GROUP))
-        sizes["runs.parquet"] = (runs * w.runs_parquet + groups * w.columns["runs"] * PARQUET_COLUMN,) * 2
-        sizes["params.parquet"] = (runs * w.params_parquet + groups * w.columns["params"] * PARQUET_COLUMN,) * 2
+        sizes["runs", "parquet"] = (runs * w.runs_parquet + groups * w.columns["runs"] * PARQUET_COLUMN,) * 2
+        sizes["params", "parquet"] = (runs * w.params_parquet + groups * w.columns["params"] * PARQUET_COLUMN,) * 2
         curve_groups = [max(1, math.ceil(p / ROW_GROUP)) * w.columns["curves"] * PARQUET_COLUMN for p in (runs, q)]
-        sizes["curves.parquet"] = (runs * w.point_parquet + curve_groups[0], q * w.point_parquet + curve_groups[1])
-    for name, (low, high) in sizes.items():
+        sizes["curves", "parquet"] = (runs * w.point_parquet + curve_groups[0], q * w.point_parquet + curve_groups[1])
+    for (table, _), (low, high) in sizes.items():
         least += blocks(low, block)
         most += blocks(high, block)
-        curves += high if name.startswith("curves") else 0
+        curves += high if table == "curves" else 0
     seeds = len(experiment.seeds) * (digits(max(experiment.seeds)) + 5)  # one a line, indented
     small = blocks(MANIFEST_BYTES + len(experiment.text) + seeds, block)
     small += blocks(CHUNK_TIMES_ROW * (len(chunks) + 1), block)
