@@ -20,6 +20,8 @@ from engine.model.initial import initial_params
 from engine.model.layout import MAX_DEPTH, MAX_PARAMS, network, param_names
 from engine.options import check_setting, hidden_from_label
 from engine.sweep import spec
+from engine.sweep.disk import Widths
+from engine.sweep.estimate import dry_run
 from engine.sweep.provenance import manifest_of
 
 COMBOS = list(itertools.product(("sigmoid", "tanh", "relu"), ("softmax", "sigmoid"), ("cross_entropy", "squared")))
@@ -213,3 +215,10 @@ def test_a_manifest_with_a_bad_hidden_level_is_refused(tmp_path):
     with pytest.raises(ResultsError, match=r"'layout' must be .*hidden: '3-x' is not widths joined by '-'"):
         _layouts({"layout": {"n_in": 12, "n_out": 2, "hidden": ["3", "3-x"]}}, tmp_path)
     assert _layouts({"layout": {"n_in": 12, "n_hidden": 3, "n_out": 2}}, tmp_path) == [Layout()]  # older ones
+
+
+def test_the_dry_run_counts_every_networks_parameters(tmp_path):
+    experiment = load(tmp_path, "seeds = 2\n[factors]\nhidden = [[3], [2, 2], 4]\n")
+    lines = dry_run(experiment, 8, tmp_path / "out", ["csv"], rate=1e6)
+    assert any("disk" in line for line in lines)
+    assert Widths(experiment, ["x"] * 3, 1).columns["params"] == 2 + 94  # 62 of 12-4-2, 32 more of 12-2-2-2
