@@ -189,7 +189,8 @@ def train(
         A validation set (for tuning): val_loss and val_acc at the final
         parameters, after the test columns.
     n_hidden : int, optional
-        Hidden units, the same as hidden=[n_hidden] (give one of the two).
+        Units of one hidden layer, the same as hidden=[n_hidden] (give one
+        of the two).
     record_every : int, optional
         Epochs between curve points (default epochs // 100, at least 1); the
         last epoch of each run is always a point.
@@ -208,7 +209,8 @@ def train(
         output, loss, reduction, epochs, batch_size, weight_decay,
         decay_thresholds, dropout, dropout_mode, target_loss, schedule and
         its parameters, momentum, rho, beta1, beta2, eps, dtype, hidden
-        ([H]: one hidden layer of H units; default [3]). The numbers
+        ([H1, …, HD]: the widths of D hidden layers, the first nearest the
+        inputs; default [3]). The numbers
         in options.HYPER, and init, may be given one per seed. dtype "float32" rounds
         the data, initial weights and per-run numbers to float32 and trains
         in float32; the tables hold those numbers as float64.
@@ -346,16 +348,16 @@ def validation(params, X, T, run, dropout, layout):
         params = params.copy()
         params[:, above] *= (1.0 - dropout)[:, None]
     with np.errstate(all="ignore"):  # a diverged run's non-finite weights give NaN, as in the kernel
-        E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
+        E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"], layout=layout)
         _, z, _, _ = forward(params, X, run["activation"], run["output"], layout)  # any n_out, not only 2
     return E, (z.argmax(-1) == T.argmax(-1)).mean(-1)
 
 
-def hidden_width(width, n_hidden, hidden_given):
-    """The hidden layer's width: train()'s n_hidden= (the older spelling) or
-    the checked setting hidden=[H]."""
+def hidden_width(hidden, n_hidden, hidden_given):
+    """The hidden widths: the checked setting hidden=[...], or train()'s
+    n_hidden= (the older spelling of one layer)."""
     if n_hidden is None:
-        return width
+        return hidden
     if hidden_given:
         raise ValueError("n_hidden: give hidden=[H] or n_hidden=H, not both")
     try:

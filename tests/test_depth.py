@@ -84,4 +84,6 @@ def test_a_run_is_its_own_at_depth(data, dtype):
     for seeds, threads, block in [([3], 1, 1), ([7, 2, 9], 1, 8), (list(range(12)), 1, 8)]:
         part = engine.train(X, T, seeds, record_every=1, threads=threads, block_size=block, **kw)
         assert np.array_equal(part.params, together.params[seeds])
-        assert part.runs.drop(columns="seed").equals(together.runs.iloc[seeds].reset_index(drop=True).drop(columns="seed"))
+        assert part.runs.drop(columns="seed").equals(
+            together.runs.iloc[seeds].reset_index(drop=True).drop(columns="seed")
+        )

@@ -11,13 +11,12 @@ from . import cache
 from .address import pass_address
 from .deep import deep_pass
 from .fpenv import flush_subnormals
-from .network import LANES, MAX_DEPTH, Net, make_net
+from .network import LANES, Net, make_net
 from .numba_internals import cached_args
 from .train import TRACE_W, Plan, run_pass, train_block
 
 __all__ = [
     "LANES",
-    "MAX_DEPTH",
     "TRACE_W",
     "Net",
     "Plan",

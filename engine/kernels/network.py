@@ -27,7 +27,7 @@ import collections
 
 import numpy as np
 
-from ..options import ACTIVATIONS, LOSSES, OUTPUTS
+from ..options import ACTIVATIONS, LOSSES, MAX_DEPTH, OUTPUTS
 from .config import jit_inline
 from .fastmath import exp_, log1p_
 
@@ -48,7 +48,6 @@ CROSS_ENTROPY = LOSSES.index("cross_entropy")
 # A unit counts as dead when its slope a'(s) is below this on every input.
 DEAD_SLOPE = 1e-6
 
-MAX_DEPTH = 8  # hidden layers at most: the length of Net's tuples below
 
 # n_hidden and off_hid: the first hidden layer's width and offset (the one the tiled
 # code below computes). depth: hidden layers D; n_units: ΣH, rows of keep and alive.
