@@ -29,6 +29,7 @@ from engine.analysis.tables import (
     split_seeds,
     summary_table,
 )
+from engine.schema import EPOCHS_TO_TARGET
 
 
 @pytest.fixture
@@ -657,3 +658,28 @@ def test_unsorted_tables_are_sorted_slice_by_slice(tmp_path, monkeypatch):
     curves.iloc[swapped].to_csv(tmp_path / "curves.csv", index=False)
     monkeypatch.setattr(load, "SORT_CHECK_ROWS", 7)
     pd.testing.assert_frame_equal(load_results(tmp_path).curves, expected.curves)
+
+
+def test_good_range_is_the_lrs_within_the_margin_of_the_best(tmp_path):
+    """Every lr reaches ε on every seed, so a good range by success alone
+    repeats the grid; within the practical margin of the best (lr 1: 20
+    epochs) only lr 10 (21 epochs, under 1.1×) joins it, not 0.1 (40)."""
+    epochs = {0.01: 80, 0.1: 40, 1.0: 20, 10.0: 21}
+    rows = [
+        {"config": c, "seed": s, "optimizer": "sgd", "lr": lr, "epochs_to_target": e}
+        for c, (lr, e) in enumerate(epochs.items())
+        for s in range(8)
+    ]
+    write_runs(tmp_path, rows)
+    (tmp_path / "manifest.json").write_text(json.dumps({"factors": ["optimizer", "lr"]}))
+    runs = load_results(tmp_path).runs
+    table = lr_sensitivity(runs).set_index("lr")
+    assert (table["success_rate"] == 1).all() and table.loc[1.0, "best"]
+    assert table["good"].tolist() == [False, False, True, True]
+    ranges = lr_ranges(table.reset_index()).iloc[0]
+    assert (ranges["good_lr_min"], ranges["good_lr_max"], ranges["good_levels"]) == (1.0, 10.0, 2)
+    # a wider margin takes 0.1 in
+    assert lr_sensitivity(runs, margins={EPOCHS_TO_TARGET: 1.0})["good"].tolist() == [False, True, True, True]
+    text = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
+    assert "| sgd | 1 | 100% | 20 [20, 20] | 1 – 10 | 2 | 1 |" in text
+    assert "a success rate at least 90 % of the best's and a median epochs to ε at most 1.1× the best's" in text

@@ -2,6 +2,7 @@
 between neighbouring levels (engine.analysis.tables.neighbour_levels) and
 their trend test (engine.analysis.trends), in the tables and the Answer."""
 
+import json
 import re
 
 import numpy as np
@@ -15,7 +16,9 @@ from engine import load_results
 from engine.analysis.analyze import analyze
 from engine.analysis.answer import effect_text, oriented
 from engine.analysis.costs import run_costs
+from engine.analysis.tables import summary_table
 from engine.schema import ANALYSIS_TABLES, EPOCHS_TO_TARGET, TEST_ACC
+from engine.sweep import spec
 
 SIZES = [1, 4, 16, 32]
 BASE = {1: 4, 4: 8, 16: 30, 32: 60}  # epochs to ε: fewer with smaller batches, more updates
@@ -145,3 +148,68 @@ def test_no_numeric_factor_no_trend_table(tmp_path):
     analyze(tmp_path, quiet=True)
     assert not (tmp_path / ANALYSIS_TABLES["trend_tests"]).exists()
     assert (tmp_path / ANALYSIS_TABLES["costs"]).exists()
+
+
+def _analyzed(root, analysis):
+    """The batch fixture's runs analysed with an [analysis] table in the
+    manifest's copy of the experiment file: (summary.csv, report.md, Answer)."""
+    write_runs(root, _rows())
+    (root / "manifest.json").write_text(json.dumps({"spec_text": f"[analysis]\n{analysis}\n"}), encoding="utf-8")
+    text = analyze(root, quiet=True).read_text(encoding="utf-8")
+    summary = pd.read_csv(root / ANALYSIS_TABLES["summary"])
+    return summary, text, text.split("## Answer", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_cost_unit_of_the_analysis_section_ranks_the_configurations(tmp_path):
+    """[analysis] cost = "updates": the full batch (61 updates) beats a batch of
+    one (5 epochs but 160 updates), in summary.csv, the Answer and the report."""
+    summary, text, answer = _analyzed(tmp_path, 'cost = "updates"')
+    best = summary.sort_values("rank", kind="stable").iloc[0]
+    assert (best["batch_size"], best["optimizer"], best["updates_median"]) == (32, "sgd", 61)
+    assert summary.loc[(summary["batch_size"] == 1) & (summary["optimizer"] == "sgd"), "rank"].item() > 1
+    assert f"**Best configuration**: config {best['config']} (optimizer sgd, batch_size 32): " in answer
+    assert "median updates (grad_evals) to ε 61 [60, 62]" in answer
+    cost = next(p for p in answer.split("\n\n") if p.startswith("**Cost**"))
+    assert cost.startswith("**Cost**: the ranking counts updates (grad_evals) to ε;")
+    assert "Counted in epochs, the cheapest is config 0 (optimizer sgd, batch_size 1): 160 " in cost
+    assert "Configurations count the median updates (grad_evals) to ε instead of epochs." in text
+    assert (
+        "- **Costs.** The ranking counts the cost to ε in updates (grad_evals) (`[analysis] cost` in the "
+        "experiment file). The costs table gives it in epochs, in updates" in text
+    )
+    assert "The ranking counts updates (grad_evals). All configurations" in text
+    assert "| updates (grad_evals) to ε, median [95% CI] |" in text.split("## Best configurations", 1)[1]
+
+
+def test_sample_gradients_rank_as_epochs_and_the_report_says_so(tmp_path):
+    summary, text, answer = _analyzed(tmp_path, 'cost = "samples"')
+    epochs = summary_table(load_results(tmp_path).runs, ["batch_size", "optimizer"])
+    assert summary["rank"].tolist() == epochs["rank"].tolist()
+    assert "**Cost**: the ranking counts sample-gradients to ε (epochs × training images; they rank as epochs do)" in (
+        answer
+    )
+    assert "- **Costs.** The ranking counts the cost to ε in sample-gradients (`[analysis] cost`" in text
+
+
+def test_the_default_cost_unit_leaves_the_tables_as_they_were(tmp_path):
+    """cost = "epochs" said or not: summary.csv and the report (from the Answer
+    to the figures) are the same bytes, and no cost column joins the summary."""
+    said = tmp_path / "said"
+    said.mkdir()
+    summary, text, _ = _analyzed(said, 'cost = "epochs"')
+    write_runs(tmp_path, _rows())
+    plain = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
+    assert (said / ANALYSIS_TABLES["summary"]).read_bytes() == (tmp_path / ANALYSIS_TABLES["summary"]).read_bytes()
+    assert "updates_median" not in summary
+    assert text.split("## Answer")[1].split("## Figures")[0] == plain.split("## Answer")[1].split("## Figures")[0]
+
+
+@pytest.mark.parametrize("value", ['"sample"', "3", '["epochs"]'])
+def test_a_bad_cost_unit_is_one_clear_error(tmp_path, value):
+    message = '[analysis] cost: must be one of "epochs", "updates", "samples", got '
+    path = tmp_path / "bad.toml"
+    path.write_text(f"seeds = 2\n[factors]\ninit = ['xavier', 'he']\n[analysis]\ncost = {value}\n", encoding="utf-8")
+    with pytest.raises(spec.SpecError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
+        spec.load(path)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _analyzed(tmp_path, f"cost = {value}")

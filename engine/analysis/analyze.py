@@ -28,14 +28,14 @@ def parse_run(run):
     return int(config), int(seed)
 
 
-def margins(manifest):
-    """The practical margins the experiment file sets under [analysis] (its
-    copy in the manifest), checked as the sweep checks them."""
+def analysis_options(manifest):
+    """(margins, cost unit): what the experiment file sets under [analysis]
+    (its copy in the manifest), checked as the sweep checks them; the
+    defaults where it sets nothing."""
     text = manifest.get("spec_text")
-    if not text:
-        return {}
     try:
-        return spec.margins(tomllib.loads(text).get("analysis", {}))
+        table = tomllib.loads(text).get("analysis", {}) if text else {}
+        return spec.margins(table), spec.cost_unit(table)
     except ValueError as e:
         raise ValueError(f"{manifest.get('spec', 'experiment file')}: {e}") from None
 
@@ -64,9 +64,9 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
             raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} in {results.path / 'runs.csv'}")
-    chosen = margins(results.manifest)
+    chosen, cost = analysis_options(results.manifest)
     runs, factors = results.runs, results.factors
-    tables = compute_tables(results)
+    tables = compute_tables(results, chosen, cost)
     tables = replace(
         tables,
         effects=effects_table(runs, factors, chosen),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
-from .costs import UNITS, batch_varies, cheapest
+from .costs import UNITS, batch_varies, cheapest, paired_cost
 from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row
 from .format import epochs_interval, p_value, pct
 from .stats import ALPHA, LEVEL, has_target
@@ -146,36 +146,43 @@ def _p(p):
     return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
-def cost_text(costs, best, factors):
-    """Where the batch size varies: the best configuration's cost in every
-    unit and the cheapest configuration counted in updates."""
+def cost_text(costs, best, factors, unit="epochs"):
+    """Where the batch size varies (or the file picks a unit): the unit that
+    ranks, the best configuration's cost in every unit and the cheapest
+    configuration in the unit that ranks differently (updates, or epochs
+    where updates rank)."""
     mine = costs[costs["config"] == best].iloc[0]
-    cheap = cheapest(costs, "updates")
-    text = (
-        "**Cost**: the ranking counts epochs to ε, and sample-gradients (epochs × training images) rank "
-        f"the same way; the best configuration needs {_units(mine)}."
-    )
+    other = "epochs" if unit == "updates" else "updates"
+    cheap = cheapest(costs, other)
+    ranks = {
+        "epochs": "epochs to ε, and sample-gradients (epochs × training images) rank the same way",
+        "samples": "sample-gradients to ε (epochs × training images; they rank as epochs do)",
+        "updates": "updates (grad_evals) to ε",
+    }[unit]
+    text = f"**Cost**: the ranking counts {ranks}; the best configuration needs {_units(mine)}."
     if cheap is not None and int(cheap["config"]) != best:
         levels = ", ".join(f"{f} {cheap[f]}" for f in factors)
-        text += f" Counted in updates, the cheapest is config {int(cheap['config'])} ({levels}): {_units(cheap)}."
+        text += f" Counted in {other}, the cheapest is config {int(cheap['config'])} ({levels}): {_units(cheap)}."
     return text
 
 
+def _cost(row, unit):
+    return epochs_interval(row[f"{unit}_median"], row[f"{unit}_lo"], row[f"{unit}_hi"])
+
+
 def _units(row):
-    return ", ".join(
-        f"{epochs_interval(row[f'{u}_median'], row[f'{u}_lo'], row[f'{u}_hi'])} {UNITS[u].split(' (')[0]}"
-        for u in ("updates", "samples", "epochs")
-    )
+    return ", ".join(f"{_cost(row, u)} {UNITS[u].split(' (')[0]}" for u in ("updates", "samples", "epochs"))
 
 
-def tied_configs(runs, summary, margins):
+def tied_configs(runs, summary, margins, unit="epochs"):
     """(best config, tied configs): the configurations not worse than the
     best (rank 1 of summary) by more than the margin on any paired metric,
-    at the seed level (Hodges–Lehmann interval of per-seed differences)."""
+    at the seed level (Hodges–Lehmann interval of per-seed differences); the
+    cost to ε counted in the unit that ranks."""
     best = int(ranked(summary.drop(columns="rank"))["config"].iloc[0])
     tied = []
     for metric in paired_metrics(runs):
-        values = paired_values(runs, metric)
+        values = paired_cost(runs, unit) if metric == EPOCHS_TO_TARGET else paired_values(runs, metric)
         x = pd.Series(np.log(-values) if metric in RATIO else values, index=runs.index)
         wide = runs.assign(_x=x).pivot_table(index="seed", columns="config", values="_x", aggfunc="mean")
         worse = set()
@@ -208,13 +215,14 @@ def answer_section(results, tables, margins):
     target = has_target(runs)
     lines = ["## Answer", ""]
     summary = tables.summary
-    best, tied = tied_configs(runs, summary, margins)
+    best, tied = tied_configs(runs, summary, margins, tables.cost)
     row = summary[summary["config"] == best].iloc[0]
     chosen = summary[summary["config"] == best]
     levels = ", ".join(f"{f} {chosen[f].iloc[0]}" for f in factors)  # by column: an all-numeric row turns 30 into 30.0
     outcome = (
         f"reached ε in {pct(row['success_rate'])} of its runs, median epochs to ε "
         f"{epochs_interval(row['epochs_median'], row['epochs_lo'], row['epochs_hi'])}, "
+        + ("" if tables.cost == "epochs" else f"median {UNITS[tables.cost]} to ε {_cost(row, tables.cost)}, ")
         if target
         else ""
     ) + f"mean test accuracy {100 * row['test_acc_mean']:.1f} %"
@@ -229,8 +237,8 @@ def answer_section(results, tables, margins):
         else:
             text += " Every other configuration is worse by more than a margin."
     lines += [text, ""]
-    if tables.costs is not None and batch_varies(runs):
-        lines += [cost_text(tables.costs, best, factors), ""]
+    if tables.costs is not None and (batch_varies(runs) or tables.cost != "epochs"):
+        lines += [cost_text(tables.costs, best, factors, tables.cost), ""]
     effects = tables.effects
     for factor in pd.unique(effects["factor"]) if len(effects) else []:
         rows = effects[effects["factor"] == factor]

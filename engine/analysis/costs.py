@@ -1,4 +1,5 @@
-"""What reaching ε costs, in three units: epochs (what the ranking counts),
+"""What reaching ε costs, in three units: epochs (what the ranking counts
+unless the experiment file's `[analysis] cost` names another unit),
 updates (grad_evals: one per mini-batch step) and sample-gradients (one per
 training image per epoch: the kernel checks ε at the end of an epoch and
 every epoch passes each training image once, so epochs × n_train). A run
@@ -11,25 +12,9 @@ rank differently, where the batch size varies."""
 import numpy as np
 import pandas as pd
 
-from ..schema import CONVERGED, GRAD_EVALS
-from .stats import censored_epochs, median_ci
-from .tables import ranked
-
-UNITS = {"epochs": "epochs", "updates": "updates (grad_evals)", "samples": "sample-gradients"}
-
-
-def run_costs(runs):
-    """Each run's cost to ε in each unit (columns UNITS), +∞ where it never reached ε."""
-    epochs = censored_epochs(runs)
-    reached = runs[CONVERGED].to_numpy(bool)
-    return pd.DataFrame(
-        {
-            "epochs": epochs,
-            "updates": np.where(reached, runs[GRAD_EVALS].to_numpy(float), np.inf),
-            "samples": epochs * runs["n_train"].to_numpy(float),
-        },
-        index=runs.index,
-    )
+from ..schema import CONVERGED, EPOCHS_RUN, EPOCHS_TO_TARGET, GRAD_EVALS
+from .stats import UNITS, median_ci, run_costs
+from .tables import paired_values, ranked
 
 
 def cost_table(runs, factors, summary):
@@ -61,3 +46,17 @@ def cheapest(table, unit):
 def batch_varies(runs):
     """Whether configurations take different numbers of updates per epoch."""
     return "batch_size" in runs and runs["batch_size"].nunique() > 1
+
+
+def paired_cost(runs, unit):
+    """The cost to ε per run in a unit, oriented and censored as
+    tables.paired_values orients epochs to ε (negated; a run that never
+    reached ε costs one epoch past the budget, in updates at its own rate of
+    updates per epoch)."""
+    epochs = paired_values(runs, EPOCHS_TO_TARGET)
+    if unit == "samples":
+        return epochs * runs["n_train"].to_numpy(float)
+    if unit == "updates":
+        per_epoch = runs[GRAD_EVALS].to_numpy(float) / np.maximum(runs[EPOCHS_RUN].to_numpy(float), 1)
+        return np.where(runs[CONVERGED], -runs[GRAD_EVALS].to_numpy(float), epochs * per_epoch)
+    return epochs

@@ -22,15 +22,10 @@ import functools
 import numpy as np
 import pandas as pd
 
-from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
-from .stats import LEVEL
+from ..schema import EPOCHS_TO_TARGET, TRAIN_LOSS
+from .stats import LEVEL, MARGINS
 from .tables import PAIRED_METRICS, blocks, comparisons, level_pairs, paired_metrics, paired_values
 
-# Default practical margins: half a point of test accuracy is 5 of the 1000
-# test images, below the spread between seeds of one configuration; a tenth
-# of the epochs is less than one epoch for the fastest configurations. Both
-# can be set per experiment under [analysis].
-MARGINS = {TEST_ACC: 0.005, EPOCHS_TO_TARGET: 0.10, TRAIN_LOSS: 0.10}
 RATIO = (EPOCHS_TO_TARGET, TRAIN_LOSS)  # compared as ratios, the others as differences
 BETTER, SAME, UNSURE = "better", "no practical difference", "inconclusive"
 COLUMNS = ["factor", "metric", "level_a", "level_b", "seeds", "estimate", "lo", "hi", "margin", "verdict", "better"]

@@ -91,8 +91,8 @@ def captions(hue, facet, target):
             "Learning-rate sensitivity",
             "Success rate and median training loss at stop against the learning rate per "
             "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
-            "selection seeds), filled markers the good range (success rate at least "
-            f"{percent(GOOD)} of the best's).",
+            "selection seeds), filled markers the good range (within the practical margin of the "
+            "best: see the learning-rate section).",
         ),
     }
 
@@ -231,7 +231,7 @@ def _seed_list(seeds):
     )
 
 
-def _methods(results, margins):
+def _methods(results, margins, cost="epochs"):
     runs = results.runs
     target = has_target(runs)
     tuning, evaluation = split_seeds(runs)
@@ -239,6 +239,7 @@ def _methods(results, margins):
         ranking = (
             "Groups of runs are ranked by the share that reached ε, then the median epochs to ε "
             "(the median is *never* unless more than half reached ε), then mean test accuracy."
+            + ("" if cost == "epochs" else f" Configurations count the median {UNITS[cost]} to ε instead of epochs.")
         )
         censoring = "Runs that never reached ε count as +∞ (*never*) like any other value, so a bound may be *never*."
         blocks = (
@@ -286,8 +287,11 @@ def _methods(results, margins):
     lines = [re.sub(r"\n +", " ", text).replace("  ", " ").rstrip()]
     if target and runs[CONVERGED].any():
         lines.append(
-            "- **Costs.** The ranking counts the cost to ε in epochs. The costs table gives it also in "
-            "updates (grad_evals, one per mini-batch step) and in sample-gradients (one per training image "
+            f"- **Costs.** The ranking counts the cost to ε in {UNITS[cost]}"
+            + ("" if cost == "epochs" else " (`[analysis] cost` in the experiment file)")
+            + ". The costs table gives it "
+            + ("also in " if cost == "epochs" else "in epochs, in ")
+            + "updates (grad_evals, one per mini-batch step) and in sample-gradients (one per training image "
             "per epoch: ε is checked at the end of an epoch and every epoch passes each training image "
             "once, so epochs × n_train). With one training set, sample-gradients rank the configurations "
             "exactly as epochs do; updates rank them differently where the batch size varies."
@@ -308,6 +312,7 @@ def _methods(results, margins):
 def _summary_section(results, tables, target):
     top = ranked(tables.summary.drop(columns="rank")).head(TOP)
     settings = level_settings(results.runs, results.factors)
+    unit = [] if tables.cost == "epochs" else [tables.cost]  # the unit that ranks, beside the epochs
     rows = [
         [
             r["rank"],
@@ -315,6 +320,7 @@ def _summary_section(results, tables, target):
             *(r[f] for f in results.factors),
             *(_setting(r[c]) for c in settings),
             *outcome_cells(r, target),
+            *(_cost(r, u) for u in unit),
         ]
         for r in top.to_dict("records")
     ]
@@ -325,7 +331,17 @@ def _summary_section(results, tables, target):
         "above; tied configurations share a rank), with the settings that differ between "
         "configurations. All configurations: [summary.csv](summary.csv).",
         "",
-        markdown_table(["rank", "config", *results.factors, *settings, *outcome_header(target)], rows),
+        markdown_table(
+            [
+                "rank",
+                "config",
+                *results.factors,
+                *settings,
+                *outcome_header(target),
+                *(f"{UNITS[u]} to ε, median [{_ci_label()}]" for u in unit),
+            ],
+            rows,
+        ),
         "",
     ]
 
@@ -346,7 +362,7 @@ def _costs_section(results, tables):
         "## Costs",
         "",
         f"What reaching ε cost the {len(top)} best configurations, median [{_ci_label()}] per unit "
-        "(see the methods; empty: never). The ranking counts epochs. All configurations: "
+        f"(see the methods; empty: never). The ranking counts {UNITS[tables.cost]}. All configurations: "
         "[costs.csv](costs.csv).",
         "",
         markdown_table(["config", *results.factors, *(f"{UNITS[u]} to ε" for u in UNITS)], rows),
@@ -473,7 +489,7 @@ def _paired_section(tables, target):
     ]
 
 
-def _lr_section(tables, target):
+def _lr_section(tables, target, margins):
     if tables.lr_ranges is None:
         return []
     outcome = ["reached ε", f"epochs to ε, median [{_ci_label()}]"] if target else [f"test acc, mean [{_ci_label()}]"]
@@ -497,8 +513,14 @@ def _lr_section(tables, target):
         "",
         "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
         "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
-        f"whose success rate on the evaluation seeds is at least {percent(GOOD)} of the best's; its "
-        "width is in decades (powers of ten) "
+        "within the practical margin of the best on the evaluation seeds ("
+        + (
+            f"a success rate at least {percent(GOOD)} of the best's and a median epochs to ε at most "
+            f"{1 + margins[EPOCHS_TO_TARGET]:g}× the best's"
+            if target
+            else f"a mean test accuracy at most {100 * margins[TEST_ACC]:g} points below the best's"
+        )
+        + "); its width is in decades (powers of ten) "
         "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
         "",
         markdown_table(["optimizer", "best lr", *outcome, "good range", "good levels", "decades"], rows),
@@ -558,14 +580,14 @@ def write_report(results, tables, figures, path, margins=None):
     notes = results.notes + [f"Figure not drawn ({FIGURES[k]}): {why}." for k, why in figures.skipped.items()]
     if notes:
         lines += ["**Notes**", "", *(f"- {n}" for n in notes), ""]
-    lines += _methods(results, margins)
+    lines += _methods(results, margins, tables.cost)
     lines += tuning_section(results.path, figures.drawn.get("tuning"))
     lines += _summary_section(results, tables, target)
     lines += _costs_section(results, tables)
     lines += _settings_section(tables)
     lines += _effects_section(results, tables, target)
     lines += _paired_section(tables, target)
-    lines += _lr_section(tables, target)
+    lines += _lr_section(tables, target, margins)
     lines += _figures_section(figures, target)
     lines += _spec_section(results.manifest)
     lines += _footer(results)
@@ -621,6 +643,7 @@ def text_summary(results, tables, figures, report_path):
     outcome = (
         f"reached ε {pct(best['success_rate'])}, median epochs "
         f"{epochs_interval(best['epochs_median'], best['epochs_lo'], best['epochs_hi'])}"
+        + ("" if tables.cost == "epochs" else f", median {UNITS[tables.cost]} {_cost(best, tables.cost)}")
         if target
         else f"test accuracy {_mean_ci(best['test_acc_mean'], best['test_acc_lo'], best['test_acc_hi'])}"
     )

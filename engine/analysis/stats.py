@@ -16,12 +16,18 @@
 import functools
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from ..schema import CONVERGED, EPOCHS_TO_TARGET
+from ..schema import CONVERGED, EPOCHS_TO_TARGET, GRAD_EVALS, TEST_ACC, TRAIN_LOSS
 
 LEVEL = 0.95
 ALPHA = 0.05
+# Default practical margins: half a point of test accuracy is 5 of the 1000
+# test images, below the spread between seeds of one configuration; a tenth
+# of the epochs is less than one epoch for the fastest configurations. Both
+# can be set per experiment under [analysis].
+MARGINS = {TEST_ACC: 0.005, EPOCHS_TO_TARGET: 0.10, TRAIN_LOSS: 0.10}
 
 
 def has_target(runs):
@@ -33,6 +39,24 @@ def has_target(runs):
 def censored_epochs(runs):
     """Epochs to ε as floats, +∞ where the run never reached ε."""
     return runs[EPOCHS_TO_TARGET].to_numpy(dtype=float, na_value=np.inf)
+
+
+# The units of the cost to ε (engine.analysis.costs; [analysis] cost picks the one that ranks)
+UNITS = {"epochs": "epochs", "updates": "updates (grad_evals)", "samples": "sample-gradients"}
+
+
+def run_costs(runs):
+    """Each run's cost to ε in each unit (columns UNITS), +∞ where it never reached ε."""
+    epochs = censored_epochs(runs)
+    reached = runs[CONVERGED].to_numpy(bool)
+    return pd.DataFrame(
+        {
+            "epochs": epochs,
+            "updates": np.where(reached, runs[GRAD_EVALS].to_numpy(float), np.inf),
+            "samples": epochs * runs["n_train"].to_numpy(float),
+        },
+        index=runs.index,
+    )
 
 
 @functools.lru_cache(maxsize=1024)  # a handful of group sizes, asked for again and again

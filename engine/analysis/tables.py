@@ -4,8 +4,10 @@ tests, learning-rate sensitivity.
 Rules the report states (from the constants here and in .stats):
 
 - **Best.** Groups of runs are ranked by success rate (share reaching ε), then
-  median epochs to ε, then mean test accuracy (`RANK_BY`). A group ties the
-  group above it when both have the same success rate and median epochs and
+  median epochs to ε, then mean test accuracy (`RANK_BY`); configurations
+  rank by the median cost in the unit `[analysis] cost` names (`cost_column`)
+  instead of epochs. A group ties the group above it when both have the same
+  success rate and median cost and
   its mean test accuracy lies inside the 95 % interval of the first group of
   its tie (a difference far inside the intervals decides nothing).
 - **Held-out seeds.** Where a best level is chosen (each optimizer's lr), it is
@@ -36,7 +38,7 @@ from ..schema import (
     TRAIN_LOSS,
 )
 from .load import KEY
-from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial
+from .stats import ALPHA, MARGINS, censored_epochs, has_target, holm, mean_ci, median_ci, rank_biserial, run_costs
 
 # Paired-test metrics and the better direction. The final train loss is the
 # loss at stop: with a target ε runs stop as soon as E < ε, so it measures how
@@ -44,7 +46,7 @@ from .stats import ALPHA, censored_epochs, has_target, holm, mean_ci, median_ci,
 # when there is no ε and every run trains for the whole budget.
 PAIRED_METRICS = {EPOCHS_TO_TARGET: "lower", TEST_ACC: "higher", TRAIN_LOSS: "lower"}
 ZERO_METHOD = "pratt"  # Wilcoxon: zero per-seed scores are ranked, then dropped (Pratt 1959)
-GOOD = 0.9  # an lr is good when its success rate is at least GOOD × the best one's
+GOOD = 0.9  # a good lr's success rate is at least GOOD × the best one's (and its cost within the margin)
 RANK_BY = ("success_rate", "epochs_median", "test_acc_mean")
 DESCRIBE_COLUMNS = [
     "runs",
@@ -98,11 +100,17 @@ def describe(runs):
     return {k: (_inf_to_nan(v).item() if k.startswith("epochs_") else v) for k, v in row.items()}
 
 
+def cost_column(table):
+    """The median cost that ranks a table's rows: a summary ranked in another
+    unit than epochs (`summary_table`'s cost) carries that unit's median."""
+    return next((f"{u}_median" for u in ("updates", "samples") if f"{u}_median" in table), "epochs_median")
+
+
 def rank(table):
     """Competition ranks (1, 1, 3, …) of `describe` rows under the rule for
     "best" (module notes): a Series indexed like table, best first (ties in
     table order)."""
-    order = table.assign(_t=table["epochs_median"].fillna(np.inf), _acc=table["test_acc_mean"].fillna(-1.0))
+    order = table.assign(_t=table[cost_column(table)].fillna(np.inf), _acc=table["test_acc_mean"].fillna(-1.0))
     order = order.sort_values(["success_rate", "_t", "_acc"], ascending=[False, True, False], kind="stable")
     ranks, lead = {}, None
     for position, (index, row) in enumerate(order.iterrows(), start=1):
@@ -132,18 +140,34 @@ def level_settings(runs, factors):
     return [c for c in settings if runs[c].nunique() > 1 and (per_config[c].nunique(dropna=False) == 1).all()]
 
 
-def summary_table(runs, factors):
+def summary_table(runs, factors, cost="epochs"):
     """One row per configuration: its factor levels, the settings that differ
-    between configurations (`level_settings`), `describe` outcomes and its
-    `rank` under the rule for "best"."""
+    between configurations (`level_settings`), `describe` outcomes, for a cost
+    unit other than epochs its median cost to ε with the interval (columns
+    "updates_median", … as in costs.csv), and its `rank` under the rule for
+    "best" counting that unit."""
     settings = level_settings(runs, factors)
+    costs = run_costs(runs)[cost] if cost != "epochs" else None
     rows = [
-        {"config": config, **{f: own_setting(group, f) for f in factors + settings}, **describe(group)}
+        {
+            "config": config,
+            **{f: own_setting(group, f) for f in factors + settings},
+            **describe(group),
+            **(
+                {}
+                if costs is None
+                else dict(zip(_cost_columns(cost), _inf_to_nan(median_ci(costs[group.index])).tolist()))
+            ),
+        }
         for config, group in runs.groupby("config", sort=True)
     ]
     table = pd.DataFrame(rows)
     table["rank"] = rank(table).reindex(table.index)
     return _with_levels(table, runs, factors)
+
+
+def _cost_columns(unit):
+    return [f"{unit}_median", f"{unit}_lo", f"{unit}_hi"]
 
 
 # Every optimizer's own hyperparameters: a column another optimizer never reads.
@@ -458,21 +482,23 @@ def has_lr_axis(runs, factors):
     return "lr" in factors and runs["lr"].nunique() > 1
 
 
-def lr_sensitivity(runs, *, good=GOOD, tuning=None):
+def lr_sensitivity(runs, *, good=GOOD, tuning=None, margins=None):
     """Outcomes per (optimizer, lr), pooled over the other factors and seeds.
 
     Per optimizer the `best` lr is chosen under the rule for "best" (success
     rate, then median epochs to ε, then test accuracy; ties go to the smallest
     lr) on the runs of the boolean mask `tuning` (default: every run); the
     outcomes in the table are those of the other runs (every run when tuning
-    is None). An lr is "good" when its success rate is at least `good` × the
-    best one's (no lr is good for an optimizer that never reached ε).
+    is None). An lr is "good" when it is within the practical margin of the
+    best (`good_lrs`).
     """
     tuning = np.ones(len(runs), bool) if tuning is None else np.asarray(tuning)
     held_out = ~tuning if (~tuning).any() else tuning
     data = runs.assign(lr=runs["lr"].astype(float))
     group = "optimizer" if "optimizer" in runs else None
     keys = [group, "lr"] if group else ["lr"]
+    margins = MARGINS | (margins or {})
+    target = has_target(runs)
 
     def table_of(rows):
         return pd.DataFrame(
@@ -486,9 +512,23 @@ def lr_sensitivity(runs, *, good=GOOD, tuning=None):
         options = chooser[chooser[group] == key] if group else chooser
         best_lr = ranked(options)["lr"].iloc[0]
         table.loc[g.index[g["lr"] == best_lr], "best"] = True
-        top = g.loc[g["lr"] == best_lr, "success_rate"].max()
-        table.loc[g.index, "good"] = (g["success_rate"] >= good * top) & (top > 0)
+        table.loc[g.index, "good"] = good_lrs(g, g.loc[g["lr"] == best_lr].iloc[0], margins, target, good)
     return _with_levels(table, runs, [group] if group else [])
+
+
+def good_lrs(rows, best, margins, target, good=GOOD):
+    """Which lrs (rows of `describe`) are within the practical margin of the
+    best lr's row: a success rate at least `good` × the best's (none when the
+    best never reached ε) and, with a target ε, a median epochs to ε at most
+    (1 + the epochs margin) × the best's; without one, a mean test accuracy
+    at most the accuracy margin below the best's. The best lr is always good
+    unless it never reached ε."""
+    if not target:
+        return rows["test_acc_mean"] >= best["test_acc_mean"] - margins[TEST_ACC]
+    top = best["success_rate"]
+    epochs = rows["epochs_median"].fillna(np.inf)
+    fast = epochs <= (1 + margins[EPOCHS_TO_TARGET]) * best["epochs_median"]
+    return (rows["success_rate"] >= good * top) & (top > 0) & fast
 
 
 def lr_ranges(table):
@@ -563,6 +603,7 @@ class Tables:
     effects: pd.DataFrame | None = None
     trends: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
+    cost: str = "epochs"  # the unit of the cost to ε that ranks the summary ([analysis] cost)
 
     def files(self):
         """File name -> table, for the tables that exist."""
@@ -579,17 +620,19 @@ class Tables:
         return {name: t for name, t in named.items() if t is not None}
 
 
-def compute_tables(results):
+def compute_tables(results, margins=None, cost="epochs"):
     """The tables of an analysis but effects.csv, trend_tests.csv and
     costs.csv (engine.analysis.effects, .trends and .costs, which build on
-    this module; analyze adds them)."""
+    this module; analyze adds them); margins as [analysis] sets them, cost
+    the unit that ranks the configurations."""
     runs, factors = results.runs, results.factors
-    lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0]) if has_lr_axis(runs, factors) else None
+    lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0], margins=margins) if has_lr_axis(runs, factors) else None
     return Tables(
-        summary_table(runs, factors),
+        summary_table(runs, factors, cost),
         main_effects(runs, factors),
         paired_comparisons(runs, factors),
         lr,
         lr_ranges(lr) if lr is not None else None,
         per_level_settings(runs, factors, tuned="tuning" in results.manifest),
+        cost=cost,
     )

@@ -100,6 +100,9 @@ MARGIN_KEYS = {
     ),
     "margin_loss": (TRAIN_LOSS, 1.0, lambda x: math.isfinite(x) and 0 < x < 10, "a ratio share in (0, 10) (0.1: 10 %)"),
 }
+# [analysis] cost: the unit of the cost to ε that ranks configurations (engine.analysis.costs.UNITS)
+COST_UNITS = ("epochs", "updates", "samples")
+ANALYSIS_KEYS = (*MARGIN_KEYS, "cost")
 
 # make_dataset's own defaults, so the file format and the data module agree; set (or file) picks the data.
 DATA_DEFAULTS = {
@@ -246,6 +249,7 @@ def _experiment(path, raw):
     seeds = _seeds(doc["seeds"], configs, data["n_train"])
     columns = tuple(column for factor in factors for column in factor.columns)
     margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
+    cost_unit(doc.get("analysis", {}))
     tune = None
     if "tune" in doc:
         tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data, MAX_RUNS)
@@ -270,10 +274,21 @@ def margins(table):
     _table("[analysis]", table)
     out = {}
     for key, value in table.items():
-        _known("[analysis]", key, MARGIN_KEYS)
+        _known("[analysis]", key, ANALYSIS_KEYS)
+        if key not in MARGIN_KEYS:
+            continue
         metric, unit, test, wording = MARGIN_KEYS[key]
         out[metric] = unit * _number(f"[analysis] {key}", value, float, test, wording)
     return out
+
+
+def cost_unit(table):
+    """The [analysis] table's cost unit (default "epochs")."""
+    unit = _table("[analysis]", table).get("cost", COST_UNITS[0])
+    if unit not in COST_UNITS:
+        allowed = ", ".join(f'"{u}"' for u in COST_UNITS)
+        raise ValueError(f"[analysis] cost: must be one of {allowed}, got {unit!r}")
+    return unit
 
 
 def _decode(raw):
