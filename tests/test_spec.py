@@ -394,9 +394,9 @@ def test_unreadable_files(tmp_path):
 SIZES = {  # file: (configurations, runs)
     "default.toml": (72, 7200),
     "init.toml": (9, 900),
-    "optimizers.toml": (18, 1800),
+    "optimizers.toml": (30, 3000),
     "overfitting.toml": (7, 700),
-    "lr_sensitivity.toml": (42, 4200),
+    "lr_sensitivity.toml": (48, 4800),
     "batch.toml": (8, 800),
     "lecture.toml": (18, 900),
     "scale.toml": (24, 1000008),

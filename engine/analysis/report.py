@@ -489,6 +489,12 @@ def _paired_section(tables, target):
     ]
 
 
+def _lr_range(low, high):
+    if missing(low):
+        return "–"
+    return f"{low:g}" if low == high else f"{low:g} – {high:g}"
+
+
 def _lr_section(tables, target, margins):
     if tables.lr_ranges is None:
         return []
@@ -502,7 +508,7 @@ def _lr_section(tables, target, margins):
                 if target
                 else [_mean_ci(r["test_acc_mean"], r["test_acc_lo"], r["test_acc_hi"])]
             ),
-            "–" if missing(r["good_lr_min"]) else f"{r['good_lr_min']:g} – {r['good_lr_max']:g}",
+            _lr_range(r["good_lr_min"], r["good_lr_max"]),
             r["good_levels"],
             num(r["decades"], 2),
         ]
