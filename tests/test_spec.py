@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -392,7 +393,7 @@ def test_unreadable_files(tmp_path):
 # --- the shipped experiment files -----------------------------------------------
 
 SIZES = {  # file: (configurations, runs)
-    "default.toml": (72, 7200),
+    "default.toml": (108, 10800),
     "init.toml": (9, 900),
     "optimizers.toml": (30, 3000),
     "overfitting.toml": (7, 700),
@@ -439,18 +440,23 @@ def test_default_experiment_grid():
     assert e.factors == ("init", "activation", "optimizer", "regularization")
     assert e.labels == ("regularization",)
     assert e.seeds == tuple(range(100))
-    assert set(column(e, "optimizer")) == {"sgd", "momentum", "adagrad", "adam"}
+    assert set(column(e, "optimizer")) == {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
     assert set(column(e, "epochs")) == {2000} and set(column(e, "target_loss")) == {0.02}
     assert e.data["n_train"] == 32 and e.data["n_test"] == 1000
 
 
 def test_default_experiment_tunes_each_optimizer_per_activation_on_other_seeds():
     e = spec.load(ROOT / "experiments" / "default.toml")
-    assert e.tune.factors == ("optimizer", "activation") and len(e.tune.groups) == 12
+    assert e.tune.factors == ("optimizer", "activation") and len(e.tune.groups) == 18
     for group in e.tune.groups:
         optimizer = dict(group.levels)["optimizer"]
         assert len(group.configs) == 6 and group.space == default_space(optimizer)
     assert e.tune.seeds == tuple(range(100, 116)) and not set(e.tune.seeds) & set(e.seeds)
+
+
+def test_batch_experiment_ranks_by_sample_gradients():
+    e = spec.load(ROOT / "experiments" / "batch.toml")
+    assert spec.cost_unit(tomllib.loads(e.text)["analysis"]) == "samples"
 
 
 def test_tiny_experiment_for_end_to_end_tests():

@@ -36,8 +36,8 @@ def test_inits_share_calls_and_chunks_are_even(tmp_path):
     experiment = spec.load(Path(__file__).parents[1] / "experiments" / "default.toml")
     chunks = plan_chunks(experiment)
     assert all(len(set(chunk.hyper["init"])) == 2 for chunk in chunks)  # init sets params0 alone
-    # 24 groups (activation x optimizer x dropout or not) of 2 x 100 or 4 x 100 runs, one chunk each
-    assert sorted({len(c.seeds) for c in chunks}) == [200, 400] and len(chunks) == 24
+    # 36 groups (activation x optimizer x dropout or not) of 2 x 100 or 4 x 100 runs, one chunk each
+    assert sorted({len(c.seeds) for c in chunks}) == [200, 400] and len(chunks) == 36
     sizes = [len(c.seeds) for c in plan_chunks(experiment, chunk_runs=150)]
     assert set(sizes) == {134, 133, 100}  # 400 -> 3 chunks of 133-134, 200 -> 2 of 100, not 150 + 50
 
