@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 from math import comb
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,12 @@ from scipy import stats
 
 from engine.analysis import load
 from engine.analysis.analyze import analyze, parse_run
+from engine.analysis.answer import grid_edges
 from engine.analysis.load import ResultsError, load_results, run_weights
 from engine.analysis.stats import censored_epochs, holm, mean_ci, median_ci, median_ranks, rank_biserial
 from engine.analysis.tables import (
     composite_levels,
+    compute_tables,
     level_settings,
     lr_ranges,
     lr_sensitivity,
@@ -30,6 +33,8 @@ from engine.analysis.tables import (
     summary_table,
 )
 from engine.schema import EPOCHS_TO_TARGET
+from engine.sweep import spec
+from engine.sweep.driver import sweep
 
 
 @pytest.fixture
@@ -683,3 +688,20 @@ def test_good_range_is_the_lrs_within_the_margin_of_the_best(tmp_path):
     text = analyze(tmp_path, quiet=True).read_text(encoding="utf-8")
     assert "| sgd | 1 | 100% | 20 [20, 20] | 1 – 10 | 2 | 1 |" in text
     assert "a success rate at least 90 % of the best's and a median epochs to ε at most 1.1× the best's" in text
+
+
+@pytest.mark.slow  # 3000 runs of the shipped file
+def test_optimizers_file_has_each_best_lr_inside_its_grid(tmp_path):
+    """experiments/optimizers.toml as shipped (100 seeds): no optimizer's best
+    lr, chosen on the selection seeds, is the smallest or largest of its
+    grid, so the report's grid-edge warning does not fire (with 3 lrs each,
+    5 of 6 sat at the top)."""
+    experiment = spec.load(Path(__file__).parents[1] / "experiments" / "optimizers.toml")
+    sweep(experiment, tmp_path, quiet=True)
+    results = load_results(tmp_path)
+    tables = compute_tables(results)
+    ranges = tables.lr_ranges.set_index("optimizer")
+    for optimizer, grid in tables.lr.groupby("optimizer", observed=True)["lr"]:
+        assert grid.min() < ranges.loc[optimizer, "best_lr"] < grid.max(), optimizer
+    best = int(ranked(tables.summary.drop(columns="rank"))["config"].iloc[0])
+    assert grid_edges(results.runs, results.factors, tables, best) == []
