@@ -327,7 +327,7 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
     groups = _groups(runs, factor)
     long = max(len(label) for label, _ in groups) > 12
     extra = 0.0 if curves is None else 4.6
-    fig = _figure(1.5 * len(groups) + 3.0 + extra, 4.4, bottom=1.0 if long else 0.6, wspace=0.35)
+    fig = _figure(1.5 * len(groups) + 3.0 + extra, 4.4, bottom=1.0 if long else 0.6)
     widths = [1.5 * len(groups) + 2.0] + ([] if curves is None else [3.6])
     ax, *right = fig.subplots(1, len(widths), width_ratios=widths, squeeze=False)[0]
     colors = {TRAIN_ACC: "tab:blue", TEST_ACC: "tab:orange"}
