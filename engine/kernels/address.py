@@ -70,7 +70,7 @@ class PassAddress(types.WrapperAddressProtocol):
     compiled for one dtype, as an argument that train_block calls through a
     pointer (numba asks for the pointer at every call; it is looked up once)."""
 
-    def __init__(self, dtype, deep):
+    def __init__(self, dtype, deep=False):
         self.dtype = np.dtype(dtype).name
         self.deep = deep
         self.function = deep_pass if deep else run_pass
@@ -129,8 +129,12 @@ def typeof_pass_address(val, c):
     return val.type
 
 
-@functools.cache
 def pass_address(dtype, deep=False):
     """The PassAddress of `dtype` (a name of options.DTYPES) and depth (deep:
     more than one hidden layer), one per process."""
+    return _pass_address(np.dtype(dtype).name, bool(deep))
+
+
+@functools.cache
+def _pass_address(dtype, deep):
     return PassAddress(dtype, deep)
