@@ -267,5 +267,7 @@ def test_the_init_paragraph_says_which_init_fails_and_which_suits_each_activatio
         "**Initial values in this 12-3-2 network (1 hidden layer)**: xavier fails to learn with tanh ("
     )
     runs, curves = _init_runs({k: 0.01 for k in final})
+    text = init_depth_text(runs.assign(hidden=runs["seed"] % 2 + 2), curves, Layout(), MARGINS)[0]
+    assert text.startswith("**Initial values in this 12-3-2 and smaller network (1 hidden layer at most)**: ")
     lines = init_depth_text(runs, curves, Layout(), MARGINS)
     assert ": every init learns with every activation (median final train loss 1%–1% of the initial)." in lines[0]

@@ -223,6 +223,8 @@ def init_depth_text(runs, curves, layout, margins):
     textbook's question of which init suits which activation, at this depth."""
     shape = "-".join(map(str, layout.widths))
     layers = f"{layout.depth} hidden layer" + ("s" if layout.depth > 1 else "")
+    if "hidden" in runs and runs["hidden"].nunique() > 1:  # the layout is the largest of several
+        shape, layers = f"{shape} and smaller", layers + " at most"
     kept = loss_kept(runs, curves).groupby([runs["init"], runs["activation"]], observed=True).median()
     failed = kept[kept > LEARNED]
     by_init = failed.reset_index().groupby("init", observed=True, sort=False)["activation"].agg(list)
