@@ -126,10 +126,12 @@ def test_bad_input_is_a_value_error(digits, change, message):
 
 
 def test_deep_counts_known_answer():
-    # 2-3-2, batches of 4: 12 weights, 5 units, P = 17, 6 weights in the first layer
+    # 2-3-2, batches of 4: 12 weights, 5 units, P = 17; the hidden layer's 9 numbers a tile of 4
+    # samples at a time (w read, g read and written; no δ to the inputs), the output layer's 8
+    # once a sample (w read twice, forward and for δ^H, but θ once; g read and written)
     flops, elements = roofline.deep_counts(2, (3,), 2, 4)
     assert flops == (2 * 12 + 5) * 2 + 2 * 6 + 3 + 2 * 17 / 4
-    assert elements == (17 + 6 + 2 * 17) / 4 + 5 * 5 + 2 + 3 * 17 / 4
+    assert elements == 27 / 4 + 30 + 5 * 5 + 2 + 3 * 17 / 4
 
 
 @pytest.mark.parametrize("hidden", [(5,), (4, 3)])

@@ -24,6 +24,7 @@ N_IN, N_OUT = 64, 10  # the digits' pixels and classes
 DEEP_SETTINGS = dict(optimizer="sgd", activation="relu", output="softmax", loss="cross_entropy", reduction="mean")
 DEEP_LR = 0.01
 DEEP_BATCH = 128
+NOT_RUN = "not run: "  # the engine row's note where it refuses the network, before its reason
 
 
 def shape_text(hidden=DEEP_HIDDEN):
@@ -112,7 +113,7 @@ def deep_rows(sizes, hidden=DEEP_HIDDEN):
         base = "numpy_batched" if refusal else "engine"
         rows += compare(study, trainers, *sizes.deep, sizes.deep_rounds, rtol=rtol, job=job, base=base)
         if refusal:
-            rows.append({"study": study, "implementation": "engine", "note": f"not run: {refusal}"})
+            rows.append({"study": study, "implementation": "engine", "note": NOT_RUN + refusal})
     return rows
 
 

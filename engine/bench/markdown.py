@@ -9,7 +9,7 @@ from ..schema import DIVERGED
 from ..sweep.provenance import cpu_text, machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
-from .deep import DEEP_BATCH, DEEP_LR, shape_text
+from .deep import DEEP_BATCH, DEEP_LR, NOT_RUN, shape_text
 from .roofline import floor_seconds
 from .throughput import FLOAT32_LOSS_RTOL, JOB_LR, LOSS_RTOL, MIN_EPOCHS, REFERENCE_MAX_RUNS
 
@@ -395,7 +395,7 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
     rows, refused = [], set()
     for r in table[table["study"].str.startswith("deep ")].itertuples():
         if r.seconds_best != r.seconds_best:  # NaN: the engine did not run
-            refused.add(r.note)
+            refused.add(r.note.removeprefix(NOT_RUN))
             continue
         rows.append(
             [
@@ -410,35 +410,37 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
                 f"{r.loss_rel_diff:.1e}",
             ]
         )
+    cores = numba.get_num_threads()
     bounds = []
     for r in deep_roofline.itertuples():
         twelve = roofline[roofline["dtype"] == r.dtype]
-        floor = floor_seconds(twelve)
+        flops, moved, lim = twelve["flops"].sum(), twelve["bytes"].sum(), twelve.iloc[0]
+        bound = cores / floor_seconds(twelve)
         measured = engine_speed.get(r.dtype, np.nan)
         bounds += [
             [
                 f"12-3-2 (throughput job), {r.dtype}",
-                f"{twelve['flops'].sum():.0f}",
-                f"{twelve['bytes'].sum():.0f}",
-                f"{twelve['flops'].sum() / twelve['bytes'].sum():.2f}",
-                f"{numba.get_num_threads() / floor:.3g}",
-                "per section, above",
-                f"{measured:.3g}",
-                f"{measured * floor / numba.get_num_threads():.0%}",
+                f"{flops:.0f}",
+                f"{moved:.0f}",
+                f"{flops / moved:.2f}",
+                f"{cores * lim.peak_flops / flops:.3g}",
+                f"{cores * lim.l1_bytes_s / moved:.3g} (L1)",
+                f"{bound:.3g}: each section at its limit (above)",
+                num(measured),
+                f"{measured / bound:.0%}",
             ],
             [
                 f"{shape_text()} (deep job), {r.dtype}",
                 f"{r.flops:.0f}",
                 f"{r.bytes:.0f}",
                 f"{r.flops_per_byte:.2f}",
-                f"{min(r.compute_bound, r.memory_bound):.3g}",
-                f"{r.binds} ({r.block_mb:.1f} MiB at {r.block_bytes_s:.3g} B/s a core; compute would allow "
-                f"{r.compute_bound:.3g})",
+                f"{r.compute_bound:.3g}",
+                f"{r.memory_bound:.3g} ({r.block_mb:.1f} MiB a block)",
+                f"{min(r.compute_bound, r.memory_bound):.3g}: {r.binds}",
                 num(r.engine),
                 "–" if r.engine != r.engine else f"{r.engine_of_bound:.0%}",
             ],
         ]
-    cores = numba.get_num_threads()
     return [
         "## The deep job",
         "",
@@ -455,15 +457,16 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
         "brackets): above 1 the engine is faster. Every implementation ends at the same final losses "
         f"(the benchmark stops above {LOSS_RTOL:g}, float32 {FLOAT32_LOSS_RTOL:g}). CPU {cpu_text()}.",
         "",
-        *(f"**The engine did not run**: {note}; the losses are held to numpy's." for note in sorted(refused)),
+        *(f"**The engine did not run** ({note}); the losses are held to numpy's." for note in sorted(refused)),
         *([""] if refused else []),
         markdown_table(
             ["dtype", "implementation", "best s", "median s", "sample-steps/s", "time ÷ engine's", "loss rel. diff."],
             rows,
         ),
         "",
-        "**Roofline of the deep job beside the throughput job's** (per sample-step; bounds on "
-        f"{cores} cores). The deep job's work is counted for the engine's layout (one run per SIMD lane, "
+        "**Roofline of the deep job beside the throughput job's** (work per sample-step; bounds and the "
+        f"engine's rate in sample-steps/s on {cores} cores). The deep job's work is counted for the "
+        "engine's layout (one run per SIMD lane, "
         "each weight read once per tile of 4 samples forward and once back, its gradient read and written "
         "once per tile: `roofline.deep_counts`); its bandwidth is a triad's over arrays the size of one "
         "block's w and g (the level of the memory that holds them), times the cores (an upper bound where "
@@ -476,9 +479,10 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
                 "flops",
                 "bytes",
                 "flops/byte",
-                "bound, sample-steps/s",
-                "binds",
-                "engine, sample-steps/s",
+                "compute allows",
+                "bandwidth allows",
+                "bound: what binds",
+                "engine",
                 "engine ÷ bound",
             ],
             bounds,

@@ -283,27 +283,30 @@ def floor_seconds(rows):
 
 def deep_counts(n_in, hidden, n_out, batch):
     """(flops, array elements read or written) per sample-step of the deep job (ReLU,
-    softmax, cross-entropy, mean, SGD on mini-batches of `batch`) in the engine's layout:
-    one run per SIMD lane, each layer's weights read once per TILE samples on the way
-    forward and once on the way back (but the first layer's: the inputs need no δ), the
-    gradient read and written once per tile; per sample and unit a sum, an output and a
-    δ written and read again; SGD reads w and g and writes w once per batch. The softmax's
-    and the loss's few operations per output are left out (10 outputs against ~38,000
-    weights)."""
+    softmax, cross-entropy, mean, SGD on mini-batches of `batch`) in the engine's layout
+    (kernels/deep.py): one run per SIMD lane; each hidden layer's weights read once per
+    TILE samples on the way forward and once on the way back (but the first layer's: the
+    inputs need no δ), its gradient read and written once per tile; the output layer's
+    the same once per sample; per sample and unit a sum, an output and a δ written and
+    read again; SGD reads w and g and writes w once per batch. The softmax's and the
+    loss's few operations per output are left out (10 outputs against ~38,000 weights)."""
     widths = [n_in, *hidden, n_out]
     weights = sum(a * b for a, b in zip(widths, widths[1:]))
     units = sum(widths[1:])
-    P, first = weights + units, n_in * widths[1]
+    P = weights + units
     flops = (
         2 * weights
         + units  # forward: Σ w·y, − θ
         + 2 * weights
         + units  # ∂w += δ·y, ∂θ −= δ
-        + 2 * (weights - first)
+        + 2 * (weights - n_in * widths[1])
         + (units - n_out)  # δ back through w, times a'(s)
         + 2 * P / batch  # w ← w − η g
     )
-    elements = (P + weights - first + 2 * P) / TILE + 5 * units + n_in + 3 * P / batch
+    elements = 5 * units + n_in + 3 * P / batch
+    for layer, (fan_in, width) in enumerate(zip(widths, widths[1:])):
+        back = fan_in * width if layer else 0
+        elements += (3 * width * (fan_in + 1) + back) / (1 if layer == len(hidden) else TILE)
     return flops, elements
 
 

@@ -38,8 +38,8 @@ FULL = Sizes(
     cold_compile=True,
     memory_of=None,
     scale_runs=(10**4, 10**5, 10**6),
-    deep=(64, 2, 1024),  # 16 updates of mini-batches of 128 per run
-    deep_rounds=5,
+    deep=(64, 2, 512),  # 8 updates of mini-batches of 128 per run: about 40 s per dtype here
+    deep_rounds=3,
 )
 QUICK = Sizes(
     seeds=3,
