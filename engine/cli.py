@@ -302,12 +302,12 @@ def cmd_sweep(args):
         try:
             check_options(args.jobs, args.backend, args.scheduler, args.chunk_runs, tables, names=SWEEP_OPTIONS)
             experiment = spec.load(args.spec)
+            out = Path(args.out) if args.out else Path("results") / experiment.name
             if args.dry_run:
                 from .sweep.estimate import dry_run
 
-                print("\n".join(dry_run(experiment, args.chunk_runs)))
+                print("\n".join(dry_run(experiment, args.chunk_runs, out, tables)))
                 return 0
-            out = Path(args.out) if args.out else Path("results") / experiment.name
             *tuning, report = tune_and_sweep(
                 experiment,
                 out,

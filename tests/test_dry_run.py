@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from engine.cli import main
+from engine.schema import FORMATS
 from engine.sweep import spec
 from engine.sweep.estimate import dry_run, tuning_runs
 from engine.sweep.tune import tune_and_sweep
@@ -33,11 +34,11 @@ def test_the_tuning_runs_counted_are_those_trained(tmp_path):
     assert trials == len(pd.read_csv(tmp_path / "tuning.csv"))
 
 
-def test_time_is_the_work_at_the_rate_given():
+def test_time_is_the_work_at_the_rate_given(tmp_path):
     experiment = spec.load(TUNE_TINY)
     seeds, n_train = len(experiment.seeds), experiment.data["n_train"]
     work = seeds * n_train * sum(c["epochs"] for c in experiment.configs) + tuning_runs(experiment)[2]
-    lines = dry_run(experiment, chunk_runs=64, rate=1e6)
+    lines = dry_run(experiment, chunk_runs=64, out=tmp_path / "out", tables=FORMATS, rate=1e6)
     assert f"time at most: {work / 1e6:,.0f} s at 1e+06 sample-steps/s" in "\n".join(lines)
 
 

@@ -27,11 +27,13 @@ from ..model import datasets
 from ..options import BACKENDS, HYPER, check_integer
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
+from . import csvtext
+from .disk import sweep_need
 from .durable import make_folder
 from .limits import check_memory
 from .lock import hold
 from .spec import Experiment
-from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_table
+from .store import CHUNK_RUNS, LANE_EPOCHS, ShardError, Store, shard_key, shard_table
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,9 @@ def sweep(
     tables : formats of the tables, among "csv" and "parquet"
     keep_runs : return the runs table in the report too (as the files hold it)
 
+    The disk is not checked here: tune.tune_and_sweep checks its whole plan
+    (the rungs and this sweep) before the first writes.
+
     Returns
     -------
     SweepReport. Raises SweepInterrupted (a KeyboardInterrupt) on Ctrl-C,
@@ -269,6 +274,29 @@ def sweep(
     make_folder(out)
     with hold(out):
         return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs)
+
+
+def settings_frame(experiment):
+    """The settings of each configuration as the runs table has them."""
+    configs = experiment.config_frame()
+    # full batch is written as the training-set size, so the column stays numeric
+    configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
+    return configs
+
+
+def disk_need(experiment, out, chunk_runs, tables, block):
+    """What sweeping `experiment` into `out` still writes (disk.Need): the
+    shards not there yet, and every table; `block`: the filesystem's block size."""
+    chunks = plan_chunks(experiment, chunk_runs)
+    store = Store(out)
+    store.key = shard_key(experiment)
+    # a shard's name starts with its chunk's id: only those chunks need their name (a hash) made
+    names = {path.name for path in store.chunks.glob("chunk-*")} if store.chunks.is_dir() else set()
+    ids = {name[: len("chunk-000000")] for name in names}
+    todo = [c for c in chunks if f"chunk-{c.id:06d}" not in ids or store.shard(c).name not in names]
+    settings = settings_frame(experiment).drop(columns="config")
+    records = csvtext.frame_records(settings)
+    return sweep_need(experiment, chunks, todo, tables, records, len(settings.columns), block)
 
 
 def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs):
@@ -290,9 +318,7 @@ def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, ch
             ran, train_seconds = ran + sum(len(c.seeds) for c in todo), train_seconds + seconds
             if failures:
                 break
-            configs = experiment.config_frame()
-            # full batch is written as the training-set size, so the column stays numeric
-            configs["batch_size"] = configs["batch_size"].fillna(experiment.data["n_train"])
+            configs = settings_frame(experiment)
             writing = time.perf_counter()
             try:
                 runs = store.consolidate(chunks, configs, tables, keep_runs)

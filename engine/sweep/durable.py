@@ -117,5 +117,7 @@ def write_error(path, error, needed=None):
 
 
 def amount(size):
-    """Bytes in MiB, or KiB below one MiB."""
+    """Bytes in GiB, MiB below one GiB, or KiB below one MiB."""
+    if size >= 2**30:
+        return f"{size / 2**30:,.1f} GiB"
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.0f} KiB"

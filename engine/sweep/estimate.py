@@ -4,8 +4,9 @@ Counted from the file: configurations, runs, tuning trials and runs, and the
 sample-steps of every run trained to its epoch budget (an upper bound: runs
 that reach ε stop sooner). Time is that work at the rate of a short
 calibration call on this machine (the first configuration, LANES runs, a few
-epochs), memory is what one chunk's arrays hold, disk what the CSV tables
-take (Parquet is smaller). Nothing is written.
+epochs), memory is what one chunk's arrays hold, disk what the sweep still
+writes into its folder (engine.sweep.disk, the estimate a sweep checks
+before it starts) against the free space there. Nothing is written.
 """
 
 import time
@@ -15,11 +16,13 @@ import numpy as np
 from ..kernels.entry import LANES
 from ..model import datasets
 from ..training import train
+from .disk import check_disk, free_space
+from .durable import amount
 from .limits import chunk_bytes
 from .search import rung_epochs, rungs
+from .tune import disk_need
 
 CALIBRATION_EPOCHS = 100
-CSV_BYTES = {"run": 300, "parameter": 22, "point": 90}  # typical bytes per row or number in the CSV tables
 
 
 def tuning_runs(experiment):
@@ -54,17 +57,17 @@ def calibrate(experiment):
     return LANES * settings["epochs"] * experiment.data["n_train"] / (time.perf_counter() - start)
 
 
-def dry_run(experiment, chunk_runs, rate=None):
-    """The lines `nn47 sweep --dry-run` prints; `rate`: sample-steps/s (calibrated when None)."""
+def dry_run(experiment, chunk_runs, out, tables, rate=None):
+    """The lines `nn47 sweep --dry-run` prints for a sweep into `out` in
+    `tables`' formats; `rate`: sample-steps/s (calibrated when None)."""
     n_train, seeds = experiment.data["n_train"], len(experiment.seeds)
     epochs = [config["epochs"] for config in experiment.configs]
     steps = seeds * n_train * sum(epochs)
     trials, tuning, tuning_steps = tuning_runs(experiment)
     rate = calibrate(experiment) if rate is None else rate
-    points = sum(e // experiment.record_every + 2 for e in epochs) * seeds  # curve points at most
-    P = experiment.layout().size  # the widest network's
     chunk = chunk_bytes(experiment, chunk_runs)
-    disk = experiment.n_runs * (CSV_BYTES["run"] + P * CSV_BYTES["parameter"]) + points * CSV_BYTES["point"]
+    free, block = free_space(out)
+    need = disk_need(experiment, out, chunk_runs, tables, block)
     lines = [
         f"{experiment.path}: {len(experiment.configs):,} configurations × {seeds:,} seeds = "
         f"{experiment.n_runs:,} runs, at most {max(epochs):,} epochs each",
@@ -81,7 +84,19 @@ def dry_run(experiment, chunk_runs, rate=None):
         "(a calibration call on this machine)",
         f"memory: about {chunk / 2**20:,.1f} MiB of arrays per chunk of {chunk_runs:,} runs "
         "(fewer runs per chunk: --chunk-runs; fewer curve points: record_every)",
-        f"disk: about {disk / 2**20:,.1f} MiB of CSV tables (Parquet is smaller; --tables picks the formats)",
+        f"disk: {amount(need.least)} (every run stopping at once) to {amount(need.most)} (every run to its "
+        f"epoch budget, {amount(need.curves)} of it learning curves) still to write into {out}, "
+        f"{amount(free)} free there (fewer curve points: record_every; one format: --tables)",
+        disk_verdict(experiment, out, need, free),
         "nothing was written",
     ]
     return lines
+
+
+def disk_verdict(experiment, out, need, free):
+    """What the sweep's own disk check would say."""
+    try:
+        note = check_disk(experiment, out, need, free)
+    except ValueError:
+        return "the sweep would be refused before writing anything: even its least does not fit"
+    return "the sweep may fill the disk: its most does not fit" if note else "the sweep fits"

@@ -231,8 +231,9 @@ def _experiment(path, raw):
     data = _data(_table("[data]", doc.get("data", {})), Path(path).parent)
     fixed = _fixed(_table("[settings]", doc.get("settings", {})))
     factors, owners = _factors(_table("[factors]", doc.get("factors", {})), fixed)
+    _check_grid(factors)
     configs, explicit = _configs(fixed, factors, data)
-    seeds = _seeds(doc["seeds"], len(configs))
+    seeds = _seeds(doc["seeds"], configs, data["n_train"])
     columns = tuple(column for factor in factors for column in factor.columns)
     margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
     tune = None
@@ -355,12 +356,12 @@ def _name(name):
 MAX_RUNS = 10**7
 
 
-def _seeds(value, n_configs):
+def _seeds(value, configs, n_train):
     if not isinstance(value, list):
         count = _number("seeds", value, int, lambda x: x >= 1, "a count >= 1 or a list of distinct integers >= 0")
-        _check_runs(count, n_configs)  # before the seeds are made
+        _check_runs(count, configs, n_train)  # before the seeds are made
         return tuple(range(count))
-    _check_runs(len(value), n_configs)
+    _check_runs(len(value), configs, n_train)
     if not value:
         raise ValueError("seeds: the list is empty; give at least one seed")
     seeds = [_number("seeds", s, int, lambda x: x >= 0, "integers >= 0") for s in value]
@@ -368,11 +369,20 @@ def _seeds(value, n_configs):
     return tuple(seeds)
 
 
-def _check_runs(seeds, n_configs):
+# sample-steps/s of the kernels' throughput job on 2 cores (docs/performance.md): a study
+# refused for its size is timed at this rate, not calibrated (--dry-run calibrates)
+BEST_RATE = 1e8
+
+
+def _check_runs(seeds, configs, n_train):
+    n_configs = len(configs)
     if seeds * n_configs > MAX_RUNS:
+        steps = seeds * n_train * sum(config["epochs"] for config in configs)
         raise ValueError(
             f"seeds: {n_configs:,} configurations × {seeds:,} seeds = {seeds * n_configs:,} runs, more than one "
-            f"results folder holds ({MAX_RUNS:,}); use fewer seeds or split the study into several experiment files "
+            f"results folder holds ({MAX_RUNS:,}); up to {steps:.3g} sample-steps (each run to its epoch budget), "
+            f"about {steps / BEST_RATE / 3600:,.0f} h at {BEST_RATE:.0e} sample-steps/s (the kernels' best rate on "
+            "2 cores); use fewer seeds or split the study into several experiment files "
             "(nn47 sweep --dry-run shows what a file costs)"
         )
 
@@ -483,6 +493,11 @@ def _variant(name, levels):
             raise ValueError(f"{where}: sets {name!r}, which the level's name already sets")
         head = {name: level if is_label else _setting(section, name, level)}
         fixed, lists = _level(where, table)
+        if len(points) + math.prod(len(values) for values in lists.values()) > MAX_RUNS:  # before they are made
+            raise ValueError(
+                f"{where}: its lists make the factor's levels more than one results folder holds "
+                f"({MAX_RUNS:,} runs) even at one seed each; use shorter lists or split the study into several files"
+            )
         columns += [key for key in lists if key not in columns]
         points += [{**head, **fixed, **dict(zip(lists, combo))} for combo in itertools.product(*lists.values())]
         sets.update({key: where for key in table if key not in sets})
@@ -536,6 +551,17 @@ def _configs(fixed, factors, data):
         configs.append({**run, **{k: chosen[k] for k in labels}})
         explicit.append(frozenset(fixed) | frozenset(chosen).difference(labels))
     return configs, explicit
+
+
+def _check_grid(factors):
+    """Refuse, before it is made, a grid of more configurations than a results folder holds runs."""
+    count = math.prod(len(factor.points) for factor in factors)
+    if count > MAX_RUNS:
+        sizes = " × ".join(f"{len(factor.points):,} ({factor.name})" for factor in factors)
+        raise ValueError(
+            f"[factors]: {sizes} = {count:,} configurations, more than one results folder holds "
+            f"({MAX_RUNS:,} runs) even at one seed each; use fewer levels or split the study into several files"
+        )
 
 
 def _check_batch(run, data):

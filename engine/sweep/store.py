@@ -62,6 +62,16 @@ ROW_GROUP = 1 << 16  # rows per Parquet row group, fixed so the files do not dep
 OPEN_SHARDS = 8  # shards kept mapped while consolidating
 
 
+def shard_metadata(key, name, seconds):
+    """What marks a shard in its schema's metadata (besides LANE_EPOCHS, which the training adds)."""
+    return {
+        b"nn47.format": SHARD_FORMAT,
+        b"nn47.key": key.encode(),
+        b"nn47.chunk": name.encode(),
+        b"nn47.seconds": repr(seconds).encode(),
+    }
+
+
 class ResultsFolderError(RuntimeError):
     """The results folder cannot take this sweep."""
 
@@ -114,6 +124,7 @@ class Store:
         self.rejected = []  # (shard path, message) of files found unfit, in the order met
         self._paths = {}  # chunk id -> shard path (hashing a chunk's runs is not free)
         self.manifest = None  # what claim() wrote
+        self.key = None  # shard_key of the experiment claimed
 
     def claim(self, experiment, overwrite=False, **options):
         """Make the folder this experiment's: refuse one that holds another
@@ -227,10 +238,7 @@ class Store:
     def save_chunk(self, chunk, table, seconds):
         metadata = {
             **(table.schema.metadata or {}),  # what the training said of itself (LANE_EPOCHS)
-            b"nn47.format": SHARD_FORMAT,
-            b"nn47.key": self.key.encode(),
-            b"nn47.chunk": self.shard(chunk).stem.encode(),
-            b"nn47.seconds": repr(seconds).encode(),
+            **shard_metadata(self.key, self.shard(chunk).stem, seconds),
         }
         table = table.replace_schema_metadata(metadata)
 

@@ -18,13 +18,15 @@ rung per budget: the best 1/η of a rung's trials go on with η× the epochs.
 import dataclasses
 import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS
+from ..schema import CHOSEN, CONVERGED, EPOCHS_RUN, FORMATS, TUNING_FOLDER, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from . import driver
+from .disk import Need, check_disk, free_space
 from .durable import make_folder
 from .limits import check_memory
 from .lock import hold
@@ -45,13 +47,44 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     -------
     list of driver.SweepReport: one per tuning rung, then the comparison's;
     it stops at the first sweep with failed chunks (run again to finish).
+    Before anything is written, a ValueError refuses a plan whose chunks
+    would not fit in memory or whose files would not fit on the disk even
+    if every run stopped at once (engine.sweep.disk); a note on stderr says
+    when they would not if every run trained to its epoch budget.
     """
     out = Path(out)
+    chunk_runs = options.get("chunk_runs", CHUNK_RUNS)
     # before the folder is made; a rung's epochs are at most the comparison's
-    check_memory(experiment, options.get("chunk_runs", CHUNK_RUNS), options.get("jobs", 1))
+    check_memory(experiment, chunk_runs, options.get("jobs", 1))
+    free, block = free_space(out)  # and the disk, for the rungs and the comparison
+    need = disk_need(experiment, out, chunk_runs, tuple(options.get("tables", FORMATS)), block)
+    note = check_disk(experiment, out, need, free)
+    if note:
+        print(f"nn47 sweep: {note}", file=sys.stderr)
     make_folder(out)
     with hold(out):  # the rungs and the comparison sweep inside it
         return locked_sweep(experiment, out, overwrite, options)
+
+
+def disk_need(experiment, out, chunk_runs, tables, block):
+    """What tuning and sweeping `experiment` into `out` still writes
+    (disk.Need). Which trials go on is known only as the rungs end, so each
+    rung is counted with its first trials (the same sizes) and the comparison
+    at the first trial's settings: a resumed tuned sweep counts the shards of
+    its later rungs and of its comparison whole."""
+    if experiment.tune is None:
+        return driver.disk_need(experiment, out, chunk_runs, tables, block)
+    out, tune, need = Path(out), experiment.tune, Need(0, 0, 0)
+    points = [samples(group.space, tune.trials, tune.sampler_seed, g) for g, group in enumerate(tune.groups)]
+    for k, (keep, fraction) in enumerate(rungs(tune.trials, tune.halving)):
+        rung = rung_experiment(experiment, points, [list(range(keep))] * len(tune.groups), k, fraction)
+        need += driver.disk_need(rung, out / TUNING_FOLDER / f"rung-{k}", chunk_runs, ("csv",), block)
+    configs = list(experiment.configs)
+    for g, group in enumerate(tune.groups):
+        for c in group.configs:
+            configs[c] = {**configs[c], **trial_settings(points, g, 0)}
+    final = dataclasses.replace(experiment, configs=tuple(configs))
+    return need + driver.disk_need(final, out, chunk_runs, tables, block)
 
 
 def locked_sweep(experiment, out, overwrite, options):
