@@ -28,7 +28,7 @@ from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
 
 
 def _widths(text):
-    """--hidden H (or H1,H2,...: a list, checked as hidden = [...] in a file)."""
+    """--hidden H (or H1,H2,...: one width per hidden layer, checked as hidden = [...] in a file)."""
     try:
         return [int(width) for width in text.split(",")]
     except ValueError:
@@ -97,7 +97,8 @@ def add_train_parser(commands):
     p = commands.add_parser(
         "train",
         help="train one configuration and show what it learned",
-        description="Train one configuration of the 12-H-2 network (--hidden H, 3 by default) on the noisy C/T data.",
+        description="Train one configuration of the 12-H-2 network (--hidden H, 3 by default; "
+        "--hidden H1,H2,... for more hidden layers, the first nearest the input) on the noisy C/T data.",
     )
     add_setting_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the run (initial weights, shuffles, dropout)")
@@ -131,7 +132,7 @@ def cmd_train(args):
     for l, (name, value) in enumerate(zip(result.layout.names, result.params[0])):
         print(f"  {l:2d}  {name:10s} {value: .6f}")
     X, T = glyphs()
-    _, z, _, _ = forward(result.params[0], X, settings["activation"], settings["output"])
+    _, z, _, _ = forward(result.params[0], X, settings["activation"], settings["output"], result.layout)
     print("\nAnswers on the clean glyphs:")
     for letter, zs in zip(LETTERS, z):
         print(f"  {letter}: z1 (C) = {zs[0]:.4f}, z2 (T) = {zs[1]:.4f} -> {LETTERS[int(np.argmax(zs))]}")

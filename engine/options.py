@@ -9,7 +9,7 @@ import difflib
 import math
 import numbers
 
-INITS = ("xavier", "he", "std0.01")
+INITS = ("xavier", "he", "std0.01", "std1")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OUTPUTS = ("softmax", "sigmoid")
 LOSSES = ("cross_entropy", "squared")
@@ -84,7 +84,7 @@ TRAIN_DEFAULTS = {
     **SCHEDULE_PARAMS,
     **OPTIMIZER_PARAMS,
     "dtype": "float64",
-    "hidden": 3,  # hidden widths, one per layer: [3] is the lecture's 12-3-2 (kept as the width while depth is 1)
+    "hidden": 3,  # hidden widths, one per layer: [3] is the lecture's 12-3-2 (one layer kept as its width, an int)
 }
 
 # Per-run numbers the kernels take side by side, one row each.
@@ -231,25 +231,55 @@ def check_setting(key, value):
     return int(value) if key in INTEGER_SETTINGS else float(value)
 
 
-HIDDEN_WORDING = "a list of one hidden layer's width, an integer >= 1 such as [3] (or the integer alone)"
+HIDDEN_WORDING = (
+    "a list of hidden widths, one per layer, each an integer >= 1, such as [3] or [100, 100] (or one width alone)"
+)
 
 
 def check_hidden(value):
-    """The width H of `hidden` = [H] (or H alone: a factor's levels may be
-    plain integers), or a ValueError naming the key and what is allowed."""
-    if isinstance(value, (list, tuple)):
-        if len(value) > 1:
-            raise ValueError(
-                f"hidden: depth > 1 is not supported yet; give one layer, such as [{value[0]}], got {value!r}"
-            )
-        if not value:
-            raise ValueError(f"hidden: the list is empty; must be {HIDDEN_WORDING}")
-        (width,) = value
-    else:
-        width = value
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
+    """`hidden` normalised: the width H of one layer ([H], or H alone: a factor's
+    levels may be plain integers), a tuple of the widths of more (first hidden
+    layer first), or a ValueError naming the key and what is allowed. The depth
+    and parameter limits are model.layout.network's (the kernels' own)."""
+    widths = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not widths:
+        raise ValueError(f"hidden: the list is empty; must be {HIDDEN_WORDING}")
+    if any(isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1 for w in widths):
         raise ValueError(f"hidden: must be {HIDDEN_WORDING}, got {value!r}")
-    return int(width)
+    # one layer stays an int: the tables' hidden column and every depth-1 result as before
+    return int(widths[0]) if len(widths) == 1 else tuple(int(w) for w in widths)
+
+
+def hidden_label(hidden):
+    """A checked `hidden` as a label: the width of one layer, or the widths
+    joined by '-' for more ("100-100-100-100")."""
+    return hidden if isinstance(hidden, int) else "-".join(map(str, hidden))
+
+
+def hidden_widths(hidden):
+    """A checked `hidden` as a tuple of widths (the order networks are listed in)."""
+    return (hidden,) if isinstance(hidden, int) else hidden
+
+
+def hidden_column(levels):
+    """The runs table's hidden column for checked `hidden` values: the widths
+    (integers, a numeric factor) while every value has one layer, else each
+    value's label as text ("100", "100-100"), a categorical factor."""
+    if all(isinstance(level, int) for level in levels):
+        return list(levels)
+    return [str(hidden_label(level)) for level in levels]
+
+
+def hidden_from_label(label):
+    """The checked `hidden` of a hidden column's cell (an integer, or widths joined by '-')."""
+    if isinstance(label, str):
+        try:
+            label = [int(width) for width in label.split("-")]
+        except ValueError:
+            raise ValueError(f"hidden: {label!r} is not widths joined by '-', such as 100-100") from None
+    elif isinstance(label, numbers.Integral):
+        label = int(label)  # numpy's integers too
+    return check_hidden(label)
 
 
 def check_settings(settings):

@@ -31,13 +31,34 @@ def unit(theta, start, inputs):
     return sum(theta[start + m] * inputs[m] for m in range(n)) - theta[start + n]
 
 
-def forward(theta, x, activation, output, n_hidden=3, n_out=2, keep=None):
-    n_in = len(x)
-    off = n_out * (n_hidden + 1)
-    keep = [1.0] * n_hidden if keep is None else keep
-    s_hid = [unit(theta, off + i * (n_in + 1), x) for i in range(n_hidden)]
-    h = [act(activation, s) * keep[i] for i, s in enumerate(s_hid)]
-    s_out = [unit(theta, k * (n_hidden + 1), h) for k in range(n_out)]
+def starts(n_in, hidden, n_out):
+    """Where layer l's numbers start, l = 1 (first hidden) … D + 1 (output) at
+    index l − 1: the output layer comes first in the vector, then the hidden
+    layers from the last to the first."""
+    widths = [n_in, *hidden, n_out]
+    out, at = [0] * (len(widths) - 1), 0
+    for l in range(len(widths) - 1, 0, -1):
+        out[l - 1] = at
+        at += widths[l] * (widths[l - 1] + 1)
+    return out
+
+
+def ones(hidden):
+    return [[1.0] * width for width in hidden]
+
+
+def forward(theta, x, activation, output, hidden=(3,), n_out=2, keep=None):
+    """(s of each hidden layer, h of each hidden layer, s^O, z); keep: each
+    hidden layer's dropout factors."""
+    widths = [len(x), *hidden, n_out]
+    first, keep = starts(len(x), hidden, n_out), keep or ones(hidden)
+    s_hid, h, inputs = [], [], x
+    for l in range(1, len(hidden) + 1):
+        s_l = [unit(theta, first[l - 1] + i * (widths[l - 1] + 1), inputs) for i in range(widths[l])]
+        inputs = [act(activation, s) * keep[l - 1][i] for i, s in enumerate(s_l)]
+        s_hid.append(s_l)
+        h.append(inputs)
+    s_out = [unit(theta, first[-1] + k * (hidden[-1] + 1), inputs) for k in range(n_out)]
     if output == "softmax":
         m = max(s_out)
         total = sum(math.exp(s - m) for s in s_out)
@@ -62,12 +83,11 @@ def sample_error(s_out, z, t, output, loss):
     return sum((tk - zk) ** 2 for zk, tk in zip(z, t)) / 2
 
 
-def sample_gradient(theta, x, t, activation, output, loss, n_hidden=3, keep=None):
+def sample_gradient(theta, x, t, activation, output, loss, hidden=(3,), keep=None):
     """∂e_p/∂theta by the chain rule written out, one derivative at a time."""
-    n_in, n_out = len(x), len(t)
-    off = n_out * (n_hidden + 1)
-    keep = [1.0] * n_hidden if keep is None else keep
-    s_hid, h, s_out, z = forward(theta, x, activation, output, n_hidden, n_out, keep)
+    n_in, n_out, depth = len(x), len(t), len(hidden)
+    widths, first, keep = [n_in, *hidden, n_out], starts(n_in, hidden, n_out), keep or ones(hidden)
+    s_hid, h, s_out, z = forward(theta, x, activation, output, hidden, n_out, keep)
     # ∂e/∂z_k
     if loss == "cross_entropy":
         de_dz = [-t[k] / z[k] if t[k] else 0.0 for k in range(n_out)]
@@ -78,53 +98,62 @@ def sample_gradient(theta, x, t, activation, output, loss, n_hidden=3, keep=None
         dz_ds = [[z[j] * ((j == k) - z[k]) for k in range(n_out)] for j in range(n_out)]
     else:
         dz_ds = [[z[j] * (1 - z[j]) if j == k else 0.0 for k in range(n_out)] for j in range(n_out)]
-    delta_out = [sum(de_dz[j] * dz_ds[j][k] for j in range(n_out)) for k in range(n_out)]
+    delta = [sum(de_dz[j] * dz_ds[j][k] for j in range(n_out)) for k in range(n_out)]
     grad = np.zeros(len(theta))
-    for k in range(n_out):
-        for i in range(n_hidden):
-            grad[k * (n_hidden + 1) + i] = delta_out[k] * h[i]
-        grad[k * (n_hidden + 1) + n_hidden] = -delta_out[k]
-    for i in range(n_hidden):
-        back = sum(delta_out[k] * theta[k * (n_hidden + 1) + i] for k in range(n_out))
-        delta = back * keep[i] * act_slope(activation, s_hid[i])
-        start = off + i * (n_in + 1)
-        for m in range(n_in):
-            grad[start + m] = delta * x[m]
-        grad[start + n_in] = -delta
+    for l in range(depth + 1, 0, -1):  # the output layer, then the hidden layers down to the first
+        inputs, fan_in = (h[l - 2] if l > 1 else x), widths[l - 1]
+        for k in range(widths[l]):
+            start = first[l - 1] + k * (fan_in + 1)
+            for i in range(fan_in):
+                grad[start + i] = delta[k] * inputs[i]
+            grad[start + fan_in] = -delta[k]
+        if l > 1:  # δ of layer l − 1: back through the weights w_ik of layer l
+            back = [
+                sum(delta[k] * theta[first[l - 1] + k * (fan_in + 1) + i] for k in range(widths[l]))
+                for i in range(fan_in)
+            ]
+            delta = [back[i] * keep[l - 2][i] * act_slope(activation, s_hid[l - 2][i]) for i in range(fan_in)]
     return grad
 
 
-def is_threshold(size, n_in=12, n_hidden=3, n_out=2):
-    mask = np.zeros(size, bool)
-    for k in range(n_out):
-        mask[k * (n_hidden + 1) + n_hidden] = True
-    for i in range(n_hidden):
-        mask[n_out * (n_hidden + 1) + i * (n_in + 1) + n_in] = True
+def is_threshold(n_in=12, hidden=(3,), n_out=2):
+    widths, first = [n_in, *hidden, n_out], starts(n_in, hidden, n_out)
+    mask = np.zeros(first[0] + widths[1] * (n_in + 1), bool)
+    for l in range(1, len(widths)):
+        for k in range(widths[l]):
+            mask[first[l - 1] + k * (widths[l - 1] + 1) + widths[l - 1]] = True
     return mask
 
 
-def loss_grad(theta, X, T, activation, output, loss, reduction, weight_decay=0.0, decay_thresholds=False):
+def loss_grad(theta, X, T, activation, output, loss, reduction, weight_decay=0.0, decay_thresholds=False, hidden=(3,)):
     """E and ∇E summed sample by sample."""
     E, grad = 0.0, np.zeros(len(theta))
     for x, t in zip(X, T):
-        _, _, s_out, z = forward(theta, x, activation, output)
+        _, _, s_out, z = forward(theta, x, activation, output, hidden, len(t))
         E += sample_error(s_out, z, t, output, loss)
-        grad += sample_gradient(theta, x, t, activation, output, loss)
+        grad += sample_gradient(theta, x, t, activation, output, loss, hidden)
     if reduction == "mean":
         E, grad = E / len(X), grad / len(X)
-    decayed = np.ones(len(theta)) if decay_thresholds else ~is_threshold(len(theta))
+    decayed = np.ones(len(theta)) if decay_thresholds else ~is_threshold(len(X[0]), hidden, len(T[0]))
     return (
         E + weight_decay / 2 * np.sum(decayed * np.asarray(theta) ** 2),
         grad + weight_decay * decayed * np.asarray(theta),
     )
 
 
+def hidden_of(s):
+    """A run's hidden widths as a tuple (the settings hold one layer as its width)."""
+    hidden = s.get("hidden", 3)
+    return (hidden,) if isinstance(hidden, int) else tuple(hidden)
+
+
 def data_error(theta, X, T, s):
     """(E with the run's reduction, accuracy) without penalty or dropout."""
-    keep = [1 - s["dropout"]] * 3 if s["dropout_mode"] == "scale" else None
+    hidden = hidden_of(s)
+    keep = [[1 - s["dropout"]] * width for width in hidden] if s["dropout_mode"] == "scale" else None
     errors, hits = [], 0
     for x, t in zip(X, T):
-        _, _, s_out, z = forward(theta, x, s["activation"], s["output"], keep=keep)
+        _, _, s_out, z = forward(theta, x, s["activation"], s["output"], hidden, len(t), keep)
         errors.append(sample_error(s_out, z, t, s["output"], s["loss"]))
         hits += int(np.argmax(z) == np.argmax(t))
     total = sum(errors)
@@ -179,14 +208,18 @@ def permutation(seed, epoch, n):
     return order
 
 
-def dropout_keep(s, seed, epoch, n, q, n_hidden=3):
+def dropout_keep(s, seed, epoch, n, q, hidden=(3,)):
+    """Each hidden layer's factors for sample q of the epoch: its hidden units
+    numbered across the layers, the first layer's first (unit u of sample q
+    draws uniform number (epoch·n + q)·Σ H + u)."""
     if s["dropout"] == 0:
         return None
     kept = 1.0 if s["dropout_mode"] == "scale" else 1 / (1 - s["dropout"])
-    return [
-        kept if rng.uniform(seed, rng.DROPOUT, (epoch * n + q) * n_hidden + i) >= s["dropout"] else 0.0
-        for i in range(n_hidden)
+    draws = [
+        kept if rng.uniform(seed, rng.DROPOUT, (epoch * n + q) * sum(hidden) + u) >= s["dropout"] else 0.0
+        for u in range(sum(hidden))
     ]
+    return [draws[sum(hidden[:l]) : sum(hidden[: l + 1])] for l in range(len(hidden))]
 
 
 def train(theta, X, T, seed, s):
@@ -197,7 +230,8 @@ def train(theta, X, T, seed, s):
     n = len(X)
     batch = s["batch_size"] or n
     opt = Optimizer(s, len(theta))
-    decayed = np.ones(len(theta)) if s["decay_thresholds"] else ~is_threshold(len(theta))
+    hidden = hidden_of(s)
+    decayed = np.ones(len(theta)) if s["decay_thresholds"] else ~is_threshold(X.shape[1], hidden, T.shape[1])
     history = []
     for epoch in range(s["epochs"] + 1):
         E = data_error(theta, X, T, s)[0]
@@ -211,8 +245,8 @@ def train(theta, X, T, seed, s):
             grad = np.zeros(len(theta))
             chosen = order[start : start + batch]
             for q, p in zip(range(start, start + len(chosen)), chosen):
-                keep = dropout_keep(s, seed, epoch, n, q)
-                grad += sample_gradient(theta, X[p], T[p], s["activation"], s["output"], s["loss"], keep=keep)
+                keep = dropout_keep(s, seed, epoch, n, q, hidden)
+                grad += sample_gradient(theta, X[p], T[p], s["activation"], s["output"], s["loss"], hidden, keep)
             if s["reduction"] == "mean":
                 grad /= len(chosen)
             grad += s["weight_decay"] * decayed * theta

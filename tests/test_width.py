@@ -53,7 +53,7 @@ def test_a_width_sets_the_layout(data, width):
         ([2.5], "an integer >= 1"),
         (["3"], "an integer >= 1"),
         ([True], "an integer >= 1"),
-        ([3, 3], "depth > 1 is not supported yet"),
+        ([3, 0], "an integer >= 1"),
     ],
 )
 def test_bad_hidden_is_one_clear_error(data, value, words):
@@ -85,8 +85,7 @@ def test_a_file_takes_hidden_in_settings_or_as_a_factor(tmp_path):
     assert factor.layout().size == 2 * 31 + 30 * 13  # the widest
     for text, words in (
         ("[settings]\nhidden = []", r"\[settings\] hidden: the list is empty"),
-        ("[settings]\nhidden = [0]", r"\[settings\] hidden: must be a list of one hidden layer's width"),
-        ("[settings]\nhidden = [10, 10]", r"\[settings\] hidden: depth > 1 is not supported yet"),
+        ("[settings]\nhidden = [0]", r"\[settings\] hidden: must be a list of hidden widths"),
         ("[factors]\nhidden = [2, 2.5]", r"\[factors\] hidden: must be"),
     ):
         with pytest.raises(spec.SpecError, match=words):
@@ -150,5 +149,5 @@ def test_the_answer_names_the_smallest_width_as_good_as_the_largest():
 def test_nn47_train_takes_hidden(capsys):
     assert main(["train", "--hidden", "5", "--epochs", "5", "--n-train", "4", "--n-test", "4"]) == 0
     assert "θ_5^H" in capsys.readouterr().out
-    assert main(["train", "--hidden", "5,5", "--epochs", "5"]) == 2
-    assert "hidden: depth > 1 is not supported yet" in capsys.readouterr().err
+    assert main(["train", "--hidden", "5,0", "--epochs", "5"]) == 2
+    assert "hidden: must be a list of hidden widths" in capsys.readouterr().err

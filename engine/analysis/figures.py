@@ -27,6 +27,7 @@ from ..model import datasets
 from ..model.data import glyphs
 from ..model.equations import forward
 from ..model.layout import Layout
+from ..options import hidden_from_label
 from ..schema import (
     CONVERGED,
     DEAD_UNITS,
@@ -541,10 +542,10 @@ def best_run(runs, params):
 MAX_UNITS_DRAWN = 10  # hidden units side by side in one row of the hidden-units figure
 
 
-def run_layout(widest, row):
-    """The network of a run (row of the runs table): its own hidden width
-    where the experiment varied it (its params columns are the widest's)."""
-    return Layout(widest.n_in, int(row["hidden"]), widest.n_out) if "hidden" in row else widest
+def run_layout(largest, row):
+    """The network of a run (row of the runs table): its own hidden widths
+    where the experiment varied them (its params columns are among every network's)."""
+    return Layout(largest.n_in, hidden_from_label(row["hidden"]), largest.n_out) if "hidden" in row else largest
 
 
 def _data_settings(results):
@@ -691,12 +692,14 @@ def make_figures(results, tables, outdir, *, run=None):
             drawn = run_layout(results.layout, row)
             if (drawn.n_in, drawn.n_out) != (Layout().n_in, Layout().n_out):
                 figures.skipped["hidden_units"] = "the network's inputs are not the 4×3 C/T glyphs"
+            elif drawn.depth > 1:
+                figures.skipped["hidden_units"] = f"the run drawn has {drawn.depth} hidden layers; the figure draws one"
             elif drawn.n_hidden > MAX_UNITS_DRAWN:
                 figures.skipped["hidden_units"] = (
                     f"the run drawn has {drawn.n_hidden} hidden units, more than the {MAX_UNITS_DRAWN} the figure holds"
                 )
             else:
-                theta = theta[[results.layout.names.index(name) for name in drawn.names]]  # its own columns
+                theta = theta[[results.param_names.index(name) for name in drawn.names]]  # its own columns
                 tasks["hidden_units"] = lambda: (
                     plot_hidden_units(theta, drawn, title=title),
                     f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "

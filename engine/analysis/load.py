@@ -20,7 +20,8 @@ import pyarrow
 import pyarrow.parquet
 
 from .. import schema
-from ..model.layout import Layout
+from ..model.layout import Layout, param_names
+from ..options import hidden_from_label
 from ..schema import EPOCH, MANIFEST, table_file
 
 KEY = list(schema.KEY)
@@ -45,9 +46,10 @@ class Results:
     params: pd.DataFrame | None
     manifest: dict
     factors: list
-    layout: Layout = field(default_factory=Layout)
+    layout: Layout = field(default_factory=Layout)  # the largest network trained
     notes: list = field(default_factory=list)
     source: dict = field(default_factory=dict)  # the runs table read: file, bytes, sha256
+    param_names: list = field(default_factory=lambda: Layout().names)  # the params table's columns
 
     @property
     def experiment(self):
@@ -216,14 +218,16 @@ _MANIFEST_TYPES = {
 }
 
 
-def _layout(manifest, path):
-    """The network's layout as the manifest records it: the widest network the
-    experiment trained ("hidden" beside it lists every width); the lecture's without one."""
+def _layouts(manifest, path):
+    """Each network the experiment trained, as the manifest records it: n_in,
+    n_out and "hidden", every level of the runs' hidden column (older ones:
+    n_hidden alone); the lecture's network without a layout."""
     if "layout" not in manifest:
-        return Layout()
+        return [Layout()]
     try:
         sizes = manifest["layout"]
-        return Layout(**{k: sizes[k] for k in ("n_in", "n_hidden", "n_out")})
+        levels = sizes["hidden"] if "hidden" in sizes else [sizes["n_hidden"]]
+        return [Layout(sizes["n_in"], hidden_from_label(level), sizes["n_out"]) for level in levels]
     except (TypeError, ValueError, KeyError) as err:  # not an object, keys missing, not positive integers
         raise ResultsError(f"{path}: 'layout' must be an object of the layout's sizes ({err})") from None
 
@@ -332,14 +336,15 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
             raise ResultsError(f"{curves_path}: column {column!r} has empty values")
     curves = _sorted(curves, KEY + [EPOCH])
 
-    layout = _layout(manifest, path / MANIFEST)
+    layouts = _layouts(manifest, path / MANIFEST)
+    layout, names = max(layouts, key=lambda layout: layout.size), param_names(layouts)
     params = None
     params_path = table_path(path, "params")
     if params_path.is_file():
         columns = _header(params_path)
-        if len(columns) != len(KEY) + layout.size or columns[:2] != KEY:
+        if len(columns) != len(KEY) + len(names) or columns[:2] != KEY:
             raise ResultsError(
-                f"{params_path}: expected columns config, seed and {layout.size} parameters, got {len(columns)} columns"
+                f"{params_path}: expected columns config, seed and {len(names)} parameters, got {len(columns)} columns"
             )
         params_path, params = read_table(path, "params", None if weights else KEY)
     else:
@@ -351,7 +356,7 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
     lacking = int((~pd.MultiIndex.from_frame(runs[KEY]).isin(pd.MultiIndex.from_arrays(key[first].T))).sum())
     if lacking:
         notes.append(f"{curves_path.name} has no rows for {lacking} of the {len(runs)} runs.")
-    return Results(path, runs, curves, params, manifest, list(factors), layout, notes, file_digest(runs_path))
+    return Results(path, runs, curves, params, manifest, list(factors), layout, notes, file_digest(runs_path), names)
 
 
 def run_weights(results, config, seed):

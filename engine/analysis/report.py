@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..options import hidden_label
 from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, TRAIN_LOSS
 from .answer import answer_section, effect_text, margin_text
 from .costs import UNITS
@@ -188,8 +189,8 @@ def _experiment(results):
     seeds = m.get("seeds", sorted(runs["seed"].unique()))
     lines = [_sentence(m["description"])] if m.get("description") else []
     d = m.get("data", {})
-    widths = m.get("layout", {}).get("hidden", [layout.n_hidden])
-    hidden = layout.n_hidden if len(widths) == 1 else "H"  # H: a factor (the hidden column)
+    levels = m.get("layout", {}).get("hidden", [None])
+    hidden = hidden_label(layout.hidden) if len(levels) == 1 else "H"  # H: a factor (the hidden column)
     lines.append(
         f"The {layout.n_in}-{hidden}-{layout.n_out} network on {_data_name(d)}: "
         f"{len(runs)} of {m.get('n_runs', len(runs))} runs "

@@ -1,5 +1,6 @@
 """Initial weights by name (Saito ch. 6): Xavier N(0, 1/n), He N(0, 2/n),
-std0.01 the book's small-constant baseline; n is the unit's fan-in.
+std0.01 the book's small-constant baseline, std1 the book's saturating
+example (fig. 6-10); n is the unit's fan-in, its own in each layer.
 Thresholds start at 0.
 
 Weight l of a run is std_l · N_l where N_l is keyed on (seed, l) alone, so a
@@ -16,15 +17,17 @@ STD = {
     "xavier": lambda fan_in: np.sqrt(1.0 / fan_in),
     "he": lambda fan_in: np.sqrt(2.0 / fan_in),
     "std0.01": lambda fan_in: 0.01,
+    "std1": lambda fan_in: 1.0,
 }
 
 
 def init_std(layout, init):
-    """The standard deviation of each weight of the flat vector, by fan-in."""
+    """The standard deviation of each weight of the flat vector, by its layer's fan-in."""
     code("init", INITS, init)
-    fan_in = np.concatenate(
-        [np.full(layout.hidden_offset, layout.n_hidden), np.full(layout.size - layout.hidden_offset, layout.n_in)]
-    )
+    fan_in = np.empty(layout.size, np.int64)
+    for l in range(1, layout.depth + 2):  # layer l's block: widths[l] units of widths[l - 1] + 1 numbers
+        start = layout.layer_offset(l)
+        fan_in[start : start + layout.widths[l] * (layout.widths[l - 1] + 1)] = layout.widths[l - 1]
     return np.array([STD[init](f) for f in fan_in], dtype=np.float64)
 
 

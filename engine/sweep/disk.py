@@ -121,9 +121,9 @@ class Widths:
         data, epochs = experiment.data, max(c["epochs"] for c in experiment.configs)
         n = {TRAIN_ACC: data["n_train"], TEST_ACC: data.get("n_test", 0), VAL_ACC: data.get("n_val", 0)}
         empty = set() if experiment.test_set else {TEST_LOSS, TEST_ACC}  # a tuning rung measures no test set
-        layout = experiment.layout()  # the widest network's
+        names = experiment.param_names()  # the params table's columns: every network's
         largest = {EPOCHS_TO_TARGET: epochs, EPOCHS_RUN: epochs, GRAD_EVALS: epochs * data["n_train"]}
-        largest[DEAD_UNITS] = layout.n_hidden
+        largest[DEAD_UNITS] = max(sum(layout.hidden) for layout in experiment.layouts())  # every layer's units
 
         def text(name, kind):
             if name in empty:
@@ -141,7 +141,7 @@ class Widths:
 
         validation = data.get("n_val", 0) > 0
         outcome = outcomes(validation)
-        P = layout.size
+        P = len(names)
         key = digits(len(experiment.configs) - 1) + digits(max(experiment.seeds))
         # per configuration: a run's row, its settings as written
         self.runs_text = np.array([len(record) + 1 for record in settings]) + key
@@ -153,7 +153,7 @@ class Widths:
         self.point_parquet = (len(KEY) + 1) * PARQUET_SMALL + sum(parquet(n, k) for n, k in CURVE.items() if n != EPOCH)
         self.columns = {"runs": len(KEY) + columns + len(outcome), "params": len(KEY) + P}
         self.columns["curves"] = len(KEY) + len(CURVE)
-        self.schema = shard_schema(layout.names, validation=validation)
+        self.schema = shard_schema(names, validation=validation)
 
 
 def sweep_need(experiment, chunks, todo, formats, settings, columns, block):

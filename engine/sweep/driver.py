@@ -70,7 +70,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     groups = {}
     for index, config in enumerate(experiment.configs):
         groups.setdefault(call_key(config, experiment.labels), []).append(index)
-    chunks, names = [], tuple(experiment.layout().names)
+    chunks, names = [], tuple(experiment.param_names())
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
         n = -(-len(runs) // chunk_runs)
@@ -301,7 +301,7 @@ def disk_need(experiment, out, chunk_runs, tables, block):
 
 def locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs):
     """sweep() with `out` locked."""
-    names = experiment.layout().names  # the widest network's: a narrower one's runs leave the rest empty
+    names = experiment.param_names()  # every network's: a run leaves the others' columns empty
     store = Store(out, shard_schema(names, validation=experiment.data.get("n_val", 0) > 0))
     store.claim(experiment, overwrite, chunk_runs=chunk_runs, tables=list(tables))
     chunks = plan_chunks(experiment, chunk_runs)

@@ -5,6 +5,7 @@ import os
 import platform
 from importlib import metadata
 
+from .. import options
 from ..kernels.cache import source_digest
 from ..model import datasets
 
@@ -75,8 +76,12 @@ def machine():
 
 
 def manifest_of(experiment):
-    layout = experiment.layout()  # the widest network (the params table's columns)
-    widths = sorted({config["hidden"] for config in experiment.configs})
+    layout = experiment.layout()  # the largest network
+    # each network trained (the runs' hidden column): n_in, n_out and these give the params table's columns
+    levels = options.hidden_column(
+        sorted({config["hidden"] for config in experiment.configs}, key=options.hidden_widths)
+    )
+    one_layer = {"n_hidden": layout.n_hidden} if all(isinstance(level, int) for level in levels) else {}
     return {
         "experiment": experiment.name,
         "description": experiment.description,
@@ -90,8 +95,7 @@ def manifest_of(experiment):
         "n_runs": experiment.n_runs,
         "seeds": list(experiment.seeds),
         "record_every": experiment.record_every,
-        # the widest network, and each hidden width trained (the runs' hidden column)
-        "layout": {"n_in": layout.n_in, "n_hidden": layout.n_hidden, "n_out": layout.n_out, "hidden": widths},
+        "layout": {"n_in": layout.n_in, **one_layer, "n_out": layout.n_out, "hidden": levels},
         "data": {**experiment.data, "sha256": datasets.sha256(datasets.load(experiment.data))},
         **({"tuning": experiment.tuning} if experiment.tuning else {}),  # what [tune] chose
         "versions": versions(),

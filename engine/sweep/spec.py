@@ -74,7 +74,7 @@ import pandas as pd
 from .. import options
 from ..model import datasets
 from ..model.data import check_sizes, make_dataset
-from ..model.layout import Layout, network
+from ..model.layout import Layout, network, param_names
 from ..schema import CHOSEN, CURVE, EPOCHS_TO_TARGET, KEY, TEST_ACC, TRAIN_LOSS, TRIAL, TRIAL_RESULT, outcomes
 from . import search
 
@@ -178,7 +178,8 @@ class Experiment:
         if "data" in data:
             data.update(data=self.data.get(DATA_FILE) or self.data["set"], data_sha256=data_digest(self.data))
         columns = ["config", *self.labels, *options.TRAIN_DEFAULTS, *data]
-        rows = [{"config": i, **config, **data} for i, config in enumerate(self.configs)]
+        hidden = options.hidden_column([config["hidden"] for config in self.configs])
+        rows = [{"config": i, **config, "hidden": h, **data} for i, (config, h) in enumerate(zip(self.configs, hidden))]
         return pd.DataFrame(rows, columns=columns).astype(_FRAME_DTYPES)
 
     def _has_column(self, key):
@@ -187,10 +188,19 @@ class Experiment:
         glyphs = self.data["set"] == "ct" and DATA_FILE not in self.data
         return not glyphs if key in ("set", "sha256") else glyphs or key not in GLYPHS_ONLY
 
-    def layout(self):
-        """The widest network the experiment trains (its params table's columns)."""
+    def layouts(self):
+        """Each network the experiment trains, once, by widths (the manifest's order)."""
         d = datasets.load(self.data)
-        return Layout(d.X_train.shape[1], max(config["hidden"] for config in self.configs), d.T_train.shape[1])
+        hidden = sorted({config["hidden"] for config in self.configs}, key=options.hidden_widths)
+        return [Layout(d.X_train.shape[1], h, d.T_train.shape[1]) for h in hidden]
+
+    def layout(self):
+        """The largest network the experiment trains (the most parameters)."""
+        return max(self.layouts(), key=lambda layout: layout.size)
+
+    def param_names(self):
+        """The params table's columns: every network's parameters, the largest's first."""
+        return param_names(self.layouts())
 
 
 def data_digest(data):
