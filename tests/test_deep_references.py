@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from engine.bench import deep, deep_references, markdown, roofline, sizes
-from engine.bench.deep_references import layers
 from engine.model import equations as model
 from engine.model.layout import Layout
 
@@ -25,33 +24,14 @@ def job(digits, hidden, runs=3):
     return deep.deep_params(runs, hidden), *digits
 
 
-def test_layers_follow_the_generalised_slide_order():
-    # output first, then the hidden layers from the one nearest the output down to the first
-    assert layers(64, (5, 4, 3), 10) == [(10, 3), (3, 4), (4, 5), (5, 64)]
-    assert deep_references.size(64, (5, 4, 3), 10) == 10 * 4 + 3 * 5 + 4 * 6 + 5 * 65
-    assert deep_references.size(12, (3,), 2) == Layout().size == 47
-
-
-def test_one_layer_matches_the_numpy_model(digits):
-    params, X, T = job(digits, (7,))
-    layout = Layout(64, 7, 10)
-    E_model, grad_model = model.loss_grad(params, X, T, activation="relu")
-    shape = (64, (7,), 10)
-    np.testing.assert_allclose(deep_references._loss(np, params, X, T, shape), E_model, rtol=1e-13)
-    grad = deep_references._grad(np, params, np.broadcast_to(X, (len(params), *X.shape)), T, shape)
-    np.testing.assert_allclose(grad, grad_model, rtol=1e-11, atol=1e-16)
-    assert params.shape[1] == layout.size
-
-
-def test_deep_gradient_matches_central_differences(digits):
-    shape = (64, (5, 4, 3), 10)
-    w, X, T = job(digits, shape[1], runs=1)
-    grad = deep_references._grad(np, w, X[None], T, shape)[0]
-    h = 1e-6
-    steps = h * np.eye(w.shape[1])
-    E_plus = deep_references._loss(np, w + steps, X, T, shape)
-    E_minus = deep_references._loss(np, w - steps, X, T, shape)
-    np.testing.assert_allclose(grad, (E_plus - E_minus) / (2 * h), rtol=1e-5, atol=1e-9)
+@pytest.mark.parametrize("hidden", [(7,), (5, 4, 3)])
+def test_loss_and_gradient_match_the_numpy_model(digits, hidden):
+    params, X, T = job(digits, hidden)
+    layout = Layout(64, hidden, 10)
+    E_model, grad_model = model.loss_grad(params, X, T, activation="relu", layout=layout)
+    np.testing.assert_allclose(deep_references._loss(np, params, X, T, layout), E_model, rtol=1e-13)
+    grad = deep_references._grad(np, params, np.broadcast_to(X, (len(params), *X.shape)), T, layout)
+    np.testing.assert_allclose(grad, grad_model, rtol=1e-10, atol=1e-16)
     assert np.abs(grad).max() > 1e-3  # not a dead network
 
 
@@ -75,13 +55,13 @@ def test_numpy_reference_ends_at_the_engines_weights(digits, hidden, dtype, rtol
     np.testing.assert_allclose(E, E_engine, rtol=rtol)
 
 
-def test_one_full_batch_step_is_lr_times_the_gradient(digits):
+def test_one_full_batch_step_is_lr_times_the_models_gradient(digits):
     params, X, T = job(digits, (6, 5))
-    shape = (64, (6, 5), 10)
-    g = deep_references._grad(np, params, np.broadcast_to(X, (len(params), *X.shape)), T, shape)
+    layout = Layout(64, (6, 5), 10)
+    _, g = model.loss_grad(params, X, T, activation="relu", layout=layout)
     w, E = deep_references.train_sgd_numpy_batched(params, X, T, 1, LR, (6, 5), len(X))
     np.testing.assert_allclose(w, params - LR * g, rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(E, deep_references._loss(np, w, X, T, shape), rtol=1e-14)
+    np.testing.assert_allclose(E, model.loss_grad(w, X, T, activation="relu", layout=layout)[0], rtol=1e-13)
 
 
 @pytest.mark.parametrize("name, library", [("torch_batched", "torch"), ("jax_batched", "jax")])
@@ -97,17 +77,6 @@ def test_trainers_agree_with_numpy(digits, name, library, dtype, rtol):
     assert w.dtype == E.dtype == dtype
     np.testing.assert_allclose(E, E_numpy, rtol=rtol)
     np.testing.assert_allclose(w, w_numpy, rtol=rtol, atol=rtol * 1e-3)
-
-
-def test_he_initial_weights_per_layer():
-    params = deep.deep_params(50, (30, 20))
-    start = 0
-    for units, fan_in in layers(64, (30, 20), 10):
-        block = params[:, start : start + units * (fan_in + 1)].reshape(50, units, fan_in + 1)
-        start += units * (fan_in + 1)
-        assert (block[..., -1] == 0).all()  # θ starts at 0
-        assert block[..., :-1].std() == pytest.approx(np.sqrt(2 / fan_in), rel=0.05)
-    assert start == params.shape[1]
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ import functools
 
 import numpy as np
 
-from ..kernels import rng
 from ..model.datasets import digits, split
+from ..model.initial import initial_params
+from ..model.layout import Layout
 from ..schema import TRAIN_LOSS
 from ..training import train
 from . import deep_references, references
@@ -43,15 +44,8 @@ def deep_data(samples):
 
 
 def deep_params(runs, hidden=DEEP_HIDDEN):
-    """[runs, P] He initial flat vectors N(0, 2/fan_in) for seeds 0…runs−1, θ = 0, drawn
-    as model.initial draws them (keyed on seed and index)."""
-    std = np.concatenate(
-        [
-            np.tile(np.r_[np.full(fan_in, np.sqrt(2.0 / fan_in)), 0.0], units)
-            for units, fan_in in deep_references.layers(N_IN, hidden, N_OUT)
-        ]
-    )
-    return rng.normals(np.arange(runs), rng.INIT, std.size) * std
+    """[runs, P] He initial flat vectors (N(0, 2/fan_in), θ = 0) for seeds 0…runs−1."""
+    return initial_params(Layout(N_IN, tuple(hidden), N_OUT), "he", np.arange(runs))
 
 
 def deep_job(runs, samples, hidden=DEEP_HIDDEN):

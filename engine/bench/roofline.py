@@ -318,7 +318,7 @@ def deep_roofline_table(limits, hidden, batch, lanes, threads, engine_speed):
     size); engine_speed: {dtype: sample-steps/s measured, or NaN}."""
     n_in, n_out = 64, 10
     flops, elements = deep_counts(n_in, hidden, n_out, batch)
-    P = sum(a * b + b for a, b in zip([n_in, *hidden], [*hidden, n_out]))
+    P = Layout(n_in, tuple(hidden), n_out).size
     rows = []
     for real in (np.float64, np.float32):
         dtype, size = np.dtype(real).name, np.dtype(real).itemsize
