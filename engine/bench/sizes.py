@@ -38,7 +38,7 @@ FULL = Sizes(
     cold_compile=True,
     memory_of=None,
     scale_runs=(10**4, 10**5, 10**6),
-    deep=(64, 2, 512),  # 8 updates of mini-batches of 128 per run: about 40 s per dtype here
+    deep=(64, 2, 256),  # 4 updates of mini-batches of 128 per run: about 40 s per dtype here
     deep_rounds=3,
 )
 QUICK = Sizes(
