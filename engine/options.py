@@ -10,6 +10,7 @@ import math
 import numbers
 
 INITS = ("xavier", "he", "std0.01", "std1")
+MAX_DEPTH = 8  # hidden layers at most (the kernels' Net holds each layer's widths in tuples this long)
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OUTPUTS = ("softmax", "sigmoid")
 LOSSES = ("cross_entropy", "squared")

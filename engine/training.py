@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import schema
 from .kernels import entry as kernels
-from .kernels.entry import LANES, TRACE_W, Net, Plan
+from .kernels.entry import LANES, TRACE_W, Plan, make_net
 from .model.data import machine_memory
 from .model.equations import forward, loss_grad
 from .model.initial import check_seeds, initial_params
@@ -32,7 +32,7 @@ from .options import (
 )
 
 
-def kernels_compiled(dtype="float64"):
+def kernels_compiled(dtype="float64", deep=False):
     """Whether numba's on-disk cache holds the training kernels for `dtype`,
     so that a first train() loads them instead of compiling (for a message;
     False where that cannot be known).
@@ -46,10 +46,10 @@ def kernels_compiled(dtype="float64"):
     -------
     bool
     """
-    return kernels.compiled(dtype)
+    return kernels.compiled(dtype, deep)
 
 
-def compile_kernels(dtypes=("float64",), say=print):
+def compile_kernels(dtypes=("float64",), say=print, deep=False):
     """Compile (or load) the training kernel for each dtype with a tiny train(),
     saying first that it compiles if the cache lacks any of them.
 
@@ -59,18 +59,26 @@ def compile_kernels(dtypes=("float64",), say=print):
         Dtypes (options.DTYPES) whose kernels the next calls need.
     say : callable or None
         Called with the one-line message before compiling; None: silent.
+    deep : bool
+        The kernels of networks of several hidden layers (their own pass
+        over samples), not those of one.
     """
-    missing = sorted(d for d in set(dtypes) if not kernels_compiled(d))
+    missing = sorted(d for d in set(dtypes) if not kernels_compiled(d, deep))
     if missing and say is not None:
         # the time of the last compilation on this machine, where one was measured
-        last = [kernels.compile_seconds(d) for d in missing]
+        last = [kernels.compile_seconds(kind(d, deep)) for d in missing]
         about = f", {sum(last):.0f} s last time" if None not in last else ""
         say(f"compiling the kernels (once per machine{about})")
     X, T = np.eye(2, 12), np.eye(2)
     for dtype in missing:
         start = time.perf_counter()
-        train(X, T, [0], epochs=1, dtype=dtype)
-        kernels.note_compile_seconds(dtype, time.perf_counter() - start)
+        train(X, T, [0], epochs=1, dtype=dtype, hidden=[1, 1] if deep else [1])
+        kernels.note_compile_seconds(kind(dtype, deep), time.perf_counter() - start)
+
+
+def kind(dtype, deep):
+    """The name under which a compilation's seconds are kept."""
+    return f"{dtype}, deep" if deep else dtype
 
 
 @dataclass(frozen=True)
@@ -181,7 +189,8 @@ def train(
         A validation set (for tuning): val_loss and val_acc at the final
         parameters, after the test columns.
     n_hidden : int, optional
-        Hidden units, the same as hidden=[n_hidden] (give one of the two).
+        Units of one hidden layer, the same as hidden=[n_hidden] (give one
+        of the two).
     record_every : int, optional
         Epochs between curve points (default epochs // 100, at least 1); the
         last epoch of each run is always a point.
@@ -200,7 +209,8 @@ def train(
         output, loss, reduction, epochs, batch_size, weight_decay,
         decay_thresholds, dropout, dropout_mode, target_loss, schedule and
         its parameters, momentum, rho, beta1, beta2, eps, dtype, hidden
-        ([H]: one hidden layer of H units; default [3]). The numbers
+        ([H1, …, HD]: the widths of D hidden layers, the first nearest the
+        inputs; default [3]). The numbers
         in options.HYPER, and init, may be given one per seed. dtype "float32" rounds
         the data, initial weights and per-run numbers to float32 and trains
         in float32; the tables hold those numbers as float64.
@@ -248,11 +258,8 @@ def train(
     if not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ValueError(f"record_every: must be an integer >= 1, got {record_every!r}")
 
-    net = Net(
-        layout.n_in,
-        layout.n_hidden,
-        layout.n_out,
-        layout.hidden_offset,
+    net = make_net(
+        layout.widths,
         code("activation", ACTIVATIONS, run["activation"]),
         code("output", OUTPUTS, run["output"]),
         code("loss", LOSSES, run["loss"]),
@@ -333,22 +340,24 @@ def with_validation(runs, val_loss, val_acc):
 def validation(params, X, T, run, dropout, layout):
     """E (the run's loss and reduction, no penalty) and accuracy on X at the final
     parameters, by the numpy model. The book's dropout scales the hidden outputs
-    by 1 − r at evaluation: the same as scaling the output weights."""
+    by 1 − r at evaluation: the same as scaling the weights (not θ) of every layer
+    above the first, which come before it in the flat vector."""
     if run["dropout_mode"] == "scale":
-        w_out = np.arange(layout.hidden_offset).reshape(layout.n_out, -1)[:, :-1].ravel()  # not θ^O
+        above = np.arange(layout.layer_offset(1))
+        above = above[~layout.is_threshold[above]]
         params = params.copy()
-        params[:, w_out] *= (1.0 - dropout)[:, None]
+        params[:, above] *= (1.0 - dropout)[:, None]
     with np.errstate(all="ignore"):  # a diverged run's non-finite weights give NaN, as in the kernel
-        E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"])
+        E, _ = loss_grad(params, X, T, run["activation"], run["output"], run["loss"], run["reduction"], layout=layout)
         _, z, _, _ = forward(params, X, run["activation"], run["output"], layout)  # any n_out, not only 2
     return E, (z.argmax(-1) == T.argmax(-1)).mean(-1)
 
 
-def hidden_width(width, n_hidden, hidden_given):
-    """The hidden layer's width: train()'s n_hidden= (the older spelling) or
-    the checked setting hidden=[H]."""
+def hidden_width(hidden, n_hidden, hidden_given):
+    """The hidden widths: the checked setting hidden=[...], or train()'s
+    n_hidden= (the older spelling of one layer)."""
     if n_hidden is None:
-        return width
+        return hidden
     if hidden_given:
         raise ValueError("n_hidden: give hidden=[H] or n_hidden=H, not both")
     try:

@@ -43,3 +43,9 @@ def test_a_failed_compilation_elsewhere_is_done_here_with_a_warning(compiled):
     with pytest.warns(UserWarning, match=r"(?s)exit status 1\).*no compiler here"):
         address = fresh.__wrapper_address__()
     assert address == compiled.__wrapper_address__()
+
+
+def test_one_pass_address_per_dtype_and_depth():
+    assert pass_address("float64") is pass_address(np.float64, False)
+    assert pass_address("float64", True) is not pass_address("float64")
+    assert pass_address("float64", True).function is not pass_address("float64").function

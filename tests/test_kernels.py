@@ -29,7 +29,8 @@ def compare_with_naive(data, seeds=(0, 1), **settings):
     result = engine.train(
         data.X_train, data.T_train, list(seeds), X_test=data.X_test, T_test=data.T_test, record_every=1, **settings
     )
-    params0 = engine.initial_params(engine.Layout(), s["init"], list(seeds))
+    layout = engine.Layout(data.X_train.shape[1], s["hidden"], data.T_train.shape[1])
+    params0 = engine.initial_params(layout, s["init"], list(seeds))
     for i, seed in enumerate(seeds):
         theta, epochs_run, to_target, history = naive.train(params0[i], data.X_train, data.T_train, seed, s)
         np.testing.assert_allclose(result.params[i], theta, **tol)
@@ -119,3 +120,18 @@ def test_target_loss_stops_runs_at_different_epochs(data):
     runs = result.runs
     assert runs.converged.all() and runs.epochs_to_target.nunique() > 1
     assert (runs.train_loss < 0.1).all() and (runs.epochs_run == runs.epochs_to_target).all()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(activation="relu", optimizer="momentum", lr=0.1, batch_size=5),
+        dict(activation="tanh", dropout=0.2, batch_size=4, weight_decay=1e-3, lr=0.2),
+        dict(activation="sigmoid", output="sigmoid", loss="squared", dropout=0.3, dropout_mode="scale", lr=0.5),
+    ],
+)
+def test_depth_against_naive(data, settings, dtype):
+    """Several hidden layers (engine/kernels/deep.py), dropout's factors in every
+    one, against the sample-by-sample reference, run by run."""
+    compare_with_naive(data, hidden=[4, 3, 5], epochs=8, dtype=dtype, **settings)

@@ -31,12 +31,12 @@ from ..kernels.network import (
     INPUTS,
     LANES,
     TILE,
-    Net,
     add_error,
     hidden_gradient,
     hidden_sums,
     load_inputs,
     load_targets,
+    make_net,
     output_backward,
     output_sums,
     outputs,
@@ -192,11 +192,8 @@ def section_seconds(real, samples, reps):
     labels = T.argmax(1)
     w0 = np.ascontiguousarray(job_params(LANES).T.astype(real))
     hyper = np.array([[{**OPTIMIZER_PARAMS, "lr": JOB_LR}.get(k, 0.0)] * LANES for k in HYPER], real)
-    net = Net(
-        layout.n_in,
-        layout.n_hidden,
-        layout.n_out,
-        layout.hidden_offset,
+    net = make_net(
+        (layout.n_in, layout.n_hidden, layout.n_out),
         ACTIVATIONS.index("sigmoid"),
         OUTPUTS.index("softmax"),
         LOSSES.index("cross_entropy"),

@@ -26,7 +26,8 @@ import numpy as np
 from numba.core import types
 from numba.extending import typeof_impl
 
-from .network import Net, scratch
+from .deep import deep_pass
+from .network import make_net, scratch
 from .numba_internals import INTERNALS, cached_args, wrapper_address
 from .train import Plan, run_pass
 
@@ -36,7 +37,7 @@ def pass_signature(dtype):
     `dtype`: the types of one example of each parameter, by name, made as
     train_block makes them (arrays C-contiguous, counts int64)."""
     real, count = np.dtype(dtype), np.int64(0)
-    net = Net(*[1] * len(Net._fields))
+    net = make_net((1, 1, 1), 0, 0, 0)
     matrix, vector = np.empty((1, 1), real), np.empty(1, real)
     example = dict(
         net=net,
@@ -65,12 +66,14 @@ def pass_signature(dtype):
 
 
 class PassAddress(types.WrapperAddressProtocol):
-    """run_pass compiled for one dtype, as an argument that train_block calls
-    through a pointer (numba asks for the pointer at every call; it is looked
-    up once)."""
+    """run_pass (deep_pass for several hidden layers: the same signature)
+    compiled for one dtype, as an argument that train_block calls through a
+    pointer (numba asks for the pointer at every call; it is looked up once)."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype, deep=False):
         self.dtype = np.dtype(dtype).name
+        self.deep = deep
+        self.function = deep_pass if deep else run_pass
         self.sig = pass_signature(self.dtype)
         self.type = types.FunctionType(self.sig)
         self.address = None
@@ -82,7 +85,7 @@ class PassAddress(types.WrapperAddressProtocol):
 
     def cached(self):
         """Whether numba's on-disk cache holds run_pass for this dtype (False where unknown)."""
-        held = cached_args(run_pass)
+        held = cached_args(self.function)
         return held is not None and self.sig.args in held
 
     def compile_elsewhere(self):
@@ -94,7 +97,8 @@ class PassAddress(types.WrapperAddressProtocol):
             if not INTERNALS or not sys.executable or busy or self.cached():
                 return
             code = (
-                f"from engine.kernels.address import pass_address; pass_address({self.dtype!r}).__wrapper_address__()"
+                "from engine.kernels.address import pass_address; "
+                f"pass_address({self.dtype!r}, {self.deep!r}).__wrapper_address__()"
             )
             # the same modules as here, whatever put them on sys.path
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -115,7 +119,7 @@ class PassAddress(types.WrapperAddressProtocol):
                             f"{self.elsewhere.returncode}), so it compiles here:\n{err[-2000:]}",
                             stacklevel=2,
                         )
-                self.address = wrapper_address(run_pass, self.sig)
+                self.address = wrapper_address(self.function, self.sig)
             return self.address
 
 
@@ -125,7 +129,12 @@ def typeof_pass_address(val, c):
     return val.type
 
 
+def pass_address(dtype, deep=False):
+    """The PassAddress of `dtype` (a name of options.DTYPES) and depth (deep:
+    more than one hidden layer), one per process."""
+    return _pass_address(np.dtype(dtype).name, bool(deep))
+
+
 @functools.cache
-def pass_address(dtype):
-    """The PassAddress of `dtype` (a name of options.DTYPES), one per process."""
-    return PassAddress(dtype)
+def _pass_address(dtype, deep):
+    return PassAddress(dtype, deep)

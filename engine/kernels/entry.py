@@ -9,12 +9,23 @@ import numpy as np
 
 from . import cache
 from .address import pass_address
+from .deep import deep_pass
 from .fpenv import flush_subnormals
-from .network import LANES, Net
+from .network import LANES, Net, make_net
 from .numba_internals import cached_args
 from .train import TRACE_W, Plan, run_pass, train_block
 
-__all__ = ["LANES", "TRACE_W", "Net", "Plan", "compile_seconds", "compiled", "note_compile_seconds", "train_blocks"]
+__all__ = [
+    "LANES",
+    "TRACE_W",
+    "Net",
+    "Plan",
+    "make_net",
+    "compile_seconds",
+    "compiled",
+    "note_compile_seconds",
+    "train_blocks",
+]
 
 
 @functools.cache
@@ -22,15 +33,16 @@ def fresh_cache():
     """Once per process, before the first kernel call: empty numba's cache if a
     kernel source changed (see cache.py). rng.normals, which initial_params
     may call first, reads only its own file, which numba checks."""
-    cache.drop_stale([train_block, run_pass])
+    cache.drop_stale([train_block, run_pass, deep_pass])
 
 
-def compiled(dtype):
-    """Whether numba's on-disk cache holds the training kernels for `dtype`
-    (False where that cannot be known: numba_internals' plain path)."""
+def compiled(dtype, deep=False):
+    """Whether numba's on-disk cache holds the training kernels for `dtype` (and
+    the pass of several hidden layers if deep), False where that cannot be
+    known (numba_internals' plain path)."""
     fresh_cache()
     held = cached_args(train_block)
-    return pass_address(dtype).cached() and any(f"Array({dtype}, 2, 'C'" in str(args) for args in held or ())
+    return pass_address(dtype, deep).cached() and any(f"Array({dtype}, 2, 'C'" in str(args) for args in held or ())
 
 
 def compile_seconds(dtype):
@@ -48,7 +60,7 @@ def train_blocks(net, plan, data, decayed, queues, lanes, threads):
     each queue trains in place, `lanes` runs at a time (train.train_block). A
     free thread takes the next queue. Returns the lane-epochs computed."""
     fresh_cache()
-    pass_fn = pass_address(queues[0][0].dtype.name)
+    pass_fn = pass_address(queues[0][0].dtype.name, bool(net.depth > 1))
     pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
     lanes = np.int64(lanes)
 

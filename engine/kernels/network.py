@@ -19,13 +19,15 @@ float64 literal would widen every operation it meets.
 
 Flat vector offsets (slide order): output unit k starts at k·(H+1), hidden
 unit i at off_hid + i·(n_in+1); each unit's weights come first, θ last.
+This module holds the network of one hidden layer; deep.py adds the layers
+above the first for deeper ones.
 """
 
 import collections
 
 import numpy as np
 
-from ..options import ACTIVATIONS, LOSSES, OUTPUTS
+from ..options import ACTIVATIONS, LOSSES, MAX_DEPTH, OUTPUTS
 from .config import jit_inline
 from .fastmath import exp_, log1p_
 
@@ -36,6 +38,7 @@ LANES = 128  # runs side by side in one block; measured best, against 64 and 256
 # they live in L2), and each lane loop does TILE samples' work for one set-up.
 # 4 measured faster than 8; tiling the output layer as well measured slower.
 TILE = 4
+DEEP_BLOCKS = 5  # blocks of buf.deep (deep.py)
 INPUTS = 4  # inputs whose products hidden_sums adds while the sums stay in registers
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
@@ -45,14 +48,48 @@ CROSS_ENTROPY = LOSSES.index("cross_entropy")
 # A unit counts as dead when its slope a'(s) is below this on every input.
 DEAD_SLOPE = 1e-6
 
-Net = collections.namedtuple("Net", "n_in n_hidden n_out off_hid activation output loss")
+
+# n_hidden and off_hid: the first hidden layer's width and offset (the one the tiled
+# code below computes). depth: hidden layers D; n_units: ΣH, rows of keep and alive.
+# widths (n_in, H_1, …, H_D, n_out), offsets[l] (where layer l's first unit starts;
+# offsets[D+1] = 0, the output layer) and rows[l] (layer l's first unit among the
+# ΣH hidden ones) are tuples padded to MAX_DEPTH + 2: numbers, not arrays, so a
+# Net passed to a call carries no reference count.
+Net = collections.namedtuple(
+    "Net", "n_in n_hidden n_out off_hid activation output loss depth n_units widths offsets rows"
+)
+
+
+def make_net(widths, activation, output, loss):
+    """The Net of layer widths (n_in, H_1, …, H_D, n_out) in the slides' order
+    generalised (output layer first, then the hidden layers from the one nearest
+    the output down to the first; each unit its weights, then θ), and the codes of
+    activation, output and loss."""
+    widths = [int(n) for n in widths]
+    depth = len(widths) - 2
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"hidden: 1 to {MAX_DEPTH} layers, got {depth}")
+    offsets = [0] * (MAX_DEPTH + 2)
+    for l in range(depth, 0, -1):  # layer l starts where layer l + 1 ends
+        offsets[l] = offsets[l + 1] + widths[l + 1] * (widths[l] + 1)
+    rows = [0] * (MAX_DEPTH + 2)
+    for l in range(2, depth + 2):
+        rows[l] = rows[l - 1] + widths[l - 1]
+    padded = tuple(widths) + (0,) * (MAX_DEPTH + 2 - len(widths))
+    return Net(
+        widths[0], widths[1], widths[-1], offsets[1], activation, output, loss,
+        depth, rows[depth + 1], padded, tuple(offsets), tuple(rows),
+    )  # fmt: skip
+
+
 # Buffers for every lane of a block (passed around as `buf`): one sample's targets,
 # h, z, δ^O; a tile's inputs x [TILE·n_in], hidden sums s_hid and δ^H [TILE·H]
 # (sample t of the tile in rows t·n_in + m and t·H + i). s_max is max_k s_k^O,
 # j_max its first argmax; order stands in for the sample order of passes where
-# every lane takes sample q (never read).
+# every lane takes sample q (never read). deep: the tile's sums, outputs, kept
+# outputs, dropout factors and δ of every hidden layer (deep.py).
 Scratch = collections.namedtuple(
-    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order"
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order deep"
 )
 
 
@@ -78,6 +115,7 @@ def scratch(net, L, real):
         np.empty(L, real),
         np.empty(L, real),
         np.empty((1, L), np.int64),
+        np.zeros((DEEP_BLOCKS * TILE * net.n_units, L), real),
     )
 
 

@@ -156,7 +156,7 @@ def armijo_step(pass_fn, net, plan, ln, X, T, labels, decayed):
     w, g, hyper, eta = ln.w, ln.g, ln.hyper, ln.eta
     P, L = w.shape
     E0, E1, gg, pen = np.empty(L, w.dtype), np.empty(L, w.dtype), np.zeros(L, w.dtype), np.empty(L, w.dtype)
-    acc, alive = np.empty(L), np.empty((net.n_hidden, L), w.dtype)
+    acc, alive = np.empty(L), np.empty((net.n_units, L), w.dtype)
     trial = np.empty_like(w)
     penalty(w, hyper, decayed, pen)
     for r in range(L):
@@ -287,7 +287,7 @@ def lanes_of(net, width, P, n, hyper_rows, real):
         np.empty(width, real),
         np.empty(width, real),
         np.empty(width),  # hits: float64
-        np.empty((net.n_hidden, width), real),
+        np.empty((net.n_units, width), real),
         np.empty((2, width), real),
         scratch(net, width, real),
     )
@@ -349,7 +349,7 @@ def evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves):
     numbers are its own, whatever else ev holds, so they are the bits that
     measuring it in its training block would give."""
     X, T, labels, X_test, T_test, labels_test = data
-    H, L = net.n_hidden, ev.w.shape[1]
+    H, L = net.n_units, ev.w.shape[1]
     test_loss, test_acc = np.empty(L, ev.w.dtype), np.empty(L)
     measure(pass_fn, net, plan, ev.w, X_test, T_test, labels_test, ev, test_loss, test_acc, ev.alive, np.bool_(False))
     measure(pass_fn, net, plan, ev.w, X, T, labels, ev, ev.loss, ev.acc, ev.alive, np.bool_(True))

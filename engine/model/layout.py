@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..options import MAX_DEPTH
+
 
 def _subscript(a, b):
     # The slides write w_11 but w_12,1: a comma only where an index has two digits.
@@ -27,9 +29,6 @@ def _subscript(a, b):
 # Parameters per run at most: the kernels keep about eight arrays of P numbers per lane,
 # so 10^5 (64 lanes, float64) is about 400 MB for a block; a larger network is refused.
 MAX_PARAMS = 100_000
-# Hidden layers at most. engine.kernels.network.MAX_DEPTH once the depth kernel lands
-# (the kernel sizes its per-layer buffers by it); defined here until then.
-MAX_DEPTH = 8
 
 
 def network(n_in, hidden, n_out):

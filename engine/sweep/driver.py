@@ -24,7 +24,7 @@ from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
 from ..model import datasets
-from ..options import BACKENDS, HYPER, check_integer
+from ..options import BACKENDS, HYPER, check_integer, hidden_widths
 from ..schema import FORMATS, shard_schema
 from ..training import compile_kernels, train
 from . import csvtext
@@ -356,7 +356,9 @@ def train_chunks(store, experiment, chunks, todo, jobs, backend, scheduler, quie
     (seconds in train(), failures)."""
     by_id = {c.id: c for c in todo}
     # here, not in each worker: one compilation, announced instead of a bar frozen at 0
-    compile_kernels({c.settings["dtype"] for c in todo}, say=None if quiet else print)
+    kinds = {(c.settings["dtype"], len(hidden_widths(c.settings["hidden"])) > 1) for c in todo}
+    for deep in sorted({deep for _, deep in kinds}):
+        compile_kernels({dtype for dtype, d in kinds if d == deep}, say=None if quiet else print, deep=deep)
     failures, seconds = [], 0.0
     with Progress(
         total=experiment.n_runs,
