@@ -11,8 +11,9 @@ import pytest
 from results_fixture import make_results
 
 from engine.analysis.analyze import analyze
-from engine.analysis.answer import effect_text, oriented
-from engine.analysis.effects import BETTER, SAME, UNSURE, hodges_lehmann, verdict, walsh_cut
+from engine.analysis.answer import effect_text, init_depth_text, oriented
+from engine.analysis.effects import BETTER, MARGINS, SAME, UNSURE, hodges_lehmann, verdict, walsh_cut
+from engine.model.layout import Layout
 from engine.schema import ANALYSIS_TABLES, EPOCHS_TO_TARGET, TEST_ACC
 from engine.sweep import spec
 
@@ -217,3 +218,56 @@ def test_a_best_lr_at_the_edge_of_its_grid_is_warned(tmp_path):
         "a better lr may lie outside it."
         for name in ("momentum", "adam")
     ]
+
+
+def _init_runs(final):
+    """Runs of init × activation × 8 seeds whose final train loss is final[init, activation]
+    times the initial log 10 (each seed a little apart), and their epoch-0 curve points."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for config, (init, activation) in enumerate(final):
+        for seed in range(8):
+            loss = np.log(10) * final[init, activation] * (1 + rng.normal(0, 0.01))
+            rows.append(
+                {
+                    "config": config,
+                    "seed": seed,
+                    "init": init,
+                    "activation": activation,
+                    "train_loss": loss,
+                    "test_acc": 1 - loss / 3,
+                }
+            )
+    runs = pd.DataFrame(rows).astype({"init": "category", "activation": "category"})
+    runs = runs.assign(converged=False, epochs_to_target=pd.NA, diverged=False)
+    curves = runs[["config", "seed"]].assign(epoch=0, train_loss=np.log(10))
+    return runs, curves
+
+
+def test_the_init_paragraph_says_which_init_fails_and_which_suits_each_activation():
+    final = {
+        ("std0.01", "relu"): 1.0, ("std0.01", "tanh"): 0.99, ("xavier", "relu"): 0.5, ("xavier", "tanh"): 0.2,
+        ("he", "relu"): 0.1, ("he", "tanh"): 0.4,
+    }  # fmt: skip
+    runs, curves = _init_runs(final)
+    lines = init_depth_text(runs, curves, Layout(64, (100,) * 4, 10), MARGINS)
+    text = "\n".join(lines)
+    assert lines[0].startswith(
+        "**Initial values in this 64-100-100-100-100-10 network (4 hidden layers)**: std0.01 fails to learn "
+        "with every activation (its median run ends at "
+    )
+    assert "every other cell learns (median final train loss 10%–50% of the initial)" in lines[0]
+    assert "**init with relu**: best level he (no other level is better by more than the margin)." in text
+    assert "**init with tanh**: best level xavier (no other level is better by more than the margin)." in text
+    # one cell failing is named with its activation; nothing failing is said so
+    final["xavier", "tanh"] = 0.95
+    runs, curves = _init_runs({k: v for k, v in final.items() if k[0] != "std0.01"})
+    lines = init_depth_text(runs, curves, Layout(12, (3,), 2), MARGINS)
+    assert lines[0].startswith(
+        "**Initial values in this 12-3-2 network (1 hidden layer)**: xavier fails to learn with tanh ("
+    )
+    runs, curves = _init_runs({k: 0.01 for k in final})
+    text = init_depth_text(runs.assign(hidden=runs["seed"] % 2 + 2), curves, Layout(), MARGINS)[0]
+    assert text.startswith("**Initial values in this 12-3-2 and smaller network (1 hidden layer at most)**: ")
+    lines = init_depth_text(runs, curves, Layout(), MARGINS)
+    assert ": every init learns with every activation (median final train loss 1%–1% of the initial)." in lines[0]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.bench import convergence, markdown, references, sizes, throughput
+from engine.bench import convergence, deep, deep_references, markdown, references, sizes, throughput
 from engine.cli import main
 from engine.sweep.provenance import cpu, cpu_text
 
@@ -62,7 +62,8 @@ def test_figures_exist_and_the_report_links_them(out):
 
 @pytest.mark.slow  # `bench all --quick`, once per module
 def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
-    speed = throughput_csv[throughput_csv["seconds_best"].notna()]
+    timed = throughput_csv[throughput_csv["seconds_best"].notna()]
+    speed = timed[~timed["study"].str.startswith("deep ")]  # the deep job: its own test
     found = [name for name, ok in references.available().items() if ok]
     assert set(speed.loc[speed["study"] == "implementations", "implementation"]) == {"engine", *found}
     float32 = speed["study"].isin(["float32", "rounds float32"])
@@ -80,6 +81,25 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     engine_rows = speed["implementation"] == "engine"
     assert (speed.loc[engine_rows, ["engine_speedup_lo", "engine_speedup_hi"]] == 1.0).all().all()
     assert (throughput_csv["cpu"] == cpu_text()).all()
+
+
+@pytest.mark.slow  # `bench all --quick`, once per module
+def test_the_deep_job_ran_in_every_implementation_and_dtype(out, throughput_csv):
+    found = {name for name, ok in references.available().items() if ok and name in deep_references.TRAINERS}
+    refusal = deep.engine_refusal()
+    for dtype, rtol in (("float64", throughput.LOSS_RTOL), ("float32", throughput.FLOAT32_LOSS_RTOL)):
+        rows = throughput_csv[throughput_csv["study"] == f"deep {dtype}"].set_index("implementation")
+        assert set(rows.index) == {"engine", *found}
+        timed = rows[rows["seconds_best"].notna()]
+        assert (timed["loss_rel_diff"] <= rtol).all()
+        assert (timed[["runs", "epochs", "samples"]].to_numpy() == sizes.QUICK.deep).all()
+        if refusal:  # the engine named why it did not run; no ratio to it
+            assert rows.loc["engine", "note"] == f"not run: {refusal}" and timed["engine_speedup"].isna().all()
+        else:
+            assert (timed["engine_speedup_lo"] <= timed["engine_speedup_hi"]).all()
+    roofline = pd.read_csv(out / "deep_roofline.csv")
+    assert list(roofline["dtype"]) == ["float64", "float32"] and (roofline["cpu"] == cpu_text()).all()
+    assert "## The deep job" in (out / "bench.md").read_text()
 
 
 @pytest.mark.slow  # `bench all --quick`, once per module

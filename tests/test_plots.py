@@ -11,17 +11,29 @@ from engine import load_results
 from engine.analysis.figures import (
     BIN_WIDTH,
     DPI,
+    INIT_BINS,
+    INIT_SEEDS,
+    INIT_VALUES,
     best_run,
     figure_factors,
+    gap_over_epochs,
     init_activations,
+    init_fact,
+    init_seeds,
+    layer_histograms,
     loss_bands,
     make_figures,
     plot_hidden_units,
+    plot_init_activations,
     plot_learning_curves,
     plot_regularization,
     saturated,
 )
 from engine.analysis.tables import compute_tables
+from engine.model import datasets
+from engine.model.initial import initial_params
+from engine.model.layout import Layout
+from engine.options import ACTIVATIONS
 from engine.schema import FIGURES
 
 # Pixel sizes for the full fixture (3 inits, 3 optimizers, 2 activations, 3 regularisations:
@@ -31,10 +43,10 @@ from engine.schema import FIGURES
 FULL_SIZES = {
     "learning_curves": (1380, 650),
     "epochs_ecdf": (1480, 440),
-    "regularization": (750, 440),
+    "regularization": (1210, 440),
     "success_heatmap": (660, 530),
     "hidden_units": (1070, 360),
-    "init_activations": (740, 790),
+    "init_activations": (530, 800),
 }
 LR_SIZES = {"lr_sensitivity": (1100, 440)}
 
@@ -185,15 +197,101 @@ def test_saturated():
 
 def test_init_activations_on_the_training_data(full):
     _, results, _ = full
-    hidden = init_activations(
-        results.runs, results.layout, {"n_train": 8, "n_test": 1, "flip": 0.0, "noise": 0.0, "seed": 0}
+    hidden = dict(
+        init_activations(
+            results.runs, results.layout, {"n_train": 8, "n_test": 1, "flip": 0.0, "noise": 0.0, "seed": 0}
+        )
     )
     assert set(hidden) == {(i, a) for i in ("xavier", "he", "std0.01") for a in ("sigmoid", "relu")}
-    assert hidden["xavier", "sigmoid"].shape == (2, 8, 3)  # seeds × samples × hidden units
+    (h,) = hidden["xavier", "sigmoid"]  # one hidden layer
+    assert h.shape == (2, 8, 3)  # seeds × samples × hidden units
     # std0.01 keeps sigmoid outputs at 0.5: the book's collapsed histogram.
-    assert np.allclose(hidden["std0.01", "sigmoid"], 0.5, atol=0.02)
+    assert np.allclose(hidden["std0.01", "sigmoid"][0], 0.5, atol=0.02)
     # He is Xavier scaled by √2, so ReLU outputs scale by √2 (thresholds start at 0).
-    np.testing.assert_allclose(hidden["he", "relu"], np.sqrt(2) * hidden["xavier", "relu"])
+    np.testing.assert_allclose(hidden["he", "relu"][0], np.sqrt(2) * hidden["xavier", "relu"][0])
+
+
+DEEP = Layout(64, (20, 20, 20), 10)
+
+
+@pytest.fixture(scope="module")
+def deep_hidden():
+    runs = pd.DataFrame(
+        [{"seed": s, "init": i, "activation": a} for s in (0, 1, 2) for i in ("std0.01", "he") for a in ACTIVATIONS]
+    )
+    data = {"set": "digits", "n_train": 50, "n_test": 10, "n_val": 0, "seed": 0}
+    return dict(init_activations(runs, DEEP, data)), datasets.load(data).X_train
+
+
+def test_init_activations_are_every_layers_outputs_at_the_initial_weights(deep_hidden):
+    hidden, X = deep_hidden
+    theta = initial_params(DEEP, "he", [0, 1, 2])
+    functions = {"sigmoid": lambda s: 1 / (1 + np.exp(-s)), "tanh": np.tanh, "relu": lambda s: np.maximum(s, 0)}
+    for activation, a in functions.items():
+        layers = hidden["he", activation]
+        assert [h.shape for h in layers] == [(3, 50, 20)] * 3
+        # layer by layer from the flat vector's blocks, thresholds 0 at initialisation
+        h = np.broadcast_to(X, (3, *X.shape))
+        for l, (W, th) in enumerate(DEEP.layers(theta)[:-1]):
+            assert not th.any()
+            h = a(np.einsum("sni,sji->snj", h, W))
+            np.testing.assert_allclose(layers[l], h, rtol=1e-12, atol=1e-15)
+    # ReLU is positively homogeneous: He's outputs are √2^l those of Xavier (√2 the weights) in layer l
+    xavier = dict(
+        init_activations(
+            pd.DataFrame({"seed": [0], "init": ["xavier"], "activation": ["relu"]}),
+            DEEP,
+            {"set": "digits", "n_train": 50, "n_test": 10, "n_val": 0, "seed": 0},
+        )
+    )
+    for l, (h_he, h_xavier) in enumerate(zip(hidden["he", "relu"], xavier["xavier", "relu"]), start=1):
+        np.testing.assert_allclose(h_he[0], np.sqrt(2) ** l * h_xavier[0], rtol=1e-12)
+
+
+def test_layer_histograms_count_every_layers_values(deep_hidden):
+    hidden, _ = deep_hidden
+    for (_, activation), layers in hidden.items():
+        cell = layer_histograms(layers, activation)
+        assert cell.shares.shape == (3, INIT_BINS) and cell.edges.shape == (INIT_BINS + 1,)
+        top = max(h.max() for h in layers)
+        lo, hi = {"sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, top)}[activation]
+        for l, h in enumerate(layers):
+            values = h.ravel()
+            if activation == "relu":
+                values = values[values > 0]
+            counts, edges = np.histogram(values, bins=INIT_BINS, range=(lo, hi))
+            np.testing.assert_allclose(cell.shares[l] * h.size, counts, rtol=1e-12)  # shares of all its values
+            np.testing.assert_array_equal(cell.edges, edges)
+            assert cell.saturated[l] == saturated(h, activation) and cell.spread[l] == h.std()
+        if activation == "relu":  # the bars and the zeros are every value
+            np.testing.assert_allclose(cell.shares.sum(axis=1) + cell.saturated, 1.0)
+    # the book's pictures: std 0.01 piles every sigmoid layer at 0.5 and shrinks tanh and ReLU layer by layer
+    assert all(np.abs(h - 0.5).max() < 0.05 for h in hidden["std0.01", "sigmoid"])
+    for activation in ("tanh", "relu"):
+        spread = layer_histograms(hidden["std0.01", activation], activation).spread
+        assert spread[2] < spread[1] / 10 < spread[0] / 100, activation
+    relu = layer_histograms(hidden["std0.01", "relu"], "relu")
+    assert relu.shares[-1, 0] == relu.shares[-1].sum()  # the last layer's nonzero values all in the first bin
+
+
+def test_the_init_figure_is_a_row_per_cell_and_a_column_per_layer(deep_hidden):
+    hidden, _ = deep_hidden
+    histograms = {cell: layer_histograms(layers, cell[1]) for cell, layers in hidden.items()}
+    fig = plot_init_activations(histograms)
+    assert len(fig.axes) == len(hidden) * DEEP.depth
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["hidden layer 1", "hidden layer 2", "hidden layer 3"]
+    fact = init_fact(histograms)
+    assert fact.startswith("Spread (standard deviation) of h, then share saturated or zero (layer 1 → 3): he · relu ")
+    sigmoid = histograms["he", "sigmoid"]
+    assert f"he · sigmoid {sigmoid.spread[0]:.2g} → {sigmoid.spread[-1]:.2g}, " in fact
+
+
+def test_init_seeds_keep_one_layers_values_bounded():
+    runs = pd.DataFrame({"seed": np.arange(2000)[::-1]})
+    assert list(init_seeds(runs, Layout(), 32)) == list(range(INIT_SEEDS))  # 12-3-2: every seed up to the cap
+    deep = init_seeds(runs, Layout(64, (100,) * 4, 10), 1000)
+    assert list(deep) == list(range(INIT_VALUES // (1000 * 100)))
+    assert list(init_seeds(runs, Layout(64, (100,) * 4, 10), 10**9)) == [0]  # always one
 
 
 def test_figures_follow_the_experiments_factors(tmp_path):
@@ -250,6 +348,7 @@ def test_regularization_shows_one_dot_per_seed_on_an_error_scale(full):
     runs = results.runs
     fig = plot_regularization(runs)
     (ax,) = fig.axes
+    assert len(plot_regularization(runs, results.curves).axes) == 2  # and the gap over the epochs
     assert ax.get_yscale() == "symlog" and ax.get_ylabel().startswith("error rate, %")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["none", "weight_decay", "dropout"]
     dots = ax.collections[::2]  # a strip of dots, then its median bar
@@ -259,6 +358,22 @@ def test_regularization_shows_one_dot_per_seed_on_an_error_scale(full):
     ):
         per_seed = 100 * (1 - runs[runs["regularization"] == label].groupby("seed")[column].mean())
         np.testing.assert_allclose(strip.get_offsets()[:, 1], per_seed.to_numpy())
+
+
+def test_the_gap_over_the_epochs_is_each_levels_median_run(full):
+    _, results, _ = full
+    runs, curves = results.runs, results.curves
+    gaps = gap_over_epochs(runs, curves, "regularization")
+    assert list(gaps) == ["none", "weight_decay", "dropout"]
+    for level, gap in gaps.items():
+        mine = curves[curves["config"].isin(runs.loc[runs["regularization"] == level, "config"])]
+        for epoch in (0, gap.index[len(gap) // 2], gap.index[-1]):
+            at = mine[mine["epoch"] == epoch]
+            assert gap[epoch] == np.median(at["train_acc"] - at["test_acc"])
+    fig = plot_regularization(runs, curves)
+    lines = fig.axes[1].get_lines()[: len(gaps)]
+    assert [line.get_label() for line in lines] == list(gaps)
+    np.testing.assert_array_equal(lines[2].get_ydata(), gaps["dropout"].to_numpy())
 
 
 def test_best_cell_breaks_ties_by_epochs(tmp_path):

@@ -403,6 +403,8 @@ SIZES = {  # file: (configurations, runs)
     "scale.toml": (24, 1000008),
     "width.toml": (6, 600),
     "digits.toml": (6, 120),
+    "depth_init.toml": (9, 72),
+    "overfit.toml": (4, 32),
 }
 
 

@@ -5,12 +5,12 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from ..schema import CONVERGED, REPORT, TRAIN_LOSS
+from ..schema import CONVERGED, REPORT, TEST_ACC, TRAIN_ACC, TRAIN_LOSS
 from ..sweep import spec
 from .costs import cost_table
 from .effects import effects_table
-from .figures import make_figures
-from .load import load_results
+from .figures import REGULARIZERS, make_figures
+from .load import load_results, read_curves
 from .report import text_summary, write_report
 from .stats import has_target
 from .tables import compute_tables
@@ -60,6 +60,8 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
     """
     # Only what the figures draw: the training loss of the curves, one run's weights.
     results = load_results(path, curve_columns=[TRAIN_LOSS], weights=False)
+    if any(f in REGULARIZERS for f in results.factors):  # the regularisation figure's gap over the epochs
+        results.curves = read_curves(results.path, [TRAIN_LOSS, TRAIN_ACC, TEST_ACC])
     if run is not None:
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():

@@ -7,14 +7,17 @@ number comes from the tables (effects.csv, summary.csv, main_effects.csv)."""
 import numpy as np
 import pandas as pd
 
-from ..schema import EPOCHS_TO_TARGET, TEST_ACC, TRAIN_LOSS
+from ..schema import EPOCH, EPOCHS_TO_TARGET, KEY, TEST_ACC, TRAIN_LOSS
 from .costs import UNITS, batch_varies, cheapest, paired_cost
-from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row
+from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row, effects_table
 from .format import epochs_interval, p_value, pct
 from .stats import ALPHA, LEVEL, has_target
 from .tables import is_numeric, neighbour_levels, paired_metrics, paired_values, ranked
 
 EASY = 10  # epochs: a best median below this makes the task "easy at this size"
+# A run whose final train loss is still above this share of its loss at epoch 0 has not learned
+# (a net that outputs 1/K for every image sits at its initial log K; one that learns falls far below).
+LEARNED = 0.9
 NAMES = {EPOCHS_TO_TARGET: "epochs to ε", TEST_ACC: "test accuracy", TRAIN_LOSS: "final train loss"}
 
 
@@ -210,6 +213,50 @@ def shared_text(summary, factors, configs):
     return ", ".join(parts)
 
 
+def loss_kept(runs, curves):
+    """Per run (indexed like runs), its final train loss as a share of its
+    train loss at epoch 0 (a diverged run's NaN counts as infinite: kept)."""
+    start = curves.loc[curves[EPOCH] == 0, [*KEY, TRAIN_LOSS]].rename(columns={TRAIN_LOSS: "_start"})
+    both = runs[list(KEY)].merge(start, on=list(KEY), how="left")
+    kept = runs[TRAIN_LOSS].to_numpy(float) / both["_start"].to_numpy(float)
+    return pd.Series(np.where(np.isnan(kept), np.inf, kept), index=runs.index)
+
+
+def init_depth_text(runs, curves, layout, margins):
+    """Where init and activation both vary: the network, which init ×
+    activation cells fail to learn (their median run keeps more than LEARNED
+    of its initial train loss) and, per activation, init's effects within
+    that activation's runs (seed-level, as the factor paragraphs): the
+    textbook's question of which init suits which activation, at this depth."""
+    shape = "-".join(map(str, layout.widths))
+    layers = f"{layout.depth} hidden layer" + ("s" if layout.depth > 1 else "")
+    if "hidden" in runs and runs["hidden"].nunique() > 1:  # the layout is the largest of several
+        shape, layers = f"{shape} and smaller", layers + " at most"
+    kept = loss_kept(runs, curves).groupby([runs["init"], runs["activation"]], observed=True).median()
+    failed = kept[kept > LEARNED]
+    by_init = failed.reset_index().groupby("init", observed=True, sort=False)["activation"].agg(list)
+    activations = list(kept.index.get_level_values("activation").unique())
+    said = []
+    for init, names in by_init.items():
+        where = "with every activation" if len(names) == len(activations) else "with " + " and ".join(names)
+        shares = ", ".join(f"{a} {pct(kept[init, a])}" for a in names)
+        said.append(f"{init} fails to learn {where} (its median run ends at {shares} of its initial train loss)")
+    learned = kept[kept <= LEARNED]
+    if len(learned):
+        said.append(
+            ("every other cell learns" if len(failed) else "every init learns with every activation")
+            + f" (median final train loss {pct(learned.min())}–{pct(learned.max())} of the initial)"
+        )
+    text = f"**Initial values in this {shape} network ({layers})**: " + "; ".join(said) + "."
+    lines = [text, ""]
+    for activation in activations:
+        mine = runs[runs["activation"] == activation]
+        effects = effects_table(mine, ["init"], margins)
+        if len(effects):
+            lines += [factor_paragraph(f"init with {activation}", effects, None), ""]
+    return lines
+
+
 def answer_section(results, tables, margins):
     runs, factors = results.runs, results.factors
     target = has_target(runs)
@@ -250,6 +297,8 @@ def answer_section(results, tables, margins):
             continue
         main = tables.main_effects[tables.main_effects["factor"] == factor]
         lines += [factor_paragraph(factor, rows, main if target else None), ""]
+    if {"init", "activation"} <= set(factors):
+        lines += init_depth_text(runs, results.curves, results.layout, margins)
     lines += [
         "Each effect is \"A against B\": A's epochs or loss as a ratio to B's (below 1: A needs fewer), "
         "A's accuracy minus B's in points; the Hodges–Lehmann estimate of the per-seed differences "
@@ -258,7 +307,7 @@ def answer_section(results, tables, margins):
         + " (see the methods below).",
         "",
     ]
-    lines += caveats(runs, factors, row, target, grid_edges(runs, factors, tables, best))
+    lines += caveats(runs, factors, row, target, grid_edges(runs, factors, tables, best), depth=results.layout.depth)
     return lines
 
 
@@ -304,17 +353,23 @@ def grid_edges(runs, factors, tables, best):
     return warnings
 
 
-def caveats(runs, factors, best, target, edges=()):
+def caveats(runs, factors, best, target, edges=(), depth=1):
     notes = [f"**Warning**: {edge}" for edge in edges]
     if target and best["success_rate"] == 1 and best["epochs_median"] < EASY:
         notes.append(
             f"The task is easy at this size: the best configuration reaches ε in a median of "
             f"{best['epochs_median']:g} epochs, so a difference in epochs is often one epoch."
         )
-    if "init" in factors:
+    if "init" in factors and depth == 1:
         notes.append(
             "Initial values: the textbook's contrasts (std 0.01 fails to learn, He suits ReLU) come "
-            "from a network of five layers of 100 units; with one hidden layer of 3 units one "
-            "backpropagation step still gets a usable gradient, so they need not show here."
+            "from a network of four or five hidden layers of 100 units; with one hidden layer one "
+            "backpropagation step still gets a usable gradient, so they need not show here. "
+            "experiments/depth_init.toml asks the same question in the book's network."
+        )
+    elif "init" in factors:
+        notes.append(
+            "Initial values at two depths: experiments/init.toml asks the same question of the "
+            "lecture's one hidden layer of 3 units; docs/experiments.md quotes both answers side by side."
         )
     return ["**Caveats**", "", *(f"- {n}" for n in notes), ""] if notes else []

@@ -13,7 +13,6 @@ import os
 import threading
 import traceback
 from dataclasses import dataclass, field
-from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -21,11 +20,11 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..model import datasets
 from ..model.data import glyphs
-from ..model.equations import forward
+from ..model.equations import hidden_outputs
 from ..model.layout import Layout
 from ..options import hidden_from_label
 from ..schema import (
@@ -71,6 +70,8 @@ BIN_WIDTH = 0.005  # decades: quantiles exact to about ±0.6 %
 LOSS_BINS = np.arange(-12.0, 6.0 + BIN_WIDTH / 2, BIN_WIDTH)
 N_BINS = len(LOSS_BINS) - 1
 INIT_SEEDS = 1000  # seeds whose initial activations are drawn: plenty for a histogram
+INIT_VALUES = 2_000_000  # at most this many outputs of one layer at once (a few seeds of a deep, wide network)
+INIT_BINS = 30
 CHUNK_RUNS = 4096  # × BAND_POINTS values per temporary array: a few MB each
 
 
@@ -304,15 +305,31 @@ def seed_errors(runs, column):
     return 100 * (1 - runs.groupby("seed", observed=True)[column].mean().dropna().to_numpy(float))
 
 
-def plot_regularization(runs, *, factor="regularization"):
+def gap_over_epochs(runs, curves, factor):
+    """{level: Series over the recorded epochs} of `factor`: the median over
+    the level's runs of train minus test accuracy at each epoch (a run that
+    stopped at ε no longer counts)."""
+    levels = runs[list(KEY)].assign(_level=_labels(runs, factor).array)  # categorical: levels in order
+    gaps = curves[[*KEY, EPOCH]].assign(_gap=curves[TRAIN_ACC] - curves[TEST_ACC]).merge(levels, on=list(KEY))
+    return {
+        label: rows.groupby(EPOCH)["_gap"].median() for label, rows in gaps.groupby("_level", observed=True, sort=True)
+    }
+
+
+def plot_regularization(runs, curves=None, *, factor="regularization"):
     """Train and test error rate per level of `factor`, side by side, one dot
     per seed (its runs' mean) and a bar at the median: the gap between them
     is the overfitting. The error axis is linear up to ERROR_LINEAR % and
-    logarithmic above it, so seeds near 0 % and a few near 50 % both show."""
+    logarithmic above it, so seeds near 0 % and a few near 50 % both show.
+    With curves, a second panel: each level's median train − test accuracy
+    gap over the epochs (`gap_over_epochs`), where a regulariser that closes
+    the gap shows as a line that stays lower."""
     groups = _groups(runs, factor)
     long = max(len(label) for label, _ in groups) > 12
-    fig = _figure(1.5 * len(groups) + 3.0, 4.4, bottom=1.0 if long else 0.6)
-    ax = fig.subplots()
+    extra = 0.0 if curves is None else 4.6
+    fig = _figure(1.5 * len(groups) + 3.0 + extra, 4.4, bottom=1.0 if long else 0.6)
+    widths = [1.5 * len(groups) + 2.0] + ([] if curves is None else [3.6])
+    ax, *right = fig.subplots(1, len(widths), width_ratios=widths, squeeze=False)[0]
     colors = {TRAIN_ACC: "tab:blue", TEST_ACC: "tab:orange"}
     highest = 0.0
     for i, (_, rows) in enumerate(groups):
@@ -351,6 +368,17 @@ def plot_regularization(runs, *, factor="regularization"):
         loc="upper left",
         fontsize="small",
     )
+    if right:
+        (over,) = right
+        hue = _colors(runs, factor)
+        for label, gap in gap_over_epochs(runs, curves, factor).items():
+            over.plot(gap.index, gap.to_numpy(), color=hue[label], label=label)
+        over.axhline(0, color="gray", linewidth=0.8)
+        over.set_xlabel("epoch")
+        over.set_ylabel("train − test accuracy (median run)")
+        over.set_title("The gap over the epochs", pad=18)
+        over.grid(alpha=0.3)
+        over.legend(title=factor, fontsize="small")
     return fig
 
 
@@ -422,18 +450,28 @@ def plot_hidden_units(theta, layout, *, title):
     return fig
 
 
+def init_seeds(runs, layout, n_samples):
+    """The runs' first seeds whose initial activations are drawn: at most
+    INIT_SEEDS, and few enough that one layer's outputs over them stay within
+    INIT_VALUES numbers (a deep, wide network on many images)."""
+    per_seed = n_samples * max(layout.hidden)
+    return np.sort(runs["seed"].unique())[: max(1, min(INIT_SEEDS, INIT_VALUES // per_seed))]
+
+
 def init_activations(runs, layout, data):
-    """{(init, activation): hidden outputs h} at initialisation on the training
-    inputs, over the runs' first INIT_SEEDS seeds."""
+    """((init, activation), [h^1, …, h^D]) per cell: every hidden layer's
+    outputs h^l [seeds, samples, H_l] at initialisation on the training
+    inputs (engine.model.equations.hidden_outputs), over `init_seeds`; one
+    cell at a time, so only one cell's outputs are held."""
     from ..model.initial import initial_params  # loads numba, a heavy import: only for this figure
 
     X = datasets.load(data).X_train
-    seeds = np.sort(runs["seed"].unique())[:INIT_SEEDS]
-    inits = [label for label, _ in _groups(runs, "init")]
+    seeds = init_seeds(runs, layout, X.shape[0])
     activations = [label for label, _ in _groups(runs, "activation")]
-    output = _single(runs, "output") or "softmax"
-    theta = {init: initial_params(layout, init, seeds) for init in inits}  # one draw per init
-    return {(init, a): forward(theta[init], X, a, output, layout)[0] for init in inits for a in activations}
+    for init in [label for label, _ in _groups(runs, "init")]:
+        theta = initial_params(layout, init, seeds)  # one draw per init, shared by the activations
+        for activation in activations:
+            yield (init, activation), hidden_outputs(theta, X, activation, layout)
 
 
 def saturated(h, activation):
@@ -445,38 +483,92 @@ def saturated(h, activation):
     return float(np.mean(np.minimum(h - lo, hi - h) <= SATURATED * (hi - lo)))
 
 
-def plot_init_activations(hidden):
-    """Histograms of hidden activations at initialisation, one panel per
-    init × activation (Saito, figs. 6-10 to 6-14)."""
-    inits = list(dict.fromkeys(i for i, _ in hidden))
-    activations = list(dict.fromkeys(a for _, a in hidden))
-    fig = _figure(3.3 * len(activations) + 0.8, 2.3 * len(inits) + 1.0, top=0.6, bottom=0.5, wspace=0.08, hspace=0.45)
-    axes = fig.subplots(len(inits), len(activations), squeeze=False, sharey=True)
-    for (i, init), (j, activation) in product(enumerate(inits), enumerate(activations)):
-        ax, h = axes[i, j], hidden[init, activation].ravel()
-        ax.hist(
-            h,
-            bins=30,
-            range=RANGES.get(activation, (0.0, max(h.max(), 1e-3))),
-            weights=np.full(h.size, 1 / h.size),
-            color="tab:purple",
-        )
-        ax.set_title(f"{init} · {activation}", fontsize="medium")
-        what = "h = 0" if activation == "relu" else "saturated"
-        ax.text(
-            0.97,
-            0.95,
-            f"{what}: {saturated(h, activation):.0%}",
-            transform=ax.transAxes,
-            ha="right",
-            va="top",
-            fontsize="small",
-        )
-        if i == len(inits) - 1:
-            ax.set_xlabel("hidden activation h")
-        if j == 0:
-            ax.set_ylabel("share of values")
-    fig.suptitle("Hidden activations at initialisation on the training inputs")
+@dataclass
+class LayerHistograms:
+    """One init × activation cell's hidden outputs, layer by layer: shares[l]
+    is layer l + 1's histogram over `edges` as shares of all its values
+    (ReLU's zeros left out of the bars: `saturated` counts them), `saturated`
+    and `spread` (standard deviation of h) per layer."""
+
+    edges: np.ndarray
+    shares: np.ndarray
+    saturated: np.ndarray
+    spread: np.ndarray
+
+
+def layer_histograms(layers, activation, bins=INIT_BINS):
+    """LayerHistograms of [h^1, …, h^D] on one range for every layer: the
+    activation's output range, or for ReLU 0 to the largest output of any
+    layer, so a layer whose outputs shrink shows as bars that move left."""
+    top = max(float(h.max()) for h in layers)
+    lo, hi = RANGES.get(activation, (0.0, top if top > 0 else 1.0))
+    shares = []
+    for h in layers:
+        drawn = h[h > 0] if activation == "relu" else h
+        counts, edges = np.histogram(drawn, bins=bins, range=(lo, hi))
+        shares.append(counts / h.size)
+    return LayerHistograms(
+        edges=edges,
+        shares=np.array(shares),
+        saturated=np.array([saturated(h, activation) for h in layers]),
+        spread=np.array([float(h.std()) for h in layers]),
+    )
+
+
+def init_fact(histograms):
+    """The figure's caption fact: per cell, the spread of h and the share
+    saturated (or zero) in the first and the last hidden layer."""
+    depth = len(next(iter(histograms.values())).spread)
+    where = f"layer 1 → {depth}" if depth > 1 else "one hidden layer"
+    cells = "; ".join(
+        f"{init} · {a} {_arrow(c.spread, '.2g')}, {_arrow(c.saturated, '.0%')}" for (init, a), c in histograms.items()
+    )
+    return f"Spread (standard deviation) of h, then share saturated or zero ({where}): {cells}."
+
+
+def _arrow(values, spec):
+    return f"{values[0]:{spec}}" if len(values) == 1 else f"{values[0]:{spec}} → {values[-1]:{spec}}"
+
+
+def plot_init_activations(histograms):
+    """Histograms of each hidden layer's outputs at initialisation: one row
+    per init × activation, one column per layer (Saito, figs. 6-10 to 6-14);
+    the panels of a row share their axes, so a layer's spread shows against
+    the layer before."""
+    cells = list(histograms)
+    depth = len(histograms[cells[0]].shares)
+    fig = _figure(
+        max(1.9 * depth, 3.8) + 1.5, 1.15 * len(cells) + 1.1, left=1.25, top=0.65, bottom=0.5, wspace=0.1, hspace=0.55
+    )
+    axes = fig.subplots(len(cells), depth, squeeze=False)
+    for i, (init, activation) in enumerate(cells):
+        cell = histograms[init, activation]
+        top = max(cell.shares.max(), 1e-9)
+        what = "h = 0" if activation == "relu" else "sat."
+        for l, ax in enumerate(axes[i]):
+            ax.stairs(cell.shares[l], cell.edges, fill=True, color="tab:purple")
+            ax.set_xlim(cell.edges[0], cell.edges[-1])
+            ax.set_ylim(0, 1.15 * top)
+            ax.text(
+                0.97,
+                0.93,
+                f"{what} {cell.saturated[l]:.0%}",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize="x-small",
+            )
+            ax.tick_params(labelsize="x-small")
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            if l:
+                ax.set_yticklabels([])
+            if i == 0:
+                ax.set_title(f"hidden layer {l + 1}", fontsize="small")
+        axes[i, 0].yaxis.set_major_locator(MaxNLocator(2))
+        axes[i, 0].set_ylabel(f"{init}\n{activation}", fontsize="small", rotation=0, ha="right", va="center")
+    for ax in axes[-1]:
+        ax.set_xlabel("h", fontsize="small")
+    fig.suptitle("Hidden outputs h at the initial weights\n(bars: shares of a layer's values)", fontsize="medium")
     return fig
 
 
@@ -664,7 +756,7 @@ def make_figures(results, tables, outdir, *, run=None):
         )
         gaps = ", ".join(f"{label} {overfitting_gap(rows):+.3f}" for label, rows in _groups(levels, regularizer))
         tasks["regularization"] = lambda: (
-            plot_regularization(levels, factor=regularizer),
+            plot_regularization(levels, results.curves, factor=regularizer),
             f"Mean train − test accuracy gap: {gaps}.",
         )
     else:
@@ -712,9 +804,10 @@ def make_figures(results, tables, outdir, *, run=None):
     else:
 
         def init_figure():
-            hidden = init_activations(runs, results.layout, data)
-            share = _shares((" · ".join(cell), saturated(h, cell[1])) for cell, h in hidden.items())
-            return plot_init_activations(hidden), f"Share of hidden outputs saturated or zero: {share}."
+            histograms = {
+                cell: layer_histograms(layers, cell[1]) for cell, layers in init_activations(runs, results.layout, data)
+            }
+            return plot_init_activations(histograms), init_fact(histograms)
 
         tasks["init_activations"] = init_figure
 

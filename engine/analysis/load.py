@@ -262,6 +262,23 @@ def file_digest(path):
     return {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
+def read_curves(path, curve_columns=None):
+    """The curves table of results folder `path`: config, seed, epoch and
+    curve_columns (default: every curve column), typed and sorted by run and
+    epoch; ResultsError when a column is missing or a key is empty."""
+    wanted = {EPOCH: "int"} | {
+        c: k for c, k in CURVE_COLUMNS.items() if c != EPOCH and (curve_columns is None or c in curve_columns)
+    }
+    curves_path, curves = read_table(path, "curves", KEY + list(wanted))
+    _require(curves, KEY + list(wanted), curves_path)
+    for column, kind in {"config": "int", "seed": "int", **wanted}.items():
+        curves[column] = _as_kind(curves, column, kind, curves_path)
+    for column in (*KEY, EPOCH):  # a curve point belongs to one run at one epoch
+        if curves[column].isna().any():
+            raise ResultsError(f"{curves_path}: column {column!r} has empty values")
+    return _sorted(curves, KEY + [EPOCH])
+
+
 def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = None, weights: bool = True) -> "Results":
     """Load a results folder into a `Results` (runs, curves, params, manifest).
 
@@ -324,17 +341,7 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
         if column in factors or not numeric:
             runs[column] = _categorical(runs[column], numeric)
 
-    wanted = {EPOCH: "int"} | {
-        c: k for c, k in CURVE_COLUMNS.items() if c != EPOCH and (curve_columns is None or c in curve_columns)
-    }
-    curves_path, curves = read_table(path, "curves", KEY + list(wanted))
-    _require(curves, KEY + list(wanted), curves_path)
-    for column, kind in {"config": "int", "seed": "int", **wanted}.items():
-        curves[column] = _as_kind(curves, column, kind, curves_path)
-    for column in (*KEY, EPOCH):  # a curve point belongs to one run at one epoch
-        if curves[column].isna().any():
-            raise ResultsError(f"{curves_path}: column {column!r} has empty values")
-    curves = _sorted(curves, KEY + [EPOCH])
+    curves = read_curves(path, curve_columns)
 
     layouts = _layouts(manifest, path / MANIFEST)
     layout, names = max(layouts, key=lambda layout: layout.size), param_names(layouts)
@@ -355,7 +362,7 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
     first = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
     lacking = int((~pd.MultiIndex.from_frame(runs[KEY]).isin(pd.MultiIndex.from_arrays(key[first].T))).sum())
     if lacking:
-        notes.append(f"{curves_path.name} has no rows for {lacking} of the {len(runs)} runs.")
+        notes.append(f"{table_path(path, 'curves').name} has no rows for {lacking} of the {len(runs)} runs.")
     return Results(path, runs, curves, params, manifest, list(factors), layout, notes, file_digest(runs_path), names)
 
 

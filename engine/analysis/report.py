@@ -13,7 +13,7 @@ from ..schema import CONVERGED, DIVERGED, EPOCHS_TO_TARGET, FIGURES, TEST_ACC, T
 from .answer import answer_section, effect_text, margin_text
 from .costs import UNITS
 from .effects import BETTER, MARGINS, SAME
-from .figures import ERROR_LINEAR, INIT_SEEDS
+from .figures import ERROR_LINEAR, INIT_SEEDS, INIT_VALUES
 from .format import epochs_interval, markdown_table, missing, num, p_value, pct, percent
 from .stats import ALPHA, LEVEL, has_target
 from .tables import (
@@ -82,10 +82,12 @@ def captions(hue, facet, target):
         ),
         "init_activations": (
             "Hidden activations at initialisation",
-            "Histograms of the hidden outputs h on the training inputs at initialisation, "
-            f"over the runs' seeds (the first {INIT_SEEDS} at most), per init × activation, "
-            "as Saito's book shows for Xavier and He; values piled at a bound (or at 0 for "
-            "ReLU) pass no gradient back.",
+            "Histograms of each hidden layer's outputs h on the training inputs at the initial "
+            f"weights, over the runs' seeds (the first {INIT_SEEDS} at most, fewer where one layer's "
+            f"outputs would pass {INIT_VALUES:,} numbers): one row per init × activation, one column "
+            "per hidden layer, as Saito's book shows for Xavier and He (figs. 6-10 to 6-14). Values "
+            "piled at a bound (or at 0 for ReLU, given as a share and left out of the bars) pass no "
+            "gradient back; a spread that shrinks layer by layer vanishes before the output.",
         ),
         "lr_sensitivity": (
             "Learning-rate sensitivity",

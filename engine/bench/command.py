@@ -5,12 +5,24 @@ import sys
 import time
 from pathlib import Path
 
+import numba
+import pandas as pd
+
 from ..sweep.provenance import cpu_text
+from ..training import auto_block_size
 from . import figures
 from .convergence import convergence_tables
-from .markdown import convergence_section, realjob_section, roofline_section, throughput_section, write_markdown
+from .deep import DEEP_BATCH, DEEP_HIDDEN, deep_table
+from .markdown import (
+    convergence_section,
+    deep_section,
+    realjob_section,
+    roofline_section,
+    throughput_section,
+    write_markdown,
+)
 from .realjob import realjob_table
-from .roofline import roofline_table
+from .roofline import deep_roofline_table, roofline_table
 from .scale import scale_figure, scale_section, scale_table
 from .sizes import FULL, QUICK, BenchError
 from .throughput import kernel_benchmark, kernel_text, throughput_table
@@ -30,7 +42,7 @@ def run_convergence(out, sizes):
 
 
 def run_throughput(out, sizes):
-    table = throughput_table(sizes)
+    table = pd.concat([throughput_table(sizes), deep_table(sizes)], ignore_index=True)
     table.to_csv(out / "throughput.csv", index=False, float_format="%.6g")
     figure = figures.throughput_figure(table, out)
     main = table[table["study"] == "implementations"]
@@ -45,7 +57,21 @@ def run_throughput(out, sizes):
         "float64": main.set_index("implementation").loc["engine", "sample_steps_per_s"],
         "float32": float32.get("engine", float("nan")),
     }
-    return throughput_section(table, figure, sizes) + roofline_section(roofline, engine_speed)
+    deep_speed = table[table["study"].str.startswith("deep ") & (table["implementation"] == "engine")]
+    deep_roofline = deep_roofline_table(
+        roofline,
+        DEEP_HIDDEN,
+        DEEP_BATCH,
+        auto_block_size(sizes.deep[0], numba.get_num_threads()),
+        numba.get_num_threads(),
+        dict(zip(deep_speed["study"].str.removeprefix("deep "), deep_speed["sample_steps_per_s"])),
+    ).assign(cpu=cpu_text())
+    deep_roofline.to_csv(out / "deep_roofline.csv", index=False, float_format="%.6g")
+    return (
+        throughput_section(table, figure, sizes)
+        + roofline_section(roofline, engine_speed)
+        + deep_section(table, roofline, deep_roofline, sizes, engine_speed)
+    )
 
 
 def run_scale(out, sizes):

@@ -9,6 +9,8 @@ from ..schema import DIVERGED
 from ..sweep.provenance import cpu_text, machine, versions
 from . import references
 from .convergence import LR_GRID, N_TRAIN, PROBLEMS, PROFILE_TAUS, TARGET, TUNE_HALVING, chosen_runs
+from .deep import DEEP_BATCH, DEEP_LR, NOT_RUN, shape_text
+from .roofline import floor_seconds
 from .throughput import FLOAT32_LOSS_RTOL, JOB_LR, LOSS_RTOL, MIN_EPOCHS, REFERENCE_MAX_RUNS
 
 
@@ -328,16 +330,7 @@ def roofline_section(table, engine_speed):
     lines = []
     for dtype, group in table.groupby("dtype", sort=False):
         lim = limits.loc[dtype]
-        # the roofline of the whole step: each section at its binding limit, one core, times the cores
-        floor = sum(
-            max(
-                r.flops / lim.peak_flops,
-                r.bytes / lim.l1_bytes_s,
-                r.exp_log / lim.exp_per_s,
-                r.divisions / lim.div_per_s,
-            )
-            for r in group.itertuples()
-        )
+        floor = floor_seconds(group)  # the whole step, each section at its binding limit, one core
         measured = group["ns_per_sample_step"].sum() * 1e-9
         cores = numba.get_num_threads()
         lines.append(
@@ -391,6 +384,111 @@ def roofline_section(table, engine_speed):
         *lines,
         "",
         "Table: `roofline.csv`.",
+        "",
+    ]
+
+
+def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
+    """bench.md's section on the deep job: each implementation per dtype, and its roofline
+    beside the throughput job's; engine_speed: {dtype: the throughput job's sample-steps/s}."""
+    runs, epochs, samples = sizes.deep
+    rows, refused = [], set()
+    for r in table[table["study"].str.startswith("deep ")].itertuples():
+        if r.seconds_best != r.seconds_best:  # NaN: the engine did not run
+            refused.add(r.note.removeprefix(NOT_RUN))
+            continue
+        rows.append(
+            [
+                r.study.removeprefix("deep "),
+                r.implementation,
+                f"{r.seconds_best:.3f}",
+                f"{r.seconds_median:.3f}",
+                f"{r.sample_steps_per_s:.3g}",
+                "–"
+                if r.engine_speedup != r.engine_speedup
+                else f"{r.engine_speedup_median:.3g} ({r.engine_speedup_lo:.3g}–{r.engine_speedup_hi:.3g})",
+                f"{r.loss_rel_diff:.1e}",
+            ]
+        )
+    cores = numba.get_num_threads()
+    bounds = []
+    for r in deep_roofline.itertuples():
+        twelve = roofline[roofline["dtype"] == r.dtype]
+        flops, moved, lim = twelve["flops"].sum(), twelve["bytes"].sum(), twelve.iloc[0]
+        bound = cores / floor_seconds(twelve)
+        measured = engine_speed.get(r.dtype, np.nan)
+        bounds += [
+            [
+                f"12-3-2 (throughput job), {r.dtype}",
+                f"{flops:.0f}",
+                f"{moved:.0f}",
+                f"{flops / moved:.2f}",
+                f"{cores * lim.peak_flops / flops:.3g}",
+                f"{cores * lim.l1_bytes_s / moved:.3g} (L1)",
+                f"{bound:.3g}: each section at its limit (above)",
+                num(measured),
+                f"{measured / bound:.0%}",
+            ],
+            [
+                f"{shape_text()} (deep job), {r.dtype}",
+                f"{r.flops:.0f}",
+                f"{r.bytes:.0f}",
+                f"{r.flops_per_byte:.2f}",
+                f"{r.compute_bound:.3g}",
+                f"{r.memory_bound:.3g} ({r.block_mb:.1f} MiB a block)",
+                f"{min(r.compute_bound, r.memory_bound):.3g}: {r.binds}",
+                num(r.engine),
+                "–" if r.engine != r.engine else f"{r.engine_of_bound:.0%}",
+            ],
+        ]
+    return [
+        "## The deep job",
+        "",
+        f"DLfS ch. 6's network on scikit-learn's digits: {shape_text()}, ReLU hidden units, softmax, "
+        f"cross-entropy, mean, He initial weights; {runs} runs × {epochs} epochs × {samples} samples in "
+        f"mini-batches of {DEEP_BATCH} ({epochs * -(-samples // DEEP_BATCH)} updates of plain SGD, lr "
+        f"{DEEP_LR:g}, per run), every run in its own order of the samples each epoch (the engine's shuffle, "
+        "which the references take over), float64 and float32. Implementations: the engine "
+        f"({cores} threads) and `engine.bench.deep_references`: numpy, PyTorch (batched matrix products, the "
+        "gradient written out, one thread each as in the throughput job) and `jax.jit(jax.vmap(...))` "
+        f"(one XLA CPU device per core), where installed. {sizes.deep_rounds} alternating rounds of one call "
+        "each after a one-epoch warm-up; each call ends with E on all samples (not counted in "
+        "sample-steps). 'time ÷ engine's' is the median over rounds of each round's ratio (range in "
+        "brackets): above 1 the engine is faster. Every implementation ends at the same final losses "
+        f"(the benchmark stops above {LOSS_RTOL:g}, float32 {FLOAT32_LOSS_RTOL:g}). CPU {cpu_text()}.",
+        "",
+        *(f"**The engine did not run** ({note}); the losses are held to numpy's." for note in sorted(refused)),
+        *([""] if refused else []),
+        markdown_table(
+            ["dtype", "implementation", "best s", "median s", "sample-steps/s", "time ÷ engine's", "loss rel. diff."],
+            rows,
+        ),
+        "",
+        "**Roofline of the deep job beside the throughput job's** (work per sample-step; bounds and the "
+        f"engine's rate in sample-steps/s on {cores} cores). The deep job's work is counted for the "
+        "engine's layout (one run per SIMD lane, "
+        "each weight read once per tile of 4 samples forward and once back, its gradient read and written "
+        "once per tile: `roofline.deep_counts`); its bandwidth is a triad's over arrays the size of one "
+        "block's w and g (the level of the memory that holds them), times the cores (an upper bound where "
+        "they share it); compute is the roofline's multiply-add peak. The throughput job's bound is the "
+        "roofline section's (each section at its binding limit).",
+        "",
+        markdown_table(
+            [
+                "job",
+                "flops",
+                "bytes",
+                "flops/byte",
+                "compute allows",
+                "bandwidth allows",
+                "bound: what binds",
+                "engine",
+                "engine ÷ bound",
+            ],
+            bounds,
+        ),
+        "",
+        "Table: `throughput.csv` (studies `deep float64`, `deep float32`), `deep_roofline.csv`.",
         "",
     ]
 

@@ -193,15 +193,24 @@ def train_adam_jax_batched(params0, X, T, epochs, lr, beta1=0.9, beta2=0.999, ep
     jax_enable_x64, which this turns on for the whole process."""
     params0, X, T, layout = _check(params0, X, T, epochs, dtype)
     train = _jax_trainer(layout)
+    w, E, _ = train(jax_split(params0), X, T, epochs, lr, beta1, beta2, eps)
+    return np.asarray(w)[: len(params0)], np.asarray(E)[: len(params0)]  # np.asarray waits for the result
+
+
+def jax_split(*arrays):
+    """Arrays [R, ...] split along the runs over the CPU devices, padded with copies of
+    their first row to a multiple of the devices' number (fewer runs than devices:
+    one each); one array, or a tuple of them."""
     jax = _import("jax")
-    runs = len(params0)
+    runs = len(arrays[0])
     devices = jax.devices("cpu")[: max(runs, 1)]  # a device without a run of its own would pad
-    padded = np.concatenate([params0, np.repeat(params0[:1], -runs % len(devices), axis=0)])
     split = jax.sharding.NamedSharding(
         jax.sharding.Mesh(np.array(devices), ("runs",)), jax.sharding.PartitionSpec("runs")
     )
-    w, E, _ = train(jax.device_put(padded, split), X, T, epochs, lr, beta1, beta2, eps)
-    return np.asarray(w)[:runs], np.asarray(E)[:runs]  # np.asarray waits for the result
+    placed = tuple(
+        jax.device_put(np.concatenate([a, np.repeat(a[:1], -runs % len(devices), axis=0)]), split) for a in arrays
+    )
+    return placed if len(placed) > 1 else placed[0]
 
 
 TRAINERS = {

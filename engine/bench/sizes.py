@@ -18,6 +18,8 @@ class Sizes:
     cold_compile: bool  # time a compilation from an empty cache (the slowest step of the bench)
     memory_of: tuple  # implementations whose peak memory is measured (None: all available)
     scale_runs: tuple  # scale: runs of each sweep of scale.toml's grid
+    deep: tuple  # throughput: (runs, epochs, samples) of the deep job (engine.bench.deep), per dtype ...
+    deep_rounds: int  # ... timed in this many alternating rounds
     tune_trials: int = 27  # convergence, tuned half: trials per optimizer (as experiments/default.toml)
     tune_seeds: int = 16  # ... and tuning seeds
 
@@ -36,6 +38,8 @@ FULL = Sizes(
     cold_compile=True,
     memory_of=None,
     scale_runs=(10**4, 10**5, 10**6),
+    deep=(64, 2, 256),  # 4 updates of mini-batches of 128 per run: about 40 s per dtype here
+    deep_rounds=3,
 )
 QUICK = Sizes(
     seeds=3,
@@ -53,6 +57,8 @@ QUICK = Sizes(
     tune_trials=4,
     tune_seeds=2,
     scale_runs=(10**2, 10**3),
+    deep=(8, 1, 256),
+    deep_rounds=1,
 )
 
 

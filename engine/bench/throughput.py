@@ -143,20 +143,25 @@ class Timing:
     rounds: tuple = ()  # seconds of each round's call
 
 
-def measure(trainers, runs, epochs, samples, repeats):
-    """name -> Timing of `repeats` calls of the job by each trainer, after a one-epoch
-    warm-up call of each. The calls go in rounds, one of each trainer per round, so
-    that a busy spell of a shared machine falls on all of them alike rather than
-    on whichever was being timed (one call's time varies from minute to minute)."""
-    X, T = job_data(samples)
-    params0 = job_params(runs)
+def throughput_job(runs, samples):
+    """(params0, X, T, lr) of the throughput job."""
+    return (job_params(runs), *job_data(samples), JOB_LR)
+
+
+def measure(trainers, runs, epochs, samples, repeats, job=throughput_job):
+    """name -> Timing of `repeats` calls of the job (job(runs, samples) -> params0, X, T,
+    lr) by each trainer, after a one-epoch warm-up call of each. The calls go in rounds,
+    one of each trainer per round, so that a busy spell of a shared machine falls on all
+    of them alike rather than on whichever was being timed (one call's time varies from
+    minute to minute)."""
+    params0, X, T, lr = job(runs, samples)
     for trainer in trainers.values():
-        trainer(params0, X, T, 1, JOB_LR)
+        trainer(params0, X, T, 1, lr)
     seconds, losses = {name: [] for name in trainers}, {}
     for _ in range(repeats):
         for name, trainer in trainers.items():
             start = time.perf_counter()
-            _, loss = trainer(params0, X, T, epochs, JOB_LR)
+            _, loss = trainer(params0, X, T, epochs, lr)
             seconds[name].append(time.perf_counter() - start)
             losses[name] = np.asarray(loss, dtype=float)
     return {name: Timing(min(s), float(np.median(s)), losses[name], tuple(s)) for name, s in seconds.items()}
@@ -176,11 +181,14 @@ def loss_difference(name, loss, engine_loss, rtol=LOSS_RTOL):
     return difference
 
 
-def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
+def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL, job=throughput_job, base="engine"):
     """Rows of one job trained by each trainer (name -> function; "engine" first), with
-    throughput, speed relative to the engine, and a check of the final losses (to rtol)."""
-    timings = measure(trainers, runs, epochs, samples, repeats)
-    engine = timings["engine"]
+    throughput, speed relative to the engine, and a check of the final losses (to rtol).
+    Where the engine cannot run the job, `base` names the trainer whose losses the
+    others must end at, and the columns relative to the engine are empty."""
+    timings = measure(trainers, runs, epochs, samples, repeats, job)
+    engine = timings[base]
+    relative = 1.0 if base == "engine" else np.nan
     return [
         {
             "study": study,
@@ -192,11 +200,11 @@ def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL):
             "seconds_best": t.best,
             "seconds_median": t.median,
             "sample_steps_per_s": runs * epochs * samples / t.best,
-            "engine_speedup": t.best / engine.best,
+            "engine_speedup": relative * t.best / engine.best,
             # the spread of the same ratio round by round: one call of a shared machine varies
-            "engine_speedup_lo": min(np.divide(t.rounds, engine.rounds)),
-            "engine_speedup_median": float(np.median(np.divide(t.rounds, engine.rounds))),
-            "engine_speedup_hi": max(np.divide(t.rounds, engine.rounds)),
+            "engine_speedup_lo": relative * min(np.divide(t.rounds, engine.rounds)),
+            "engine_speedup_median": relative * float(np.median(np.divide(t.rounds, engine.rounds))),
+            "engine_speedup_hi": relative * max(np.divide(t.rounds, engine.rounds)),
             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol),
         }
         for name, t in timings.items()
