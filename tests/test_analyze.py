@@ -190,6 +190,11 @@ def _break(path, name, text):
         (lambda p: _break(p, "manifest.json", '{"layout": [12, 3, 2]}'), "manifest.json: 'layout' must be an object"),
         (lambda p: _break(p, "manifest.json", '{"layout": {"n_in": false}}'), "'layout' must be an object"),
         (lambda p: _break(p, "manifest.json", '{"n_runs": "9"}'), "manifest.json: 'n_runs' must be a count of runs"),
+        # found by the fuzz test under the lowest versions: a layout of 10^10 numbers filled the memory
+        (
+            lambda p: _break(p, "manifest.json", '{"layout": {"n_in": 1000000, "hidden": [10000], "n_out": 2}}'),
+            "manifest.json: 'layout' must be an object of the layout's sizes (hidden: [10000] on 1000000 inputs",
+        ),
         (lambda p: _break(p, "manifest.json", '{"seeds": 3}'), "manifest.json: 'seeds' must be a list of seeds"),
         (lambda p: _curves_cell(p, "epoch", ""), "curves.csv: column 'epoch' has empty values"),
         (lambda p: _break(p, "params.csv", 'config,"seed'), "params.csv: not a valid CSV file"),

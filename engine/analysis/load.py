@@ -20,7 +20,7 @@ import pyarrow
 import pyarrow.parquet
 
 from .. import schema
-from ..model.layout import Layout, param_names
+from ..model.layout import Layout, network, param_names
 from ..options import hidden_from_label
 from ..schema import EPOCH, MANIFEST, table_file
 
@@ -227,7 +227,9 @@ def _layouts(manifest, path):
     try:
         sizes = manifest["layout"]
         levels = sizes["hidden"] if "hidden" in sizes else [sizes["n_hidden"]]
-        return [Layout(sizes["n_in"], hidden_from_label(level), sizes["n_out"]) for level in levels]
+        # network(): a damaged manifest's sizes past the parameter limit are refused before
+        # any name is made (a layout of 10^10 numbers would fill the memory)
+        return [network(sizes["n_in"], hidden_from_label(level), sizes["n_out"]) for level in levels]
     except (TypeError, ValueError, KeyError) as err:  # not an object, keys missing, not positive integers
         raise ResultsError(f"{path}: 'layout' must be an object of the layout's sizes ({err})") from None
 
