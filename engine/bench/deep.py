@@ -14,11 +14,9 @@ import numpy as np
 from ..model.datasets import digits, split
 from ..model.initial import initial_params
 from ..model.layout import Layout
-from ..schema import TRAIN_LOSS
-from ..training import train
 from . import deep_references, references
 from .sizes import BenchError
-from .throughput import FLOAT32_LOSS_RTOL, LOSS_RTOL, compare, on_one_thread, throughput_frame
+from .throughput import FLOAT32_LOSS_RTOL, LOSS_RTOL, compare, on_one_thread, throughput_frame, train_engine
 
 DEEP_HIDDEN = (100,) * 4  # the book's ch. 6 comparisons: 4 hidden layers of 100
 N_IN, N_OUT = 64, 10  # the digits' pixels and classes
@@ -55,20 +53,8 @@ def deep_job(runs, samples, hidden=DEEP_HIDDEN):
 
 def train_engine_deep(params0, X, T, epochs, lr, hidden=DEEP_HIDDEN, batch_size=DEEP_BATCH, dtype=np.float64):
     """The deep job in the engine, with the references' signature and return values."""
-    result = train(
-        X,
-        T,
-        np.arange(len(params0)),
-        params0=params0,
-        lr=lr,
-        epochs=epochs,
-        record_every=max(epochs, 1),
-        batch_size=batch_size,
-        hidden=list(hidden),
-        dtype=np.dtype(dtype).name,
-        **DEEP_SETTINGS,
-    )
-    return result.params, result.runs[TRAIN_LOSS].to_numpy()
+    settings = {**DEEP_SETTINGS, "batch_size": batch_size, "hidden": list(hidden)}
+    return train_engine(params0, X, T, epochs, lr, dtype=dtype, settings=settings)
 
 
 def engine_refusal(hidden=DEEP_HIDDEN):

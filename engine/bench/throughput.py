@@ -59,8 +59,9 @@ def job_params(runs):
     return initial_params(Layout(), "xavier", np.arange(runs))
 
 
-def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
-    """The job in the engine, with the references' signature and return values."""
+def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64, settings=JOB_SETTINGS):
+    """The job in the engine (or another, by its `settings`), with the references'
+    signature and return values."""
     result = train(
         X,
         T,
@@ -71,7 +72,7 @@ def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64):
         record_every=max(epochs, 1),
         threads=threads,
         dtype=np.dtype(dtype).name,
-        **JOB_SETTINGS,
+        **settings,
     )
     return result.params, result.runs[TRAIN_LOSS].to_numpy()
 
