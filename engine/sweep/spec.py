@@ -102,7 +102,9 @@ MARGIN_KEYS = {
 }
 # [analysis] cost: the unit of the cost to ε that ranks configurations (engine.analysis.costs.UNITS)
 COST_UNITS = ("epochs", "updates", "samples")
-ANALYSIS_KEYS = (*MARGIN_KEYS, "cost")
+# [analysis] lang: the language of report.md and the figures (engine.analysis.words), English first
+LANGS = ("en", "ja")
+ANALYSIS_KEYS = (*MARGIN_KEYS, "cost", "lang")
 
 # make_dataset's own defaults, so the file format and the data module agree; set (or file) picks the data.
 DATA_DEFAULTS = {
@@ -289,6 +291,15 @@ def cost_unit(table):
         allowed = ", ".join(f'"{u}"' for u in COST_UNITS)
         raise ValueError(f"[analysis] cost: must be one of {allowed}, got {unit!r}")
     return unit
+
+
+def report_language(table):
+    """The [analysis] table's lang (default "en")."""
+    lang = _table("[analysis]", table).get("lang", LANGS[0])
+    if lang not in LANGS:
+        allowed = ", ".join(f'"{x}"' for x in LANGS)
+        raise ValueError(f"[analysis] lang: must be one of {allowed}, got {lang!r}")
+    return lang
 
 
 def _decode(raw):
