@@ -332,6 +332,7 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
     widths = [1.5 * len(groups) + 2.0] + ([] if curves is None else [3.6])
     ax, *right = fig.subplots(1, len(widths), width_ratios=widths, squeeze=False)[0]
     colors = {TRAIN_ACC: "tab:blue", TEST_ACC: "tab:orange"}
+    error_names = {TRAIN_ACC: tr("train error"), TEST_ACC: tr("test error")}
     highest = 0.0
     for i, (_, rows) in enumerate(groups):
         for offset, column in ((-0.2, TRAIN_ACC), (0.2, TEST_ACC)):
@@ -364,7 +365,7 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
     ax.set_ylabel(tr("error rate, % (1 − accuracy; log above {linear} %)", linear=f"{ERROR_LINEAR:g}"))
     ax.set_title(tr("Train vs test error by regularisation, one dot per seed (gap = overfitting)"), pad=18)
     ax.legend(
-        handles=[Patch(facecolor=colors[c], alpha=0.6, label=tr(c.replace("_acc", " error"))) for c in colors]
+        handles=[Patch(facecolor=colors[c], alpha=0.6, label=error_names[c]) for c in colors]
         + [Line2D([], [], color="black", label=tr("median seed"))],
         loc="upper left",
         fontsize="small",

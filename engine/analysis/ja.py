@@ -56,6 +56,24 @@ JA = {
     ),
     "**Notes**": "**注記**",
     "Figure not drawn ({file}): {why}.": "描かなかった図（{file}）: {why}。",
+    # the loader's notes (engine.analysis.load)
+    "Partial sweep: runs.csv has {runs} of {expected} expected runs.": (
+        "途中までのスイープ: runs.csv には予定の {expected} 回のうち {runs} 回の学習がある。"
+    ),
+    "all seeds": "全シード",
+    "seeds {seeds}": "シード {seeds}",
+    "config {config} ({seeds})": "設定 {config}（{seeds}）",
+    "; and {n} more configs": "。ほかに {n} 設定",
+    "{note} Missing: {shown}{more}.": "{note}欠けている学習: {shown}{more}。",
+    "manifest.json is missing or names no factors: the factors were taken "
+    "to be the setting columns that vary ({factors}).": (
+        "manifest.json がないか要因を挙げていない: 変化する設定の列を要因とした（{factors}）。"
+    ),
+    "none": "なし",
+    "No params.csv or params.parquet: the learned hidden units are not drawn.": (
+        "params.csv も params.parquet もない: 学習した隠れ層のユニットは描かない。"
+    ),
+    "{file} has no rows for {lacking} of the {runs} runs.": "{file} には {runs} 回のうち {lacking} 回の学習の行がない。",
     # ---- the methods (report_methods.ja.md holds the rest)
     "Groups of runs are ranked by the share that reached ε, then the median epochs to ε "
     "(the median is *never* unless more than half reached ε), then mean test accuracy.": (

@@ -29,7 +29,7 @@ from .tables import (
 )
 from .trends import MIN_LEVELS
 from .tuning import tuning_section
-from .words import methods_template, tr
+from .words import methods_template, say, tr
 
 METHODS = Path(__file__).with_name("report_methods.md")
 TOP = 10  # configurations shown in the report; summary.csv has them all
@@ -682,7 +682,7 @@ def write_report(results, tables, figures, path, margins=None):
         tr("Figure not drawn ({file}): {why}.", file=FIGURES[k], why=why) for k, why in figures.skipped.items()
     ]
     if notes:
-        lines += [tr("**Notes**"), "", *(f"- {n}" for n in notes), ""]
+        lines += [tr("**Notes**"), "", *(f"- {say(n)}" for n in notes), ""]
     lines += _methods(results, margins, tables.cost)
     lines += tuning_section(results.path, figures.drawn.get("tuning"))
     lines += _summary_section(results, tables, target)

@@ -51,6 +51,27 @@ def tr(text, /, **values):
     return text.format(**values) if values else text
 
 
+class Text(str):
+    """English text, as printed, that report.md says again in its language
+    (`say`): what is written before the language is known (the loader's
+    notes). A value may be a Text, or a list of them (joined by "; ")."""
+
+    def __new__(cls, template, /, **values):
+        english = {key: "; ".join(value) if isinstance(value, list) else value for key, value in values.items()}
+        text = super().__new__(cls, template.format(**english) if values else template)
+        text.template, text.values = template, values
+        return text
+
+
+def say(text):
+    """A Text in the current language, its values too; any other text as is."""
+    if isinstance(text, list):
+        return tr("; ").join(map(say, text))
+    if isinstance(text, Text):
+        return tr(text.template, **{key: say(value) for key, value in text.values.items()})
+    return text
+
+
 def methods_template(english):
     """The methods template in the current language: report_methods.md, or
     its translation report_methods.ja.md beside it."""

@@ -252,6 +252,7 @@ def _experiment(path, raw):
     columns = tuple(column for factor in factors for column in factor.columns)
     margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
     cost_unit(doc.get("analysis", {}))
+    report_language(doc.get("analysis", {}))
     tune = None
     if "tune" in doc:
         tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data, MAX_RUNS)
