@@ -229,13 +229,13 @@ JA = {
     "Versions: {versions}.": "バージョン: {versions}。",
     "Read `{file}` ({bytes} bytes, sha256 `{sha}`).": "読んだファイル `{file}`（{bytes} バイト、sha256 `{sha}`）。",
     # ---- the figures' captions in report.md
-    "per {hue}": "{hue} ごとの",
-    "over all runs": "全学習の",
+    "per {hue}": "{hue} ごと",
+    "over all runs": "全学習",
     ", one panel per {facet}": "。{facet} ごとに一つのパネル",
     "Learning curves": "学習曲線",
     "Median training loss {by} (line) with the middle half of the runs (band){panels}, "
     "pooled over the other factors and seeds; ": (
-        "{by}訓練誤差 E の中央値（線）と、学習の中央の半数（帯）{panels}。ほかの要因とシードはまとめた。"
+        "{by}の訓練誤差 E の中央値（線）と、学習の中央の半数（帯）{panels}。ほかの要因とシードはまとめた。"
     ),
     "the dashed line is ε; ": "破線は ε。",
     "both axes are logarithmic. ": "両軸とも対数目盛。",
@@ -251,7 +251,7 @@ JA = {
     "Epochs to ε": "ε までのエポック数",
     "The fraction of runs {by} that had reached ε by epoch k{panels} (an ECDF, as in "
     "COCO); runs that never reached ε keep a curve below 1.": (
-        "エポック k までに ε に到達した{by}学習の割合{panels}（COCO と同じ経験累積分布 ECDF）。"
+        "エポック k までに ε に到達した学習の割合（{by}）{panels}（COCO と同じ経験累積分布 ECDF）。"
         "ε に到達しない学習があれば曲線は 1 に届かない。"
     ),
     "Overfitting and regularisation": "過学習と正則化",
@@ -552,8 +552,8 @@ JA = {
         "比較の前に、{factors} の組み合わせごとに同じ予算で別々にチューニングした: "
         "スクランブルした Sobol 列によるランダム探索（scipy.stats.qmc.Sobol、サンプラーのシード {sampler_seed}。"
         "標本は有効数字 4 桁に丸める）、{budget}。範囲（log: 対数で一様）: {ranges}。"
-        "試行は組み合わせの {configs} 個の設定それぞれを調整用シード {seeds} で学習する。目的関数は{objective}。"
-        "引き分けは先の試行を採る。比較ではその後、各組み合わせを最良の試行の設定で評価用シード {evaluation} で学習した。"
+        "試行は組み合わせの {configs} 個の設定それぞれを調整用の{seeds}で学習する。目的関数は{objective}。"
+        "引き分けは先の試行を採る。比較ではその後、各組み合わせを最良の試行の設定で評価用の{evaluation}で学習した。"
         "調整用シードは一つも含まないので、選択が判定に使うシードに合わせ込まれることはない。全試行: [tuning.csv](tuning.csv)。"
     ),
     "combination": "組み合わせ",
