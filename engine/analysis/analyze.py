@@ -65,9 +65,8 @@ def analyze(
     Path
         The report.md written.
     """
-    if lang is not None and lang not in spec.LANGS:
-        allowed = ", ".join(f'"{x}"' for x in spec.LANGS)
-        raise ValueError(f"lang: must be one of {allowed}, got {lang!r}")
+    if lang is not None:
+        spec.check_language(lang)  # before the folder is read
     # Only what the figures draw: the training loss of the curves, one run's weights.
     results = load_results(path, curve_columns=[TRAIN_LOSS], weights=False)
     if any(f in REGULARIZERS for f in results.factors):  # the regularisation figure's gap over the epochs

@@ -457,7 +457,7 @@ JA = {
     ),
     "learning rate η (log scale)": "学習率 η（対数目盛）",
     "median training loss at stop (log scale)": "停止時の訓練誤差 E の中央値（対数目盛）",
-    "optimizer\n(★ best, ● good)": "勾配法\n（★ 最良、● 良い範囲）",
+    "optimizer\n(★ best, ● good)": "勾配法\n★ 最良\n● 良い範囲",
     "Learning-rate sensitivity, pooled over the other factors and seeds": "学習率への感度（ほかの要因とシードはまとめた）",
     "its slowest level needs {ratio}× the epochs to ε of its fastest (geometric "
     "means; a run that never reached ε counts as the budget + 1)": (

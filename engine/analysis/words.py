@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from ..sweep.spec import LANGS
+from ..sweep.spec import LANGS, check_language
 from .ja import JA
 
 _LANG = ContextVar("lang", default=LANGS[0])
@@ -26,17 +26,10 @@ _LANG = ContextVar("lang", default=LANGS[0])
 JA_FONTS = ["IPAexGothic", "DejaVu Sans"]
 
 
-def current():
-    return _LANG.get()
-
-
 @contextmanager
 def language(lang):
     """Within: the report and figures in lang ("en" or "ja")."""
-    if lang not in LANGS:
-        allowed = ", ".join(f'"{x}"' for x in LANGS)
-        raise ValueError(f"lang: must be one of {allowed}, got {lang!r}")
-    token = _LANG.set(lang)
+    token = _LANG.set(check_language(lang))
     try:
         yield
     finally:

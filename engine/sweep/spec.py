@@ -296,10 +296,14 @@ def cost_unit(table):
 
 def report_language(table):
     """The [analysis] table's lang (default "en")."""
-    lang = _table("[analysis]", table).get("lang", LANGS[0])
+    return check_language(_table("[analysis]", table).get("lang", LANGS[0]), "[analysis] lang")
+
+
+def check_language(lang, where="lang"):
+    """lang, one of LANGS; else one error naming where it was given and the languages allowed."""
     if lang not in LANGS:
         allowed = ", ".join(f'"{x}"' for x in LANGS)
-        raise ValueError(f"[analysis] lang: must be one of {allowed}, got {lang!r}")
+        raise ValueError(f"{where}: must be one of {allowed}, got {lang!r}")
     return lang
 
 
