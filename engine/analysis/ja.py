@@ -9,6 +9,8 @@ names, levels, file names, numbers and p values stay as they are: they are the
 names the experiment file and the CSV tables use.
 """
 
+from ..schema import DIVERGED
+
 JA = {
     # ---- shared pieces: punctuation, lists, counts
     ".": "。",
@@ -140,7 +142,7 @@ JA = {
     # ---- the tables' headers and the sections
     "runs": "学習回数",
     "reached ε": "ε 到達",
-    "diverged": "発散",
+    DIVERGED: "発散",  # the column, as a table header
     "epochs to ε, median [{ci}]": "ε までのエポック数、中央値 [{ci}]",
     "train loss at stop, median (IQR)": "停止時の訓練誤差、中央値（四分位範囲）",
     "final train loss, median (IQR)": "最終の訓練誤差、中央値（四分位範囲）",
