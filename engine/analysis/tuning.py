@@ -4,6 +4,7 @@ paragraph that states the protocol and warns when a choice sits on the edge
 of its range. Reads tuning.csv and manifest.json's "tuning" (engine.sweep.tune)."""
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -210,19 +211,31 @@ def edge_warnings(tuning):
 
 
 def range_texts(groups):
-    """Each distinct search space once, named by the levels that all the
-    combinations holding it share (optimizer sgd: lr log [0.01, 30])."""
+    """Each distinct search space once, named by the combinations holding it
+    (optimizer sgd: lr log [0.01, 30]; optimizer momentum or nesterov: …)."""
     spaces = {}
     for group in groups:
         spaces.setdefault(json.dumps(group["space"]), []).append(group["levels"])
+    everywhere = {f: {g["levels"][f] for g in groups} for f in groups[0]["levels"]} if groups else {}
     texts = []
     for space, levels in spaces.items():
-        shared = [f"{f} {v}" for f, v in levels[0].items() if all(other[f] == v for other in levels)]
         ranges = ", ".join(
             f"{key} {scale} [{low:g}, {high:g}]" for key, (scale, low, high) in json.loads(space).items()
         )
-        texts.append(f"{', '.join(shared) or tr('every combination')}: {ranges}")
+        texts.append(f"{holders(levels, everywhere)}: {ranges}")
     return texts
+
+
+def holders(levels, everywhere):
+    """The combinations `levels` (dicts factor -> level) named compactly: each
+    factor's levels joined by "or", a factor at every level it takes
+    (`everywhere`) left out, when they are exactly every combination of those;
+    else one after another."""
+    values = {f: list(dict.fromkeys(level[f] for level in levels)) for f in everywhere}
+    named = {f: v for f, v in values.items() if set(v) != everywhere[f]}
+    if len(levels) != math.prod(len(v) for v in values.values()):  # not a product: list them
+        return tr(" or ").join("(" + ", ".join(f"{f} {v}" for f, v in level.items()) + ")" for level in levels)
+    return ", ".join(f"{f} " + tr(" or ").join(map(str, v)) for f, v in named.items()) or tr("every combination")
 
 
 def _seeds(seeds):
