@@ -212,11 +212,14 @@ JA = {
     "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
     "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
     "within the practical margin of the best on the evaluation seeds ({rule}); its width is in "
-    "decades (powers of ten) ([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).": (
+    "decades (powers of ten) ([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).{trains}": (
         "勾配法ごとに、ほかの要因をまとめて: 選択用シードで最良の規則により選んだ最良の学習率 η とその評価用シードでの結果、"
         "そして良い範囲、すなわち評価用シードで最良との差が実用上の幅に収まる学習率（{rule}）。"
-        "範囲の幅は桁数（10 の累乗）で示す（[lr_sensitivity.csv](lr_sensitivity.csv)、[lr_ranges.csv](lr_ranges.csv)）。"
+        "範囲の幅は桁数（10 の累乗）で示す（[lr_sensitivity.csv](lr_sensitivity.csv)、[lr_ranges.csv](lr_ranges.csv)）。{trains}"
     ),
+    " The last column is the lrs that train the net, fast or slow: their runs reach ε in at least "
+    "{good} of the best's share.": "最後の列は、速さを問わずネットワークを学習させる学習率: ε に到達した学習の割合が最良の {good} 以上。",
+    "reaches ε": "ε に到達する範囲",
     "a success rate at least {good} of the best's and a median epochs to ε at most {ratio}× the best's": (
         "成功率が最良の {good} 以上、ε までのエポック数の中央値が最良の {ratio} 倍以下"
     ),

@@ -592,6 +592,7 @@ def _lr_section(tables, target, margins):
             _lr_range(r["good_lr_min"], r["good_lr_max"]),
             r["good_levels"],
             num(r["decades"], 2),
+            *([_lr_range(r["trains_lr_min"], r["trains_lr_max"])] if target else []),
         ]
         for r in tables.lr_ranges.to_dict("records")
     ]
@@ -602,7 +603,8 @@ def _lr_section(tables, target, margins):
             "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
             "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
             "within the practical margin of the best on the evaluation seeds ({rule}); its width is in "
-            "decades (powers of ten) ([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
+            "decades (powers of ten) ([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv))."
+            "{trains}",
             rule=tr(
                 "a success rate at least {good} of the best's and a median epochs to ε at most {ratio}× the best's",
                 good=percent(GOOD),
@@ -613,10 +615,26 @@ def _lr_section(tables, target, margins):
                 "a mean test accuracy at most {points} points below the best's",
                 points=f"{100 * margins[TEST_ACC]:g}",
             ),
+            trains=tr(
+                " The last column is the lrs that train the net, fast or slow: their runs reach ε in at least "
+                "{good} of the best's share.",
+                good=percent(GOOD),
+            )
+            if target
+            else "",
         ),
         "",
         markdown_table(
-            [tr("optimizer"), tr("best lr"), *outcome, tr("good range"), tr("good levels"), tr("decades")], rows
+            [
+                tr("optimizer"),
+                tr("best lr"),
+                *outcome,
+                tr("good range"),
+                tr("good levels"),
+                tr("decades"),
+                *([tr("reaches ε")] if target else []),
+            ],
+            rows,
         ),
         "",
     ]

@@ -490,7 +490,8 @@ def lr_sensitivity(runs, *, good=GOOD, tuning=None, margins=None):
     lr) on the runs of the boolean mask `tuning` (default: every run); the
     outcomes in the table are those of the other runs (every run when tuning
     is None). An lr is "good" when it is within the practical margin of the
-    best (`good_lrs`).
+    best (`good_lrs`); with a target ε it "trains" when its runs reach ε as
+    often, whatever their speed (a success rate at least `good` × the best's).
     """
     tuning = np.ones(len(runs), bool) if tuning is None else np.asarray(tuning)
     held_out = ~tuning if (~tuning).any() else tuning
@@ -508,11 +509,18 @@ def lr_sensitivity(runs, *, good=GOOD, tuning=None, margins=None):
     table, chooser = table_of(data[held_out]), table_of(data[tuning])
     table["best"] = False
     table["good"] = False
+    if target:
+        table["trains"] = False
     for key, g in table.groupby(group, observed=True, sort=False) if group else [(None, table)]:
         options = chooser[chooser[group] == key] if group else chooser
         best_lr = ranked(options)["lr"].iloc[0]
         table.loc[g.index[g["lr"] == best_lr], "best"] = True
-        table.loc[g.index, "good"] = good_lrs(g, g.loc[g["lr"] == best_lr].iloc[0], margins, target, good)
+        best = g.loc[g["lr"] == best_lr].iloc[0]
+        table.loc[g.index, "good"] = good_lrs(g, best, margins, target, good)
+        if target:
+            table.loc[g.index, "trains"] = (g["success_rate"] >= good * best["success_rate"]) & (
+                best["success_rate"] > 0
+            )
     return _with_levels(table, runs, [group] if group else [])
 
 
@@ -532,13 +540,14 @@ def good_lrs(rows, best, margins, target, good=GOOD):
 
 
 def lr_ranges(table):
-    """Per optimizer: the best lr with its outcomes and the span of good lrs
-    (in decades)."""
+    """Per optimizer: the best lr with its outcomes, the span of good lrs
+    (in decades) and, with a target ε, the span of the lrs that train."""
     group = "optimizer" if "optimizer" in table else None
     rows = []
     for key, g in table.groupby(group, observed=True, sort=True) if group else [("all", table)]:
         best = g[g["best"]].iloc[0]
         lrs = g.loc[g["good"], "lr"]
+        trains = g.loc[g["trains"], "lr"] if "trains" in g else None
         rows.append(
             {
                 "optimizer": key,
@@ -554,6 +563,15 @@ def lr_ranges(table):
                 "good_lr_max": lrs.max() if len(lrs) else np.nan,
                 "good_levels": len(lrs),
                 "decades": np.log10(lrs.max() / lrs.min()) if len(lrs) else np.nan,
+                **(
+                    {}
+                    if trains is None
+                    else {
+                        "trains_lr_min": trains.min() if len(trains) else np.nan,
+                        "trains_lr_max": trains.max() if len(trains) else np.nan,
+                        "trains_levels": len(trains),
+                    }
+                ),
             }
         )
     return pd.DataFrame(rows)
