@@ -120,24 +120,27 @@ def layer_gradient(g, off, fan_in, units, d, d_row, xt):
     b = d.shape[1]
     whole = b - b % 4
     for i in range(units):
+        # the unit's row as a view: indexed by the loop's j alone, provably ≥ 0, so
+        # numba's wraparound of negative indices (start + j) stays out and it vectorises
         start, row = off + i * (fan_in + 1), d_row + i
+        g_i = g[start : start + fan_in + 1]
         for s in range(0, whole, 4):
             d0, d1, d2, d3 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
             for j in range(fan_in):
-                g_j = g[start + j]
+                g_j = g_i[j]
                 g_j += d0 * xt[s, j]
                 g_j += d1 * xt[s + 1, j]
                 g_j += d2 * xt[s + 2, j]
                 g_j += d3 * xt[s + 3, j]
-                g[start + j] = g_j
+                g_i[j] = g_j
         for s in range(whole, b):
             d0 = d[row, s]
             for j in range(fan_in):
-                g[start + j] += d0 * xt[s, j]
-        g_theta = g[start + fan_in]
+                g_i[j] += d0 * xt[s, j]
+        g_theta = g_i[fan_in]
         for s in range(b):
             g_theta -= d[row, s]
-        g[start + fan_in] = g_theta
+        g_i[fan_in] = g_theta
 
 
 @jit_inline
