@@ -12,6 +12,7 @@ import engine
 from engine.kernels import entry
 from engine.kernels.network import CHUNK
 from engine.options import TRAIN_DEFAULTS
+from engine.training import PER_RUN_PARAMS, PER_RUN_SAMPLES, auto_block_size
 
 PAIRS = [("softmax", "cross_entropy"), ("softmax", "squared"), ("sigmoid", "cross_entropy"), ("sigmoid", "squared")]
 
@@ -111,3 +112,19 @@ def test_depth_three_against_the_sample_by_sample_reference(data):
         np.testing.assert_allclose(result.params[i], theta, rtol=1e-9, atol=1e-12)
         curve = result.curves[result.curves.run == i]
         np.testing.assert_allclose(curve.train_loss.to_numpy(), history, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "runs, threads, n_params, samples, lanes",
+    [
+        (1, 1, 17, 64, 1),  # fewer runs than a vector holds: the per-run pass
+        (14, 2, 17, 64, 1),
+        (16, 2, 17, 64, 8),
+        (300, 2, 17, 500, 128),
+        (300, 2, PER_RUN_PARAMS, PER_RUN_SAMPLES, 1),  # a wide network, long passes
+        (300, 2, PER_RUN_PARAMS, PER_RUN_SAMPLES - 1, 128),  # short passes: short vectors
+        (300, 2, PER_RUN_PARAMS - 1, 10_000, 128),
+    ],
+)
+def test_the_rule_that_picks_the_pass(runs, threads, n_params, samples, lanes):
+    assert auto_block_size(runs, threads, n_params, samples) == lanes

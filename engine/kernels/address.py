@@ -28,8 +28,8 @@ from numba.extending import typeof_impl
 
 from .deep import deep_pass
 from .network import make_net, scratch
-from .per_run import per_run_pass
 from .numba_internals import INTERNALS, cached_args, wrapper_address
+from .per_run import per_run_pass
 from .train import Plan, run_pass
 
 

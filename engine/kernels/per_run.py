@@ -32,13 +32,25 @@ samples.
 
 from . import rng
 from .config import jit, jit_inline
-from .network import CHUNK, DEAD_SLOPE, INPUTS, SOFTMAX, CROSS_ENTROPY, Scratch, activate, output_delta, outputs, times_slope
 from .fastmath import exp_, log1p_
+from .network import (
+    CHUNK,
+    CROSS_ENTROPY,
+    DEAD_SLOPE,
+    INPUTS,
+    SOFTMAX,
+    Scratch,
+    activate,
+    output_delta,
+    outputs,
+    times_slope,
+)
 from .optimizers import DROPOUT
 from .train import ERROR_AND_DEAD, GRADIENT
 
 # the buffers' places in `layout`
-AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT, AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM = range(16)
+(AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT) = range(7)
+(AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM) = range(7, 16)
 
 
 @jit_inline
@@ -56,6 +68,12 @@ def layout(net):
 def view(flat, starts, a, rows, b):
     """Buffer a as a [rows, b] array."""
     return flat[starts[a] : starts[a] + rows * b].reshape((rows, b))
+
+
+@jit_inline
+def vector(flat, starts, a, b):
+    """Buffer a's first b numbers (a vector of one number per sample)."""
+    return flat[starts[a] : starts[a] + b]
 
 
 @jit_inline
@@ -239,12 +257,13 @@ def per_run_pass(
     kept_factor = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
     for first in range(start, stop, CHUNK):
         b = min(CHUNK, stop - first)
-        y, kept_y, keep_f = view(flat, starts, AT_Y, U, b), view(flat, starts, AT_KEPT, U, b), view(flat, starts, AT_KEEP, U, b)
-        delta, xc, xt = view(flat, starts, AT_DELTA, U, b), view(flat, starts, AT_XC, n_in, b), view(flat, starts, AT_XT, b, n_in)
+        y, kept_y = view(flat, starts, AT_Y, U, b), view(flat, starts, AT_KEPT, U, b)
+        keep_f, delta = view(flat, starts, AT_KEEP, U, b), view(flat, starts, AT_DELTA, U, b)
+        xc, xt = view(flat, starts, AT_XC, n_in, b), view(flat, starts, AT_XT, b, n_in)
         s_out, z, t = view(flat, starts, AT_S_OUT, K, b), view(flat, starts, AT_Z, K, b), view(flat, starts, AT_T, K, b)
         d_out, term = view(flat, starts, AT_D_OUT, K, b), view(flat, starts, AT_TERM, K, b)
-        s_max, u = flat[starts[AT_S_MAX] : starts[AT_S_MAX] + b], flat[starts[AT_U] : starts[AT_U] + b]
-        t_sum, log_sum = flat[starts[AT_T_SUM] : starts[AT_T_SUM] + b], flat[starts[AT_LOG_SUM] : starts[AT_LOG_SUM] + b]
+        s_max, u = vector(flat, starts, AT_S_MAX, b), vector(flat, starts, AT_U, b)
+        t_sum, log_sum = vector(flat, starts, AT_T_SUM, b), vector(flat, starts, AT_LOG_SUM, b)
         sb = Scratch(
             xc, t, buf.label[:b], y, y, keep_f, kept_y, s_out, z, d_out, delta,
             s_max, buf.j_max[:b], u, log_sum, t_sum, buf.order, y,
