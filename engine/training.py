@@ -200,7 +200,10 @@ def train(
     block_size : int, optional
         Runs side by side in SIMD lanes (default up to LANES, fewer when that
         would leave a thread idle). When a run stops, its lane takes the next
-        run of its thread's queue.
+        run of its thread's queue. 1: one run at a time with its samples in
+        the lanes instead (the default for few runs per thread and for wide
+        networks with long passes: see auto_block_size); the numbers are the
+        same either way.
     trace : bool
         Record every update of every run in TrainResult.trace: its epoch,
         step size, the weights it started from and its gradient (see

@@ -28,6 +28,16 @@ layer, for the gradient), the inputs both ways, and the output layer's
 numbers. The output helpers of network.py (softmax, δ^O, slopes) loop over
 the lanes of [K, L] arrays; here they get [K, b] ones, so they loop over
 samples.
+
+Which pass a call takes (training.auto_block_size): this one where a thread
+has fewer runs than a vector holds (8), and for networks of PER_RUN_PARAMS
+(1,000) parameters or more whose passes take PER_RUN_SAMPLES (128) samples or
+more; the lane passes otherwise. Measured on Intel Ice Lake, 64 runs a call
+(docs/performance.md, "The per-run pass"): the digits networks with
+mini-batches of 128 (760 to 41,000 parameters) train 1.2–3.9× faster here;
+12-H-2 on 64 samples at a full batch (the lane passes read each input once for
+every lane) and mini-batches of 16 (vectors of 16 samples) 1.1–2.8× slower up
+to H = 200. An explicit block_size still decides.
 """
 
 from . import rng
@@ -37,7 +47,6 @@ from .network import (
     CHUNK,
     CROSS_ENTROPY,
     DEAD_SLOPE,
-    INPUTS,
     SOFTMAX,
     Scratch,
     activate,
@@ -48,6 +57,7 @@ from .network import (
 from .optimizers import DROPOUT
 from .train import ERROR_AND_DEAD, GRADIENT
 
+GROUP = 4  # inputs (sums), units (δ below), samples (gradient) per pass over a row: written out
 # the buffers' places in `layout`
 (AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT) = range(7)
 (AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM) = range(7, 16)
@@ -77,43 +87,46 @@ def vector(flat, starts, a, b):
 
 
 @jit_inline
-def products(w, at, width, x, x_row, y, y_row):
-    """y[y_row] += w[at + j] · x[x_row + j] for j < width, per sample: the sums
-    stay in registers across the `width` inputs (a constant at the call)."""
-    for s in range(y.shape[1]):
-        y_s = y[y_row, s]
-        for j in range(width):
-            y_s += w[at + j] * x[x_row + j, s]
-        y[y_row, s] = y_s
-
-
-@jit_inline
 def layer_sums(w, off, fan_in, units, x, x_row, y, y_row):
     """y[y_row + i] = w_i · x − θ_i per sample for the units of the layer whose
-    weights start at off, from its inputs x[x_row..]: −θ, then the weights in order."""
+    weights start at off, from its inputs x[x_row..]: −θ, then the weights in
+    order, GROUP of them per pass over the samples (the sums stay in registers
+    across them). The loops are written out, not a helper called per group:
+    each call of an inlined helper counts its arrays' references up and down,
+    which cost a third of a small network's time."""
     b = y.shape[1]
-    whole = fan_in - fan_in % INPUTS
+    whole = fan_in - fan_in % GROUP
     for i in range(units):
-        start = off + i * (fan_in + 1)
+        start, row = off + i * (fan_in + 1), y_row + i
         theta = -w[start + fan_in]
         for s in range(b):
-            y[y_row + i, s] = theta
-        for m in range(0, whole, INPUTS):
-            products(w, start + m, INPUTS, x, x_row + m, y, y_row + i)
+            y[row, s] = theta
+        for m in range(0, whole, GROUP):
+            w0, w1, w2, w3 = w[start + m], w[start + m + 1], w[start + m + 2], w[start + m + 3]
+            r = x_row + m
+            for s in range(b):
+                v = y[row, s]
+                v += w0 * x[r, s]
+                v += w1 * x[r + 1, s]
+                v += w2 * x[r + 2, s]
+                v += w3 * x[r + 3, s]
+                y[row, s] = v
         for m in range(whole, fan_in):
-            products(w, start + m, 1, x, x_row + m, y, y_row + i)
+            w0, r = w[start + m], x_row + m
+            for s in range(b):
+                y[row, s] += w0 * x[r, s]
 
 
 @jit_inline
 def layer_below(w, off, fan_in, units, d, d_row, below, b_row):
     """δ of the layer below before its slope: below[b_row + j] = Σ_i δ_i w_ij per
-    sample, from zero over the units i above in order, INPUTS of them at a time."""
+    sample, from zero over the units i above in order, GROUP of them at a time."""
     b, real = d.shape[1], d.dtype.type
-    whole = units - units % INPUTS
+    whole = units - units % GROUP
     for j in range(fan_in):
         for s in range(b):
             below[b_row + j, s] = real(0.0)
-        for i in range(0, whole, INPUTS):
+        for i in range(0, whole, GROUP):
             w0 = w[off + i * (fan_in + 1) + j]
             w1 = w[off + (i + 1) * (fan_in + 1) + j]
             w2 = w[off + (i + 2) * (fan_in + 1) + j]
@@ -136,13 +149,13 @@ def layer_gradient(g, off, fan_in, units, d, d_row, xt):
     """g_ij += δ_i x_j sample after sample (x from xt [b, fan_in], a sample's inputs
     contiguous), four samples per pass over a unit's row; g_θ −= δ_i likewise."""
     b = d.shape[1]
-    whole = b - b % 4
+    whole = b - b % GROUP
     for i in range(units):
         # the unit's row as a view: indexed by the loop's j alone, provably ≥ 0, so
         # numba's wraparound of negative indices (start + j) stays out and it vectorises
         start, row = off + i * (fan_in + 1), d_row + i
         g_i = g[start : start + fan_in + 1]
-        for s in range(0, whole, 4):
+        for s in range(0, whole, GROUP):
             d0, d1, d2, d3 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
             for j in range(fan_in):
                 g_j = g_i[j]
