@@ -8,12 +8,11 @@ from pathlib import Path
 import numba
 import pandas as pd
 
-from ..model.layout import Layout
 from ..sweep.provenance import cpu_text
 from ..training import auto_block_size
 from . import figures
 from .convergence import convergence_tables
-from .deep import DEEP_BATCH, DEEP_HIDDEN, N_IN, N_OUT, deep_table
+from .deep import DEEP_BATCH, DEEP_HIDDEN, deep_table
 from .markdown import (
     convergence_section,
     deep_section,
@@ -58,14 +57,15 @@ def run_throughput(out, sizes):
         "float64": main.set_index("implementation").loc["engine", "sample_steps_per_s"],
         "float32": float32.get("engine", float("nan")),
     }
-    threads = numba.get_num_threads()
     deep_speed = table[table["study"].str.startswith("deep ") & (table["implementation"] == "engine")]
     deep_roofline = deep_roofline_table(
         roofline,
         DEEP_HIDDEN,
         DEEP_BATCH,
-        auto_block_size(sizes.deep[0], threads, Layout(N_IN, DEEP_HIDDEN, N_OUT).size, min(DEEP_BATCH, sizes.deep[2])),
-        threads,
+        # the lane layout's block (roofline.deep_counts models that layout); the rule now
+        # trains this job in the per-run pass, which the roofline does not model
+        auto_block_size(sizes.deep[0], numba.get_num_threads()),
+        numba.get_num_threads(),
         dict(zip(deep_speed["study"].str.removeprefix("deep "), deep_speed["sample_steps_per_s"])),
     ).assign(cpu=cpu_text())
     deep_roofline.to_csv(out / "deep_roofline.csv", index=False, float_format="%.6g")
