@@ -34,10 +34,10 @@ has fewer runs than a vector holds (8), and for networks of PER_RUN_PARAMS
 (1,000) parameters or more whose passes take PER_RUN_SAMPLES (128) samples or
 more; the lane passes otherwise. Measured on Intel Ice Lake, 64 runs a call
 (docs/performance.md, "The per-run pass"): the digits networks with
-mini-batches of 128 (760 to 41,000 parameters) train 1.2–3.9× faster here;
+mini-batches of 128 (760 to 37,810 parameters) train 1.1–3.7× faster here;
 12-H-2 on 64 samples at a full batch (the lane passes read each input once for
-every lane) and mini-batches of 16 (vectors of 16 samples) 1.1–2.8× slower up
-to H = 200. An explicit block_size still decides.
+every lane) or with mini-batches of 16 (vectors of 16 samples) mostly slower,
+up to 3.6× for H = 3, about even at H = 100–200. An explicit block_size still decides.
 """
 
 from . import rng
