@@ -21,7 +21,7 @@ from .model.layout import Layout
 from .options import BACKENDS, INTEGER_SETTINGS, NAMED, TRAIN_DEFAULTS, check_batch_size, check_integer
 from .schema import DIVERGED
 from .sweep import spec
-from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS
+from .sweep.spec import DATA_COLUMNS, DATA_DEFAULTS, LANGS
 
 # Commands import what loads numba, scipy or matplotlib when they run, so that
 # `nn47 --help` and a mistyped option answer at once.
@@ -394,14 +394,19 @@ def add_analyze_parser(commands):
         help="the run whose learned hidden units are drawn (default: the best run)",
     )
     p.add_argument("--quiet", action="store_true", help="print no summary")
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        help="the language of report.md and the figures (default: the experiment file's [analysis] lang, else en)",
+    )
     p.set_defaults(run=cmd_analyze)
 
 
 def cmd_analyze(args):
-    return analyze_folder(args.path, run=args.chosen_run, quiet=args.quiet)
+    return analyze_folder(args.path, run=args.chosen_run, quiet=args.quiet, lang=args.lang)
 
 
-def analyze_folder(path, run=None, quiet=False):
+def analyze_folder(path, run=None, quiet=False, lang=None):
     """nn47 analyze PATH, and nn47 sweep --analyze after its sweep: the report, and the time it took."""
     start = time.perf_counter()
     from .analysis.analyze import analyze  # scipy, matplotlib
@@ -424,7 +429,7 @@ def analyze_folder(path, run=None, quiet=False):
     if message:
         print(f"nn47 analyze: {message}", file=sys.stderr)
         return 2
-    report = analyze(path, run=run, quiet=quiet)
+    report = analyze(path, run=run, quiet=quiet, lang=lang)
     print(f"report: {report} (analysis {time.perf_counter() - start:.1f} s)")
     return 0
 

@@ -429,3 +429,25 @@ def test_rungs_skip_the_test_set_the_comparison_measures_it(tuned):
         assert runs["test_loss"].isna().all() and runs["test_acc"].isna().all(), rung
         assert runs["train_loss"].notna().any()
     assert pd.read_csv(tuned / "runs.csv")["test_loss"].notna().all()
+
+
+def test_search_ranges_are_named_by_the_combinations_that_hold_them():
+    """The report's ranges name who holds each space: momentum and nesterov's shared
+    space is theirs, not "every combination" (as it once read); a space held by
+    combinations that are no product of levels lists them one by one."""
+    from engine.analysis.tuning import range_texts
+
+    def groups(pairs):
+        return [{"levels": {"optimizer": o, "activation": a}, "space": space} for o, a, space in pairs]
+
+    sgd, shared = {"lr": ["log", 0.01, 30]}, {"lr": ["log", 0.001, 3]}
+    product = groups((o, a, s) for o, s in (("sgd", sgd), ("momentum", shared), ("nesterov", shared)) for a in "xy")
+    assert range_texts(product) == [
+        "optimizer sgd: lr log [0.01, 30]",
+        "optimizer momentum or nesterov: lr log [0.001, 3]",
+    ]
+    scattered = groups([("sgd", "x", sgd), ("momentum", "x", shared), ("nesterov", "y", shared), ("sgd", "y", sgd)])
+    assert range_texts(scattered)[1] == (
+        "(optimizer momentum, activation x) or (optimizer nesterov, activation y): lr log [0.001, 3]"
+    )
+    assert range_texts(groups([("sgd", "x", sgd), ("sgd", "y", sgd)])) == ["every combination: lr log [0.01, 30]"]

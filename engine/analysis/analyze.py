@@ -15,6 +15,7 @@ from .report import text_summary, write_report
 from .stats import has_target
 from .tables import compute_tables
 from .trends import trend_table
+from .words import language
 
 
 def parse_run(run):
@@ -29,18 +30,20 @@ def parse_run(run):
 
 
 def analysis_options(manifest):
-    """(margins, cost unit): what the experiment file sets under [analysis]
+    """(margins, cost unit, language): what the experiment file sets under [analysis]
     (its copy in the manifest), checked as the sweep checks them; the
     defaults where it sets nothing."""
     text = manifest.get("spec_text")
     try:
         table = tomllib.loads(text).get("analysis", {}) if text else {}
-        return spec.margins(table), spec.cost_unit(table)
+        return spec.margins(table), spec.cost_unit(table), spec.report_language(table)
     except ValueError as e:
         raise ValueError(f"{manifest.get('spec', 'experiment file')}: {e}") from None
 
 
-def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None, quiet: bool = False) -> Path:
+def analyze(
+    path: str | os.PathLike, *, run: str | tuple[int, int] | None = None, quiet: bool = False, lang: str | None = None
+) -> Path:
     """Analyse a results folder and write tables, figures and report.md into it.
 
     Parameters
@@ -52,12 +55,18 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
         (default: the best run).
     quiet : bool
         Print no summary.
+    lang : str, optional
+        The language of report.md and the figures, "en" or "ja" (default:
+        the experiment file's `[analysis] lang`, else "en"). The printed
+        summary and the CSV tables stay English.
 
     Returns
     -------
     Path
         The report.md written.
     """
+    if lang is not None:
+        spec.check_language(lang)  # before the folder is read
     # Only what the figures draw: the training loss of the curves, one run's weights.
     results = load_results(path, curve_columns=[TRAIN_LOSS], weights=False)
     if any(f in REGULARIZERS for f in results.factors):  # the regularisation figure's gap over the epochs
@@ -66,7 +75,15 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
         run = parse_run(run)
         if not ((results.runs["config"] == run[0]) & (results.runs["seed"] == run[1])).any():
             raise ValueError(f"run: no run with config {run[0]} and seed {run[1]} in {results.path / 'runs.csv'}")
-    chosen, cost = analysis_options(results.manifest)
+    chosen, cost, file_lang = analysis_options(results.manifest)
+    with language(file_lang if lang is None else lang):
+        tables, figures, report_path = _analyze(results, run, chosen, cost)
+    if not quiet:  # in English, as the CSV tables
+        print(text_summary(results, tables, figures, report_path))
+    return report_path
+
+
+def _analyze(results, run, chosen, cost):
     runs, factors = results.runs, results.factors
     tables = compute_tables(results, chosen, cost)
     tables = replace(
@@ -78,7 +95,4 @@ def analyze(path: str | os.PathLike, *, run: str | tuple[int, int] | None = None
     for name, table in tables.files().items():
         table.to_csv(results.path / name, index=False, float_format="%.6g")
     figures = make_figures(results, tables, results.path, run=run)
-    report_path = write_report(results, tables, figures, results.path / REPORT, chosen)
-    if not quiet:
-        print(text_summary(results, tables, figures, report_path))
-    return report_path
+    return tables, figures, write_report(results, tables, figures, results.path / REPORT, chosen)

@@ -13,12 +13,18 @@ from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row, effects_tabl
 from .format import epochs_interval, p_value, pct
 from .stats import ALPHA, LEVEL, has_target
 from .tables import is_numeric, neighbour_levels, paired_metrics, paired_values, ranked
+from .words import tr
 
 EASY = 10  # epochs: a best median below this makes the task "easy at this size"
 # A run whose final train loss is still above this share of its loss at epoch 0 has not learned
 # (a net that outputs 1/K for every image sits at its initial log K; one that learns falls far below).
 LEARNED = 0.9
 NAMES = {EPOCHS_TO_TARGET: "epochs to ε", TEST_ACC: "test accuracy", TRAIN_LOSS: "final train loss"}
+
+
+def name(metric):
+    """A paired metric in words, in the report's language."""
+    return tr(NAMES[metric])
 
 
 def effect_text(metric, estimate, lo, hi):
@@ -30,7 +36,7 @@ def effect_text(metric, estimate, lo, hi):
     def points(x):
         return f"{round(100 * x, 2) + 0.0:+.2f}"  # + 0.0: no "-0.00"
 
-    return f"{points(estimate)} points [{points(lo)}, {points(hi)}]"
+    return tr("{estimate} points [{lo}, {hi}]", estimate=points(estimate), lo=points(lo), hi=points(hi))
 
 
 def oriented(row, reference):
@@ -44,12 +50,17 @@ def oriented(row, reference):
 
 def margin_text(metric, margin):
     if metric in RATIO:
-        return f"{NAMES[metric]} a ratio within ×{1 + margin:g} either way ({100 * margin:g} %)"
-    return f"{NAMES[metric]} ±{100 * margin:g} points"
+        return tr(
+            "{metric} a ratio within ×{ratio} either way ({share} %)",
+            metric=name(metric),
+            ratio=f"{1 + margin:g}",
+            share=f"{100 * margin:g}",
+        )
+    return tr("{metric} ±{points} points", metric=name(metric), points=f"{100 * margin:g}")
 
 
 def _verdict_text(row):
-    return f"{row['better']} better" if row["verdict"] == BETTER else row["verdict"]
+    return tr("{level} better", level=row["better"]) if row["verdict"] == BETTER else tr(row["verdict"])
 
 
 def reference_level(effects):
@@ -78,19 +89,21 @@ def factor_paragraph(factor, effects, main):
         said = []
         for row in pair.to_dict("records"):
             _, estimate, lo, hi = oriented(row, reference)
-            said.append(f"{NAMES[row['metric']]} {effect_text(row['metric'], estimate, lo, hi)}, {_verdict_text(row)}")
-        parts.append(f"{other} against {reference}: " + "; ".join(said))
+            said.append(
+                f"{name(row['metric'])} {effect_text(row['metric'], estimate, lo, hi)}{tr(', ')}{_verdict_text(row)}"
+            )
+        parts.append(tr("{a} against {b}: ", a=other, b=reference) + tr("; ").join(said))
     against = rows["verdict"]
     if (against == SAME).all():
-        lead = f"no practical difference between {reference} and any other level"
+        lead = tr("no practical difference between {level} and any other level", level=reference)
     elif (rows["better"] == reference).any() and not ((rows["better"] != "") & (rows["better"] != reference)).any():
-        lead = f"best level {reference} (no other level is better by more than the margin)"
+        lead = tr("best level {level} (no other level is better by more than the margin)", level=reference)
     else:
-        lead = f"no level is better than every other; compared with {reference}"
-    text = f"**{factor}**: {lead}. " + ". ".join(parts) + "."
+        lead = tr("no level is better than every other; compared with {level}", level=reference)
+    text = f"**{factor}**: {lead}{tr('. ')}" + tr(". ").join(parts) + tr(".")
     if main is not None and len(main) and "success_rate" in main and main["success_rate"].notna().any():
         shares = ", ".join(f"{r['level']} {pct(r['success_rate'])}" for r in main.to_dict("records"))
-        text += f" Share of runs that reached ε: {shares}."
+        text += tr(" Share of runs that reached ε: {shares}.", shares=shares)
     return text
 
 
@@ -100,15 +113,17 @@ def numeric_paragraph(factor, effects, trends):
     parts = []
     for (low, high), pair in effects.groupby(["level_a", "level_b"], sort=False):
         said = [
-            f"{NAMES[row['metric']]} {effect_text(row['metric'], *oriented(row, low)[1:])}, {_verdict_text(row)}"
+            f"{name(row['metric'])} {effect_text(row['metric'], *oriented(row, low)[1:])}{tr(', ')}{_verdict_text(row)}"
             for row in pair.to_dict("records")
         ]
-        parts.append(f"{high} against {low}: " + "; ".join(said))
-    text = f"**{factor}** (each level against the next lower one): " + ". ".join(parts) + "."
+        parts.append(tr("{a} against {b}: ", a=high, b=low) + tr("; ").join(said))
+    text = tr("**{factor}** (each level against the next lower one): ", factor=factor) + tr(". ").join(parts) + tr(".")
     mine = trends[trends["factor"] == factor] if trends is not None else []
     for (levels, seeds), rows in mine.groupby(["levels", "seeds"], sort=False) if len(mine) else []:
-        said = "; ".join(f"{NAMES[r['metric']]} {r['trend']} ({_p(r['p_value'])})" for r in rows.to_dict("records"))
-        text += f" Over {levels} ({seeds} seeds, Page's trend test): {said}."
+        said = tr("; ").join(
+            f"{name(r['metric'])} {tr(r['trend'])} ({_p(r['p_value'])})" for r in rows.to_dict("records")
+        )
+        text += tr(" Over {levels} ({seeds} seeds, Page's trend test): {said}.", levels=levels, seeds=seeds, said=said)
     return text
 
 
@@ -128,25 +143,33 @@ def size_text(effects):
     as_good = table.groupby("other")["good"].all()
     top = f"{largest:g}"
     text = (
-        f" Against the largest ({top}), the smallest level practically as good on every metric is "
-        f"{as_good[as_good].index.min():g}"
+        tr(
+            " Against the largest ({top}), the smallest level practically as good on every metric is {level}",
+            top=top,
+            level=f"{as_good[as_good].index.min():g}",
+        )
         if as_good.any()
-        else f" No smaller level is practically as good as the largest ({top}) on every metric"
+        else tr(" No smaller level is practically as good as the largest ({top}) on every metric", top=top)
     )
     for metric, mine in table.groupby("metric", sort=False):
         alone = mine.loc[mine["good"], "other"]
         if len(alone) and (not as_good.any() or alone.min() != as_good[as_good].index.min()):
-            text += f"; on {NAMES[metric]} alone: {alone.min():g}"
+            text += tr("; on {metric} alone: {level}", metric=name(metric), level=f"{alone.min():g}")
     said = {}
     for row in rows.loc[other.sort_values(kind="stable").index].to_dict("records"):
         level, estimate, lo, hi = oriented(row, row["level_a"] if float(row["level_a"]) == largest else row["level_b"])
-        said.setdefault(level, []).append(f"{NAMES[row['metric']]} {effect_text(row['metric'], estimate, lo, hi)}")
-    return text + " (" + "; ".join(f"{level} against {top}: " + ", ".join(m) for level, m in said.items()) + ")."
+        said.setdefault(level, []).append(f"{name(row['metric'])} {effect_text(row['metric'], estimate, lo, hi)}")
+    return (
+        text
+        + " ("
+        + tr("; ").join(tr("{a} against {b}: ", a=level, b=top) + tr(", ").join(m) for level, m in said.items())
+        + tr(").")
+    )
 
 
 def _p(p):
     text = p_value(p, ALPHA)
-    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"  # the same in every language
 
 
 def cost_text(costs, best, factors, unit="epochs"):
@@ -162,10 +185,20 @@ def cost_text(costs, best, factors, unit="epochs"):
         "samples": "sample-gradients to ε (epochs × training images; they rank as epochs do)",
         "updates": "updates (grad_evals) to ε",
     }[unit]
-    text = f"**Cost**: the ranking counts {ranks}; the best configuration needs {_units(mine)}."
+    text = tr(
+        "**Cost**: the ranking counts {ranks}; the best configuration needs {units}.",
+        ranks=tr(ranks),
+        units=_units(mine),
+    )
     if cheap is not None and int(cheap["config"]) != best:
         levels = ", ".join(f"{f} {cheap[f]}" for f in factors)
-        text += f" Counted in {other}, the cheapest is config {int(cheap['config'])} ({levels}): {_units(cheap)}."
+        text += tr(
+            " Counted in {unit}, the cheapest is config {config} ({levels}): {units}.",
+            unit=tr(other),
+            config=int(cheap["config"]),
+            levels=levels,
+            units=_units(cheap),
+        )
     return text
 
 
@@ -174,7 +207,7 @@ def _cost(row, unit):
 
 
 def _units(row):
-    return ", ".join(f"{_cost(row, u)} {UNITS[u].split(' (')[0]}" for u in ("updates", "samples", "epochs"))
+    return ", ".join(f"{_cost(row, u)} {tr(UNITS[u].split(' (')[0])}" for u in ("updates", "samples", "epochs"))
 
 
 def tied_configs(runs, summary, margins, unit="epochs"):
@@ -207,10 +240,10 @@ def shared_text(summary, factors, configs):
     for f in factors:
         levels = [str(level) for level in rows[f].cat.categories if (rows[f] == level).any()]
         if len(levels) == len(rows[f].cat.categories) and len(levels) > 1:
-            parts.append(f"any {f}")
+            parts.append(tr("any {factor}", factor=f))
         else:
-            parts.append(f"{f} " + " or ".join(levels))
-    return ", ".join(parts)
+            parts.append(f"{f} " + tr(" or ").join(levels))
+    return tr(", ").join(parts)
 
 
 def loss_kept(runs, curves):
@@ -229,60 +262,91 @@ def init_depth_text(runs, curves, layout, margins):
     that activation's runs (seed-level, as the factor paragraphs): the
     textbook's question of which init suits which activation, at this depth."""
     shape = "-".join(map(str, layout.widths))
-    layers = f"{layout.depth} hidden layer" + ("s" if layout.depth > 1 else "")
+    layers = tr("{n} hidden layers" if layout.depth > 1 else "{n} hidden layer", n=layout.depth)
     if "hidden" in runs and runs["hidden"].nunique() > 1:  # the layout is the largest of several
-        shape, layers = f"{shape} and smaller", layers + " at most"
+        shape, layers = tr("{shape} and smaller", shape=shape), tr("{layers} at most", layers=layers)
     kept = loss_kept(runs, curves).groupby([runs["init"], runs["activation"]], observed=True).median()
     failed = kept[kept > LEARNED]
     by_init = failed.reset_index().groupby("init", observed=True, sort=False)["activation"].agg(list)
     activations = list(kept.index.get_level_values("activation").unique())
     said = []
     for init, names in by_init.items():
-        where = "with every activation" if len(names) == len(activations) else "with " + " and ".join(names)
+        where = (
+            tr("with every activation")
+            if len(names) == len(activations)
+            else tr("with {names}", names=tr(" and ").join(names))
+        )
         shares = ", ".join(f"{a} {pct(kept[init, a])}" for a in names)
-        said.append(f"{init} fails to learn {where} (its median run ends at {shares} of its initial train loss)")
+        said.append(
+            tr(
+                "{init} fails to learn {where} (its median run ends at {shares} of its initial train loss)",
+                init=init,
+                where=where,
+                shares=shares,
+            )
+        )
     learned = kept[kept <= LEARNED]
     if len(learned):
         said.append(
-            ("every other cell learns" if len(failed) else "every init learns with every activation")
-            + f" (median final train loss {pct(learned.min())}–{pct(learned.max())} of the initial)"
+            (tr("every other cell learns") if len(failed) else tr("every init learns with every activation"))
+            + tr(
+                " (median final train loss {low}–{high} of the initial)",
+                low=pct(learned.min()),
+                high=pct(learned.max()),
+            )
         )
-    text = f"**Initial values in this {shape} network ({layers})**: " + "; ".join(said) + "."
+    text = tr("**Initial values in this {shape} network ({layers})**: ", shape=shape, layers=layers)
+    text += tr("; ").join(said) + tr(".")
     lines = [text, ""]
     for activation in activations:
         mine = runs[runs["activation"] == activation]
         effects = effects_table(mine, ["init"], margins)
         if len(effects):
-            lines += [factor_paragraph(f"init with {activation}", effects, None), ""]
+            lines += [factor_paragraph(tr("init with {activation}", activation=activation), effects, None), ""]
     return lines
 
 
 def answer_section(results, tables, margins):
     runs, factors = results.runs, results.factors
     target = has_target(runs)
-    lines = ["## Answer", ""]
+    lines = [tr("## Answer"), ""]
     summary = tables.summary
     best, tied = tied_configs(runs, summary, margins, tables.cost)
     row = summary[summary["config"] == best].iloc[0]
     chosen = summary[summary["config"] == best]
     levels = ", ".join(f"{f} {chosen[f].iloc[0]}" for f in factors)  # by column: an all-numeric row turns 30 into 30.0
     outcome = (
-        f"reached ε in {pct(row['success_rate'])} of its runs, median epochs to ε "
-        f"{epochs_interval(row['epochs_median'], row['epochs_lo'], row['epochs_hi'])}, "
-        + ("" if tables.cost == "epochs" else f"median {UNITS[tables.cost]} to ε {_cost(row, tables.cost)}, ")
+        tr(
+            "reached ε in {share} of its runs, median epochs to ε {epochs}, ",
+            share=pct(row["success_rate"]),
+            epochs=epochs_interval(row["epochs_median"], row["epochs_lo"], row["epochs_hi"]),
+        )
+        + (
+            ""
+            if tables.cost == "epochs"
+            else tr("median {unit} to ε {cost}, ", unit=tr(UNITS[tables.cost]), cost=_cost(row, tables.cost))
+        )
         if target
         else ""
-    ) + f"mean test accuracy {100 * row['test_acc_mean']:.1f} %"
-    text = f"**Best configuration**: config {best}" + (f" ({levels})" if levels else "") + f": {outcome}."
+    ) + tr("mean test accuracy {accuracy} %", accuracy=f"{100 * row['test_acc_mean']:.1f}")
+    text = (
+        tr("**Best configuration**: config {config}", config=best)
+        + (f" ({levels})" if levels else "")
+        + tr(": {outcome}.", outcome=outcome)
+    )
     if len(summary) > 1:
         if tied:
-            text += (
-                f" Practically tied with it (not worse by more than the margins at {LEVEL:.0%}): "
-                f"{len(tied)} of the other {len(summary) - 1} configurations ({', '.join(map(str, tied))}); "
-                f"together they share: {shared_text(summary, factors, [best, *tied])}."
+            text += tr(
+                " Practically tied with it (not worse by more than the margins at {level}): "
+                "{n} of the other {others} configurations ({tied}); together they share: {shared}.",
+                level=f"{LEVEL:.0%}",
+                n=len(tied),
+                others=len(summary) - 1,
+                tied=", ".join(map(str, tied)),
+                shared=shared_text(summary, factors, [best, *tied]),
             )
         else:
-            text += " Every other configuration is worse by more than a margin."
+            text += tr(" Every other configuration is worse by more than a margin.")
     lines += [text, ""]
     if tables.costs is not None and (batch_varies(runs) or tables.cost != "epochs"):
         lines += [cost_text(tables.costs, best, factors, tables.cost), ""]
@@ -300,11 +364,13 @@ def answer_section(results, tables, margins):
     if {"init", "activation"} <= set(factors):
         lines += init_depth_text(runs, results.curves, results.layout, margins)
     lines += [
-        "Each effect is \"A against B\": A's epochs or loss as a ratio to B's (below 1: A needs fewer), "
-        "A's accuracy minus B's in points; the Hodges–Lehmann estimate of the per-seed differences "
-        f"with its {LEVEL:.0%} interval. Margins: "
-        + "; ".join(margin_text(m, margins[m]) for m in paired_metrics(runs))
-        + " (see the methods below).",
+        tr(
+            "Each effect is \"A against B\": A's epochs or loss as a ratio to B's (below 1: A needs fewer), "
+            "A's accuracy minus B's in points; the Hodges–Lehmann estimate of the per-seed differences "
+            "with its {level} interval. Margins: {margins} (see the methods below).",
+            level=f"{LEVEL:.0%}",
+            margins=tr("; ").join(margin_text(m, margins[m]) for m in paired_metrics(runs)),
+        ),
         "",
     ]
     lines += caveats(runs, factors, row, target, grid_edges(runs, factors, tables, best), depth=results.layout.depth)
@@ -335,8 +401,14 @@ def grid_edges(runs, factors, tables, best):
         side = _edge(r["best_lr"], grid)
         if side:
             warnings.append(
-                f"optimizer {r['optimizer']}: the best lr, {r['best_lr']:g}, is the {side} end of its grid "
-                f"({', '.join(f'{g:g}' for g in sorted(grid))}); a better lr may lie outside it."
+                tr(
+                    "optimizer {optimizer}: the best lr, {lr}, is the {side} end of its grid "
+                    "({grid}); a better lr may lie outside it.",
+                    optimizer=r["optimizer"],
+                    lr=f"{r['best_lr']:g}",
+                    side=tr(side),
+                    grid=", ".join(f"{g:g}" for g in sorted(grid)),
+                )
             )
     row = runs[runs["config"] == best].iloc[0]
     for factor, rows, _, _, _ in neighbour_levels(runs, factors):
@@ -347,29 +419,42 @@ def grid_edges(runs, factors, tables, best):
         stuck = factor == "batch_size" and (float(row[factor]) == 1 or float(row[factor]) >= row.get("n_train", np.inf))
         if side and not stuck:
             warnings.append(
-                f"{factor}: the best configuration's {factor}, {float(row[factor]):g}, is the {side} end of its "
-                f"grid ({', '.join(f'{g:g}' for g in sorted(grid))}); a better value may lie outside it."
+                tr(
+                    "{factor}: the best configuration's {factor}, {value}, is the {side} end of its "
+                    "grid ({grid}); a better value may lie outside it.",
+                    factor=factor,
+                    value=f"{float(row[factor]):g}",
+                    side=tr(side),
+                    grid=", ".join(f"{g:g}" for g in sorted(grid)),
+                )
             )
     return warnings
 
 
 def caveats(runs, factors, best, target, edges=(), depth=1):
-    notes = [f"**Warning**: {edge}" for edge in edges]
+    notes = [tr("**Warning**: {edge}", edge=edge) for edge in edges]
     if target and best["success_rate"] == 1 and best["epochs_median"] < EASY:
         notes.append(
-            f"The task is easy at this size: the best configuration reaches ε in a median of "
-            f"{best['epochs_median']:g} epochs, so a difference in epochs is often one epoch."
+            tr(
+                "The task is easy at this size: the best configuration reaches ε in a median of "
+                "{epochs} epochs, so a difference in epochs is often one epoch.",
+                epochs=f"{best['epochs_median']:g}",
+            )
         )
     if "init" in factors and depth == 1:
         notes.append(
-            "Initial values: the textbook's contrasts (std 0.01 fails to learn, He suits ReLU) come "
-            "from a network of four or five hidden layers of 100 units; with one hidden layer one "
-            "backpropagation step still gets a usable gradient, so they need not show here. "
-            "experiments/depth_init.toml asks the same question in the book's network."
+            tr(
+                "Initial values: the textbook's contrasts (std 0.01 fails to learn, He suits ReLU) come "
+                "from a network of four or five hidden layers of 100 units; with one hidden layer one "
+                "backpropagation step still gets a usable gradient, so they need not show here. "
+                "experiments/depth_init.toml asks the same question in the book's network."
+            )
         )
     elif "init" in factors:
         notes.append(
-            "Initial values at two depths: experiments/init.toml asks the same question of the "
-            "lecture's one hidden layer of 3 units; docs/experiments.md quotes both answers side by side."
+            tr(
+                "Initial values at two depths: experiments/init.toml asks the same question of the "
+                "lecture's one hidden layer of 3 units; docs/experiments.md quotes both answers side by side."
+            )
         )
-    return ["**Caveats**", "", *(f"- {n}" for n in notes), ""] if notes else []
+    return [tr("**Caveats**"), "", *(f"- {n}" for n in notes), ""] if notes else []

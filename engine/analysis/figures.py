@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -39,12 +39,13 @@ from ..schema import (
     TRAIN_ACC,
     TRAIN_LOSS,
 )
-from .answer import NAMES
+from .answer import name
 from .format import epochs_or_never
 from .load import KEY, run_weights
 from .stats import censored_epochs, has_target
 from .tables import composite_levels, describe, nested_factors, paired_metrics, paired_values, pooled_factors, ranked
 from .tuning import load_tuning, plot_tuning, tuned
+from .words import font_rc, tr
 
 DPI = 100
 # Relative drawing costs (as tenths of a CPU second on default.toml; lr_sensitivity's
@@ -95,7 +96,7 @@ def _labels(runs, column):
     """The levels of column as text, an ordered categorical; "all runs" when
     the column is absent."""
     if column not in runs:
-        return pd.Series(pd.Categorical(["all runs"] * len(runs)), index=runs.index, name=column)
+        return pd.Series(pd.Categorical([tr("all runs")] * len(runs)), index=runs.index, name=column)
     values = runs[column].astype("category")
     return values.cat.rename_categories([str(c) for c in values.cat.categories])
 
@@ -235,26 +236,26 @@ def plot_learning_curves(runs, curves, *, hue="optimizer", facet="activation"):
                     (t[None, :] > grid[:, None]).mean(axis=1),
                     where="post",
                     color=colors[label],
-                    label=f"{label}: {np.isinf(t).mean():.0%} never",
+                    label=tr("{label}: {share} never", label=label, share=f"{np.isinf(t).mean():.0%}"),
                 )
         if survival:
             ax.axhline(target, color="0.3", linestyle="--", linewidth=1, label=f"ε = {target:g}")
             below = axes[1, column]
             below.set_ylim(-0.02, 1.02)
             below.grid(alpha=0.3)
-            below.set_xlabel("epoch (log scale)")
+            below.set_xlabel(tr("epoch (log scale)"))
             below.legend(fontsize="small", loc="lower left")
         else:
-            ax.set_xlabel("epoch (log scale)")
+            ax.set_xlabel(tr("epoch (log scale)"))
         ax.set_yscale("log")
         # Most runs settle early in a long budget: log epochs, linear up to 1 so epoch 0 shows.
         ax.set_xscale("symlog", linthresh=1, linscale=0.6)
         ax.set_title(f"{facet} = {panel}" if facet in runs else panel)
         ax.legend(fontsize="small", title=hue if hue in runs else None)
-    axes[0, 0].set_ylabel("training loss E (log scale)")
+    axes[0, 0].set_ylabel(tr("training loss E (log scale)"))
     if survival:
-        axes[1, 0].set_ylabel("share of runs\nnot yet below ε")
-    fig.suptitle("Learning curves: median and interquartile band of the training loss")
+        axes[1, 0].set_ylabel(tr("share of runs\nnot yet below ε"))
+    fig.suptitle(tr("Learning curves: median and interquartile band of the training loss"))
     return fig
 
 
@@ -278,19 +279,19 @@ def plot_epochs_ecdf(runs, *, hue="optimizer", facet=None):
                 np.r_[0, solved, solved[-1] if len(t) else 0],
                 where="post",
                 color=colors[label],
-                label=f"{label}: {len(t) / len(group):.0%} of {len(group)}",
+                label=tr("{label}: {share} of {n}", label=label, share=f"{len(t) / len(group):.0%}", n=len(group)),
             )
         # A log axis, as COCO draws its ECDFs: fast and slow solvers both stay legible.
         ax.set_xscale("log")
-        ax.set_xlabel("epoch k (log scale)")
+        ax.set_xlabel(tr("epoch k (log scale)"))
         ax.set_xlim(1, max(budget, 2))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         if panel is not None:
             ax.set_title(f"{facet} = {panel}" if facet in runs else panel)
         ax.legend(title=hue if hue in runs else None, loc="lower right", fontsize="small")
-    axes[0, 0].set_ylabel("fraction of runs with E < ε")
-    fig.suptitle("Runs that reached ε" + (f" = {target:g}" if target is not None else "") + " by epoch k")
+    axes[0, 0].set_ylabel(tr("fraction of runs with E < ε"))
+    fig.suptitle(tr("Runs that reached ε{value} by epoch k", value=f" = {target:g}" if target is not None else ""))
     return fig
 
 
@@ -331,6 +332,7 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
     widths = [1.5 * len(groups) + 2.0] + ([] if curves is None else [3.6])
     ax, *right = fig.subplots(1, len(widths), width_ratios=widths, squeeze=False)[0]
     colors = {TRAIN_ACC: "tab:blue", TEST_ACC: "tab:orange"}
+    error_names = {TRAIN_ACC: tr("train error"), TEST_ACC: tr("test error")}
     highest = 0.0
     for i, (_, rows) in enumerate(groups):
         for offset, column in ((-0.2, TRAIN_ACC), (0.2, TEST_ACC)):
@@ -342,7 +344,7 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
             if errors.size:
                 ax.hlines(np.median(errors), i + offset - 0.16, i + offset + 0.16, color="black", linewidth=1.5)
         ax.annotate(
-            f"gap {overfitting_gap(rows):+.3f}",
+            tr("gap {gap}", gap=f"{overfitting_gap(rows):+.3f}"),
             (i, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, 4),
@@ -360,11 +362,11 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
     ax.grid(axis="y", alpha=0.3)
     ax.set_xlabel(factor)
-    ax.set_ylabel(f"error rate, % (1 − accuracy; log above {ERROR_LINEAR:g} %)")
-    ax.set_title("Train vs test error by regularisation, one dot per seed (gap = overfitting)", pad=18)
+    ax.set_ylabel(tr("error rate, % (1 − accuracy; log above {linear} %)", linear=f"{ERROR_LINEAR:g}"))
+    ax.set_title(tr("Train vs test error by regularisation, one dot per seed (gap = overfitting)"), pad=18)
     ax.legend(
-        handles=[Patch(facecolor=colors[c], alpha=0.6, label=c.replace("_acc", " error")) for c in colors]
-        + [Line2D([], [], color="black", label="median seed")],
+        handles=[Patch(facecolor=colors[c], alpha=0.6, label=error_names[c]) for c in colors]
+        + [Line2D([], [], color="black", label=tr("median seed"))],
         loc="upper left",
         fontsize="small",
     )
@@ -374,9 +376,9 @@ def plot_regularization(runs, curves=None, *, factor="regularization"):
         for label, gap in gap_over_epochs(runs, curves, factor).items():
             over.plot(gap.index, gap.to_numpy(), color=hue[label], label=label)
         over.axhline(0, color="gray", linewidth=0.8)
-        over.set_xlabel("epoch")
-        over.set_ylabel("train − test accuracy (median run)")
-        over.set_title("The gap over the epochs", pad=18)
+        over.set_xlabel(tr("epoch"))
+        over.set_ylabel(tr("train − test accuracy (median run)"))
+        over.set_title(tr("The gap over the epochs"), pad=18)
         over.grid(alpha=0.3)
         over.legend(title=factor, fontsize="small")
     return fig
@@ -406,7 +408,7 @@ def plot_success_heatmap(runs, *, rows="init", cols="activation"):
             ax.text(
                 j,
                 i,
-                f"{value:.0%}\n{dead.iat[i, j]:.1f} dead",
+                tr("{share}\n{dead} dead", share=f"{value:.0%}", dead=f"{dead.iat[i, j]:.1f}"),
                 ha="center",
                 va="center",
                 color="white" if value < 0.6 else "black",
@@ -416,9 +418,14 @@ def plot_success_heatmap(runs, *, rows="init", cols="activation"):
     ax.set_yticks(range(rate.shape[0]), rate.index)
     ax.set_xlabel(cols)
     ax.set_ylabel(rows)
-    fig.colorbar(image, ax=ax, label="success rate (fraction reaching ε)")
+    fig.colorbar(image, ax=ax, label=tr("success rate (fraction reaching ε)"))
     ax.set_title(
-        f"Success rate by {rows} × {cols}\n(text: success rate, mean dead hidden units per run)", fontsize="medium"
+        tr(
+            "Success rate by {rows} × {cols}\n(text: success rate, mean dead hidden units per run)",
+            rows=rows,
+            cols=cols,
+        ),
+        fontsize="medium",
     )
     return fig
 
@@ -433,19 +440,21 @@ def plot_hidden_units(theta, layout, *, title):
     axes = fig.subplots(1, n)
     for ax, letter, x in zip(axes, "CT", X):
         ax.imshow(x.reshape(4, 3), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"glyph {letter}")
+        ax.set_title(tr("glyph {letter}", letter=letter))
     finite = np.abs(W_hid[np.isfinite(W_hid)])  # a diverged run may have lost some
     limit = finite.max() if finite.size and finite.max() > 0 else 1.0
     for i, ax in enumerate(axes[2:]):
         image = ax.imshow(W_hid[i].reshape(4, 3), cmap="RdBu_r", vmin=-limit, vmax=limit)
         votes = ", ".join(f"{c} {w:+.1f}" for c, w in zip("CT", W_out[:, i]))
-        ax.set_title(f"hidden {i + 1}\nθ = {th_hid[i]:+.2f}\nto {votes}", fontsize="small")
+        ax.set_title(
+            tr("hidden {i}\nθ = {theta}\nto {votes}", i=i + 1, theta=f"{th_hid[i]:+.2f}", votes=votes), fontsize="small"
+        )
     for ax in axes:
         ax.set_xticks(range(3), [1, 2, 3])
         ax.set_yticks(range(4), [1, 2, 3, 4])
-        ax.set_xlabel("pixel column")
-    axes[0].set_ylabel("pixel row")
-    fig.colorbar(image, ax=axes[2:], label="weight w (input pixel → hidden unit)", shrink=0.8)
+        ax.set_xlabel(tr("pixel column"))
+    axes[0].set_ylabel(tr("pixel row"))
+    fig.colorbar(image, ax=axes[2:], label=tr("weight w (input pixel → hidden unit)"), shrink=0.8)
     fig.suptitle(title)
     return fig
 
@@ -519,11 +528,13 @@ def init_fact(histograms):
     """The figure's caption fact: per cell, the spread of h and the share
     saturated (or zero) in the first and the last hidden layer."""
     depth = len(next(iter(histograms.values())).spread)
-    where = f"layer 1 → {depth}" if depth > 1 else "one hidden layer"
-    cells = "; ".join(
+    where = tr("layer 1 → {depth}", depth=depth) if depth > 1 else tr("one hidden layer")
+    cells = tr("; ").join(
         f"{init} · {a} {_arrow(c.spread, '.2g')}, {_arrow(c.saturated, '.0%')}" for (init, a), c in histograms.items()
     )
-    return f"Spread (standard deviation) of h, then share saturated or zero ({where}): {cells}."
+    return tr(
+        "Spread (standard deviation) of h, then share saturated or zero ({where}): {cells}.", where=where, cells=cells
+    )
 
 
 def _arrow(values, spec):
@@ -544,7 +555,7 @@ def plot_init_activations(histograms):
     for i, (init, activation) in enumerate(cells):
         cell = histograms[init, activation]
         top = max(cell.shares.max(), 1e-9)
-        what = "h = 0" if activation == "relu" else "sat."
+        what = "h = 0" if activation == "relu" else tr("sat.")
         for l, ax in enumerate(axes[i]):
             ax.stairs(cell.shares[l], cell.edges, fill=True, color="tab:purple")
             ax.set_xlim(cell.edges[0], cell.edges[-1])
@@ -563,12 +574,12 @@ def plot_init_activations(histograms):
             if l:
                 ax.set_yticklabels([])
             if i == 0:
-                ax.set_title(f"hidden layer {l + 1}", fontsize="small")
+                ax.set_title(tr("hidden layer {l}", l=l + 1), fontsize="small")
         axes[i, 0].yaxis.set_major_locator(MaxNLocator(2))
         axes[i, 0].set_ylabel(f"{init}\n{activation}", fontsize="small", rotation=0, ha="right", va="center")
     for ax in axes[-1]:
         ax.set_xlabel("h", fontsize="small")
-    fig.suptitle("Hidden outputs h at the initial weights\n(bars: shares of a layer's values)", fontsize="medium")
+    fig.suptitle(tr("Hidden outputs h at the initial weights\n(bars: shares of a layer's values)"), fontsize="medium")
     return fig
 
 
@@ -595,16 +606,16 @@ def plot_lr_sensitivity(table):
             ax.scatter(best["lr"], best[column], marker="*", s=180, color=color, edgecolors="black", zorder=4)
     for ax in (left, right):
         ax.set_xscale("log")
-        ax.set_xlabel("learning rate η (log scale)")
+        ax.set_xlabel(tr("learning rate η (log scale)"))
         ax.grid(alpha=0.3)
-    left.set_ylabel("success rate (fraction reaching ε)")
+    left.set_ylabel(tr("success rate (fraction reaching ε)"))
     left.set_ylim(-0.02, 1.02)
     right.set_yscale("log")
-    right.set_ylabel("median training loss at stop (log scale)")
+    right.set_ylabel(tr("median training loss at stop (log scale)"))
     fig.legend(
-        *left.get_legend_handles_labels(), title="optimizer\n(★ best, ● good)", loc="center right", fontsize="small"
+        *left.get_legend_handles_labels(), title=tr("optimizer\n(★ best, ● good)"), loc="center right", fontsize="small"
     )
-    fig.suptitle("Learning-rate sensitivity, pooled over the other factors and seeds")
+    fig.suptitle(tr("Learning-rate sensitivity, pooled over the other factors and seeds"))
     return fig
 
 
@@ -693,13 +704,24 @@ def colour_fact(runs, factors, hue):
     varying = [f for f in pooled_factors(runs, factors) if runs[f].nunique() > 1]
     metric, spread = effect_spreads(runs, sorted({*varying, hue}, key=factors.index))
     detail = (
-        f"its slowest level needs {np.exp(spread[hue]):.2f}× the epochs to ε of its fastest (geometric "
-        "means; a run that never reached ε counts as the budget + 1)"
+        tr(
+            "its slowest level needs {ratio}× the epochs to ε of its fastest (geometric "
+            "means; a run that never reached ε counts as the budget + 1)",
+            ratio=f"{np.exp(spread[hue]):.2f}",
+        )
         if metric == EPOCHS_TO_TARGET
-        else f"its levels' mean {NAMES[metric]} differ by up to {100 * spread[hue]:.2f} points"
+        else tr(
+            "its levels' mean {metric} differ by up to {points} points",
+            metric=name(metric),
+            points=f"{100 * spread[hue]:.2f}",
+        )
     )
     most = spread[hue] >= max(spread.values())
-    return f"Colour: {hue}" + (", the factor with the largest effect" if most else "") + f"; {detail}."
+    return (
+        tr("Colour: {hue}", hue=hue)
+        + (tr(", the factor with the largest effect") if most else "")
+        + tr("; {detail}.", detail=detail)
+    )
 
 
 def _best_cells(runs):
@@ -715,15 +737,21 @@ def _best_cells(runs):
     worst = order.sort_values("success_rate", kind="stable").iloc[0]
 
     def outcome(r):
-        return (
-            f"{r['success_rate']:.0%}, median epochs {epochs_or_never(r['epochs_median'])}, "
-            f"test accuracy {r['test_acc_mean']:.3f}"
+        return tr(
+            "{share}, median epochs {epochs}, test accuracy {accuracy}",
+            share=f"{r['success_rate']:.0%}",
+            epochs=epochs_or_never(r["epochs_median"]),
+            accuracy=f"{r['test_acc_mean']:.3f}",
         )
 
-    tied = f" (tied with {', '.join(best['cell'].iloc[1:])})" if len(best) > 1 else ""
-    return (
-        f"Best cell: {best.iloc[0]['cell']} ({outcome(best.iloc[0])}){tied}; "
-        f"worst: {worst['cell']} ({worst['success_rate']:.0%})."
+    tied = tr(" (tied with {cells})", cells=", ".join(best["cell"].iloc[1:])) if len(best) > 1 else ""
+    return tr(
+        "Best cell: {cell} ({outcome}){tied}; worst: {worst} ({share}).",
+        cell=best.iloc[0]["cell"],
+        outcome=outcome(best.iloc[0]),
+        tied=tied,
+        worst=worst["cell"],
+        share=f"{worst['success_rate']:.0%}",
     )
 
 
@@ -741,11 +769,11 @@ def make_figures(results, tables, outdir, *, run=None):
         solved = _shares((label, rows[CONVERGED].mean()) for label, rows in _groups(runs, hue))
         tasks["epochs_ecdf"] = lambda: (
             plot_epochs_ecdf(runs, hue=hue, facet=facet),
-            f"By the end of the budget these shares of runs reached ε: {solved}.",
+            tr("By the end of the budget these shares of runs reached ε: {solved}.", solved=solved),
         )
     else:
         figures.skipped["epochs_ecdf"] = (
-            "no run reached the target loss ε" if has_target(runs) else "no target loss ε was set"
+            tr("no run reached the target loss ε") if has_target(runs) else tr("no target loss ε was set")
         )
 
     regularizer = next((f for f in REGULARIZERS if f in factors), None)
@@ -757,50 +785,66 @@ def make_figures(results, tables, outdir, *, run=None):
         gaps = ", ".join(f"{label} {overfitting_gap(rows):+.3f}" for label, rows in _groups(levels, regularizer))
         tasks["regularization"] = lambda: (
             plot_regularization(levels, results.curves, factor=regularizer),
-            f"Mean train − test accuracy gap: {gaps}.",
+            tr("Mean train − test accuracy gap: {gaps}.", gaps=gaps),
         )
     else:
-        figures.skipped["regularization"] = "the experiment does not vary regularisation"
+        figures.skipped["regularization"] = tr("the experiment does not vary regularisation")
 
     if not has_target(runs):
-        figures.skipped["success_heatmap"] = "no target loss ε was set, so there is no success rate to map"
+        figures.skipped["success_heatmap"] = tr("no target loss ε was set, so there is no success rate to map")
     elif "init" in factors or "activation" in factors:
         best_cells = _best_cells(runs)
         tasks["success_heatmap"] = lambda: (plot_success_heatmap(runs), best_cells)
     else:
-        figures.skipped["success_heatmap"] = "the experiment varies neither init nor activation"
+        figures.skipped["success_heatmap"] = tr("the experiment varies neither init nor activation")
 
     if results.params is None:
-        figures.skipped["hidden_units"] = "params.csv is missing"
+        figures.skipped["hidden_units"] = tr("params.csv is missing")
     else:
         config, seed = run or best_run(runs, results.params)
         theta = run_weights(results, config, seed)
         if theta is None:
-            figures.skipped["hidden_units"] = f"params.csv has no row for config {config}, seed {seed}"
+            figures.skipped["hidden_units"] = tr(
+                "params.csv has no row for config {config}, seed {seed}", config=config, seed=seed
+            )
         else:
             row = runs[(runs["config"] == config) & (runs["seed"] == seed)].iloc[0]
             levels_of_run = ", ".join(f"{f} {row[f]}" for f in factors)
-            title = f"Learned hidden units of config {config}, seed {seed}\n({levels_of_run})"
+            title = tr(
+                "Learned hidden units of config {config}, seed {seed}\n({levels})",
+                config=config,
+                seed=seed,
+                levels=levels_of_run,
+            )
             drawn = run_layout(results.layout, row)
             if (drawn.n_in, drawn.n_out) != (Layout().n_in, Layout().n_out):
-                figures.skipped["hidden_units"] = "the network's inputs are not the 4×3 C/T glyphs"
+                figures.skipped["hidden_units"] = tr("the network's inputs are not the 4×3 C/T glyphs")
             elif drawn.depth > 1:
-                figures.skipped["hidden_units"] = f"the run drawn has {drawn.depth} hidden layers; the figure draws one"
+                figures.skipped["hidden_units"] = tr(
+                    "the run drawn has {depth} hidden layers; the figure draws one", depth=drawn.depth
+                )
             elif drawn.n_hidden > MAX_UNITS_DRAWN:
-                figures.skipped["hidden_units"] = (
-                    f"the run drawn has {drawn.n_hidden} hidden units, more than the {MAX_UNITS_DRAWN} the figure holds"
+                figures.skipped["hidden_units"] = tr(
+                    "the run drawn has {n} hidden units, more than the {most} the figure holds",
+                    n=drawn.n_hidden,
+                    most=MAX_UNITS_DRAWN,
                 )
             else:
                 theta = theta[[results.param_names.index(name) for name in drawn.names]]  # its own columns
                 tasks["hidden_units"] = lambda: (
                     plot_hidden_units(theta, drawn, title=title),
-                    f"The run drawn is config {config}, seed {seed} ({levels_of_run}; "
-                    f"test accuracy {row[TEST_ACC]:.3f}).",
+                    tr(
+                        "The run drawn is config {config}, seed {seed} ({levels}; test accuracy {accuracy}).",
+                        config=config,
+                        seed=seed,
+                        levels=levels_of_run,
+                        accuracy=f"{row[TEST_ACC]:.3f}",
+                    ),
                 )
 
     data = _data_settings(results)
     if data is None:
-        figures.skipped["init_activations"] = "the data settings are unknown (no manifest.json data)"
+        figures.skipped["init_activations"] = tr("the data settings are unknown (no manifest.json data)")
     else:
 
         def init_figure():
@@ -813,14 +857,15 @@ def make_figures(results, tables, outdir, *, run=None):
 
     if tables.lr is not None:
         best = ", ".join(f"{r.optimizer} {r.best_lr:g}" for r in tables.lr_ranges.itertuples())
-        tasks["lr_sensitivity"] = lambda: (plot_lr_sensitivity(tables.lr), f"Best lr: {best}.")
+        tasks["lr_sensitivity"] = lambda: (plot_lr_sensitivity(tables.lr), tr("Best lr: {best}.", best=best))
     else:
-        figures.skipped["lr_sensitivity"] = "the experiment has no learning-rate axis"
+        figures.skipped["lr_sensitivity"] = tr("the experiment has no learning-rate axis")
 
     if tuned(results.path):
         tasks["tuning"] = lambda: (plot_tuning(*load_tuning(results.path)), "")
 
-    facts = draw(tasks, outdir)
+    with rc_context(font_rc()):  # the language's fonts, in the drawing process too (forked)
+        facts = draw(tasks, outdir)
     figures.drawn = {key: FIGURES[key] for key in tasks}
     figures.facts = {key: fact for key, fact in facts.items() if fact}
     return figures

@@ -4,6 +4,8 @@
 import numpy as np
 import pandas as pd
 
+from .words import tr
+
 
 def missing(x):
     return x is None or (isinstance(x, float) and not np.isfinite(x)) or pd.isna(x)
@@ -19,7 +21,7 @@ def pct(x):
 
 def epochs_or_never(epochs):
     # A missing epoch count means "never reached ε" (censored), see engine.analysis.stats.
-    return "never" if missing(epochs) else f"{epochs:g}"
+    return tr("never") if missing(epochs) else f"{epochs:g}"
 
 
 def p_value(p, alpha):

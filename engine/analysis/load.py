@@ -23,6 +23,7 @@ from .. import schema
 from ..model.layout import Layout, network, param_names
 from ..options import hidden_from_label
 from ..schema import EPOCH, MANIFEST, table_file
+from .words import Text
 
 KEY = list(schema.KEY)
 CSV_CHUNK_ROWS = 100_000  # rows of the params table read at a time when looking for one run
@@ -239,7 +240,7 @@ def _missing_runs(runs, manifest):
     expected = manifest.get("n_runs")
     if expected is None or len(runs) >= expected:
         return []
-    note = f"Partial sweep: runs.csv has {len(runs)} of {expected} expected runs."
+    note = Text("Partial sweep: runs.csv has {runs} of {expected} expected runs.", runs=len(runs), expected=expected)
     if "n_configs" in manifest and "seeds" in manifest:
         present = set(zip(runs["config"], runs["seed"]))
         lacking = {}
@@ -247,11 +248,13 @@ def _missing_runs(runs, manifest):
             seeds = [s for s in manifest["seeds"] if (config, s) not in present]
             if seeds:
                 lacking[config] = (
-                    "all seeds" if len(seeds) == len(manifest["seeds"]) else "seeds " + ", ".join(map(str, seeds))
+                    Text("all seeds")
+                    if len(seeds) == len(manifest["seeds"])
+                    else Text("seeds {seeds}", seeds=", ".join(map(str, seeds)))
                 )
-        shown = "; ".join(f"config {c} ({s})" for c, s in list(lacking.items())[:8])
-        more = f"; and {len(lacking) - 8} more configs" if len(lacking) > 8 else ""
-        note += f" Missing: {shown}{more}."
+        shown = [Text("config {config} ({seeds})", config=c, seeds=s) for c, s in list(lacking.items())[:8]]
+        more = Text("; and {n} more configs", n=len(lacking) - 8) if len(lacking) > 8 else ""
+        note = Text("{note} Missing: {shown}{more}.", note=note, shown=shown, more=more)
     return [note]
 
 
@@ -332,8 +335,11 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
     else:
         factors = [c for c in settings if runs[c].nunique(dropna=False) > 1]
         notes.append(
-            "manifest.json is missing or names no factors: the factors were taken "
-            f"to be the setting columns that vary ({', '.join(factors) or 'none'})."
+            Text(
+                "manifest.json is missing or names no factors: the factors were taken "
+                "to be the setting columns that vary ({factors}).",
+                factors=", ".join(factors) or Text("none"),
+            )
         )
     _require(runs, factors, f"{runs_path} (factors listed in manifest.json)")
     for column in settings:
@@ -357,14 +363,21 @@ def load_results(path: str | os.PathLike, *, curve_columns: list[str] | None = N
             )
         params_path, params = read_table(path, "params", None if weights else KEY)
     else:
-        notes.append("No params.csv or params.parquet: the learned hidden units are not drawn.")
+        notes.append(Text("No params.csv or params.parquet: the learned hidden units are not drawn."))
 
     notes += _missing_runs(runs, manifest)
     key = curves[KEY].to_numpy(np.int64)  # sorted: each run's rows are together
     first = np.r_[True, (key[1:] != key[:-1]).any(axis=1)] if len(key) else np.zeros(0, bool)
     lacking = int((~pd.MultiIndex.from_frame(runs[KEY]).isin(pd.MultiIndex.from_arrays(key[first].T))).sum())
     if lacking:
-        notes.append(f"{table_path(path, 'curves').name} has no rows for {lacking} of the {len(runs)} runs.")
+        notes.append(
+            Text(
+                "{file} has no rows for {lacking} of the {runs} runs.",
+                file=table_path(path, "curves").name,
+                lacking=lacking,
+                runs=len(runs),
+            )
+        )
     return Results(path, runs, curves, params, manifest, list(factors), layout, notes, file_digest(runs_path), names)
 
 

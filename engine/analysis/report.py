@@ -29,6 +29,7 @@ from .tables import (
 )
 from .trends import MIN_LEVELS
 from .tuning import tuning_section
+from .words import methods_template, say, tr
 
 METHODS = Path(__file__).with_name("report_methods.md")
 TOP = 10  # configurations shown in the report; summary.csv has them all
@@ -36,65 +37,91 @@ TOP = 10  # configurations shown in the report; summary.csv has them all
 
 def captions(hue, facet, target):
     """Figure key -> (title, caption), naming the factors the curve figures follow."""
-    by = f"per {hue}" if hue else "over all runs"
-    panels = f", one panel per {facet}" if facet else ""
+    by = tr("per {hue}", hue=hue) if hue else tr("over all runs")
+    panels = tr(", one panel per {facet}", facet=facet) if facet else ""
     return {
         "learning_curves": (
-            "Learning curves",
-            f"Median training loss {by} (line) with the middle half of the runs (band){panels}, "
-            "pooled over the other factors and seeds; "
-            + ("the dashed line is ε; " if target else "")
-            + "both axes are logarithmic. "
-            + ("A run that stopped at ε keeps its last loss and a " if target else "A ")
-            + "diverged run counts as infinite loss. "
+            tr("Learning curves"),
+            tr(
+                "Median training loss {by} (line) with the middle half of the runs (band){panels}, "
+                "pooled over the other factors and seeds; ",
+                by=by,
+                panels=panels,
+            )
+            + (tr("the dashed line is ε; ") if target else "")
+            + tr("both axes are logarithmic. ")
             + (
-                "Once most runs have reached ε the bands lie on ε, so the lower row shows the share of "
-                "runs not yet below ε at each epoch: runs that never reach it stay visible there."
+                tr("A run that stopped at ε keeps its last loss and a diverged run counts as infinite loss. ")
+                if target
+                else tr("A diverged run counts as infinite loss. ")
+            )
+            + (
+                tr(
+                    "Once most runs have reached ε the bands lie on ε, so the lower row shows the share of "
+                    "runs not yet below ε at each epoch: runs that never reach it stay visible there."
+                )
                 if target
                 else ""
             ),
         ),
         "epochs_ecdf": (
-            "Epochs to ε",
-            f"The fraction of runs {by} that had reached ε by epoch k{panels} (an ECDF, as in "
-            "COCO); runs that never reached ε keep a curve below 1.",
+            tr("Epochs to ε"),
+            tr(
+                "The fraction of runs {by} that had reached ε by epoch k{panels} (an ECDF, as in "
+                "COCO); runs that never reached ε keep a curve below 1.",
+                by=by,
+                panels=panels,
+            ),
         ),
         "regularization": (
-            "Overfitting and regularisation",
-            "Final train (blue) and test (orange) error rate (1 − accuracy, in %) per regularisation "
-            "level, one dot per seed (the mean of its runs) and a bar at the median seed; the axis is "
-            f"linear up to {ERROR_LINEAR:g} % and logarithmic above, so seeds near 0 % and a failed "
-            "seed near 50 % both show. The gap between train and test is overfitting, which "
-            "regularisation should narrow.",
+            tr("Overfitting and regularisation"),
+            tr(
+                "Final train (blue) and test (orange) error rate (1 − accuracy, in %) per regularisation "
+                "level, one dot per seed (the mean of its runs) and a bar at the median seed; the axis is "
+                "linear up to {linear} % and logarithmic above, so seeds near 0 % and a failed "
+                "seed near 50 % both show. The gap between train and test is overfitting, which "
+                "regularisation should narrow.",
+                linear=f"{ERROR_LINEAR:g}",
+            ),
         ),
         "success_heatmap": (
-            "Success by init × activation",
-            "Share of runs that reached ε in each init × activation cell, with the mean "
-            "number of dead hidden units (constant on every training input) per run. The "
-            "best cell follows the rule for best (success rate, then median epochs to ε, "
-            "then test accuracy; ties named).",
+            tr("Success by init × activation"),
+            tr(
+                "Share of runs that reached ε in each init × activation cell, with the mean "
+                "number of dead hidden units (constant on every training input) per run. The "
+                "best cell follows the rule for best (success rate, then median epochs to ε, "
+                "then test accuracy; ties named)."
+            ),
         ),
         "hidden_units": (
-            "Learned hidden units",
-            "Each hidden unit's 12 incoming weights drawn as a 4×3 image beside the C and T "
-            "glyphs (white = ink; red = positive weight), with its threshold θ and its "
-            "weights to the C and T outputs.",
+            tr("Learned hidden units"),
+            tr(
+                "Each hidden unit's 12 incoming weights drawn as a 4×3 image beside the C and T "
+                "glyphs (white = ink; red = positive weight), with its threshold θ and its "
+                "weights to the C and T outputs."
+            ),
         ),
         "init_activations": (
-            "Hidden activations at initialisation",
-            "Histograms of each hidden layer's outputs h on the training inputs at the initial "
-            f"weights, over the runs' seeds (the first {INIT_SEEDS} at most, fewer where one layer's "
-            f"outputs would pass {INIT_VALUES:,} numbers): one row per init × activation, one column "
-            "per hidden layer, as Saito's book shows for Xavier and He (figs. 6-10 to 6-14). Values "
-            "piled at a bound (or at 0 for ReLU, given as a share and left out of the bars) pass no "
-            "gradient back; a spread that shrinks layer by layer vanishes before the output.",
+            tr("Hidden activations at initialisation"),
+            tr(
+                "Histograms of each hidden layer's outputs h on the training inputs at the initial "
+                "weights, over the runs' seeds (the first {seeds} at most, fewer where one layer's "
+                "outputs would pass {values} numbers): one row per init × activation, one column "
+                "per hidden layer, as Saito's book shows for Xavier and He (figs. 6-10 to 6-14). Values "
+                "piled at a bound (or at 0 for ReLU, given as a share and left out of the bars) pass no "
+                "gradient back; a spread that shrinks layer by layer vanishes before the output.",
+                seeds=INIT_SEEDS,
+                values=f"{INIT_VALUES:,}",
+            ),
         ),
         "lr_sensitivity": (
-            "Learning-rate sensitivity",
-            "Success rate and median training loss at stop against the learning rate per "
-            "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
-            "selection seeds), filled markers the good range (within the practical margin of the "
-            "best: see the learning-rate section).",
+            tr("Learning-rate sensitivity"),
+            tr(
+                "Success rate and median training loss at stop against the learning rate per "
+                "optimizer on the evaluation seeds; a star marks the best lr (chosen on the "
+                "selection seeds), filled markers the good range (within the practical margin of the "
+                "best: see the learning-rate section)."
+            ),
         ),
     }
 
@@ -127,22 +154,22 @@ def _p(p):
 
 
 def _ci_label():
-    return f"{percent(LEVEL)} CI".replace(" %", "%")
+    return tr("{level} CI", level=percent(LEVEL).replace(" %", "%"))
 
 
 def outcome_header(target):
     """Column names of `outcome_cells`: without a target ε no "reached ε"
     column and no epochs to ε, and the final loss is the loss after the budget."""
-    loss = "train loss at stop, median (IQR)" if target else "final train loss, median (IQR)"
+    loss = tr("train loss at stop, median (IQR)") if target else tr("final train loss, median (IQR)")
     return [
-        "runs",
-        *(["reached ε"] if target else []),
-        DIVERGED,
-        *([f"epochs to ε, median [{_ci_label()}]"] if target else []),
+        tr("runs"),
+        *([tr("reached ε")] if target else []),
+        tr(DIVERGED),
+        *([tr("epochs to ε, median [{ci}]", ci=_ci_label())] if target else []),
         loss,
-        "test loss, median (IQR)",
-        f"test acc, mean [{_ci_label()}]",
-        "dead units",
+        tr("test loss, median (IQR)"),
+        tr("test acc, mean [{ci}]", ci=_ci_label()),
+        tr("dead units"),
     ]
 
 
@@ -162,7 +189,7 @@ def outcome_cells(r, target):
 
 def _sentence(text):
     text = str(text).strip()
-    return text if text.endswith((".", "?", "!", ":")) else text + "."
+    return text if text.endswith((".", "?", "!", ":", "。")) else text + tr(".")
 
 
 # ---------------------------------------------------------------- sections
@@ -182,8 +209,8 @@ FIXED = (
 def _data_name(data):
     """The data set in words, from the manifest's data (older ones: the C/T images)."""
     if data.get("file"):
-        return f"the data in `{data['file']}`"
-    return "scikit-learn's 8×8 digits" if data.get("set") == "digits" else "the C/T images"
+        return tr("the data in `{file}`", file=data["file"])
+    return tr("scikit-learn's 8×8 digits") if data.get("set") == "digits" else tr("the C/T images")
 
 
 def _experiment(results):
@@ -193,33 +220,52 @@ def _experiment(results):
     d = m.get("data", {})
     levels = m.get("layout", {}).get("hidden", [None])
     hidden = hidden_label(layout.hidden) if len(levels) == 1 else "H"  # H: a factor (the hidden column)
+    configs, n_seeds = m.get("n_configs", runs["config"].nunique()), len(seeds)
     lines.append(
-        f"The {layout.n_in}-{hidden}-{layout.n_out} network on {_data_name(d)}: "
-        f"{len(runs)} of {m.get('n_runs', len(runs))} runs "
-        f"({_count(m.get('n_configs', runs['config'].nunique()), 'configuration')} × "
-        f"{_count(len(seeds), 'seed')})."
+        tr(
+            "The {n_in}-{hidden}-{n_out} network on {data}: {runs} of {total} runs ({configs} × {seeds}).",
+            n_in=layout.n_in,
+            hidden=hidden,
+            n_out=layout.n_out,
+            data=_data_name(d),
+            runs=len(runs),
+            total=m.get("n_runs", len(runs)),
+            configs=tr("{n} configuration" if configs == 1 else "{n} configurations", n=configs),
+            seeds=tr("{n} seed" if n_seeds == 1 else "{n} seeds", n=n_seeds),
+        )
     )
-    factors = "; ".join(f"**{f}** ({', '.join(map(str, runs[f].cat.categories))})" for f in results.factors)
-    lines.append(f"Factors: {factors}." if factors else "No factor varies.")
+    factors = tr("; ").join(f"**{f}** ({', '.join(map(str, runs[f].cat.categories))})" for f in results.factors)
+    lines.append(tr("Factors: {factors}.", factors=factors) if factors else tr("No factor varies."))
     facts = []
     for column, label in FIXED:
         values = runs[column].dropna().unique() if column in runs and column not in results.factors else []
         if len(values) == 1:
-            facts.append(f"{label} {values[0]}")
+            facts.append(f"{tr(label)} {values[0]}")
     if not has_target(runs):
-        facts.append("no target loss ε (every run trains for the whole budget)")
+        facts.append(tr("no target loss ε (every run trains for the whole budget)"))
     if d:
-        noisy = f", pixel flips {d.get('flip')}, noise {d.get('noise')}" if _data_name(d) == "the C/T images" else ""
+        ct = not d.get("file") and d.get("set") != "digits"
+        noisy = tr(", pixel flips {flip}, noise {noise}", flip=d.get("flip"), noise=d.get("noise")) if ct else ""
         digest = f" (sha256 `{d['sha256'][:12]}`)" if "sha256" in d else ""
         facts.append(
-            f"data: {d.get('n_train')} training and {d.get('n_test')} test images{noisy}, "
-            f"data seed {d.get('seed')}{digest}"
+            tr(
+                "data: {n_train} training and {n_test} test images{noisy}, data seed {seed}{digest}",
+                n_train=d.get("n_train"),
+                n_test=d.get("n_test"),
+                noisy=noisy,
+                seed=d.get("seed"),
+                digest=digest,
+            )
         )
     if facts:
-        lines.append("Fixed settings: " + "; ".join(facts) + ".")
+        lines.append(tr("Fixed settings: {facts}.", facts=tr("; ").join(facts)))
     if "spec" in m:
         lines.append(
-            f"Experiment file `{m['spec']}` (sha256 `{str(m.get('spec_sha256', ''))[:12]}`), given in full at the end."
+            tr(
+                "Experiment file `{spec}` (sha256 `{sha}`), given in full at the end.",
+                spec=m["spec"],
+                sha=str(m.get("spec_sha256", ""))[:12],
+            )
         )
     return " ".join(lines)
 
@@ -229,7 +275,7 @@ def _seed_list(seeds):
     return (
         ", ".join(map(str, seeds))
         if len(seeds) <= 6
-        else f"{', '.join(map(str, seeds[:3]))}, …, {seeds[-1]}; {len(seeds)} seeds"
+        else tr("{first}, …, {last}; {n} seeds", first=", ".join(map(str, seeds[:3])), last=seeds[-1], n=len(seeds))
     )
 
 
@@ -238,38 +284,45 @@ def _methods(results, margins, cost="epochs"):
     target = has_target(runs)
     tuning, evaluation = split_seeds(runs)
     if target:
-        ranking = (
+        ranking = tr(
             "Groups of runs are ranked by the share that reached ε, then the median epochs to ε "
             "(the median is *never* unless more than half reached ε), then mean test accuracy."
-            + ("" if cost == "epochs" else f" Configurations count the median {UNITS[cost]} to ε instead of epochs.")
+        ) + (
+            ""
+            if cost == "epochs"
+            else tr(" Configurations count the median {unit} to ε instead of epochs.", unit=tr(UNITS[cost]))
         )
-        censoring = "Runs that never reached ε count as +∞ (*never*) like any other value, so a bound may be *never*."
-        blocks = (
+        censoring = tr(
+            "Runs that never reached ε count as +∞ (*never*) like any other value, so a bound may be *never*."
+        )
+        blocks = tr(
             "epochs to ε count a run that never reached ε as one epoch past the budget, so two "
             "such runs tie; a pair with a diverged run's missing value is left out."
         )
         loss_name, loss_note = (
-            "Train loss at stop",
-            (
+            tr("Train loss at stop"),
+            tr(
                 "Runs stop as soon as E < ε, so the final train loss measures how far the last step "
                 "overshot ε and rewards large steps; the tables show it as *train loss at stop* and the "
                 "paired tests do not compare it."
             ),
         )
-        agree = "the success rate and the median epochs to ε"
+        agree = tr("the success rate and the median epochs to ε")
     else:
-        ranking = "Without a target ε every run trains for the whole budget: groups are ranked by mean test accuracy."
+        ranking = tr(
+            "Without a target ε every run trains for the whole budget: groups are ranked by mean test accuracy."
+        )
         censoring = ""
-        blocks = "a pair with a diverged run's missing value is left out."
+        blocks = tr("a pair with a diverged run's missing value is left out.")
         loss_name, loss_note = (
-            "Final train loss",
-            (
+            tr("Final train loss"),
+            tr(
                 "Every run trains for the same budget, so the final train loss is the loss after a "
                 "fixed number of epochs, and the paired tests compare it."
             ),
         )
-        agree = "the other criteria"
-    text = METHODS.read_text(encoding="utf-8").format(
+        agree = tr("the other criteria")
+    text = methods_template(METHODS).format(
         level=percent(LEVEL),
         alpha=f"{ALPHA:g}",
         censoring=censoring,
@@ -283,30 +336,36 @@ def _methods(results, margins, cost="epochs"):
         zero_method=ZERO_METHOD,
         loss_name=loss_name,
         loss_note=loss_note,
-        margins="; ".join(margin_text(m, margins[m]) for m in paired_metrics(runs)),
+        margins=tr("; ").join(margin_text(m, margins[m]) for m in paired_metrics(runs)),
     )
     # The template wraps its bullets; one line per bullet reads the same and diffs better.
     lines = [re.sub(r"\n +", " ", text).replace("  ", " ").rstrip()]
     if target and runs[CONVERGED].any():
         lines.append(
-            f"- **Costs.** The ranking counts the cost to ε in {UNITS[cost]}"
-            + ("" if cost == "epochs" else " (`[analysis] cost` in the experiment file)")
-            + ". The costs table gives it "
-            + ("also in " if cost == "epochs" else "in epochs, in ")
-            + "updates (grad_evals, one per mini-batch step) and in sample-gradients (one per training image "
-            "per epoch: ε is checked at the end of an epoch and every epoch passes each training image "
-            "once, so epochs × n_train). With one training set, sample-gradients rank the configurations "
-            "exactly as epochs do; updates rank them differently where the batch size varies."
+            tr("- **Costs.** The ranking counts the cost to ε in {unit}", unit=tr(UNITS[cost]))
+            + ("" if cost == "epochs" else tr(" (`[analysis] cost` in the experiment file)"))
+            + tr(". The costs table gives it ")
+            + (tr("also in ") if cost == "epochs" else tr("in epochs, in "))
+            + tr(
+                "updates (grad_evals, one per mini-batch step) and in sample-gradients (one per training image "
+                "per epoch: ε is checked at the end of an epoch and every epoch passes each training image "
+                "once, so epochs × n_train). With one training set, sample-gradients rank the configurations "
+                "exactly as epochs do; updates rank them differently where the batch size varies."
+            )
         )
     if any(is_numeric(runs, f) and runs[f].nunique() > 1 for f in results.factors):
         lines.append(
-            "- **Numeric factors** (a batch size, each optimizer's learning rates) are compared between "
-            "neighbouring levels, on every seed, with the same paired test and effects as the other "
-            "factors (Holm within the factor, and within each level of a factor it is nested in, × "
-            f"metric). With {MIN_LEVELS} levels or more a trend test asks whether the seeds' outcomes "
-            "rise or fall with the level: Page's L test (scipy.stats.page_trend_test) on each seed's "
-            "ranks of the levels (the mean over its blocks), asked both ways, the smaller p doubled "
-            f"([trend_tests.csv](trend_tests.csv)); a trend is named where p < {ALPHA:g}."
+            tr(
+                "- **Numeric factors** (a batch size, each optimizer's learning rates) are compared between "
+                "neighbouring levels, on every seed, with the same paired test and effects as the other "
+                "factors (Holm within the factor, and within each level of a factor it is nested in, × "
+                "metric). With {levels} levels or more a trend test asks whether the seeds' outcomes "
+                "rise or fall with the level: Page's L test (scipy.stats.page_trend_test) on each seed's "
+                "ranks of the levels (the mean over its blocks), asked both ways, the smaller p doubled "
+                "([trend_tests.csv](trend_tests.csv)); a trend is named where p < {alpha}.",
+                levels=MIN_LEVELS,
+                alpha=f"{ALPHA:g}",
+            )
         )
     return ["\n".join(lines), ""]
 
@@ -327,20 +386,24 @@ def _summary_section(results, tables, target):
         for r in top.to_dict("records")
     ]
     return [
-        "## Best configurations",
+        tr("## Best configurations"),
         "",
-        f"The {len(top)} best of {len(tables.summary)} configurations under the rule for best (see "
-        "above; tied configurations share a rank), with the settings that differ between "
-        "configurations. All configurations: [summary.csv](summary.csv).",
+        tr(
+            "The {n} best of {total} configurations under the rule for best (see "
+            "above; tied configurations share a rank), with the settings that differ between "
+            "configurations. All configurations: [summary.csv](summary.csv).",
+            n=len(top),
+            total=len(tables.summary),
+        ),
         "",
         markdown_table(
             [
-                "rank",
-                "config",
+                tr("rank"),
+                tr("config"),
                 *results.factors,
                 *settings,
                 *outcome_header(target),
-                *(f"{UNITS[u]} to ε, median [{_ci_label()}]" for u in unit),
+                *(tr("{unit} to ε, median [{ci}]", unit=tr(UNITS[u]), ci=_ci_label()) for u in unit),
             ],
             rows,
         ),
@@ -361,13 +424,18 @@ def _costs_section(results, tables):
         for r in top.to_dict("records")
     ]
     return [
-        "## Costs",
+        tr("## Costs"),
         "",
-        f"What reaching ε cost the {len(top)} best configurations, median [{_ci_label()}] per unit "
-        f"(see the methods; empty: never). The ranking counts {UNITS[tables.cost]}. All configurations: "
-        "[costs.csv](costs.csv).",
+        tr(
+            "What reaching ε cost the {n} best configurations, median [{ci}] per unit "
+            "(see the methods; empty: never). The ranking counts {unit}. All configurations: "
+            "[costs.csv](costs.csv).",
+            n=len(top),
+            ci=_ci_label(),
+            unit=tr(UNITS[tables.cost]),
+        ),
         "",
-        markdown_table(["config", *results.factors, *(f"{UNITS[u]} to ε" for u in UNITS)], rows),
+        markdown_table([tr("config"), *results.factors, *(tr("{unit} to ε", unit=tr(UNITS[u])) for u in UNITS)], rows),
         "",
     ]
 
@@ -382,12 +450,14 @@ def _settings_section(tables):
         return []
     rows = [[r["factor"], r["level"], r["settings"]] for r in tables.settings.to_dict("records")]
     return [
-        "## Settings of each level",
+        tr("## Settings of each level"),
         "",
-        "What each level sets: the settings that differ between configurations and each optimizer's "
-        "own hyperparameters.",
+        tr(
+            "What each level sets: the settings that differ between configurations and each optimizer's "
+            "own hyperparameters."
+        ),
         "",
-        markdown_table(["factor", "level", "settings"], rows),
+        markdown_table([tr("factor"), tr("level"), tr("settings")], rows),
         "",
     ]
 
@@ -401,31 +471,34 @@ def _effects_section(results, tables, target):
     # Say what each left-out factor is nested in, and point only at sections that exist.
     owners = {f: [t for t in factors if f in nested_factors(runs, factors, t)] for f in left_out}
     why = "".join(
-        f" Not pooled: {f}, "
+        tr(" Not pooled: {factor}, ", factor=f)
         + (
-            f"whose levels differ between the levels of {' and '.join(owners[f])}"
+            tr("whose levels differ between the levels of {owners}", owners=tr(" and ").join(owners[f]))
             if owners[f]
-            else "whose same value is a different step for each optimizer"
+            else tr("whose same value is a different step for each optimizer")
         )
-        + (" (see the learning-rate section)." if f == "lr" and tables.lr_ranges is not None else ".")
+        + (tr(" (see the learning-rate section).") if f == "lr" and tables.lr_ranges is not None else tr("."))
         for f in left_out
     )
     return [
-        "## Main effects",
+        tr("## Main effects"),
         "",
-        "Each level of each factor, pooled over the other factors and the seeds "
-        f"([main_effects.csv](main_effects.csv)).{why}",
+        tr(
+            "Each level of each factor, pooled over the other factors and the seeds "
+            "([main_effects.csv](main_effects.csv)).{why}",
+            why=why,
+        ),
         "",
-        markdown_table(["factor", "level", *outcome_header(target)], rows),
+        markdown_table([tr("factor"), tr("level"), *outcome_header(target)], rows),
         "",
     ]
 
 
 def metric_names(target):
     return {
-        EPOCHS_TO_TARGET: "epochs to ε",
-        TEST_ACC: "test accuracy",
-        TRAIN_LOSS: "train loss at stop" if target else "final train loss",
+        EPOCHS_TO_TARGET: tr("epochs to ε"),
+        TEST_ACC: tr("test accuracy"),
+        TRAIN_LOSS: tr("train loss at stop") if target else tr("final train loss"),
     }
 
 
@@ -439,16 +512,16 @@ def _paired_section(tables, target):
     def verdict(r, e):
         # A significant winner is named only where the effect clears the practical margin.
         if e["verdict"] == SAME:
-            return SAME
+            return tr(SAME)
         if e["verdict"] == BETTER:
-            return e["better"] + (f" ({r['note']})" if r["note"] and r["winner"] == e["better"] else "")
-        return e["verdict"] + (f" (significant: {r['winner']})" if r["winner"] else "")
+            return e["better"] + (f" ({tr(r['note'])})" if r["note"] and r["winner"] == e["better"] else "")
+        return tr(e["verdict"]) + (tr(" (significant: {winner})", winner=r["winner"]) if r["winner"] else "")
 
     rows = [
         [
             r["factor"],
             names[r["metric"]],
-            f"{r['level_a']} vs {r['level_b']}",
+            tr("{a} vs {b}", a=r["level_a"], b=r["level_b"]),
             r["seeds"],
             r["blocks"],
             " / ".join(pct(r[c]) for c in ("a_wins", "b_wins", "ties")),
@@ -462,28 +535,30 @@ def _paired_section(tables, target):
         for r, e in zip(paired.to_dict("records"), effects)
     ]
     return [
-        "## Paired comparisons",
+        tr("## Paired comparisons"),
         "",
-        "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
-        "of its own enters at its best sub-level, chosen on the selection seeds, and is tested on the "
-        "evaluation seeds ([paired_tests.csv](paired_tests.csv)). The effect and the verdict against "
-        "the practical margin are those of the Answer ([effects.csv](effects.csv)): a significant "
-        "test alone names no winner.",
+        tr(
+            "Two levels of a factor compared seed by seed (see above; n = seeds). A level with a sub-axis "
+            "of its own enters at its best sub-level, chosen on the selection seeds, and is tested on the "
+            "evaluation seeds ([paired_tests.csv](paired_tests.csv)). The effect and the verdict against "
+            "the practical margin are those of the Answer ([effects.csv](effects.csv)): a significant "
+            "test alone names no winner."
+        ),
         "",
         markdown_table(
             [
-                "factor",
-                "metric",
-                "levels",
-                "seeds",
-                "blocks",
-                "blocks won first / second / tied",
-                f"net win share per seed, median [{_ci_label()}]",
-                "effect r",
+                tr("factor"),
+                tr("metric"),
+                tr("levels"),
+                tr("seeds"),
+                tr("blocks"),
+                tr("blocks won first / second / tied"),
+                tr("net win share per seed, median [{ci}]", ci=_ci_label()),
+                tr("effect r"),
                 "p",
-                "p (Holm)",
-                f"effect first vs second [{_ci_label()}]",
-                "verdict",
+                tr("p (Holm)"),
+                tr("effect first vs second [{ci}]", ci=_ci_label()),
+                tr("verdict"),
             ],
             rows,
         ),
@@ -500,7 +575,11 @@ def _lr_range(low, high):
 def _lr_section(tables, target, margins):
     if tables.lr_ranges is None:
         return []
-    outcome = ["reached ε", f"epochs to ε, median [{_ci_label()}]"] if target else [f"test acc, mean [{_ci_label()}]"]
+    outcome = (
+        [tr("reached ε"), tr("epochs to ε, median [{ci}]", ci=_ci_label())]
+        if target
+        else [tr("test acc, mean [{ci}]", ci=_ci_label())]
+    )
     rows = [
         [
             r["optimizer"],
@@ -517,34 +596,41 @@ def _lr_section(tables, target, margins):
         for r in tables.lr_ranges.to_dict("records")
     ]
     return [
-        "## Learning-rate sensitivity",
+        tr("## Learning-rate sensitivity"),
         "",
-        "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
-        "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
-        "within the practical margin of the best on the evaluation seeds ("
-        + (
-            f"a success rate at least {percent(GOOD)} of the best's and a median epochs to ε at most "
-            f"{1 + margins[EPOCHS_TO_TARGET]:g}× the best's"
+        tr(
+            "Per optimizer, pooled over the other factors: the best lr under the rule for best, chosen on "
+            "the selection seeds, with its outcomes on the evaluation seeds, and the good range, the lrs "
+            "within the practical margin of the best on the evaluation seeds ({rule}); its width is in "
+            "decades (powers of ten) ([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
+            rule=tr(
+                "a success rate at least {good} of the best's and a median epochs to ε at most {ratio}× the best's",
+                good=percent(GOOD),
+                ratio=f"{1 + margins[EPOCHS_TO_TARGET]:g}",
+            )
             if target
-            else f"a mean test accuracy at most {100 * margins[TEST_ACC]:g} points below the best's"
-        )
-        + "); its width is in decades (powers of ten) "
-        "([lr_sensitivity.csv](lr_sensitivity.csv), [lr_ranges.csv](lr_ranges.csv)).",
+            else tr(
+                "a mean test accuracy at most {points} points below the best's",
+                points=f"{100 * margins[TEST_ACC]:g}",
+            ),
+        ),
         "",
-        markdown_table(["optimizer", "best lr", *outcome, "good range", "good levels", "decades"], rows),
+        markdown_table(
+            [tr("optimizer"), tr("best lr"), *outcome, tr("good range"), tr("good levels"), tr("decades")], rows
+        ),
         "",
     ]
 
 
 def _figures_section(figures, target):
-    lines = ["## Figures", ""]
+    lines = [tr("## Figures"), ""]
     for key, (title, caption) in captions(figures.hue, figures.facet, target).items():
         lines += [f"### {title}", ""]
         if key in figures.drawn:
             fact = figures.facts.get(key, "")
             lines += [f"![{title}]({figures.drawn[key]})", "", f"{caption} {fact}".strip(), ""]
         else:
-            lines += [f"*Not drawn: {figures.skipped[key]}.*", ""]
+            lines += [tr("*Not drawn: {why}.*", why=figures.skipped[key]), ""]
     return lines
 
 
@@ -552,9 +638,9 @@ def _spec_section(manifest):
     if "spec_text" not in manifest:
         return []
     lines = [
-        "## Experiment file",
+        tr("## Experiment file"),
         "",
-        "<details><summary>" + manifest.get("spec", "experiment file") + "</summary>",
+        "<details><summary>" + manifest.get("spec", tr("experiment file")) + "</summary>",
         "",
         "```toml",
         manifest["spec_text"].rstrip(),
@@ -565,7 +651,7 @@ def _spec_section(manifest):
     ]
     versions = manifest.get("versions")
     if versions:
-        lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+        lines += [tr("Versions: {versions}.", versions=", ".join(f"{k} {v}" for k, v in versions.items())), ""]
     return lines
 
 
@@ -574,7 +660,14 @@ def _footer(results):
     return [
         "---",
         "",
-        f"Read `{source['file']}` ({source['bytes']} bytes, sha256 `{source['sha256']}`)." if source else "",
+        tr(
+            "Read `{file}` ({bytes} bytes, sha256 `{sha}`).",
+            file=source["file"],
+            bytes=source["bytes"],
+            sha=source["sha256"],
+        )
+        if source
+        else "",
         "",
     ]
 
@@ -582,12 +675,14 @@ def _footer(results):
 def write_report(results, tables, figures, path, margins=None):
     """Write the report at path and return path."""
     target = has_target(results.runs)
-    lines = [f"# Results: {results.experiment}", "", _experiment(results), ""]
+    lines = [tr("# Results: {name}", name=results.experiment), "", _experiment(results), ""]
     margins = MARGINS | (margins or {})
     lines += answer_section(results, tables, margins)
-    notes = results.notes + [f"Figure not drawn ({FIGURES[k]}): {why}." for k, why in figures.skipped.items()]
+    notes = results.notes + [
+        tr("Figure not drawn ({file}): {why}.", file=FIGURES[k], why=why) for k, why in figures.skipped.items()
+    ]
     if notes:
-        lines += ["**Notes**", "", *(f"- {n}" for n in notes), ""]
+        lines += [tr("**Notes**"), "", *(f"- {say(n)}" for n in notes), ""]
     lines += _methods(results, margins, tables.cost)
     lines += tuning_section(results.path, figures.drawn.get("tuning"))
     lines += _summary_section(results, tables, target)

@@ -4,6 +4,7 @@ paragraph that states the protocol and warns when a choice sits on the edge
 of its range. Reads tuning.csv and manifest.json's "tuning" (engine.sweep.tune)."""
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 
 from ..schema import MANIFEST, TUNING_TABLE, VAL_ACC, VAL_LOSS
 from .format import markdown_table, num
+from .words import tr
 
 DPI = 100
 # A choice within this share of its range (on the range's scale) of a bound is
@@ -81,9 +83,9 @@ def relative(table, objective):
     finite = value.where(np.isfinite(value))
     by_rung = finite.groupby([table["group"], table["rung"]])
     if objective == VAL_ACC:
-        return 100 * (by_rung.transform("max") - value), "points below the rung's best", "linear"
+        return 100 * (by_rung.transform("max") - value), tr("points below the rung's best"), "linear"
     with np.errstate(divide="ignore", invalid="ignore"):
-        return value / by_rung.transform("min"), "÷ the rung's best (log)", "log"
+        return value / by_rung.transform("min"), tr("÷ the rung's best (log)"), "log"
 
 
 def plot_tuning(table, tuning):
@@ -156,7 +158,7 @@ def plot_tuning(table, tuning):
                 ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)) if yscale == "log" else MaxNLocator(TICKS))
                 ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
                 ax.yaxis.set_minor_locator(NullLocator())
-                ax.set_ylabel(f"{OBJECTIVE_WORDS[tuning['objective']][1]}\n{label}", fontsize="small")
+                ax.set_ylabel(f"{tr(OBJECTIVE_WORDS[tuning['objective']][1])}\n{label}", fontsize="small")
                 ax.set_title(group_name(group), loc="left", fontsize="medium")
             else:
                 ax.tick_params(labelleft=False)
@@ -164,8 +166,8 @@ def plot_tuning(table, tuning):
     def key(label, color, marker="o", size=5):
         return Line2D([], [], linestyle="", marker=marker, markersize=size, color=color, label=label)
 
-    handles = [key(f"{epochs} epochs", colors[epochs]) for epochs in budgets]
-    handles += [key("no finite value (top edge)", "0.4", "^"), key("chosen", "black", "*", 12)]
+    handles = [key(tr("{epochs} epochs", epochs=epochs), colors[epochs]) for epochs in budgets]
+    handles += [key(tr("no finite value (top edge)"), "0.4", "^"), key(tr("chosen"), "black", "*", 12)]
     fig.legend(
         handles=handles,
         loc="upper center",
@@ -175,8 +177,10 @@ def plot_tuning(table, tuning):
         frameon=False,
     )
     fig.suptitle(
-        "Tuning: each trial's objective at the last rung it reached (colour),\n"
-        "relative to the best trial of that rung; tuned range shaded",
+        tr(
+            "Tuning: each trial's objective at the last rung it reached (colour),\n"
+            "relative to the best trial of that rung; tuned range shaded"
+        ),
         y=1 - 0.08 / height,
         fontsize="medium",
     )
@@ -192,33 +196,57 @@ def edge_warnings(tuning):
             if at <= EDGE or at >= 1 - EDGE:
                 bound = "low" if at <= EDGE else "high"
                 lines.append(
-                    f"- **Warning**: {group_name(group)}: {key} = {group['chosen'][key]:g} sits at the "
-                    f"{bound} edge of its range [{low:g}, {high:g}]; the best value may lie outside it."
+                    tr(
+                        "- **Warning**: {group}: {key} = {value} sits at the {bound} edge of its range "
+                        "[{low}, {high}]; the best value may lie outside it.",
+                        group=group_name(group),
+                        key=key,
+                        value=f"{group['chosen'][key]:g}",
+                        bound=tr(bound),
+                        low=f"{low:g}",
+                        high=f"{high:g}",
+                    )
                 )
     return lines
 
 
 def range_texts(groups):
-    """Each distinct search space once, named by the levels that all the
-    combinations holding it share (optimizer sgd: lr log [0.01, 30])."""
+    """Each distinct search space once, named by the combinations holding it
+    (optimizer sgd: lr log [0.01, 30]; optimizer momentum or nesterov: …)."""
     spaces = {}
     for group in groups:
         spaces.setdefault(json.dumps(group["space"]), []).append(group["levels"])
+    everywhere = {f: {g["levels"][f] for g in groups} for f in groups[0]["levels"]} if groups else {}
     texts = []
     for space, levels in spaces.items():
-        shared = [f"{f} {v}" for f, v in levels[0].items() if all(other[f] == v for other in levels)]
         ranges = ", ".join(
             f"{key} {scale} [{low:g}, {high:g}]" for key, (scale, low, high) in json.loads(space).items()
         )
-        texts.append(f"{', '.join(shared) or 'every combination'}: {ranges}")
+        texts.append(f"{holders(levels, everywhere)}: {ranges}")
     return texts
+
+
+def holders(levels, everywhere):
+    """The combinations `levels` (dicts factor -> level) named compactly: each
+    factor's levels joined by "or", a factor at every level it takes
+    (`everywhere`) left out, when they are exactly every combination of those;
+    else one after another."""
+    values = {f: list(dict.fromkeys(level[f] for level in levels)) for f in everywhere}
+    named = {f: v for f, v in values.items() if set(v) != everywhere[f]}
+    if len(levels) != math.prod(len(v) for v in values.values()):  # not a product: list them
+        return tr(" or ").join("(" + ", ".join(f"{f} {v}" for f, v in level.items()) + ")" for level in levels)
+    return ", ".join(f"{f} " + tr(" or ").join(map(str, v)) for f, v in named.items()) or tr("every combination")
 
 
 def _seeds(seeds):
     seeds = list(seeds)
     if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{len(seeds)} seeds ({seeds[0]}…{seeds[-1]})" if len(seeds) > 1 else f"seed {seeds[0]}"
-    return f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+        return (
+            tr("{n} seeds ({first}…{last})", n=len(seeds), first=seeds[0], last=seeds[-1])
+            if len(seeds) > 1
+            else tr("seed {seed}", seed=seeds[0])
+        )
+    return tr("{n} seeds ({seeds})", n=len(seeds), seeds=", ".join(map(str, seeds)))
 
 
 def tuning_section(results_folder, figure=None):
@@ -241,27 +269,39 @@ def tuning_section(results_folder, figure=None):
         return []
     table, tuning = loaded
     epochs = table.groupby("rung")["epochs"].max()
+    trials = tuning["trials"]
     budget = (
-        f"{tuning['trials']} trials per combination, every one at the full epoch budget"
+        tr("{trials} trials per combination, every one at the full epoch budget", trials=trials)
         if len(epochs) == 1
-        else f"{tuning['trials']} trials per combination, by successive halving: "
+        else tr("{trials} trials per combination, by successive halving: ", trials=trials)
         + ", ".join(
-            f"{keep} trial{'s' * (keep > 1)} at {epochs[k]} epochs" for k, (keep, _) in enumerate(tuning["rungs"])
+            tr(
+                "{keep} trials at {epochs} epochs" if keep > 1 else "{keep} trial at {epochs} epochs",
+                keep=keep,
+                epochs=epochs[k],
+            )
+            for k, (keep, _) in enumerate(tuning["rungs"])
         )
-        + f" (the best 1/{tuning['halving']} of a rung go on with {tuning['halving']}× the epochs)"
+        + tr(" (the best 1/{halving} of a rung go on with {halving}× the epochs)", halving=tuning["halving"])
     )
     configs = {len(group["configs"]) for group in tuning["groups"]}
-    protocol = (
-        f"Before the comparison, each combination of {', '.join(tuning['factors'])} was tuned apart, with the "
-        f"same budget: random search over a scrambled Sobol sequence (scipy.stats.qmc.Sobol, sampler seed "
-        f"{tuning['sampler_seed']}; samples rounded to 4 significant digits), {budget}. Ranges "
-        f"(log: uniform in the logarithm): {'; '.join(range_texts(tuning['groups']))}. "
-        "A trial trains each of its combination's "
-        f"{' or '.join(map(str, sorted(configs)))} configuration(s) on the tuning seeds, "
-        f"{_seeds(tuning['seeds'])}; its objective is the {OBJECTIVE_WORDS[tuning['objective']][0]}; ties go to "
-        f"the earlier trial. The comparison then ran each combination at its best trial's settings on the "
-        f"evaluation seeds, {_seeds(tuning['evaluation_seeds'])}, none of them a tuning seed, so the "
-        f"choice is not fitted to the seeds it is judged on. Every trial: [tuning.csv](tuning.csv)."
+    protocol = tr(
+        "Before the comparison, each combination of {factors} was tuned apart, with the "
+        "same budget: random search over a scrambled Sobol sequence (scipy.stats.qmc.Sobol, sampler seed "
+        "{sampler_seed}; samples rounded to 4 significant digits), {budget}. Ranges "
+        "(log: uniform in the logarithm): {ranges}. A trial trains each of its combination's "
+        "{configs} configuration(s) on the tuning seeds, {seeds}; its objective is the {objective}; ties go to "
+        "the earlier trial. The comparison then ran each combination at its best trial's settings on the "
+        "evaluation seeds, {evaluation}, none of them a tuning seed, so the "
+        "choice is not fitted to the seeds it is judged on. Every trial: [tuning.csv](tuning.csv).",
+        factors=", ".join(tuning["factors"]),
+        sampler_seed=tuning["sampler_seed"],
+        budget=budget,
+        ranges="; ".join(range_texts(tuning["groups"])),
+        configs=tr(" or ").join(map(str, sorted(configs))),
+        seeds=_seeds(tuning["seeds"]),
+        objective=tr(OBJECTIVE_WORDS[tuning["objective"]][0]),
+        evaluation=_seeds(tuning["evaluation_seeds"]),
     )
     settings = list(dict.fromkeys(key for group in tuning["groups"] for key in group["space"]))
     rows = [
@@ -273,18 +313,21 @@ def tuning_section(results_folder, figure=None):
         for group in tuning["groups"]
     ]
     return [
-        "## Tuning",
+        tr("## Tuning"),
         "",
         protocol,
         "",
-        markdown_table(["combination", *settings, OBJECTIVE_WORDS[tuning["objective"]][1]], rows),
+        markdown_table([tr("combination"), *settings, tr(OBJECTIVE_WORDS[tuning["objective"]][1])], rows),
         "",
         *edge_warnings(tuning),
         *([""] if edge_warnings(tuning) else []),
         *(
             [
-                f"![Tuning: the objective against each tuned setting, a row per combination of "
-                f"{', '.join(tuning['factors'])}]({figure})"
+                tr(
+                    "![Tuning: the objective against each tuned setting, a row per combination of {factors}]({figure})",
+                    factors=", ".join(tuning["factors"]),
+                    figure=figure,
+                )
             ]
             if figure
             else []

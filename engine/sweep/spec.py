@@ -102,7 +102,9 @@ MARGIN_KEYS = {
 }
 # [analysis] cost: the unit of the cost to ε that ranks configurations (engine.analysis.costs.UNITS)
 COST_UNITS = ("epochs", "updates", "samples")
-ANALYSIS_KEYS = (*MARGIN_KEYS, "cost")
+# [analysis] lang: the language of report.md and the figures (engine.analysis.words), English first
+LANGS = ("en", "ja")
+ANALYSIS_KEYS = (*MARGIN_KEYS, "cost", "lang")
 
 # make_dataset's own defaults, so the file format and the data module agree; set (or file) picks the data.
 DATA_DEFAULTS = {
@@ -250,6 +252,7 @@ def _experiment(path, raw):
     columns = tuple(column for factor in factors for column in factor.columns)
     margins(doc.get("analysis", {}))  # checked now, read by the analysis from the manifest's copy
     cost_unit(doc.get("analysis", {}))
+    report_language(doc.get("analysis", {}))
     tune = None
     if "tune" in doc:
         tune = search.parse(_table("[tune]", doc["tune"]), columns, configs, explicit, owners, seeds, data, MAX_RUNS)
@@ -289,6 +292,19 @@ def cost_unit(table):
         allowed = ", ".join(f'"{u}"' for u in COST_UNITS)
         raise ValueError(f"[analysis] cost: must be one of {allowed}, got {unit!r}")
     return unit
+
+
+def report_language(table):
+    """The [analysis] table's lang (default "en")."""
+    return check_language(_table("[analysis]", table).get("lang", LANGS[0]), "[analysis] lang")
+
+
+def check_language(lang, where="lang"):
+    """lang, one of LANGS; else one error naming where it was given and the languages allowed."""
+    if lang not in LANGS:
+        allowed = ", ".join(f'"{x}"' for x in LANGS)
+        raise ValueError(f"{where}: must be one of {allowed}, got {lang!r}")
+    return lang
 
 
 def _decode(raw):
