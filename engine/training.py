@@ -72,7 +72,8 @@ def compile_kernels(dtypes=("float64",), say=print, deep=False):
     X, T = np.eye(2, 12), np.eye(2)
     for dtype in missing:
         start = time.perf_counter()
-        train(X, T, [0], epochs=1, dtype=dtype, hidden=[1, 1] if deep else [1])
+        for lanes in (8, 1):  # the lane pass and the per-run pass (kernels.entry.train_blocks)
+            train(X, T, [0], epochs=1, dtype=dtype, hidden=[1, 1] if deep else [1], block_size=lanes)
         kernels.note_compile_seconds(kind(dtype, deep), time.perf_counter() - start)
 
 
@@ -199,7 +200,10 @@ def train(
     block_size : int, optional
         Runs side by side in SIMD lanes (default up to LANES, fewer when that
         would leave a thread idle). When a run stops, its lane takes the next
-        run of its thread's queue.
+        run of its thread's queue. 1: one run at a time with its samples in
+        the lanes instead (the default for few runs per thread and for wide
+        networks with long passes: see auto_block_size); the numbers are the
+        same either way.
     trace : bool
         Record every update of every run in TrainResult.trace: its epoch,
         step size, the weights it started from and its gradient (see
@@ -285,7 +289,7 @@ def train(
 
     threads = thread_count(threads)
     if block_size is None:
-        block_size = auto_block_size(seeds.size, threads)
+        block_size = auto_block_size(seeds.size, threads, layout.size, min(plan.batch_size, X.shape[0]))
     if not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise ValueError(f"block_size: must be an integer >= 1, got {block_size!r}")
     P, n_slots = layout.size, run["epochs"] // record_every + 2
@@ -366,11 +370,22 @@ def hidden_width(hidden, n_hidden, hidden_given):
         raise ValueError(f"n_{e}") from None  # the message names the argument given
 
 
-def auto_block_size(n_runs, threads):
+# The per-run pass (one lane, the samples in the vector: kernels/per_run.py) beats the
+# lane passes for networks of PER_RUN_PARAMS parameters or more whose passes take
+# PER_RUN_SAMPLES samples or more (a mini-batch, or the full batch); shorter passes
+# leave its vectors short. docs/performance.md has the measurements.
+PER_RUN_PARAMS = 1000
+PER_RUN_SAMPLES = 128
+
+
+def auto_block_size(n_runs, threads, n_params=0, pass_samples=0):
     """LANES runs side by side, or fewer (a multiple of 8, whole vectors) so
     that small calls are not padded far beyond their size and every thread
-    gets a block."""
+    gets a block; 1 (the per-run pass) where a thread has fewer runs than a
+    vector holds, or for a wide network with long passes (see PER_RUN_PARAMS)."""
     per_thread = -(-n_runs // threads)
+    if per_thread < 8 or (n_params >= PER_RUN_PARAMS and pass_samples >= PER_RUN_SAMPLES):
+        return 1
     return min(LANES, -(-per_thread // 8) * 8)
 
 

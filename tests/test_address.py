@@ -11,13 +11,15 @@ import pytest
 
 import engine
 from engine.kernels.address import PassAddress, pass_address, pass_signature
+from engine.kernels.per_run import per_run_pass
 from engine.kernels.train import run_pass
 
 
 @pytest.fixture(scope="module")
 def compiled():
-    """Train once, so that run_pass for float64 is compiled and in the cache."""
-    engine.train(np.eye(2, 12), np.eye(2), [0], epochs=1)
+    """Train once, so that run_pass for float64 is compiled and in the cache
+    (8 lanes: one would take the per-run pass)."""
+    engine.train(np.eye(2, 12), np.eye(2), [0], epochs=1, block_size=8)
     return pass_address("float64")
 
 
@@ -49,3 +51,6 @@ def test_one_pass_address_per_dtype_and_depth():
     assert pass_address("float64") is pass_address(np.float64, False)
     assert pass_address("float64", True) is not pass_address("float64")
     assert pass_address("float64", True).function is not pass_address("float64").function
+    # the per-run pass takes every depth
+    assert pass_address("float64", True, True) is pass_address("float64", False, True)
+    assert pass_address("float64", per_run=True).function is per_run_pass

@@ -20,18 +20,20 @@ import engine
 
 SCRIPT = """
 import json, sys, numpy as np, engine
+from engine.kernels.per_run import per_run_pass
 from engine.kernels.train import run_pass, train_block
 from engine.training import kernels_compiled
 d = engine.make_dataset(8, 20, seed=0)
 compiled = {dtype: kernels_compiled(dtype) for dtype in ("float64", "float32")}
 kw = dict(X_test=d.X_test, T_test=d.T_test, optimizer="adam", lr=0.05, epochs=30, record_every=10)
-runs = [engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, dtype=dtype, **kw)
-        for dtype in ("float64", "float32")]
-runs.append(engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw))
+runs = [engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, dtype=dtype, block_size=lanes, **kw)
+        for dtype in ("float64", "float32") for lanes in (8, 1)]  # the lane pass, the per-run pass
+runs.append(engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, block_size=8, **kw))
 np.save(sys.argv[1], np.concatenate([np.concatenate([r.runs[["train_loss", "test_loss"]].to_numpy().ravel(),
                                                      r.params.ravel()]) for r in runs]))
 print(json.dumps({"compiled_before": compiled, **{
-    f"{f.__name__} {kind}": sum(getattr(f.stats, f"cache_{kind}").values()) for f in (train_block, run_pass)
+    f"{f.__name__} {kind}": sum(getattr(f.stats, f"cache_{kind}").values())
+    for f in (train_block, run_pass, per_run_pass)
     for kind in ("hits", "misses")}}))
 """
 
@@ -53,14 +55,16 @@ def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
         )
         stats[name] = json.loads(done.stdout.strip().splitlines()[-1])
     assert any((tmp_path / "engine").rglob("*.nbc"))
-    # one specialisation of each per dtype: the loop compiled by the first process, the pass
-    # compiled by a process it started and loaded from the cache; the second process loads both
+    # one specialisation of each per dtype: the loop compiled by the first process, each pass
+    # compiled by a process it started and loaded from the cache; the second process loads them all
     assert stats["cold"] == {
         "compiled_before": {"float64": False, "float32": False},
         "train_block hits": 0,
         "train_block misses": 2,
         "run_pass hits": 2,
         "run_pass misses": 0,
+        "per_run_pass hits": 2,
+        "per_run_pass misses": 0,
     }
     assert stats["warm"] == {
         "compiled_before": {"float64": True, "float32": True},
@@ -68,6 +72,8 @@ def test_cold_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
         "train_block misses": 0,
         "run_pass hits": 2,
         "run_pass misses": 0,
+        "per_run_pass hits": 2,
+        "per_run_pass misses": 0,
     }
     assert np.array_equal(np.load(tmp_path / "cold.npy"), np.load(tmp_path / "warm.npy"))
 

@@ -65,7 +65,7 @@ def test_depth_one_through_the_deep_pass(data, settings, monkeypatch):
     X, T = data
     kw = dict(epochs=6, record_every=2, **settings)
     shallow = engine.train(X, T, np.arange(10), X_test=X[:4], T_test=T[:4], **kw)
-    monkeypatch.setattr(entry, "pass_address", lambda dtype, deep: PASS(dtype, True))
+    monkeypatch.setattr(entry, "pass_address", lambda dtype, deep, per_run: PASS(dtype, True, per_run))
     deep = engine.train(X, T, np.arange(10), X_test=X[:4], T_test=T[:4], **kw)
     assert np.array_equal(shallow.params, deep.params)
     assert shallow.runs.equals(deep.runs) and shallow.curves.equals(deep.curves)

@@ -62,6 +62,8 @@ def run_throughput(out, sizes):
         roofline,
         DEEP_HIDDEN,
         DEEP_BATCH,
+        # the lane layout's block (roofline.deep_counts models that layout); the rule now
+        # trains this job in the per-run pass, which the roofline does not model
         auto_block_size(sizes.deep[0], numba.get_num_threads()),
         numba.get_num_threads(),
         dict(zip(deep_speed["study"].str.removeprefix("deep "), deep_speed["sample_steps_per_s"])),

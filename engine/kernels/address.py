@@ -29,6 +29,7 @@ from numba.extending import typeof_impl
 from .deep import deep_pass
 from .network import make_net, scratch
 from .numba_internals import INTERNALS, cached_args, wrapper_address
+from .per_run import per_run_pass
 from .train import Plan, run_pass
 
 
@@ -66,14 +67,16 @@ def pass_signature(dtype):
 
 
 class PassAddress(types.WrapperAddressProtocol):
-    """run_pass (deep_pass for several hidden layers: the same signature)
-    compiled for one dtype, as an argument that train_block calls through a
-    pointer (numba asks for the pointer at every call; it is looked up once)."""
+    """run_pass (deep_pass for several hidden layers, per_run_pass for a block
+    of one lane: the same signature) compiled for one dtype, as an argument that
+    train_block calls through a pointer (numba asks for the pointer at every
+    call; it is looked up once)."""
 
-    def __init__(self, dtype, deep=False):
+    def __init__(self, dtype, deep=False, per_run=False):
         self.dtype = np.dtype(dtype).name
         self.deep = deep
-        self.function = deep_pass if deep else run_pass
+        self.per_run = per_run
+        self.function = per_run_pass if per_run else deep_pass if deep else run_pass
         self.sig = pass_signature(self.dtype)
         self.type = types.FunctionType(self.sig)
         self.address = None
@@ -98,7 +101,7 @@ class PassAddress(types.WrapperAddressProtocol):
                 return
             code = (
                 "from engine.kernels.address import pass_address; "
-                f"pass_address({self.dtype!r}, {self.deep!r}).__wrapper_address__()"
+                f"pass_address({self.dtype!r}, {self.deep!r}, {self.per_run!r}).__wrapper_address__()"
             )
             # the same modules as here, whatever put them on sys.path
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -129,12 +132,12 @@ def typeof_pass_address(val, c):
     return val.type
 
 
-def pass_address(dtype, deep=False):
+def pass_address(dtype, deep=False, per_run=False):
     """The PassAddress of `dtype` (a name of options.DTYPES) and depth (deep:
-    more than one hidden layer), one per process."""
-    return _pass_address(np.dtype(dtype).name, bool(deep))
+    more than one hidden layer), or of the per-run pass (any depth), one per process."""
+    return _pass_address(np.dtype(dtype).name, bool(deep) and not per_run, bool(per_run))
 
 
 @functools.cache
-def _pass_address(dtype, deep):
-    return PassAddress(dtype, deep)
+def _pass_address(dtype, deep, per_run):
+    return PassAddress(dtype, deep, per_run)

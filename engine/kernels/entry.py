@@ -13,6 +13,7 @@ from .deep import deep_pass
 from .fpenv import flush_subnormals
 from .network import LANES, Net, make_net
 from .numba_internals import cached_args
+from .per_run import per_run_pass
 from .train import TRACE_W, Plan, run_pass, train_block
 
 __all__ = [
@@ -33,16 +34,17 @@ def fresh_cache():
     """Once per process, before the first kernel call: empty numba's cache if a
     kernel source changed (see cache.py). rng.normals, which initial_params
     may call first, reads only its own file, which numba checks."""
-    cache.drop_stale([train_block, run_pass, deep_pass])
+    cache.drop_stale([train_block, run_pass, deep_pass, per_run_pass])
 
 
 def compiled(dtype, deep=False):
-    """Whether numba's on-disk cache holds the training kernels for `dtype` (and
-    the pass of several hidden layers if deep), False where that cannot be
-    known (numba_internals' plain path)."""
+    """Whether numba's on-disk cache holds the training kernels for `dtype` (the
+    lane pass of several hidden layers if deep, and the per-run pass), False
+    where that cannot be known (numba_internals' plain path)."""
     fresh_cache()
     held = cached_args(train_block)
-    return pass_address(dtype, deep).cached() and any(f"Array({dtype}, 2, 'C'" in str(args) for args in held or ())
+    passes = pass_address(dtype, deep).cached() and pass_address(dtype, per_run=True).cached()
+    return passes and any(f"Array({dtype}, 2, 'C'" in str(args) for args in held or ())
 
 
 def compile_seconds(dtype):
@@ -57,10 +59,11 @@ def note_compile_seconds(dtype, seconds):
 def train_blocks(net, plan, data, decayed, queues, lanes, threads):
     """Train every queue of runs: `queues` holds one (params, hyper, seeds,
     params_out, stats, curves, trace) per queue, each [..., runs of the queue];
-    each queue trains in place, `lanes` runs at a time (train.train_block). A
-    free thread takes the next queue. Returns the lane-epochs computed."""
+    each queue trains in place, `lanes` runs at a time (train.train_block): one
+    lane is the per-run pass's (samples in the vector, per_run.py), more the
+    lane pass's. A free thread takes the next queue. Returns the lane-epochs computed."""
     fresh_cache()
-    pass_fn = pass_address(queues[0][0].dtype.name, bool(net.depth > 1))
+    pass_fn = pass_address(queues[0][0].dtype.name, bool(net.depth > 1), lanes == 1)
     pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
     lanes = np.int64(lanes)
 

@@ -40,6 +40,9 @@ LANES = 128  # runs side by side in one block; measured best, against 64 and 256
 TILE = 4
 DEEP_BLOCKS = 5  # blocks of buf.deep (deep.py)
 INPUTS = 4  # inputs whose products hidden_sums adds while the sums stay in registers
+# The per-run pass (per_run.py, a block of one lane) takes up to CHUNK samples side by
+# side in the vector instead; its buffers live in buf.deep, sized by per_run_room.
+CHUNK = 128
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")
@@ -94,13 +97,24 @@ Scratch = collections.namedtuple(
 
 
 @jit_inline
+def per_run_room(net):
+    """Reals that per_run.py's buffers take for CHUNK samples: five blocks of ΣH
+    rows, two of the inputs, five of the outputs and four vectors (per_run.layout)."""
+    return CHUNK * (5 * net.n_units + 2 * net.n_in + 5 * net.n_out + 4)
+
+
+@jit_inline
 def scratch(net, L, real):
-    """The buffers of a tile (x, s_hid, delta_hid) and of one sample for L lanes, reals of dtype `real`."""
+    """The buffers of a tile (x, s_hid, delta_hid) and of one sample for L lanes, reals of dtype `real`.
+    A block of one lane is the per-run pass's (per_run.py): then buf.deep, label and j_max
+    are its buffers of CHUNK samples as well."""
     H, K = net.n_hidden, net.n_out
+    room = max(DEEP_BLOCKS * TILE * net.n_units, per_run_room(net)) if L == 1 else DEEP_BLOCKS * TILE * net.n_units
+    samples = CHUNK if L == 1 else L
     return Scratch(
         np.zeros((TILE * net.n_in, L), real),
         np.empty((K, L), real),
-        np.empty(L, np.int64),
+        np.empty(samples, np.int64),
         np.empty((TILE * H, L), real),
         np.empty((H, L), real),
         np.ones((H, L), real),
@@ -110,12 +124,12 @@ def scratch(net, L, real):
         np.empty((K, L), real),
         np.zeros((TILE * H, L), real),
         np.empty(L, real),
-        np.empty(L, np.int32),  # j_max: 32 bits, or float32's softmax loop ran at half the vector width
+        np.empty(samples, np.int32),  # j_max: 32 bits, or float32's softmax loop ran at half the vector width
         np.empty(L, real),
         np.empty(L, real),
         np.empty(L, real),
         np.empty((1, L), np.int64),
-        np.zeros((DEEP_BLOCKS * TILE * net.n_units, L), real),
+        np.zeros((room, L), real),
     )
 
 

@@ -1,0 +1,330 @@
+"""Samples through one network: the pass of a block of one lane, with the
+samples in the vector instead of the runs (issues 22 and 23).
+
+The lane passes (train.py's run_pass, deep.py's deep_pass) keep one run per
+lane: a call of fewer runs than a vector holds leaves lanes empty, and a wide
+network reads each weight once per tile of TILE samples. This pass takes the
+pass's samples CHUNK at a time, and every innermost loop runs over samples
+(the sums, δ of the layer below) or over a unit's inputs (the gradient), so
+each weight is read once per chunk. It has run_pass's signature, for w
+[P, 1], any depth, every mode, dropout and reduction; train_block calls it by
+address (address.py) when a block has one lane (entry.train_blocks).
+
+Bits: every sum is taken in the lane passes' order, so a run's numbers are
+the same whichever pass trains it: a unit's sum from −θ, then the weights in
+order; δ of a unit from zero over the units above in order; each gradient
+entry and E sample after sample (E's terms within a sample over the outputs
+in order). Config.py contracts no multiply-add, so each step rounds as there.
+One difference cannot be kept: the lane passes add 0·x for the tile slots
+past a pass's last sample, which turns a gradient entry of −0 (only a
+flushed subnormal gives one) into +0.
+
+buf.deep [room, 1] (network.scratch with one lane) holds the buffers, laid
+out by `layout` for CHUNK samples and viewed per chunk as [rows, b] arrays
+(C-contiguous, so that the sample loops vectorise): the outputs y = a(s) of
+every hidden layer (unit i of layer l in row rows[l] + i), kept outputs
+y·keep, dropout factors keep, δ, the kept outputs transposed ([b, H_l] per
+layer, for the gradient), the inputs both ways, and the output layer's
+numbers. The output helpers of network.py (softmax, δ^O, slopes) loop over
+the lanes of [K, L] arrays; here they get [K, b] ones, so they loop over
+samples.
+
+Which pass a call takes (training.auto_block_size): this one where a thread
+has fewer runs than a vector holds (8), and for networks of PER_RUN_PARAMS
+(1,000) parameters or more whose passes take PER_RUN_SAMPLES (128) samples or
+more; the lane passes otherwise. Measured on Intel Ice Lake, 64 runs a call
+(docs/performance.md, "The per-run pass"): the digits networks with
+mini-batches of 128 (760 to 37,810 parameters) train 1.1–3.7× faster here;
+12-H-2 on 64 samples at a full batch (the lane passes read each input once for
+every lane) or with mini-batches of 16 (vectors of 16 samples) mostly slower,
+up to 3.6× for H = 3, about even at H = 100–200. An explicit block_size still decides.
+"""
+
+from . import rng
+from .config import jit, jit_inline
+from .fastmath import exp_, log1p_
+from .network import (
+    CHUNK,
+    CROSS_ENTROPY,
+    DEAD_SLOPE,
+    SOFTMAX,
+    Scratch,
+    activate,
+    output_delta,
+    outputs,
+    times_slope,
+)
+from .optimizers import DROPOUT
+from .train import ERROR_AND_DEAD, GRADIENT
+
+GROUP = 4  # inputs (sums), units (δ below), samples (gradient) per pass over a row: written out
+# the buffers' places in `layout`
+(AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT) = range(7)
+(AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM) = range(7, 16)
+
+
+@jit_inline
+def layout(net):
+    """Where each buffer starts in the flat buf.deep, for CHUNK samples (indexed by the names above)."""
+    U, n_in, K = net.n_units, net.n_in, net.n_out
+    rows = (U, U, U, U, U, n_in, n_in, K, K, K, K, K, 1, 1, 1, 1)
+    starts = [0] * 16
+    for a in range(1, 16):
+        starts[a] = starts[a - 1] + rows[a - 1] * CHUNK
+    return starts
+
+
+@jit_inline
+def view(flat, starts, a, rows, b):
+    """Buffer a as a [rows, b] array."""
+    return flat[starts[a] : starts[a] + rows * b].reshape((rows, b))
+
+
+@jit_inline
+def vector(flat, starts, a, b):
+    """Buffer a's first b numbers (a vector of one number per sample)."""
+    return flat[starts[a] : starts[a] + b]
+
+
+@jit_inline
+def layer_sums(w, off, fan_in, units, x, x_row, y, y_row):
+    """y[y_row + i] = w_i · x − θ_i per sample for the units of the layer whose
+    weights start at off, from its inputs x[x_row..]: −θ, then the weights in
+    order, GROUP of them per pass over the samples (the sums stay in registers
+    across them). The loops are written out, not a helper called per group:
+    each call of an inlined helper counts its arrays' references up and down,
+    which cost a third of a small network's time."""
+    b = y.shape[1]
+    whole = fan_in - fan_in % GROUP
+    for i in range(units):
+        start, row = off + i * (fan_in + 1), y_row + i
+        theta = -w[start + fan_in]
+        for s in range(b):
+            y[row, s] = theta
+        for m in range(0, whole, GROUP):
+            w0, w1, w2, w3 = w[start + m], w[start + m + 1], w[start + m + 2], w[start + m + 3]
+            r = x_row + m
+            for s in range(b):
+                v = y[row, s]
+                v += w0 * x[r, s]
+                v += w1 * x[r + 1, s]
+                v += w2 * x[r + 2, s]
+                v += w3 * x[r + 3, s]
+                y[row, s] = v
+        for m in range(whole, fan_in):
+            w0, r = w[start + m], x_row + m
+            for s in range(b):
+                y[row, s] += w0 * x[r, s]
+
+
+@jit_inline
+def layer_below(w, off, fan_in, units, d, d_row, below, b_row):
+    """δ of the layer below before its slope: below[b_row + j] = Σ_i δ_i w_ij per
+    sample, from zero over the units i above in order, GROUP of them at a time."""
+    b, real = d.shape[1], d.dtype.type
+    whole = units - units % GROUP
+    for j in range(fan_in):
+        for s in range(b):
+            below[b_row + j, s] = real(0.0)
+        for i in range(0, whole, GROUP):
+            w0 = w[off + i * (fan_in + 1) + j]
+            w1 = w[off + (i + 1) * (fan_in + 1) + j]
+            w2 = w[off + (i + 2) * (fan_in + 1) + j]
+            w3 = w[off + (i + 3) * (fan_in + 1) + j]
+            for s in range(b):
+                v = below[b_row + j, s]
+                v += d[d_row + i, s] * w0
+                v += d[d_row + i + 1, s] * w1
+                v += d[d_row + i + 2, s] * w2
+                v += d[d_row + i + 3, s] * w3
+                below[b_row + j, s] = v
+        for i in range(whole, units):
+            w0 = w[off + i * (fan_in + 1) + j]
+            for s in range(b):
+                below[b_row + j, s] += d[d_row + i, s] * w0
+
+
+@jit_inline
+def layer_gradient(g, off, fan_in, units, d, d_row, xt):
+    """g_ij += δ_i x_j sample after sample (x from xt [b, fan_in], a sample's inputs
+    contiguous), four samples per pass over a unit's row; g_θ −= δ_i likewise."""
+    b = d.shape[1]
+    whole = b - b % GROUP
+    for i in range(units):
+        # the unit's row as a view: indexed by the loop's j alone, provably ≥ 0, so
+        # numba's wraparound of negative indices (start + j) stays out and it vectorises
+        start, row = off + i * (fan_in + 1), d_row + i
+        g_i = g[start : start + fan_in + 1]
+        for s in range(0, whole, GROUP):
+            d0, d1, d2, d3 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
+            for j in range(fan_in):
+                g_j = g_i[j]
+                g_j += d0 * xt[s, j]
+                g_j += d1 * xt[s + 1, j]
+                g_j += d2 * xt[s + 2, j]
+                g_j += d3 * xt[s + 3, j]
+                g_i[j] = g_j
+        for s in range(whole, b):
+            d0 = d[row, s]
+            for j in range(fan_in):
+                g_i[j] += d0 * xt[s, j]
+        g_theta = g_i[fan_in]
+        for s in range(b):
+            g_theta -= d[row, s]
+        g_i[fan_in] = g_theta
+
+
+@jit_inline
+def transposed(x, x_row, units, xt):
+    """xt[s, j] = x[x_row + j, s]."""
+    for s in range(xt.shape[0]):
+        for j in range(units):
+            xt[s, j] = x[x_row + j, s]
+
+
+@jit_inline
+def slope(activation, y, keep, row, units, delta, dropout):
+    """δ rows row.. of a hidden layer times its dropout factors and a'(s)."""
+    for i in range(row, row + units):
+        if dropout:
+            for s in range(delta.shape[1]):
+                delta[i, s] *= keep[i, s]
+        times_slope(activation, y, i, delta, i)
+
+
+@jit_inline
+def add_error(net, sb, term, e, correct):
+    """Add e_p of every sample to e[0], in the lane passes' order (sample after
+    sample, each its outputs in order), and the hits to correct[0]; the terms
+    as network.add_error computes them, vectorised over samples into term."""
+    K, b, real = net.n_out, sb.z.shape[1], sb.z.dtype.type
+    half, zero = real(0.5), real(0.0)
+    hits = correct[0]
+    for s in range(b):  # hits in float64: exact counts
+        hits += 1.0 if sb.j_max[s] == sb.label[s] else 0.0
+    correct[0] = hits
+    minus = net.loss == CROSS_ENTROPY and net.output == SOFTMAX
+    if net.loss != CROSS_ENTROPY:
+        for k in range(K):
+            for s in range(b):
+                d = sb.t[k, s] - sb.z[k, s]
+                term[k, s] = half * (d * d)
+    elif minus:
+        for s in range(b):
+            sb.log_sum[s] = log1p_(sb.u[s])
+        for k in range(K):
+            for s in range(b):
+                term[k, s] = sb.t[k, s] * (sb.s_out[k, s] - sb.s_max[s] - sb.log_sum[s])
+    else:
+        for k in range(K):
+            for s in range(b):
+                x = sb.s_out[k, s]
+                term[k, s] = sb.t[k, s] * (max(-x, zero) + log1p_(exp_(-abs(x))))
+    total = e[0]
+    for s in range(b):
+        for k in range(K):
+            total = total - term[k, s] if minus else total + term[k, s]
+    e[0] = total
+
+
+@jit_inline
+def load(X, T, labels, order, first, shared, xc, xt, sb, with_label):
+    """The chunk's samples (position first + s of the pass: sample first + s if
+    shared, else order[first + s, 0]): inputs both ways, targets, Σ_k t_k as
+    network.load_targets sums it, labels."""
+    b, n_in, K, zero = xt.shape[0], X.shape[1], T.shape[1], sb.t.dtype.type(0.0)
+    for s in range(b):
+        p = first + s if shared else order[first + s, 0]
+        for m in range(n_in):
+            xt[s, m] = X[p, m]
+        for k in range(K):
+            t = T[p, k]
+            sb.t[k, s] = t
+            sb.t_sum[s] = (zero if k == 0 else sb.t_sum[s]) + t
+        if with_label:
+            sb.label[s] = labels[p]
+    transposed(xt, 0, b, xc)  # xc[m, s] = xt[s, m]
+
+
+@jit
+def per_run_pass(
+    net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
+):
+    """train.sample_pass for a block of one lane (w [P, 1]), the samples in the
+    vector: the same arguments, modes and numbers (dropout keyed as deep_pass
+    keys it: epoch, position in the pass, unit among the ΣH)."""
+    n, P, real = X.shape[0], w.shape[0], w.dtype.type
+    D, U, n_in, K = net.depth, net.n_units, net.n_in, net.n_out
+    gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD
+    scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
+    shared = stop - start == n
+    dropout = plan.has_dropout
+    wf, gf, flat = w.reshape((P,)), g.reshape((P,)), buf.deep.reshape((buf.deep.shape[0],))
+    if gradient:
+        gf[:] = 0.0
+    e[:] = 0.0
+    correct[:] = 0.0
+    alive[:] = 0.0
+    starts = layout(net)
+    ratio = hyper[DROPOUT, 0]
+    kept_factor = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
+    for first in range(start, stop, CHUNK):
+        b = min(CHUNK, stop - first)
+        y, kept_y = view(flat, starts, AT_Y, U, b), view(flat, starts, AT_KEPT, U, b)
+        keep_f, delta = view(flat, starts, AT_KEEP, U, b), view(flat, starts, AT_DELTA, U, b)
+        xc, xt = view(flat, starts, AT_XC, n_in, b), view(flat, starts, AT_XT, b, n_in)
+        s_out, z, t = view(flat, starts, AT_S_OUT, K, b), view(flat, starts, AT_Z, K, b), view(flat, starts, AT_T, K, b)
+        d_out, term = view(flat, starts, AT_D_OUT, K, b), view(flat, starts, AT_TERM, K, b)
+        s_max, u = vector(flat, starts, AT_S_MAX, b), vector(flat, starts, AT_U, b)
+        t_sum, log_sum = vector(flat, starts, AT_T_SUM, b), vector(flat, starts, AT_LOG_SUM, b)
+        sb = Scratch(
+            xc, t, buf.label[:b], y, y, keep_f, kept_y, s_out, z, d_out, delta,
+            s_max, buf.j_max[:b], u, log_sum, t_sum, buf.order, y,
+        )  # fmt: skip
+        load(X, T, labels, order, first, shared, xc, xt, sb, with_error)
+        if dropout:
+            for l in range(1, D + 1):
+                for i in range(net.rows[l], net.rows[l] + net.widths[l]):
+                    if gradient:
+                        for s in range(b):
+                            key = (epochs[0] * n + first + s) * U + i
+                            draw = rng.uniform(seeds[0], rng.DROPOUT, key)
+                            keep_f[i, s] = kept_factor if draw >= ratio else 0.0
+                    else:
+                        for s in range(b):
+                            keep_f[i, s] = keep[0]
+        x, x_row = xc, 0  # the inputs of the layer being computed
+        for l in range(1, D + 1):
+            H, row = net.widths[l], net.rows[l]
+            layer_sums(wf, net.offsets[l], net.widths[l - 1], H, x, x_row, y, row)
+            for i in range(row, row + H):
+                activate(net.activation, y, i, y, i)
+                if dropout:
+                    for s in range(b):
+                        kept_y[i, s] = y[i, s] * keep_f[i, s]
+            x, x_row = (kept_y if dropout else y), row
+        layer_sums(wf, 0, net.widths[D], K, x, x_row, s_out, 0)
+        outputs(net, sb)
+        if with_error:
+            add_error(net, sb, term, e, correct)
+        if gradient:
+            output_delta(net, sb, scale)
+            d, d_row, units = d_out, 0, K
+            for l in range(D + 1, 1, -1):  # the layer above l − 1: its gradient, then δ of l − 1
+                H, row = net.widths[l - 1], net.rows[l - 1]
+                h = kept_y if dropout else y
+                kt = flat[starts[AT_KT] + row * b : starts[AT_KT] + (row + H) * b].reshape((b, H))
+                transposed(h, row, H, kt)
+                layer_gradient(gf, net.offsets[l], H, units, d, d_row, kt)
+                layer_below(wf, net.offsets[l], H, units, d, d_row, delta, row)
+                slope(net.activation, y, keep_f, row, H, delta, dropout)
+                d, d_row, units = delta, row, H
+            layer_gradient(gf, net.offsets[1], n_in, net.widths[1], delta, 0, xt)
+        if count_dead:
+            for i in range(U):
+                for s in range(b):
+                    delta[i, s] = 1.0
+                times_slope(net.activation, y, i, delta, i)
+                for s in range(b):
+                    if delta[i, s] >= DEAD_SLOPE:
+                        alive[i, 0] = 1.0

@@ -1,0 +1,131 @@
+"""The per-run pass (engine/kernels/per_run.py: a block of one lane, the samples
+in the vector) gives the lane passes' bits: params, runs, curves and traces of
+every run the same whether it trains alone in a block of one lane or beside
+others in a block of 8 or 16 (run_pass at depth 1, deep_pass deeper)."""
+
+import naive
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine.kernels import entry
+from engine.kernels.network import CHUNK
+from engine.options import TRAIN_DEFAULTS
+from engine.training import PER_RUN_PARAMS, PER_RUN_SAMPLES, auto_block_size
+
+PAIRS = [("softmax", "cross_entropy"), ("softmax", "squared"), ("sigmoid", "cross_entropy"), ("sigmoid", "squared")]
+
+
+@pytest.fixture(scope="module")
+def data():
+    """More samples than a chunk holds, a count that leaves the last chunk, its
+    last group of 4 and a tile of the lane passes part full."""
+    rng = np.random.default_rng(7)
+    n = CHUNK + 45
+    X, X_test = rng.random((n, 7)), rng.random((11, 7))
+    T, T_test = (np.eye(3)[(x[:, :3] + 0.3 * x[:, 3:6]).argmax(1)] for x in (X, X_test))  # learnable
+    return X, T, X_test, T_test
+
+
+def both(data, seeds, **settings):
+    """The runs trained in blocks of 8 lanes (lane pass) and one lane at a time (per-run pass)."""
+    X, T, X_test, T_test = data
+    kw = dict(X_test=X_test, T_test=T_test, threads=1, trace=True, **settings)
+    return [engine.train(X, T, seeds, block_size=lanes, **kw) for lanes in (8, 1)]
+
+
+def assert_same_bits(lane, per_run):
+    assert np.array_equal(lane.params, per_run.params, equal_nan=True)
+    pd.testing.assert_frame_equal(lane.runs, per_run.runs)
+    pd.testing.assert_frame_equal(lane.curves, per_run.curves)
+    assert np.array_equal(lane.trace, per_run.trace, equal_nan=True)
+
+
+@pytest.mark.parametrize("hidden", [[5], [6, 9], [5, 9, 4]])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("output, loss", PAIRS)
+def test_every_activation_output_and_loss(data, hidden, activation, output, loss):
+    settings = dict(hidden=hidden, activation=activation, output=output, loss=loss, lr=0.3, epochs=4)
+    assert_same_bits(*both(data, [0, 1, 2], init="he", **settings))
+
+
+CASES = {
+    "full batch, sum": dict(reduction="sum", lr=0.01),
+    "mini-batches, momentum, decay": dict(batch_size=20, optimizer="momentum", weight_decay=1e-3),
+    "dropout, adam": dict(batch_size=16, optimizer="adam", lr=0.01, dropout=0.3),
+    "dropout scaled, one sample a batch": dict(batch_size=1, dropout=0.2, dropout_mode="scale", epochs=2),
+    "dropout at full batch": dict(dropout=0.25, optimizer="nesterov", activation="relu", init="he"),
+    "armijo": dict(schedule="armijo", lr=2.0, activation="tanh"),
+    "float32, rmsprop, decayed thresholds": dict(
+        dtype="float32", optimizer="rmsprop", lr=0.01, weight_decay=1e-2, decay_thresholds=True, batch_size=50
+    ),
+}
+
+
+@pytest.mark.parametrize("hidden", [[5], [5, 9, 4]])
+@pytest.mark.parametrize("case", CASES)
+def test_optimizers_batches_dropout_and_dtypes(data, hidden, case):
+    settings = {"epochs": 5, "lr": 0.5, **CASES[case]}
+    assert_same_bits(*both(data, [3, 4, 5], hidden=hidden, **settings))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_runs_that_stop_at_different_epochs(data, dtype):
+    """Refills: each run's own lane passes' numbers, stopped by its target or by divergence."""
+    huge = 1e300 if dtype == "float64" else 1e30  # diverges on its first epoch, finite in the dtype
+    lr = [0.05, huge, 0.4, 2.0, 0.1, 1.0, 0.2, 3.0, 0.7]
+    settings = dict(hidden=[6, 4], epochs=60, target_loss=0.6, lr=lr, optimizer="momentum", record_every=3)
+    settings.update(activation="relu", init="he")
+    lane, per_run = both(data, list(range(9)), dtype=dtype, **settings)
+    epochs = lane.runs.epochs_run
+    assert lane.runs.diverged[1] and epochs.nunique() > 3
+    assert_same_bits(lane, per_run)
+
+
+def test_one_lane_takes_the_per_run_pass(data, monkeypatch):
+    """block_size=1 goes through per_run_pass and more lanes through the lane
+    passes: a stand-in for the per-run pass's address is used by the first only."""
+    asked = []
+    real = entry.pass_address
+
+    def spy(dtype, deep, per_run):
+        asked.append(per_run)
+        return real(dtype, deep, per_run)
+
+    monkeypatch.setattr(entry, "pass_address", spy)
+    X, T, _, _ = data
+    for lanes in (1, 8):
+        engine.train(X, T, [0, 1], epochs=1, block_size=lanes)
+    assert asked == [True, False]
+
+
+def test_depth_three_against_the_sample_by_sample_reference(data):
+    X, T, _, _ = data
+    s = {**TRAIN_DEFAULTS, "hidden": [5, 9, 4], "lr": 0.3, "epochs": 6, "batch_size": 30, "optimizer": "adam"}
+    s.update(activation="tanh", dropout=0.2)
+    settings = {k: s[k] for k in ("hidden", "lr", "epochs", "batch_size", "optimizer", "activation", "dropout")}
+    result = engine.train(X, T, [0, 1], block_size=1, record_every=1, **settings)
+    layout = engine.Layout(X.shape[1], tuple(s["hidden"]), T.shape[1])
+    params0 = engine.initial_params(layout, s["init"], [0, 1])
+    for i in range(2):
+        theta, epochs_run, _, history = naive.train(params0[i], X, T, i, s)
+        np.testing.assert_allclose(result.params[i], theta, rtol=1e-9, atol=1e-12)
+        curve = result.curves[result.curves.run == i]
+        np.testing.assert_allclose(curve.train_loss.to_numpy(), history, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "runs, threads, n_params, samples, lanes",
+    [
+        (1, 1, 17, 64, 1),  # fewer runs than a vector holds: the per-run pass
+        (14, 2, 17, 64, 1),
+        (16, 2, 17, 64, 8),
+        (300, 2, 17, 500, 128),
+        (300, 2, PER_RUN_PARAMS, PER_RUN_SAMPLES, 1),  # a wide network, long passes
+        (300, 2, PER_RUN_PARAMS, PER_RUN_SAMPLES - 1, 128),  # short passes: short vectors
+        (300, 2, PER_RUN_PARAMS - 1, 10_000, 128),
+    ],
+)
+def test_the_rule_that_picks_the_pass(runs, threads, n_params, samples, lanes):
+    assert auto_block_size(runs, threads, n_params, samples) == lanes
