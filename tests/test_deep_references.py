@@ -103,6 +103,26 @@ def test_deep_counts_known_answer():
     assert elements == 27 / 4 + 30 + 5 * 5 + 2 + 3 * 17 / 4
 
 
+def test_deep_counts_of_the_per_run_pass_known_answer():
+    # 2-3-3-2, batches of 4: 21 weights, 8 units, P = 29; the same flops as the lane layout;
+    # 57 multiply-adds (21 forward, 21 gradient, 15 δ back through the upper two layers) move
+    # (GROUP + 2) / GROUP = 1.5 elements each, the parameters once per CHUNK = 128 samples
+    flops, elements = roofline.deep_counts(2, (3, 3), 2, 4, per_run=True)
+    assert flops == roofline.deep_counts(2, (3, 3), 2, 4)[0]
+    assert elements == 5 * 8 + 2 + 3 * 29 / 4 + 57 * 1.5 + 3 * 29 / 128
+
+
+def test_the_deep_roofline_bounds_the_per_run_pass_by_its_l1_sums():
+    limits = pd_limits()
+    lanes, per_run = (roofline.deep_roofline_table(limits, (100, 100), 128, b, 2, {}) for b in (32, 1))
+    assert (per_run["layout"] == "per-run").all() and (lanes["layout"] == "lanes").all()
+    # the per-run pass moves more elements than the lanes (its sums), but through L1
+    assert (per_run["flops"] == lanes["flops"]).all() and (per_run["bytes"] > lanes["bytes"]).all()
+    l1 = limits.set_index("dtype").groupby(level=0)["l1_bytes_s"].first()
+    expected = 2 * l1[per_run["dtype"]].to_numpy() / per_run["bytes"].to_numpy()
+    assert per_run["memory_bound"].to_numpy() == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("hidden", [(5,), (4, 3)])
 def test_deep_rows_time_every_implementation_or_name_the_engines_refusal(hidden):
     tiny = replace(sizes.QUICK, deep=(2, 1, deep.DEEP_BATCH), deep_rounds=2)
@@ -119,9 +139,11 @@ def test_deep_rows_time_every_implementation_or_name_the_engines_refusal(hidden)
         timed = rows[rows["seconds_best"].notna()]
         assert (timed["runs"] == 2).all() and (timed["repeats"] == 2).all()
     limits = pd_limits()
-    deep_roofline = roofline.deep_roofline_table(limits, hidden, deep.DEEP_BATCH, 8, 1, {"float64": 1e4})
-    text = "\n".join(markdown.deep_section(table, limits, deep_roofline, tiny, {"float64": 1e6}))
-    assert "## The deep job" in text and "12-3-2 (throughput job), float64" in text
+    for lanes, layout, bandwidth in ((8, "lanes", "MiB a block"), (1, "per-run", "(L1)")):
+        deep_roofline = roofline.deep_roofline_table(limits, hidden, deep.DEEP_BATCH, lanes, 1, {"float64": 1e4})
+        text = "\n".join(markdown.deep_section(table, limits, deep_roofline, tiny, {"float64": 1e6}))
+        assert "## The deep job" in text and "12-3-2 (throughput job), float64" in text
+        assert f"(deep job, {layout}), float64" in text and bandwidth in text
     assert ("The engine did not run" in text) == bool(refusal)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numba
 import pandas as pd
 
+from ..model.layout import Layout
 from ..sweep.provenance import cpu_text
 from ..training import auto_block_size
 from . import figures
@@ -62,9 +63,10 @@ def run_throughput(out, sizes):
         roofline,
         DEEP_HIDDEN,
         DEEP_BATCH,
-        # the lane layout's block (roofline.deep_counts models that layout); the rule now
-        # trains this job in the per-run pass, which the roofline does not model
-        auto_block_size(sizes.deep[0], numba.get_num_threads()),
+        # the layout the engine's rule picks for the job (roofline.deep_counts models both)
+        auto_block_size(
+            sizes.deep[0], numba.get_num_threads(), Layout(64, DEEP_HIDDEN, 10).size, min(DEEP_BATCH, sizes.deep[2])
+        ),
         numba.get_num_threads(),
         dict(zip(deep_speed["study"].str.removeprefix("deep "), deep_speed["sample_steps_per_s"])),
     ).assign(cpu=cpu_text())

@@ -430,12 +430,12 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
                 f"{measured / bound:.0%}",
             ],
             [
-                f"{shape_text()} (deep job), {r.dtype}",
+                f"{shape_text()} (deep job, {r.layout}), {r.dtype}",
                 f"{r.flops:.0f}",
                 f"{r.bytes:.0f}",
                 f"{r.flops_per_byte:.2f}",
                 f"{r.compute_bound:.3g}",
-                f"{r.memory_bound:.3g} ({r.block_mb:.1f} MiB a block)",
+                f"{r.memory_bound:.3g} " + ("(L1)" if r.layout == "per-run" else f"({r.block_mb:.1f} MiB a block)"),
                 f"{min(r.compute_bound, r.memory_bound):.3g}: {r.binds}",
                 num(r.engine),
                 "–" if r.engine != r.engine else f"{r.engine_of_bound:.0%}",
@@ -465,13 +465,16 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
         ),
         "",
         "**Roofline of the deep job beside the throughput job's** (work per sample-step; bounds and the "
-        f"engine's rate in sample-steps/s on {cores} cores). The deep job's work is counted for the "
-        "engine's layout (one run per SIMD lane, "
-        "each weight read once per tile of 4 samples forward and once back, its gradient read and written "
-        "once per tile: `roofline.deep_counts`); its bandwidth is a triad's over arrays the size of one "
-        "block's w and g (the level of the memory that holds them), times the cores (an upper bound where "
-        "they share it); compute is the roofline's multiply-add peak. The throughput job's bound is the "
-        "roofline section's (each section at its binding limit).",
+        f"engine's rate in sample-steps/s on {cores} cores). The deep job's work is counted for the layout "
+        "the engine's rule picks for it, named in the row (`roofline.deep_counts`). "
+        "In the per-run pass (one run, 128 samples side by side) each weight is read once per 128 samples, "
+        "but each product loop keeps its sums in memory, 4 products per pass over a row, so its bandwidth "
+        "is the L1 triad's (the roofline above). In the lane layout (one run per SIMD lane) each weight is "
+        "read once per tile of 4 samples forward and once back and its gradient read and written once per "
+        "tile; its bandwidth is a triad's over arrays the size of one block's w and g (the level of the "
+        "memory that holds them). Bandwidths are per core times the cores (an upper bound where they share "
+        "it); compute is the roofline's multiply-add peak (no fused multiply-add: results keep their bits). "
+        "The throughput job's bound is the roofline section's (each section at its binding limit).",
         "",
         markdown_table(
             [

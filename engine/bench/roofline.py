@@ -28,6 +28,7 @@ import pandas as pd
 from ..kernels.config import jit
 from ..kernels.fastmath import exp_
 from ..kernels.network import (
+    CHUNK,
     INPUTS,
     LANES,
     TILE,
@@ -43,6 +44,7 @@ from ..kernels.network import (
     scratch,
 )
 from ..kernels.optimizers import ADAM, add_decay, update
+from ..kernels.per_run import GROUP
 from ..model.layout import Layout
 from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
 from .throughput import JOB_LR, job_data, job_params
@@ -278,53 +280,70 @@ def floor_seconds(rows):
     )
 
 
-def deep_counts(n_in, hidden, n_out, batch):
+def deep_counts(n_in, hidden, n_out, batch, per_run=False):
     """(flops, array elements read or written) per sample-step of the deep job (ReLU,
-    softmax, cross-entropy, mean, SGD on mini-batches of `batch`) in the engine's layout
-    (kernels/deep.py): one run per SIMD lane; each hidden layer's weights read once per
-    TILE samples on the way forward and once on the way back (but the first layer's: the
-    inputs need no δ), its gradient read and written once per tile; the output layer's
-    the same once per sample; per sample and unit a sum, an output and a δ written and
-    read again; SGD reads w and g and writes w once per batch. The softmax's and the
-    loss's few operations per output are left out (10 outputs against ~38,000 weights)."""
+    softmax, cross-entropy, mean, SGD on mini-batches of `batch`).
+
+    In the lane layout (kernels/deep.py): one run per SIMD lane; each hidden layer's
+    weights read once per TILE samples on the way forward and once on the way back (but
+    the first layer's: the inputs need no δ), its gradient read and written once per
+    tile; the output layer's the same once per sample; per sample and unit a sum, an
+    output and a δ written and read again; SGD reads w and g and writes w once per batch.
+
+    In the per-run pass (kernels/per_run.py, per_run=True): the weights are read once per
+    CHUNK samples, but every product loop runs over samples (sums, δ below) or inputs
+    (gradient) with its sums in memory: a pass over a row adds GROUP products, so GROUP
+    multiply-adds move GROUP inputs and the sum read and written, (GROUP + 2) / GROUP
+    elements each. The softmax's and the loss's few operations per output are left out
+    (10 outputs against ~38,000 weights)."""
     widths = [n_in, *hidden, n_out]
     weights = sum(a * b for a, b in zip(widths, widths[1:]))
     units = sum(widths[1:])
     P = weights + units
+    back = weights - n_in * widths[1]  # δ back through w, but not to the inputs
     flops = (
         2 * weights
         + units  # forward: Σ w·y, − θ
         + 2 * weights
         + units  # ∂w += δ·y, ∂θ −= δ
-        + 2 * (weights - n_in * widths[1])
+        + 2 * back
         + (units - n_out)  # δ back through w, times a'(s)
         + 2 * P / batch  # w ← w − η g
     )
     elements = 5 * units + n_in + 3 * P / batch
+    if per_run:
+        return flops, elements + (2 * weights + back) * (GROUP + 2) / GROUP + 3 * P / CHUNK
     for layer, (fan_in, width) in enumerate(zip(widths, widths[1:])):
-        back = fan_in * width if layer else 0
-        elements += (3 * width * (fan_in + 1) + back) / (1 if layer == len(hidden) else TILE)
+        down = fan_in * width if layer else 0
+        elements += (3 * width * (fan_in + 1) + down) / (1 if layer == len(hidden) else TILE)
     return flops, elements
 
 
 def deep_roofline_table(limits, hidden, batch, lanes, threads, engine_speed):
     """One row per dtype: the deep job's work per sample-step, its bounds on `threads`
     cores and the engine's measured rate against them. limits: roofline_table's rows
-    (their peak_flops and l1_bytes_s per dtype); lanes: runs per block, whose weights
-    and gradients set the bandwidth that feeds the kernel (a triad over arrays that
-    size); engine_speed: {dtype: sample-steps/s measured, or NaN}."""
+    (their peak_flops and l1_bytes_s per dtype); lanes: runs per block as the engine
+    picks them. In the lane layout the weights and gradients of a block set the
+    bandwidth that feeds the kernel (a triad over arrays that size); a block of one
+    lane is the per-run pass, whose sums stream through L1 (the roofline's L1 triad);
+    engine_speed: {dtype: sample-steps/s measured, or NaN}."""
     n_in, n_out = 64, 10
-    flops, elements = deep_counts(n_in, hidden, n_out, batch)
+    per_run = lanes == 1
+    flops, elements = deep_counts(n_in, hidden, n_out, batch, per_run)
     P = Layout(n_in, tuple(hidden), n_out).size
     rows = []
     for real in (np.float64, np.float32):
         dtype, size = np.dtype(real).name, np.dtype(real).itemsize
         lim = limits[limits["dtype"] == dtype].iloc[0]
         block_bytes = 2 * P * lanes * size  # w and g of one block
-        x = np.ones(block_bytes // (2 * size), real)
-        y = np.zeros_like(x)
-        reps = max(1, int(2e8 // block_bytes))
-        bandwidth = 3 * block_bytes / 2 * reps / best_seconds(lambda x=x, y=y, reps=reps: triad_kernel(x, y, reps), 3)
+        if per_run:
+            bandwidth, what = lim.l1_bytes_s, "L1 bandwidth of the per-run pass's sums"
+        else:
+            x = np.ones(block_bytes // (2 * size), real)
+            y = np.zeros_like(x)
+            reps = max(1, int(2e8 // block_bytes))
+            seconds = best_seconds(lambda x=x, y=y, reps=reps: triad_kernel(x, y, reps), 3)
+            bandwidth, what = 3 * block_bytes / 2 * reps / seconds, "bandwidth of a block's w and g"
         compute, memory = threads * lim.peak_flops / flops, threads * bandwidth / (elements * size)
         measured = engine_speed.get(dtype, np.nan)
         rows.append(
@@ -333,11 +352,12 @@ def deep_roofline_table(limits, hidden, batch, lanes, threads, engine_speed):
                 "flops": flops,
                 "bytes": elements * size,
                 "flops_per_byte": flops / (elements * size),
-                "block_mb": block_bytes / 2**20,
+                "block_mb": np.nan if per_run else block_bytes / 2**20,
                 "block_bytes_s": bandwidth,
                 "compute_bound": compute,
                 "memory_bound": memory,
-                "binds": "compute" if compute < memory else "bandwidth of a block's w and g",
+                "layout": "per-run" if per_run else "lanes",
+                "binds": "compute" if compute < memory else what,
                 "engine": measured,
                 "engine_of_bound": measured / min(compute, memory),
             }
