@@ -336,9 +336,12 @@ def narrowed(net, ln, n_running):
 
 @jit_inline
 def stage(ev, n_staged, ln, r, slot, epoch, final):
-    """Queue lane r's weights for evaluation (see evaluate) at curve slot `slot`."""
+    """Queue lane r's weights for evaluation (see evaluate) at curve slot `slot`,
+    with E and accuracy on the training set as lane r holds them: measured at
+    these weights in this step, unless the point is final."""
     move(ln, r, ev, n_staged)
     ev.slot[n_staged], ev.epoch[n_staged], ev.final[n_staged] = slot, epoch, final
+    ev.loss[n_staged], ev.acc[n_staged] = ln.loss[r], ln.acc[r]
 
 
 @jit_inline
@@ -347,12 +350,19 @@ def evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves):
     (all lanes are computed, so staging waits until ev is full): a curve point
     each, and a run's final numbers and dead units for its last. A lane's
     numbers are its own, whatever else ev holds, so they are the bits that
-    measuring it in its training block would give."""
+    measuring it in its training block would give. A curve point that is not
+    a run's last was staged at a step that measured its E on the training set
+    (train_block measures every lane at a curve point), so that pass is taken
+    again only for a run's last point, which also counts dead units."""
     X, T, labels, X_test, T_test, labels_test = data
     H, L = net.n_units, ev.w.shape[1]
     test_loss, test_acc = np.empty(L, ev.w.dtype), np.empty(L)
     measure(pass_fn, net, plan, ev.w, X_test, T_test, labels_test, ev, test_loss, test_acc, ev.alive, np.bool_(False))
-    measure(pass_fn, net, plan, ev.w, X, T, labels, ev, ev.loss, ev.acc, ev.alive, np.bool_(True))
+    last = False
+    for s in range(n_staged):
+        last = last or ev.final[s]
+    if last:
+        measure(pass_fn, net, plan, ev.w, X, T, labels, ev, ev.loss, ev.acc, ev.alive, np.bool_(True))
     for s in range(n_staged):
         k = ev.run[s]
         c = curves[ev.slot[s], :, k]
