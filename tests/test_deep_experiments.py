@@ -36,7 +36,9 @@ def test_depth_init_is_the_books_comparison():
     assert {(c["init"], c["activation"]) for c in experiment.configs} == {
         (i, a) for i in ("std0.01", "xavier", "he") for a in ("sigmoid", "tanh", "relu")
     }
-    assert {(c["optimizer"], c["batch_size"]) for c in experiment.configs} == {("sgd", 128)}
+    assert {(c["optimizer"], c["batch_size"], c["lr"]) for c in experiment.configs} == {("sgd", 128, 0.01)}
+    updates = {c["epochs"] * experiment.data["n_train"] // c["batch_size"] for c in experiment.configs}
+    assert updates == {2000}  # the book's budget
 
 
 def test_overfit_is_a_deep_net_on_300_images():
