@@ -204,12 +204,17 @@ def test_the_default_cost_unit_leaves_the_tables_as_they_were(tmp_path):
     assert text.split("## Answer")[1].split("## Figures")[0] == plain.split("## Answer")[1].split("## Figures")[0]
 
 
-@pytest.mark.parametrize("value", ['"sample"', "3", '["epochs"]'])
-def test_a_bad_cost_unit_is_one_clear_error(tmp_path, value):
-    message = '[analysis] cost: must be one of "epochs", "updates", "samples", got '
+@pytest.mark.parametrize(
+    "key, allowed, value",
+    [("cost", '"epochs", "updates", "samples"', v) for v in ('"sample"', "3", '["epochs"]')]
+    + [("lang", '"en", "ja"', v) for v in ('"fr"', "1", '["ja"]', "nan", '"JA"')],
+)
+def test_a_bad_analysis_choice_is_one_clear_error(tmp_path, key, allowed, value):
+    """[analysis] cost and lang: one error naming the file, the key and what is allowed."""
+    message = f"[analysis] {key}: must be one of {allowed}, got "
     path = tmp_path / "bad.toml"
-    path.write_text(f"seeds = 2\n[factors]\ninit = ['xavier', 'he']\n[analysis]\ncost = {value}\n", encoding="utf-8")
+    path.write_text(f"seeds = 2\n[factors]\ninit = ['xavier', 'he']\n[analysis]\n{key} = {value}\n", encoding="utf-8")
     with pytest.raises(spec.SpecError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
         spec.load(path)
     with pytest.raises(ValueError, match=re.escape(message)):
-        _analyzed(tmp_path, f"cost = {value}")
+        _analyzed(tmp_path, f"{key} = {value}")

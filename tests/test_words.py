@@ -194,15 +194,6 @@ def test_english_figures_keep_their_font():
         assert words.font_rc()["font.family"][0] == "IPAexGothic"
 
 
-@pytest.mark.parametrize("value", ['"fr"', "1", '["ja"]', "nan", '"JA"'])
-def test_a_bad_lang_is_one_clear_error(tmp_path, value):
-    message = '[analysis] lang: must be one of "en", "ja", got '
-    path = tmp_path / "bad.toml"
-    path.write_text(f"seeds = 2\n[factors]\ninit = ['xavier', 'he']\n[analysis]\nlang = {value}\n", encoding="utf-8")
-    with pytest.raises(spec.SpecError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
-        spec.load(path)
-
-
 def test_a_bad_lang_flag_is_one_clear_error(tmp_path, capsys):
     with pytest.raises(ValueError, match=re.escape('lang: must be one of "en", "ja", got \'fr\'')):
         analyze(tmp_path, lang="fr")
