@@ -426,8 +426,8 @@ def runs_table(seeds, stats):
 def curves_table(seeds, curves):
     """[runs, slots, CURVE] -> long DataFrame, unused slots (epoch −1) dropped."""
     run, slot = np.nonzero(curves[:, :, 0] >= 0)
-    table = pd.DataFrame(curves[run, slot], columns=list(schema.CURVE))
-    table.insert(0, "seed", seeds[run])
-    table.insert(0, "run", run)
-    table[schema.EPOCH] = table[schema.EPOCH].astype(np.int64)
-    return table
+    points = curves[run, slot]
+    columns = {name: points[:, j] for j, name in enumerate(schema.CURVE)}
+    columns[schema.EPOCH] = columns[schema.EPOCH].astype(np.int64)
+    # one construction from columns: inserting columns into a frame cost a small call 0.5 ms
+    return pd.DataFrame({"run": run, "seed": seeds[run], **columns})
