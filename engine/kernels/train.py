@@ -35,6 +35,7 @@ from ..schema import (
     ROW_TRAIN_LOSS,
 )
 from . import rng
+from .borrow import borrowed
 from .config import jit, jit_inline
 from .network import (
     DEAD_SLOPE,
@@ -317,12 +318,17 @@ def move(a, r, b, s):
 
 
 @jit_inline
+def narrowed_width(n_running):
+    """Lanes of the fewest whole vectors (8 lanes) that hold n_running runs."""
+    return max(8, -(-n_running // 8) * 8)
+
+
+@jit_inline
 def narrowed(net, ln, n_running):
-    """The running lanes packed into a block of the fewest whole vectors (8 lanes)
-    that holds them, if that is fewer than ln's; else ln. (Moving a lane costs
-    less than one of its epochs.)"""
+    """The running lanes packed into a block of narrowed_width lanes, if that is
+    fewer than ln's; else ln. (Moving a lane costs less than one of its epochs.)"""
     L = ln.w.shape[1]
-    width = max(8, -(-n_running // 8) * 8)
+    width = narrowed_width(n_running)
     if width >= L:
         return ln
     packed = lanes_of(net, width, ln.w.shape[0], ln.order.shape[0], ln.hyper.shape[0], ln.w.dtype)
@@ -399,11 +405,15 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
     gradient it took (a zero-length trace records nothing). Every pass over
     samples calls pass_fn: run_pass for w's dtype, by address (address.py).
     Returns the lane-epochs computed (lanes × epochs of updates, summed)."""
-    X, T, labels = data[0], data[1], data[2]
+    # the arguments borrowed (see borrow.py): the caller holds them for the whole call
+    X, T, labels = borrowed((data[0], data[1], data[2]))
+    w0, hyper, seeds, decayed = borrowed((w0, hyper, seeds, decayed))
+    params_out, stats, curves, trace = borrowed((params_out, stats, curves, trace))
     n, P, R = X.shape[0], w0.shape[0], w0.shape[1]
     real = w0.dtype  # float64 or float32: every array of reals below has it
     width = min(lanes, R)
-    ln = lanes_of(net, width, P, n, hyper.shape[0], real)
+    held = lanes_of(net, width, P, n, hyper.shape[0], real)  # owns the training lanes' arrays
+    ln = borrowed(held)
     ev, n_staged = lanes_of(net, width, P, n, hyper.shape[0], real), 0
     # flags and numbers passed as literals would compile a second copy of the callee
     first, no = np.int64(0), np.bool_(False)
@@ -418,94 +428,101 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
         load(plan, ln, r, queued, w0, hyper, seeds)
         queued += 1
     lane_epochs = 0
-    while True:
+    while True:  # a block of `width` lanes, until it narrows
+        # held, used after the loop below, keeps ln alive; ln is not redefined in that loop,
+        # which would count its arrays up and down at every epoch
+        ln = borrowed(held)
         L = ln.w.shape[1]
-        # E(w_t) where a run needs it: at a target, for Armijo (which starts from it) and at curve points
-        needs_loss = has_target or plan.schedule == ARMIJO
-        training = False  # some lane takes a step after this pass
-        for r in range(L):
-            if ln.run[r] != EMPTY:
-                needs_loss = needs_loss or ln.epoch[r] % plan.record_every == 0
-                training = training or ln.epoch[r] < plan.epochs
-        if exact and training:  # a run's last epoch takes no step: E alone, below, when every run is at it
-            mode = np.int64(GRADIENT_AND_ERROR) if needs_loss else np.int64(GRADIENT)
-            lane_pass(pass_fn, net, plan, ln, X, T, labels, first, n, mode)
-            per_sample(plan, n, ln.loss, ln.acc)
-        elif needs_loss:
-            measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, no)
-        running = 0
-        for r in range(L):
-            if ln.run[r] == EMPTY:
-                continue
-            k, epoch = ln.run[r], ln.epoch[r]
-            measured = has_target or plan.schedule == ARMIJO or epoch % plan.record_every == 0
-            stop = epoch == plan.epochs
-            if measured and not abs(ln.loss[r]) < INF:  # NaN too
-                stats[ROW_DIVERGED, k] = 1.0
-                stop = True
-            elif has_target and ln.loss[r] < plan.target:
-                stats[ROW_TO_TARGET, k] = epoch
-                stop = True
-            if not stop and epoch % plan.record_every == 0:
-                if n_staged == ev.w.shape[1]:
-                    evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
-                    n_staged = 0
-                stage(ev, n_staged, ln, r, n_points[k], epoch, no)
-                n_points[k] += 1
-                n_staged += 1
-            if stop:
-                n_staged = finish(
-                    pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves
-                )
-            else:
-                running += 1
-
-        if running > 0:
-            lane_epochs += L
-            step_size(plan.schedule, ln.hyper, ln.epoch, ln.eta)
-            if batch < n:
-                shuffle(ln.order, ln.seeds, ln.epoch)
-            for start in range(0, n, batch):
-                if not exact:
-                    lane_pass(pass_fn, net, plan, ln, X, T, labels, start, min(start + batch, n), np.int64(GRADIENT))
-                add_decay(ln.g, ln.w, ln.hyper, decayed)
-                if trace.shape[0] > 0:
-                    for r in range(L):
-                        if ln.run[r] != EMPTY:
-                            record_step(trace, ln, r)
-                for r in range(L):
-                    ln.step[r] += 1
-                if plan.schedule == ARMIJO:
-                    armijo_step(pass_fn, net, plan, ln, X, T, labels, decayed)
-                else:
-                    update(plan.optimizer, ln.w, ln.g, ln.m1, ln.m2, ln.bias, ln.eta, ln.hyper, ln.step)
-                if trace.shape[0] > 0:  # after Armijo's backtracking: the step size taken
-                    for r in range(L):
-                        if ln.run[r] != EMPTY and ln.step[r] <= trace.shape[0]:
-                            trace[ln.step[r] - 1, TRACE_ETA, ln.run[r]] = ln.eta[r]
+        while True:
+            # E(w_t) where a run needs it: at a target, for Armijo (which starts from it) and at curve points
+            needs_loss = has_target or plan.schedule == ARMIJO
+            training = False  # some lane takes a step after this pass
             for r in range(L):
-                ln.epoch[r] += 1
-            for r in range(L):  # a dead ReLU can hide NaN weights from E
+                if ln.run[r] != EMPTY:
+                    needs_loss = needs_loss or ln.epoch[r] % plan.record_every == 0
+                    training = training or ln.epoch[r] < plan.epochs
+            if exact and training:  # a run's last epoch takes no step: E alone, below, when every run is at it
+                mode = np.int64(GRADIENT_AND_ERROR) if needs_loss else np.int64(GRADIENT)
+                lane_pass(pass_fn, net, plan, ln, X, T, labels, first, n, mode)
+                per_sample(plan, n, ln.loss, ln.acc)
+            elif needs_loss:
+                measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, no)
+            running = 0
+            for r in range(L):
                 if ln.run[r] == EMPTY:
                     continue
-                finite = True
-                for l in range(P):
-                    finite = finite and abs(ln.w[l, r]) < INF  # NaN too
-                if not finite:
-                    stats[ROW_DIVERGED, ln.run[r]] = 1.0
+                k, epoch = ln.run[r], ln.epoch[r]
+                measured = has_target or plan.schedule == ARMIJO or epoch % plan.record_every == 0
+                stop = epoch == plan.epochs
+                if measured and not abs(ln.loss[r]) < INF:  # NaN too
+                    stats[ROW_DIVERGED, k] = 1.0
+                    stop = True
+                elif has_target and ln.loss[r] < plan.target:
+                    stats[ROW_TO_TARGET, k] = epoch
+                    stop = True
+                if not stop and epoch % plan.record_every == 0:
+                    if n_staged == ev.w.shape[1]:
+                        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
+                        n_staged = 0
+                    stage(ev, n_staged, ln, r, n_points[k], epoch, no)
+                    n_points[k] += 1
+                    n_staged += 1
+                if stop:
                     n_staged = finish(
-                        pass_fn, net, plan, data, ln, r, ln.epoch[r], ev, n_staged, n_points, params_out, stats, curves
+                        pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves
                     )
-                    running -= 1
-        for r in range(L):  # free lanes take the next runs
-            if ln.run[r] == EMPTY and queued < R:
-                load(plan, ln, r, queued, w0, hyper, seeds)
-                queued += 1
-                running += 1
+                else:
+                    running += 1
+
+            if running > 0:
+                lane_epochs += L
+                step_size(plan.schedule, ln.hyper, ln.epoch, ln.eta)
+                if batch < n:
+                    shuffle(ln.order, ln.seeds, ln.epoch)
+                for start in range(0, n, batch):
+                    if not exact:
+                        end = min(start + batch, n)
+                        lane_pass(pass_fn, net, plan, ln, X, T, labels, start, end, np.int64(GRADIENT))
+                    add_decay(ln.g, ln.w, ln.hyper, decayed)
+                    if trace.shape[0] > 0:
+                        for r in range(L):
+                            if ln.run[r] != EMPTY:
+                                record_step(trace, ln, r)
+                    for r in range(L):
+                        ln.step[r] += 1
+                    if plan.schedule == ARMIJO:
+                        armijo_step(pass_fn, net, plan, ln, X, T, labels, decayed)
+                    else:
+                        update(plan.optimizer, ln.w, ln.g, ln.m1, ln.m2, ln.bias, ln.eta, ln.hyper, ln.step)
+                    if trace.shape[0] > 0:  # after Armijo's backtracking: the step size taken
+                        for r in range(L):
+                            if ln.run[r] != EMPTY and ln.step[r] <= trace.shape[0]:
+                                trace[ln.step[r] - 1, TRACE_ETA, ln.run[r]] = ln.eta[r]
+                for r in range(L):
+                    ln.epoch[r] += 1
+                for r in range(L):  # a dead ReLU can hide NaN weights from E
+                    if ln.run[r] == EMPTY:
+                        continue
+                    finite = True
+                    for l in range(P):
+                        finite = finite and abs(ln.w[l, r]) < INF  # NaN too
+                    if not finite:
+                        stats[ROW_DIVERGED, ln.run[r]] = 1.0
+                        epoch = ln.epoch[r]
+                        n_staged = finish(
+                            pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves
+                        )
+                        running -= 1
+            for r in range(L):  # free lanes take the next runs
+                if ln.run[r] == EMPTY and queued < R:
+                    load(plan, ln, r, queued, w0, hyper, seeds)
+                    queued += 1
+                    running += 1
+            if running == 0 or (queued == R and narrowed_width(running) < L):
+                break
         if running == 0:
             break
-        if queued == R:
-            ln = narrowed(net, ln, running)
+        held = narrowed(net, held, running)
     if n_staged > 0:
         evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
     return lane_epochs
