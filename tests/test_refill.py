@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import engine
+from engine.schema import DEAD_UNITS
 from engine.training import queues
 
 SPREAD = np.geomspace(0.02, 8.0, 24)  # runs that reach ε after a few epochs, many, or never
@@ -117,3 +118,17 @@ def test_a_trace_holds_each_runs_own_updates_and_nan_after_it_stopped(data):
         assert np.array_equal(alone.trace[0], together.trace[i], equal_nan=True)
         steps = together.runs.grad_evals[i]
         assert np.isnan(together.trace[i, steps:]).all() and not np.isnan(together.trace[i, :steps, 0]).any()
+
+
+@pytest.mark.parametrize("block_size", [1, 8])
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_a_last_epoch_at_a_curve_point_gives_the_same_final_numbers(data, block_size, batch_size):
+    """Where a run's last epoch is a curve point, the pass that measures E there
+    counts its dead units too, and evaluation takes no other: the same final
+    numbers (losses, accuracies, dead units) as where it is not a curve point."""
+    X, T = data.X_train, data.T_train
+    settings = dict(activation="relu", init="he", lr=0.5, epochs=6, batch_size=batch_size, block_size=block_size)
+    at_point, not_at_point = (engine.train(X, T, range(5), record_every=e, threads=1, **settings) for e in (3, 4))
+    assert np.array_equal(at_point.params, not_at_point.params)
+    pd.testing.assert_frame_equal(at_point.runs, not_at_point.runs)
+    assert at_point.runs[DEAD_UNITS].gt(0).any()  # some dead units to count

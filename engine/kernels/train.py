@@ -259,9 +259,9 @@ def measure(pass_fn, net, plan, w, X, T, labels, ln, loss, acc, alive, count_dea
 # hidden-output scale at evaluation (keep), epoch and updates so far (step);
 # then per-pass room. Evaluation lanes (see `stage`) use the same structure:
 # slot is the curve slot the lane's weights go to, final whether they are a
-# run's last.
+# run's last, counted whether its alive column holds its dead units already.
 Lanes = collections.namedtuple(
-    "Lanes", "run epoch step slot final w m1 m2 g hyper seeds keep order eta loss acc alive bias buf"
+    "Lanes", "run epoch step slot final counted w m1 m2 g hyper seeds keep order eta loss acc alive bias buf"
 )
 EMPTY = -1
 
@@ -276,6 +276,7 @@ def lanes_of(net, width, P, n, hyper_rows, real):
         np.zeros(width, np.int64),
         np.zeros(width, np.int64),
         np.zeros(width, np.int64),
+        np.zeros(width, np.bool_),
         np.zeros(width, np.bool_),
         np.zeros((P, width), real),
         np.zeros((P, width), real),
@@ -341,13 +342,18 @@ def narrowed(net, ln, n_running):
 
 
 @jit_inline
-def stage(ev, n_staged, ln, r, slot, epoch, final):
+def stage(ev, n_staged, ln, r, slot, epoch, final, counted):
     """Queue lane r's weights for evaluation (see evaluate) at curve slot `slot`,
     with E and accuracy on the training set as lane r holds them: measured at
-    these weights in this step, unless the point is final."""
+    these weights in this step, unless the point is final and not `counted`
+    (this step's pass counted the dead units too: ln.alive holds them)."""
     move(ln, r, ev, n_staged)
     ev.slot[n_staged], ev.epoch[n_staged], ev.final[n_staged] = slot, epoch, final
     ev.loss[n_staged], ev.acc[n_staged] = ln.loss[r], ln.acc[r]
+    ev.counted[n_staged] = counted
+    if counted:
+        for i in range(ln.alive.shape[0]):
+            ev.alive[i, n_staged] = ln.alive[i, r]
 
 
 @jit_inline
@@ -358,15 +364,18 @@ def evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves):
     numbers are its own, whatever else ev holds, so they are the bits that
     measuring it in its training block would give. A curve point that is not
     a run's last was staged at a step that measured its E on the training set
-    (train_block measures every lane at a curve point), so that pass is taken
-    again only for a run's last point, which also counts dead units."""
+    (train_block measures every lane at a curve point), and so was a run's
+    last point whose dead units that step counted as well (`counted`); the
+    pass over the training set is taken again only for another last point,
+    and counts the dead units."""
     X, T, labels, X_test, T_test, labels_test = data
     H, L = net.n_units, ev.w.shape[1]
     test_loss, test_acc = np.empty(L, ev.w.dtype), np.empty(L)
-    measure(pass_fn, net, plan, ev.w, X_test, T_test, labels_test, ev, test_loss, test_acc, ev.alive, np.bool_(False))
+    unused = np.empty_like(ev.alive)  # a pass clears its alive: ev.alive may hold counted dead units
+    measure(pass_fn, net, plan, ev.w, X_test, T_test, labels_test, ev, test_loss, test_acc, unused, np.bool_(False))
     last = False
     for s in range(n_staged):
-        last = last or ev.final[s]
+        last = last or (ev.final[s] and not ev.counted[s])
     if last:
         measure(pass_fn, net, plan, ev.w, X, T, labels, ev, ev.loss, ev.acc, ev.alive, np.bool_(True))
     for s in range(n_staged):
@@ -445,8 +454,15 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                 mode = np.int64(GRADIENT_AND_ERROR) if needs_loss else np.int64(GRADIENT)
                 lane_pass(pass_fn, net, plan, ln, X, T, labels, first, n, mode)
                 per_sample(plan, n, ln.loss, ln.acc)
+                counted = no
             elif needs_loss:
-                measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, no)
+                # where a run ends at this epoch, the pass counts the dead units too (evaluate then needs no other)
+                counted = no
+                for r in range(L):
+                    counted = counted or (ln.run[r] != EMPTY and ln.epoch[r] == plan.epochs)
+                measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, counted)
+            else:
+                counted = no
             running = 0
             for r in range(L):
                 if ln.run[r] == EMPTY:
@@ -464,12 +480,25 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     if n_staged == ev.w.shape[1]:
                         evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
                         n_staged = 0
-                    stage(ev, n_staged, ln, r, n_points[k], epoch, no)
+                    stage(ev, n_staged, ln, r, n_points[k], epoch, no, no)
                     n_points[k] += 1
                     n_staged += 1
                 if stop:
                     n_staged = finish(
-                        pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves
+                        pass_fn,
+                        net,
+                        plan,
+                        data,
+                        ln,
+                        r,
+                        epoch,
+                        counted,
+                        ev,
+                        n_staged,
+                        n_points,
+                        params_out,
+                        stats,
+                        curves,
                     )
                 else:
                     running += 1
@@ -510,7 +539,20 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                         stats[ROW_DIVERGED, ln.run[r]] = 1.0
                         epoch = ln.epoch[r]
                         n_staged = finish(
-                            pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves
+                            pass_fn,
+                            net,
+                            plan,
+                            data,
+                            ln,
+                            r,
+                            epoch,
+                            no,
+                            ev,
+                            n_staged,
+                            n_points,
+                            params_out,
+                            stats,
+                            curves,
                         )
                         running -= 1
             for r in range(L):  # free lanes take the next runs
@@ -529,9 +571,9 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
 
 
 @jit_inline
-def finish(pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, params_out, stats, curves):
+def finish(pass_fn, net, plan, data, ln, r, epoch, counted, ev, n_staged, n_points, params_out, stats, curves):
     """Stop lane r's run at this epoch: keep its parameters and counts, stage its
-    final evaluation, and free the lane. Returns the staged count."""
+    final evaluation (`counted`: see stage), and free the lane. Returns the staged count."""
     k = ln.run[r]
     for l in range(ln.w.shape[0]):
         params_out[l, k] = ln.w[l, r]
@@ -542,7 +584,7 @@ def finish(pass_fn, net, plan, data, ln, r, epoch, ev, n_staged, n_points, param
     if n_staged == ev.w.shape[1]:
         evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
         n_staged = 0
-    stage(ev, n_staged, ln, r, n_points[k], epoch, np.bool_(True))
+    stage(ev, n_staged, ln, r, n_points[k], epoch, np.bool_(True), counted)
     n_points[k] += 1
     ln.run[r] = EMPTY
     return n_staged + 1
