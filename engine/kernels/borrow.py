@@ -1,4 +1,5 @@
-"""Arrays without a reference count, for the training loop's hot path (issue 22).
+"""Arrays without a reference count, and views made without a helper call,
+for the training loop's hot path (issue 22).
 
 numba counts an array's references up and down (an atomic add on its
 MemInfo) wherever a variable takes it: at every call's arguments, every
@@ -14,7 +15,9 @@ stays in a variable that is used after every use of the borrowed copy.
 """
 
 from numba.core import cgutils, types
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
+from numba.np.arrayobj import populate_array
 
 
 def _borrow(context, builder, ty, value):
@@ -48,3 +51,32 @@ def borrowed(typingctx, value):
         return _borrow(context, builder, sig.args[0], args[0])
 
     return value(value), codegen
+
+
+@intrinsic
+def matrix(typingctx, a, start, rows, cols):
+    """Numbers start .. start + rows·cols − 1 of a C-contiguous array a, as a
+    C-contiguous [rows, cols] view (a's MemInfo, counted as a view's). numba's
+    reshape calls a C helper each time; the per-run pass makes ~20 views a pass."""
+    if not (isinstance(a, types.Array) and a.layout == "C"):
+        return None
+    if not all(isinstance(t, types.Integer) for t in (start, rows, cols)):
+        return None
+    out = a.copy(ndim=2, layout="C")
+
+    def codegen(context, builder, sig, args):
+        src = context.make_array(a)(context, builder, value=args[0])
+        view = context.make_array(out)(context, builder)
+        first, n_rows, n_cols = (context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:]))
+        populate_array(
+            view,
+            data=builder.gep(src.data, [first]),
+            shape=[n_rows, n_cols],
+            strides=[builder.mul(n_cols, src.itemsize), src.itemsize],
+            itemsize=src.itemsize,
+            meminfo=src.meminfo,
+            parent=src.parent,
+        )
+        return impl_ret_borrowed(context, builder, out, view._getvalue())
+
+    return out(a, start, rows, cols), codegen

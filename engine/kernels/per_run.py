@@ -41,6 +41,7 @@ up to 3.6× for H = 3, about even at H = 100–200. An explicit block_size still
 """
 
 from . import rng
+from .borrow import matrix
 from .config import jit, jit_inline
 from .fastmath import exp_, log1p_
 from .network import (
@@ -64,26 +65,25 @@ GROUP = 4  # inputs (sums), units (δ below), samples (gradient) per pass over a
 
 
 @jit_inline
-def layout(net):
-    """Where each buffer starts in the flat buf.deep, for CHUNK samples (indexed by the names above)."""
+def layout(net, a):
+    """Where buffer a (indexed by the names above) starts in buf.deep, for CHUNK
+    samples: five blocks of ΣH rows, two of the inputs, five of the outputs,
+    then vectors. A formula, not a list: numba allocates a list on the heap."""
     U, n_in, K = net.n_units, net.n_in, net.n_out
-    rows = (U, U, U, U, U, n_in, n_in, K, K, K, K, K, 1, 1, 1, 1)
-    starts = [0] * 16
-    for a in range(1, 16):
-        starts[a] = starts[a - 1] + rows[a - 1] * CHUNK
-    return starts
+    rows = min(a, 5) * U + min(max(a - 5, 0), 2) * n_in + min(max(a - 7, 0), 5) * K + max(a - 12, 0)
+    return rows * CHUNK
 
 
 @jit_inline
-def view(flat, starts, a, rows, b):
-    """Buffer a as a [rows, b] array."""
-    return flat[starts[a] : starts[a] + rows * b].reshape((rows, b))
+def view(deep, net, a, rows, b):
+    """Buffer a as a [rows, b] array (made directly: a reshape calls a C helper each time)."""
+    return matrix(deep, layout(net, a), rows, b)
 
 
 @jit_inline
-def vector(flat, starts, a, b):
+def vector(deep, net, a, b):
     """Buffer a's first b numbers (a vector of one number per sample)."""
-    return flat[starts[a] : starts[a] + b]
+    return matrix(deep, layout(net, a), 1, b)[0]
 
 
 @jit_inline
@@ -259,24 +259,23 @@ def per_run_pass(
     scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
     shared = stop - start == n
     dropout = plan.has_dropout
-    wf, gf, flat = w.reshape((P,)), g.reshape((P,)), buf.deep.reshape((buf.deep.shape[0],))
+    wf, gf, deep = matrix(w, 0, 1, P)[0], matrix(g, 0, 1, P)[0], buf.deep  # w, g [P, 1] as vectors
     if gradient:
         gf[:] = 0.0
     e[:] = 0.0
     correct[:] = 0.0
     alive[:] = 0.0
-    starts = layout(net)
     ratio = hyper[DROPOUT, 0]
     kept_factor = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
     for first in range(start, stop, CHUNK):
         b = min(CHUNK, stop - first)
-        y, kept_y = view(flat, starts, AT_Y, U, b), view(flat, starts, AT_KEPT, U, b)
-        keep_f, delta = view(flat, starts, AT_KEEP, U, b), view(flat, starts, AT_DELTA, U, b)
-        xc, xt = view(flat, starts, AT_XC, n_in, b), view(flat, starts, AT_XT, b, n_in)
-        s_out, z, t = view(flat, starts, AT_S_OUT, K, b), view(flat, starts, AT_Z, K, b), view(flat, starts, AT_T, K, b)
-        d_out, term = view(flat, starts, AT_D_OUT, K, b), view(flat, starts, AT_TERM, K, b)
-        s_max, u = vector(flat, starts, AT_S_MAX, b), vector(flat, starts, AT_U, b)
-        t_sum, log_sum = vector(flat, starts, AT_T_SUM, b), vector(flat, starts, AT_LOG_SUM, b)
+        y, kept_y = view(deep, net, AT_Y, U, b), view(deep, net, AT_KEPT, U, b)
+        keep_f, delta = view(deep, net, AT_KEEP, U, b), view(deep, net, AT_DELTA, U, b)
+        xc, xt = view(deep, net, AT_XC, n_in, b), view(deep, net, AT_XT, b, n_in)
+        s_out, z, t = view(deep, net, AT_S_OUT, K, b), view(deep, net, AT_Z, K, b), view(deep, net, AT_T, K, b)
+        d_out, term = view(deep, net, AT_D_OUT, K, b), view(deep, net, AT_TERM, K, b)
+        s_max, u = vector(deep, net, AT_S_MAX, b), vector(deep, net, AT_U, b)
+        t_sum, log_sum = vector(deep, net, AT_T_SUM, b), vector(deep, net, AT_LOG_SUM, b)
         sb = Scratch(
             xc, t, buf.label[:b], y, y, keep_f, kept_y, s_out, z, d_out, delta,
             s_max, buf.j_max[:b], u, log_sum, t_sum, buf.order, y,
@@ -313,7 +312,7 @@ def per_run_pass(
             for l in range(D + 1, 1, -1):  # the layer above l − 1: its gradient, then δ of l − 1
                 H, row = net.widths[l - 1], net.rows[l - 1]
                 h = kept_y if dropout else y
-                kt = flat[starts[AT_KT] + row * b : starts[AT_KT] + (row + H) * b].reshape((b, H))
+                kt = matrix(deep, layout(net, AT_KT) + row * b, b, H)
                 transposed(h, row, H, kt)
                 layer_gradient(gf, net.offsets[l], H, units, d, d_row, kt)
                 layer_below(wf, net.offsets[l], H, units, d, d_row, delta, row)
