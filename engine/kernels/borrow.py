@@ -15,9 +15,7 @@ stays in a variable that is used after every use of the borrowed copy.
 """
 
 from numba.core import cgutils, types
-from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
-from numba.np.arrayobj import populate_array
 
 
 def _borrow(context, builder, ty, value):
@@ -68,15 +66,13 @@ def matrix(typingctx, a, start, rows, cols):
         src = context.make_array(a)(context, builder, value=args[0])
         view = context.make_array(out)(context, builder)
         first, n_rows, n_cols = (context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:]))
-        populate_array(
-            view,
-            data=builder.gep(src.data, [first]),
-            shape=[n_rows, n_cols],
-            strides=[builder.mul(n_cols, src.itemsize), src.itemsize],
-            itemsize=src.itemsize,
-            meminfo=src.meminfo,
-            parent=src.parent,
-        )
-        return impl_ret_borrowed(context, builder, out, view._getvalue())
+        view.meminfo, view.parent, view.itemsize = src.meminfo, src.parent, src.itemsize
+        view.data = builder.gep(src.data, [first])
+        view.nitems = builder.mul(n_rows, n_cols)
+        view.shape = cgutils.pack_array(builder, [n_rows, n_cols])
+        view.strides = cgutils.pack_array(builder, [builder.mul(n_cols, src.itemsize), src.itemsize])
+        value = view._getvalue()
+        context.nrt.incref(builder, out, value)  # a new reference to a's MemInfo, as a view holds
+        return value
 
     return out(a, start, rows, cols), codegen
