@@ -222,7 +222,8 @@ def test_a_best_lr_at_the_edge_of_its_grid_is_warned(tmp_path):
 
 def _init_runs(final):
     """Runs of init × activation × 8 seeds whose final train loss is final[init, activation]
-    times the initial log 10 (each seed a little apart), and their epoch-0 curve points."""
+    times the initial log 10 (each seed a little apart), with 1 − final / 2 of the training
+    images right, and their epoch-0 curve points."""
     rng = np.random.default_rng(0)
     rows = []
     for config, (init, activation) in enumerate(final):
@@ -235,6 +236,7 @@ def _init_runs(final):
                     "init": init,
                     "activation": activation,
                     "train_loss": loss,
+                    "train_acc": 1 - final[init, activation] / 2,
                     "test_acc": 1 - loss / 3,
                 }
             )
@@ -271,3 +273,27 @@ def test_the_init_paragraph_says_which_init_fails_and_which_suits_each_activatio
     assert text.startswith("**Initial values in this 12-3-2 and smaller network (1 hidden layer at most)**: ")
     lines = init_depth_text(runs, curves, Layout(), MARGINS)
     assert ": every init learns with every activation (median final train loss 1%–1% of the initial)." in lines[0]
+
+
+def test_a_cell_whose_exploded_loss_falls_to_a_guess_or_that_diverges_does_not_learn():
+    """std 1 with ReLU: an initial loss of 10⁴ that falls to a constant guess's log 10 keeps
+    0 % of it, yet gets a tenth of the images right; a diverged run keeps all its loss."""
+    final = {("std1", "relu"): 0.01, ("std1", "tanh"): 0.01, ("he", "relu"): 0.01, ("he", "tanh"): 0.01}
+    runs, curves = _init_runs(final)
+    std1 = runs["init"] == "std1"
+    curves.loc[std1.to_numpy(), "train_loss"] = 1e4
+    runs.loc[std1 & (runs["activation"] == "relu"), "train_acc"] = 0.1
+    lines = init_depth_text(runs, curves, Layout(64, (100,) * 4, 10), MARGINS)
+    assert (
+        "std1 fails to learn with relu (its median run ends at relu 0% of its initial train loss and 10% of "
+        in lines[0]
+    )
+    assert "every other cell learns" in lines[0]
+    assert "gets at least 55% of the training images right (half-way from a guess's 10%)" in lines[0]
+    runs.loc[std1 & (runs["activation"] == "relu"), ["train_loss", "train_acc"]] = np.nan
+    runs.loc[std1 & (runs["activation"] == "relu"), "diverged"] = True
+    lines = init_depth_text(runs, curves, Layout(64, (100,) * 4, 10), MARGINS)
+    assert (
+        "std1 fails to learn with relu (its median run ends at relu all of its initial train loss and 0% of "
+        in lines[0]
+    )

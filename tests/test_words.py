@@ -124,7 +124,8 @@ def both(request, tmp_path_factory):
 def test_english_is_the_report_before_the_catalogue(both):
     """The golden files are report.md of each scenario written by the code
     before engine.analysis.words existed (main at ee9cd8b), written again where
-    the English changed on purpose since (lr_partial: the "reaches ε" column)."""
+    the English changed on purpose since (lr_partial: the "reaches ε" column;
+    full: a cell learns only if it also gets half-way from a guess to every image right)."""
     scenario, english, _, _ = both
     assert english == (GOLDEN / f"{scenario}.md").read_text(encoding="utf-8")
 

@@ -7,7 +7,7 @@ number comes from the tables (effects.csv, summary.csv, main_effects.csv)."""
 import numpy as np
 import pandas as pd
 
-from ..schema import EPOCH, EPOCHS_TO_TARGET, KEY, TEST_ACC, TRAIN_LOSS
+from ..schema import EPOCH, EPOCHS_TO_TARGET, KEY, TEST_ACC, TRAIN_ACC, TRAIN_LOSS
 from .costs import UNITS, batch_varies, cheapest, paired_cost
 from .effects import BETTER, RATIO, SAME, SIZE_FACTORS, effect_row, effects_table
 from .format import epochs_interval, p_value, pct
@@ -257,16 +257,24 @@ def loss_kept(runs, curves):
 
 def init_depth_text(runs, curves, layout, margins):
     """Where init and activation both vary: the network, which init ×
-    activation cells fail to learn (their median run keeps more than LEARNED
-    of its initial train loss) and, per activation, init's effects within
+    activation cells fail to learn and, per activation, init's effects within
     that activation's runs (seed-level, as the factor paragraphs): the
-    textbook's question of which init suits which activation, at this depth."""
+    textbook's question of which init suits which activation, at this depth.
+    A cell learns when its median run keeps at most LEARNED of its initial
+    train loss and gets at least half-way from a guess (1/K) to every training
+    image right: a loss ratio alone calls std 1 with ReLU a learner, since its
+    exploding initial loss falls to a constant guess's. A diverged run keeps
+    all its loss and gets nothing right."""
     shape = "-".join(map(str, layout.widths))
     layers = tr("{n} hidden layers" if layout.depth > 1 else "{n} hidden layer", n=layout.depth)
     if "hidden" in runs and runs["hidden"].nunique() > 1:  # the layout is the largest of several
         shape, layers = tr("{shape} and smaller", shape=shape), tr("{layers} at most", layers=layers)
-    kept = loss_kept(runs, curves).groupby([runs["init"], runs["activation"]], observed=True).median()
-    failed = kept[kept > LEARNED]
+    cells = [runs["init"], runs["activation"]]
+    kept = loss_kept(runs, curves).groupby(cells, observed=True).median()
+    right = runs[TRAIN_ACC].fillna(0.0).groupby(cells, observed=True).median()
+    halfway = (1 + 1 / layout.n_out) / 2
+    learns = (kept <= LEARNED) & (right >= halfway)
+    failed = kept[~learns]
     by_init = failed.reset_index().groupby("init", observed=True, sort=False)["activation"].agg(list)
     activations = list(kept.index.get_level_values("activation").unique())
     said = []
@@ -276,16 +284,19 @@ def init_depth_text(runs, curves, layout, margins):
             if len(names) == len(activations)
             else tr("with {names}", names=tr(" and ").join(names))
         )
-        shares = ", ".join(f"{a} {pct(kept[init, a])}" for a in names)
-        said.append(
+        shares = tr(", ").join(
             tr(
-                "{init} fails to learn {where} (its median run ends at {shares} of its initial train loss)",
-                init=init,
-                where=where,
-                shares=shares,
+                "{activation} {kept} of its initial train loss and {right} of the training images right",
+                activation=a,
+                kept=pct(kept[init, a]) if np.isfinite(kept[init, a]) else tr("all"),
+                right=pct(right[init, a]),
             )
+            for a in names
         )
-    learned = kept[kept <= LEARNED]
+        said.append(
+            tr("{init} fails to learn {where} (its median run ends at {shares})", init=init, where=where, shares=shares)
+        )
+    learned = kept[learns]
     if len(learned):
         said.append(
             (tr("every other cell learns") if len(failed) else tr("every init learns with every activation"))
@@ -297,6 +308,14 @@ def init_depth_text(runs, curves, layout, margins):
         )
     text = tr("**Initial values in this {shape} network ({layers})**: ", shape=shape, layers=layers)
     text += tr("; ").join(said) + tr(".")
+    text += " " + tr(
+        "A cell learns when its median run keeps at most {learned} of its initial train loss and gets at least "
+        "{halfway} of the training images right (half-way from a guess's {guess}); a diverged run keeps all "
+        "its loss and gets none right.",
+        learned=pct(LEARNED),
+        halfway=pct(halfway),
+        guess=pct(1 / layout.n_out),
+    )
     lines = [text, ""]
     for activation in activations:
         mine = runs[runs["activation"] == activation]

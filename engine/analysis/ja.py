@@ -347,8 +347,19 @@ JA = {
     "{layers} at most": "最大で{layers}",
     "with every activation": "どの活性化関数でも",
     "with {names}": "{names} で",
-    "{init} fails to learn {where} (its median run ends at {shares} of its initial train loss)": (
-        "{init} は{where}学習できない（中央の学習は最後に初期の訓練誤差の {shares} にとどまる）"
+    "{init} fails to learn {where} (its median run ends at {shares})": (
+        "{init} は{where}学習できない（中央の学習の最後は {shares}）"
+    ),
+    "{activation} {kept} of its initial train loss and {right} of the training images right": (
+        "{activation} で初期の訓練誤差の {kept}、訓練画像の正解 {right}"
+    ),
+    "all": "すべて",
+    "A cell learns when its median run keeps at most {learned} of its initial train loss and gets at least "
+    "{halfway} of the training images right (half-way from a guess's {guess}); a diverged run keeps all "
+    "its loss and gets none right.": (
+        "中央の学習が初期の訓練誤差の {learned} 以下に下がり、訓練画像の {halfway} 以上に正解する"
+        "（当て推量の {guess} から全問正解までの半分）とき、そのセルは学習するとみなす。"
+        "発散した学習は誤差をすべて残し、正解なしと数える。"
     ),
     "every other cell learns": "ほかのセルはすべて学習する",
     "every init learns with every activation": "どの初期値もどの活性化関数でも学習する",

@@ -195,11 +195,22 @@ def trial_slices(trials, tune):
             start += len(group.configs)
 
 
+def trial_runs(runs, trials, tune):
+    """(group, trial, its runs) in the rung's config order. The runs are
+    sorted by config once and sliced: a mask over every run per trial took
+    seconds on default.toml's first rung (486 trials, 46,656 runs)."""
+    runs = runs.sort_values("config", kind="stable")  # keeps each config's runs in their order
+    slices = list(trial_slices(trials, tune))
+    edges = np.searchsorted(runs["config"].to_numpy(), [(first, stop) for *_, first, stop in slices])
+    for (g, t, _, _), (lo, hi) in zip(slices, edges):
+        yield g, t, runs.iloc[lo:hi]
+
+
 def trial_objectives(runs, trials, tune):
     """Per group, the objective of each trial alive, in `trials` order."""
     objectives = [[] for _ in tune.groups]
-    for g, _, first, stop in trial_slices(trials, tune):
-        objectives[g].append(objective_of(runs[runs["config"].between(first, stop - 1)], tune.objective))
+    for g, _, mine in trial_runs(runs, trials, tune):
+        objectives[g].append(objective_of(mine, tune.objective))
     return [np.array(x) for x in objectives]
 
 
@@ -207,10 +218,7 @@ def trial_rows(experiment, points, trials, objectives, k, rung, runs):
     """tuning.csv's rows of rung k: one per trial alive, ranked within its
     group, with the share of its runs that reached ε."""
     tune = experiment.tune
-    reached = {
-        (g, t): runs[CONVERGED][runs["config"].between(first, stop - 1)].mean()
-        for g, t, first, stop in trial_slices(trials, tune)
-    }
+    reached = {(g, t): mine[CONVERGED].mean() for g, t, mine in trial_runs(runs, trials, tune)}
     ranks = [np.empty(len(x), int) for x in objectives]
     for g, x in enumerate(objectives):
         ranks[g][order(x, tune.higher_is_better)] = np.arange(1, len(x) + 1)
