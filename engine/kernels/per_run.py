@@ -58,7 +58,9 @@ from .optimizers import DROPOUT
 from .train import ERROR_AND_DEAD, GRADIENT
 
 GROUP = 4  # inputs (sums), units (δ below), samples (gradient) per pass over a row: written out
-BLOCK = 4  # units (sums, gradient), inputs (δ below) per pass: each row loaded once for all, written out
+# units (sums, gradient), inputs (δ below) per pass, written out: each row loaded is used by all BLOCK sums.
+# A chunk's rows outgrow L1 (100 inputs × 128 samples: 100 KB in float64), so each was read from L2 once a unit.
+BLOCK = 4
 # the buffers' places in `layout`
 (AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT) = range(7)
 (AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM) = range(7, 16)
