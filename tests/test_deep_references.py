@@ -106,10 +106,11 @@ def test_deep_counts_known_answer():
 def test_deep_counts_of_the_per_run_pass_known_answer():
     # 2-3-3-2, batches of 4: 21 weights, 8 units, P = 29; the same flops as the lane layout;
     # 57 multiply-adds (21 forward, 21 gradient, 15 δ back through the upper two layers) move
-    # (GROUP + 2) / GROUP = 1.5 elements each, the parameters once per CHUNK = 128 samples
+    # (GROUP + 2 · BLOCK) / (GROUP · BLOCK) = 12 / 16 elements each (4 inputs shared by 4 sums,
+    # each read and written), the parameters once per CHUNK = 128 samples
     flops, elements = roofline.deep_counts(2, (3, 3), 2, 4, per_run=True)
     assert flops == roofline.deep_counts(2, (3, 3), 2, 4)[0]
-    assert elements == 5 * 8 + 2 + 3 * 29 / 4 + 57 * 1.5 + 3 * 29 / 128
+    assert elements == 5 * 8 + 2 + 3 * 29 / 4 + 57 * 0.75 + 3 * 29 / 128
 
 
 def test_the_deep_roofline_bounds_the_per_run_pass_by_its_l1_sums():

@@ -4,12 +4,13 @@ every run the same whether it trains alone in a block of one lane or beside
 others in a block of 8 or 16 (run_pass at depth 1, deep_pass deeper)."""
 
 import naive
+import numba
 import numpy as np
 import pandas as pd
 import pytest
 
 import engine
-from engine.kernels import entry
+from engine.kernels import entry, per_run
 from engine.kernels.network import CHUNK
 from engine.options import TRAIN_DEFAULTS
 from engine.training import PER_RUN_PARAMS, PER_RUN_SAMPLES, auto_block_size
@@ -129,3 +130,54 @@ def test_depth_three_against_the_sample_by_sample_reference(data):
 )
 def test_the_rule_that_picks_the_pass(runs, threads, n_params, samples, lanes):
     assert auto_block_size(runs, threads, n_params, samples) == lanes
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_widths_that_leave_part_blocks(data, dtype):
+    """7 inputs, hidden [5, 7] and 3 outputs (no multiple of BLOCK = 4) on 173 samples (a
+    chunk, then 45 = 4 · 11 + 1): every blocked product loop and its remainders, in the lane passes' bits."""
+    settings = dict(hidden=[5, 7], activation="relu", init="he", lr=0.3, epochs=3, batch_size=60, dtype=dtype)
+    assert_same_bits(*both(data, [0, 1, 2], **settings))
+
+
+@numba.njit(error_model="numpy")
+def products(w, off, fan_in, units, x, x_row, y, y_row, d, d_row, below, b_row, g, xt):
+    """per_run.py's three product helpers on one layer, as per_run_pass calls them."""
+    per_run.layer_sums(w, off, fan_in, units, x, x_row, y, y_row)
+    per_run.layer_below(w, off, fan_in, units, d, d_row, below, b_row)
+    per_run.layer_gradient(g, off, fan_in, units, d, d_row, xt)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_product_helpers_add_in_the_lane_passes_order(dtype):
+    """Each sum of layer_sums, layer_below and layer_gradient in its order, operation by
+    operation (numpy rounds each, as the kernels do without contraction), for units,
+    inputs and samples that fill no block or group, one, or one and some."""
+    rng = np.random.default_rng(5)
+    for units, fan_in, b in [(3, 2, 3), (4, 4, 8), (5, 7, 13), (9, 6, 6), (8, 9, 5), (11, 13, 10)]:
+        n, off, x_row, y_row, d_row, b_row = fan_in + 1, 3, 2, 1, 4, 2
+        w = rng.standard_normal(off + units * n + 2).astype(dtype)
+        x = rng.standard_normal((x_row + fan_in + 1, b)).astype(dtype)
+        d = rng.standard_normal((d_row + units + 1, b)).astype(dtype)
+        g0 = rng.standard_normal(w.size).astype(dtype)
+        y, below, g = np.full((y_row + units + 2, b), 7, dtype), np.full((b_row + fan_in, b), 7, dtype), g0.copy()
+        xt = np.ascontiguousarray(x[x_row : x_row + fan_in].T)
+        products(w, off, fan_in, units, x, x_row, y, y_row, d, d_row, below, b_row, g, xt)
+        W = w[off : off + units * n].reshape(units, n)
+        for i in range(units):
+            expected = np.full(b, -W[i, fan_in])
+            for m in range(fan_in):
+                expected = expected + W[i, m] * x[x_row + m]
+            assert np.array_equal(y[y_row + i], expected)
+            row = g0[off + i * n : off + (i + 1) * n].copy()
+            for s in range(b):
+                row[:fan_in] = row[:fan_in] + d[d_row + i, s] * xt[s]
+                row[fan_in] = row[fan_in] - d[d_row + i, s]
+            assert np.array_equal(g[off + i * n : off + (i + 1) * n], row)
+        for j in range(fan_in):
+            expected = np.zeros(b, dtype)
+            for i in range(units):
+                expected = expected + d[d_row + i] * W[i, j]
+            assert np.array_equal(below[b_row + j], expected)
+        assert (y[:y_row] == 7).all() and (y[y_row + units :] == 7).all() and (below[:b_row] == 7).all()
+        assert np.array_equal(g[:off], g0[:off]) and np.array_equal(g[off + units * n :], g0[off + units * n :])

@@ -44,7 +44,7 @@ from ..kernels.network import (
     scratch,
 )
 from ..kernels.optimizers import ADAM, add_decay, update
-from ..kernels.per_run import GROUP
+from ..kernels.per_run import BLOCK, GROUP
 from ..model.layout import Layout
 from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
 from .throughput import JOB_LR, job_data, job_params
@@ -292,10 +292,11 @@ def deep_counts(n_in, hidden, n_out, batch, per_run=False):
 
     In the per-run pass (kernels/per_run.py, per_run=True): the weights are read once per
     CHUNK samples, but every product loop runs over samples (sums, δ below) or inputs
-    (gradient) with its sums in memory: a pass over a row adds GROUP products, so GROUP
-    multiply-adds move GROUP inputs and the sum read and written, (GROUP + 2) / GROUP
-    elements each. The softmax's and the loss's few operations per output are left out
-    (10 outputs against ~38,000 weights)."""
+    (gradient) with its sums in memory: a pass adds GROUP products to each of BLOCK sums,
+    so GROUP · BLOCK multiply-adds move GROUP inputs (shared by the BLOCK sums) and each
+    sum read and written, (GROUP + 2 · BLOCK) / (GROUP · BLOCK) elements each (the
+    remainders of widths not a multiple of BLOCK move more, left out). The softmax's and
+    the loss's few operations per output are left out (10 outputs against ~38,000 weights)."""
     widths = [n_in, *hidden, n_out]
     weights = sum(a * b for a, b in zip(widths, widths[1:]))
     units = sum(widths[1:])
@@ -312,7 +313,8 @@ def deep_counts(n_in, hidden, n_out, batch, per_run=False):
     )
     elements = 5 * units + n_in + 3 * P / batch
     if per_run:
-        return flops, elements + (2 * weights + back) * (GROUP + 2) / GROUP + 3 * P / CHUNK
+        per_product = (GROUP + 2 * BLOCK) / (GROUP * BLOCK)
+        return flops, elements + (2 * weights + back) * per_product + 3 * P / CHUNK
     for layer, (fan_in, width) in enumerate(zip(widths, widths[1:])):
         down = fan_in * width if layer else 0
         elements += (3 * width * (fan_in + 1) + down) / (1 if layer == len(hidden) else TILE)

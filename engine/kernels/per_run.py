@@ -59,6 +59,9 @@ from .optimizers import DROPOUT
 from .train import ERROR_AND_DEAD, GRADIENT
 
 GROUP = 4  # inputs (sums), units (δ below), samples (gradient) per pass over a row: written out
+# units (sums, gradient), inputs (δ below) per pass, written out: each row loaded is used by all BLOCK sums.
+# A chunk's rows outgrow L1 (100 inputs × 128 samples: 100 KB in float64), so each was read from L2 once a unit.
+BLOCK = 4
 # the buffers' places in `layout`
 (AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT) = range(7)
 (AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM) = range(7, 16)
@@ -91,13 +94,63 @@ def layer_sums(w, off, fan_in, units, x, x_row, y, y_row):
     """y[y_row + i] = w_i · x − θ_i per sample for the units of the layer whose
     weights start at off, from its inputs x[x_row..]: −θ, then the weights in
     order, GROUP of them per pass over the samples (the sums stay in registers
-    across them). The loops are written out, not a helper called per group:
-    each call of an inlined helper counts its arrays' references up and down,
-    which cost a third of a small network's time."""
-    b = y.shape[1]
-    whole = fan_in - fan_in % GROUP
-    for i in range(units):
-        start, row = off + i * (fan_in + 1), y_row + i
+    across them), for BLOCK units at once (each input loaded once for all of
+    them). The loops are written out, not a helper called per group: each call
+    of an inlined helper counts its arrays' references up and down, which cost
+    a third of a small network's time."""
+    b, n = y.shape[1], fan_in + 1  # n: a unit's weights and θ
+    whole, blocked = fan_in - fan_in % GROUP, units - units % BLOCK
+    for i in range(0, blocked, BLOCK):
+        a, row = off + i * n, y_row + i  # unit i + k's weights start at a + k·n
+        t0, t1, t2, t3 = -w[a + fan_in], -w[a + n + fan_in], -w[a + 2 * n + fan_in], -w[a + 3 * n + fan_in]
+        for s in range(b):
+            y[row, s], y[row + 1, s], y[row + 2, s], y[row + 3, s] = t0, t1, t2, t3
+        for m in range(0, whole, GROUP):
+            p, r = a + m, x_row + m
+            w00, w01, w02, w03 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            p += n
+            w10, w11, w12, w13 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            p += n
+            w20, w21, w22, w23 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            p += n
+            w30, w31, w32, w33 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            for s in range(b):
+                x0, x1, x2, x3 = x[r, s], x[r + 1, s], x[r + 2, s], x[r + 3, s]
+                v = y[row, s]
+                v += w00 * x0
+                v += w01 * x1
+                v += w02 * x2
+                v += w03 * x3
+                y[row, s] = v
+                v = y[row + 1, s]
+                v += w10 * x0
+                v += w11 * x1
+                v += w12 * x2
+                v += w13 * x3
+                y[row + 1, s] = v
+                v = y[row + 2, s]
+                v += w20 * x0
+                v += w21 * x1
+                v += w22 * x2
+                v += w23 * x3
+                y[row + 2, s] = v
+                v = y[row + 3, s]
+                v += w30 * x0
+                v += w31 * x1
+                v += w32 * x2
+                v += w33 * x3
+                y[row + 3, s] = v
+        for m in range(whole, fan_in):
+            p, r = a + m, x_row + m
+            w0, w1, w2, w3 = w[p], w[p + n], w[p + 2 * n], w[p + 3 * n]
+            for s in range(b):
+                x0 = x[r, s]
+                y[row, s] += w0 * x0
+                y[row + 1, s] += w1 * x0
+                y[row + 2, s] += w2 * x0
+                y[row + 3, s] += w3 * x0
+    for i in range(blocked, units):  # the last units % BLOCK, one at a time
+        start, row = off + i * n, y_row + i
         theta = -w[start + fan_in]
         for s in range(b):
             y[row, s] = theta
@@ -120,17 +173,66 @@ def layer_sums(w, off, fan_in, units, x, x_row, y, y_row):
 @jit_inline
 def layer_below(w, off, fan_in, units, d, d_row, below, b_row):
     """δ of the layer below before its slope: below[b_row + j] = Σ_i δ_i w_ij per
-    sample, from zero over the units i above in order, GROUP of them at a time."""
-    b, real = d.shape[1], d.dtype.type
-    whole = units - units % GROUP
-    for j in range(fan_in):
+    sample, from zero over the units i above in order, GROUP of them per pass,
+    for BLOCK inputs j at once (each δ row loaded once for all of them)."""
+    b, n, real = d.shape[1], fan_in + 1, d.dtype.type
+    whole, blocked = units - units % GROUP, fan_in - fan_in % BLOCK
+    for j in range(0, blocked, BLOCK):
+        row = b_row + j
+        for s in range(b):
+            below[row, s] = below[row + 1, s] = below[row + 2, s] = below[row + 3, s] = real(0.0)
+        for i in range(0, whole, GROUP):
+            p, r = off + i * n + j, d_row + i  # w_ij; w_(i+k)j at p + k·n
+            w00, w01, w02, w03 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            p += n
+            w10, w11, w12, w13 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            p += n
+            w20, w21, w22, w23 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            p += n
+            w30, w31, w32, w33 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            for s in range(b):
+                d0, d1, d2, d3 = d[r, s], d[r + 1, s], d[r + 2, s], d[r + 3, s]
+                v = below[row, s]
+                v += d0 * w00
+                v += d1 * w10
+                v += d2 * w20
+                v += d3 * w30
+                below[row, s] = v
+                v = below[row + 1, s]
+                v += d0 * w01
+                v += d1 * w11
+                v += d2 * w21
+                v += d3 * w31
+                below[row + 1, s] = v
+                v = below[row + 2, s]
+                v += d0 * w02
+                v += d1 * w12
+                v += d2 * w22
+                v += d3 * w32
+                below[row + 2, s] = v
+                v = below[row + 3, s]
+                v += d0 * w03
+                v += d1 * w13
+                v += d2 * w23
+                v += d3 * w33
+                below[row + 3, s] = v
+        for i in range(whole, units):
+            p, r = off + i * n + j, d_row + i
+            w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
+            for s in range(b):
+                d0 = d[r, s]
+                below[row, s] += d0 * w0
+                below[row + 1, s] += d0 * w1
+                below[row + 2, s] += d0 * w2
+                below[row + 3, s] += d0 * w3
+    for j in range(blocked, fan_in):  # the last fan_in % BLOCK, one at a time
         for s in range(b):
             below[b_row + j, s] = real(0.0)
         for i in range(0, whole, GROUP):
-            w0 = w[off + i * (fan_in + 1) + j]
-            w1 = w[off + (i + 1) * (fan_in + 1) + j]
-            w2 = w[off + (i + 2) * (fan_in + 1) + j]
-            w3 = w[off + (i + 3) * (fan_in + 1) + j]
+            w0 = w[off + i * n + j]
+            w1 = w[off + (i + 1) * n + j]
+            w2 = w[off + (i + 2) * n + j]
+            w3 = w[off + (i + 3) * n + j]
             for s in range(b):
                 v = below[b_row + j, s]
                 v += d[d_row + i, s] * w0
@@ -139,7 +241,7 @@ def layer_below(w, off, fan_in, units, d, d_row, below, b_row):
                 v += d[d_row + i + 3, s] * w3
                 below[b_row + j, s] = v
         for i in range(whole, units):
-            w0 = w[off + i * (fan_in + 1) + j]
+            w0 = w[off + i * n + j]
             for s in range(b):
                 below[b_row + j, s] += d[d_row + i, s] * w0
 
@@ -147,14 +249,65 @@ def layer_below(w, off, fan_in, units, d, d_row, below, b_row):
 @jit_inline
 def layer_gradient(g, off, fan_in, units, d, d_row, xt):
     """g_ij += δ_i x_j sample after sample (x from xt [b, fan_in], a sample's inputs
-    contiguous), four samples per pass over a unit's row; g_θ −= δ_i likewise."""
-    b = d.shape[1]
-    whole = b - b % GROUP
-    for i in range(units):
-        # the unit's row as a view: indexed by the loop's j alone, provably ≥ 0, so
+    contiguous), GROUP samples per pass over a unit's row, for BLOCK units at
+    once (each xt row loaded once for all of them); g_θ −= δ_i likewise."""
+    b, n = d.shape[1], fan_in + 1
+    whole, blocked = b - b % GROUP, units - units % BLOCK
+    for i in range(0, blocked, BLOCK):
+        # the units' rows as views: indexed by the loop's j alone, provably ≥ 0, so
         # numba's wraparound of negative indices (start + j) stays out and it vectorises
-        start, row = off + i * (fan_in + 1), d_row + i
-        g_i = g[start : start + fan_in + 1]
+        a, row = off + i * n, d_row + i
+        g0, g1, g2, g3 = g[a : a + n], g[a + n : a + 2 * n], g[a + 2 * n : a + 3 * n], g[a + 3 * n : a + 4 * n]
+        for s in range(0, whole, GROUP):
+            d00, d01, d02, d03 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
+            d10, d11, d12, d13 = d[row + 1, s], d[row + 1, s + 1], d[row + 1, s + 2], d[row + 1, s + 3]
+            d20, d21, d22, d23 = d[row + 2, s], d[row + 2, s + 1], d[row + 2, s + 2], d[row + 2, s + 3]
+            d30, d31, d32, d33 = d[row + 3, s], d[row + 3, s + 1], d[row + 3, s + 2], d[row + 3, s + 3]
+            for j in range(fan_in):
+                x0, x1, x2, x3 = xt[s, j], xt[s + 1, j], xt[s + 2, j], xt[s + 3, j]
+                v = g0[j]
+                v += d00 * x0
+                v += d01 * x1
+                v += d02 * x2
+                v += d03 * x3
+                g0[j] = v
+                v = g1[j]
+                v += d10 * x0
+                v += d11 * x1
+                v += d12 * x2
+                v += d13 * x3
+                g1[j] = v
+                v = g2[j]
+                v += d20 * x0
+                v += d21 * x1
+                v += d22 * x2
+                v += d23 * x3
+                g2[j] = v
+                v = g3[j]
+                v += d30 * x0
+                v += d31 * x1
+                v += d32 * x2
+                v += d33 * x3
+                g3[j] = v
+        for s in range(whole, b):
+            d0, d1, d2, d3 = d[row, s], d[row + 1, s], d[row + 2, s], d[row + 3, s]
+            for j in range(fan_in):
+                x0 = xt[s, j]
+                g0[j] += d0 * x0
+                g1[j] += d1 * x0
+                g2[j] += d2 * x0
+                g3[j] += d3 * x0
+        # the four θ sums side by side: four chains of subtractions, not one
+        t0, t1, t2, t3 = g0[fan_in], g1[fan_in], g2[fan_in], g3[fan_in]
+        for s in range(b):
+            t0 -= d[row, s]
+            t1 -= d[row + 1, s]
+            t2 -= d[row + 2, s]
+            t3 -= d[row + 3, s]
+        g0[fan_in], g1[fan_in], g2[fan_in], g3[fan_in] = t0, t1, t2, t3
+    for i in range(blocked, units):  # the last units % BLOCK, one at a time
+        start, row = off + i * n, d_row + i
+        g_i = g[start : start + n]
         for s in range(0, whole, GROUP):
             d0, d1, d2, d3 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
             for j in range(fan_in):
