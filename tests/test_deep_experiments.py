@@ -32,9 +32,9 @@ def shrunk(name):
 def test_depth_init_is_the_books_comparison():
     experiment = spec.load(EXPERIMENTS / "depth_init.toml")
     assert experiment.layout() == Layout(64, (100, 100, 100, 100), 10)
-    assert experiment.n_runs == 72 and len(experiment.seeds) >= 8  # seed-level tests
+    assert experiment.n_runs == 96 and len(experiment.seeds) >= 8  # seed-level tests
     assert {(c["init"], c["activation"]) for c in experiment.configs} == {
-        (i, a) for i in ("std0.01", "xavier", "he") for a in ("sigmoid", "tanh", "relu")
+        (i, a) for i in ("std1", "std0.01", "xavier", "he") for a in ("sigmoid", "tanh", "relu")
     }
     assert {(c["optimizer"], c["batch_size"], c["lr"]) for c in experiment.configs} == {("sgd", 128, 0.01)}
     updates = {c["epochs"] * experiment.data["n_train"] // c["batch_size"] for c in experiment.configs}
@@ -82,8 +82,8 @@ def test_a_shrunk_depth_init_says_which_init_learns_at_this_depth(depth_init):
 def test_a_shrunk_depth_init_draws_every_layer_at_initialisation(depth_init):
     out, report = depth_init
     with Image.open(out / FIGURES["init_activations"]) as image:
-        assert image.size == (910, 1145)  # 4 layers side by side, 9 rows of init × activation
-    assert "Spread (standard deviation) of h, then share saturated or zero (layer 1 → 4): std0.01 · sigmoid " in report
+        assert image.size == (910, 1510)  # 4 layers side by side, 12 rows of init × activation
+    assert "Spread (standard deviation) of h, then share saturated or zero (layer 1 → 4): std1 · sigmoid " in report
 
 
 def test_a_shrunk_overfit_shows_the_gap_per_regulariser(tmp_path):

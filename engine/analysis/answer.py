@@ -284,18 +284,18 @@ def init_depth_text(runs, curves, layout, margins):
             if len(names) == len(activations)
             else tr("with {names}", names=tr(" and ").join(names))
         )
-        shares = tr(", ").join(
+        ends = "; ".join(
             tr(
-                "{activation} {kept} of its initial train loss and {right} of the training images right",
+                "{activation} ends at {kept} of its initial loss, {right} right",
                 activation=a,
-                kept=pct(kept[init, a]) if np.isfinite(kept[init, a]) else tr("all"),
+                kept=pct(kept[init, a]),
                 right=pct(right[init, a]),
             )
+            if np.isfinite(kept[init, a])
+            else tr("{activation} diverges", activation=a)
             for a in names
         )
-        said.append(
-            tr("{init} fails to learn {where} (its median run ends at {shares})", init=init, where=where, shares=shares)
-        )
+        said.append(tr("{init} fails to learn {where} (its median run: {ends})", init=init, where=where, ends=ends))
     learned = kept[learns]
     if len(learned):
         said.append(

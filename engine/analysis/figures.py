@@ -548,9 +548,8 @@ def plot_init_activations(histograms):
     the layer before."""
     cells = list(histograms)
     depth = len(histograms[cells[0]].shares)
-    fig = _figure(
-        max(1.9 * depth, 3.8) + 1.5, 1.15 * len(cells) + 1.1, left=1.25, top=0.65, bottom=0.5, wspace=0.1, hspace=0.55
-    )
+    height = 1.15 * len(cells) + 1.3
+    fig = _figure(max(1.9 * depth, 3.8) + 1.5, height, left=1.25, top=0.85, bottom=0.5, wspace=0.1, hspace=0.55)
     axes = fig.subplots(len(cells), depth, squeeze=False)
     for i, (init, activation) in enumerate(cells):
         cell = histograms[init, activation]
@@ -579,7 +578,13 @@ def plot_init_activations(histograms):
         axes[i, 0].set_ylabel(f"{init}\n{activation}", fontsize="small", rotation=0, ha="right", va="center")
     for ax in axes[-1]:
         ax.set_xlabel("h", fontsize="small")
-    fig.suptitle(tr("Hidden outputs h at the initial weights\n(bars: shares of a layer's values)"), fontsize="medium")
+    # a fixed inch from the top: the default (a share of the height) ran into the layers' titles on tall figures
+    fig.suptitle(
+        tr("Hidden outputs h at the initial weights\n(bars: shares of a layer's values)"),
+        y=1 - 0.08 / height,
+        va="top",
+        fontsize="medium",
+    )
     return fig
 
 

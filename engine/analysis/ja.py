@@ -347,13 +347,11 @@ JA = {
     "{layers} at most": "最大で{layers}",
     "with every activation": "どの活性化関数でも",
     "with {names}": "{names} で",
-    "{init} fails to learn {where} (its median run ends at {shares})": (
-        "{init} は{where}学習できない（中央の学習の最後は {shares}）"
+    "{init} fails to learn {where} (its median run: {ends})": "{init} は{where}学習できない（中央の学習: {ends}）",
+    "{activation} ends at {kept} of its initial loss, {right} right": (
+        "{activation} で最後は初期の誤差の {kept}、正解 {right}"
     ),
-    "{activation} {kept} of its initial train loss and {right} of the training images right": (
-        "{activation} で初期の訓練誤差の {kept}、訓練画像の正解 {right}"
-    ),
-    "all": "すべて",
+    "{activation} diverges": "{activation} で発散",
     "A cell learns when its median run keeps at most {learned} of its initial train loss and gets at least "
     "{halfway} of the training images right (half-way from a guess's {guess}); a diverged run keeps all "
     "its loss and gets none right.": (
