@@ -403,7 +403,7 @@ SIZES = {  # file: (configurations, runs)
     "scale.toml": (24, 1000008),
     "width.toml": (6, 600),
     "digits.toml": (6, 120),
-    "depth_init.toml": (9, 72),
+    "depth_init.toml": (12, 96),
     "overfit.toml": (4, 32),
 }
 
