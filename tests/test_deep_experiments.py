@@ -82,7 +82,7 @@ def test_a_shrunk_depth_init_says_which_init_learns_at_this_depth(depth_init):
 def test_a_shrunk_depth_init_draws_every_layer_at_initialisation(depth_init):
     out, report = depth_init
     with Image.open(out / FIGURES["init_activations"]) as image:
-        assert image.size == (910, 1510)  # 4 layers side by side, 12 rows of init × activation
+        assert image.size == (910, 1625)  # 4 layers side by side, 12 rows of init × activation
     assert "Spread (standard deviation) of h, then share saturated or zero (layer 1 → 4): std1 · sigmoid " in report
 
 

@@ -46,7 +46,7 @@ FULL_SIZES = {
     "regularization": (1210, 440),
     "success_heatmap": (660, 530),
     "hidden_units": (1070, 360),
-    "init_activations": (530, 820),
+    "init_activations": (530, 875),
 }
 LR_SIZES = {"lr_sensitivity": (1100, 440)}
 

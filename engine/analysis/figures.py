@@ -548,7 +548,7 @@ def plot_init_activations(histograms):
     the layer before."""
     cells = list(histograms)
     depth = len(histograms[cells[0]].shares)
-    height = 1.15 * len(cells) + 1.3
+    height = 1.25 * (len(cells) + 1)  # quarters of an inch: a whole number of pixels at DPI in any matplotlib
     fig = _figure(max(1.9 * depth, 3.8) + 1.5, height, left=1.25, top=0.85, bottom=0.5, wspace=0.1, hspace=0.55)
     axes = fig.subplots(len(cells), depth, squeeze=False)
     for i, (init, activation) in enumerate(cells):
