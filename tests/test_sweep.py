@@ -88,6 +88,34 @@ def test_same_tables_whatever_the_jobs_and_backend(small, tmp_path):
         assert csv_bytes(tmp_path / name) == csv_bytes(tmp_path / "serial"), name
 
 
+def test_chunks_side_by_side_on_threads_give_the_tables_of_one_call_at_a_time(small, tmp_path, monkeypatch):
+    # jobs 1 with numba's two threads: 10 chunks of at most 4 runs go a chunk per thread (each call on one
+    # thread), or one at a time with their blocks split across both (fewer chunks than SIDE_BY_SIDE per
+    # thread); with one numba thread, one at a time
+    taken = []
+
+    def run_chunk(chunk, threads=1):
+        taken.append((threads, threading.get_ident()))
+        return real_run_chunk(chunk, threads)
+
+    real_run_chunk = sweep_module.run_chunk
+    monkeypatch.setattr(sweep_module, "run_chunk", run_chunk)
+    monkeypatch.setattr(sweep_module, "thread_count", lambda n: 2)
+    assert not sweep(small, tmp_path / "side_by_side", quiet=True, chunk_runs=4).failures
+    assert {threads for threads, _ in taken} == {1} and len(taken) == len(plan_chunks(small, 4)) == 10
+    assert threading.get_ident() not in {ident for _, ident in taken}
+    taken.clear()
+    monkeypatch.setattr(sweep_module, "SIDE_BY_SIDE", 6)
+    assert not sweep(small, tmp_path / "shared", quiet=True, chunk_runs=4).failures
+    assert set(taken) == {(None, threading.get_ident())}  # None: numba's thread count, 2 here
+    monkeypatch.setattr(sweep_module, "thread_count", lambda n: 1)
+    taken.clear()
+    assert not sweep(small, tmp_path / "one_thread", quiet=True, chunk_runs=4).failures
+    assert {ident for _, ident in taken} == {threading.get_ident()}
+    for name in ("shared", "one_thread"):
+        assert csv_bytes(tmp_path / name) == csv_bytes(tmp_path / "side_by_side"), name
+
+
 def test_resume_finishes_only_missing_chunks_and_gives_the_same_tables(small, tmp_path):
     out = tmp_path / "out"
     sweep(small, out, quiet=True, chunk_runs=4)
@@ -216,10 +244,11 @@ def test_make_sweep_end_to_end(tmp_path):
     assert (out / "report.md").exists() and (out / "summary.csv").exists()
 
 
-def test_a_sweep_with_its_progress_bar_leaves_no_thread_behind(small, tmp_path):
+@pytest.mark.parametrize("chunk_runs", [512, 2])  # one chunk, or chunks side by side on threads
+def test_a_sweep_with_its_progress_bar_leaves_no_thread_behind(small, tmp_path, chunk_runs):
     # nn47 sweep --analyze draws figures in a forked process only when no other thread runs
     before = set(threading.enumerate())
-    sweep(small, tmp_path / "out", quiet=False)
+    sweep(small, tmp_path / "out", quiet=False, chunk_runs=chunk_runs)
     assert set(threading.enumerate()) - before == set()
 
 

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from ..model import datasets
 from ..options import BACKENDS, HYPER, check_integer, hidden_widths
 from ..schema import FORMATS, shard_schema
-from ..training import compile_kernels, train
+from ..training import compile_kernels, thread_count, train
 from . import csvtext
 from .disk import sweep_need
 from .durable import make_folder
@@ -54,6 +54,8 @@ class Chunk:
 
 # What train() takes one per run
 PER_RUN = (*HYPER, "init")
+# in one process, a phase of at least SIDE_BY_SIDE chunks per thread trains a chunk per thread (execute)
+SIDE_BY_SIDE = 2
 
 
 def call_key(config, labels=()):
@@ -145,6 +147,11 @@ def dask_client(scheduler, jobs):
         yield client
 
 
+def in_flight(jobs):
+    """Chunks trained at once: one per worker, or (jobs 1: this process) at most one per numba thread."""
+    return thread_count(None) if jobs == 1 else jobs
+
+
 def execute(chunks, jobs, backend, scheduler):
     """Yield run_chunk results as chunks finish, on the chosen backend. Each
     result reaches the driver once, when it is yielded: nothing else holds
@@ -168,8 +175,14 @@ def execute(chunks, jobs, backend, scheduler):
             finally:
                 client.cancel(list(pending.futures))
         return
-    # one process: numba's threads share out the blocks; several: one thread each
-    threads = None if jobs == 1 else 1
+    # One process: the chunks side by side, one per numba thread, each call on its thread alone.
+    # A kernel releases the GIL, so one chunk's Python overlaps another's kernel, and a call's
+    # runs fill its own blocks instead of two half as wide that wait for each other. A phase of
+    # fewer chunks (a thread would idle through the last) splits each call's blocks across threads.
+    numba_threads = thread_count(None)
+    if jobs == 1 and numba_threads > 1 and len(chunks) >= SIDE_BY_SIDE * numba_threads:
+        backend, jobs = "threading", numba_threads
+    threads = None if jobs == 1 else 1  # several workers: one thread each
     workers = {"initializer": ignore_interrupt} if backend == "loky" else {}
     with parallel_config(backend=backend, **workers):
         results = Parallel(n_jobs=jobs, return_as="generator_unordered")(
@@ -270,7 +283,7 @@ def sweep(
     """
     tables = tuple(tables)
     check_options(jobs, backend, scheduler, chunk_runs, tables)
-    check_memory(experiment, chunk_runs, jobs)
+    check_memory(experiment, chunk_runs, in_flight(jobs))
     make_folder(out)
     with hold(out):
         return locked_sweep(experiment, out, jobs, backend, scheduler, overwrite, quiet, chunk_runs, tables, keep_runs)

@@ -55,7 +55,7 @@ def tune_and_sweep(experiment, out, *, overwrite=False, **options):
     out = Path(out)
     chunk_runs = options.get("chunk_runs", CHUNK_RUNS)
     # before the folder is made; a rung's epochs are at most the comparison's
-    check_memory(experiment, chunk_runs, options.get("jobs", 1))
+    check_memory(experiment, chunk_runs, driver.in_flight(options.get("jobs", 1)))
     free, block = free_space(out)  # and the disk, for the rungs and the comparison
     need = disk_need(experiment, out, chunk_runs, tuple(options.get("tables", FORMATS)), block)
     note = check_disk(experiment, out, need, free)
