@@ -73,6 +73,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
     for index, config in enumerate(experiment.configs):
         groups.setdefault(call_key(config, experiment.labels), []).append(index)
     chunks, names = [], tuple(experiment.param_names())
+    per_run = [tuple(config[k] for k in PER_RUN) for config in experiment.configs]
     for indices in groups.values():
         runs = [(c, s) for c in indices for s in sorted(experiment.seeds)]
         n = -(-len(runs) // chunk_runs)
@@ -83,7 +84,7 @@ def plan_chunks(experiment, chunk_runs=CHUNK_RUNS):
                 Chunk(
                     id=len(chunks),
                     settings={k: v for k, v in first.items() if k not in PER_RUN and k not in experiment.labels},
-                    hyper={k: tuple(experiment.configs[c][k] for c in configs) for k in PER_RUN},
+                    hyper=dict(zip(PER_RUN, zip(*(per_run[c] for c in configs)))),
                     configs=configs,
                     seeds=seeds,
                     data=dict(experiment.data),
