@@ -352,7 +352,7 @@ def cmd_sweep(args):
     rate = report.ran / report.seconds if report.seconds > 0 else float("nan")
     print(
         f"{report.n_runs} runs ({report.ran} trained now in {report.seconds:.1f} s, {rate:,.1f} runs/s; "
-        f"train() {report.train_seconds:.1f} s, writing tables {report.write_seconds:.1f} s) -> "
+        f"train() {report.train_seconds:.1f} s summed over chunks, writing tables {report.write_seconds:.1f} s) -> "
         + ", ".join(f"{out}/{t}.{f}" for f in tables for t in ("runs", "curves", "params"))
     )
     if args.analyze:

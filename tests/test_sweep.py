@@ -46,7 +46,8 @@ def test_tables_have_a_row_per_run_with_every_setting(small, tmp_path):
     report = sweep(small, tmp_path / "out", quiet=True, chunk_runs=7)
     assert not report.failures and report.ran == small.n_runs == 30
     assert 0 < report.train_seconds and 0 < report.write_seconds
-    assert report.train_seconds + report.write_seconds <= report.seconds
+    # train_seconds is summed over chunks, which may train side by side on threads
+    assert report.write_seconds <= report.seconds and report.train_seconds <= report.seconds * sweep_module.in_flight(1)
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert len(runs) == 30 and list(runs[["config", "seed"]].itertuples(index=False)) == [
         (c, s) for c in range(6) for s in range(5)

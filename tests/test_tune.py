@@ -3,6 +3,7 @@ recomputed by plain train() calls, seeds, bad input, determinism and resume."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -429,6 +430,26 @@ def test_rungs_skip_the_test_set_the_comparison_measures_it(tuned):
         assert runs["test_loss"].isna().all() and runs["test_acc"].isna().all(), rung
         assert runs["train_loss"].notna().any()
     assert pd.read_csv(tuned / "runs.csv")["test_loss"].notna().all()
+
+
+def test_rungs_keep_no_params_table_the_comparison_does(tuned, tmp_path):
+    # nothing reads a trial's final weights: its rung writes runs and curves alone, says so in its
+    # manifest, and removes a params table an earlier version left
+    rungs = sorted((tuned / "tuning").glob("rung-*"))
+    for rung in rungs:
+        assert sorted(p.name for p in rung.glob("*.csv")) == ["chunks.csv", "curves.csv", "runs.csv"], rung
+        assert list(json.loads((rung / "manifest.json").read_text())["written"]) == [
+            "runs.csv",
+            "curves.csv",
+            "chunks.csv",
+        ]
+    assert len(pd.read_csv(tuned / "params.csv")) == len(pd.read_csv(tuned / "runs.csv"))
+    again = tmp_path / "again"
+    shutil.copytree(tuned, again)
+    (again / "tuning" / "rung-0" / "params.csv").write_text("config,seed\n")
+    tune_and_sweep(spec.load(TINY), again, quiet=True)
+    assert not (again / "tuning" / "rung-0" / "params.csv").exists()
+    assert table_bytes(again) == table_bytes(tuned)
 
 
 def test_search_ranges_are_named_by_the_combinations_that_hold_them():

@@ -142,6 +142,7 @@ class Widths:
         validation = data.get("n_val", 0) > 0
         outcome = outcomes(validation)
         P = len(names)
+        self.params = P > 0  # no params table without them (a tuning rung's)
         key = digits(len(experiment.configs) - 1) + digits(max(experiment.seeds))
         # per configuration: a run's row, its settings as written
         self.runs_text = np.array([len(record) + 1 for record in settings]) + key
@@ -183,12 +184,14 @@ def sweep_need(experiment, chunks, todo, formats, settings, columns, block):
     sizes = {}  # (table, format) -> (bytes if every run stops at once, bytes if every run trains to its budget)
     if "csv" in formats:
         sizes["runs", "csv"] = (runs_text,) * 2
-        sizes["params", "csv"] = (runs * w.params_text,) * 2
+        if w.params:
+            sizes["params", "csv"] = (runs * w.params_text,) * 2
         sizes["curves", "csv"] = (runs * w.point_text, q * w.point_text)
     if "parquet" in formats:
         groups = max(1, math.ceil(runs / ROW_GROUP))
         sizes["runs", "parquet"] = (runs * w.runs_parquet + groups * w.columns["runs"] * PARQUET_COLUMN,) * 2
-        sizes["params", "parquet"] = (runs * w.params_parquet + groups * w.columns["params"] * PARQUET_COLUMN,) * 2
+        if w.params:
+            sizes["params", "parquet"] = (runs * w.params_parquet + groups * w.columns["params"] * PARQUET_COLUMN,) * 2
         curve_groups = [max(1, math.ceil(p / ROW_GROUP)) * w.columns["curves"] * PARQUET_COLUMN for p in (runs, q)]
         sizes["curves", "parquet"] = (runs * w.point_parquet + curve_groups[0], q * w.point_parquet + curve_groups[1])
     for (table, _), (low, high) in sizes.items():

@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ class Chunk:
     data: dict
     record_every: int
     test_set: bool = True  # measure the test set (tuning rungs, whose objective never reads it, do not)
-    param_names: tuple = ()  # the params columns of every shard: the experiment's widest network's
+    param_names: tuple = None  # the params columns of every shard (the experiment's); None: the network's
 
     def describe(self):
         return ", ".join(f"{k}={v}" for k, v in self.settings.items()) + f"; configs {sorted(set(self.configs))}"
@@ -190,9 +191,12 @@ def execute(chunks, jobs, backend, scheduler):
             delayed(run_chunk)(chunk, threads) for chunk in chunks
         )
     try:
-        yield from results
+        for result in results:  # not `yield from`, which would close `results` outside the filter below
+            yield result
     finally:
-        results.close()  # an interrupted sweep: joblib stops its workers
+        with warnings.catch_warnings():  # chunks finished but not saved are trained again: no news
+            warnings.filterwarnings("ignore", "[0-9]+ tasks have been successfully executed", UserWarning)
+            results.close()  # an interrupted sweep: joblib stops its workers
 
 
 def ignore_interrupt():

@@ -170,6 +170,7 @@ class Experiment:
     tune: object = None  # the [tune] section (search.Tune), None without one
     tuning: dict = None  # what tuning chose (engine.sweep.tune), for the manifest
     test_set: bool = True  # False: the test outcomes stay empty (a tuning rung's objective never reads them)
+    params: bool = True  # False: no params table (nothing reads a tuning trial's final weights)
 
     @property
     def n_runs(self):
@@ -204,8 +205,9 @@ class Experiment:
         return max(self.layouts(), key=lambda layout: layout.size)
 
     def param_names(self):
-        """The params table's columns: every network's parameters, the largest's first."""
-        return param_names(self.layouts())
+        """The params table's columns: every network's parameters, the largest's first
+        (none where the experiment keeps no params table)."""
+        return param_names(self.layouts()) if self.params else []
 
 
 def data_digest(data):

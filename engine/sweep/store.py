@@ -86,11 +86,11 @@ def shard_key(experiment):
     return hashlib.sha256((experiment.sha256 + source_digest()).encode() + SHARD_FORMAT).hexdigest()
 
 
-def shard_table(configs, result, param_names=()):
+def shard_table(configs, result, param_names=None):
     """A chunk's TrainResult as one Arrow table, one row per run: config,
     seed, outcomes (runs/…), final parameters (params/…) and the learning
     curve's columns as lists (curves/…). param_names: the params columns
-    (default the result's own); a parameter the result's network lacks
+    (None: the result's own; none: no params); a parameter the result's network lacks
     (a narrower layer) is empty (NaN)."""
     runs, curves = result.runs, result.curves
     columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
@@ -101,7 +101,7 @@ def shard_table(configs, result, param_names=()):
     columns.update(
         {
             prefix["params"] + name: pa.array(result.params[:, index[name]] if name in index else empty)
-            for name in param_names or result.layout.names
+            for name in (result.layout.names if param_names is None else param_names)
         }
     )
     # curve points come run by run, in epoch order
@@ -260,7 +260,8 @@ class Store:
         """Stream the chunks' shards, in (config, seed) order, into the tables
         in `formats`, a batch of runs at a time; runs get every setting of
         their configuration (configs: one row per config, in config order).
-        Shards of no chunk here and tables of formats not chosen are removed;
+        Shards of no chunk here and tables not written (formats not chosen, a
+        params table the experiment does not keep) are removed;
         then the manifest lists the tables written. A full disk raises
         WriteError naming the table and about how much it needs. Returns the
         runs table as a DataFrame if keep_runs, else None."""
@@ -306,12 +307,12 @@ class Store:
             raise write_error(tables.current, error, needed) from None
         finally:
             tables.discard()
-        for table in TABLES:
-            for other in set(FORMATS) - set(formats):
-                (self.folder / table_file(table, other)).unlink(missing_ok=True)
+        for name in {table_file(t, f) for t in TABLES for f in FORMATS} - tables.written:
+            (self.folder / name).unlink(missing_ok=True)  # other formats', or a params table not kept
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
-        names = [table_file(t, f) for t in TABLES for f in formats] + [CHUNK_TIMES]
+        names = [table_file(t, f) for t in TABLES for f in formats if table_file(t, f) in tables.written]
+        names.append(CHUNK_TIMES)
         if self.manifest is not None:
             self.manifest["written"] = {name: (self.folder / name).stat().st_size for name in names}
             self.write_manifest()
@@ -350,6 +351,7 @@ class TableFiles:
         self.folder, self.formats = Path(folder), formats
         self.runs = [] if keep_runs else None  # the runs table's batches, kept in memory when asked
         self.tmp = {}  # final path -> temporary path
+        self.written = set()  # the tables' file names, as each is begun
         self.current = self.folder  # the table being written (named by a failed write)
         self.csv = {}  # table -> open file
         self.parquet = {}  # table -> RowGroups
@@ -372,7 +374,8 @@ class TableFiles:
                 [key["config"], key["seed"], csvtext.Text(settings_text.take(key["config"])), *outcomes.values()],
             )
             self._csv("curves", list(curves), list(curves.values()))
-            self._csv("params", [*key, *params], [*key.values(), *params.values()])
+            if params:  # none: the experiment keeps no params table
+                self._csv("params", [*key, *params], [*key.values(), *params.values()])
         if "parquet" in self.formats or self.runs is not None:
             settings = settings_arrow.take(key["config"])
             runs = pa.table(
@@ -384,11 +387,13 @@ class TableFiles:
         if "parquet" in self.formats:
             self._parquet("runs", runs)
             self._parquet("curves", pa.table(curves))
-            self._parquet("params", pa.table({**key, **params}))
+            if params:
+                self._parquet("params", pa.table({**key, **params}))
 
     def _path(self, name):
         path = self.folder / name
         self.current = path
+        self.written.add(name)
         if path not in self.tmp:
             self.tmp[path] = temporary(path)
         return self.tmp[path]

@@ -170,6 +170,7 @@ def rung_experiment(experiment, points, trials, k, fraction):
         tune=None,
         tuning=None,
         test_set=False,
+        params=False,
     )  # curves: the first and last epoch only
 
 
