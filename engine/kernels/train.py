@@ -260,8 +260,9 @@ def measure(pass_fn, net, plan, w, X, T, labels, ln, loss, acc, alive, count_dea
 # then per-pass room. Evaluation lanes (see `stage`) use the same structure:
 # slot is the curve slot the lane's weights go to, final whether they are a
 # run's last, counted whether its alive column holds its dead units already.
+# nonfinite: room for the check that every weight of a lane is finite (see flag_nonfinite).
 Lanes = collections.namedtuple(
-    "Lanes", "run epoch step slot final counted w m1 m2 g hyper seeds keep order eta loss acc alive bias buf"
+    "Lanes", "run epoch step slot final counted w m1 m2 g hyper seeds keep order eta loss acc alive bias nonfinite buf"
 )
 EMPTY = -1
 
@@ -291,6 +292,7 @@ def lanes_of(net, width, P, n, hyper_rows, real):
         np.empty(width),  # hits: float64
         np.empty((net.n_units, width), real),
         np.empty((2, width), real),
+        np.empty(width, real),
         scratch(net, width, real),
     )
 
@@ -389,6 +391,19 @@ def evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves):
             stats[ROW_DEAD, k] = H
             for i in range(H):
                 stats[ROW_DEAD, k] -= ev.alive[i, s]
+
+
+@jit_inline
+def flag_nonfinite(w, flags):
+    """flags[r] = Σ_l (w[l, r] − w[l, r]): 0 where every weight of lane r is finite, NaN
+    where one is ±inf or NaN. Summed lanes side by side (vectorised), not lane by lane
+    down a strided column, which took half of train_block's own time (float32, Zen 5)."""
+    P, L = w.shape
+    for r in range(L):
+        flags[r] = 0.0
+    for l in range(P):
+        for r in range(L):
+            flags[r] += w[l, r] - w[l, r]
 
 
 @jit_inline
@@ -529,13 +544,11 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                                 trace[ln.step[r] - 1, TRACE_ETA, ln.run[r]] = ln.eta[r]
                 for r in range(L):
                     ln.epoch[r] += 1
-                for r in range(L):  # a dead ReLU can hide NaN weights from E
+                flag_nonfinite(ln.w, ln.nonfinite)  # a dead ReLU can hide NaN weights from E
+                for r in range(L):
                     if ln.run[r] == EMPTY:
                         continue
-                    finite = True
-                    for l in range(P):
-                        finite = finite and abs(ln.w[l, r]) < INF  # NaN too
-                    if not finite:
+                    if ln.nonfinite[r] != 0.0:  # NaN: some weight is ±inf or NaN
                         stats[ROW_DIVERGED, ln.run[r]] = 1.0
                         epoch = ln.epoch[r]
                         n_staged = finish(
