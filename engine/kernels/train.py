@@ -500,28 +500,12 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     stats[ROW_TO_TARGET, k] = epoch
                     stop = True
                 if not stop and epoch % plan.record_every == 0:
-                    if n_staged == ev.w.shape[1]:
-                        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
-                        n_staged = 0
-                    stage(ev, n_staged, ln, r, n_points[k], epoch, no, no)
-                    n_points[k] += 1
-                    n_staged += 1
+                    n_staged = stage_point(
+                        pass_fn, net, plan, data, ev, n_staged, ln, r, n_points, no, no, stats, curves
+                    )
                 if stop:
                     n_staged = finish(
-                        pass_fn,
-                        net,
-                        plan,
-                        data,
-                        ln,
-                        r,
-                        epoch,
-                        counted,
-                        ev,
-                        n_staged,
-                        n_points,
-                        params_out,
-                        stats,
-                        curves,
+                        pass_fn, net, plan, data, ln, r, counted, ev, n_staged, n_points, params_out, stats, curves
                     )
                 else:
                     running += 1
@@ -558,22 +542,8 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                         continue
                     if ln.nonfinite[r] != 0.0:  # NaN: some weight is ±inf or NaN
                         stats[ROW_DIVERGED, ln.run[r]] = 1.0
-                        epoch = ln.epoch[r]
                         n_staged = finish(
-                            pass_fn,
-                            net,
-                            plan,
-                            data,
-                            ln,
-                            r,
-                            epoch,
-                            no,
-                            ev,
-                            n_staged,
-                            n_points,
-                            params_out,
-                            stats,
-                            curves,
+                            pass_fn, net, plan, data, ln, r, no, ev, n_staged, n_points, params_out, stats, curves
                         )
                         running -= 1
             for r in range(L):  # free lanes take the next runs
@@ -592,20 +562,31 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
 
 
 @jit_inline
-def finish(pass_fn, net, plan, data, ln, r, epoch, counted, ev, n_staged, n_points, params_out, stats, curves):
-    """Stop lane r's run at this epoch: keep its parameters and counts, stage its
+def stage_point(pass_fn, net, plan, data, ev, n_staged, ln, r, n_points, final, counted, stats, curves):
+    """Stage lane r's curve point at its epoch (see stage), evaluating the lanes
+    staged so far first if ev is full. Returns the staged count."""
+    if n_staged == ev.w.shape[1]:
+        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
+        n_staged = 0
+    k = ln.run[r]
+    stage(ev, n_staged, ln, r, n_points[k], ln.epoch[r], final, counted)
+    n_points[k] += 1
+    return n_staged + 1
+
+
+@jit_inline
+def finish(pass_fn, net, plan, data, ln, r, counted, ev, n_staged, n_points, params_out, stats, curves):
+    """Stop lane r's run at its epoch: keep its parameters and counts, stage its
     final evaluation (`counted`: see stage), and free the lane. Returns the staged count."""
     k = ln.run[r]
     for l in range(ln.w.shape[0]):
         params_out[l, k] = ln.w[l, r]
-    stats[ROW_EPOCHS_RUN, k] = epoch
+    stats[ROW_EPOCHS_RUN, k] = ln.epoch[r]
     stats[ROW_GRAD_EVALS, k] = ln.step[r]
     if stats[ROW_DIVERGED, k] != 1.0:
         stats[ROW_DIVERGED, k] = 0.0
-    if n_staged == ev.w.shape[1]:
-        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
-        n_staged = 0
-    stage(ev, n_staged, ln, r, n_points[k], epoch, np.bool_(True), counted)
-    n_points[k] += 1
+    n_staged = stage_point(
+        pass_fn, net, plan, data, ev, n_staged, ln, r, n_points, np.bool_(True), counted, stats, curves
+    )
     ln.run[r] = EMPTY
-    return n_staged + 1
+    return n_staged
