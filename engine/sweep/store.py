@@ -311,7 +311,7 @@ class Store:
             (self.folder / name).unlink(missing_ok=True)  # other formats', or a params table not kept
         for stale in set(self.chunks.glob("chunk-*")) - {self.shard(c) for c in chunks}:
             stale.unlink()
-        names = [table_file(t, f) for t in TABLES for f in formats if table_file(t, f) in tables.written]
+        names = [name for name in (table_file(t, f) for t in TABLES for f in formats) if name in tables.written]
         names.append(CHUNK_TIMES)
         if self.manifest is not None:
             self.manifest["written"] = {name: (self.folder / name).stat().st_size for name in names}
