@@ -12,6 +12,7 @@ Kinds: "float"; "int", a nullable integer (empty where `empty_when` says);
 
 from collections import namedtuple
 
+import numpy as np
 import pyarrow as pa
 
 # --- files of a results folder (results/NAME/ unless --out)
@@ -87,6 +88,18 @@ ROW_EPOCHS_RUN, ROW_GRAD_EVALS, ROW_DEAD = (STATS.index(n) for n in (EPOCHS_RUN,
 # The curves table: KEY, then a point every record_every epochs and at each run's last.
 # The kernel writes a point's numbers in this order.
 CURVE = {EPOCH: "int", TRAIN_LOSS: "float", TRAIN_ACC: "float", TEST_LOSS: "float", TEST_ACC: "float"}
+
+
+def curve_points(slots):
+    """[runs, slots, CURVE] -> (the run of each point, {CURVE name: values}): the used
+    slots (epoch ≥ 0), run after run, each run's in epoch order."""
+    run, slot = np.nonzero(slots[:, :, 0] >= 0)
+    points = slots[run, slot]
+    columns = {name: points[:, j] for j, name in enumerate(CURVE)}
+    columns[EPOCH] = columns[EPOCH].astype(np.int64)
+    return run, columns
+
+
 # The params table: KEY, then one column per parameter named as on the slides (model.layout.Layout.names).
 # tuning.csv: group, its factors' levels, these, the tuned settings, then the trial's result.
 TRIAL = {"group": "int", "trial": "int", "rung": "int", "epochs": "int"}

@@ -1,6 +1,7 @@
 """`train`: check the arguments, lay the runs out in blocks, call the kernel,
 return pandas tables."""
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,12 +87,22 @@ def kind(dtype, deep):
 class TrainResult:
     runs: pd.DataFrame  # one row per seed: final errors, accuracies, ε, divergence
     params: np.ndarray  # [runs, P] final flat vectors in slide order
-    curves: pd.DataFrame  # long: run (row of runs), seed, epoch, train/test loss and accuracy
+    # [runs, slots, schema.CURVE] as the kernel wrote them (epoch −1: an unused slot); see curves
+    slots: np.ndarray
     layout: Layout
     trace: np.ndarray | None = None  # with trace=True: [runs, updates, TRACE_W + 2P], NaN after a run stopped
     # epochs computed, summed over lanes (a free lane computes until a run takes it or its
     # block narrows), so Σ epochs_run ÷ lane_epochs is the lanes' occupancy
     lane_epochs: int = 0
+
+    @functools.cached_property
+    def curves(self) -> pd.DataFrame:
+        """Long: run (row of runs), seed, epoch, train/test loss and accuracy. Made
+        when first read: a sweep's shards take the points from `slots` (schema.curve_points)
+        without it, and the pandas frame was a sixth of a one-run call's time."""
+        run, columns = schema.curve_points(self.slots)
+        # one construction from columns: inserting columns into a frame cost a small call 0.5 ms
+        return pd.DataFrame({"run": run, "seed": self.runs["seed"].to_numpy()[run], **columns})
 
 
 def check_data(X, T, name_X="X", name_T="T", n_in=None):
@@ -325,7 +336,7 @@ def train(
     return TrainResult(
         runs,
         params,
-        curves_table(seeds, curves),
+        curves,
         layout,
         steps if trace else None,
         lane_epochs,
@@ -421,13 +432,3 @@ def runs_table(seeds, stats):
     return pd.DataFrame(
         {"seed": seeds, **{name: outcome_column(values[name], o, flags) for name, o in schema.OUTCOMES.items()}}
     )
-
-
-def curves_table(seeds, curves):
-    """[runs, slots, CURVE] -> long DataFrame, unused slots (epoch −1) dropped."""
-    run, slot = np.nonzero(curves[:, :, 0] >= 0)
-    points = curves[run, slot]
-    columns = {name: points[:, j] for j, name in enumerate(schema.CURVE)}
-    columns[schema.EPOCH] = columns[schema.EPOCH].astype(np.int64)
-    # one construction from columns: inserting columns into a frame cost a small call 0.5 ms
-    return pd.DataFrame({"run": run, "seed": seeds[run], **columns})

@@ -47,6 +47,7 @@ from ..schema import (
     MANIFEST,
     SHARD_FAMILIES,
     TABLES,
+    curve_points,
     table_file,
 )
 from . import csvtext
@@ -92,7 +93,7 @@ def shard_table(configs, result, param_names=None):
     curve's columns as lists (curves/…). param_names: the params columns
     (None: the result's own; none: no params); a parameter the result's network lacks
     (a narrower layer) is empty (NaN)."""
-    runs, curves = result.runs, result.curves
+    runs = result.runs
     columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
     prefix = SHARD_FAMILIES
     columns.update({prefix["runs"] + name: pa.array(runs[name]) for name in runs.columns.drop("seed")})
@@ -104,12 +105,13 @@ def shard_table(configs, result, param_names=None):
             for name in (result.layout.names if param_names is None else param_names)
         }
     )
-    # curve points come run by run, in epoch order
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(curves["run"], minlength=len(runs)))]).astype(np.int32)
+    # curve points come run by run, in epoch order (from the arrays: no pandas frame per chunk)
+    run, curves = curve_points(result.slots)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(run, minlength=len(runs)))]).astype(np.int32)
     columns.update(
         {
-            prefix["curves"] + name: pa.ListArray.from_arrays(pa.array(offsets), pa.array(curves[name]))
-            for name in curves.columns.drop(["run", "seed"])
+            prefix["curves"] + name: pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
+            for name, values in curves.items()
         }
     )
     return pa.table(columns)
