@@ -302,19 +302,22 @@ def test_few_runs_per_call_are_timed_against_jax_where_it_is_installed(monkeypat
 
     asked = []
 
-    def measure(pair, runs, epochs, samples, repeats):  # JAX's call takes twice the engine's
-        asked.append((sorted(pair), runs))
-        return {"engine": Timing(0.5, 0.5, None), "jax_batched": Timing(1.0, 1.0, None)}
+    def measure(pair, runs, epochs, samples, repeats):  # JAX's calls take 1.5, 2 and 4 times the engine's
+        asked.append((sorted(pair), runs, repeats))
+        return {
+            "engine": Timing(0.5, 0.5, None, (0.5, 0.5, 1.0)),
+            "jax_batched": Timing(1.0, 1.0, None, (1.0, 2.0, 1.5)),
+        }
 
     monkeypatch.setattr(realjob, "measure", measure)
     monkeypatch.setattr(realjob, "implementations", lambda: {"engine": None})
     assert realjob.few_runs_rows(QUICK) == []  # no JAX, no rows
     monkeypatch.setattr(realjob, "implementations", lambda: {"engine": None, "jax_batched": None, "numpy_loop": None})
     rows = realjob.few_runs_rows(QUICK)
-    assert asked == [(["engine", "jax_batched"], n) for n in realjob.FEW_RUNS]
+    assert asked == [(["engine", "jax_batched"], n, QUICK.rounds) for n in realjob.FEW_RUNS]
     _, epochs, samples = QUICK.job
     assert rows == [
-        (f"{n} runs per call", n * epochs * samples / 0.5, "sample-steps/s", "jax.jit(vmap)", 2.0)
+        (f"{n} runs per call", n * epochs * samples / 0.5, "sample-steps/s", "jax.jit(vmap)", 2.0, 1.5, 4.0)
         for n in realjob.FEW_RUNS
     ]
 

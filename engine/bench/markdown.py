@@ -496,12 +496,18 @@ def deep_section(table, roofline, deep_roofline, sizes, engine_speed):
     ]
 
 
+def ratio_text(row):
+    """A realjob row's ratio, with its spread over rounds where it has one."""
+    if row.ratio != row.ratio:
+        return ""
+    if row.ratio_lo != row.ratio_lo:
+        return f"{row.ratio:.2f}"
+    return f"{row.ratio:.2f} ({row.ratio_lo:.2f}–{row.ratio_hi:.2f})"
+
+
 def realjob_section(table, sizes):
     """bench.md's section on make sweep's own job (engine.bench.realjob)."""
-    rows = [
-        [r.measure, f"{r.value:.3g}", r.unit, r.reference, "" if r.ratio != r.ratio else f"{r.ratio:.2f}"]
-        for r in table.itertuples()
-    ]
+    rows = [[r.measure, f"{r.value:.3g}", r.unit, r.reference, ratio_text(r)] for r in table.itertuples()]
     job = "experiments/default.toml" if sizes.job[0] >= 256 else "a small tuned experiment (--quick)"
     return [
         "## The real job",
@@ -511,7 +517,8 @@ def realjob_section(table, sizes):
         "and one after the sweep). Useful work is Σ epochs_run × n_train over every runs.csv the sweep "
         "writes; lane occupancy is Σ epochs_run ÷ the lane-epochs computed, since a block's lanes compute "
         "until its last run stops. The saturating case is ReLU, He and momentum (lr 0.3623, μ 0.9964) at "
-        "the throughput job's size.",
+        "the throughput job's size. Runs per call: the median ratio over alternate rounds, with the "
+        "lowest and highest round's in brackets.",
         "",
         markdown_table(["measure", "value", "unit", "against", "ratio"], rows),
         "",

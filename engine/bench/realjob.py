@@ -60,7 +60,7 @@ objective = "ert"
 halving = 2
 """
 SATURATING = dict(activation="relu", init="he", optimizer="momentum", lr=0.3623, momentum=0.9964)
-REALJOB_COLUMNS = ["measure", "value", "unit", "reference", "ratio"]
+REALJOB_COLUMNS = ["measure", "value", "unit", "reference", "ratio", "ratio_lo", "ratio_hi"]
 FEW_RUNS = (1, 10, 100)
 
 
@@ -99,7 +99,9 @@ def saturating_rate(sizes):
 
 def few_runs_rows(sizes):
     """Rows of the throughput job at FEW_RUNS runs per call, engine and JAX in
-    alternate rounds (none without JAX); ratio: the engine's rate ÷ JAX's."""
+    sizes.rounds alternate rounds (none without JAX); ratio: JAX's time ÷ the
+    engine's, the median over rounds, with the lowest and highest round's (a
+    call of a few milliseconds varies by a third on a shared machine)."""
     trainers = implementations()
     if "jax_batched" not in trainers:
         return []
@@ -107,7 +109,8 @@ def few_runs_rows(sizes):
     rows = []
     for runs in FEW_RUNS:
         pair = {name: trainers[name] for name in ("engine", "jax_batched")}
-        timing = measure(pair, runs, epochs, samples, sizes.repeats)
+        timing = measure(pair, runs, epochs, samples, sizes.rounds)
+        ratios = np.divide(timing["jax_batched"].rounds, timing["engine"].rounds)
         rate = runs * epochs * samples / timing["engine"].best
         rows.append(
             (
@@ -115,7 +118,9 @@ def few_runs_rows(sizes):
                 rate,
                 "sample-steps/s",
                 "jax.jit(vmap)",
-                timing["jax_batched"].best / timing["engine"].best,
+                float(np.median(ratios)),
+                float(ratios.min()),
+                float(ratios.max()),
             )
         )
     return rows
@@ -165,4 +170,5 @@ def realjob_table(out, sizes):
         ("throughput job, before and after", after / before, "ratio", "", np.nan),
         *few_runs_rows(sizes),
     ]
+    rows = [(*row, *[np.nan] * (len(REALJOB_COLUMNS) - len(row))) for row in rows]  # a short row: no spread
     return pd.DataFrame(rows, columns=REALJOB_COLUMNS)
