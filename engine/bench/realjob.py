@@ -28,7 +28,7 @@ from ..sweep import spec
 from ..sweep.tune import tune_and_sweep
 from ..training import train
 from .sizes import BenchError
-from .throughput import implementations, measure, train_engine
+from .throughput import implementations, measure, round_ratios, train_engine
 
 DEFAULT = Path(__file__).parents[2] / "experiments" / "default.toml"
 # --quick: a small tuned experiment of the same shape (the numbers mean little)
@@ -110,7 +110,7 @@ def few_runs_rows(sizes):
     for runs in FEW_RUNS:
         pair = {name: trainers[name] for name in ("engine", "jax_batched")}
         timing = measure(pair, runs, epochs, samples, sizes.rounds)
-        ratios = np.divide(timing["jax_batched"].rounds, timing["engine"].rounds)
+        lo, median, hi = round_ratios(timing["jax_batched"], timing["engine"])
         rate = runs * epochs * samples / timing["engine"].best
         rows.append(
             (
@@ -118,9 +118,9 @@ def few_runs_rows(sizes):
                 rate,
                 "sample-steps/s",
                 "jax.jit(vmap)",
-                float(np.median(ratios)),
-                float(ratios.min()),
-                float(ratios.max()),
+                float(median),
+                float(lo),
+                float(hi),
             )
         )
     return rows

@@ -149,6 +149,15 @@ def throughput_job(runs, samples):
     return (job_params(runs), *job_data(samples), JOB_LR)
 
 
+SPREAD = ("engine_speedup_lo", "engine_speedup_median", "engine_speedup_hi")
+
+
+def round_ratios(timing, engine):
+    """(lowest, median, highest) over rounds of timing's call ÷ the engine's in the same round."""
+    ratios = np.divide(timing.rounds, engine.rounds)
+    return np.array([ratios.min(), np.median(ratios), ratios.max()])
+
+
 def measure(trainers, runs, epochs, samples, repeats, job=throughput_job):
     """name -> Timing of `repeats` calls of the job (job(runs, samples) -> params0, X, T,
     lr) by each trainer, after a one-epoch warm-up call of each. The calls go in rounds,
@@ -203,9 +212,7 @@ def compare(study, trainers, runs, epochs, samples, repeats, rtol=LOSS_RTOL, job
             "sample_steps_per_s": runs * epochs * samples / t.best,
             "engine_speedup": relative * t.best / engine.best,
             # the spread of the same ratio round by round: one call of a shared machine varies
-            "engine_speedup_lo": relative * min(np.divide(t.rounds, engine.rounds)),
-            "engine_speedup_median": relative * float(np.median(np.divide(t.rounds, engine.rounds))),
-            "engine_speedup_hi": relative * max(np.divide(t.rounds, engine.rounds)),
+            **dict(zip(SPREAD, relative * round_ratios(t, engine))),
             "loss_rel_diff": loss_difference(name, t.loss, engine.loss, rtol),
         }
         for name, t in timings.items()
