@@ -211,7 +211,9 @@ def train(
     block_size : int, optional
         Runs side by side in SIMD lanes (default up to LANES, fewer when that
         would leave a thread idle). When a run stops, its lane takes the next
-        run of its thread's queue. 1: one run at a time with its samples in
+        run of its thread's queue, and (by default) a queue's last 8 runs
+        train one at a time on the per-run pass; a block_size given keeps
+        its lanes to the end. 1: one run at a time with its samples in
         the lanes instead (the default for few runs per thread and for wide
         networks with long passes: see auto_block_size); the numbers are the
         same either way.
@@ -299,6 +301,7 @@ def train(
     decayed = np.ones(layout.size, np.bool_) if run["decay_thresholds"] else ~layout.is_threshold
 
     threads = thread_count(threads)
+    alone = kernels.ALONE if block_size is None else 0  # a block_size given: its lanes to the end
     if block_size is None:
         block_size = auto_block_size(seeds.size, threads, layout.size, min(plan.batch_size, X.shape[0]))
     if not isinstance(block_size, (int, np.integer)) or block_size < 1:
@@ -320,7 +323,7 @@ def train(
         )
         for runs in queues(seeds.size, threads)
     ]
-    lane_epochs = kernels.train_blocks(net, plan, data, decayed, work, block_size, threads)
+    lane_epochs = kernels.train_blocks(net, plan, data, decayed, work, block_size, threads, alone)
 
     def gathered(i):  # output i of every queue, back in run order: [runs, ...]
         out = np.empty((seeds.size, *work[0][i].shape[:-1]), work[0][i].dtype)

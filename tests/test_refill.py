@@ -1,13 +1,14 @@
 """Lanes that refill: when a run stops, its lane takes the next run of the queue,
-and a block narrows once its queue is empty. No run's numbers may change."""
+and a block narrows once its queue is empty (its last runs train alone). No run's numbers may change."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import engine
+from engine.kernels.train import ALONE
 from engine.schema import DEAD_UNITS
-from engine.training import queues
+from engine.training import auto_block_size, queues
 
 SPREAD = np.geomspace(0.02, 8.0, 24)  # runs that reach ε after a few epochs, many, or never
 
@@ -72,11 +73,12 @@ def test_all_runs_but_one_stop_at_once(data):
     assert_each_run_as_alone(together, data, seeds, settings)
 
 
-def simulated_lane_epochs(epochs_run, lanes, n_queues):
+def simulated_lane_epochs(epochs_run, lanes, n_queues, alone):
     """Lane-epochs of the refill schedule, step by step: a run holds its lane for its
     epochs_run updates and the check that stops it; the lane then takes the next run
     of its queue; a block with an empty queue narrows to the fewest whole vectors of 8
-    that hold its running lanes, when that is fewer than it has."""
+    that hold its running lanes, when that is fewer than it has, and once `alone` runs
+    or fewer are left, each trains alone in a block of one lane."""
     total = 0
     for runs in queues(len(epochs_run), n_queues):
         need = [epochs_run[k] for k in runs]
@@ -84,6 +86,10 @@ def simulated_lane_epochs(epochs_run, lanes, n_queues):
         lane = [[k, 0] for k in range(width)]  # [run, epoch], or None
         queued = width
         while True:
+            left = [x for x in lane if x is not None]  # a run past its last update still checks in its lane
+            if queued == len(need) and len(lane) > 1 and len(left) <= alone:
+                total += sum(need[k] - epoch for k, epoch in left)
+                break
             lane = [None if x is None or x[1] == need[x[0]] else x for x in lane]
             running = sum(x is not None for x in lane)
             if running:
@@ -101,12 +107,15 @@ def simulated_lane_epochs(epochs_run, lanes, n_queues):
     return total
 
 
-@pytest.mark.parametrize("lanes, threads", [(8, 1), (8, 2), (16, 1)])
+@pytest.mark.parametrize("lanes, threads", [(8, 1), (8, 2), (16, 1), (None, 1), (None, 2)])
 def test_lane_epochs_count_the_refill_schedule(data, lanes, threads):
+    """A block_size given keeps its lanes to the end; by default a queue's last ALONE runs train alone."""
     result = fit(data, list(range(60)), lr=np.resize(SPREAD, 60), block_size=lanes, threads=threads)
     epochs = result.runs.epochs_run.to_numpy()
     assert not result.runs.diverged.any()  # a run diverging after its update leaves its lane one check early
-    assert result.lane_epochs == simulated_lane_epochs(epochs, lanes, threads)
+    alone = 0 if lanes else ALONE
+    lanes = lanes or auto_block_size(60, threads)
+    assert result.lane_epochs == simulated_lane_epochs(epochs, lanes, threads, alone)
     assert epochs.sum() / result.lane_epochs > 0.8
 
 

@@ -14,9 +14,10 @@ from .fpenv import flush_subnormals
 from .network import LANES, Net, make_net
 from .numba_internals import cached_args
 from .per_run import per_run_pass
-from .train import TRACE_W, Plan, run_pass, train_block
+from .train import ALONE, TRACE_W, Plan, run_pass, train_block
 
 __all__ = [
+    "ALONE",
     "LANES",
     "TRACE_W",
     "Net",
@@ -56,21 +57,26 @@ def note_compile_seconds(dtype, seconds):
     cache.note_compile_seconds(train_block, dtype, seconds)
 
 
-def train_blocks(net, plan, data, decayed, queues, lanes, threads):
+def train_blocks(net, plan, data, decayed, queues, lanes, threads, alone):
     """Train every queue of runs: `queues` holds one (params, hyper, seeds,
     params_out, stats, curves, trace) per queue, each [..., runs of the queue];
     each queue trains in place, `lanes` runs at a time (train.train_block): one
     lane is the per-run pass's (samples in the vector, per_run.py), more the
-    lane pass's. A free thread takes the next queue. Returns the lane-epochs computed."""
+    lane pass's, and a queue's last `alone` runs (train.ALONE, or 0) train
+    alone on the per-run pass. A free thread takes the next queue. Returns
+    the lane-epochs computed."""
     fresh_cache()
-    pass_fn = pass_address(queues[0][0].dtype.name, bool(net.depth > 1), lanes == 1)
-    pass_fn.compile_elsewhere()  # on a cold start, while this process compiles train_block
-    lanes = np.int64(lanes)
+    dtype, deep = queues[0][0].dtype.name, bool(net.depth > 1)
+    pass_fn = pass_address(dtype, deep, lanes == 1)
+    one_fn = pass_address(dtype, deep, True) if alone and lanes > 1 else pass_fn
+    for fn in {pass_fn, one_fn}:  # on a cold start, while this process compiles train_block
+        fn.compile_elsewhere()
+    lanes, alone = np.int64(lanes), np.int64(alone)
 
     def block(queue):
         with flush_subnormals():  # per thread, restored after: see fpenv.py
             w0, hyper, seeds, *out = queue
-            return train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, *out, lanes)
+            return train_block(pass_fn, one_fn, net, plan, data, w0, hyper, seeds, decayed, *out, lanes, alone)
 
     if threads == 1 or len(queues) == 1:
         return sum(block(q) for q in queues)

@@ -8,7 +8,9 @@ epoch of updates follows. With full batch and no dropout the gradient pass
 itself gives E(w_t) exactly (the same bits as a pass that computes E alone).
 When a run stops, its lane takes the next run of the queue (its initial
 weights, zero optimizer state, epoch 0); once the queue is empty, a block
-narrows to fewer vectors of lanes as soon as a whole vector is free.
+narrows to fewer vectors of lanes as soon as a whole vector is free, and
+its last few runs (ALONE; none where the caller says so) train one at a
+time in a block of one lane, on the per-run pass.
 Curve points and final numbers are measured on evaluation lanes, filled
 with the weights to measure and measured together when full: one pass over
 the test set per block-width of points, not one per epoch.
@@ -320,10 +322,24 @@ def move(a, r, b, s):
     b.seeds[s], b.keep[s] = a.seeds[r], a.keep[r]
 
 
+# A queue's last runs that train one after another on the per-run pass rather
+# than side by side in a vector of lanes (a lane loop costs as much for 1 lane as for 8):
+# one run on the per-run pass took 2.8 µs an epoch, an 8-lane block 23 µs
+# (ReLU, momentum, 32 samples, Zen 5; docs/performance.md).
+ALONE = 8
+
+
 @jit_inline
 def narrowed_width(n_running):
     """Lanes of the fewest whole vectors (8 lanes) that hold n_running runs."""
     return max(8, -(-n_running // 8) * 8)
+
+
+@jit_inline
+def regrouped(L, n_running, queue_empty, alone):
+    """Whether a block of L lanes stops, for its n_running runs to narrow or
+    (`alone` or fewer) to train alone: only once its queue is empty."""
+    return queue_empty and L > 1 and (n_running <= alone or narrowed_width(n_running) < L)
 
 
 @jit_inline
@@ -427,15 +443,20 @@ def record_step(trace, ln, r):
 
 
 @jit
-def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out, stats, curves, trace, lanes):
+def train_block(
+    pass_fn, one_fn, net, plan, data, w0, hyper, seeds, decayed, params_out, stats, curves, trace, lanes, alone
+):
     """Train the runs whose initial parameters are w0 [P, runs], `lanes` at a
     time side by side; when a run stops, its lane takes the next run. Write
     final parameters params_out [P, runs], stats [len(STATS), runs] and curve
     points curves [slot, len(CURVE), runs] (epoch −1 = unused slot). A run's
     update k (while k < len(trace)) is recorded in trace [k, TRACE_W + 2P, runs]:
     its epoch, the step size it used, the weights it started from and the
-    gradient it took (a zero-length trace records nothing). Every pass over
-    samples calls pass_fn: run_pass for w's dtype, by address (address.py).
+    gradient it took (a zero-length trace records nothing). A pass over
+    samples calls pass_fn (run_pass for w's dtype, by address: address.py),
+    or one_fn (per_run_pass) for a block of one lane: once the queue is
+    empty and `alone` runs or fewer are left (ALONE, or 0: never), each
+    trains alone in turn.
     Returns the lane-epochs computed (lanes × epochs of updates, summed)."""
     # the arguments borrowed (see borrow.py): the caller holds them for the whole call
     X, T, labels = borrowed((data[0], data[1], data[2]))
@@ -446,7 +467,10 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
     width = min(lanes, R)
     held = lanes_of(net, width, P, n, hyper.shape[0], real)  # owns the training lanes' arrays
     ln = borrowed(held)
-    ev, n_staged = lanes_of(net, width, P, n, hyper.shape[0], real), 0
+    # the evaluation lanes: as many as the block's, or one (on the per-run pass) beside `alone` lanes or fewer
+    ev_width = 1 if width <= alone else width
+    ev, n_staged = lanes_of(net, ev_width, P, n, hyper.shape[0], real), 0
+    ev_fn = one_fn if ev_width == 1 else pass_fn
     # flags and numbers passed as literals would compile a second copy of the callee
     first, no = np.int64(0), np.bool_(False)
     batch = min(plan.batch_size, n)
@@ -460,12 +484,15 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
         load(plan, ln, r, queued, w0, hyper, seeds)
         queued += 1
     lane_epochs = 0
-    while True:  # a block of `width` lanes, until it narrows
+    running = width
+    tail, solo = held, width  # the block whose last runs train alone; the next of its lanes to take
+    while True:  # a block of `width` lanes, until it narrows or its last runs train alone
         # held, used after the loop below, keeps ln alive; ln is not redefined in that loop,
         # which would count its arrays up and down at every epoch
         ln = borrowed(held)
         L = ln.w.shape[1]
-        while True:
+        fn = one_fn if L == 1 else pass_fn
+        while running > 0 and not regrouped(L, running, queued == R, alone):
             # E(w_t) where a run needs it: at a target, for Armijo (which starts from it) and at curve points
             needs_loss = has_target or plan.schedule == ARMIJO
             training = False  # some lane takes a step after this pass
@@ -475,7 +502,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     training = training or ln.epoch[r] < plan.epochs
             if exact and training:  # a run's last epoch takes no step: E alone, below, when every run is at it
                 mode = np.int64(GRADIENT_AND_ERROR) if needs_loss else np.int64(GRADIENT)
-                lane_pass(pass_fn, net, plan, ln, X, T, labels, first, n, mode)
+                lane_pass(fn, net, plan, ln, X, T, labels, first, n, mode)
                 per_sample(plan, n, ln.loss, ln.acc)
                 counted = no
             elif needs_loss:
@@ -483,7 +510,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                 counted = no
                 for r in range(L):
                     counted = counted or (ln.run[r] != EMPTY and ln.epoch[r] == plan.epochs)
-                measure(pass_fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, counted)
+                measure(fn, net, plan, ln.w, X, T, labels, ln, ln.loss, ln.acc, ln.alive, counted)
             else:
                 counted = no
             running = 0
@@ -500,12 +527,10 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     stats[ROW_TO_TARGET, k] = epoch
                     stop = True
                 if not stop and epoch % plan.record_every == 0:
-                    n_staged = stage_point(
-                        pass_fn, net, plan, data, ev, n_staged, ln, r, n_points, no, no, stats, curves
-                    )
+                    n_staged = stage_point(ev_fn, net, plan, data, ev, n_staged, ln, r, n_points, no, no, stats, curves)
                 if stop:
                     n_staged = finish(
-                        pass_fn, net, plan, data, ln, r, counted, ev, n_staged, n_points, params_out, stats, curves
+                        ev_fn, net, plan, data, ln, r, counted, ev, n_staged, n_points, params_out, stats, curves
                     )
                 else:
                     running += 1
@@ -518,7 +543,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                 for start in range(0, n, batch):
                     if not exact:
                         end = min(start + batch, n)
-                        lane_pass(pass_fn, net, plan, ln, X, T, labels, start, end, np.int64(GRADIENT))
+                        lane_pass(fn, net, plan, ln, X, T, labels, start, end, np.int64(GRADIENT))
                     add_decay(ln.g, ln.w, ln.hyper, decayed)
                     if trace.shape[0] > 0:
                         for r in range(L):
@@ -527,7 +552,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     for r in range(L):
                         ln.step[r] += 1
                     if plan.schedule == ARMIJO:
-                        armijo_step(pass_fn, net, plan, ln, X, T, labels, decayed)
+                        armijo_step(fn, net, plan, ln, X, T, labels, decayed)
                     else:
                         update(plan.optimizer, ln.w, ln.g, ln.m1, ln.m2, ln.bias, ln.eta, ln.hyper, ln.step)
                     if trace.shape[0] > 0:  # after Armijo's backtracking: the step size taken
@@ -543,7 +568,7 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     if ln.nonfinite[r] != 0.0:  # NaN: some weight is ±inf or NaN
                         stats[ROW_DIVERGED, ln.run[r]] = 1.0
                         n_staged = finish(
-                            pass_fn, net, plan, data, ln, r, no, ev, n_staged, n_points, params_out, stats, curves
+                            ev_fn, net, plan, data, ln, r, no, ev, n_staged, n_points, params_out, stats, curves
                         )
                         running -= 1
             for r in range(L):  # free lanes take the next runs
@@ -551,13 +576,20 @@ def train_block(pass_fn, net, plan, data, w0, hyper, seeds, decayed, params_out,
                     load(plan, ln, r, queued, w0, hyper, seeds)
                     queued += 1
                     running += 1
-            if running == 0 or (queued == R and narrowed_width(running) < L):
-                break
-        if running == 0:
+        if running > alone:
+            held = narrowed(net, held, running)
+            continue
+        if running > 0:  # L > 1: the queue is empty, the runs left train alone
+            tail, solo = held, 0
+        while solo < tail.w.shape[1] and tail.run[solo] == EMPTY:
+            solo += 1
+        if solo == tail.w.shape[1]:
             break
-        held = narrowed(net, held, running)
+        held, running = lanes_of(net, 1, P, n, hyper.shape[0], real), 1
+        move(tail, solo, held, 0)
+        solo += 1
     if n_staged > 0:
-        evaluate(pass_fn, net, plan, data, ev, n_staged, stats, curves)
+        evaluate(ev_fn, net, plan, data, ev, n_staged, stats, curves)
     return lane_epochs
 
 
