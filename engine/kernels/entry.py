@@ -80,5 +80,7 @@ def train_blocks(net, plan, data, decayed, queues, lanes, threads, alone):
 
     if threads == 1 or len(queues) == 1:
         return sum(block(q) for q in queues)
-    with ThreadPoolExecutor(min(threads, len(queues))) as pool:  # train_block releases the GIL
-        return sum(pool.map(block, queues))
+    # this thread takes the first queue (a thread fewer to start), new ones the others
+    with ThreadPoolExecutor(min(threads, len(queues)) - 1) as pool:  # train_block releases the GIL
+        others = pool.map(block, queues[1:])
+        return block(queues[0]) + sum(others)
