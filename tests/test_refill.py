@@ -119,10 +119,19 @@ def test_lane_epochs_count_the_refill_schedule(data, lanes, threads):
     assert epochs.sum() / result.lane_epochs > 0.8
 
 
-def test_a_trace_holds_each_runs_own_updates_and_nan_after_it_stopped(data):
-    settings = dict(optimizer="momentum", lr=SPREAD[10:13])
-    together = fit(data, [0, 1, 2], trace=True, block_size=8, **settings)
-    for i in range(3):
+@pytest.mark.parametrize("block_size", [8, None])
+def test_a_trace_holds_each_runs_own_updates_and_nan_after_it_stopped(data, block_size):
+    """block_size 8: three runs side by side to the end; by default (one thread),
+    twelve runs in a block of lanes, whose last ALONE go on alone on the per-run pass."""
+    n = 3 if block_size else 12
+    settings = dict(optimizer="momentum", lr=SPREAD[8 : 8 + n])
+    together = fit(data, list(range(n)), trace=True, block_size=block_size, threads=1, **settings)
+    if block_size is None:  # some runs trained in lanes, then alone
+        epochs = together.runs.epochs_run.to_numpy()
+        lanes = auto_block_size(n, 1)
+        assert together.lane_epochs == simulated_lane_epochs(epochs, lanes, 1, ALONE)
+        assert together.lane_epochs != simulated_lane_epochs(epochs, lanes, 1, 0)
+    for i in range(n):
         alone = fit(data, [i], trace=True, lr=settings["lr"][i], optimizer="momentum")
         assert np.array_equal(alone.trace[0], together.trace[i], equal_nan=True)
         steps = together.runs.grad_evals[i]
