@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import engine
-from engine.kernels.train import ALONE
+from engine.kernels.train import ALONE, NARROWEST
 from engine.schema import DEAD_UNITS
 from engine.training import auto_block_size, queues
 
@@ -77,7 +77,7 @@ def simulated_lane_epochs(epochs_run, lanes, n_queues, alone):
     """Lane-epochs of the refill schedule, step by step: a run holds its lane for its
     epochs_run updates and the check that stops it; the lane then takes the next run
     of its queue; a block with an empty queue narrows to the fewest whole vectors of 8
-    that hold its running lanes, when that is fewer than it has, and once `alone` runs
+    that hold its running lanes (NARROWEST at least), when that is fewer than it has, and once `alone` runs
     or fewer are left, each trains alone in a block of one lane."""
     total = 0
     for runs in queues(len(epochs_run), n_queues):
@@ -100,14 +100,14 @@ def simulated_lane_epochs(epochs_run, lanes, n_queues, alone):
                     lane[r], queued, running = [queued, 0], queued + 1, running + 1
             if running == 0:
                 break
-            narrow = max(8, -(-running // 8) * 8)
+            narrow = max(NARROWEST, -(-running // 8) * 8)
             if queued == len(need) and narrow < len(lane):
                 kept = [x for x in lane if x is not None]
                 lane = kept + [None] * (narrow - len(kept))
     return total
 
 
-@pytest.mark.parametrize("lanes, threads", [(8, 1), (8, 2), (16, 1), (None, 1), (None, 2)])
+@pytest.mark.parametrize("lanes, threads", [(8, 1), (8, 2), (16, 1), (64, 1), (None, 1), (None, 2)])
 def test_lane_epochs_count_the_refill_schedule(data, lanes, threads):
     """A block_size given keeps its lanes to the end; by default a queue's last ALONE runs train alone."""
     result = fit(data, list(range(60)), lr=np.resize(SPREAD, 60), block_size=lanes, threads=threads)
@@ -116,7 +116,8 @@ def test_lane_epochs_count_the_refill_schedule(data, lanes, threads):
     alone = 0 if lanes else ALONE
     lanes = lanes or auto_block_size(60, threads)
     assert result.lane_epochs == simulated_lane_epochs(epochs, lanes, threads, alone)
-    assert epochs.sum() / result.lane_epochs > 0.8
+    if lanes <= 16:  # blocks of one or two vectors: refilled, they are busy to the end
+        assert epochs.sum() / result.lane_epochs > 0.8
 
 
 @pytest.mark.parametrize("block_size", [8, None])
