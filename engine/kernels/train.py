@@ -323,9 +323,10 @@ def move(a, r, b, s):
 
 
 # A queue's last runs that train one after another on the per-run pass rather
-# than side by side in a vector of lanes (a lane loop costs as much for 1 lane as for 8):
-# one run on the per-run pass took 2.8 µs an epoch, an 8-lane block 23 µs
-# (ReLU, momentum, 32 samples, Zen 5; docs/performance.md).
+# than side by side in a block of lanes, which computes every lane, running or
+# not: one run left in an 8-lane block took 13 µs an epoch, alone on the per-run
+# pass 2.8 µs; eight runs 23 µs together, 20 µs one after another (ReLU,
+# momentum, 32 samples, Zen 5; docs/performance.md).
 ALONE = 8
 
 
