@@ -105,12 +105,15 @@ def test_deep_counts_known_answer():
 
 def test_deep_counts_of_the_per_run_pass_known_answer():
     # 2-3-3-2, batches of 4: 21 weights, 8 units, P = 29; the same flops as the lane layout;
-    # 57 multiply-adds (21 forward, 21 gradient, 15 δ back through the upper two layers) move
+    # 36 multiply-adds (21 forward, 15 δ back through the upper two layers) move
     # (GROUP + 2 · BLOCK) / (GROUP · BLOCK) = 12 / 16 elements each (4 inputs shared by 4 sums,
-    # each read and written), the parameters once per CHUNK = 128 samples
-    flops, elements = roofline.deep_counts(2, (3, 3), 2, 4, per_run=True)
-    assert flops == roofline.deep_counts(2, (3, 3), 2, 4)[0]
-    assert elements == 5 * 8 + 2 + 3 * 29 / 4 + 57 * 0.75 + 3 * 29 / 128
+    # each read and written), the gradient's 29 a sample (8 + 4) / (4 · 8) = 12 / 32 each in
+    # float64 (a vector of 8 inputs and 4 δs for 4 rows' vectors of sums held in registers),
+    # (16 + 4) / (4 · 16) = 20 / 64 in float32; the parameters once per CHUNK = 128 samples
+    for entries, per_gradient in [(8, 12 / 32), (16, 20 / 64)]:
+        flops, elements = roofline.deep_counts(2, (3, 3), 2, 4, per_run=True, entries=entries)
+        assert flops == roofline.deep_counts(2, (3, 3), 2, 4)[0]
+        assert elements == 5 * 8 + 2 + 3 * 29 / 4 + 36 * 0.75 + 29 * per_gradient + 3 * 29 / 128
 
 
 def test_the_deep_roofline_bounds_the_per_run_pass_by_its_l1_sums():

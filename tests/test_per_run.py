@@ -11,7 +11,7 @@ import pytest
 
 import engine
 from engine.kernels import entry, per_run
-from engine.kernels.network import CHUNK
+from engine.kernels.per_run_buffers import CHUNK
 from engine.options import TRAIN_DEFAULTS
 from engine.training import PER_RUN_PARAMS, PER_RUN_SAMPLES, auto_block_size
 
@@ -58,6 +58,7 @@ CASES = {
     "dropout scaled, one sample a batch": dict(batch_size=1, dropout=0.2, dropout_mode="scale", epochs=2),
     "dropout at full batch": dict(dropout=0.25, optimizer="nesterov", activation="relu", init="he"),
     "armijo": dict(schedule="armijo", lr=2.0, activation="tanh"),
+    "adagrad, decay": dict(optimizer="adagrad", lr=0.1, weight_decay=1e-3),
     "float32, rmsprop, decayed thresholds": dict(
         dtype="float32", optimizer="rmsprop", lr=0.01, weight_decay=1e-2, decay_thresholds=True, batch_size=50
     ),
@@ -141,43 +142,91 @@ def test_widths_that_leave_part_blocks(data, dtype):
 
 
 @numba.njit(error_model="numpy")
-def products(w, off, fan_in, units, x, x_row, y, y_row, d, d_row, below, b_row, g, xt):
+def passes(net, plan, w, samples, T, labels, buf, mode):
+    """per_run_pass over the full batch of each of `samples` in turn on one buffer:
+    [E, then g] per pass."""
+    P, n = w.shape[0], T.shape[0]
+    out = np.empty((len(samples), 1 + P))
+    order, hyper = np.zeros((n, 1), np.int64), np.zeros((13, 1))
+    seeds, epochs, keep = np.zeros(1, np.uint64), np.zeros(1, np.int64), np.ones(1)
+    g, e, correct, alive = np.empty((P, 1)), np.empty(1), np.empty(1), np.empty((net.n_units, 1))
+    for k, X in enumerate(samples):
+        per_run.per_run_pass(
+            net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
+        )
+        out[k, 0], out[k, 1:] = e[0], g[:, 0]
+    return out
+
+
+def test_a_full_batch_is_loaded_again_when_its_samples_change(data):
+    """buf.held: a pass over the full batch reuses the inputs the last one loaded only
+    if they come from the same array: passes over X, other inputs, then X again on
+    one buffer give the numbers of each pass on a fresh buffer."""
+    from engine.kernels.network import make_net, scratch
+    from engine.kernels.train import GRADIENT_AND_ERROR, Plan
+
+    X, T, _, _ = data
+    net = make_net((X.shape[1], 5, T.shape[1]), 0, 0, 0)
+    P = 5 * (X.shape[1] + 1) + T.shape[1] * (5 + 1)  # the hidden layer's units, then the outputs'
+    w = np.random.default_rng(3).standard_normal((P, 1))
+    plan = Plan(1, X.shape[0], 1, 0, 0, True, False, False, 0.0)
+    other = np.ascontiguousarray(X[::-1])
+    labels, mode = T.argmax(1), np.int64(GRADIENT_AND_ERROR)
+    shared = passes(net, plan, w, (X, other, X), T, labels, scratch.py_func(net, 1, np.float64), mode)
+    fresh = [passes(net, plan, w, (x,), T, labels, scratch.py_func(net, 1, np.float64), mode)[0] for x in (X, other)]
+    assert np.array_equal(shared, np.array([fresh[0], fresh[1], fresh[0]]))
+    assert not np.array_equal(fresh[0], fresh[1])
+
+
+@numba.njit(error_model="numpy")
+def products(w, off, fan_in, units, x, x_row, y, y_row, d, d_row, below, b_row, flat, at, d_at, x_at, b):
     """per_run.py's three product helpers on one layer, as per_run_pass calls them."""
     per_run.layer_sums(w, off, fan_in, units, x, x_row, y, y_row)
     per_run.layer_below(w, off, fan_in, units, d, d_row, below, b_row)
-    per_run.layer_gradient(g, off, fan_in, units, d, d_row, xt)
+    per_run.outer_sums(flat, at, units, fan_in, d_at, x_at, b)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_product_helpers_add_in_the_lane_passes_order(dtype):
-    """Each sum of layer_sums, layer_below and layer_gradient in its order, operation by
-    operation (numpy rounds each, as the kernels do without contraction), for units,
-    inputs and samples that fill no block or group, one, or one and some."""
+    """Each sum of layer_sums, layer_below and outer_sums (the gradient, in vectors) in
+    its order, operation by operation (numpy rounds each, as the kernels do without
+    contraction), for units, inputs and samples that fill no block, group or vector,
+    one, or one and some; the gradient's rows padded to whole vectors, θ's input −1."""
     rng = np.random.default_rng(5)
-    for units, fan_in, b in [(3, 2, 3), (4, 4, 8), (5, 7, 13), (9, 6, 6), (8, 9, 5), (11, 13, 10)]:
+    entries = 64 // np.dtype(dtype).itemsize
+    for units, fan_in, b in [(3, 2, 3), (4, 4, 8), (5, 7, 13), (9, 6, 6), (8, 9, 5), (11, 13, 10), (2, 16, 4)]:
         n, off, x_row, y_row, d_row, b_row = fan_in + 1, 3, 2, 1, 4, 2
         w = rng.standard_normal(off + units * n + 2).astype(dtype)
         x = rng.standard_normal((x_row + fan_in + 1, b)).astype(dtype)
         d = rng.standard_normal((d_row + units + 1, b)).astype(dtype)
-        g0 = rng.standard_normal(w.size).astype(dtype)
-        y, below, g = np.full((y_row + units + 2, b), 7, dtype), np.full((b_row + fan_in, b), 7, dtype), g0.copy()
-        xt = np.ascontiguousarray(x[x_row : x_row + fan_in].T)
-        products(w, off, fan_in, units, x, x_row, y, y_row, d, d_row, below, b_row, g, xt)
+        y, below = np.full((y_row + units + 2, b), 7, dtype), np.full((b_row + fan_in, b), 7, dtype)
+        # flat: the sums' padded rows at `at`, δ's rows at d_at, the inputs by sample at x_at
+        pad = -(-n // entries) * entries
+        at, d_at = 5, 5 + units * pad + 3
+        x_at = d_at + units * b + 2
+        flat = rng.standard_normal(x_at + b * pad + 1).astype(dtype)
+        flat[d_at : d_at + units * b] = d[d_row : d_row + units].ravel()
+        xp = flat[x_at : x_at + b * pad].reshape(b, pad)
+        xp[:, :fan_in], xp[:, fan_in] = x[x_row : x_row + fan_in].T, -1
+        before = flat.copy()
+        products(w, off, fan_in, units, x, x_row, y, y_row, d, d_row, below, b_row, flat, at, d_at, x_at, b)
         W = w[off : off + units * n].reshape(units, n)
         for i in range(units):
             expected = np.full(b, -W[i, fan_in])
             for m in range(fan_in):
                 expected = expected + W[i, m] * x[x_row + m]
             assert np.array_equal(y[y_row + i], expected)
-            row = g0[off + i * n : off + (i + 1) * n].copy()
+            row = before[at + i * pad : at + i * pad + n].copy()
             for s in range(b):
-                row[:fan_in] = row[:fan_in] + d[d_row + i, s] * xt[s]
+                row[:fan_in] = row[:fan_in] + d[d_row + i, s] * x[x_row : x_row + fan_in, s]
                 row[fan_in] = row[fan_in] - d[d_row + i, s]
-            assert np.array_equal(g[off + i * n : off + (i + 1) * n], row)
+            assert np.array_equal(flat[at + i * pad : at + i * pad + n], row)
         for j in range(fan_in):
             expected = np.zeros(b, dtype)
             for i in range(units):
                 expected = expected + d[d_row + i] * W[i, j]
             assert np.array_equal(below[b_row + j], expected)
         assert (y[:y_row] == 7).all() and (y[y_row + units :] == 7).all() and (below[:b_row] == 7).all()
-        assert np.array_equal(g[:off], g0[:off]) and np.array_equal(g[off + units * n :], g0[off + units * n :])
+        assert np.array_equal(flat[at + units * pad :], before[at + units * pad :]) and np.array_equal(
+            flat[:at], before[:at]
+        )

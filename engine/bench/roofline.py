@@ -45,6 +45,7 @@ from ..kernels.network import (
 )
 from ..kernels.optimizers import ADAM, add_decay, update
 from ..kernels.per_run import BLOCK, GROUP
+from ..kernels.vector import ROWS, VECTOR_BYTES
 from ..model.layout import Layout
 from ..options import ACTIVATIONS, HYPER, LOSSES, OPTIMIZER_PARAMS, OUTPUTS
 from .throughput import JOB_LR, job_data, job_params
@@ -280,7 +281,7 @@ def floor_seconds(rows):
     )
 
 
-def deep_counts(n_in, hidden, n_out, batch, per_run=False):
+def deep_counts(n_in, hidden, n_out, batch, per_run=False, entries=8):
     """(flops, array elements read or written) per sample-step of the deep job (ReLU,
     softmax, cross-entropy, mean, SGD on mini-batches of `batch`).
 
@@ -291,11 +292,14 @@ def deep_counts(n_in, hidden, n_out, batch, per_run=False):
     output and a δ written and read again; SGD reads w and g and writes w once per batch.
 
     In the per-run pass (kernels/per_run.py, per_run=True): the weights are read once per
-    CHUNK samples, but every product loop runs over samples (sums, δ below) or inputs
-    (gradient) with its sums in memory: a pass adds GROUP products to each of BLOCK sums,
-    so GROUP · BLOCK multiply-adds move GROUP inputs (shared by the BLOCK sums) and each
+    CHUNK samples, but the product loops of the sums and of δ below run over samples
+    with their sums in memory: a pass adds GROUP products to each of BLOCK sums, so
+    GROUP · BLOCK multiply-adds move GROUP inputs (shared by the BLOCK sums) and each
     sum read and written, (GROUP + 2 · BLOCK) / (GROUP · BLOCK) elements each (the
-    remainders of widths not a multiple of BLOCK move more, left out). The softmax's and
+    remainders of widths not a multiple of BLOCK move more, left out). The gradient's
+    sums stay in registers (vector.add_outer): a sample adds ROWS rows' vectors of
+    `entries` numbers (8 float64, 16 float32) from one vector of inputs and ROWS δs,
+    (entries + ROWS) / (ROWS · entries) elements a multiply-add, θ's among them. The softmax's and
     the loss's few operations per output are left out (10 outputs against ~38,000 weights)."""
     widths = [n_in, *hidden, n_out]
     weights = sum(a * b for a, b in zip(widths, widths[1:]))
@@ -314,7 +318,8 @@ def deep_counts(n_in, hidden, n_out, batch, per_run=False):
     elements = 5 * units + n_in + 3 * P / batch
     if per_run:
         per_product = (GROUP + 2 * BLOCK) / (GROUP * BLOCK)
-        return flops, elements + (2 * weights + back) * per_product + 3 * P / CHUNK
+        per_gradient = (entries + ROWS) / (ROWS * entries)
+        return flops, elements + (weights + back) * per_product + P * per_gradient + 3 * P / CHUNK
     for layer, (fan_in, width) in enumerate(zip(widths, widths[1:])):
         down = fan_in * width if layer else 0
         elements += (3 * width * (fan_in + 1) + down) / (1 if layer == len(hidden) else TILE)
@@ -331,11 +336,11 @@ def deep_roofline_table(limits, hidden, batch, lanes, threads, engine_speed):
     engine_speed: {dtype: sample-steps/s measured, or NaN}."""
     n_in, n_out = 64, 10
     per_run = lanes == 1
-    flops, elements = deep_counts(n_in, hidden, n_out, batch, per_run)
     P = Layout(n_in, tuple(hidden), n_out).size
     rows = []
     for real in (np.float64, np.float32):
         dtype, size = np.dtype(real).name, np.dtype(real).itemsize
+        flops, elements = deep_counts(n_in, hidden, n_out, batch, per_run, VECTOR_BYTES // size)
         lim = limits[limits["dtype"] == dtype].iloc[0]
         block_bytes = 2 * P * lanes * size  # w and g of one block
         if per_run:

@@ -31,6 +31,10 @@ from ..options import ACTIVATIONS, LOSSES, MAX_DEPTH, OUTPUTS
 from .config import jit_inline
 from .fastmath import exp_, log1p_
 
+# The per-run pass (per_run.py, a block of one lane) takes up to CHUNK samples side by
+# side in the vector instead; its buffers live in buf.deep, sized by per_run_room.
+from .per_run_buffers import CHUNK, per_run_room
+
 LANES = 128  # runs side by side in one block; measured best, against 64 and 256 (lane
 # loops are short, so longer ones amortise their set-up; w and g fit L2)
 # Samples whose hidden-layer products are taken together: each row of w and g
@@ -40,9 +44,6 @@ LANES = 128  # runs side by side in one block; measured best, against 64 and 256
 TILE = 4
 DEEP_BLOCKS = 5  # blocks of buf.deep (deep.py)
 INPUTS = 4  # inputs whose products hidden_sums adds while the sums stay in registers
-# The per-run pass (per_run.py, a block of one lane) takes up to CHUNK samples side by
-# side in the vector instead; its buffers live in buf.deep, sized by per_run_room.
-CHUNK = 128
 
 SIGMOID, TANH, RELU = (ACTIVATIONS.index(a) for a in ("sigmoid", "tanh", "relu"))
 SOFTMAX = OUTPUTS.index("softmax")
@@ -90,17 +91,11 @@ def make_net(widths, activation, output, loss):
 # (sample t of the tile in rows t·n_in + m and t·H + i). s_max is max_k s_k^O,
 # j_max its first argmax; order stands in for the sample order of passes where
 # every lane takes sample q (never read). deep: the tile's sums, outputs, kept
-# outputs, dropout factors and δ of every hidden layer (deep.py).
+# outputs, dropout factors and δ of every hidden layer (deep.py). held: which
+# samples the per-run pass's input buffers hold (per_run.py).
 Scratch = collections.namedtuple(
-    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order deep"
+    "Scratch", "x t label s_hid h keep h_kept s_out z delta_out delta_hid s_max j_max u log_sum t_sum order deep held"
 )
-
-
-@jit_inline
-def per_run_room(net):
-    """Reals that per_run.py's buffers take for CHUNK samples: five blocks of ΣH
-    rows, two of the inputs, five of the outputs and four vectors (per_run.layout)."""
-    return CHUNK * (5 * net.n_units + 2 * net.n_in + 5 * net.n_out + 4)
 
 
 @jit_inline
@@ -130,6 +125,7 @@ def scratch(net, L, real):
         np.empty(L, real),
         np.empty((1, L), np.int64),
         np.zeros((room, L), real),
+        np.full(3, -1, np.int64),
     )
 
 

@@ -5,8 +5,9 @@ The lane passes (train.py's run_pass, deep.py's deep_pass) keep one run per
 lane: a call of fewer runs than a vector holds leaves lanes empty, and a wide
 network reads each weight once per tile of TILE samples. This pass takes the
 pass's samples CHUNK at a time, and every innermost loop runs over samples
-(the sums, δ of the layer below) or over a unit's inputs (the gradient), so
-each weight is read once per chunk. It has run_pass's signature, for w
+(the sums, δ of the layer below), so each weight is read once per chunk;
+the gradient sums its rows in explicit vectors (vector.add_outer), a row's
+inputs side by side, because its chains run over the samples. It has run_pass's signature, for w
 [P, 1], any depth, every mode, dropout and reduction; train_block calls it by
 address (address.py) when a block has one lane (entry.train_blocks).
 
@@ -20,14 +21,16 @@ past a pass's last sample, which turns a gradient entry of −0 (only a
 flushed subnormal gives one) into +0.
 
 buf.deep [room, 1] (network.scratch with one lane) holds the buffers, laid
-out by `layout` for CHUNK samples and viewed per chunk as [rows, b] arrays
-(C-contiguous, so that the sample loops vectorise): the outputs y = a(s) of
-every hidden layer (unit i of layer l in row rows[l] + i), kept outputs
-y·keep, dropout factors keep, δ, the kept outputs transposed ([b, H_l] per
-layer, for the gradient), the inputs both ways, and the output layer's
-numbers. The output helpers of network.py (softmax, δ^O, slopes) loop over
-the lanes of [K, L] arrays; here they get [K, b] ones, so they loop over
-samples.
+out by per_run_buffers.py for CHUNK samples and viewed per chunk as [rows, b]
+arrays (C-contiguous, so that the sample loops vectorise): the outputs
+y = a(s) of every hidden layer (unit i of layer l in row rows[l] + i), kept
+outputs y·keep, dropout factors keep, δ, the inputs, the output layer's
+numbers, and the gradient's padded rows with their inputs by sample. The
+output helpers of network.py (softmax, δ^O, slopes) loop over the lanes of
+[K, L] arrays; here they get [K, b] ones, so they loop over samples. A pass
+over every sample in order (a full batch) finds its inputs and targets as
+the last such pass left them, and loads them only when they changed
+(buf.held: which array, first sample and count they are).
 
 Which pass a call takes (training.auto_block_size): this one where a thread
 has fewer runs than a vector holds (8), for a queue's last ALONE runs (8,
@@ -41,12 +44,13 @@ every lane) or with mini-batches of 16 (vectors of 16 samples) mostly slower,
 up to 3.6× for H = 3, about even at H = 100–200. An explicit block_size still decides.
 """
 
+import numpy as np
+
 from . import rng
 from .borrow import matrix
 from .config import jit, jit_inline
 from .fastmath import exp_, log1p_
 from .network import (
-    CHUNK,
     CROSS_ENTROPY,
     DEAD_SLOPE,
     SOFTMAX,
@@ -57,37 +61,40 @@ from .network import (
     times_slope,
 )
 from .optimizers import DROPOUT
+from .per_run_buffers import (
+    AT_D_OUT,
+    AT_DELTA,
+    AT_G,
+    AT_KEEP,
+    AT_KEPT,
+    AT_KP,
+    AT_LOG_SUM,
+    AT_S_MAX,
+    AT_S_OUT,
+    AT_T,
+    AT_T_SUM,
+    AT_TERM,
+    AT_U,
+    AT_XC,
+    AT_XP,
+    AT_Y,
+    AT_Z,
+    CHUNK,
+    entries_of,
+    kept_at,
+    layout,
+    padded,
+    sums_at,
+    vector,
+    view,
+)
 from .train import ERROR_AND_DEAD, GRADIENT
+from .vector import ROWS, add_outer
 
-GROUP = 4  # inputs (sums), units (δ below), samples (gradient) per pass over a row: written out
-# units (sums, gradient), inputs (δ below) per pass, written out: each row loaded is used by all BLOCK sums.
+GROUP = 4  # inputs (sums), units (δ below) per pass over a row: written out
+# units (sums), inputs (δ below) per pass, written out: each row loaded is used by all BLOCK sums.
 # A chunk's rows outgrow L1 (100 inputs × 128 samples: 100 KB in float64), so each was read from L2 once a unit.
 BLOCK = 4
-# the buffers' places in `layout`
-(AT_Y, AT_KEPT, AT_KEEP, AT_DELTA, AT_KT, AT_XC, AT_XT) = range(7)
-(AT_S_OUT, AT_Z, AT_T, AT_D_OUT, AT_TERM, AT_S_MAX, AT_U, AT_T_SUM, AT_LOG_SUM) = range(7, 16)
-
-
-@jit_inline
-def layout(net, a):
-    """Where buffer a (indexed by the names above) starts in buf.deep, for CHUNK
-    samples: five blocks of ΣH rows, two of the inputs, five of the outputs,
-    then vectors. A formula, not a list: numba allocates a list on the heap."""
-    U, n_in, K = net.n_units, net.n_in, net.n_out
-    rows = min(a, 5) * U + min(max(a - 5, 0), 2) * n_in + min(max(a - 7, 0), 5) * K + max(a - 12, 0)
-    return rows * CHUNK
-
-
-@jit_inline
-def view(deep, net, a, rows, b):
-    """Buffer a as a [rows, b] array (made directly: a reshape calls a C helper each time)."""
-    return matrix(deep, layout(net, a), rows, b)
-
-
-@jit_inline
-def vector(deep, net, a, b):
-    """Buffer a's first b numbers (a vector of one number per sample)."""
-    return matrix(deep, layout(net, a), 1, b)[0]
 
 
 @jit_inline
@@ -248,84 +255,26 @@ def layer_below(w, off, fan_in, units, d, d_row, below, b_row):
 
 
 @jit_inline
-def layer_gradient(g, off, fan_in, units, d, d_row, xt):
-    """g_ij += δ_i x_j sample after sample (x from xt [b, fan_in], a sample's inputs
-    contiguous), GROUP samples per pass over a unit's row, for BLOCK units at
-    once (each xt row loaded once for all of them); g_θ −= δ_i likewise."""
-    b, n = d.shape[1], fan_in + 1
-    whole, blocked = b - b % GROUP, units - units % BLOCK
-    for i in range(0, blocked, BLOCK):
-        # the units' rows as views: indexed by the loop's j alone, provably ≥ 0, so
-        # numba's wraparound of negative indices (start + j) stays out and it vectorises
-        a, row = off + i * n, d_row + i
-        g0, g1, g2, g3 = g[a : a + n], g[a + n : a + 2 * n], g[a + 2 * n : a + 3 * n], g[a + 3 * n : a + 4 * n]
-        for s in range(0, whole, GROUP):
-            d00, d01, d02, d03 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
-            d10, d11, d12, d13 = d[row + 1, s], d[row + 1, s + 1], d[row + 1, s + 2], d[row + 1, s + 3]
-            d20, d21, d22, d23 = d[row + 2, s], d[row + 2, s + 1], d[row + 2, s + 2], d[row + 2, s + 3]
-            d30, d31, d32, d33 = d[row + 3, s], d[row + 3, s + 1], d[row + 3, s + 2], d[row + 3, s + 3]
-            for j in range(fan_in):
-                x0, x1, x2, x3 = xt[s, j], xt[s + 1, j], xt[s + 2, j], xt[s + 3, j]
-                v = g0[j]
-                v += d00 * x0
-                v += d01 * x1
-                v += d02 * x2
-                v += d03 * x3
-                g0[j] = v
-                v = g1[j]
-                v += d10 * x0
-                v += d11 * x1
-                v += d12 * x2
-                v += d13 * x3
-                g1[j] = v
-                v = g2[j]
-                v += d20 * x0
-                v += d21 * x1
-                v += d22 * x2
-                v += d23 * x3
-                g2[j] = v
-                v = g3[j]
-                v += d30 * x0
-                v += d31 * x1
-                v += d32 * x2
-                v += d33 * x3
-                g3[j] = v
-        for s in range(whole, b):
-            d0, d1, d2, d3 = d[row, s], d[row + 1, s], d[row + 2, s], d[row + 3, s]
-            for j in range(fan_in):
-                x0 = xt[s, j]
-                g0[j] += d0 * x0
-                g1[j] += d1 * x0
-                g2[j] += d2 * x0
-                g3[j] += d3 * x0
-        # the four θ sums side by side: four chains of subtractions, not one
-        t0, t1, t2, t3 = g0[fan_in], g1[fan_in], g2[fan_in], g3[fan_in]
-        for s in range(b):
-            t0 -= d[row, s]
-            t1 -= d[row + 1, s]
-            t2 -= d[row + 2, s]
-            t3 -= d[row + 3, s]
-        g0[fan_in], g1[fan_in], g2[fan_in], g3[fan_in] = t0, t1, t2, t3
-    for i in range(blocked, units):  # the last units % BLOCK, one at a time
-        start, row = off + i * n, d_row + i
-        g_i = g[start : start + n]
-        for s in range(0, whole, GROUP):
-            d0, d1, d2, d3 = d[row, s], d[row, s + 1], d[row, s + 2], d[row, s + 3]
-            for j in range(fan_in):
-                g_j = g_i[j]
-                g_j += d0 * xt[s, j]
-                g_j += d1 * xt[s + 1, j]
-                g_j += d2 * xt[s + 2, j]
-                g_j += d3 * xt[s + 3, j]
-                g_i[j] = g_j
-        for s in range(whole, b):
-            d0 = d[row, s]
-            for j in range(fan_in):
-                g_i[j] += d0 * xt[s, j]
-        g_theta = g_i[fan_in]
-        for s in range(b):
-            g_theta -= d[row, s]
-        g_i[fan_in] = g_theta
+def outer_sums(flat, at, units, fan_in, d_at, x_at, b):
+    """Add Σ_s δ_i,s x_s to the padded gradient rows of a layer's units (row i at
+    at + i·n, n = fan_in + 1 padded): δ_i,s at d_at + i·b + s, sample s's inputs
+    and θ's −1 at x_at + s·n; all in flat (buf.deep). ROWS units at a time, one
+    vector of each row at a time (vector.add_outer)."""
+    entries = entries_of(flat)
+    n = padded(fan_in + 1, entries)
+    for c in range(0, n, entries):
+        for i in range(0, units, ROWS):
+            add_outer(flat, at + i * n + c, n, min(ROWS, units - i), flat, d_at + i * b, b, flat, x_at + c, n, b)
+
+
+@jit_inline
+def with_theta_input(x, x_row, units, xp):
+    """xp[s, j] = x[x_row + j, s] for j < units, and θ's input xp[s, units] = −1."""
+    minus_one = xp.dtype.type(-1.0)
+    for s in range(xp.shape[0]):
+        for j in range(units):
+            xp[s, j] = x[x_row + j, s]
+        xp[s, units] = minus_one
 
 
 @jit_inline
@@ -382,22 +331,23 @@ def add_error(net, sb, term, e, correct):
 
 
 @jit_inline
-def load(X, T, labels, order, first, shared, xc, xt, sb, with_label):
+def load(X, T, labels, order, first, shared, xc, xp, sb, with_label):
     """The chunk's samples (position first + s of the pass: sample first + s if
-    shared, else order[first + s, 0]): inputs both ways, targets, Σ_k t_k as
-    network.load_targets sums it, labels."""
-    b, n_in, K, zero = xt.shape[0], X.shape[1], T.shape[1], sb.t.dtype.type(0.0)
+    shared, else order[first + s, 0]): inputs both ways (xp by sample, with θ's
+    input −1), targets, Σ_k t_k as network.load_targets sums it, labels."""
+    b, n_in, K, zero = xp.shape[0], X.shape[1], T.shape[1], sb.t.dtype.type(0.0)
     for s in range(b):
         p = first + s if shared else order[first + s, 0]
         for m in range(n_in):
-            xt[s, m] = X[p, m]
+            xp[s, m] = X[p, m]
+        xp[s, n_in] = -1.0
         for k in range(K):
             t = T[p, k]
             sb.t[k, s] = t
             sb.t_sum[s] = (zero if k == 0 else sb.t_sum[s]) + t
         if with_label:
             sb.label[s] = labels[p]
-    transposed(xt, 0, b, xc)  # xc[m, s] = xt[s, m]
+    transposed(xp, 0, b, xc)  # xc[m, s] = xp[s, m]
 
 
 @jit
@@ -414,8 +364,11 @@ def per_run_pass(
     shared = stop - start == n
     dropout = plan.has_dropout
     wf, gf, deep = matrix(w, 0, 1, P)[0], matrix(g, 0, 1, P)[0], buf.deep  # w, g [P, 1] as vectors
+    flat, entries = matrix(deep, 0, 1, deep.shape[0])[0], entries_of(deep)  # deep as a vector
+    held = buf.held  # the samples in the input buffers: X's address (−1: none reusable), first, count
+    sums = layout(net, AT_G, entries)  # the gradient's padded rows, summed over the chunks
     if gradient:
-        gf[:] = 0.0
+        flat[sums : layout(net, AT_G + 1, entries)] = 0.0
     e[:] = 0.0
     correct[:] = 0.0
     alive[:] = 0.0
@@ -425,16 +378,22 @@ def per_run_pass(
         b = min(CHUNK, stop - first)
         y, kept_y = view(deep, net, AT_Y, U, b), view(deep, net, AT_KEPT, U, b)
         keep_f, delta = view(deep, net, AT_KEEP, U, b), view(deep, net, AT_DELTA, U, b)
-        xc, xt = view(deep, net, AT_XC, n_in, b), view(deep, net, AT_XT, b, n_in)
+        xc = view(deep, net, AT_XC, n_in, b)
+        xp = matrix(deep, layout(net, AT_XP, entries), b, padded(n_in + 1, entries))
         s_out, z, t = view(deep, net, AT_S_OUT, K, b), view(deep, net, AT_Z, K, b), view(deep, net, AT_T, K, b)
         d_out, term = view(deep, net, AT_D_OUT, K, b), view(deep, net, AT_TERM, K, b)
         s_max, u = vector(deep, net, AT_S_MAX, b), vector(deep, net, AT_U, b)
         t_sum, log_sum = vector(deep, net, AT_T_SUM, b), vector(deep, net, AT_LOG_SUM, b)
         sb = Scratch(
             xc, t, buf.label[:b], y, y, keep_f, kept_y, s_out, z, d_out, delta,
-            s_max, buf.j_max[:b], u, log_sum, t_sum, buf.order, y,
+            s_max, buf.j_max[:b], u, log_sum, t_sum, buf.order, y, buf.held,
         )  # fmt: skip
-        load(X, T, labels, order, first, shared, xc, xt, sb, with_error)
+        # a pass over every sample in order finds its chunk as the last such pass left it
+        # (a full-batch epoch: the same samples every time), so it loads it once
+        address = np.int64(X.ctypes.data)
+        if not (shared and held[0] == address and held[1] == first and held[2] == b):
+            load(X, T, labels, order, first, shared, xc, xp, sb, with_error or shared)
+            held[0], held[1], held[2] = address if shared else -1, first, b
         if dropout:
             for l in range(1, D + 1):
                 for i in range(net.rows[l], net.rows[l] + net.widths[l]):
@@ -463,16 +422,18 @@ def per_run_pass(
         if gradient:
             output_delta(net, sb, scale)
             d, d_row, units = d_out, 0, K
+            d_at = layout(net, AT_D_OUT, entries)  # where d's rows start in flat
             for l in range(D + 1, 1, -1):  # the layer above l − 1: its gradient, then δ of l − 1
                 H, row = net.widths[l - 1], net.rows[l - 1]
                 h = kept_y if dropout else y
-                kt = matrix(deep, layout(net, AT_KT) + row * b, b, H)
-                transposed(h, row, H, kt)
-                layer_gradient(gf, net.offsets[l], H, units, d, d_row, kt)
+                kp_at = layout(net, AT_KP, entries) + kept_at(net, l - 1, entries)
+                with_theta_input(h, row, H, matrix(deep, kp_at, b, padded(H + 1, entries)))
+                outer_sums(flat, sums + sums_at(net, l, entries), units, H, d_at, kp_at, b)
                 layer_below(wf, net.offsets[l], H, units, d, d_row, delta, row)
                 slope(net.activation, y, keep_f, row, H, delta, dropout)
                 d, d_row, units = delta, row, H
-            layer_gradient(gf, net.offsets[1], n_in, net.widths[1], delta, 0, xt)
+                d_at = layout(net, AT_DELTA, entries) + row * b
+            outer_sums(flat, sums, net.widths[1], n_in, d_at, layout(net, AT_XP, entries), b)
         if count_dead:
             for i in range(U):
                 for s in range(b):
@@ -481,3 +442,10 @@ def per_run_pass(
                 for s in range(b):
                     if delta[i, s] >= DEAD_SLOPE:
                         alive[i, 0] = 1.0
+    if gradient:  # the padded rows' sums into g, layer by layer (each unit its weights, then θ)
+        for l in range(1, D + 2):
+            n = net.widths[l - 1] + 1
+            at, stride = sums + sums_at(net, l, entries), padded(n, entries)
+            for i in range(net.widths[l]):
+                for j in range(n):
+                    gf[net.offsets[l] + i * n + j] = flat[at + i * stride + j]
