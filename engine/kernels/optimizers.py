@@ -37,8 +37,14 @@ def step_size(schedule, hyper, epochs, eta):
 
 @jit_inline
 def add_decay(g, w, hyper, decayed):
-    """g += λ w on the decayed numbers (weights; thresholds only if asked)."""
+    """g += λ w on the decayed numbers (weights; thresholds only if asked); for a
+    block of one lane a select down its parameters, which vectorises."""
     L = hyper.shape[1]
+    if L == 1:
+        decay = hyper[WEIGHT_DECAY, 0]
+        for l in range(w.shape[0]):
+            g[l, 0] = g[l, 0] + decay * w[l, 0] if decayed[l] else g[l, 0]
+        return
     for l in range(w.shape[0]):
         if decayed[l]:
             for r in range(L):
@@ -58,45 +64,85 @@ def penalty(w, hyper, decayed, out):
 
 
 @jit_inline
+def lane_numbers(hyper, eta, bias, r):
+    """Lane r's numbers for the rules below: (η_t, μ, ρ, β1, β2, ε, 1 − β1^t, 1 − β2^t)."""
+    return eta[r], hyper[MU, r], hyper[RHO, r], hyper[BETA1, r], hyper[BETA2, r], hyper[EPS, r], bias[0, r], bias[1, r]
+
+
+# One parameter's step, (w, m1, m2) -> new (w, m1, m2), given its gradient g, its lane's
+# numbers c (lane_numbers) and 1 of w's dtype.
+
+
+@jit_inline
+def sgd(w, g, m1, m2, c, one):  # w ← w − η g
+    return w - c[0] * g, m1, m2
+
+
+@jit_inline
+def momentum(w, g, m1, m2, c, one):  # v ← μv − η g;  w ← w + v
+    v = c[1] * m1 - c[0] * g
+    return w + v, v, m2
+
+
+@jit_inline
+def nesterov(w, g, m1, m2, c, one):  # b ← μb + g;  w ← w − η (g + μb)  (torch)
+    b = c[1] * m1 + g
+    return w - c[0] * (g + c[1] * b), b, m2
+
+
+@jit_inline
+def adagrad(w, g, m1, m2, c, one):  # h ← h + g²;  w ← w − η g / (√h + ε)
+    h = m2 + g * g
+    return w - c[0] * g / (np.sqrt(h) + c[5]), m1, h
+
+
+@jit_inline
+def rmsprop(w, g, m1, m2, c, one):  # h ← ρh + (1−ρ)g²;  w ← w − η g / (√h + ε)
+    h = c[2] * m2 + (one - c[2]) * g * g
+    return w - c[0] * g / (np.sqrt(h) + c[5]), m1, h
+
+
+@jit_inline
+def adam(w, g, m1, m2, c, one):  # Kingma & Ba, Algorithm 1
+    m = c[3] * m1 + (one - c[3]) * g
+    v = c[4] * m2 + (one - c[4]) * g * g
+    m_hat = m / c[6]
+    v_hat = v / c[7]
+    return w - c[0] * m_hat / (np.sqrt(v_hat) + c[5]), m, v
+
+
+@jit_inline
+def each(rule, w, g, m1, m2, bias, eta, hyper):
+    """rule on every parameter of every lane. A block of one lane loops over its
+    parameters innermost, its numbers taken once, so that the loop vectorises."""
+    P, L = w.shape
+    one = w.dtype.type(1.0)
+    if L == 1:
+        c = lane_numbers(hyper, eta, bias, 0)
+        for l in range(P):
+            w[l, 0], m1[l, 0], m2[l, 0] = rule(w[l, 0], g[l, 0], m1[l, 0], m2[l, 0], c, one)
+        return
+    for l in range(P):
+        for r in range(L):
+            c = lane_numbers(hyper, eta, bias, r)
+            w[l, r], m1[l, r], m2[l, r] = rule(w[l, r], g[l, r], m1[l, r], m2[l, r], c, one)
+
+
+@jit_inline
 def update(optimizer, w, g, m1, m2, bias, eta, hyper, steps):
     """One step of the optimizer, the steps[r]-th of lane r; bias [2, lanes] is room for Adam's 1 − β^t."""
-    L = hyper.shape[1]
-    P = w.shape[0]
-    one = w.dtype.type(1.0)
-    if optimizer == SGD:  # w ← w − η g
-        for l in range(P):
-            for r in range(L):
-                w[l, r] -= eta[r] * g[l, r]
-    elif optimizer == MOMENTUM:  # v ← μv − η g;  w ← w + v
-        for l in range(P):
-            for r in range(L):
-                m1[l, r] = hyper[MU, r] * m1[l, r] - eta[r] * g[l, r]
-                w[l, r] += m1[l, r]
-    elif optimizer == NESTEROV:  # b ← μb + g;  w ← w − η (g + μb)  (torch)
-        for l in range(P):
-            for r in range(L):
-                m1[l, r] = hyper[MU, r] * m1[l, r] + g[l, r]
-                w[l, r] -= eta[r] * (g[l, r] + hyper[MU, r] * m1[l, r])
-    elif optimizer == ADAGRAD:  # h ← h + g²;  w ← w − η g / (√h + ε)
-        for l in range(P):
-            for r in range(L):
-                m2[l, r] += g[l, r] * g[l, r]
-                w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
-    elif optimizer == RMSPROP:  # h ← ρh + (1−ρ)g²;  w ← w − η g / (√h + ε)
-        for l in range(P):
-            for r in range(L):
-                rho = hyper[RHO, r]
-                m2[l, r] = rho * m2[l, r] + (one - rho) * g[l, r] * g[l, r]
-                w[l, r] -= eta[r] * g[l, r] / (np.sqrt(m2[l, r]) + hyper[EPS, r])
-    else:  # Adam, Kingma & Ba Algorithm 1
-        for r in range(L):
+    if optimizer == SGD:
+        each(sgd, w, g, m1, m2, bias, eta, hyper)
+    elif optimizer == MOMENTUM:
+        each(momentum, w, g, m1, m2, bias, eta, hyper)
+    elif optimizer == NESTEROV:
+        each(nesterov, w, g, m1, m2, bias, eta, hyper)
+    elif optimizer == ADAGRAD:
+        each(adagrad, w, g, m1, m2, bias, eta, hyper)
+    elif optimizer == RMSPROP:
+        each(rmsprop, w, g, m1, m2, bias, eta, hyper)
+    else:
+        for r in range(hyper.shape[1]):
             bias[0, r] = 1.0 - hyper[BETA1, r] ** steps[r]
             bias[1, r] = 1.0 - hyper[BETA2, r] ** steps[r]
-        for l in range(P):
-            for r in range(L):
-                beta1, beta2 = hyper[BETA1, r], hyper[BETA2, r]
-                m1[l, r] = beta1 * m1[l, r] + (one - beta1) * g[l, r]
-                m2[l, r] = beta2 * m2[l, r] + (one - beta2) * g[l, r] * g[l, r]
-                m_hat = m1[l, r] / bias[0, r]
-                v_hat = m2[l, r] / bias[1, r]
-                w[l, r] -= eta[r] * m_hat / (np.sqrt(v_hat) + hyper[EPS, r])
+        each(adam, w, g, m1, m2, bias, eta, hyper)
