@@ -85,7 +85,8 @@ def kind(dtype, deep):
 
 @dataclass(frozen=True)
 class TrainResult:
-    runs: pd.DataFrame  # one row per seed: final errors, accuracies, ε, divergence
+    # the runs table's columns, by name (seed, then schema's outcomes): arrays, one entry per run
+    columns: dict
     params: np.ndarray  # [runs, P] final flat vectors in slide order
     # [runs, slots, schema.CURVE] as the kernel wrote them (epoch −1: an unused slot); see curves
     slots: np.ndarray
@@ -96,13 +97,20 @@ class TrainResult:
     lane_epochs: int = 0
 
     @functools.cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per seed: final errors, accuracies, ε, divergence (the columns as a
+        frame). Made when first read: the pandas frame was half of a one-run call's
+        fixed time, and a sweep's shards take the columns without it."""
+        return pd.DataFrame(self.columns)
+
+    @functools.cached_property
     def curves(self) -> pd.DataFrame:
         """Long: run (row of runs), seed, epoch, train/test loss and accuracy. Made
         when first read: a sweep's shards take the points from `slots` (schema.curve_points)
         without it, and the pandas frame was a sixth of a one-run call's time."""
         run, columns = schema.curve_points(self.slots)
         # one construction from columns: inserting columns into a frame cost a small call 0.5 ms
-        return pd.DataFrame({"run": run, "seed": self.runs["seed"].to_numpy()[run], **columns})
+        return pd.DataFrame({"run": run, "seed": self.columns["seed"][run], **columns})
 
 
 def check_data(X, T, name_X="X", name_T="T", n_in=None):
@@ -332,27 +340,16 @@ def train(
         return out
 
     params, stats, curves, steps = (gathered(i) for i in (3, 4, 5, 6))
-    runs = runs_table(seeds, stats)
     params = params.astype(np.float64, copy=False)
-    if X_val is not None:
-        runs = with_validation(runs, *validation(params, X_val, T_val, run, dropout, layout))
+    held_out = None if X_val is None else validation(params, X_val, T_val, run, dropout, layout)
     return TrainResult(
-        runs,
+        run_columns(seeds, stats, held_out),
         params,
         curves,
         layout,
         steps if trace else None,
         lane_epochs,
     )
-
-
-def with_validation(runs, val_loss, val_acc):
-    """The runs table with schema.VALIDATION's columns in their place (each
-    empty where its rule says, as the other outcomes)."""
-    flags = {name: runs[name].to_numpy() for name, o in schema.OUTCOMES.items() if o.kind == "bool"}
-    for name, values in zip(schema.VALIDATION, (val_loss, val_acc)):
-        runs[name] = outcome_column(np.asarray(values, float), schema.VALIDATION[name], flags)
-    return runs[["seed", *schema.outcomes(validation=True)]]
 
 
 def validation(params, X, T, run, dropout, layout):
@@ -426,12 +423,13 @@ def outcome_column(values, outcome, flags):
     return pd.arrays.IntegerArray(np.where(hide, 0, values).astype(np.int64), hide)
 
 
-def runs_table(seeds, stats):
-    """[runs, schema.STATS] -> one row per run: seed, then schema.OUTCOMES
-    (built column by column: this runs once per chunk of a sweep, where
-    pandas' cell assignment showed up)."""
+def run_columns(seeds, stats, held_out=None):
+    """[runs, schema.STATS] -> the runs table's columns: seed, then schema.OUTCOMES,
+    and with held_out = (E, accuracy) on a validation set schema.VALIDATION's in
+    their place; each outcome empty where its rule says."""
     values = dict(zip(schema.STATS, stats.T))
+    if held_out is not None:
+        values.update(zip(schema.VALIDATION, (np.asarray(v, float) for v in held_out)))
     flags = {name: values[name] > 0 for name, outcome in schema.OUTCOMES.items() if outcome.kind == "bool"}
-    return pd.DataFrame(
-        {"seed": seeds, **{name: outcome_column(values[name], o, flags) for name, o in schema.OUTCOMES.items()}}
-    )
+    rules = schema.outcomes(validation=held_out is not None)
+    return {"seed": seeds, **{name: outcome_column(values[name], o, flags) for name, o in rules.items()}}

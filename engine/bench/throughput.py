@@ -74,7 +74,7 @@ def train_engine(params0, X, T, epochs, lr, threads=None, dtype=np.float64, sett
         dtype=np.dtype(dtype).name,
         **settings,
     )
-    return result.params, result.runs[TRAIN_LOSS].to_numpy()
+    return result.params, result.columns[TRAIN_LOSS]
 
 
 def train_engine_processes(params0, X, T, epochs, lr, jobs=2):
