@@ -6,10 +6,11 @@ lane: a call of fewer runs than a vector holds leaves lanes empty, and a wide
 network reads each weight once per tile of TILE samples. This pass takes the
 pass's samples CHUNK at a time, and every innermost loop runs over samples
 (the sums, δ of the layer below), so each weight is read once per chunk;
-the gradient sums its rows in explicit vectors (vector.add_outer), a row's
-inputs side by side, because its chains run over the samples. It has run_pass's signature, for w
-[P, 1], any depth, every mode, dropout and reduction; train_block calls it by
-address (address.py) when a block has one lane (entry.train_blocks).
+the gradient, whose chains run over the samples, sums its rows in explicit
+vectors (vector.add_outer), a row's inputs side by side. It has run_pass's
+signature, for w [P, 1], any depth, every mode, dropout and reduction;
+train_block calls it by address (address.py) when a block has one lane
+(entry.train_blocks).
 
 Bits: every sum is taken in the lane passes' order, so a run's numbers are
 the same whichever pass trains it: a unit's sum from −θ, then the weights in
@@ -18,7 +19,8 @@ entry and E sample after sample (E's terms within a sample over the outputs
 in order). Config.py contracts no multiply-add, so each step rounds as there.
 One difference cannot be kept: the lane passes add 0·x for the tile slots
 past a pass's last sample, which turns a gradient entry of −0 (only a
-flushed subnormal gives one) into +0.
+flushed subnormal gives one) into +0. (θ's entry adds δ·(−1) where the lane
+passes subtract δ: the same number, NaN where either is NaN.)
 
 buf.deep [room, 1] (network.scratch with one lane) holds the buffers, laid
 out by per_run_buffers.py for CHUNK samples and viewed per chunk as [rows, b]

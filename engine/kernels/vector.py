@@ -6,12 +6,14 @@ lane passes' order, so both passes give the same bits): a chain of b
 dependent additions. Written as loops, the chains of a row (its inputs j)
 run side by side only where LLVM's loop vectoriser takes the row, and it
 takes four vectors a pass (32 float64 entries): the 12-3-2 network's rows
-of 13 and 4 entries ran in scalar code, a third of a full-batch epoch.
-Here the row is one vector of VECTOR_BYTES (8 float64, 16 float32 entries),
-held in a register for the whole sum, four rows side by side.
+of 13 and 4 entries ran in scalar code (0.23 µs of a 1.5 µs pass over 64
+samples, Zen 5). Here a row is taken a vector of VECTOR_BYTES (8 float64, 16
+float32 entries) at a time, held in a register for the whole sum, four rows
+side by side.
 
 Each step rounds as the loops did: the product, then the sum (no fused
-multiply-add); θ's entry takes the input −1, and s + δ·(−1) = s − δ exactly.
+multiply-add); θ's entry takes the input −1, and s + δ·(−1) = s − δ exactly
+(NaN where either is NaN, though not always the same NaN).
 A vector is as wide as a cache line on every CPU: LLVM splits it where the
 machine's registers are narrower, which changes no result.
 """
