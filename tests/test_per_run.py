@@ -230,3 +230,26 @@ def test_product_helpers_add_in_the_lane_passes_order(dtype):
         assert np.array_equal(flat[at + units * pad :], before[at + units * pad :]) and np.array_equal(
             flat[:at], before[:at]
         )
+
+
+@pytest.mark.parametrize("entries", [8, 16])  # numbers in a vector of float64, float32
+@pytest.mark.parametrize("widths", [(12, 3, 2), (7, 5, 7, 3), (64, 100, 100, 10), (3, 17, 1, 2)])
+def test_the_per_run_buffers_follow_one_another_inside_the_room(widths, entries):
+    """per_run_buffers.layout against the buffers listed one by one: each starts where
+    the one before ends, as large as the pass uses it, and all fit the room that
+    network.scratch gives a block of one lane."""
+    from engine.kernels import per_run_buffers as pb
+    from engine.kernels.network import make_net
+
+    net = make_net(widths, 0, 0, 0)
+    n_in, hidden, K = widths[0], widths[1:-1], widths[-1]
+
+    def pad(n):
+        return -(-n // entries) * entries
+
+    sizes = [sum(hidden) * CHUNK] * 4 + [n_in * CHUNK] + [K * CHUNK] * 5 + [CHUNK] * 4
+    sizes += [CHUNK * pad(n_in + 1), CHUNK * sum(pad(h + 1) for h in hidden)]
+    sizes += [sum(units * pad(fan_in + 1) for fan_in, units in zip(widths, widths[1:]))]
+    starts = [pb.layout.py_func(net, a, entries) for a in range(pb.AT_END + 1)]
+    assert starts == list(np.cumsum([0, *sizes]))
+    assert starts[-1] <= pb.per_run_room.py_func(net)
