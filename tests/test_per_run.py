@@ -142,15 +142,18 @@ def test_widths_that_leave_part_blocks(data, dtype):
 
 
 @numba.njit(error_model="numpy")
-def passes(net, plan, w, samples, T, labels, buf, mode):
-    """per_run_pass over the full batch of each of `samples` in turn on one buffer:
+def passes(net, plan, w, data, buf, mode):
+    """per_run_pass over the full batch of each (X, T) of `data` in turn on one buffer:
     [E, then g] per pass."""
-    P, n = w.shape[0], T.shape[0]
-    out = np.empty((len(samples), 1 + P))
+    P, n = w.shape[0], data[0][0].shape[0]
+    out = np.empty((len(data), 1 + P))
     order, hyper = np.zeros((n, 1), np.int64), np.zeros((13, 1))
     seeds, epochs, keep = np.zeros(1, np.uint64), np.zeros(1, np.int64), np.ones(1)
     g, e, correct, alive = np.empty((P, 1)), np.empty(1), np.empty(1), np.empty((net.n_units, 1))
-    for k, X in enumerate(samples):
+    for k, (X, T) in enumerate(data):
+        labels = np.empty(n, np.int64)
+        for p in range(n):
+            labels[p] = np.argmax(T[p])
         per_run.per_run_pass(
             net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
         )
@@ -159,9 +162,10 @@ def passes(net, plan, w, samples, T, labels, buf, mode):
 
 
 def test_a_full_batch_is_loaded_again_when_its_samples_change(data):
-    """buf.held: a pass over the full batch reuses the inputs the last one loaded only
-    if they come from the same array: passes over X, other inputs, then X again on
-    one buffer give the numbers of each pass on a fresh buffer."""
+    """buf.held: a pass over the full batch reuses the samples the last one loaded only
+    if they come from the same arrays: passes over (X, T), other inputs, other targets
+    for the same inputs, then (X, T) again on one buffer give the numbers of each pass
+    on a fresh buffer."""
     from engine.kernels.network import make_net, scratch
     from engine.kernels.train import GRADIENT_AND_ERROR, Plan
 
@@ -170,12 +174,12 @@ def test_a_full_batch_is_loaded_again_when_its_samples_change(data):
     P = 5 * (X.shape[1] + 1) + T.shape[1] * (5 + 1)  # the hidden layer's units, then the outputs'
     w = np.random.default_rng(3).standard_normal((P, 1))
     plan = Plan(1, X.shape[0], 1, 0, 0, True, False, False, 0.0)
-    other = np.ascontiguousarray(X[::-1])
-    labels, mode = T.argmax(1), np.int64(GRADIENT_AND_ERROR)
-    shared = passes(net, plan, w, (X, other, X), T, labels, scratch.py_func(net, 1, np.float64), mode)
-    fresh = [passes(net, plan, w, (x,), T, labels, scratch.py_func(net, 1, np.float64), mode)[0] for x in (X, other)]
-    assert np.array_equal(shared, np.array([fresh[0], fresh[1], fresh[0]]))
-    assert not np.array_equal(fresh[0], fresh[1])
+    cases = ((X, T), (np.ascontiguousarray(X[::-1]), T), (X, np.ascontiguousarray(T[::-1])), (X, T))
+    mode = np.int64(GRADIENT_AND_ERROR)
+    shared = passes(net, plan, w, cases, scratch.py_func(net, 1, np.float64), mode)
+    fresh = np.array([passes(net, plan, w, (c,), scratch.py_func(net, 1, np.float64), mode)[0] for c in cases])
+    assert np.array_equal(shared, fresh)
+    assert len({tuple(row) for row in fresh}) == 3  # three different batches
 
 
 @numba.njit(error_model="numpy")

@@ -125,7 +125,7 @@ def scratch(net, L, real):
         np.empty(L, real),
         np.empty((1, L), np.int64),
         np.zeros((room, L), real),
-        np.full(3, -1, np.int64),
+        np.full(5, -1, np.int64),
     )
 
 

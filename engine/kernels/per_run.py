@@ -32,7 +32,7 @@ output helpers of network.py (softmax, δ^O, slopes) loop over the lanes of
 [K, L] arrays; here they get [K, b] ones, so they loop over samples. A pass
 over every sample in order (a full batch) finds its inputs and targets as
 the last such pass left them, and loads them only when they changed
-(buf.held: which array, first sample and count they are).
+(buf.held: which arrays, first sample and count they are).
 
 Which pass a call takes (training.auto_block_size): this one where a thread
 has fewer runs than a vector holds (8), for a queue's last ALONE runs (8,
@@ -367,7 +367,7 @@ def per_run_pass(
     dropout = plan.has_dropout
     wf, gf, deep = matrix(w, 0, 1, P)[0], matrix(g, 0, 1, P)[0], buf.deep  # w, g [P, 1] as vectors
     flat, entries = matrix(deep, 0, 1, deep.shape[0])[0], entries_of(deep)  # deep as a vector
-    held = buf.held  # the samples in the input buffers: X's address (−1: none reusable), first, count
+    held = buf.held  # the samples in the buffers: X's, T's, labels' addresses (X's −1: none reusable), first, count
     sums = layout(net, AT_G, entries)  # the gradient's padded rows, summed over the chunks
     if gradient:
         flat[sums : layout(net, AT_G + 1, entries)] = 0.0
@@ -392,10 +392,15 @@ def per_run_pass(
         )  # fmt: skip
         # a pass over every sample in order finds its chunk as the last such pass left it
         # (a full-batch epoch: the same samples every time), so it loads it once
-        address = np.int64(X.ctypes.data)
-        if not (shared and held[0] == address and held[1] == first and held[2] == b):
+        addresses = (np.int64(X.ctypes.data), np.int64(T.ctypes.data), np.int64(labels.ctypes.data))
+        key = addresses + (np.int64(first), np.int64(b))  # what the buffers would then hold
+        same = shared
+        for i in range(len(key)):
+            same = same and held[i] == key[i]
+        if not same:
             load(X, T, labels, order, first, shared, xc, xp, sb, with_error or shared)
-            held[0], held[1], held[2] = address if shared else -1, first, b
+            for i in range(len(key)):
+                held[i] = key[i] if shared else -1
         if dropout:
             for l in range(1, D + 1):
                 for i in range(net.rows[l], net.rows[l] + net.widths[l]):
