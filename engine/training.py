@@ -392,10 +392,11 @@ PER_RUN_SAMPLES = 128
 def auto_block_size(n_runs, threads, n_params=0, pass_samples=0):
     """LANES runs side by side, or fewer (a multiple of 8, whole vectors) so
     that small calls are not padded far beyond their size and every thread
-    gets a block; 1 (the per-run pass) where a thread has fewer runs than a
-    vector holds, or for a wide network with long passes (see PER_RUN_PARAMS)."""
+    gets a block; 1 (the per-run pass) where a thread has kernels.ALONE runs
+    or fewer (they train one after another faster than in a narrow block),
+    or for a wide network with long passes (see PER_RUN_PARAMS)."""
     per_thread = -(-n_runs // threads)
-    if per_thread < 8 or (n_params >= PER_RUN_PARAMS and pass_samples >= PER_RUN_SAMPLES):
+    if per_thread <= kernels.ALONE or (n_params >= PER_RUN_PARAMS and pass_samples >= PER_RUN_SAMPLES):
         return 1
     return min(LANES, -(-per_thread // 8) * 8)
 

@@ -120,9 +120,9 @@ def test_depth_three_against_the_sample_by_sample_reference(data):
 @pytest.mark.parametrize(
     "runs, threads, n_params, samples, lanes",
     [
-        (1, 1, 17, 64, 1),  # fewer runs than a vector holds: the per-run pass
-        (14, 2, 17, 64, 1),
-        (16, 2, 17, 64, 8),
+        (1, 1, 17, 64, 1),  # ALONE runs a thread or fewer: the per-run pass
+        (48, 2, 17, 64, 1),
+        (50, 2, 17, 64, 32),
         (300, 2, 17, 500, 128),
         (300, 2, PER_RUN_PARAMS, PER_RUN_SAMPLES, 1),  # a wide network, long passes
         (300, 2, PER_RUN_PARAMS, PER_RUN_SAMPLES - 1, 128),  # short passes: short vectors

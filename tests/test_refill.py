@@ -76,15 +76,16 @@ def test_all_runs_but_one_stop_at_once(data):
 def simulated_lane_epochs(epochs_run, lanes, n_queues, alone):
     """Lane-epochs of the refill schedule, step by step: a run holds its lane for its
     epochs_run updates and the check that stops it; the lane then takes the next run
-    of its queue; a block with an empty queue narrows to the fewest whole vectors of 8
+    of its queue (a queue shorter than NARROWEST starts in a block of NARROWEST lanes,
+    or of `lanes` if fewer); a block with an empty queue narrows to the fewest whole vectors of 8
     that hold its running lanes (NARROWEST at least), when that is fewer than it has, and once `alone` runs
     or fewer are left, each trains alone in a block of one lane."""
     total = 0
     for runs in queues(len(epochs_run), n_queues):
         need = [epochs_run[k] for k in runs]
-        width = min(lanes, len(need))
-        lane = [[k, 0] for k in range(width)]  # [run, epoch], or None
-        queued = width
+        width = min(lanes, max(len(need), NARROWEST))  # a short queue's block padded to NARROWEST
+        queued = min(width, len(need))
+        lane = [[k, 0] for k in range(queued)] + [None] * (width - queued)  # [run, epoch], or None
         while True:
             left = [x for x in lane if x is not None]  # a run past its last update still checks in its lane
             if queued == len(need) and len(lane) > 1 and len(left) <= alone:
@@ -123,9 +124,9 @@ def test_lane_epochs_count_the_refill_schedule(data, lanes, threads):
 @pytest.mark.parametrize("block_size", [8, None])
 def test_a_trace_holds_each_runs_own_updates_and_nan_after_it_stopped(data, block_size):
     """block_size 8: three runs side by side to the end; by default (one thread),
-    twelve runs in a block of lanes, whose last ALONE go on alone on the per-run pass."""
-    n = 3 if block_size else 12
-    settings = dict(optimizer="momentum", lr=SPREAD[8 : 8 + n])
+    more runs than ALONE in a block of lanes, whose last ALONE go on alone on the per-run pass."""
+    n = 3 if block_size else ALONE + 6
+    settings = dict(optimizer="momentum", lr=np.resize(SPREAD[8:], n))
     together = fit(data, list(range(n)), trace=True, block_size=block_size, threads=1, **settings)
     if block_size is None:  # some runs trained in lanes, then alone
         epochs = together.runs.epochs_run.to_numpy()

@@ -35,8 +35,8 @@ the last such pass left them, and loads them only when they changed
 (buf.held: which arrays, first sample and count they are).
 
 Which pass a call takes (training.auto_block_size): this one where a thread
-has fewer runs than a vector holds (8), for a queue's last ALONE runs (8,
-train.py), and for networks of PER_RUN_PARAMS
+has ALONE runs or fewer (24, train.py), for a queue's last ALONE runs, and
+for networks of PER_RUN_PARAMS
 (1,000) parameters or more whose passes take PER_RUN_SAMPLES (128) samples or
 more; the lane passes otherwise. Measured on Intel Ice Lake, 64 runs a call
 (docs/performance.md, "The per-run pass"): the digits networks with

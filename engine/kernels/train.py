@@ -6,6 +6,8 @@ needed (every epoch with a target ε, and at curve points), a run stops when
 E < ε, when it goes non-finite (diverged) or after `epochs`; otherwise one
 epoch of updates follows. With full batch and no dropout the gradient pass
 itself gives E(w_t) exactly (the same bits as a pass that computes E alone).
+A queue shorter than NARROWEST lanes starts in a block of NARROWEST (or of the
+lanes asked for, if fewer), the lanes past it empty.
 When a run stops, its lane takes the next run of the queue (its initial
 weights, zero optimizer state, epoch 0); once the queue is empty, a block
 narrows to fewer vectors of lanes (NARROWEST at least) as soon as a whole vector is free, and
@@ -324,10 +326,12 @@ def move(a, r, b, s):
 
 # A queue's last runs that train one after another on the per-run pass rather
 # than side by side in a block of lanes, which computes every lane, running or
-# not: one run left in an 8-lane block took 13 µs an epoch, alone on the per-run
-# pass 2.8 µs; eight runs 23 µs together, 20 µs one after another (ReLU,
-# momentum, 32 samples, Zen 5; docs/performance.md).
-ALONE = 8
+# not; and (training.auto_block_size) the most runs a thread that the per-run
+# pass takes from the start. Blocks of fewer than 32 lanes run their lane loops
+# in scalar code: 20 runs a thread took 18.9 ms one after another against 26.2
+# in blocks of 24 lanes, 24 runs about even (Adam, 64 samples, 500 epochs, Zen 5;
+# docs/performance.md).
+ALONE = 24
 
 
 # The fewest lanes a block narrows to. A lane loop handles 32 float64 lanes a
@@ -472,7 +476,7 @@ def train_block(
     params_out, stats, curves, trace = borrowed((params_out, stats, curves, trace))
     n, P, R = X.shape[0], w0.shape[0], w0.shape[1]
     real = w0.dtype  # float64 or float32: every array of reals below has it
-    width = min(lanes, R)
+    width = min(lanes, max(R, NARROWEST))  # a queue shorter than NARROWEST: its block padded to it
     held = lanes_of(net, width, P, n, hyper.shape[0], real)  # owns the training lanes' arrays
     ln = borrowed(held)
     # the evaluation lanes: as many as the block's, or one (on the per-run pass) beside `alone` lanes or fewer
@@ -488,11 +492,11 @@ def train_block(
     stats[ROW_TO_TARGET, :] = -1.0
     curves[:, 0, :] = -1.0
     queued = 0  # runs handed to a lane so far
-    for r in range(width):
+    for r in range(min(width, R)):
         load(plan, ln, r, queued, w0, hyper, seeds)
         queued += 1
     lane_epochs = 0
-    running = width
+    running = queued
     tail, solo = held, width  # the block whose last runs train alone; the next of its lanes to take
     while True:  # a block of `width` lanes, until it narrows or its last runs train alone
         # held, used after the loop below, keeps ln alive; ln is not redefined in that loop,
