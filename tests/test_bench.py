@@ -72,10 +72,13 @@ def test_every_implementation_ran_and_agreed_with_the_engine(throughput_csv):
     # float32 and float64 runs do differ: the float32 rows are not float64 in disguise
     assert speed.loc[float32 & (speed["implementation"] == "engine, float64"), "loss_rel_diff"].item() > 0
     steps = speed["runs"] * speed["epochs"] * speed["samples"]
-    np.testing.assert_allclose(speed["sample_steps_per_s"], steps / speed["seconds_best"], rtol=1e-5)
+    # the CSV keeps 6 significant digits (%.6g: a relative 5e-6 at most per number), and a ratio
+    # recomputed from two written numbers, against the written ratio, can be off by three of those
+    rtol = 2e-5  # 1.5e-5, and a margin
+    np.testing.assert_allclose(speed["sample_steps_per_s"], steps / speed["seconds_best"], rtol=rtol)
     engine = speed[speed["implementation"] == "engine"].set_index(["study", "runs", "epochs"])["seconds_best"]
     engine_time = engine.loc[list(zip(speed["study"], speed["runs"], speed["epochs"]))].to_numpy()
-    np.testing.assert_allclose(speed["engine_speedup"], speed["seconds_best"] / engine_time, rtol=1e-5)
+    np.testing.assert_allclose(speed["engine_speedup"], speed["seconds_best"] / engine_time, rtol=rtol)
     assert (speed["engine_speedup_lo"] <= speed["engine_speedup_median"]).all()
     assert (speed["engine_speedup_median"] <= speed["engine_speedup_hi"]).all()
     engine_rows = speed["implementation"] == "engine"
