@@ -263,7 +263,7 @@ def outer_sums(flat, at, units, fan_in, d_at, x_at, b):
     and θ's −1 at x_at + s·n; all in flat (buf.deep). ROWS units at a time, one
     vector of each row at a time (vector.add_outer)."""
     entries = entries_of(flat)
-    n = padded(fan_in + 1, entries)
+    n = padded(fan_in, entries)
     for c in range(0, n, entries):
         for i in range(0, units, ROWS):
             add_outer(flat, at + i * n + c, n, min(ROWS, units - i), flat, d_at + i * b, b, flat, x_at + c, n, b)
@@ -272,11 +272,9 @@ def outer_sums(flat, at, units, fan_in, d_at, x_at, b):
 @jit_inline
 def with_theta_input(x, x_row, units, xp):
     """xp[s, j] = x[x_row + j, s] for j < units, and θ's input xp[s, units] = −1."""
-    minus_one = xp.dtype.type(-1.0)
+    transposed(x, x_row, units, xp)
     for s in range(xp.shape[0]):
-        for j in range(units):
-            xp[s, j] = x[x_row + j, s]
-        xp[s, units] = minus_one
+        xp[s, units] = -1.0
 
 
 @jit_inline
@@ -367,7 +365,7 @@ def per_run_pass(
     dropout = plan.has_dropout
     wf, gf, deep = matrix(w, 0, 1, P)[0], matrix(g, 0, 1, P)[0], buf.deep  # w, g [P, 1] as vectors
     flat, entries = matrix(deep, 0, 1, deep.shape[0])[0], entries_of(deep)  # deep as a vector
-    held = buf.held  # the samples in the buffers: X's, T's, labels' addresses (X's −1: none reusable), first, count
+    held = buf.held  # the samples in the buffers: X's, T's, labels' addresses, first, count (−1: none reusable)
     sums = layout(net, AT_G, entries)  # the gradient's padded rows, summed over the chunks
     if gradient:
         flat[sums : layout(net, AT_G + 1, entries)] = 0.0
@@ -381,7 +379,7 @@ def per_run_pass(
         y, kept_y = view(deep, net, AT_Y, U, b), view(deep, net, AT_KEPT, U, b)
         keep_f, delta = view(deep, net, AT_KEEP, U, b), view(deep, net, AT_DELTA, U, b)
         xc = view(deep, net, AT_XC, n_in, b)
-        xp = matrix(deep, layout(net, AT_XP, entries), b, padded(n_in + 1, entries))
+        xp = matrix(deep, layout(net, AT_XP, entries), b, padded(n_in, entries))
         s_out, z, t = view(deep, net, AT_S_OUT, K, b), view(deep, net, AT_Z, K, b), view(deep, net, AT_T, K, b)
         d_out, term = view(deep, net, AT_D_OUT, K, b), view(deep, net, AT_TERM, K, b)
         s_max, u = vector(deep, net, AT_S_MAX, b), vector(deep, net, AT_U, b)
@@ -434,7 +432,7 @@ def per_run_pass(
                 H, row = net.widths[l - 1], net.rows[l - 1]
                 h = kept_y if dropout else y
                 kp_at = layout(net, AT_KP, entries) + kept_at(net, l - 1, entries)
-                with_theta_input(h, row, H, matrix(deep, kp_at, b, padded(H + 1, entries)))
+                with_theta_input(h, row, H, matrix(deep, kp_at, b, padded(H, entries)))
                 outer_sums(flat, sums + sums_at(net, l, entries), units, H, d_at, kp_at, b)
                 layer_below(wf, net.offsets[l], H, units, d, d_row, delta, row)
                 slope(net.activation, y, keep_f, row, H, delta, dropout)
@@ -452,7 +450,7 @@ def per_run_pass(
     if gradient:  # the padded rows' sums into g, layer by layer (each unit its weights, then θ)
         for l in range(1, D + 2):
             n = net.widths[l - 1] + 1
-            at, stride = sums + sums_at(net, l, entries), padded(n, entries)
+            at, stride = sums + sums_at(net, l, entries), padded(net.widths[l - 1], entries)
             for i in range(net.widths[l]):
                 for j in range(n):
                     gf[net.offsets[l] + i * n + j] = flat[at + i * stride + j]

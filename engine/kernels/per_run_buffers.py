@@ -22,9 +22,10 @@ WIDEST = 16  # entries of the widest vector (float32): buffers sized for it fit 
 
 
 @jit_inline
-def padded(n, entries):
-    """n rounded up to whole vectors of `entries`."""
-    return -(-n // entries) * entries
+def padded(fan_in, entries):
+    """A padded row's length: a unit's fan_in inputs and θ's −1, rounded up to
+    whole vectors of `entries` numbers."""
+    return -(-(fan_in + 1) // entries) * entries
 
 
 @jit_inline
@@ -32,7 +33,7 @@ def kept_at(net, l, entries):
     """Where hidden layer l's padded rows start among AT_KP's."""
     at = 0
     for k in range(1, l):
-        at += CHUNK * padded(net.widths[k] + 1, entries)
+        at += CHUNK * padded(net.widths[k], entries)
     return at
 
 
@@ -41,7 +42,7 @@ def sums_at(net, l, entries):
     """Where layer l's padded gradient rows start among AT_G's (layer D + 1: the output layer)."""
     at = 0
     for k in range(1, l):
-        at += net.widths[k] * padded(net.widths[k - 1] + 1, entries)
+        at += net.widths[k] * padded(net.widths[k - 1], entries)
     return at
 
 
@@ -52,7 +53,7 @@ def layout(net, a, entries):
     rows = min(a, 4) * U + min(max(a - 4, 0), 1) * n_in + min(max(a - 5, 0), 5) * K + min(max(a - 10, 0), 4)
     at = rows * CHUNK
     if a > AT_XP:
-        at += CHUNK * padded(n_in + 1, entries)
+        at += CHUNK * padded(n_in, entries)
     if a > AT_KP:
         at += kept_at(net, D + 1, entries)
     if a > AT_G:

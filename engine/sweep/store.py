@@ -94,11 +94,12 @@ def shard_table(configs, result, param_names=None):
     (None: the result's own; none: no params); a parameter the result's network lacks
     (a narrower layer) is empty (NaN)."""
     runs = result.columns  # arrays: no pandas frame per chunk
+    n_runs = len(runs["seed"])
     columns = {"config": pa.array(np.asarray(configs, np.int64)), "seed": pa.array(runs["seed"], pa.int64())}
     prefix = SHARD_FAMILIES
     columns.update({prefix["runs"] + name: pa.array(values) for name, values in runs.items() if name != "seed"})
     index = {name: l for l, name in enumerate(result.layout.names)}
-    empty = np.full(len(runs["seed"]), np.nan)
+    empty = np.full(n_runs, np.nan)
     columns.update(
         {
             prefix["params"] + name: pa.array(result.params[:, index[name]] if name in index else empty)
@@ -107,7 +108,7 @@ def shard_table(configs, result, param_names=None):
     )
     # curve points come run by run, in epoch order (from the arrays: no pandas frame per chunk)
     run, curves = curve_points(result.slots)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(run, minlength=len(runs["seed"])))]).astype(np.int32)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(run, minlength=n_runs))]).astype(np.int32)
     columns.update(
         {
             prefix["curves"] + name: pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
