@@ -17,7 +17,7 @@ import engine
 # Each configuration takes a different path through kernels/network.py:
 # full batch (every lane takes sample q) and minibatches (each lane its own
 # order), softmax of two and of three outputs, sigmoid outputs, both losses,
-# sum and mean, dropout, target ε, tanh and ReLU.
+# sum and mean, dropout, target ε (with and without dropout), tanh and ReLU.
 CONFIGS = {
     "job": dict(optimizer="adam", lr=0.01),
     "minibatch_dropout": dict(optimizer="adam", lr=0.02, batch_size=5, dropout=0.2, activation="tanh"),
@@ -25,6 +25,13 @@ CONFIGS = {
     "relu_target": dict(activation="relu", init="he", lr=0.5, target_loss=0.2),
     "three_outputs": dict(optimizer="rmsprop", lr=0.01, batch_size=7, outputs=3),
     "three_outputs_squared": dict(loss="squared", lr=0.5, outputs=3),
+    # full-batch dropout with a target: E(w_t) every epoch, in a block of lanes (the lane pass)
+    "dropout_target": dict(
+        optimizer="momentum", lr=0.3, dropout=0.2, activation="relu", init="he", target_loss=0.3, block_size=16
+    ),
+    "dropout_scaled_target": dict(
+        lr=0.5, dropout=0.3, dropout_mode="scale", target_loss=0.4, activation="tanh", block_size=16
+    ),
 }
 
 # Recorded at aea5f7e, before network.py's load_targets and j_max changed (no bit may).
@@ -41,6 +48,11 @@ EXPECTED = {
     "relu_target float32": "ea599dda8f73e411586ab8b597525b44bfe51c7421c0f6a5012a2f409e64fe56",
     "three_outputs float32": "0876e83f39de740c129152f503ab77308f45ff5d8660a03d73feb143fb7f8fe8",
     "three_outputs_squared float32": "abad7ea487d00ac366a9e2756eb3d245dda59cb185de089e4fa50d2c88ada364",
+    # recorded at d6e1bf7, before the dropout gradient pass measured E itself (no bit may change)
+    "dropout_target float64": "8f2f0182c10487a47f152a49a0bcda4eb48b2b527901188423db5005a567e586",
+    "dropout_target float32": "708ca39c9a4b33ebd42cbd2c2072d6a91e8084b48484c8f0f8373de58d2d9df1",
+    "dropout_scaled_target float64": "1a36d5a8d43b3d6563a3c1efcf2d98246bc02c81a1c7a52fc1e227c0f4427bcd",
+    "dropout_scaled_target float32": "9262cd26debf2607535a5514a92a601934ce131d64a28406dbc7a1cea32fe517",
 }
 
 
