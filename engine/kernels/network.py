@@ -267,7 +267,13 @@ def output_sums(net, w, buf, t, dropout):
         if dropout:
             for r in range(L):
                 buf.h_kept[i, r] = buf.h[i, r] * buf.keep[i, r]
-    h_kept = kept(buf, dropout)
+    output_layer_sums(net, w, buf, kept(buf, dropout))
+
+
+@jit_inline
+def output_layer_sums(net, w, buf, h_kept):
+    """buf.s_out = w_k · h_kept − θ_k per lane."""
+    H, L = net.n_hidden, w.shape[1]
     for k in range(net.n_out):
         start = k * (H + 1)
         for r in range(L):
@@ -275,6 +281,20 @@ def output_sums(net, w, buf, t, dropout):
         for i in range(H):
             for r in range(L):
                 buf.s_out[k, r] += w[start + i, r] * h_kept[i, r]
+
+
+@jit_inline
+def evaluated_error(net, w, buf, keep, e, correct):
+    """Add e_p and the hit of the network as evaluated (hidden outputs times
+    keep[r], not the training's dropout masks) to e and correct, from the
+    hidden outputs buf.h of the sample just trained: the numbers a pass that
+    measures E alone gives (its h_kept = h · keep, from the same h)."""
+    for i in range(net.n_hidden):
+        for r in range(w.shape[1]):
+            buf.h_kept[i, r] = buf.h[i, r] * keep[r]
+    output_layer_sums(net, w, buf, buf.h_kept)
+    outputs(net, buf)
+    add_error(net, buf, e, correct)
 
 
 @jit_inline

@@ -4,8 +4,11 @@ gives each thread a queue: train_block releases the GIL).
 Each lane holds one run at its own epoch t: E(w_t) is measured where it is
 needed (every epoch with a target ε, and at curve points), a run stops when
 E < ε, when it goes non-finite (diverged) or after `epochs`; otherwise one
-epoch of updates follows. With full batch and no dropout the gradient pass
-itself gives E(w_t) exactly (the same bits as a pass that computes E alone).
+epoch of updates follows. With full batch the gradient pass itself gives
+E(w_t) exactly (the same bits as a pass that computes E alone); with dropout
+only run_pass does (one hidden layer, a block of lanes: each sample's hidden
+outputs go through the output layer a second time, unmasked), and the
+per-run and deep passes are asked for E in a pass of its own.
 A queue shorter than NARROWEST lanes starts in a block of NARROWEST (or of the
 lanes asked for, if fewer), the lanes past it empty.
 When a run stops, its lane takes the next run of the queue (its initial
@@ -46,6 +49,7 @@ from .network import (
     TILE,
     add_error,
     clear_slots,
+    evaluated_error,
     hidden_gradient,
     hidden_sums,
     load_inputs,
@@ -80,11 +84,15 @@ def sample_pass(
     1 − r for the book's dropout). Modes: ERROR and GRADIENT_AND_ERROR put Σ_p e_p into e
     and hits into correct (the logarithms cost time, so only when asked); GRADIENT and
     GRADIENT_AND_ERROR put g = Σ ∂e_p/∂w (mean: divided by the batch size), with each
-    lane's dropout masks; ERROR_AND_DEAD also sets alive[i] = 1 where unit i had a slope
+    lane's dropout masks; E is always that of the network as evaluated (hidden outputs
+    times keep), so GRADIENT_AND_ERROR with dropout takes each sample's outputs a second
+    time, unmasked (the other passes do not: train_block measures E apart for them);
+    ERROR_AND_DEAD also sets alive[i] = 1 where unit i had a slope
     ≥ DEAD_SLOPE on some sample. One function for every pass, compiled once: evaluation
     and training share the inlined network code."""
     H, n, L, real = net.n_hidden, X.shape[0], w.shape[1], w.dtype.type
     gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD
+    masked = gradient and plan.has_dropout  # the gradient's outputs are dropout's, E's are not
     scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
     shared = stop - start == n
     if gradient:
@@ -114,10 +122,12 @@ def sample_pass(
                         buf.keep[i, r] = kept if u >= ratio else 0.0
             output_sums(net, w, buf, t, plan.has_dropout)
             outputs(net, buf)
-            if with_error:
+            if with_error and not masked:
                 add_error(net, buf, e, correct)
             if gradient:
                 output_backward(net, w, buf, scale, t, plan.has_dropout, g)
+            if with_error and masked:
+                evaluated_error(net, w, buf, keep, e, correct)
             if count_dead:
                 for i in range(H):
                     buf.delta_hid[i, :] = 1.0
@@ -486,7 +496,7 @@ def train_block(
     # flags and numbers passed as literals would compile a second copy of the callee
     first, no = np.int64(0), np.bool_(False)
     batch = min(plan.batch_size, n)
-    exact = batch == n and not plan.has_dropout
+    full = batch == n
     has_target = plan.target > 0.0
     n_points = np.zeros(R, np.int64)
     stats[ROW_TO_TARGET, :] = -1.0
@@ -504,6 +514,8 @@ def train_block(
         ln = borrowed(held)
         L = ln.w.shape[1]
         fn = one_fn if L == 1 else pass_fn
+        # the gradient pass gives E(w_t) too: at a full batch, and with dropout on run_pass only
+        exact = full and (not plan.has_dropout or (L > 1 and net.depth == 1))
         while running > 0 and not regrouped(L, running, queued == R, alone):
             # E(w_t) where a run needs it: at a target, for Armijo (which starts from it) and at curve points
             needs_loss = has_target or plan.schedule == ARMIJO
