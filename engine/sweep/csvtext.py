@@ -13,6 +13,7 @@ formatted by numpy, which follows Python's repr.
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 ROWS_PER_PIECE = 1 << 16  # rows formatted at once: bounds the text held in memory
+FORMATTERS = 2  # threads formatting columns
 
 
 def header(columns):
@@ -113,12 +115,24 @@ def write_rows(file, columns):
     """Write rows, given as equal-length Arrow arrays (values) or Text
     (ready text), to an open binary file."""
     n = len(columns[0]) if columns else 0
-    for start in range(0, n, ROWS_PER_PIECE):
-        piece = [c.slice(start, ROWS_PER_PIECE) for c in columns]
-        piece = [pc.cast(c.array if isinstance(c, Text) else column_text(c), pa.large_string()) for c in piece]
-        comma, newline, empty = (pa.scalar(s, pa.large_string()) for s in (",", "\n", ""))
-        lines = pc.binary_join_element_wise(*piece, comma)
-        lines = pc.binary_join_element_wise(lines, empty, newline)  # line + "\n" + ""
-        offsets, data = lines.buffers()[1:]
-        first, last = np.frombuffer(offsets, np.int64)[[lines.offset, lines.offset + len(lines)]]
-        file.write(memoryview(data)[first:last])
+    # the columns formatted on two threads (pyarrow's kernels release the GIL): tables are
+    # written while no training runs, and one thread left the second core idle
+    with ThreadPoolExecutor(FORMATTERS) as pool:
+        for start in range(0, n, ROWS_PER_PIECE):
+            piece = list(pool.map(piece_text, (c.slice(start, ROWS_PER_PIECE) for c in columns)))
+            write_lines(file, piece)
+
+
+def piece_text(column):
+    """A slice of a column as CSV text (large_string)."""
+    return pc.cast(column.array if isinstance(column, Text) else column_text(column), pa.large_string())
+
+
+def write_lines(file, piece):
+    """Join the text columns of a piece into CSV lines and write them."""
+    comma, newline, empty = (pa.scalar(s, pa.large_string()) for s in (",", "\n", ""))
+    lines = pc.binary_join_element_wise(*piece, comma)
+    lines = pc.binary_join_element_wise(lines, empty, newline)  # line + "\n" + ""
+    offsets, data = lines.buffers()[1:]
+    first, last = np.frombuffer(offsets, np.int64)[[lines.offset, lines.offset + len(lines)]]
+    file.write(memoryview(data)[first:last])
