@@ -32,7 +32,7 @@ def all_bytes(folder, names=TABLES):
 def test_csv_text_is_what_pandas_writes():
     """Every kind of float (shortest digits; fixed and exponent notation on
     both sides of Python's thresholds; NaN, ±inf, -0.0; float32), integers,
-    nullable integers, booleans and text needing quotes, against pandas' to_csv."""
+    nullable integers, booleans and text needing quotes (names too), against pandas' to_csv."""
     rng = np.random.default_rng(7)
     n = 20_000
     floats = np.concatenate(
@@ -54,6 +54,7 @@ def test_csv_text_is_what_pandas_writes():
             "n": pd.array(np.where(rng.random(m) < 0.3, None, rng.integers(0, 99, m)), dtype="Int64"),
             "s": rng.choice(["a", "b,c", 'q"x', "", "two\nlines"], m),
             "w_10,1^H": np.ones(m),
+            'a "quoted" name': rng.integers(0, 3, m),
             "x32": np.where(np.abs(floats) < 1e38, floats, 1.0).astype(np.float32),
         }
     )
