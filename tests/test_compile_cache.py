@@ -8,6 +8,7 @@ process then loads it too."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,7 +113,9 @@ assert numba_internals.INTERNALS == (sys.argv[2] == "internals"), numba_internal
 d = engine.make_dataset(8, 20, seed=0)
 kw = dict(X_test=d.X_test, T_test=d.T_test, optimizer="adam", lr=0.05, epochs=30, record_every=10)
 runs = [engine.train(d.X_train, d.T_train, list(range(5)), target_loss=0.3, **kw),
-        engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw)]
+        engine.train(d.X_train, d.T_train, list(range(5)), batch_size=3, dropout=0.1, **kw),
+        # the lane pass (compiled with noalias where the internals are there)
+        engine.train(d.X_train, d.T_train, list(range(5)), dropout=0.1, target_loss=0.3, block_size=8, **kw)]
 np.save(sys.argv[1], np.concatenate([np.concatenate([r.runs.to_numpy(float).ravel(), r.params.ravel(),
                                                      r.curves.to_numpy(float).ravel()]) for r in runs]))
 """
@@ -131,3 +134,25 @@ def test_numbas_internals_are_used_where_present():
     from engine.kernels import numba_internals
 
     assert numba_internals.INTERNALS == numba_internals._internals_present()
+
+
+def test_unaliased_marks_the_arrays_noalias_where_the_internals_are_there():
+    import numba
+
+    from engine.kernels.numba_internals import INTERNALS, unaliased
+
+    def add(a, b):
+        for i in range(a.shape[0]):
+            a[i] += b[i]
+
+    def attributes(f, name):
+        """The LLVM attributes of f's argument `name` (numba's: arg.a.4 is a's data)."""
+        define = next(line for line in f.inspect_llvm(f.signatures[0]).splitlines() if line.startswith("define"))
+        return re.search(rf"ptr ([a-z() ]*)%{re.escape(name)}\b", define).group(1).split()
+
+    plain, marked = numba.njit(add), unaliased(numba.njit(add))
+    for f in (plain, marked):
+        f(np.zeros(3), np.ones(3))
+    for data in ("arg.a.4", "arg.b.4"):
+        assert "noalias" not in attributes(plain, data)
+        assert ("noalias" in attributes(marked, data)) == INTERNALS

@@ -34,6 +34,7 @@ from .network import (
     outputs,
     times_slope,
 )
+from .numba_internals import unaliased
 from .optimizers import DROPOUT
 from .train import ERROR_AND_DEAD, GRADIENT
 
@@ -173,13 +174,15 @@ def backward(net, w, buf, dropout, g):
             slope(net, deep, l - 1, t, below, b_base + t * fan_in, dropout)
 
 
+@unaliased
 @jit
 def deep_pass(
     net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
 ):
     """network.py's sample_pass (train.py) for a network of several hidden layers:
     the same arguments, modes and numbers; dropout's factors per hidden unit of
-    every layer, keyed on (epoch, sample, unit among the ΣH)."""
+    every layer, keyed on (epoch, sample, unit among the ΣH). Its arguments are taken
+    not to alias, as sample_pass's."""
     n, L, real, deep = X.shape[0], w.shape[1], w.dtype.type, buf.deep
     U, D = net.n_units, net.depth
     gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD

@@ -1,19 +1,22 @@
 """The only module that reads numba's private internals, and the plain path
 that does without them.
 
-Two things are not in numba's public API:
+Three things are not in numba's public API:
 - what its on-disk cache holds before anything is compiled (the cache's index),
   used to say "compiling the kernels" only when it will, and to compile the
   pass over samples in another process on a cold start (address.py);
 - the address of a jitted function's C-callable wrapper, which hands that
-  pass to the training loop by pointer.
+  pass to the training loop by pointer;
+- the compiler's `noalias` flag (LLVM's noalias on every pointer argument),
+  which spares the lane pass's loops their run-time overlap checks (`unaliased`).
 
 The plain path, taken when NN47_PLAIN_NUMBA=1 or when a numba release has
 moved these internals: the cache is taken to hold nothing (the message says
 the kernels may compile), nothing compiles in another process, and the pass
-is compiled with numba.cfunc, whose address is public. The numbers are the
-same bit for bit (the same IR under the same flags); only a cold start is
-slower. The numba version bound in pyproject.toml is the newest minor that
+is compiled with numba.cfunc, whose address is public, and without noalias.
+The numbers are the same bit for bit (the same IR; noalias changes which
+loops run in vectors, not what they compute); only a cold start and the lane
+pass are slower. The numba version bound in pyproject.toml is the newest minor that
 the tests, which run both paths, pass on.
 """
 
@@ -28,8 +31,15 @@ def _internals_present():
     """Whether this numba has the private names used below (checked, not assumed)."""
     from numba.core.caching import IndexDataCacheFile
     from numba.core.codegen import JITCodeLibrary
+    from numba.core.compiler import Flags
+    from numba.core.dispatcher import _FunctionCompiler
 
-    return hasattr(IndexDataCacheFile, "_load_index") and hasattr(JITCodeLibrary, "get_pointer_to_function")
+    return (
+        hasattr(IndexDataCacheFile, "_load_index")
+        and hasattr(JITCodeLibrary, "get_pointer_to_function")
+        and hasattr(_FunctionCompiler, "_customize_flags")
+        and "noalias" in Flags.options
+    )
 
 
 def _use_internals():
@@ -62,3 +72,23 @@ def wrapper_address(dispatcher, sig):
         return compiled.library.get_pointer_to_function(compiled.fndesc.llvm_cfunc_wrapper_name)
     options = {k: v for k, v in OPTIONS.items() if k != "nogil"}  # a cfunc holds no GIL to release
     return numba.cfunc(sig, **options)(dispatcher.py_func).address
+
+
+def unaliased(dispatcher):
+    """`dispatcher` (not yet compiled), to be compiled with LLVM's noalias on its
+    pointer arguments (arrays' data, their reference counts): its callers promise
+    that memory written through one argument is reached through no other. Then
+    LLVM knows that a lane loop's stores to one array cannot change what it loads
+    from another, and vectorises it without run-time checks of their addresses.
+    Plain path: unchanged."""
+    if INTERNALS:
+        compiler = dispatcher._compiler
+        customize = compiler._customize_flags
+
+        def without_aliasing(flags):
+            flags = customize(flags)
+            flags.noalias = True
+            return flags
+
+        compiler._customize_flags = without_aliasing
+    return dispatcher

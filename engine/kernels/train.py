@@ -60,6 +60,7 @@ from .network import (
     scratch,
     times_slope,
 )
+from .numba_internals import unaliased
 from .optimizers import ARMIJO, ARMIJO_BETA, ARMIJO_C, DROPOUT, add_decay, penalty, step_size, update
 
 Plan = collections.namedtuple(
@@ -75,6 +76,7 @@ INF = np.inf
 ERROR, ERROR_AND_DEAD, GRADIENT, GRADIENT_AND_ERROR = range(4)
 
 
+@unaliased
 @jit
 def sample_pass(
     net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
@@ -89,7 +91,9 @@ def sample_pass(
     time, unmasked (the other passes do not: train_block measures E apart for them);
     ERROR_AND_DEAD also sets alive[i] = 1 where unit i had a slope
     ≥ DEAD_SLOPE on some sample. One function for every pass, compiled once: evaluation
-    and training share the inlined network code."""
+    and training share the inlined network code. Its arguments are taken not to alias
+    (numba_internals.unaliased): a caller passes arrays of their own for g, e, correct,
+    alive and buf's, the arrays it writes (train_block's lanes, evaluate's, Armijo's)."""
     H, n, L, real = net.n_hidden, X.shape[0], w.shape[1], w.dtype.type
     gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD
     masked = gradient and plan.has_dropout  # the gradient's outputs are dropout's, E's are not
@@ -139,6 +143,7 @@ def sample_pass(
             hidden_gradient(net, buf, shared, g)
 
 
+@unaliased
 @jit
 def run_pass(
     net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
