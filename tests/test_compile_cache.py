@@ -146,9 +146,11 @@ def test_unaliased_marks_the_arrays_noalias_where_the_internals_are_there():
             a[i] += b[i]
 
     def attributes(f, name):
-        """The LLVM attributes of f's argument `name` (numba's: arg.a.4 is a's data)."""
+        """The LLVM type and attributes of f's argument `name` (numba's: arg.a.4 is a's
+        data), as the `define` line lists them: `ptr noalias …` or, before LLVM's opaque
+        pointers, `double* noalias …`."""
         define = next(line for line in f.inspect_llvm(f.signatures[0]).splitlines() if line.startswith("define"))
-        return re.search(rf"ptr ([a-z() ]*)%{re.escape(name)}\b", define).group(1).split()
+        return re.search(rf",([^,]*)%{re.escape(name)}\b", define).group(1).split()
 
     plain, marked = numba.njit(add), unaliased(numba.njit(add))
     for f in (plain, marked):
