@@ -141,21 +141,20 @@ def test_widths_that_leave_part_blocks(data, dtype):
     assert_same_bits(*both(data, [0, 1, 2], **settings))
 
 
-@numba.njit(error_model="numpy")
 def passes(net, plan, w, data, buf, mode):
     """per_run_pass over the full batch of each (X, T) of `data` in turn on one buffer:
-    [E, then g] per pass."""
+    [E, then g] per pass. Called from Python: the pass loads from numba's cache, where a
+    jitted caller would compile it again each session (9 s)."""
     P, n = w.shape[0], data[0][0].shape[0]
     out = np.empty((len(data), 1 + P))
     order, hyper = np.zeros((n, 1), np.int64), np.zeros((13, 1))
     seeds, epochs, keep = np.zeros(1, np.uint64), np.zeros(1, np.int64), np.ones(1)
     g, e, correct, alive = np.empty((P, 1)), np.empty(1), np.empty(1), np.empty((net.n_units, 1))
+    start, stop = np.int64(0), np.int64(n)
     for k, (X, T) in enumerate(data):
-        labels = np.empty(n, np.int64)
-        for p in range(n):
-            labels[p] = np.argmax(T[p])
+        labels = np.argmax(T, axis=1)
         per_run.per_run_pass(
-            net, plan, w, X, T, labels, order, 0, n, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
+            net, plan, w, X, T, labels, order, start, stop, hyper, seeds, epochs, keep, mode, buf, g, e, correct, alive
         )
         out[k, 0], out[k, 1:] = e[0], g[:, 0]
     return out
