@@ -51,6 +51,7 @@ def test_verdict_kinds_on_constructed_cases(differences, expected):
     assert verdict(lo, hi, 0.005) == expected
 
 
+@pytest.mark.slow  # a sweep and its analysis: 6-13 s, kept out of make test-fast
 def test_a_significant_difference_below_the_margin_is_no_winner(tmp_path):
     """The default report's xavier-vs-he case: xavier ahead on every seed by a
     hundredth of a point is significant, and of no practical importance."""

@@ -160,6 +160,7 @@ def _analyzed(root, analysis):
     return summary, text, text.split("## Answer", 1)[1].split("\n## ", 1)[0]
 
 
+@pytest.mark.slow  # a sweep and its analysis, kept out of make test-fast
 def test_the_cost_unit_of_the_analysis_section_ranks_the_configurations(tmp_path):
     """[analysis] cost = "updates": the full batch (61 updates) beats a batch of
     one (5 epochs but 160 updates), in summary.csv, the Answer and the report."""
@@ -181,6 +182,7 @@ def test_the_cost_unit_of_the_analysis_section_ranks_the_configurations(tmp_path
     assert "| updates (grad_evals) to ε, median [95% CI] |" in text.split("## Best configurations", 1)[1]
 
 
+@pytest.mark.slow  # a sweep and its analysis, kept out of make test-fast
 def test_sample_gradients_rank_as_epochs_and_the_report_says_so(tmp_path):
     summary, text, answer = _analyzed(tmp_path, 'cost = "samples"')
     epochs = summary_table(load_results(tmp_path).runs, ["batch_size", "optimizer"])
@@ -191,6 +193,7 @@ def test_sample_gradients_rank_as_epochs_and_the_report_says_so(tmp_path):
     assert "- **Costs.** The ranking counts the cost to ε in sample-gradients (`[analysis] cost`" in text
 
 
+@pytest.mark.slow  # a sweep and its analysis: 6-13 s, kept out of make test-fast
 def test_the_default_cost_unit_leaves_the_tables_as_they_were(tmp_path):
     """cost = "epochs" said or not: summary.csv and the report (from the Answer
     to the figures) are the same bytes, and no cost column joins the summary."""

@@ -62,6 +62,7 @@ def depth_init(tmp_path_factory):
     return root / "out", analyze(root / "out", quiet=True).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # a sweep and its analysis: 6-13 s, kept out of make test-fast
 def test_a_shrunk_depth_init_says_which_init_learns_at_this_depth(depth_init):
     out, report = depth_init
     answer = report.split("## Answer", 1)[1].split("\n## ", 1)[0]
@@ -79,6 +80,7 @@ def test_a_shrunk_depth_init_says_which_init_learns_at_this_depth(depth_init):
     assert "std0.01 fails to learn with every activation" in answer
 
 
+@pytest.mark.slow  # a sweep and its analysis: 6-13 s, kept out of make test-fast
 def test_a_shrunk_depth_init_draws_every_layer_at_initialisation(depth_init):
     out, report = depth_init
     with Image.open(out / FIGURES["init_activations"]) as image:
@@ -86,6 +88,7 @@ def test_a_shrunk_depth_init_draws_every_layer_at_initialisation(depth_init):
     assert "Spread (standard deviation) of h, then share saturated or zero (layer 1 → 4): std1 · sigmoid " in report
 
 
+@pytest.mark.slow  # a sweep and its analysis: 6-13 s, kept out of make test-fast
 def test_a_shrunk_overfit_shows_the_gap_per_regulariser(tmp_path):
     sweep(load(tmp_path, shrunk("overfit.toml"), "overfit.toml"), tmp_path / "out", quiet=True)
     report = analyze(tmp_path / "out", quiet=True).read_text(encoding="utf-8")

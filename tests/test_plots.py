@@ -404,6 +404,7 @@ def forking(monkeypatch):
     return asked
 
 
+@pytest.mark.slow  # a drawing process of its own
 def test_figures_drawn_in_two_processes_are_those_drawn_in_one(tmp_path, monkeypatch):
     import engine.analysis.figures as figures
 

@@ -143,6 +143,7 @@ def test_japanese_report_speaks_the_lecture_and_no_english(both):
         assert (f"]({name})" in japanese) == (root / name).is_file()
 
 
+@pytest.mark.slow  # a sweep and its analysis: 6-13 s, kept out of make test-fast
 def test_japanese_file_setting_and_a_cost_unit(tmp_path):
     """[analysis] lang = "ja" in the experiment file (the manifest's copy),
     with a batch-size axis: the cost paragraphs and the trend test in Japanese."""
