@@ -219,7 +219,7 @@ def deep_pass(
         for t in range(count):
             load_targets(T, labels, order, first + t, shared, buf, with_error)
             output_sums(net, w, buf, t)
-            outputs(net, buf)
+            outputs(net, buf, gradient)
             if with_error:
                 add_error(net, buf, e, correct)
             if gradient:

@@ -293,14 +293,15 @@ def evaluated_error(net, w, buf, keep, e, correct):
         for r in range(w.shape[1]):
             buf.h_kept[i, r] = buf.h[i, r] * keep[r]
     output_layer_sums(net, w, buf, buf.h_kept)
-    outputs(net, buf)
+    outputs(net, buf, False)
     add_error(net, buf, e, correct)
 
 
 @jit_inline
-def softmax_outputs(net, buf):
-    """z = softmax(s^O), with buf.s_max = max_k s_k (first argmax in buf.j_max)
-    and buf.u = Σ over the other k of e^(s_k − max), kept for the error."""
+def softmax_outputs(net, buf, probabilities):
+    """z = softmax(s^O) if probabilities (else z is left as it was: E and the
+    hits need only the numbers below), with buf.s_max = max_k s_k (first argmax
+    in buf.j_max) and buf.u = Σ over the other k of e^(s_k − max), kept for the error."""
     L, K, real = buf.z.shape[1], net.n_out, buf.z.dtype.type
     one, zero = real(1.0), real(0.0)
     if K == 2:  # the lecture's: one exponential per lane, the larger output's e^0 = 1 taken as known
@@ -310,9 +311,10 @@ def softmax_outputs(net, buf):
             s_max, s_other = (s0, s1) if first else (s1, s0)
             q = exp_(s_other - s_max)
             buf.s_max[r], buf.j_max[r], buf.u[r] = s_max, 0 if first else 1, q
-            big, small = one / (one + q), q / (one + q)
-            buf.z[0, r] = big if first else small
-            buf.z[1, r] = small if first else big
+            if probabilities:
+                big, small = one / (one + q), q / (one + q)
+                buf.z[0, r] = big if first else small
+                buf.z[1, r] = small if first else big
         return
     for r in range(L):
         buf.s_max[r] = buf.s_out[0, r]
@@ -328,6 +330,8 @@ def softmax_outputs(net, buf):
         for r in range(L):
             buf.z[k, r] = exp_(buf.s_out[k, r] - buf.s_max[r])
             buf.u[r] += zero if k == buf.j_max[r] else buf.z[k, r]
+    if not probabilities:
+        return
     for k in range(K):
         for r in range(L):
             buf.z[k, r] /= one + buf.u[r]
@@ -352,9 +356,11 @@ def sigmoid_outputs(net, buf):
 
 
 @jit_inline
-def outputs(net, buf):
+def outputs(net, buf, gradient):
+    """z = a(s^O), as far as the pass needs it: a softmax's z only for the
+    gradient (δ^O) or a squared error; cross-entropy takes E from s^O and u."""
     if net.output == SOFTMAX:
-        softmax_outputs(net, buf)
+        softmax_outputs(net, buf, gradient or net.loss != CROSS_ENTROPY)
     else:
         sigmoid_outputs(net, buf)
 

@@ -421,7 +421,7 @@ def per_run_pass(
                         kept_y[i, s] = y[i, s] * keep_f[i, s]
             x, x_row = (kept_y if dropout else y), row
         layer_sums(wf, 0, net.widths[D], K, x, x_row, s_out, 0)
-        outputs(net, sb)
+        outputs(net, sb, gradient)
         if with_error:
             add_error(net, sb, term, e, correct)
         if gradient:

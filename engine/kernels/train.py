@@ -125,7 +125,7 @@ def sample_pass(
                         kept = 1.0 if plan.scale_at_test else 1.0 / (1.0 - ratio)
                         buf.keep[i, r] = kept if u >= ratio else 0.0
             output_sums(net, w, buf, t, plan.has_dropout)
-            outputs(net, buf)
+            outputs(net, buf, gradient)
             if with_error and not masked:
                 add_error(net, buf, e, correct)
             if gradient:
