@@ -32,6 +32,13 @@ CONFIGS = {
     "dropout_scaled_target": dict(
         lr=0.5, dropout=0.3, dropout_mode="scale", target_loss=0.4, activation="tanh", block_size=16
     ),
+    # the same, each run alone in a block of one lane (the per-run pass)
+    "dropout_target_alone": dict(
+        optimizer="momentum", lr=0.3, dropout=0.2, activation="relu", init="he", target_loss=0.3, block_size=1
+    ),
+    "dropout_scaled_target_alone": dict(
+        lr=0.5, dropout=0.3, dropout_mode="scale", target_loss=0.4, activation="tanh", block_size=1
+    ),
 }
 
 # Recorded at aea5f7e, before network.py's load_targets and j_max changed (no bit may).
@@ -53,6 +60,11 @@ EXPECTED = {
     "dropout_target float32": "708ca39c9a4b33ebd42cbd2c2072d6a91e8084b48484c8f0f8373de58d2d9df1",
     "dropout_scaled_target float64": "1a36d5a8d43b3d6563a3c1efcf2d98246bc02c81a1c7a52fc1e227c0f4427bcd",
     "dropout_scaled_target float32": "9262cd26debf2607535a5514a92a601934ce131d64a28406dbc7a1cea32fe517",
+    # recorded at fa2c266, before the per-run pass measured E in its dropout gradient pass (the lane pass's digests)
+    "dropout_target_alone float64": "8f2f0182c10487a47f152a49a0bcda4eb48b2b527901188423db5005a567e586",
+    "dropout_target_alone float32": "708ca39c9a4b33ebd42cbd2c2072d6a91e8084b48484c8f0f8373de58d2d9df1",
+    "dropout_scaled_target_alone float64": "1a36d5a8d43b3d6563a3c1efcf2d98246bc02c81a1c7a52fc1e227c0f4427bcd",
+    "dropout_scaled_target_alone float32": "9262cd26debf2607535a5514a92a601934ce131d64a28406dbc7a1cea32fe517",
 }
 
 

@@ -57,6 +57,9 @@ CASES = {
     "dropout, adam": dict(batch_size=16, optimizer="adam", lr=0.01, dropout=0.3),
     "dropout scaled, one sample a batch": dict(batch_size=1, dropout=0.2, dropout_mode="scale", epochs=2),
     "dropout at full batch": dict(dropout=0.25, optimizer="nesterov", activation="relu", init="he"),
+    # E(w_t) every epoch: at depth 1 both passes take it from the gradient pass
+    "dropout at full batch, a target": dict(dropout=0.3, activation="tanh", target_loss=0.5, record_every=2),
+    "dropout scaled at full batch, a target": dict(dropout=0.2, dropout_mode="scale", target_loss=0.5),
     "armijo": dict(schedule="armijo", lr=2.0, activation="tanh"),
     "adagrad, decay": dict(optimizer="adagrad", lr=0.1, weight_decay=1e-3),
     "float32, rmsprop, decayed thresholds": dict(

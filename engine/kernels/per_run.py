@@ -363,6 +363,7 @@ def per_run_pass(
     scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
     shared = stop - start == n
     dropout = plan.has_dropout
+    masked = gradient and dropout  # the gradient's outputs are dropout's, E's are not (depth 1 only: see train_block)
     wf, gf, deep = matrix(w, 0, 1, P)[0], matrix(g, 0, 1, P)[0], buf.deep  # w, g [P, 1] as vectors
     flat, entries = matrix(deep, 0, 1, deep.shape[0])[0], entries_of(deep)  # deep as a vector
     held = buf.held  # the samples in the buffers: X's, T's, labels' addresses, first, count (−1: none reusable)
@@ -422,7 +423,7 @@ def per_run_pass(
             x, x_row = (kept_y if dropout else y), row
         layer_sums(wf, 0, net.widths[D], K, x, x_row, s_out, 0)
         outputs(net, sb, gradient)
-        if with_error:
+        if with_error and not masked:
             add_error(net, sb, term, e, correct)
         if gradient:
             output_delta(net, sb, scale)
@@ -439,6 +440,14 @@ def per_run_pass(
                 d, d_row, units = delta, row, H
                 d_at = layout(net, AT_DELTA, entries) + row * b
             outer_sums(flat, sums, net.widths[1], n_in, d_at, layout(net, AT_XP, entries), b)
+        if with_error and masked:  # depth 1: E of the outputs times keep, as a pass without masks sets them
+            H, row = net.widths[1], net.rows[1]
+            for i in range(row, row + H):
+                for s in range(b):
+                    kept_y[i, s] = y[i, s] * keep[0]
+            layer_sums(wf, 0, H, K, kept_y, row, s_out, 0)
+            outputs(net, sb, False)
+            add_error(net, sb, term, e, correct)
         if count_dead:
             for i in range(U):
                 for s in range(b):

@@ -6,9 +6,10 @@ needed (every epoch with a target ε, and at curve points), a run stops when
 E < ε, when it goes non-finite (diverged) or after `epochs`; otherwise one
 epoch of updates follows. With full batch the gradient pass itself gives
 E(w_t) exactly (the same bits as a pass that computes E alone); with dropout
-only run_pass does (one hidden layer, a block of lanes: each sample's hidden
-outputs go through the output layer a second time, unmasked), and the
-per-run and deep passes are asked for E in a pass of its own.
+it does so for one hidden layer (run_pass and the per-run pass take each
+sample's hidden outputs through the output layer a second time, times keep
+instead of the masks), and deeper networks' passes are asked for E in a
+pass of its own.
 A queue shorter than NARROWEST lanes starts in a block of NARROWEST (or of the
 lanes asked for, if fewer), the lanes past it empty.
 When a run stops, its lane takes the next run of the queue (its initial
@@ -88,7 +89,8 @@ def sample_pass(
     GRADIENT_AND_ERROR put g = Σ ∂e_p/∂w (mean: divided by the batch size), with each
     lane's dropout masks; E is always that of the network as evaluated (hidden outputs
     times keep), so GRADIENT_AND_ERROR with dropout takes each sample's outputs a second
-    time, unmasked (the other passes do not: train_block measures E apart for them);
+    time, unmasked (so does the per-run pass; deep_pass does not: train_block measures
+    E apart for it);
     ERROR_AND_DEAD also sets alive[i] = 1 where unit i had a slope
     ≥ DEAD_SLOPE on some sample. One function for every pass, compiled once: evaluation
     and training share the inlined network code. Its arguments are taken not to alias
@@ -519,8 +521,8 @@ def train_block(
         ln = borrowed(held)
         L = ln.w.shape[1]
         fn = one_fn if L == 1 else pass_fn
-        # the gradient pass gives E(w_t) too: at a full batch, and with dropout on run_pass only
-        exact = full and (not plan.has_dropout or (L > 1 and net.depth == 1))
+        # the gradient pass gives E(w_t) too: at a full batch, and with dropout for one hidden layer
+        exact = full and (not plan.has_dropout or net.depth == 1)
         while running > 0 and not regrouped(L, running, queued == R, alone):
             # E(w_t) where a run needs it: at a target, for Armijo (which starts from it) and at curve points
             needs_loss = has_target or plan.schedule == ARMIJO
