@@ -356,14 +356,16 @@ def per_run_pass(
 ):
     """train.sample_pass for a block of one lane (w [P, 1]), the samples in the
     vector: the same arguments, modes and numbers (dropout keyed as deep_pass
-    keys it: epoch, position in the pass, unit among the ΣH)."""
+    keys it: epoch, position in the pass, unit among the ΣH). GRADIENT_AND_ERROR
+    with dropout is for one hidden layer only, as train_block asks for it: E
+    takes the first layer's outputs times keep."""
     n, P, real = X.shape[0], w.shape[0], w.dtype.type
     D, U, n_in, K = net.depth, net.n_units, net.n_in, net.n_out
     gradient, with_error, count_dead = mode >= GRADIENT, mode != GRADIENT, mode == ERROR_AND_DEAD
     scale = real(1.0) / real(stop - start) if plan.mean else real(1.0)
     shared = stop - start == n
     dropout = plan.has_dropout
-    masked = gradient and dropout  # the gradient's outputs are dropout's, E's are not (depth 1 only: see train_block)
+    masked = gradient and dropout  # the gradient's outputs are dropout's, E's are not
     wf, gf, deep = matrix(w, 0, 1, P)[0], matrix(g, 0, 1, P)[0], buf.deep  # w, g [P, 1] as vectors
     flat, entries = matrix(deep, 0, 1, deep.shape[0])[0], entries_of(deep)  # deep as a vector
     held = buf.held  # the samples in the buffers: X's, T's, labels' addresses, first, count (−1: none reusable)
