@@ -106,7 +106,7 @@ def sections_kernel(net, w, X, T, labels, buf, g, m1, m2, bias, eta, hyper, deca
             for t in range(TILE):
                 load_targets(T, labels, buf.order, first + t, True, buf, upto >= 1)
                 output_sums(net, w, buf, t, False)
-                outputs(net, buf)
+                outputs(net, buf, True)  # a training step's: z for δ^O
                 if upto >= 1:
                     add_error(net, buf, e, correct)
                 if upto >= 2:
