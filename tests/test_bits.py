@@ -32,14 +32,11 @@ CONFIGS = {
     "dropout_scaled_target": dict(
         lr=0.5, dropout=0.3, dropout_mode="scale", target_loss=0.4, activation="tanh", block_size=16
     ),
-    # the same, each run alone in a block of one lane (the per-run pass)
-    "dropout_target_alone": dict(
-        optimizer="momentum", lr=0.3, dropout=0.2, activation="relu", init="he", target_loss=0.3, block_size=1
-    ),
-    "dropout_scaled_target_alone": dict(
-        lr=0.5, dropout=0.3, dropout_mode="scale", target_loss=0.4, activation="tanh", block_size=1
-    ),
 }
+# the same, each run alone in a block of one lane (the per-run pass)
+CONFIGS.update(
+    {f"{name}_alone": {**CONFIGS[name], "block_size": 1} for name in ("dropout_target", "dropout_scaled_target")}
+)
 
 # Recorded at aea5f7e, before network.py's load_targets and j_max changed (no bit may).
 EXPECTED = {

@@ -114,9 +114,9 @@ def locked_sweep(experiment, out, overwrite, options):
         reports.append(driver.sweep(rung, out / TUNING_FOLDER / f"rung-{k}", overwrite=overwrite, **rung_options))
         if reports[-1].failures:
             return reports
-        runs = reports[-1].runs
-        objectives = trial_objectives(runs, trials, tune)
-        table += trial_rows(experiment, points, trials, objectives, k, rung, runs)
+        mine = list(trial_runs(reports[-1].runs, trials, tune))  # sorted and sliced once a rung
+        objectives = trial_objectives(mine, tune)
+        table += trial_rows(experiment, points, trials, objectives, k, rung, mine)
     settings = list(dict.fromkeys(key for group in tune.groups for key in group.space))
     table = pd.DataFrame(table)
     table = table[
@@ -211,19 +211,19 @@ def trial_runs(runs, trials, tune):
         yield g, t, {c: x[lo:hi] for c, x in columns.items()}
 
 
-def trial_objectives(runs, trials, tune):
-    """Per group, the objective of each trial alive, in `trials` order."""
+def trial_objectives(mine, tune):
+    """Per group, the objective of each trial alive, in `trials` order (mine: trial_runs')."""
     objectives = [[] for _ in tune.groups]
-    for g, _, mine in trial_runs(runs, trials, tune):
-        objectives[g].append(objective_of(mine, tune.objective))
+    for g, _, runs in mine:
+        objectives[g].append(objective_of(runs, tune.objective))
     return [np.array(x) for x in objectives]
 
 
-def trial_rows(experiment, points, trials, objectives, k, rung, runs):
+def trial_rows(experiment, points, trials, objectives, k, rung, mine):
     """tuning.csv's rows of rung k: one per trial alive, ranked within its
-    group, with the share of its runs that reached ε."""
+    group, with the share of its runs (mine: trial_runs') that reached ε."""
     tune = experiment.tune
-    reached = {(g, t): float(mine[CONVERGED].mean()) for g, t, mine in trial_runs(runs, trials, tune)}
+    reached = {(g, t): float(runs[CONVERGED].mean()) for g, t, runs in mine}
     ranks = [np.empty(len(x), int) for x in objectives]
     for g, x in enumerate(objectives):
         ranks[g][order(x, tune.higher_is_better)] = np.arange(1, len(x) + 1)
