@@ -1,10 +1,14 @@
 """train(): reproducibility, pairing, divergence, curves, and bad arguments."""
 
+import multiprocessing as mp
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import engine
+from engine.kernels import entry
 from engine.kernels import optimizers as k_opt
 from engine.options import HYPER, OPTIMIZER_PARAMS
 
@@ -46,6 +50,43 @@ def test_results_do_not_depend_on_block_size_threads_or_runs_per_call(data, dtyp
         alone.curves.drop(columns="run").reset_index(drop=True),
         reference.curves[reference.curves.seed == 13].drop(columns="run").reset_index(drop=True),
     )
+
+
+def two_threads_in_a_forked_child(data, reference, results):
+    results.put(np.array_equal(fit(data, list(range(20)), threads=2).params, reference))
+
+
+@pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
+def test_a_forked_child_trains_on_threads_of_its_own(data):
+    # the helper threads are started once per process: a child forked after its
+    # parent trained on two threads has none of them and must start its own
+    reference = fit(data, list(range(20)), threads=2).params
+    context = mp.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=two_threads_in_a_forked_child, args=(data, reference, results), daemon=True)
+    child.start()
+    same = results.get(timeout=120)  # a child waiting on its parent's threads would never answer
+    child.join()
+    assert same and child.exitcode == 0
+
+
+def test_a_failing_queue_lets_the_other_finish_first(data, monkeypatch):
+    finished = []
+    real_block = entry.train_block
+
+    def train_block(*args):
+        if threading.current_thread() is threading.main_thread():  # the calling thread's queue
+            finished.append("failing")
+            raise RuntimeError("queue failed")
+        result = real_block(*args)
+        finished.append("other")
+        return result
+
+    entry.fresh_cache()  # before the stand-in: it reads the real kernel's cache folder
+    monkeypatch.setattr(entry, "train_block", train_block)
+    with pytest.raises(RuntimeError, match="queue failed"):
+        fit(data, list(range(20)), threads=2, block_size=8)
+    assert finished == ["failing", "other"]
 
 
 def test_per_run_numbers_equal_separate_calls(data):

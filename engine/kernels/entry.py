@@ -3,8 +3,10 @@ threads, with subnormals flushed to zero (fpenv.py); the pass handed over by
 address, numba's cache and the cold-start compilation stay behind it."""
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
 
+import numba
 import numpy as np
 
 from . import cache
@@ -80,7 +82,23 @@ def train_blocks(net, plan, data, decayed, queues, lanes, threads, alone):
 
     if threads == 1 or len(queues) == 1:
         return sum(block(q) for q in queues)
-    # this thread takes the first queue (a thread fewer to start), new ones the others
-    with ThreadPoolExecutor(min(threads, len(queues)) - 1) as pool:  # train_block releases the GIL
-        others = pool.map(block, queues[1:])
-        return block(queues[0]) + sum(others)
+    # this thread takes the first queue, helpers the others (train_block releases the GIL); at
+    # most `threads` queues, so at most `threads` train at once. Should this thread's queue fail,
+    # the others still finish before the error is raised: their arrays are the caller's.
+    others = [helpers().submit(block, q) for q in queues[1:]]
+    try:
+        mine = block(queues[0])
+    finally:
+        wait(others)
+    return mine + sum(f.result() for f in others)
+
+
+@functools.cache
+def helpers():
+    """Threads that train queues beside the calling thread, started once per
+    process: starting and joining them at every call cost as much as tens of
+    epochs of a run alone on the per-run pass (docs/performance.md)."""
+    return ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS - 1, thread_name_prefix="nn47-queue")
+
+
+os.register_at_fork(after_in_child=helpers.cache_clear)  # a forked child has none of its parent's threads
