@@ -1,6 +1,7 @@
 """Where numbers came from: package versions, the machine, and a sweep's
 manifest (the experiment file, its hash, the kernel sources' hash)."""
 
+import functools
 import os
 import platform
 from importlib import metadata
@@ -25,13 +26,20 @@ PACKAGES = (
 
 
 def versions():
-    found = {"python": platform.python_version()}
+    return dict(installed())
+
+
+@functools.cache
+def installed():
+    """(name, version) of Python and PACKAGES, looked up once per process: each
+    sweep's manifest and each tuning rung's names them."""
+    found = [("python", platform.python_version())]
     for name in PACKAGES:
         try:
-            found[name] = metadata.version(name)
+            found.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+            found.append((name, None))
+    return tuple(found)
 
 
 # The vector extensions that decide how the kernels compile (of /proc/cpuinfo's flags)
