@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from results_fixture import make_results, write_runs
 
+import engine
 from engine import load_results
 from engine.analysis.figures import (
     BIN_WIDTH,
@@ -397,7 +398,7 @@ def forking(monkeypatch):
     import engine.analysis.figures as figures
 
     asked, get_context = [], figures.multiprocessing.get_context
-    monkeypatch.setattr(figures.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(figures, "others_running", lambda: False)
     monkeypatch.setattr(
         figures.multiprocessing, "get_context", lambda method: asked.append(method) or get_context(method)
     )
@@ -441,6 +442,24 @@ def test_a_figure_that_fails_is_named(tmp_path, monkeypatch, processes):
     with pytest.raises(RuntimeError, match=r"(?s)success_heatmap\.png failed.*no such column"):
         draw({"regularization": lambda: (Figure(), ""), "success_heatmap": fails}, tmp_path)
     assert len(forks) == processes - 1
+
+
+def test_the_kernels_idle_helper_threads_do_not_stop_the_drawing_process(monkeypatch):
+    import threading
+
+    import engine.analysis.figures as figures
+    from engine.kernels.threads import HELPER_NAME
+
+    d = engine.make_dataset(8, 1, seed=0)
+    engine.train(d.X_train, d.T_train, list(range(20)), epochs=2, threads=2)  # starts the helpers
+    helpers = [t for t in threading.enumerate() if t.name.startswith(HELPER_NAME)]
+    assert helpers
+    other = threading.Thread(target=lambda: None, name="a notebook's thread")
+    here = threading.current_thread()
+    monkeypatch.setattr(figures.threading, "enumerate", lambda: [here, *helpers])  # none left by other tests
+    assert not figures.others_running()
+    monkeypatch.setattr(figures.threading, "enumerate", lambda: [here, *helpers, other])
+    assert figures.others_running()
 
 
 def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):

@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ..kernels.threads import HELPER_NAME
 from ..model import datasets
 from ..model.data import glyphs
 from ..model.equations import hidden_outputs
@@ -907,6 +908,13 @@ def _draw_share(keys, tasks, outdir, connection):
         connection.close()
 
 
+def others_running():
+    """Whether another Python thread runs beside this one, the kernels' helper
+    threads aside: train() returns only once they wait idle, holding no lock."""
+    me = threading.current_thread()
+    return any(t is not me and not t.name.startswith(HELPER_NAME) for t in threading.enumerate())
+
+
 def draw(tasks, outdir):
     """Build and save each figure (key -> function returning (Figure, fact))
     as outdir / FIGURES[key]; returns {key: fact}.
@@ -921,7 +929,7 @@ def draw(tasks, outdir):
     if (
         len(tasks) < 2
         or (os.cpu_count() or 1) < 2
-        or threading.active_count() > 1
+        or others_running()
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
         return {key: _save(key, task, outdir) for key, task in tasks.items()}

@@ -3,8 +3,7 @@ threads, with subnormals flushed to zero (fpenv.py); the pass handed over by
 address, numba's cache and the cold-start compilation stay behind it."""
 
 import functools
-import os
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 
 import numba
 import numpy as np
@@ -16,6 +15,7 @@ from .fpenv import flush_subnormals
 from .network import LANES, Net, make_net
 from .numba_internals import cached_args
 from .per_run import per_run_pass
+from .threads import helpers
 from .train import ALONE, TRACE_W, Plan, run_pass, train_block
 
 __all__ = [
@@ -85,20 +85,9 @@ def train_blocks(net, plan, data, decayed, queues, lanes, threads, alone):
     # this thread takes the first queue, helpers the others (train_block releases the GIL); at
     # most `threads` queues, so at most `threads` train at once. Should this thread's queue fail,
     # the others still finish before the error is raised: their arrays are the caller's.
-    others = [helpers().submit(block, q) for q in queues[1:]]
+    others = [helpers(numba.config.NUMBA_NUM_THREADS - 1).submit(block, q) for q in queues[1:]]
     try:
         mine = block(queues[0])
     finally:
         wait(others)
     return mine + sum(f.result() for f in others)
-
-
-@functools.cache
-def helpers():
-    """Threads that train queues beside the calling thread, started once per
-    process: starting and joining them at every call cost as much as tens of
-    epochs of a run alone on the per-run pass (docs/performance.md)."""
-    return ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS - 1, thread_name_prefix="nn47-queue")
-
-
-os.register_at_fork(after_in_child=helpers.cache_clear)  # a forked child has none of its parent's threads
