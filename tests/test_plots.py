@@ -425,23 +425,52 @@ def test_figures_drawn_in_two_processes_are_those_drawn_in_one(tmp_path, monkeyp
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_figure_that_fails_is_named(tmp_path, monkeypatch, processes):
+    import multiprocessing
+
     from matplotlib.figure import Figure
 
     import engine.analysis.figures as figures
-    from engine.analysis.figures import _split, draw
+    from engine.analysis.figures import draw
 
+    started = multiprocessing.get_context("fork").Event()
     forks = forking(monkeypatch)
     monkeypatch.setattr(figures.os, "cpu_count", lambda: processes)
 
     def fails():
+        started.set()
         raise ValueError("no such column")
 
-    # the failing figure is the one the child draws
-    mine, theirs = _split(["regularization", "success_heatmap"])
-    assert (mine, theirs) == (["regularization"], ["success_heatmap"])
-    with pytest.raises(RuntimeError, match=r"(?s)success_heatmap\.png failed.*no such column"):
-        draw({"regularization": lambda: (Figure(), ""), "success_heatmap": fails}, tmp_path)
+    # The costliest figure fails. With two processes the child takes it while this one is busy with
+    # meanwhile's work, which waits until the child has started it, so the child's error is the one named.
+    meanwhile = (lambda: started.wait(60)) if processes == 2 else (lambda: "tables")
+    with pytest.raises(RuntimeError, match=r"(?s)regularization\.png failed.*no such column") as raised:
+        draw({"regularization": fails, "success_heatmap": lambda: (Figure(), "")}, tmp_path, meanwhile)
     assert len(forks) == processes - 1
+    assert ("process drawing figures" in str(raised.value)) == (processes == 2)
+
+
+def test_both_processes_draw_every_figure_once_and_meanwhile_runs_here(tmp_path, monkeypatch):
+    import os
+
+    from matplotlib.figure import Figure
+
+    import engine.analysis.figures as figures
+
+    forks = forking(monkeypatch)
+    monkeypatch.setattr(figures.os, "cpu_count", lambda: 2)
+    log = tmp_path / "built"
+
+    def task(key):
+        with open(log, "a") as f:  # one write per figure, from whichever process builds it
+            f.write(f"{key} {os.getpid()}\n")
+        return Figure(), key
+
+    keys = list(figures.COST)
+    facts, result = figures.draw({k: lambda k=k: task(k) for k in keys}, tmp_path, os.getpid)
+    assert forks == ["fork"] and result == os.getpid()
+    built = [line.split()[0] for line in log.read_text().splitlines()]
+    assert sorted(built) == sorted(keys) and facts == {k: k for k in keys}
+    assert all((tmp_path / figures.FIGURES[k]).exists() for k in keys)
 
 
 def test_the_kernels_idle_helper_threads_do_not_stop_the_drawing_process(monkeypatch):
@@ -477,13 +506,15 @@ def test_no_process_is_forked_beside_other_threads(tmp_path, monkeypatch):
     other = threading.Thread(target=done.wait)
     other.start()
     try:
-        facts = figures.draw(
-            {"regularization": lambda: (Figure(), "a"), "success_heatmap": lambda: (Figure(), "b")}, tmp_path
+        facts, result = figures.draw(
+            {"regularization": lambda: (Figure(), "a"), "success_heatmap": lambda: (Figure(), "b")},
+            tmp_path,
+            lambda: "tables",
         )
     finally:
         done.set()
         other.join()
-    assert facts == {"regularization": "a", "success_heatmap": "b"}
+    assert facts == {"regularization": "a", "success_heatmap": "b"} and result == "tables"
     assert (tmp_path / "success_heatmap.png").exists()
 
 

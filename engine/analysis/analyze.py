@@ -9,11 +9,11 @@ from ..schema import CONVERGED, REPORT, TEST_ACC, TRAIN_ACC, TRAIN_LOSS
 from ..sweep import spec
 from .costs import cost_table
 from .effects import effects_table
-from .figures import REGULARIZERS, make_figures
+from .figures import REGULARIZERS, draw_figures, plan_figures
 from .load import load_results, read_curves
 from .report import text_summary, write_report
 from .stats import has_target
-from .tables import compute_tables
+from .tables import compute_tables, lr_tables
 from .trends import trend_table
 from .words import language
 
@@ -85,14 +85,20 @@ def analyze(
 
 def _analyze(results, run, chosen, cost):
     runs, factors = results.runs, results.factors
-    tables = compute_tables(results, chosen, cost)
-    tables = replace(
-        tables,
-        effects=effects_table(runs, factors, chosen),
-        trends=trend_table(runs, factors),
-        costs=cost_table(runs, factors, tables.summary) if has_target(runs) and runs[CONVERGED].any() else None,
-    )
-    for name, table in tables.files().items():
-        table.to_csv(results.path / name, index=False, float_format="%.6g")
-    figures = make_figures(results, tables, results.path, run=run)
+    lr = lr_tables(results, chosen)  # the one table a figure draws
+    figures, tasks = plan_figures(results, *lr, run)
+
+    def tables_written():  # while a second process draws
+        tables = compute_tables(results, chosen, cost, lr=lr)
+        tables = replace(
+            tables,
+            effects=effects_table(runs, factors, chosen),
+            trends=trend_table(runs, factors),
+            costs=cost_table(runs, factors, tables.summary) if has_target(runs) and runs[CONVERGED].any() else None,
+        )
+        for name, table in tables.files().items():
+            table.to_csv(results.path / name, index=False, float_format="%.6g")
+        return tables
+
+    tables = draw_figures(figures, tasks, results.path, meanwhile=tables_written)
     return tables, figures, write_report(results, tables, figures, results.path / REPORT, chosen)

@@ -49,17 +49,17 @@ from .tuning import load_tuning, plot_tuning, tuned
 from .words import font_rc, tr
 
 DPI = 100
-# Relative drawing costs (as tenths of a CPU second on default.toml; lr_sensitivity's
-# estimated), to share the figures out between two processes: only their ratios matter.
+# Relative drawing costs (tenths of a CPU second on default.toml, Intel Xeon; lr_sensitivity's
+# estimated): the two drawing processes take the costliest figures first (draw).
 COST = {
-    "learning_curves": 4.5,
-    "epochs_ecdf": 3,
-    "regularization": 1.2,
-    "success_heatmap": 0.9,
-    "hidden_units": 1.7,
-    "init_activations": 2.8,
+    "learning_curves": 20,
+    "epochs_ecdf": 5,
+    "regularization": 2,
+    "success_heatmap": 1,
+    "hidden_units": 3,
+    "init_activations": 7,
     "lr_sensitivity": 2,
-    "tuning": 10,
+    "tuning": 24,
 }
 # Output ranges; h within SATURATED × the range of a bound counts as saturated.
 RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -764,6 +764,25 @@ def _best_cells(runs):
 def make_figures(results, tables, outdir, *, run=None):
     """Draw every figure the experiment allows into outdir; returns Figures.
     run: (config, seed) whose hidden units are drawn (default: best_run)."""
+    figures, tasks = plan_figures(results, tables.lr, tables.lr_ranges, run)
+    draw_figures(figures, tasks, outdir)
+    return figures
+
+
+def draw_figures(figures, tasks, outdir, meanwhile=None):
+    """Draw plan_figures' tasks into outdir, in the language's fonts, and keep
+    their caption facts in figures; returns what meanwhile() returned (see draw)."""
+    with rc_context(font_rc()):  # the language's fonts, in the drawing process too (forked)
+        facts, result = draw(tasks, outdir, meanwhile)
+    figures.facts = {key: fact for key, fact in facts.items() if fact}
+    return result
+
+
+def plan_figures(results, lr, lr_ranges, run=None):
+    """(Figures, tasks): the figures the experiment allows, each a task (key ->
+    a function that builds the figure and returns it with its caption fact),
+    and why the others are skipped; nothing is drawn yet. lr, lr_ranges:
+    tables.lr_tables' pair; run as make_figures takes it."""
     runs, factors, figures = results.runs, results.factors, Figures()
     hue, facet = figure_factors(results)
     figures.hue, figures.facet = hue, facet
@@ -861,20 +880,17 @@ def make_figures(results, tables, outdir, *, run=None):
 
         tasks["init_activations"] = init_figure
 
-    if tables.lr is not None:
-        best = ", ".join(f"{r.optimizer} {r.best_lr:g}" for r in tables.lr_ranges.itertuples())
-        tasks["lr_sensitivity"] = lambda: (plot_lr_sensitivity(tables.lr), tr("Best lr: {best}.", best=best))
+    if lr is not None:
+        best = ", ".join(f"{r.optimizer} {r.best_lr:g}" for r in lr_ranges.itertuples())
+        tasks["lr_sensitivity"] = lambda: (plot_lr_sensitivity(lr), tr("Best lr: {best}.", best=best))
     else:
         figures.skipped["lr_sensitivity"] = tr("the experiment has no learning-rate axis")
 
     if tuned(results.path):
         tasks["tuning"] = lambda: (plot_tuning(*load_tuning(results.path)), "")
 
-    with rc_context(font_rc()):  # the language's fonts, in the drawing process too (forked)
-        facts = draw(tasks, outdir)
     figures.drawn = {key: FIGURES[key] for key in tasks}
-    figures.facts = {key: fact for key, fact in facts.items() if fact}
-    return figures
+    return figures, tasks
 
 
 def _save(key, task, outdir):
@@ -887,21 +903,23 @@ def _save(key, task, outdir):
     return fact
 
 
-def _split(keys):
-    """Two shares of the figures with about equal drawing cost (largest first,
-    each to the lighter share)."""
-    shares, costs = ([], []), [0, 0]
-    for key in sorted(keys, key=lambda k: -COST[k]):
-        lighter = costs.index(min(costs))
-        shares[lighter].append(key)
-        costs[lighter] += COST[key]
-    return shares
+def _draw_taken(order, tasks, outdir, taken):
+    """Draw the figures of order (keys) that this process takes, each the next
+    that neither process has taken (taken: a shared count); returns their facts."""
+    facts = {}
+    while True:
+        with taken.get_lock():
+            i = taken.value
+            taken.value = i + 1
+        if i >= len(order):
+            return facts
+        facts[order[i]] = _save(order[i], tasks[order[i]], outdir)
 
 
-def _draw_share(keys, tasks, outdir, connection):
+def _draw_share(order, tasks, outdir, taken, connection):
     # In the forked child: its figures' facts, or the first error's traceback.
     try:
-        connection.send(("facts", {key: _save(key, tasks[key], outdir) for key in keys}))
+        connection.send(("facts", _draw_taken(order, tasks, outdir, taken)))
     except BaseException:
         connection.send(("error", traceback.format_exc()))
     finally:
@@ -915,28 +933,35 @@ def others_running():
     return any(t is not me and not t.name.startswith(HELPER_NAME) for t in threading.enumerate())
 
 
-def draw(tasks, outdir):
+def draw(tasks, outdir, meanwhile=None):
     """Build and save each figure (key -> function returning (Figure, fact))
-    as outdir / FIGURES[key]; returns {key: fact}.
+    as outdir / FIGURES[key]; returns ({key: fact}, meanwhile()'s result, or
+    None without one).
 
     matplotlib draws on one core and the figures are independent, so where
     the system can fork and has a second core, a child process forked from
-    this one (it needs no imports and no data of its own) draws about half of
-    them meanwhile; on default.toml this halves the drawing time when the
-    second core is free. Not in a program with other Python threads (a
-    notebook's kernel): a lock one of them holds would stay locked in the child.
+    this one (it needs no imports and no data of its own) draws meanwhile:
+    this process first runs meanwhile() (work of its own, such as the
+    tables), then both take the figures one at a time, the costliest first,
+    until none is left, so that neither waits long for the other whatever
+    the figures cost on this machine. On default.toml this halves the
+    drawing time when the second core is free. Not in a program with other
+    Python threads (a notebook's kernel): a lock one of them holds would stay
+    locked in the child.
     """
     if (
-        len(tasks) < 2
+        len(tasks) < (1 if meanwhile else 2)
         or (os.cpu_count() or 1) < 2
         or others_running()
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
-        return {key: _save(key, task, outdir) for key, task in tasks.items()}
-    mine, theirs = _split(tasks)
+        result = meanwhile() if meanwhile else None
+        return {key: _save(key, task, outdir) for key, task in tasks.items()}, result
+    order = sorted(tasks, key=lambda k: -COST[k])
     context = multiprocessing.get_context("fork")
+    taken = context.Value("i", 0)
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_draw_share, args=(theirs, tasks, outdir, sender), daemon=True)
+    child = context.Process(target=_draw_share, args=(order, tasks, outdir, taken, sender), daemon=True)
     # Before a fork, as the gc module's documentation advises: the objects there are now (the libraries,
     # the results) stay out of both processes' collections, which scanned them again and again while
     # matplotlib drew (a tenth of the analysis), and their memory stays shared.
@@ -944,17 +969,18 @@ def draw(tasks, outdir):
     child.start()
     sender.close()
     try:
-        facts = {key: _save(key, tasks[key], outdir) for key in mine}
+        result = meanwhile() if meanwhile else None
+        facts = _draw_taken(order, tasks, outdir, taken)
         try:
             kind, value = receiver.recv()
         except EOFError:
             raise RuntimeError(
-                f"the process drawing {', '.join(FIGURES[k] for k in theirs)} ended "
-                f"without a word (exit status {child.join() or child.exitcode})"
+                f"the process drawing figures into {outdir} ended without a word "
+                f"(exit status {child.join() or child.exitcode})"
             ) from None
         if kind == "error":
-            raise RuntimeError(f"drawing {', '.join(FIGURES[k] for k in theirs)} failed:\n{value}")
-        return {key: {**facts, **value}[key] for key in tasks}
+            raise RuntimeError(f"the process drawing figures into {outdir} failed:\n{value}")
+        return {key: {**facts, **value}[key] for key in tasks}, result
     finally:
         gc.unfreeze()
         receiver.close()

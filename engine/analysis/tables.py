@@ -638,19 +638,28 @@ class Tables:
         return {name: t for name, t in named.items() if t is not None}
 
 
-def compute_tables(results, margins=None, cost="epochs"):
+def lr_tables(results, margins=None):
+    """(lr_sensitivity.csv, lr_ranges.csv) of the results, or (None, None)
+    where their runs have no learning-rate axis."""
+    runs, factors = results.runs, results.factors
+    if not has_lr_axis(runs, factors):
+        return None, None
+    lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0], margins=margins)
+    return lr, lr_ranges(lr)
+
+
+def compute_tables(results, margins=None, cost="epochs", lr=None):
     """The tables of an analysis but effects.csv, trend_tests.csv and
     costs.csv (engine.analysis.effects, .trends and .costs, which build on
     this module; analyze adds them); margins as [analysis] sets them, cost
-    the unit that ranks the configurations."""
+    the unit that ranks the configurations; lr: lr_tables' pair, where the
+    caller has it already."""
     runs, factors = results.runs, results.factors
-    lr = lr_sensitivity(runs, tuning=split_seeds(runs)[0], margins=margins) if has_lr_axis(runs, factors) else None
     return Tables(
         summary_table(runs, factors, cost),
         main_effects(runs, factors),
         paired_comparisons(runs, factors),
-        lr,
-        lr_ranges(lr) if lr is not None else None,
+        *(lr or lr_tables(results, margins)),
         per_level_settings(runs, factors, tuned="tuning" in results.manifest),
         cost=cost,
     )
