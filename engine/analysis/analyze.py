@@ -11,7 +11,7 @@ from .costs import cost_table
 from .effects import effects_table
 from .figures import REGULARIZERS, draw_figures, plan_figures
 from .load import load_results, read_curves
-from .report import text_summary, write_report
+from .report import report_parts, text_summary, write_report
 from .stats import has_target
 from .tables import compute_tables, lr_tables
 from .trends import trend_table
@@ -88,7 +88,7 @@ def _analyze(results, run, chosen, cost):
     lr = lr_tables(results, chosen)  # the one table a figure draws
     figures, tasks = plan_figures(results, *lr, run)
 
-    def tables_written():  # while a second process draws
+    def tables_written():  # and the report but its figures' facts, while a second process draws
         tables = compute_tables(results, chosen, cost, lr=lr)
         tables = replace(
             tables,
@@ -98,7 +98,7 @@ def _analyze(results, run, chosen, cost):
         )
         for name, table in tables.files().items():
             table.to_csv(results.path / name, index=False, float_format="%.6g")
-        return tables
+        return tables, report_parts(results, tables, figures, chosen)
 
-    tables = draw_figures(figures, tasks, results.path, meanwhile=tables_written)
-    return tables, figures, write_report(results, tables, figures, results.path / REPORT, chosen)
+    tables, parts = draw_figures(figures, tasks, results.path, meanwhile=tables_written)
+    return tables, figures, write_report(results, figures, results.path / REPORT, parts)

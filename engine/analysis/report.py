@@ -690,10 +690,21 @@ def _footer(results):
     ]
 
 
-def write_report(results, tables, figures, path, margins=None):
-    """Write the report at path and return path."""
-    target = has_target(results.runs)
+def write_report(results, figures, path, parts):
+    """Write the report at path, report_parts around its figures section (with
+    figures.facts, known once they are drawn), and return path."""
+    before, after = parts
+    lines = before + _figures_section(figures, has_target(results.runs)) + after
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def report_parts(results, tables, figures, margins=None):
+    """The report's lines before and after its figures section: all but the
+    figures' caption facts, so that they can be written while the figures are
+    drawn (figures: plan_figures' plan, what is drawn and what skipped)."""
     lines = [tr("# Results: {name}", name=results.experiment), "", _experiment(results), ""]
+    target = has_target(results.runs)
     margins = MARGINS | (margins or {})
     lines += answer_section(results, tables, margins)
     notes = results.notes + [
@@ -709,11 +720,7 @@ def write_report(results, tables, figures, path, margins=None):
     lines += _effects_section(results, tables, target)
     lines += _paired_section(tables, target)
     lines += _lr_section(tables, target, margins)
-    lines += _figures_section(figures, target)
-    lines += _spec_section(results.manifest)
-    lines += _footer(results)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return lines, _spec_section(results.manifest) + _footer(results)
 
 
 def _verdicts(effects, metric, verb):
