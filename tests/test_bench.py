@@ -295,6 +295,9 @@ def test_realjob_measures_the_sweep_afresh_against_the_throughput_job(tmp_path):
         assert 0 < table.loc["lane occupancy", "value"] <= 1
         useful = table.loc["sweep, useful work"]
         assert useful["ratio"] == pytest.approx(useful["value"] / table.loc["throughput job", "value"], rel=1e-4)
+        share = table.loc["inside train()", "value"]  # of the sweep's time: the rest is tables, disk check, sampler
+        assert 0 < share <= 1
+        assert table.loc["useful work inside train()", "value"] == pytest.approx(useful["value"] / share, rel=1e-4)
         assert table.loc["tuning", "value"] > 0 and table.loc["comparison", "value"] > 0
 
 

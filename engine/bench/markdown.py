@@ -516,7 +516,10 @@ def realjob_section(table, sizes):
         "analysed, against the throughput job measured in the same run (the better of a measurement before "
         "and one after the sweep). Useful work is Σ epochs_run × n_train over every runs.csv the sweep "
         "writes; lane occupancy is Σ epochs_run ÷ the lane-epochs computed, since a block's lanes compute "
-        "until its last run stops. The saturating case is ReLU, He and momentum (lr 0.3623, μ 0.9964) at "
+        "until its last run stops. Inside train() is the chunks' seconds in train() over the threads that "
+        "ran them side by side, as a share of the sweep's time; the useful work there is what the kernels "
+        "make of the job's own settings, the rest of the sweep's time its tables, its disk check and "
+        "tuning's sampler. The saturating case is ReLU, He and momentum (lr 0.3623, μ 0.9964) at "
         "the throughput job's size. Runs per call: the median ratio over alternate rounds, with the "
         "lowest and highest round's in brackets.",
         "",

@@ -8,7 +8,12 @@ a run forward. Its rate per second of sweep is set against the throughput
 job's (throughput.py: the engine's own best case) measured in the same run,
 before and after the sweep. Lane occupancy is Σ epochs_run ÷ the lane-epochs
 computed (chunks.csv: a free lane computes until a run takes it or its
-block narrows). The saturating case (ReLU, He, momentum with a large step, as
+block narrows). Inside train() is the chunks' seconds in train() and their
+shards' making (chunks.csv) over the threads that ran them side by side: the
+rate there is what the kernels make of the job's own settings (32 samples,
+E every epoch, dropout's second pass, the test set at curve points); the
+rest of the sweep's time is its tables, its disk check and tuning's
+sampler, and threads idle at a phase's end. The saturating case (ReLU, He, momentum with a large step, as
 tuning once chose) is timed against the throughput job too: subnormals would
 slow it. Where JAX is installed, the throughput job at 1, 10 and 100 runs per
 call is timed against `jax.jit(vmap)` (a few runs fill a few lanes only).
@@ -25,8 +30,9 @@ from ..analysis.analyze import analyze
 from ..model.data import make_dataset
 from ..schema import CHUNK_TIMES, EPOCHS_RUN, TUNING_FOLDER, table_file
 from ..sweep import spec
+from ..sweep.driver import SIDE_BY_SIDE
 from ..sweep.tune import tune_and_sweep
-from ..training import train
+from ..training import thread_count, train
 from .sizes import BenchError
 from .throughput import implementations, measure, round_ratios, train_engine
 
@@ -70,10 +76,16 @@ def folders(out):
 
 
 def useful_and_computed(folder, n_train):
-    """(useful sample-steps, useful lane-epochs, computed lane-epochs) of one results folder."""
+    """(useful sample-steps, useful lane-epochs, computed lane-epochs, wall
+    seconds in train()) of one results folder, trained afresh in this process.
+    A phase of enough chunks trains one a thread (driver.execute): their
+    seconds add up over the threads; a smaller one splits each call across them."""
     epochs = pd.read_csv(folder / table_file("runs", "csv"), usecols=[EPOCHS_RUN])[EPOCHS_RUN].sum()
-    computed = pd.read_csv(folder / CHUNK_TIMES)["lane_epochs"].sum()
-    return int(epochs) * n_train, int(epochs), int(computed)
+    chunks = pd.read_csv(folder / CHUNK_TIMES, usecols=["seconds", "lane_epochs"])
+    threads = thread_count(None)
+    side_by_side = threads > 1 and len(chunks) >= SIDE_BY_SIDE * threads
+    inside = chunks["seconds"].sum() / (threads if side_by_side else 1)
+    return int(epochs) * n_train, int(epochs), int(chunks["lane_epochs"].sum()), float(inside)
 
 
 def throughput_rate(sizes):
@@ -151,7 +163,8 @@ def realjob_table(out, sizes):
     reference = max(before, after)
     n_train = experiment.data["n_train"]
     totals = np.sum([useful_and_computed(f, n_train) for f in folders(folder)], axis=0)
-    useful, lane_useful, lane_computed = (int(x) for x in totals)
+    useful, lane_useful, lane_computed = (int(x) for x in totals[:3])
+    inside = totals[3]
     tuning = sum(r.seconds for r in reports[:-1])
     writing = sum(r.write_seconds for r in reports)
     if swept <= 0 or lane_computed <= 0:
@@ -160,6 +173,14 @@ def realjob_table(out, sizes):
     rows = [
         ("throughput job", reference, "sample-steps/s", "", np.nan),
         ("sweep, useful work", useful / swept, "sample-steps/s", "throughput job", useful / swept / reference),
+        ("inside train()", inside / swept, "share of the sweep's time", "", np.nan),
+        (
+            "useful work inside train()",
+            useful / inside,
+            "sample-steps/s",
+            "throughput job",
+            useful / inside / reference,
+        ),
         ("lane occupancy", lane_useful / lane_computed, "useful ÷ computed lane-epochs", "", np.nan),
         ("saturating case", saturating, "sample-steps/s", "throughput job", saturating / reference),
         ("tuning", tuning, "s", "", np.nan),
