@@ -11,12 +11,13 @@ computed (chunks.csv: a free lane computes until a run takes it or its
 block narrows). Inside train() is the chunks' seconds in train() and their
 shards' making (chunks.csv) over the threads that ran them side by side: the
 rate there is what the kernels make of the job's own settings (32 samples,
-E every epoch, dropout's second pass, the test set at curve points); the
-rest of the sweep's time is its tables, its disk check and tuning's
-sampler, and threads idle at a phase's end. The saturating case (ReLU, He, momentum with a large step, as
-tuning once chose) is timed against the throughput job too: subnormals would
-slow it. Where JAX is installed, the throughput job at 1, 10 and 100 runs per
-call is timed against `jax.jit(vmap)` (a few runs fill a few lanes only).
+E every epoch, dropout's draws, the test set at curve points); the rest of
+the sweep's time is its tables, its disk check and tuning's sampler, and
+threads idle at a phase's end. The saturating case (ReLU, He, momentum with
+a large step, as tuning once chose) is timed against the throughput job too:
+subnormals would slow it. Where JAX is installed, the throughput job at 1, 10
+and 100 runs per call is timed against `jax.jit(vmap)` (a few runs fill a few
+lanes only).
 """
 
 import shutil
@@ -30,7 +31,7 @@ from ..analysis.analyze import analyze
 from ..model.data import make_dataset
 from ..schema import CHUNK_TIMES, EPOCHS_RUN, TUNING_FOLDER, table_file
 from ..sweep import spec
-from ..sweep.driver import SIDE_BY_SIDE
+from ..sweep.driver import side_by_side
 from ..sweep.tune import tune_and_sweep
 from ..training import thread_count, train
 from .sizes import BenchError
@@ -82,9 +83,7 @@ def useful_and_computed(folder, n_train):
     seconds add up over the threads; a smaller one splits each call across them."""
     epochs = pd.read_csv(folder / table_file("runs", "csv"), usecols=[EPOCHS_RUN])[EPOCHS_RUN].sum()
     chunks = pd.read_csv(folder / CHUNK_TIMES, usecols=["seconds", "lane_epochs"])
-    threads = thread_count(None)
-    side_by_side = threads > 1 and len(chunks) >= SIDE_BY_SIDE * threads
-    inside = chunks["seconds"].sum() / (threads if side_by_side else 1)
+    inside = chunks["seconds"].sum() / (thread_count(None) if side_by_side(len(chunks), jobs=1) else 1)
     return int(epochs) * n_train, int(epochs), int(chunks["lane_epochs"].sum()), float(inside)
 
 

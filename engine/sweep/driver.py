@@ -154,6 +154,13 @@ def in_flight(jobs):
     return thread_count(None) if jobs == 1 else jobs
 
 
+def side_by_side(n_chunks, jobs):
+    """Whether a phase of n_chunks chunks trains them one a numba thread, in
+    this process (execute): with jobs 1, enough chunks that no thread idles long."""
+    threads = thread_count(None)
+    return jobs == 1 and threads > 1 and n_chunks >= SIDE_BY_SIDE * threads
+
+
 def execute(chunks, jobs, backend, scheduler):
     """Yield run_chunk results as chunks finish, on the chosen backend. Each
     result reaches the driver once, when it is yielded: nothing else holds
@@ -181,9 +188,8 @@ def execute(chunks, jobs, backend, scheduler):
     # A kernel releases the GIL, so one chunk's Python overlaps another's kernel, and a call's
     # runs fill its own blocks instead of two half as wide that wait for each other. A phase of
     # fewer chunks (a thread would idle through the last) splits each call's blocks across threads.
-    numba_threads = thread_count(None)
-    if jobs == 1 and numba_threads > 1 and len(chunks) >= SIDE_BY_SIDE * numba_threads:
-        backend, jobs = "threading", numba_threads
+    if side_by_side(len(chunks), jobs):
+        backend, jobs = "threading", thread_count(None)
     threads = None if jobs == 1 else 1  # several workers: one thread each
     workers = {"initializer": ignore_interrupt} if backend == "loky" else {}
     with parallel_config(backend=backend, **workers):
