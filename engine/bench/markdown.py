@@ -518,10 +518,10 @@ def realjob_section(table, sizes):
         "writes; lane occupancy is Σ epochs_run ÷ the lane-epochs computed, since a block's lanes compute "
         "until its last run stops. Inside train() is the chunks' seconds in train() over the threads that "
         "ran them side by side, as a share of the sweep's time; the useful work there is what the kernels "
-        "make of the job's own settings, the rest of the sweep's time its tables, its disk check and "
-        "tuning's sampler. The saturating case is ReLU, He and momentum (lr 0.3623, μ 0.9964) at "
-        "the throughput job's size. Runs per call: the median ratio over alternate rounds, with the "
-        "lowest and highest round's in brackets.",
+        "make of the job's own settings; the rest of the sweep's time goes to its tables, its disk "
+        "check, tuning's sampler and threads idle at a phase's end. The saturating case is ReLU, He and "
+        "momentum (lr 0.3623, μ 0.9964) at the throughput job's size. Runs per call: the median ratio "
+        "over alternate rounds, with the lowest and highest round's in brackets.",
         "",
         markdown_table(["measure", "value", "unit", "against", "ratio"], rows),
         "",

@@ -76,7 +76,7 @@ def folders(out):
     return sorted((out / TUNING_FOLDER).glob("rung-*")) + [out]
 
 
-def useful_and_computed(folder, n_train):
+def folder_totals(folder, n_train):
     """(useful sample-steps, useful lane-epochs, computed lane-epochs, wall
     seconds in train()) of one results folder, trained afresh in this process.
     A phase of enough chunks trains one a thread (driver.execute): their
@@ -161,9 +161,9 @@ def realjob_table(out, sizes):
     after = throughput_rate(sizes)
     reference = max(before, after)
     n_train = experiment.data["n_train"]
-    totals = np.sum([useful_and_computed(f, n_train) for f in folders(folder)], axis=0)
-    useful, lane_useful, lane_computed = (int(x) for x in totals[:3])
-    inside = totals[3]
+    useful, lane_useful, lane_computed, inside = (
+        sum(x) for x in zip(*(folder_totals(f, n_train) for f in folders(folder)))
+    )
     tuning = sum(r.seconds for r in reports[:-1])
     writing = sum(r.write_seconds for r in reports)
     if swept <= 0 or lane_computed <= 0:
